@@ -1,0 +1,203 @@
+//! The command line: `serve` (default), `migrate`, `shop add`, `jobs run-once`, `demo`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::db::types::Platform;
+use crate::db::write_transaction;
+use crate::services::shops::{add_shop, ShopSpec};
+use crate::startup::{prepare, Application};
+
+/// Boomerang: loyalty points, rewards, tiers, referrals and win-back for online shops.
+#[derive(Debug, Parser)]
+#[command(name = "boomerang", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the app (the default): runs migrations, then listens on BIND.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage shops.
+    Shop {
+        #[command(subcommand)]
+        command: ShopCommand,
+    },
+    /// Background jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+    /// Create the demo shop and its customers (idempotent).
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ShopCommand {
+    /// Register a shop.
+    Add(Box<ShopAddArgs>),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Run every due job once, then exit.
+    RunOnce,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PlatformArg {
+    Shopify,
+    Woocommerce,
+    Bigcommerce,
+}
+
+impl From<PlatformArg> for Platform {
+    fn from(p: PlatformArg) -> Self {
+        match p {
+            PlatformArg::Shopify => Platform::Shopify,
+            PlatformArg::Woocommerce => Platform::WooCommerce,
+            PlatformArg::Bigcommerce => Platform::BigCommerce,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ShopAddArgs {
+    /// The shop's platform.
+    #[arg(long, value_enum)]
+    pub platform: PlatformArg,
+    /// The shop's domain: your-shop.myshopify.com for Shopify, the site host otherwise.
+    #[arg(long)]
+    pub domain: String,
+    /// Admin API access token (Shopify offline token), stored encrypted.
+    #[arg(long)]
+    pub access_token: Option<String>,
+    /// Platform API base URL, to point the app at a proxy or a local fake.
+    #[arg(long)]
+    pub api_base: Option<String>,
+    /// Secret the shop signs its webhooks with (WooCommerce), stored encrypted.
+    #[arg(long)]
+    pub webhook_secret: Option<String>,
+    /// REST API consumer key (WooCommerce), stored encrypted.
+    #[arg(long, requires = "api_secret")]
+    pub api_key: Option<String>,
+    /// REST API consumer secret (WooCommerce), stored encrypted.
+    #[arg(long, requires = "api_key")]
+    pub api_secret: Option<String>,
+    /// The shop's currency (ISO 4217).
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    /// The shop's IANA time zone.
+    #[arg(long, default_value = "UTC")]
+    pub timezone: String,
+    /// The shop's default locale for the widget and e-mails.
+    #[arg(long, default_value = "en")]
+    pub locale: String,
+}
+
+/// Runs the parsed command. Errors are reported by `main` as one line.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => {
+            let (db, _) = blocking(move || prepare(&config)).await??;
+            println!("database {} is up to date", db.url().redacted());
+            Ok(())
+        }
+        Command::Shop {
+            command: ShopCommand::Add(args),
+        } => shop_add(config, *args).await,
+        Command::Jobs {
+            command: JobsCommand::RunOnce,
+        } => {
+            let (db, _) = blocking(move || prepare(&config)).await??;
+            let report = crate::jobs::run_pending(&db).await?;
+            println!(
+                "jobs: {} done, {} to retry, {} failed",
+                report.done, report.retried, report.failed
+            );
+            Ok(())
+        }
+        Command::Demo => {
+            let shop = blocking(move || {
+                let (db, keys) = prepare(&config)?;
+                let mut conn = db.get()?;
+                Ok::<_, anyhow::Error>(crate::services::demo::seed(&mut conn, &keys)?)
+            })
+            .await??;
+            println!(
+                "demo shop {} is ready (Shopify secret: {})",
+                shop.domain,
+                crate::config::DEMO_SHOPIFY_API_SECRET
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    if config.shopify.using_demo_credentials {
+        tracing::warn!(
+            api_key = crate::config::DEMO_SHOPIFY_API_KEY,
+            api_secret = crate::config::DEMO_SHOPIFY_API_SECRET,
+            "using the public demo Shopify credentials; set SHOPIFY_API_KEY and SHOPIFY_API_SECRET for a real shop"
+        );
+    }
+    let backend = config.database_url.redacted();
+    let bind = config.bind.clone();
+    let app = Application::build(config).await?;
+    let public = app.state().config.public_url.clone();
+    tracing::info!(database = %backend, %bind, port = app.port(), "Boomerang is listening");
+    println!("Boomerang is listening on {bind} ({backend}). Open {public}/ — the demo storefront is {public}/demo");
+    app.run_until_stopped().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
+    let added = blocking(move || {
+        let (db, keys) = prepare(&config)?;
+        let mut conn = db.get()?;
+        let spec = ShopSpec {
+            platform: Some(args.platform.into()),
+            domain: args.domain,
+            access_token: args.access_token,
+            api_base: args.api_base,
+            webhook_secret: args.webhook_secret,
+            currency: Some(args.currency),
+            timezone: Some(args.timezone),
+            locale: Some(args.locale),
+            is_demo: false,
+        };
+        Ok::<_, anyhow::Error>(write_transaction(&mut conn, |c| add_shop(c, &keys, &spec))?)
+    })
+    .await??;
+    println!(
+        "added {} shop {} (id {})",
+        added.shop.platform, added.shop.domain, added.shop.id
+    );
+    if let Some(key) = added.admin_api_key {
+        println!("admin API key (shown once; use as `Authorization: Bearer …`): {key}");
+    }
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(f).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,324 @@
+//! Configuration from the environment (and an optional `.env`), one field per variable of
+//! CONTRACT.md. A wrong value fails start-up with one line naming the variable; secret values are
+//! held in `SecretString` and never printed.
+
+use std::net::ToSocketAddrs;
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+
+use crate::db::DatabaseUrl;
+
+/// The demo app credentials used when `SHOPIFY_API_KEY`/`SHOPIFY_API_SECRET` are unset. They are
+/// public on purpose: the README's signed test webhook uses them.
+pub const DEMO_SHOPIFY_API_KEY: &str = "boomerang-demo-key";
+pub const DEMO_SHOPIFY_API_SECRET: &str = "boomerang-demo-secret";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/boomerang.sqlite3";
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+/// The Shopify app's credentials and API settings.
+#[derive(Debug, Clone)]
+pub struct ShopifyConfig {
+    /// The app's client id (`aud` of session tokens).
+    pub api_key: String,
+    /// The client secret: webhook HMAC, session tokens, app-proxy signatures.
+    pub api_secret: SecretString,
+    /// The secret before a rotation, accepted too until it is removed (Shopify switches within 1 h).
+    pub previous_api_secret: Option<SecretString>,
+    /// Admin API version used for calls (`YYYY-MM`).
+    pub api_version: String,
+    /// True when the public demo credentials are in use.
+    pub using_demo_credentials: bool,
+}
+
+/// Everything the process reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    /// `DATABASE_POOL_SIZE`: connections per process.
+    pub database_pool_size: u32,
+    /// `BIND`: listen address.
+    pub bind: String,
+    /// `PUBLIC_URL`: base of links in e-mails and redirects, without a trailing slash.
+    pub public_url: String,
+    pub shopify: ShopifyConfig,
+    /// `SMTP_URL`: unset means mail is written as `.eml` files to `outbox_dir`.
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`: default sender.
+    pub mail_from: String,
+    /// `APP_SECRET`: unset means one is generated once and stored in the database.
+    pub app_secret: Option<SecretString>,
+    /// `RUN_JOBS`: run the scheduler and job workers in this process.
+    pub run_jobs: bool,
+    /// `MAX_BODY_BYTES`: largest accepted request body.
+    pub max_body_bytes: usize,
+    /// `DATA_DIR`: where the file mail outbox lives (`{DATA_DIR}/outbox`).
+    pub data_dir: PathBuf,
+}
+
+impl Config {
+    /// Reads the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from any variable lookup (tests pass a map).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(&lookup);
+        let database_url = {
+            let raw = env.string_or("DATABASE_URL", DEFAULT_DATABASE_URL);
+            DatabaseUrl::parse(&raw).map_err(|message| ConfigError {
+                variable: "DATABASE_URL",
+                message,
+            })?
+        };
+        let bind = env.string_or("BIND", "127.0.0.1:8080");
+        if bind
+            .to_socket_addrs()
+            .map(|mut a| a.next().is_none())
+            .unwrap_or(true)
+        {
+            return Err(ConfigError {
+                variable: "BIND",
+                message: format!("{bind:?} is not an address to listen on; expected HOST:PORT such as 0.0.0.0:8080"),
+            });
+        }
+        let public_url = env.string_or("PUBLIC_URL", "http://localhost:8080");
+        match url::Url::parse(&public_url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => {
+                return Err(ConfigError {
+                    variable: "PUBLIC_URL",
+                    message: format!("{public_url:?} is not an absolute http(s) URL"),
+                })
+            }
+        }
+        let api_key = env.optional("SHOPIFY_API_KEY");
+        let api_secret = env.optional("SHOPIFY_API_SECRET");
+        if api_key.is_some() != api_secret.is_some() {
+            let missing = if api_key.is_none() {
+                "SHOPIFY_API_KEY"
+            } else {
+                "SHOPIFY_API_SECRET"
+            };
+            return Err(ConfigError {
+                variable: missing,
+                message: "SHOPIFY_API_KEY and SHOPIFY_API_SECRET must be set together".into(),
+            });
+        }
+        let using_demo_credentials = api_key.is_none();
+        let api_version = env.string_or("SHOPIFY_API_VERSION", "2025-10");
+        if !is_api_version(&api_version) {
+            return Err(ConfigError {
+                variable: "SHOPIFY_API_VERSION",
+                message: format!("{api_version:?} is not a Shopify API version like 2025-10"),
+            });
+        }
+        let shopify = ShopifyConfig {
+            api_key: api_key.unwrap_or_else(|| DEMO_SHOPIFY_API_KEY.into()),
+            api_secret: api_secret
+                .unwrap_or_else(|| DEMO_SHOPIFY_API_SECRET.into())
+                .into(),
+            previous_api_secret: env.optional("SHOPIFY_API_SECRET_PREVIOUS").map(Into::into),
+            api_version,
+            using_demo_credentials,
+        };
+        let smtp_url = env.optional("SMTP_URL");
+        if let Some(smtp) = &smtp_url {
+            if !(smtp.starts_with("smtp://") || smtp.starts_with("smtps://")) {
+                // The value may hold a password: name the problem, not the value.
+                return Err(ConfigError {
+                    variable: "SMTP_URL",
+                    message: "expected smtp://USER:PASS@HOST:PORT or smtps://…".into(),
+                });
+            }
+        }
+        let mail_from = env.string_or("MAIL_FROM", "Boomerang <rewards@localhost>");
+        if mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError {
+                variable: "MAIL_FROM",
+                message: format!(
+                    "{mail_from:?} is not a mailbox like \"Shop <rewards@shop.example>\""
+                ),
+            });
+        }
+        let app_secret = env.optional("APP_SECRET");
+        if app_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError {
+                variable: "APP_SECRET",
+                message: "must be at least 32 characters (e.g. `openssl rand -hex 32`)".into(),
+            });
+        }
+        let default_pool = match database_url.backend() {
+            crate::db::Backend::Sqlite => 8,
+            crate::db::Backend::Postgres => 16,
+        };
+        Ok(Self {
+            database_pool_size: env.parsed_or("DATABASE_POOL_SIZE", default_pool, |n: &u32| {
+                (1..=512).contains(n)
+            })?,
+            database_url,
+            bind,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            shopify,
+            smtp_url: smtp_url.map(Into::into),
+            mail_from,
+            app_secret: app_secret.map(Into::into),
+            run_jobs: env.bool_or("RUN_JOBS", true)?,
+            max_body_bytes: env.parsed_or("MAX_BODY_BYTES", 2 * 1024 * 1024, |n: &usize| {
+                (1024..=64 * 1024 * 1024).contains(n)
+            })?,
+            data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
+        })
+    }
+}
+
+fn is_api_version(v: &str) -> bool {
+    let bytes = v.as_bytes();
+    bytes.len() == 7
+        && bytes.get(4) == Some(&b'-')
+        && v.chars()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+}
+
+/// Helpers that name the variable in every error (the registry service's `var_parsed` idea).
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    /// A set, non-blank value.
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn string_or(&self, name: &str, default: &str) -> String {
+        self.optional(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    fn parsed_or<T: std::str::FromStr + std::fmt::Display>(
+        &self,
+        name: &'static str,
+        default: T,
+        valid: impl Fn(&T) -> bool,
+    ) -> Result<T, ConfigError> {
+        let Some(raw) = self.optional(name) else {
+            return Ok(default);
+        };
+        match raw.parse::<T>() {
+            Ok(v) if valid(&v) => Ok(v),
+            _ => Err(ConfigError {
+                variable: name,
+                message: format!("{raw:?} is not a valid value (default {default})"),
+            }),
+        }
+    }
+
+    fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.optional(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if matches!(v.as_str(), "true" | "1" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "false" | "0" | "no" | "off") => Ok(false),
+            Some(v) => Err(ConfigError {
+                variable: name,
+                message: format!("{v:?} is not true or false"),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            c.database_url,
+            DatabaseUrl::Sqlite("data/boomerang.sqlite3".into())
+        );
+        assert_eq!(c.bind, "127.0.0.1:8080");
+        assert_eq!(c.public_url, "http://localhost:8080");
+        assert!(c.shopify.using_demo_credentials);
+        assert_eq!(
+            c.shopify.api_secret.expose_secret(),
+            DEMO_SHOPIFY_API_SECRET
+        );
+        assert!(c.smtp_url.is_none());
+        assert!(c.run_jobs);
+        assert_eq!(c.mail_from, "Boomerang <rewards@localhost>");
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases: &[(&str, &str)] = &[
+            ("DATABASE_URL", "mysql://x"),
+            ("BIND", "not an address"),
+            ("PUBLIC_URL", "localhost"),
+            ("SMTP_URL", "http://user:hunter2@x"),
+            ("MAIL_FROM", "not a mailbox"),
+            ("APP_SECRET", "short"),
+            ("RUN_JOBS", "maybe"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("SHOPIFY_API_VERSION", "latest"),
+        ];
+        for (name, value) in cases {
+            let err = config(&[(name, value)])
+                .err()
+                .unwrap_or_else(|| panic!("{name} accepted"));
+            assert_eq!(err.variable, *name);
+            assert!(err
+                .to_string()
+                .starts_with(&format!("invalid configuration: {name}: ")));
+            assert!(!err.to_string().contains("hunter2"), "secret leaked: {err}");
+        }
+    }
+
+    #[test]
+    fn shopify_credentials_come_in_pairs() {
+        let err = config(&[("SHOPIFY_API_KEY", "k")])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("SHOPIFY_API_SECRET"));
+        let c = config(&[("SHOPIFY_API_KEY", "k"), ("SHOPIFY_API_SECRET", "s")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(!c.shopify.using_demo_credentials);
+        assert_eq!(c.shopify.api_key, "k");
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let c = config(&[
+            ("SHOPIFY_API_KEY", "k"),
+            ("SHOPIFY_API_SECRET", "topsecretvalue"),
+            ("SMTP_URL", "smtp://u:smtppassword@mail:587"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("topsecretvalue") && !shown.contains("smtppassword"),
+            "{shown}"
+        );
+    }
+}

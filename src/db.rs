@@ -1,0 +1,360 @@
+//! One database layer over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Both backends live in one binary: [`DbConnection`] is a diesel `MultiConnection` with exactly
+//! two variants, chosen by the scheme of `DATABASE_URL`. Queries are written once against it;
+//! the few places that need backend-specific SQL (upserts, row locks, `SKIP LOCKED` claims)
+//! use [`per_backend!`], which expands one body once per variant.
+//!
+//! Diesel is synchronous. Handlers never block an actix worker: [`Db::run`] checks a connection
+//! out of the pool and moves it into `spawn_blocking`, so a whole use case (ledger line, balance,
+//! outbox row) runs as one transaction in one hop.
+
+pub mod models;
+pub mod schema;
+pub mod types;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend. Everything in `db::models` takes `&mut DbConnection`.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs `$body` with `$c` bound to the concrete connection of whichever backend is in use.
+/// The body is compiled twice, once per backend, so it may use backend-only query features.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Which engine a `DATABASE_URL` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// `sqlite://PATH` (relative to the working directory) or `sqlite:///ABSOLUTE/PATH`.
+    Sqlite(PathBuf),
+    /// `postgres://…` or `postgresql://…`, passed to libpq unchanged.
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    /// Parses the scheme; the rest is validated when connecting.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(
+                    "sqlite:// needs a file path, e.g. sqlite://data/boomerang.sqlite3".into(),
+                );
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_owned()))
+        } else {
+            Err("expected sqlite://PATH or postgres://USER@HOST/DB".into())
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password replaced, safe for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite(path) => format!("sqlite://{}", path.display()),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    // set_password only fails for URLs that cannot have one; then hide it all.
+                    if parsed.set_password(Some("***")).is_err() {
+                        return "postgres://***".into();
+                    }
+                    parsed.to_string()
+                }
+                Ok(parsed) => parsed.to_string(),
+                Err(_) => "postgres://***".into(),
+            },
+        }
+    }
+
+    fn connection_string(&self) -> String {
+        match self {
+            Self::Sqlite(path) => path.display().to_string(),
+            Self::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+/// Errors from setting up or using the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: diesel::ConnectionError,
+    },
+    #[error("cannot create the directory for the SQLite file {path}: {source}")]
+    CreateDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot build the connection pool for {url}: {source}")]
+    Pool {
+        url: String,
+        #[source]
+        source: diesel::r2d2::PoolError,
+    },
+    #[error("no database connection available: {0}")]
+    Checkout(#[from] diesel::r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("the database task stopped unexpectedly")]
+    TaskAborted,
+}
+
+/// SQLite settings applied to every pooled connection.
+///
+/// WAL lets readers run beside the single writer; `busy_timeout` makes a second writer wait for
+/// the lock instead of failing; `synchronous = FULL` because an acknowledged webhook must survive
+/// a power cut, not only a crash; foreign keys are off by default in SQLite and we rely on them.
+const SQLITE_INIT: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+#[derive(Debug)]
+struct ConnectionInit;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionInit {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        if let DbConnection::Sqlite(c) = conn {
+            c.batch_execute(SQLITE_INIT)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+/// The connection pool, cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<DbConnection>>,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("url", &self.url.redacted())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file and its directory if needed) and checks that a
+    /// connection can be made, so a wrong URL fails at start-up with a clear message.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32) -> Result<Self, DbError> {
+        if let DatabaseUrl::Sqlite(path) = url {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|source| DbError::CreateDir {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        // A direct connection first: r2d2 would retry for its whole timeout and then report only
+        // "timed out", hiding the real reason (wrong host, bad password, unreadable file).
+        establish(url)?;
+        let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionInit))
+            .build(manager)
+            .map_err(|source| DbError::Pool {
+                url: url.redacted(),
+                source,
+            })?;
+        Ok(Self {
+            pool,
+            url: url.clone(),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    /// A pooled connection for synchronous callers (CLI, jobs already on a blocking thread).
+    pub fn get(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` on a pooled connection on the blocking thread pool.
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|_| DbError::TaskAborted)?
+    }
+
+    /// Applies pending migrations of the backend in use.
+    pub fn migrate(&self) -> Result<usize, DbError> {
+        migrate(&self.url)
+    }
+}
+
+fn establish(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
+    let mut conn =
+        DbConnection::establish(&url.connection_string()).map_err(|source| DbError::Connect {
+            url: url.redacted(),
+            source,
+        })?;
+    if let DbConnection::Sqlite(c) = &mut conn {
+        c.batch_execute(SQLITE_INIT)?;
+    }
+    Ok(conn)
+}
+
+/// Runs the embedded migrations for the backend `url` names; returns how many were applied.
+///
+/// On PostgreSQL several app instances may start at once (Fly.io rolling deploys), so the run
+/// is serialised with an advisory lock. SQLite's own write lock does the same job there.
+pub fn migrate(url: &DatabaseUrl) -> Result<usize, DbError> {
+    let mut conn = establish(url)?;
+    let migration_error =
+        |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
+    match &mut conn {
+        DbConnection::Sqlite(c) => Ok(c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(migration_error)?
+            .len()),
+        DbConnection::Postgresql(c) => {
+            c.batch_execute("SELECT pg_advisory_lock(7245061981)")?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|versions| versions.len())
+                .map_err(migration_error);
+            c.batch_execute("SELECT pg_advisory_unlock(7245061981)")?;
+            applied
+        }
+    }
+}
+
+/// Runs `f` in a transaction that holds the write lock from its first statement.
+///
+/// SQLite allows one writer. A deferred transaction that reads first and writes later fails
+/// with `SQLITE_BUSY` when it tries to upgrade, so writes use `BEGIN IMMEDIATE`: a second writer
+/// then waits at `BEGIN` (up to `busy_timeout`). On PostgreSQL this is an ordinary transaction;
+/// code that must not interleave locks the rows it changes (`SELECT … FOR UPDATE`).
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let outcome = f(conn);
+    let DbConnection::Sqlite(sqlite) = conn else {
+        // `f` cannot change which backend the connection is.
+        return outcome;
+    };
+    match outcome {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(commit_error) => {
+                // Same recovery as diesel's own `transaction`: try to roll back, report the commit error.
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(commit_error.into())
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
+}
+
+/// The current time as stored: UTC without an offset, microsecond precision on both backends
+/// (PostgreSQL keeps microseconds; rounding here keeps round-trips exact).
+pub fn now() -> chrono::NaiveDateTime {
+    use chrono::{SubsecRound, Utc};
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A new time-ordered identifier (UUID v7) for a row.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/x.sqlite3"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("data/x.sqlite3")))
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///tmp/x.db"),
+            Ok(DatabaseUrl::Sqlite(PathBuf::from("/tmp/x.db")))
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db.internal:5432/boomerang")
+            .unwrap_or_else(|_| DatabaseUrl::Postgres(String::new()));
+        let shown = url.redacted();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.internal"), "{shown}");
+    }
+}

@@ -1,0 +1,122 @@
+//! The webhook inbox: every verified delivery is stored here before it is acknowledged, so a
+//! 200 is never lost. The unique (shop, platform, delivery id) makes redeliveries duplicates.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::inbox_events;
+use crate::db::types::{InboxStatus, Platform};
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = inbox_events)]
+pub struct InboxEvent {
+    pub id: String,
+    pub shop_id: String,
+    #[diesel(deserialize_as = String)]
+    pub platform: Platform,
+    pub topic: String,
+    /// The platform's per-delivery id (`X-Shopify-Webhook-Id`), the deduplication key.
+    pub delivery_id: String,
+    /// The platform's per-event id (`X-Shopify-Event-Id`), kept for tracing.
+    pub event_id: Option<String>,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<NaiveDateTime>,
+    /// The raw body exactly as signed.
+    pub payload: String,
+    #[diesel(deserialize_as = String)]
+    pub status: InboxStatus,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub received_at: NaiveDateTime,
+    pub processed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = inbox_events)]
+pub struct NewInboxEvent {
+    pub id: String,
+    pub shop_id: String,
+    #[diesel(serialize_as = String)]
+    pub platform: Platform,
+    pub topic: String,
+    pub delivery_id: String,
+    pub event_id: Option<String>,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<NaiveDateTime>,
+    pub payload: String,
+    #[diesel(serialize_as = String)]
+    pub status: InboxStatus,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub received_at: NaiveDateTime,
+    pub processed_at: Option<NaiveDateTime>,
+}
+
+impl NewInboxEvent {
+    /// Stores the delivery unless the same delivery is already stored; returns whether it was new.
+    pub fn insert_once(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(inbox_events::table)
+            .values(self.clone())
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(inserted == 1)
+    }
+}
+
+impl InboxEvent {
+    pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<InboxEvent> {
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(shop_id))
+            .filter(inbox_events::id.eq(id))
+            .select(InboxEvent::as_select())
+            .first(conn)
+    }
+
+    /// Records the outcome of applying the event.
+    pub fn mark(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        id: &str,
+        status: InboxStatus,
+        error: Option<&str>,
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(
+            inbox_events::table
+                .filter(inbox_events::shop_id.eq(shop_id))
+                .filter(inbox_events::id.eq(id)),
+        )
+        .set((
+            inbox_events::status.eq(status.as_str()),
+            inbox_events::error.eq(error),
+            inbox_events::attempts.eq(inbox_events::attempts + 1),
+            inbox_events::processed_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+        Ok(())
+    }
+
+    /// A shop's events in a given state, oldest first (worker and owner views).
+    pub fn list_by_status(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        status: InboxStatus,
+        limit: i64,
+    ) -> QueryResult<Vec<InboxEvent>> {
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(shop_id))
+            .filter(inbox_events::status.eq(status.as_str()))
+            .order(inbox_events::received_at.asc())
+            .limit(limit)
+            .select(InboxEvent::as_select())
+            .load(conn)
+    }
+
+    pub fn count_for_shop(conn: &mut DbConnection, shop_id: &str) -> QueryResult<i64> {
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(shop_id))
+            .count()
+            .get_result(conn)
+    }
+}

@@ -1,0 +1,149 @@
+//! Durable jobs: a row per unit of background work, enqueued in the same transaction as the change
+//! that needs it, claimed by one worker at a time, retried with backoff.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::jobs;
+use crate::db::types::JobStatus;
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: String,
+    pub shop_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: Option<String>,
+    #[diesel(deserialize_as = String)]
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: NaiveDateTime,
+    /// A claimed job's lease; a worker that died lets it lapse and another worker takes the job.
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob {
+    pub id: String,
+    pub shop_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub dedupe_key: Option<String>,
+    #[diesel(serialize_as = String)]
+    pub status: JobStatus,
+    pub attempts: i32,
+    pub max_attempts: i32,
+    pub run_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewJob {
+    /// Enqueues the job; with a dedupe key, does nothing if the same job is already queued or
+    /// running. Returns whether a row was added.
+    pub fn enqueue(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(jobs::table)
+            .values(self.clone())
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(inserted == 1)
+    }
+}
+
+impl Job {
+    /// Claims the next due job (queued and due, or running with a lapsed lease) for `lease`.
+    ///
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so many instances claim different jobs without
+    /// waiting on each other. SQLite: the caller's `BEGIN IMMEDIATE` already makes this exclusive.
+    pub fn claim_next(
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+    ) -> QueryResult<Option<Job>> {
+        let due = jobs::table
+            .filter(
+                jobs::status
+                    .eq(JobStatus::Queued.as_str())
+                    .and(jobs::run_at.le(now))
+                    .or(jobs::status
+                        .eq(JobStatus::Running.as_str())
+                        .and(jobs::locked_until.lt(now))),
+            )
+            .order(jobs::run_at.asc());
+        let job = match conn {
+            DbConnection::Postgresql(c) => due
+                .select(Job::as_select())
+                .for_update()
+                .skip_locked()
+                .first(c)
+                .optional()?,
+            DbConnection::Sqlite(c) => due.select(Job::as_select()).first(c).optional()?,
+        };
+        let Some(job) = job else { return Ok(None) };
+        diesel::update(jobs::table.find(&job.id))
+            .set((
+                jobs::status.eq(JobStatus::Running.as_str()),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::locked_until.eq(Some(lease_until)),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        jobs::table
+            .find(&job.id)
+            .select(Job::as_select())
+            .first(conn)
+            .map(Some)
+    }
+
+    pub fn finish(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::status.eq(JobStatus::Done.as_str()),
+                jobs::locked_until.eq(None::<NaiveDateTime>),
+                jobs::last_error.eq(None::<String>),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: back to the queue at `retry_at`, or failed for good.
+    pub fn fail(
+        conn: &mut DbConnection,
+        id: &str,
+        error: &str,
+        retry_at: Option<NaiveDateTime>,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let (status, run_at) = match retry_at {
+            Some(at) => (JobStatus::Queued, at),
+            None => (JobStatus::Failed, now),
+        };
+        diesel::update(jobs::table.find(id))
+            .set((
+                jobs::status.eq(status.as_str()),
+                jobs::run_at.eq(run_at),
+                jobs::locked_until.eq(None::<NaiveDateTime>),
+                jobs::last_error.eq(Some(error)),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    pub fn count_by_status(conn: &mut DbConnection, status: JobStatus) -> QueryResult<i64> {
+        jobs::table
+            .filter(jobs::status.eq(status.as_str()))
+            .count()
+            .get_result(conn)
+    }
+}

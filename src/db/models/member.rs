@@ -1,0 +1,122 @@
+//! A shop's customer in the loyalty program. Balances here are a cache of the ledger, updated in
+//! the same transaction as every ledger line (see `services::ledger`).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::members;
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = members)]
+pub struct Member {
+    pub id: String,
+    pub shop_id: String,
+    /// The platform's customer id; `None` for a guest known only by e-mail.
+    pub platform_customer_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub accepts_marketing: bool,
+    /// Confirmed, spendable points.
+    pub points_balance: i64,
+    /// Points earned but still inside the return window.
+    pub pending_points: i64,
+    pub lifetime_points: i64,
+    pub tier: Option<String>,
+    pub referral_code: Option<String>,
+    /// Set when a guest was merged into a customer account; the guest row is then inert.
+    pub merged_into: Option<String>,
+    pub redacted_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = members)]
+pub struct NewMember {
+    pub id: String,
+    pub shop_id: String,
+    pub platform_customer_id: Option<String>,
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birthday: Option<NaiveDate>,
+    pub accepts_marketing: bool,
+    pub referral_code: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewMember {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Member> {
+        diesel::insert_into(members::table)
+            .values(self.clone())
+            .execute(conn)?;
+        Member::find(conn, &self.shop_id, &self.id)
+    }
+}
+
+impl Member {
+    pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::id.eq(id))
+            .select(Member::as_select())
+            .first(conn)
+    }
+
+    pub fn find_by_customer_id(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        customer_id: &str,
+    ) -> QueryResult<Option<Member>> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::platform_customer_id.eq(customer_id))
+            .select(Member::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The live guest member for an e-mail (no customer account, not merged).
+    pub fn find_guest_by_email(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        email: &str,
+    ) -> QueryResult<Option<Member>> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::email.eq(email))
+            .filter(members::platform_customer_id.is_null())
+            .filter(members::merged_into.is_null())
+            .select(Member::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Reads the member and, on PostgreSQL, locks the row until the transaction ends, so two
+    /// concurrent changes to one balance serialise. (SQLite writes already hold the database
+    /// write lock from `BEGIN IMMEDIATE`.)
+    pub fn lock(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
+        let query = members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::id.eq(id));
+        match conn {
+            DbConnection::Postgresql(c) => query.select(Member::as_select()).for_update().first(c),
+            DbConnection::Sqlite(c) => query.select(Member::as_select()).first(c),
+        }
+    }
+
+    /// Members of a shop, most recent first (admin and demo listings).
+    pub fn list(conn: &mut DbConnection, shop_id: &str, limit: i64) -> QueryResult<Vec<Member>> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::merged_into.is_null())
+            .order(members::created_at.desc())
+            .limit(limit)
+            .select(Member::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,77 @@
+//! Orders the app has seen, with the facts snapshotted for later refunds and metrics.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::orders;
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = orders)]
+pub struct Order {
+    pub id: String,
+    pub shop_id: String,
+    pub platform_order_id: String,
+    pub member_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub financial_status: String,
+    pub cancelled: bool,
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub total_minor: i64,
+    pub refunded_minor: i64,
+    /// The order facts as last seen (JSON), newest `platform_updated_at` wins.
+    pub snapshot: String,
+    pub placed_at: NaiveDateTime,
+    pub platform_updated_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = orders)]
+pub struct NewOrder {
+    pub id: String,
+    pub shop_id: String,
+    pub platform_order_id: String,
+    pub member_id: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub financial_status: String,
+    pub cancelled: bool,
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub total_minor: i64,
+    pub refunded_minor: i64,
+    pub snapshot: String,
+    pub placed_at: NaiveDateTime,
+    pub platform_updated_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewOrder {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Order> {
+        diesel::insert_into(orders::table)
+            .values(self.clone())
+            .execute(conn)?;
+        Order::find_by_platform_id(conn, &self.shop_id, &self.platform_order_id)?
+            .ok_or(diesel::result::Error::NotFound)
+    }
+}
+
+impl Order {
+    pub fn find_by_platform_id(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        platform_order_id: &str,
+    ) -> QueryResult<Option<Order>> {
+        orders::table
+            .filter(orders::shop_id.eq(shop_id))
+            .filter(orders::platform_order_id.eq(platform_order_id))
+            .select(Order::as_select())
+            .first(conn)
+            .optional()
+    }
+}

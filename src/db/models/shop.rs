@@ -1,0 +1,110 @@
+//! A shop that installed the app: the tenant every other row belongs to.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::shops;
+use crate::db::types::{InstallState, Platform};
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = shops)]
+pub struct Shop {
+    pub id: String,
+    #[diesel(deserialize_as = String)]
+    pub platform: Platform,
+    pub domain: String,
+    /// The platform access token, encrypted with the instance key (see `crypto`).
+    pub access_token_enc: Option<String>,
+    /// WooCommerce/BigCommerce webhook secret, encrypted like the access token.
+    pub webhook_secret_enc: Option<String>,
+    /// SHA-256 of the shop's admin API key (non-Shopify shops); the key itself is never stored.
+    pub api_key_hash: Option<String>,
+    /// Overrides the platform API base URL (tests point it at a local fake).
+    pub api_base: Option<String>,
+    pub currency: String,
+    pub timezone: String,
+    pub locale: String,
+    #[diesel(deserialize_as = String)]
+    pub install_state: InstallState,
+    /// The loyalty program settings as JSON.
+    pub program: String,
+    pub is_demo: bool,
+    pub installed_at: NaiveDateTime,
+    pub uninstalled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = shops)]
+pub struct NewShop {
+    pub id: String,
+    #[diesel(serialize_as = String)]
+    pub platform: Platform,
+    pub domain: String,
+    pub access_token_enc: Option<String>,
+    pub webhook_secret_enc: Option<String>,
+    pub api_key_hash: Option<String>,
+    pub api_base: Option<String>,
+    pub currency: String,
+    pub timezone: String,
+    pub locale: String,
+    #[diesel(serialize_as = String)]
+    pub install_state: InstallState,
+    pub program: String,
+    pub is_demo: bool,
+    pub installed_at: NaiveDateTime,
+    pub uninstalled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewShop {
+    pub fn insert(&self, conn: &mut DbConnection) -> QueryResult<Shop> {
+        diesel::insert_into(shops::table)
+            .values(self.clone())
+            .execute(conn)?;
+        Shop::find(conn, &self.id)
+    }
+}
+
+impl Shop {
+    pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Shop> {
+        shops::table.find(id).select(Shop::as_select()).first(conn)
+    }
+
+    pub fn find_by_domain(
+        conn: &mut DbConnection,
+        platform: Platform,
+        domain: &str,
+    ) -> QueryResult<Option<Shop>> {
+        shops::table
+            .filter(shops::platform.eq(platform.as_str()))
+            .filter(shops::domain.eq(domain))
+            .select(Shop::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_by_api_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Shop>> {
+        shops::table
+            .filter(shops::api_key_hash.eq(hash))
+            .select(Shop::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find_demo(conn: &mut DbConnection) -> QueryResult<Option<Shop>> {
+        shops::table
+            .filter(shops::is_demo.eq(true))
+            .order(shops::created_at.asc())
+            .select(Shop::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+        shops::table.count().get_result(conn)
+    }
+}

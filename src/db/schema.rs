@@ -1,0 +1,154 @@
+//! The one portable schema for both backends. Written by hand rather than by
+//! `diesel print-schema` because the two engines report types differently; only portable types
+//! are used (Text, BigInt, Integer, Bool, Timestamp, Date). The round-trip test in
+//! `tests/api/backends.rs` inserts and reads every table on both engines so this cannot drift
+//! from `migrations/`.
+
+diesel::table! {
+    app_settings (key) {
+        key -> Text,
+        value -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    shops (id) {
+        id -> Text,
+        platform -> Text,
+        domain -> Text,
+        access_token_enc -> Nullable<Text>,
+        webhook_secret_enc -> Nullable<Text>,
+        api_key_hash -> Nullable<Text>,
+        api_base -> Nullable<Text>,
+        currency -> Text,
+        timezone -> Text,
+        locale -> Text,
+        install_state -> Text,
+        program -> Text,
+        is_demo -> Bool,
+        installed_at -> Timestamp,
+        uninstalled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        shop_id -> Text,
+        platform_customer_id -> Nullable<Text>,
+        email -> Nullable<Text>,
+        first_name -> Nullable<Text>,
+        last_name -> Nullable<Text>,
+        birthday -> Nullable<Date>,
+        accepts_marketing -> Bool,
+        points_balance -> BigInt,
+        pending_points -> BigInt,
+        lifetime_points -> BigInt,
+        tier -> Nullable<Text>,
+        referral_code -> Nullable<Text>,
+        merged_into -> Nullable<Text>,
+        redacted_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        delta -> BigInt,
+        kind -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        source -> Text,
+        source_id -> Text,
+        action -> Text,
+        idempotency_key -> Text,
+        detail -> Nullable<Text>,
+        confirms_at -> Nullable<Timestamp>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        shop_id -> Text,
+        platform_order_id -> Text,
+        member_id -> Nullable<Text>,
+        name -> Nullable<Text>,
+        email -> Nullable<Text>,
+        financial_status -> Text,
+        cancelled -> Bool,
+        currency -> Text,
+        subtotal_minor -> BigInt,
+        total_minor -> BigInt,
+        refunded_minor -> BigInt,
+        snapshot -> Text,
+        placed_at -> Timestamp,
+        platform_updated_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inbox_events (id) {
+        id -> Text,
+        shop_id -> Text,
+        platform -> Text,
+        topic -> Text,
+        delivery_id -> Text,
+        event_id -> Nullable<Text>,
+        api_version -> Nullable<Text>,
+        triggered_at -> Nullable<Timestamp>,
+        payload -> Text,
+        status -> Text,
+        error -> Nullable<Text>,
+        attempts -> Integer,
+        received_at -> Timestamp,
+        processed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        shop_id -> Text,
+        kind -> Text,
+        payload -> Text,
+        dedupe_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        max_attempts -> Integer,
+        run_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(members -> shops (shop_id));
+diesel::joinable!(ledger_entries -> members (member_id));
+diesel::joinable!(ledger_entries -> shops (shop_id));
+diesel::joinable!(orders -> shops (shop_id));
+diesel::joinable!(inbox_events -> shops (shop_id));
+diesel::joinable!(jobs -> shops (shop_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_settings,
+    shops,
+    members,
+    ledger_entries,
+    orders,
+    inbox_events,
+    jobs,
+);

@@ -1,0 +1,122 @@
+//! Enums stored as TEXT. Both engines store them the same way, a new variant needs no migration,
+//! and a row written by a newer version fails loudly on read instead of being misinterpreted.
+
+/// A stored value that is not one of the enum's variants.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown {kind} {value:?} in the database")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Declares a fieldless enum stored as TEXT, with `as_str`, `FromStr`, `Display`, serde as the
+/// same strings, and the `String` conversions diesel's `serialize_as`/`deserialize_as` use.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::db::types::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::db::types::UnknownValue { kind: stringify!($name), value: s.to_owned() }),
+                }
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String { value.as_str().to_owned() }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::db::types::UnknownValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> { value.parse() }
+        }
+    };
+}
+
+text_enum! {
+    /// The shop platform a shop runs on.
+    pub enum Platform {
+        Shopify => "shopify",
+        WooCommerce => "woocommerce",
+        BigCommerce => "bigcommerce",
+    }
+}
+
+text_enum! {
+    /// Where a shop is in its life with the app.
+    pub enum InstallState {
+        Installed => "installed",
+        /// `app/uninstalled` arrived; data is kept until `shop/redact` (48 h later) in case of a reinstall.
+        Uninstalled => "uninstalled",
+        /// `shop/redact` erased the shop's personal data.
+        Redacted => "redacted",
+    }
+}
+
+text_enum! {
+    /// What happened to a stored webhook.
+    pub enum InboxStatus {
+        /// Stored and acknowledged, not yet applied (a worker will).
+        Pending => "pending",
+        Applied => "applied",
+        /// Verified but not understood (unexpected shape) or failed to apply; kept for replay.
+        Failed => "failed",
+        /// Stored, but nothing to do (a topic we keep only for the record).
+        Ignored => "ignored",
+    }
+}
+
+text_enum! {
+    /// The life of a durable job.
+    pub enum JobStatus {
+        Queued => "queued",
+        Running => "running",
+        Done => "done",
+        /// Gave up after `max_attempts`; kept for the operator.
+        Failed => "failed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_enums_round_trip() {
+        for p in Platform::ALL {
+            assert_eq!(p.as_str().parse::<Platform>().ok(), Some(*p));
+            assert_eq!(Platform::try_from(String::from(*p)).ok(), Some(*p));
+        }
+        for s in InboxStatus::ALL {
+            assert_eq!(s.to_string().parse::<InboxStatus>().ok(), Some(*s));
+        }
+        let err = "magento".parse::<Platform>().err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("unknown Platform \"magento\" in the database")
+        );
+    }
+}

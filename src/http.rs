@@ -1,0 +1,9 @@
+//! The actix-web layer: thin handlers and the middleware around them. The only module that
+//! knows about HTTP.
+
+pub mod demo;
+pub mod home;
+pub mod middleware;
+pub mod ops;
+pub mod pages;
+pub mod webhooks;

@@ -1,0 +1,165 @@
+//! The demo pages: a stand-in storefront, the demo shop's data, and the local mail outbox.
+//! They only ever show the demo shop (`is_demo`), never a real shop's data.
+
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+
+use crate::db::models::{InboxEvent, LedgerEntry, Member, Shop};
+use crate::db::types::InboxStatus;
+use crate::db::DbError;
+use crate::error::AppError;
+use crate::services::demo;
+use crate::state::AppState;
+
+#[derive(Serialize)]
+struct MemberRow {
+    customer_id: String,
+    name: String,
+    email: String,
+    points_balance: i64,
+    pending_points: i64,
+    lifetime_points: i64,
+}
+
+impl From<&Member> for MemberRow {
+    fn from(m: &Member) -> Self {
+        let name = [m.first_name.as_deref(), m.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Self {
+            customer_id: m
+                .platform_customer_id
+                .clone()
+                .unwrap_or_else(|| "guest".into()),
+            name,
+            email: m.email.clone().unwrap_or_default(),
+            points_balance: m.points_balance,
+            pending_points: m.pending_points,
+            lifetime_points: m.lifetime_points,
+        }
+    }
+}
+
+async fn demo_shop(state: &AppState) -> Result<Shop, AppError> {
+    state
+        .db
+        .run(|c| Shop::find_demo(c).map_err(DbError::from))
+        .await?
+        .ok_or_else(|| AppError::not_found("this instance has no demo shop; run `boomerang demo`"))
+}
+
+pub async fn storefront(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let shop = demo_shop(&state).await?;
+    let shop_id = shop.id.clone();
+    let members = state
+        .db
+        .run(move |c| Member::list(c, &shop_id, 100).map_err(DbError::from))
+        .await?;
+    let rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+    state.pages.render(
+        "demo_storefront.html",
+        minijinja::context! { shop => shop_view(&shop), members => rows },
+    )
+}
+
+#[derive(Serialize)]
+struct LedgerRow {
+    created_at: String,
+    customer_id: String,
+    delta: i64,
+    kind: String,
+    status: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct InboxRow {
+    received_at: String,
+    topic: String,
+    delivery_id: String,
+    status: String,
+    error: String,
+}
+
+pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let shop = demo_shop(&state).await?;
+    let shop_id = shop.id.clone();
+    let (members, ledger, inbox) = state
+        .db
+        .run(move |c| {
+            let members = Member::list(c, &shop_id, 100)?;
+            let mut ledger = Vec::new();
+            for m in &members {
+                for e in LedgerEntry::list_for_member(c, &shop_id, &m.id, 20)? {
+                    ledger.push((m.platform_customer_id.clone().unwrap_or_default(), e));
+                }
+            }
+            ledger.sort_by_key(|entry| std::cmp::Reverse(entry.1.created_at));
+            let mut inbox = Vec::new();
+            for status in InboxStatus::ALL {
+                inbox.extend(InboxEvent::list_by_status(c, &shop_id, *status, 50)?);
+            }
+            inbox.sort_by_key(|event| std::cmp::Reverse(event.received_at));
+            Ok::<_, DbError>((members, ledger, inbox))
+        })
+        .await?;
+    let ledger: Vec<LedgerRow> = ledger
+        .into_iter()
+        .take(100)
+        .map(|(customer_id, e)| LedgerRow {
+            created_at: e.created_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            customer_id,
+            delta: e.delta,
+            kind: e.kind,
+            status: e.status,
+            reason: e.reason.unwrap_or_default(),
+        })
+        .collect();
+    let inbox: Vec<InboxRow> = inbox
+        .into_iter()
+        .take(100)
+        .map(|e| InboxRow {
+            received_at: e.received_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            topic: e.topic,
+            delivery_id: e.delivery_id,
+            status: e.status.to_string(),
+            error: e.error.unwrap_or_default(),
+        })
+        .collect();
+    let members: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+    state.pages.render(
+        "demo_admin.html",
+        minijinja::context! { shop => shop_view(&shop), members, ledger, inbox },
+    )
+}
+
+pub async fn outbox(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let shop = demo_shop(&state).await?;
+    let shop_id = shop.id.clone();
+    let members = state
+        .db
+        .run(move |c| Member::list(c, &shop_id, 1000).map_err(DbError::from))
+        .await?;
+    let allowed: Vec<String> = members.iter().filter_map(|m| m.email.clone()).collect();
+    let dir = state.config.data_dir.join("outbox");
+    let listing_dir = dir.clone();
+    // Only mail addressed to the demo shop's customers is listed: the outbox of a real
+    // instance may hold real customers' mail.
+    let mails = web::block(move || demo::list_outbox(&listing_dir, &allowed, 50))
+        .await
+        .map_err(AppError::internal)?;
+    state.pages.render(
+        "demo_outbox.html",
+        minijinja::context! {
+            smtp => state.config.smtp_url.is_some(),
+            dir => dir.display().to_string(),
+            mails,
+        },
+    )
+}
+
+fn shop_view(shop: &Shop) -> minijinja::Value {
+    minijinja::context! { domain => shop.domain.clone(), currency => shop.currency.clone() }
+}

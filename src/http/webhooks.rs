@@ -1,0 +1,3 @@
+//! Webhooks in: raw bytes → verify → inbox → 200 `{"status": …}`.
+
+pub mod shopify;

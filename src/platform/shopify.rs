@@ -1,0 +1,3 @@
+//! Shopify: webhook verification and payload mapping.
+
+pub mod webhook;

@@ -1,0 +1,21 @@
+//! The route table: every path the app serves, in one place, top to bottom.
+
+use actix_web::web;
+
+use crate::http::{demo, home, ops, webhooks};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::index))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz))
+        .route("/metrics", web::get().to(ops::metrics))
+        .service(
+            web::scope("/webhooks").route("/shopify", web::post().to(webhooks::shopify::receive)),
+        )
+        .service(
+            web::scope("/demo")
+                .route("", web::get().to(demo::storefront))
+                .route("/admin", web::get().to(demo::admin))
+                .route("/outbox", web::get().to(demo::outbox)),
+        );
+}

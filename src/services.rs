@@ -1,0 +1,6 @@
+//! Use cases: each one orchestrates domain logic, the database and effects, in one transaction.
+
+pub mod demo;
+pub mod inbox;
+pub mod ledger;
+pub mod shops;

@@ -1,0 +1,129 @@
+//! The demo shop a newcomer clicks through: created by `boomerang demo`, and on the first start
+//! of an empty SQLite database. It uses the public demo app secret, so the README's one-line
+//! signed webhook works against it.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::crypto::Keys;
+use crate::db::models::{Member, NewMember, Shop};
+use crate::db::types::Platform;
+use crate::db::{new_id, now, write_transaction, DbConnection};
+use crate::services::shops::{add_shop, AddShopError, ShopSpec};
+
+pub const DEMO_SHOP_DOMAIN: &str = "boomerang-demo.myshopify.com";
+
+/// The demo customers: (Shopify customer id, first name, last name, e-mail).
+pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str)] = &[
+    ("7001", "Ada", "Lovelace", "ada@example.com"),
+    ("7002", "Grace", "Hopper", "grace@example.com"),
+    ("7003", "Alan", "Turing", "alan@example.com"),
+];
+
+/// A small but real-shaped `orders/paid` payload for the demo customer Ada (120.00 USD subtotal).
+pub const DEMO_ORDER_JSON: &str = r##"{"id":5001,"admin_graphql_api_id":"gid://shopify/Order/5001","name":"#1001","email":"ada@example.com","created_at":"2026-11-23T10:00:00Z","updated_at":"2026-11-23T10:00:05Z","currency":"USD","financial_status":"paid","cancelled_at":null,"test":false,"subtotal_price":"120.00","total_discounts":"0.00","total_tax":"9.60","total_price":"134.60","total_shipping_price_set":{"shop_money":{"amount":"5.00","currency_code":"USD"}},"customer":{"id":7001,"email":"ada@example.com"},"line_items":[{"id":9001,"product_id":3001,"variant_id":4001,"quantity":2,"current_quantity":2,"price":"60.00","total_discount":"0.00","gift_card":false}],"discount_codes":[],"note_attributes":[]}"##;
+
+/// Creates the demo shop and its customers unless it exists; returns it.
+pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> {
+    write_transaction(conn, |conn| {
+        if let Some(shop) = Shop::find_by_domain(conn, Platform::Shopify, DEMO_SHOP_DOMAIN)? {
+            return Ok(shop);
+        }
+        let added = add_shop(
+            conn,
+            keys,
+            &ShopSpec {
+                platform: Some(Platform::Shopify),
+                domain: DEMO_SHOP_DOMAIN.into(),
+                currency: Some("USD".into()),
+                is_demo: true,
+                ..ShopSpec::default()
+            },
+        )?;
+        for (customer_id, first, last, email) in DEMO_CUSTOMERS {
+            if Member::find_by_customer_id(conn, &added.shop.id, customer_id)?.is_some() {
+                continue;
+            }
+            let at = now();
+            NewMember {
+                id: new_id(),
+                shop_id: added.shop.id.clone(),
+                platform_customer_id: Some((*customer_id).into()),
+                email: Some((*email).into()),
+                first_name: Some((*first).into()),
+                last_name: Some((*last).into()),
+                birthday: None,
+                accepts_marketing: true,
+                referral_code: None,
+                created_at: at,
+                updated_at: at,
+            }
+            .insert(conn)?;
+        }
+        Ok(added.shop)
+    })
+}
+
+/// The copy-paste shell command that sends [`DEMO_ORDER_JSON`] as a signed `orders/paid` webhook.
+pub fn signed_webhook_command(public_url: &str) -> String {
+    format!(
+        "body='{DEMO_ORDER_JSON}'\n\
+         curl -sS {public_url}/webhooks/shopify \\\n  \
+         -H 'Content-Type: application/json' \\\n  \
+         -H 'X-Shopify-Topic: orders/paid' \\\n  \
+         -H 'X-Shopify-Shop-Domain: {DEMO_SHOP_DOMAIN}' \\\n  \
+         -H 'X-Shopify-Webhook-Id: readme-demo-1' \\\n  \
+         -H \"X-Shopify-Hmac-Sha256: $(printf '%s' \"$body\" | openssl dgst -sha256 -hmac {secret} -binary | base64)\" \\\n  \
+         --data \"$body\"",
+        secret = crate::config::DEMO_SHOPIFY_API_SECRET,
+    )
+}
+
+/// One `.eml` file of the file-transport outbox.
+#[derive(Debug, Serialize)]
+pub struct OutboxMail {
+    pub file: String,
+    pub to: String,
+    pub subject: String,
+    pub modified: String,
+}
+
+/// The newest `.eml` files in `dir` addressed to one of `allowed_recipients`.
+pub fn list_outbox(dir: &Path, allowed_recipients: &[String], limit: usize) -> Vec<OutboxMail> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    files.sort_by_key(|file| std::cmp::Reverse(file.0));
+    files
+        .into_iter()
+        .filter_map(|(modified, path)| {
+            let text = std::fs::read_to_string(&path).ok()?;
+            let header = |name: &str| {
+                text.lines()
+                    .take_while(|l| !l.is_empty())
+                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+                    .unwrap_or_default()
+            };
+            let to = header("To:");
+            let addressed_to_demo = allowed_recipients.iter().any(|r| to.contains(r.as_str()));
+            addressed_to_demo.then(|| OutboxMail {
+                file: path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                subject: header("Subject:"),
+                to,
+                modified: chrono::DateTime::<chrono::Utc>::from(modified)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+            })
+        })
+        .take(limit)
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! The webhook inbox: store every verified delivery durably and exactly once, then apply it.
+//!
+//! Storing happens before the platform gets its 200, so an acknowledged webhook can never be
+//! lost; the unique (shop, platform, delivery id) turns a redelivery into `duplicate`.
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::db::models::{NewInboxEvent, Shop};
+use crate::db::types::{InboxStatus, InstallState, Platform};
+use crate::db::{new_id, now, write_transaction, DbConnection};
+
+/// A verified delivery, as the adapter hands it over.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub platform: Platform,
+    pub shop_domain: String,
+    pub topic: String,
+    pub delivery_id: String,
+    pub event_id: Option<String>,
+    pub api_version: Option<String>,
+    pub triggered_at: Option<NaiveDateTime>,
+    /// The raw body, already checked to be JSON.
+    pub payload: String,
+}
+
+/// The answer the platform gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Receipt {
+    /// Stored now (and applied, or queued for a worker).
+    Accepted,
+    /// The same delivery was stored before; nothing changed.
+    Duplicate,
+    /// Not for us: unknown shop, or a topic the app does not use. Nothing stored.
+    Ignored,
+}
+
+/// Outcome of `receive`, with the shop it was for (for logs).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub receipt: Receipt,
+    pub shop_id: Option<String>,
+    pub inbox_id: Option<String>,
+}
+
+/// Stores the delivery once. Compliance topics (`shop/redact`, `customers/redact`) are stored
+/// even for an uninstalled shop: they arrive after uninstall by design.
+pub fn receive(
+    conn: &mut DbConnection,
+    delivery: &Delivery,
+    topic_is_used: impl Fn(&str) -> bool,
+) -> Result<Received, diesel::result::Error> {
+    let ignored = Received {
+        receipt: Receipt::Ignored,
+        shop_id: None,
+        inbox_id: None,
+    };
+    if !topic_is_used(&delivery.topic) {
+        return Ok(ignored);
+    }
+    write_transaction(conn, |conn| {
+        let Some(shop) = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?
+        else {
+            return Ok(ignored);
+        };
+        if shop.install_state == InstallState::Redacted {
+            return Ok(Received {
+                shop_id: Some(shop.id),
+                ..ignored
+            });
+        }
+        let id = new_id();
+        let stored = NewInboxEvent {
+            id: id.clone(),
+            shop_id: shop.id.clone(),
+            platform: delivery.platform,
+            topic: delivery.topic.clone(),
+            delivery_id: delivery.delivery_id.clone(),
+            event_id: delivery.event_id.clone(),
+            api_version: delivery.api_version.clone(),
+            triggered_at: delivery.triggered_at,
+            payload: delivery.payload.clone(),
+            status: InboxStatus::Pending,
+            error: None,
+            attempts: 0,
+            received_at: now(),
+            processed_at: None,
+        }
+        .insert_once(conn)?;
+        Ok(Received {
+            receipt: if stored {
+                Receipt::Accepted
+            } else {
+                Receipt::Duplicate
+            },
+            shop_id: Some(shop.id),
+            inbox_id: stored.then_some(id),
+        })
+    })
+}

@@ -1,0 +1,236 @@
+//! The points ledger: the only code that changes a balance.
+//!
+//! Every change is one append-only line with a unique idempotency key
+//! `{source}:{source_id}:{action}` per shop, and the member's cached balances are updated in the
+//! same transaction, under the member's row lock. So:
+//! - replaying any event finds its key and changes nothing;
+//! - `points_balance` always equals the sum of confirmed lines and `pending_points` the sum of
+//!   pending lines (checked by the property tests in `tests/api/ledger.rs`);
+//! - a confirmed balance never goes below zero: a debit takes at most what is there, and either
+//!   refuses (adjustments, redemptions) or records the shortfall (reversals of spent points).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::{LedgerEntry, Member, NewLedgerEntry};
+use crate::db::schema::{ledger_entries, members};
+use crate::db::{new_id, DbConnection};
+use crate::domain::points::{apply_debit, LedgerKind, LedgerStatus};
+
+/// What to do when a debit is larger than the spendable balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenShort {
+    /// Refuse the whole change (owner adjustments, redemptions).
+    Refuse,
+    /// Take what is there and record the rest as a shortfall (reversal of points already spent).
+    TakeWhatIsThere,
+}
+
+/// One change to a member's points.
+#[derive(Debug, Clone)]
+pub struct Posting {
+    pub shop_id: String,
+    pub member_id: String,
+    pub delta: i64,
+    pub kind: LedgerKind,
+    /// `Pending` or `Confirmed`; a pending line is confirmed later by `confirm_due`.
+    pub status: LedgerStatus,
+    pub reason: Option<String>,
+    pub source: String,
+    pub source_id: String,
+    pub action: String,
+    pub detail: Option<serde_json::Value>,
+    pub confirms_at: Option<NaiveDateTime>,
+    pub when_short: WhenShort,
+}
+
+impl Posting {
+    pub fn idempotency_key(&self) -> String {
+        format!("{}:{}:{}", self.source, self.source_id, self.action)
+    }
+}
+
+/// The result of a posting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// A new line; `applied` is the delta written, `shortfall` what could not be taken.
+    New {
+        entry_id: String,
+        applied: i64,
+        shortfall: i64,
+    },
+    /// The same change was posted before; nothing happened.
+    AlreadyPosted,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("not enough points: the balance is {balance} and {wanted} were asked for")]
+    InsufficientPoints { balance: i64, wanted: i64 },
+    #[error("a ledger posting needs status pending or confirmed, not {0}")]
+    InvalidStatus(LedgerStatus),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Posts a change. Call inside a write transaction (`db::write_transaction`).
+pub fn post(
+    conn: &mut DbConnection,
+    p: &Posting,
+    now: NaiveDateTime,
+) -> Result<Posted, LedgerError> {
+    let key = p.idempotency_key();
+    if LedgerEntry::find_by_key(conn, &p.shop_id, &key)?.is_some() {
+        return Ok(Posted::AlreadyPosted);
+    }
+    let member = Member::lock(conn, &p.shop_id, &p.member_id)?;
+    let (applied, shortfall) = match (p.status, p.delta < 0) {
+        (LedgerStatus::Void, _) => return Err(LedgerError::InvalidStatus(p.status)),
+        (_, false) => (p.delta, 0),
+        (LedgerStatus::Confirmed, true) => {
+            let (taken, short) = apply_debit(member.points_balance, -p.delta);
+            if short > 0 && p.when_short == WhenShort::Refuse {
+                return Err(LedgerError::InsufficientPoints {
+                    balance: member.points_balance,
+                    wanted: -p.delta,
+                });
+            }
+            (-taken, short)
+        }
+        (LedgerStatus::Pending, true) => {
+            let (taken, short) = apply_debit(member.pending_points, -p.delta);
+            if short > 0 && p.when_short == WhenShort::Refuse {
+                return Err(LedgerError::InsufficientPoints {
+                    balance: member.pending_points,
+                    wanted: -p.delta,
+                });
+            }
+            (-taken, short)
+        }
+    };
+    let mut detail = p.detail.clone();
+    if shortfall > 0 {
+        let obj = detail.get_or_insert_with(|| serde_json::json!({}));
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("shortfall".into(), shortfall.into());
+        }
+    }
+    let entry_id = new_id();
+    let inserted = NewLedgerEntry {
+        id: entry_id.clone(),
+        shop_id: p.shop_id.clone(),
+        member_id: p.member_id.clone(),
+        delta: applied,
+        kind: p.kind.as_str().into(),
+        status: p.status.as_str().into(),
+        reason: p.reason.clone(),
+        source: p.source.clone(),
+        source_id: p.source_id.clone(),
+        action: p.action.clone(),
+        idempotency_key: key,
+        detail: detail.map(|d| d.to_string()),
+        confirms_at: p.confirms_at.filter(|_| p.status == LedgerStatus::Pending),
+        expires_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert_once(conn)?;
+    if !inserted {
+        // Lost a race with the same posting on another connection (PostgreSQL): it won.
+        return Ok(Posted::AlreadyPosted);
+    }
+    let lifetime = if p.kind.counts_towards_lifetime() {
+        applied
+    } else {
+        0
+    };
+    let (spendable, pending) = match p.status {
+        LedgerStatus::Pending => (0, applied),
+        _ => (applied, 0),
+    };
+    diesel::update(
+        members::table
+            .filter(members::shop_id.eq(&p.shop_id))
+            .filter(members::id.eq(&p.member_id)),
+    )
+    .set((
+        members::points_balance.eq(members::points_balance + spendable),
+        members::pending_points.eq(members::pending_points + pending),
+        members::lifetime_points.eq(members::lifetime_points + lifetime),
+        members::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(Posted::New {
+        entry_id,
+        applied,
+        shortfall,
+    })
+}
+
+/// Confirms every pending line of the shop that is due at `now`, member by member, moving the
+/// points from pending to spendable. Returns how many lines were confirmed.
+pub fn confirm_due(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, LedgerError> {
+    let due: Vec<(String, String, i64)> = ledger_entries::table
+        .filter(ledger_entries::shop_id.eq(shop_id))
+        .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
+        .filter(ledger_entries::confirms_at.le(now))
+        .order((
+            ledger_entries::member_id.asc(),
+            ledger_entries::confirms_at.asc(),
+        ))
+        .select((
+            ledger_entries::id,
+            ledger_entries::member_id,
+            ledger_entries::delta,
+        ))
+        .load(conn)?;
+    let mut confirmed = 0;
+    for (member_id, lines) in group_by_member(due) {
+        // Lock first so a concurrent redemption sees either all or none of the confirmation.
+        Member::lock(conn, shop_id, &member_id)?;
+        // A reversal is pending with its award's date, so a member's due lines net to >= 0; if
+        // that were ever broken, the CHECK on points_balance fails the transaction loudly rather
+        // than letting the balance and the ledger disagree.
+        let net: i64 = lines.iter().map(|(_, d)| d).sum();
+        for (id, _) in &lines {
+            confirmed += diesel::update(
+                ledger_entries::table
+                    .filter(ledger_entries::shop_id.eq(shop_id))
+                    .filter(ledger_entries::id.eq(id))
+                    .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str())),
+            )
+            .set((
+                ledger_entries::status.eq(LedgerStatus::Confirmed.as_str()),
+                ledger_entries::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        }
+        diesel::update(
+            members::table
+                .filter(members::shop_id.eq(shop_id))
+                .filter(members::id.eq(&member_id)),
+        )
+        .set((
+            members::points_balance.eq(members::points_balance + net),
+            members::pending_points.eq(members::pending_points - net),
+            members::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(confirmed)
+}
+
+fn group_by_member(rows: Vec<(String, String, i64)>) -> Vec<(String, Vec<(String, i64)>)> {
+    let mut groups: Vec<(String, Vec<(String, i64)>)> = Vec::new();
+    for (id, member_id, delta) in rows {
+        match groups.last_mut() {
+            Some((m, lines)) if *m == member_id => lines.push((id, delta)),
+            _ => groups.push((member_id, vec![(id, delta)])),
+        }
+    }
+    groups
+}

@@ -1,0 +1,182 @@
+//! Adding a shop (CLI `shop add`, OAuth install later) with its secrets sealed.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use crate::crypto::{random_token, sha256_hex, Keys};
+use crate::db::models::{NewShop, Shop};
+use crate::db::types::{InstallState, Platform};
+use crate::db::{new_id, now, DbConnection};
+
+/// What the operator says about a new shop.
+#[derive(Debug, Clone, Default)]
+pub struct ShopSpec {
+    pub platform: Option<Platform>,
+    pub domain: String,
+    pub access_token: Option<String>,
+    pub api_base: Option<String>,
+    pub webhook_secret: Option<String>,
+    pub currency: Option<String>,
+    pub timezone: Option<String>,
+    pub locale: Option<String>,
+    pub is_demo: bool,
+}
+
+/// Why a shop cannot be added.
+#[derive(Debug, thiserror::Error)]
+pub enum AddShopError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a {platform} shop with domain {domain} already exists")]
+    Exists { platform: Platform, domain: String },
+    #[error(transparent)]
+    Database(#[from] DieselError),
+}
+
+/// A shop that was just added, with the admin API key shown once (non-Shopify shops).
+#[derive(Debug)]
+pub struct AddedShop {
+    pub shop: Shop,
+    pub admin_api_key: Option<String>,
+}
+
+/// A Shopify shop domain: `name.myshopify.com`, as Shopify's OAuth docs require.
+pub fn is_myshopify_domain(domain: &str) -> bool {
+    let Some(name) = domain.strip_suffix(".myshopify.com") else {
+        return false;
+    };
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+fn is_host_name(domain: &str) -> bool {
+    !domain.is_empty()
+        && domain.len() <= 253
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
+    let platform = spec
+        .platform
+        .ok_or_else(|| AddShopError::Invalid("--platform is required".into()))?;
+    let domain = spec.domain.trim().to_ascii_lowercase();
+    match platform {
+        Platform::Shopify if !is_myshopify_domain(&domain) => {
+            return Err(AddShopError::Invalid(format!(
+                "{domain:?} is not a Shopify shop domain like your-shop.myshopify.com"
+            )))
+        }
+        Platform::WooCommerce | Platform::BigCommerce if !is_host_name(&domain) => {
+            return Err(AddShopError::Invalid(format!("{domain:?} is not a host name like shop.example")))
+        }
+        Platform::WooCommerce if spec.webhook_secret.as_deref().is_none_or(str::is_empty) => {
+            return Err(AddShopError::Invalid(
+                "--webhook-secret is required for WooCommerce (the secret set on the shop's webhooks)".into(),
+            ))
+        }
+        _ => {}
+    }
+    if let Some(base) = &spec.api_base {
+        match url::Url::parse(base) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+            _ => {
+                return Err(AddShopError::Invalid(format!(
+                    "--api-base {base:?} is not an http(s) URL"
+                )))
+            }
+        }
+    }
+    if let Some(currency) = &spec.currency {
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err(AddShopError::Invalid(format!(
+                "--currency {currency:?} is not an ISO 4217 code like USD"
+            )));
+        }
+    }
+    Ok((platform, domain))
+}
+
+/// Adds a shop; the caller runs this inside a write transaction.
+pub fn add_shop(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    spec: &ShopSpec,
+) -> Result<AddedShop, AddShopError> {
+    let (platform, domain) = validate(spec)?;
+    // Shopify admins authenticate with session tokens; other platforms get an API key.
+    let admin_api_key =
+        (platform != Platform::Shopify).then(|| format!("bmr_{}", random_token(24)));
+    let at = now();
+    let new = NewShop {
+        id: new_id(),
+        platform,
+        domain: domain.clone(),
+        access_token_enc: spec.access_token.as_deref().map(|t| keys.seal(t)),
+        webhook_secret_enc: spec.webhook_secret.as_deref().map(|s| keys.seal(s)),
+        api_key_hash: admin_api_key.as_deref().map(sha256_hex),
+        api_base: spec.api_base.clone(),
+        currency: spec.currency.clone().unwrap_or_else(|| "USD".into()),
+        timezone: spec.timezone.clone().unwrap_or_else(|| "UTC".into()),
+        locale: spec.locale.clone().unwrap_or_else(|| "en".into()),
+        install_state: InstallState::Installed,
+        program: "{}".into(),
+        is_demo: spec.is_demo,
+        installed_at: at,
+        uninstalled_at: None,
+        created_at: at,
+        updated_at: at,
+    };
+    match new.insert(conn) {
+        Ok(shop) => Ok(AddedShop {
+            shop,
+            admin_api_key,
+        }),
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(AddShopError::Exists { platform, domain })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_shopify_domains() {
+        assert!(is_myshopify_domain("boomerang-demo.myshopify.com"));
+        assert!(is_myshopify_domain("a1.myshopify.com"));
+        assert!(!is_myshopify_domain("-bad.myshopify.com"));
+        assert!(!is_myshopify_domain(".myshopify.com"));
+        assert!(!is_myshopify_domain("evil.com/x.myshopify.com"));
+        assert!(!is_myshopify_domain("shop.example"));
+    }
+
+    #[test]
+    fn validates_specs() {
+        let spec = |platform, domain: &str| ShopSpec {
+            platform: Some(platform),
+            domain: domain.into(),
+            ..ShopSpec::default()
+        };
+        assert!(validate(&spec(Platform::Shopify, "Shop-1.myshopify.com")).is_ok());
+        assert!(validate(&spec(Platform::Shopify, "shop.example")).is_err());
+        assert!(
+            validate(&spec(Platform::WooCommerce, "shop.example")).is_err(),
+            "needs a secret"
+        );
+        let mut woo = spec(Platform::WooCommerce, "shop.example");
+        woo.webhook_secret = Some("s".into());
+        assert!(validate(&woo).is_ok());
+        woo.api_base = Some("ftp://x".into());
+        assert!(validate(&woo).is_err());
+        let mut cur = spec(Platform::Shopify, "a.myshopify.com");
+        cur.currency = Some("usd".into());
+        assert!(validate(&cur).is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! Building and running the server: database, migrations, keys, demo shop, HTTP, scheduler.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use secrecy::SecretString;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Config;
+use crate::crypto::{random_token, Keys};
+use crate::db::models::{AppSetting, Shop};
+use crate::db::{Backend, Db, DbError};
+use crate::error::{AppError, ErrorCode};
+use crate::http::middleware::{json_errors, observe, RootSpan};
+use crate::http::pages::Pages;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot seed the demo shop: {0}")]
+    Demo(#[from] crate::services::shops::AddShopError),
+    #[error("internal set-up failed: {0}")]
+    Internal(String),
+}
+
+/// Connects, migrates and derives the instance keys: everything the CLI commands share.
+pub fn prepare(config: &Config) -> Result<(Db, Keys), StartupError> {
+    let db = Db::connect(&config.database_url, config.database_pool_size)?;
+    let applied = db.migrate()?;
+    if applied > 0 {
+        tracing::info!(applied, "applied database migrations");
+    }
+    let secret = match &config.app_secret {
+        Some(secret) => secret.clone(),
+        None => {
+            let mut conn = db.get()?;
+            let stored =
+                AppSetting::get_or_insert_with(&mut conn, "app_secret", || random_token(32))
+                    .map_err(DbError::from)?;
+            SecretString::from(stored)
+        }
+    };
+    Ok((db, Keys::derive(&secret)))
+}
+
+/// A built server, bound and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the database (blocking work on a blocking thread) and binds the listener.
+    /// On the first start of an empty SQLite database, the demo shop is created.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let prepared_config = config.clone();
+        let (db, keys) = tokio::task::spawn_blocking(move || {
+            let (db, keys) = prepare(&prepared_config)?;
+            if db.backend() == Backend::Sqlite {
+                let mut conn = db.get()?;
+                if Shop::count(&mut conn).map_err(DbError::from)? == 0 {
+                    let shop = crate::services::demo::seed(&mut conn, &keys)?;
+                    tracing::info!(shop = %shop.domain, "created the demo shop");
+                }
+            }
+            Ok::<_, StartupError>((db, keys))
+        })
+        .await
+        .map_err(|e| StartupError::Internal(e.to_string()))??;
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            keys,
+            metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),
+            pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
+        };
+        let listener =
+            TcpListener::bind(&state.config.bind).map_err(|source| StartupError::Bind {
+                addr: state.config.bind.clone(),
+                source,
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError::Internal(e.to_string()))?
+            .port();
+        let server = http_server(state.clone(), listener)?;
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM/SIGINT; in-flight requests are finished (up to 30 s) before exit.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let scheduler = self
+            .state
+            .config
+            .run_jobs
+            .then(|| tokio::spawn(crate::scheduler::run(self.state.db.clone())));
+        let result = self.server.await;
+        if let Some(handle) = scheduler {
+            handle.abort();
+        }
+        result
+    }
+}
+
+fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
+    let limit = state.config.max_body_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(limit))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(limit)
+                    .error_handler(|err, _req| {
+                        AppError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {err}"))
+                            .into()
+                    }),
+            )
+            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+                AppError::bad_request(format!("invalid query string: {err}")).into()
+            }))
+            .app_data(web::PathConfig::default().error_handler(|err, _req| {
+                AppError::bad_request(format!("invalid path: {err}")).into()
+            }))
+            .configure(crate::routes::configure)
+            .default_service(web::to(not_found))
+            .wrap(ErrorHandlers::new().default_handler(json_errors))
+            .wrap(from_fn(observe))
+            .wrap(Compress::default())
+            .wrap(TracingLogger::<RootSpan>::new())
+    })
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        addr: "listener".into(),
+        source,
+    })?
+    .shutdown_timeout(30)
+    .client_request_timeout(Duration::from_secs(10))
+    .run();
+    Ok(server)
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::not_found(format!(
+        "no such endpoint: {} {}",
+        req.method(),
+        req.path()
+    )))
+}

@@ -1,0 +1,16 @@
+//! Black-box tests of the running app, one binary. Each test gets its own server on an
+//! ephemeral port and its own database: a fresh SQLite file, or a fresh PostgreSQL database
+//! when `TEST_DATABASE_URL` is set (`.ci/run` runs the suite both ways).
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests fail loudly"
+)]
+
+mod backends;
+mod cli;
+mod helpers;
+mod ops;
+mod webhooks;

@@ -1,0 +1,162 @@
+//! Health, readiness, metrics, error shape, body limit, pages.
+
+use crate::helpers::{error_code, TestApp};
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let app = TestApp::spawn().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert!(health.headers().contains_key("x-request-id"));
+    assert_eq!(
+        health.json::<serde_json::Value>().await.unwrap()["status"],
+        "ok"
+    );
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<serde_json::Value>().await.unwrap()["database"],
+        "ok"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_pattern() {
+    let app = TestApp::spawn().await;
+    app.get("/healthz").await;
+    app.get("/no/such/thing").await;
+    let resp = app.get("/metrics").await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"boomerang_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains("boomerang_http_request_duration_seconds_bucket"));
+    // Unknown paths are one series, not one per path.
+    assert!(!text.contains("/no/such/thing"));
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_json_404() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/does-not-exist").await;
+    assert_eq!(resp.status(), 404);
+    assert_eq!(error_code(resp).await, "not_found");
+}
+
+#[tokio::test]
+async fn oversize_bodies_are_refused_with_413_and_nothing_stored() {
+    let app = TestApp::spawn_with(&[("MAX_BODY_BYTES", "4096")]).await;
+    let body = format!(r#"{{"pad":"{}"}}"#, "x".repeat(10_000));
+    let resp = app
+        .post_shopify_webhook(
+            "orders/paid",
+            boomerang::services::demo::DEMO_SHOP_DOMAIN,
+            "big-1",
+            &body,
+        )
+        .await;
+    assert_eq!(resp.status(), 413);
+    assert_eq!(error_code(resp).await, "payload_too_large");
+    let stored = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            boomerang::db::schema::inbox_events::table
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stored, 0);
+}
+
+#[tokio::test]
+async fn home_page_shows_the_way_in() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/").await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let html = resp.text().await.unwrap();
+    for needle in [
+        "/demo",
+        "/demo/admin",
+        "/demo/outbox",
+        "X-Shopify-Hmac-Sha256",
+        "boomerang-demo-secret",
+    ] {
+        assert!(html.contains(needle), "home page lacks {needle}");
+    }
+}
+
+#[tokio::test]
+async fn demo_pages_show_only_the_demo_shop() {
+    let app = TestApp::spawn().await;
+    seed_demo(&app).await;
+    for path in ["/demo", "/demo/admin", "/demo/outbox"] {
+        let resp = app.get(path).await;
+        assert_eq!(resp.status(), 200, "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains("boomerang-demo.myshopify.com") || path == "/demo/outbox",
+            "{path}"
+        );
+    }
+    let html = app.get("/demo").await.text().await.unwrap();
+    assert!(html.contains("ada@example.com"));
+}
+
+/// Seeds the demo shop (SQLite seeds it at first start; PostgreSQL never does by itself).
+pub async fn seed_demo(app: &TestApp) {
+    let secret = app.config.app_secret.clone();
+    app.with_db(move |c| {
+        let secret = secret.unwrap_or_else(|| {
+            boomerang::db::models::AppSetting::get(c, "app_secret")
+                .unwrap()
+                .unwrap()
+                .into()
+        });
+        boomerang::services::demo::seed(c, &boomerang::crypto::Keys::derive(&secret)).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn postgres_instances_start_without_a_demo_shop() {
+    let app = TestApp::spawn().await;
+    let status = app.get("/demo").await.status();
+    if app.test_db.is_postgres() {
+        assert_eq!(status, 404);
+    } else {
+        assert_eq!(status, 200);
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_page_lists_only_mail_to_demo_customers() {
+    let app = TestApp::spawn().await;
+    seed_demo(&app).await;
+    let outbox = app.data_dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let mail = |to: &str, subject: &str| {
+        format!("From: shop@example.com\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nHello")
+    };
+    std::fs::write(outbox.join("a.eml"), mail("ada@example.com", "Your points")).unwrap();
+    std::fs::write(
+        outbox.join("b.eml"),
+        mail("someone@real-shop.example", "Private"),
+    )
+    .unwrap();
+    let html = app.get("/demo/outbox").await.text().await.unwrap();
+    assert!(html.contains("Your points"), "{html}");
+    assert!(!html.contains("Private") && !html.contains("someone@real-shop.example"));
+}
