@@ -1,7 +1,9 @@
 //! The actix-web layer: thin handlers and the middleware around them. The only module that
 //! knows about HTTP.
 
+pub mod admin;
 pub mod demo;
+pub mod extract;
 pub mod home;
 pub mod middleware;
 pub mod ops;

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{demo, home, ops, webhooks};
+use crate::http::{admin, demo, home, ops, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -11,6 +11,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/metrics", web::get().to(ops::metrics))
         .service(
             web::scope("/webhooks").route("/shopify", web::post().to(webhooks::shopify::receive)),
+        )
+        .service(
+            web::scope("/api/admin/v1")
+                .route(
+                    "/customers/{customer_id}",
+                    web::get().to(admin::customers::show),
+                )
+                .route(
+                    "/customers/{customer_id}/ledger",
+                    web::get().to(admin::customers::ledger),
+                )
+                .route(
+                    "/customers/{customer_id}/adjustments",
+                    web::post().to(admin::customers::adjust),
+                ),
         )
         .service(
             web::scope("/demo")

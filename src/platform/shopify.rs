@@ -1,3 +1,4 @@
 //! Shopify: webhook verification and payload mapping.
 
+pub mod session_token;
 pub mod webhook;

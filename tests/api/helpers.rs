@@ -181,3 +181,100 @@ pub fn fixture(path: &str) -> String {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
+
+/// A Shopify session token for `shop`, as App Bridge would mint it; `tweak` edits the claims.
+pub fn session_token_with(
+    shop: &str,
+    secret: &str,
+    tweak: impl FnOnce(&mut serde_json::Value),
+) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = serde_json::json!({
+        "iss": format!("https://{shop}/admin"),
+        "dest": format!("https://{shop}"),
+        "aud": boomerang::config::DEMO_SHOPIFY_API_KEY,
+        "sub": "1",
+        "exp": now + 60,
+        "nbf": now - 1,
+        "iat": now - 1,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "sid": "session",
+    });
+    tweak(&mut claims);
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+pub fn session_token(shop: &str) -> String {
+    session_token_with(shop, SECRET, |_| {})
+}
+
+impl TestApp {
+    /// Adds a Shopify shop with one member; returns (shop id, member id).
+    pub async fn add_shop_with_member(
+        &self,
+        domain: &str,
+        customer_id: &str,
+        email: &str,
+    ) -> (String, String) {
+        let (domain, customer_id, email) =
+            (domain.to_owned(), customer_id.to_owned(), email.to_owned());
+        self.with_db(move |c| {
+            let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
+            let spec = boomerang::services::shops::ShopSpec {
+                platform: Some(boomerang::db::types::Platform::Shopify),
+                domain,
+                ..Default::default()
+            };
+            let shop = boomerang::services::shops::add_shop(c, &keys, &spec)
+                .unwrap()
+                .shop;
+            let at = boomerang::db::now();
+            let member = boomerang::db::models::NewMember {
+                id: boomerang::db::new_id(),
+                shop_id: shop.id.clone(),
+                platform_customer_id: Some(customer_id),
+                email: Some(email),
+                first_name: None,
+                last_name: None,
+                birthday: None,
+                accepts_marketing: false,
+                referral_code: None,
+                created_at: at,
+                updated_at: at,
+            }
+            .insert(c)
+            .unwrap();
+            (shop.id, member.id)
+        })
+        .await
+    }
+
+    pub async fn admin_get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin_post(
+        &self,
+        token: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+}

@@ -9,8 +9,10 @@
     reason = "tests fail loudly"
 )]
 
+mod admin;
 mod backends;
 mod cli;
 mod helpers;
+mod ledger;
 mod ops;
 mod webhooks;

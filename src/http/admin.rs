@@ -1,0 +1,4 @@
+//! The shop owner's API, `/api/admin/v1/…`. Every handler takes a `ShopSession`, so it only
+//! ever sees the authenticated shop's data.
+
+pub mod customers;

@@ -1,0 +1,102 @@
+//! `/api/admin/v1/customers/{customer_id}[/ledger|/adjustments]`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::error::{AppError, ErrorCode};
+use crate::http::extract::ShopSession;
+use crate::services::customers::{self, Adjustment, CustomerError, CustomerView};
+use crate::services::ledger::LedgerError;
+use crate::state::AppState;
+
+impl From<CustomerError> for AppError {
+    fn from(e: CustomerError) -> Self {
+        match e {
+            CustomerError::NotFound(_) => AppError::not_found(e.to_string()),
+            CustomerError::Invalid(_) => AppError::validation(e.to_string()),
+            CustomerError::Ledger(LedgerError::InsufficientPoints { .. }) => {
+                AppError::new(ErrorCode::InsufficientPoints, e.to_string())
+            }
+            CustomerError::Ledger(LedgerError::Database(db)) => db.into(),
+            CustomerError::Ledger(other) => AppError::internal(other),
+        }
+    }
+}
+
+pub async fn show(
+    session: ShopSession,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = path.into_inner();
+    let member = state
+        .db
+        .run(move |c| customers::find(c, &session.shop.id, &customer_id).map_err(AppError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(CustomerView::from(member)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LedgerQuery {
+    limit: Option<i64>,
+}
+
+pub async fn ledger(
+    session: ShopSession,
+    path: web::Path<String>,
+    query: web::Query<LedgerQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = path.into_inner();
+    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = state
+        .db
+        .run(move |c| {
+            customers::ledger(c, &session.shop.id, &customer_id, limit).map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "entries": entries })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentBody {
+    points: i64,
+    reason: String,
+}
+
+pub async fn adjust(
+    req: HttpRequest,
+    session: ShopSession,
+    path: web::Path<String>,
+    body: web::Json<AdjustmentBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = path.into_inner();
+    let idempotency_key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(str::to_owned);
+    let body = body.into_inner();
+    let adjustment = Adjustment {
+        points: body.points,
+        reason: body.reason,
+        idempotency_key,
+    };
+    let (customer, created) = state
+        .db
+        .run(move |c| {
+            customers::adjust(c, &session.shop.id, &customer_id, &adjustment)
+                .map_err(AppError::from)
+        })
+        .await?;
+    let status = if created {
+        actix_web::http::StatusCode::CREATED
+    } else {
+        actix_web::http::StatusCode::OK
+    };
+    Ok(HttpResponse::build(status).json(customer))
+}

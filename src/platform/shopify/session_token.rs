@@ -1,0 +1,162 @@
+//! Shopify session tokens: the JWT an embedded admin page sends as `Authorization: Bearer`.
+//! HS256 with the app's client secret, `aud` = client id, `dest` = `https://{shop}`, `iss` =
+//! `https://{shop}/admin`, valid for a minute; `exp` and `nbf` are checked with 5 s of leeway.
+
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::services::shops::is_myshopify_domain;
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: String,
+    dest: String,
+}
+
+/// Why a session token was refused (the message is safe to show).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SessionTokenError {
+    #[error("invalid session token: {0}")]
+    Invalid(String),
+    #[error("session token dest {0:?} is not a Shopify shop")]
+    BadDest(String),
+    #[error("session token iss does not match its dest")]
+    IssuerMismatch,
+}
+
+/// Verifies `token` and returns the shop domain it was issued for. Only HS256 is accepted, so
+/// `alg: none` and algorithm-confusion tokens fail; so do a wrong audience, a wrong secret and
+/// an expired or not-yet-valid token.
+pub fn verify(
+    token: &str,
+    api_key: &str,
+    secret: &SecretString,
+    previous: Option<&SecretString>,
+) -> Result<String, SessionTokenError> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_audience(&[api_key]);
+    validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
+    validation.validate_nbf = true;
+    validation.leeway = 5;
+    let attempt = |s: &SecretString| {
+        decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(s.expose_secret().as_bytes()),
+            &validation,
+        )
+    };
+    let data = match attempt(secret) {
+        Ok(data) => data,
+        Err(first) => match previous.map(attempt) {
+            Some(Ok(data)) => data,
+            _ => return Err(SessionTokenError::Invalid(first.to_string())),
+        },
+    };
+    let shop = data
+        .claims
+        .dest
+        .strip_prefix("https://")
+        .filter(|d| is_myshopify_domain(d))
+        .ok_or_else(|| SessionTokenError::BadDest(data.claims.dest.clone()))?
+        .to_owned();
+    if data.claims.iss != format!("https://{shop}/admin") {
+        return Err(SessionTokenError::IssuerMismatch);
+    }
+    Ok(shop)
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{encode, EncodingKey, Header};
+    use serde_json::json;
+
+    use super::*;
+
+    const KEY: &str = "client-id";
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    fn token(claims: serde_json::Value, key: &str) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(key.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    fn claims(shop: &str, exp_offset: i64) -> serde_json::Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({"iss": format!("https://{shop}/admin"), "dest": format!("https://{shop}"), "aud": KEY,
+               "sub": "42", "exp": now + exp_offset, "nbf": now - 1, "iat": now - 1, "jti": "j", "sid": "s"})
+    }
+
+    #[test]
+    fn accepts_a_valid_token() {
+        let t = token(claims("a.myshopify.com", 60), "s3cret");
+        assert_eq!(
+            verify(&t, KEY, &secret("s3cret"), None),
+            Ok("a.myshopify.com".into())
+        );
+    }
+
+    #[test]
+    fn refuses_wrong_secret_audience_expiry_and_alg_none() {
+        let s = secret("s3cret");
+        assert!(verify(
+            &token(claims("a.myshopify.com", 60), "other"),
+            KEY,
+            &s,
+            None
+        )
+        .is_err());
+        let mut wrong_aud = claims("a.myshopify.com", 60);
+        wrong_aud["aud"] = json!("another-app");
+        assert!(verify(&token(wrong_aud, "s3cret"), KEY, &s, None).is_err());
+        assert!(verify(
+            &token(claims("a.myshopify.com", -30), "s3cret"),
+            KEY,
+            &s,
+            None
+        )
+        .is_err());
+        // alg: none, unsigned.
+        use base64::Engine as _;
+        let b64 = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        let none = format!(
+            "{}.{}.",
+            b64(&json!({"alg":"none","typ":"JWT"})),
+            b64(&claims("a.myshopify.com", 60))
+        );
+        assert!(verify(&none, KEY, &s, None).is_err());
+    }
+
+    #[test]
+    fn refuses_a_dest_that_is_not_a_shop_or_disagrees_with_iss() {
+        let s = secret("s3cret");
+        let mut c = claims("a.myshopify.com", 60);
+        c["dest"] = json!("https://evil.example");
+        assert!(matches!(
+            verify(&token(c, "s3cret"), KEY, &s, None),
+            Err(SessionTokenError::BadDest(_))
+        ));
+        let mut c = claims("a.myshopify.com", 60);
+        c["iss"] = json!("https://b.myshopify.com/admin");
+        assert_eq!(
+            verify(&token(c, "s3cret"), KEY, &s, None),
+            Err(SessionTokenError::IssuerMismatch)
+        );
+    }
+
+    #[test]
+    fn accepts_the_previous_secret_during_rotation() {
+        let t = token(claims("a.myshopify.com", 60), "old");
+        assert!(verify(&t, KEY, &secret("new"), Some(&secret("old"))).is_ok());
+        assert!(verify(&t, KEY, &secret("new"), None).is_err());
+    }
+}

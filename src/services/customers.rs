@@ -1,0 +1,173 @@
+//! Reading a member's points and changing them by hand (the shop owner's adjustments).
+
+use serde::Serialize;
+
+use crate::db::models::{LedgerEntry, Member};
+use crate::db::{now, write_transaction, DbConnection};
+use crate::domain::points::{LedgerKind, LedgerStatus};
+use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
+
+/// The admin view of a member (CONTRACT.md).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CustomerView {
+    pub customer_id: String,
+    pub email: Option<String>,
+    pub points_balance: i64,
+    pub pending_points: i64,
+    pub lifetime_points: i64,
+    pub tier: Option<String>,
+    pub referral_code: Option<String>,
+}
+
+impl From<Member> for CustomerView {
+    fn from(m: Member) -> Self {
+        Self {
+            customer_id: m.platform_customer_id.unwrap_or_default(),
+            email: m.email,
+            points_balance: m.points_balance,
+            pending_points: m.pending_points,
+            lifetime_points: m.lifetime_points,
+            tier: m.tier,
+            referral_code: m.referral_code,
+        }
+    }
+}
+
+/// One ledger line as the admin API and the widget show it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LedgerLineView {
+    pub id: String,
+    pub delta: i64,
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub source: String,
+    pub source_id: String,
+    /// When a pending line becomes spendable.
+    pub confirms_at: Option<String>,
+    pub created_at: String,
+}
+
+fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl From<LedgerEntry> for LedgerLineView {
+    fn from(e: LedgerEntry) -> Self {
+        Self {
+            id: e.id,
+            delta: e.delta,
+            kind: e.kind,
+            status: e.status,
+            reason: e.reason,
+            source: e.source,
+            source_id: e.source_id,
+            confirms_at: e.confirms_at.map(rfc3339),
+            created_at: rfc3339(e.created_at),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CustomerError {
+    #[error("no customer {0} in this shop's program")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl From<diesel::result::Error> for CustomerError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Ledger(e.into())
+    }
+}
+
+pub fn find(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer_id: &str,
+) -> Result<Member, CustomerError> {
+    Member::find_by_customer_id(conn, shop_id, customer_id)?
+        .ok_or_else(|| CustomerError::NotFound(customer_id.to_owned()))
+}
+
+pub fn ledger(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer_id: &str,
+    limit: i64,
+) -> Result<Vec<LedgerLineView>, CustomerError> {
+    let member = find(conn, shop_id, customer_id)?;
+    Ok(
+        LedgerEntry::list_for_member(conn, shop_id, &member.id, limit)?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    )
+}
+
+/// An owner's adjustment request.
+#[derive(Debug, Clone)]
+pub struct Adjustment {
+    pub points: i64,
+    pub reason: String,
+    /// The client's `Idempotency-Key`, so a retried request is applied once.
+    pub idempotency_key: Option<String>,
+}
+
+/// The largest single adjustment; guards against a slipped finger adding a billion points.
+pub const MAX_ADJUSTMENT: i64 = 10_000_000;
+
+/// Applies an adjustment, confirmed at once; refused if it would take the balance below zero.
+/// Returns the member after the change and whether it was new (false: a replay).
+pub fn adjust(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer_id: &str,
+    adjustment: &Adjustment,
+) -> Result<(CustomerView, bool), CustomerError> {
+    let reason = adjustment.reason.trim();
+    if reason.is_empty() {
+        return Err(CustomerError::Invalid("reason is required".into()));
+    }
+    if reason.chars().count() > 500 {
+        return Err(CustomerError::Invalid(
+            "reason is longer than 500 characters".into(),
+        ));
+    }
+    if adjustment.points == 0 || adjustment.points.abs() > MAX_ADJUSTMENT {
+        return Err(CustomerError::Invalid(format!(
+            "points must be a non-zero whole number between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"
+        )));
+    }
+    write_transaction(conn, |conn| {
+        let member = find(conn, shop_id, customer_id)?;
+        let source_id = adjustment
+            .idempotency_key
+            .clone()
+            .unwrap_or_else(crate::db::new_id);
+        let posted = ledger::post(
+            conn,
+            &Posting {
+                shop_id: shop_id.to_owned(),
+                member_id: member.id.clone(),
+                delta: adjustment.points,
+                kind: LedgerKind::Adjustment,
+                status: LedgerStatus::Confirmed,
+                reason: Some(reason.to_owned()),
+                source: "admin".into(),
+                source_id,
+                action: "adjust".into(),
+                detail: None,
+                confirms_at: None,
+                when_short: WhenShort::Refuse,
+            },
+            now(),
+        )?;
+        let after = Member::find(conn, shop_id, &member.id)?;
+        Ok((after.into(), matches!(posted, Posted::New { .. })))
+    })
+}

@@ -1,0 +1,208 @@
+//! The admin API: session-token auth, tenancy, customer reads, ledger, adjustments.
+
+use serde_json::json;
+
+use crate::helpers::{error_code, session_token, session_token_with, TestApp, SECRET};
+
+const SHOP: &str = "admin-test.myshopify.com";
+
+async fn balance(app: &TestApp, token: &str, customer: &str) -> i64 {
+    let body: serde_json::Value = app
+        .admin_get(token, &format!("/api/admin/v1/customers/{customer}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["points_balance"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn reads_a_customer_in_the_contract_shape() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "820982911946154508", "jon@example.com")
+        .await;
+    let resp = app
+        .admin_get(
+            &session_token(SHOP),
+            "/api/admin/v1/customers/820982911946154508",
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"customer_id": "820982911946154508", "email": "jon@example.com", "points_balance": 0,
+               "pending_points": 0, "lifetime_points": 0, "tier": null, "referral_code": null})
+    );
+    let missing = app
+        .admin_get(&session_token(SHOP), "/api/admin/v1/customers/1")
+        .await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(error_code(missing).await, "not_found");
+}
+
+#[tokio::test]
+async fn bad_tokens_are_refused() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "1", "a@example.com").await;
+    let path = "/api/admin/v1/customers/1";
+    let none = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert_eq!(error_code(none).await, "unauthorized");
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let now = chrono::Utc::now().timestamp();
+    let alg_none = format!(
+        "{}.{}.",
+        b64(json!({"alg": "none", "typ": "JWT"})),
+        b64(
+            json!({"iss": format!("https://{SHOP}/admin"), "dest": format!("https://{SHOP}"),
+                   "aud": boomerang::config::DEMO_SHOPIFY_API_KEY, "exp": now + 60, "nbf": now - 1})
+        )
+    );
+    let tokens = [
+        ("alg none", alg_none),
+        (
+            "wrong audience",
+            session_token_with(SHOP, SECRET, |c| c["aud"] = json!("other-app")),
+        ),
+        (
+            "expired",
+            session_token_with(SHOP, SECRET, |c| c["exp"] = json!(now - 60)),
+        ),
+        (
+            "not yet valid",
+            session_token_with(SHOP, SECRET, |c| c["nbf"] = json!(now + 120)),
+        ),
+        (
+            "wrong secret",
+            session_token_with(SHOP, "not-the-secret", |_| {}),
+        ),
+        ("garbage", "abc.def.ghi".to_owned()),
+        ("unknown shop", session_token("nobody.myshopify.com")),
+    ];
+    for (what, token) in tokens {
+        let resp = app.admin_get(&token, path).await;
+        assert_eq!(resp.status(), 401, "{what}");
+        assert_eq!(error_code(resp).await, "unauthorized", "{what}");
+    }
+}
+
+#[tokio::test]
+async fn one_shops_token_never_reaches_another_shop() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member("shop-a.myshopify.com", "42", "a@example.com")
+        .await;
+    app.add_shop_with_member("shop-b.myshopify.com", "43", "b@example.com")
+        .await;
+    let token_b = session_token("shop-b.myshopify.com");
+    let read = app.admin_get(&token_b, "/api/admin/v1/customers/42").await;
+    assert_eq!(read.status(), 404);
+    let write = app
+        .admin_post(
+            &token_b,
+            "/api/admin/v1/customers/42/adjustments",
+            json!({"points": 100, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(write.status(), 404);
+    assert_eq!(
+        balance(&app, &session_token("shop-a.myshopify.com"), "42").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn adjustments_are_confirmed_at_once_and_never_go_below_zero() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "7", "s@example.com").await;
+    let token = session_token(SHOP);
+    let path = "/api/admin/v1/customers/7/adjustments";
+    let added = app
+        .admin_post(&token, path, json!({"points": 250, "reason": "Goodwill"}))
+        .await;
+    assert_eq!(added.status(), 201);
+    let body: serde_json::Value = added.json().await.unwrap();
+    assert_eq!(body["points_balance"], 250);
+    assert_eq!(body["lifetime_points"], 250);
+
+    let too_much = app
+        .admin_post(&token, path, json!({"points": -251, "reason": "Oops"}))
+        .await;
+    assert_eq!(too_much.status(), 422);
+    assert_eq!(error_code(too_much).await, "insufficient_points");
+    assert_eq!(
+        balance(&app, &token, "7").await,
+        250,
+        "a refused adjustment changes nothing"
+    );
+
+    for (body, code) in [
+        (json!({"points": 5, "reason": "  "}), "validation_failed"),
+        (json!({"points": 0, "reason": "zero"}), "validation_failed"),
+        (
+            json!({"points": 100_000_000, "reason": "huge"}),
+            "validation_failed",
+        ),
+        (json!({"points": 5}), "invalid_json"),
+        (json!({"points": "5", "reason": "string"}), "invalid_json"),
+        (json!({"points": 5.5, "reason": "float"}), "invalid_json"),
+        (
+            json!({"points": 5, "reason": "r", "extra": true}),
+            "invalid_json",
+        ),
+    ] {
+        let resp = app.admin_post(&token, path, body.clone()).await;
+        assert!(resp.status().is_client_error(), "{body}");
+        assert_eq!(error_code(resp).await, code, "{body}");
+    }
+    assert_eq!(balance(&app, &token, "7").await, 250);
+
+    let spent = app
+        .admin_post(
+            &token,
+            path,
+            json!({"points": -250, "reason": "Correction"}),
+        )
+        .await;
+    assert_eq!(spent.status(), 201);
+    assert_eq!(balance(&app, &token, "7").await, 0);
+
+    let ledger: serde_json::Value = app
+        .admin_get(&token, "/api/admin/v1/customers/7/ledger")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entries = ledger["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["delta"], -250);
+    assert_eq!(entries[0]["kind"], "adjustment");
+    assert_eq!(entries[0]["status"], "confirmed");
+    assert_eq!(entries[0]["reason"], "Correction");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(entries[0]["created_at"].as_str().unwrap()).is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_retried_adjustment_with_the_same_idempotency_key_counts_once() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "8", "r@example.com").await;
+    let token = session_token(SHOP);
+    for expected in [201, 200, 200] {
+        let resp = app
+            .client
+            .post(app.url("/api/admin/v1/customers/8/adjustments"))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "retry-1")
+            .json(&json!({"points": 40, "reason": "Retry me"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), expected);
+    }
+    assert_eq!(balance(&app, &token, "8").await, 40);
+}

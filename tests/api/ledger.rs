@@ -1,0 +1,283 @@
+//! Ledger invariants, property-tested against the real database under test:
+//! the cached balances always equal the sums of the ledger, never go below zero, and replaying
+//! any sequence of postings changes nothing.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+
+use boomerang::db::models::Member;
+use boomerang::db::schema::ledger_entries;
+use boomerang::db::{now, write_transaction, Db, DbConnection};
+use boomerang::domain::points::{LedgerKind, LedgerStatus};
+use boomerang::services::ledger::{confirm_due, post, LedgerError, Posted, Posting, WhenShort};
+
+use crate::helpers::TestApp;
+
+#[derive(Debug, Clone)]
+enum Op {
+    /// Points for order `order`, pending for 14 days.
+    Earn { order: u8, points: i64 },
+    /// Take back up to `points` of order `order`'s award (a refund).
+    Reverse { order: u8, points: i64 },
+    /// A manual change, refused if it would overdraw.
+    Adjust { points: i64 },
+    /// Time passes to day `day` and due points are confirmed.
+    Confirm { day: i64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (0u8..6, 0i64..500).prop_map(|(order, points)| Op::Earn { order, points }),
+        (0u8..6, 1i64..600).prop_map(|(order, points)| Op::Reverse { order, points }),
+        (-400i64..400)
+            .prop_filter("non-zero", |p| *p != 0)
+            .prop_map(|points| Op::Adjust { points }),
+        (0i64..30).prop_map(|day| Op::Confirm { day }),
+    ]
+}
+
+fn posting(
+    shop_id: &str,
+    member_id: &str,
+    delta: i64,
+    kind: LedgerKind,
+    status: LedgerStatus,
+) -> Posting {
+    Posting {
+        shop_id: shop_id.into(),
+        member_id: member_id.into(),
+        delta,
+        kind,
+        status,
+        reason: None,
+        source: String::new(),
+        source_id: String::new(),
+        action: String::new(),
+        detail: None,
+        confirms_at: None,
+        when_short: WhenShort::Refuse,
+    }
+}
+
+/// Applies `op` number `index` the way the services do: reversals take back at most what the
+/// order earned, as a pending line while the award is pending and a confirmed one after.
+/// Returns the posting made, if any, for the replay.
+fn apply(
+    c: &mut DbConnection,
+    shop: &str,
+    member: &str,
+    t0: NaiveDateTime,
+    index: usize,
+    op: &Op,
+) -> Option<Posting> {
+    let mut made = None;
+    let outcome: Result<(), LedgerError> = write_transaction(c, |c| {
+        match op {
+            Op::Earn { order, points } => {
+                let mut p = posting(
+                    shop,
+                    member,
+                    *points,
+                    LedgerKind::Earn,
+                    LedgerStatus::Pending,
+                );
+                (p.source, p.source_id, p.action) =
+                    ("order".into(), order.to_string(), "earn".into());
+                p.confirms_at = Some(t0 + Duration::days(14));
+                post(c, &p, t0)?;
+                made = Some(p);
+            }
+            Op::Reverse { order, points } => {
+                let lines: Vec<(i64, String, String)> = ledger_entries::table
+                    .filter(ledger_entries::shop_id.eq(shop))
+                    .filter(ledger_entries::source.eq("order"))
+                    .filter(ledger_entries::source_id.eq(order.to_string()))
+                    .select((
+                        ledger_entries::delta,
+                        ledger_entries::status,
+                        ledger_entries::action,
+                    ))
+                    .load(c)?;
+                let Some((earned, status, _)) = lines.iter().find(|l| l.2 == "earn").cloned()
+                else {
+                    return Ok(());
+                };
+                let reversed: i64 = lines.iter().filter(|l| l.2 != "earn").map(|l| -l.0).sum();
+                let take = (*points).min(earned - reversed);
+                if take <= 0 {
+                    return Ok(());
+                }
+                let pending = status == "pending";
+                let status = if pending {
+                    LedgerStatus::Pending
+                } else {
+                    LedgerStatus::Confirmed
+                };
+                let mut p = posting(shop, member, -take, LedgerKind::Reversal, status);
+                (p.source, p.source_id, p.action) = (
+                    "order".into(),
+                    order.to_string(),
+                    format!("reverse-{index}"),
+                );
+                p.confirms_at = pending.then(|| t0 + Duration::days(14));
+                p.when_short = WhenShort::TakeWhatIsThere;
+                post(c, &p, t0)?;
+                made = Some(p);
+            }
+            Op::Adjust { points } => {
+                let mut p = posting(
+                    shop,
+                    member,
+                    *points,
+                    LedgerKind::Adjustment,
+                    LedgerStatus::Confirmed,
+                );
+                (p.source, p.source_id, p.action) =
+                    ("admin".into(), index.to_string(), "adjust".into());
+                match post(c, &p, t0) {
+                    // Refused: nothing was written, so there is nothing to replay.
+                    Err(LedgerError::InsufficientPoints { .. }) => {}
+                    other => {
+                        other?;
+                        made = Some(p);
+                    }
+                }
+            }
+            Op::Confirm { day } => {
+                confirm_due(c, shop, t0 + Duration::days(*day))?;
+            }
+        }
+        Ok(())
+    });
+    outcome.unwrap();
+    made
+}
+
+fn check_invariants(c: &mut DbConnection, shop: &str, member_id: &str) -> Member {
+    let m = Member::find(c, shop, member_id).unwrap();
+    let mut sum = |status: &str| -> i64 {
+        ledger_entries::table
+            .filter(ledger_entries::member_id.eq(member_id))
+            .filter(ledger_entries::status.eq(status))
+            .select(ledger_entries::delta)
+            .load::<i64>(c)
+            .unwrap()
+            .into_iter()
+            .sum()
+    };
+    assert_eq!(
+        m.points_balance,
+        sum("confirmed"),
+        "balance = sum of confirmed lines"
+    );
+    assert_eq!(
+        m.pending_points,
+        sum("pending"),
+        "pending = sum of pending lines"
+    );
+    assert!(
+        m.points_balance >= 0 && m.pending_points >= 0,
+        "never below zero"
+    );
+    m
+}
+
+#[tokio::test]
+async fn balances_equal_the_ledger_and_replays_change_nothing() {
+    let app = TestApp::spawn().await;
+    let db: Db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        // The runner takes an `Fn`: the connection and case counter live in cells.
+        let conn = std::cell::RefCell::new(db.get().unwrap());
+        let case = std::cell::Cell::new(0usize);
+        let mut runner = TestRunner::new(ProptestConfig {
+            cases: 24,
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(&proptest::collection::vec(op(), 1..40), |ops| {
+                case.set(case.get() + 1);
+                let mut guard = conn.borrow_mut();
+                let c: &mut DbConnection = &mut guard;
+                let (shop, member) = new_member(c, case.get());
+                let t0 = now();
+                let mut postings = Vec::new();
+                for (i, op) in ops.iter().enumerate() {
+                    postings.extend(apply(c, &shop, &member, t0, i, op));
+                    check_invariants(c, &shop, &member);
+                }
+                let before = check_invariants(c, &shop, &member);
+                let lines_before: i64 = ledger_entries::table
+                    .filter(ledger_entries::member_id.eq(&member))
+                    .count()
+                    .get_result(c)
+                    .unwrap();
+                // Replay every posting (same keys), in reverse order: nothing changes.
+                for p in postings.iter().rev() {
+                    let replay = write_transaction(c, |c| post(c, p, t0));
+                    prop_assert_eq!(replay.unwrap(), Posted::AlreadyPosted);
+                }
+                let after = check_invariants(c, &shop, &member);
+                let lines_after: i64 = ledger_entries::table
+                    .filter(ledger_entries::member_id.eq(&member))
+                    .count()
+                    .get_result(c)
+                    .unwrap();
+                prop_assert_eq!(lines_before, lines_after);
+                prop_assert_eq!(
+                    (
+                        before.points_balance,
+                        before.pending_points,
+                        before.lifetime_points
+                    ),
+                    (
+                        after.points_balance,
+                        after.pending_points,
+                        after.lifetime_points
+                    )
+                );
+                Ok(())
+            })
+            .unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+fn new_member(c: &mut DbConnection, case: usize) -> (String, String) {
+    let keys = boomerang::crypto::Keys::derive(&"k".repeat(32).into());
+    let shop = boomerang::services::shops::add_shop(
+        c,
+        &keys,
+        &boomerang::services::shops::ShopSpec {
+            platform: Some(boomerang::db::types::Platform::Shopify),
+            domain: format!(
+                "prop-{case}-{}.myshopify.com",
+                uuid::Uuid::new_v4().simple()
+            ),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .shop;
+    let at = now();
+    let member = boomerang::db::models::NewMember {
+        id: boomerang::db::new_id(),
+        shop_id: shop.id.clone(),
+        platform_customer_id: Some("1".into()),
+        email: None,
+        first_name: None,
+        last_name: None,
+        birthday: None,
+        accepts_marketing: false,
+        referral_code: None,
+        created_at: at,
+        updated_at: at,
+    }
+    .insert(c)
+    .unwrap();
+    (shop.id, member.id)
+}
