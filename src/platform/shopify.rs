@@ -1,4 +1,5 @@
 //! Shopify: webhook verification and payload mapping.
 
+pub mod api;
 pub mod session_token;
 pub mod webhook;

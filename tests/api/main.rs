@@ -15,4 +15,5 @@ mod cli;
 mod helpers;
 mod ledger;
 mod ops;
+mod shopify_api;
 mod webhooks;

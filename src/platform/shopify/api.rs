@@ -1,0 +1,298 @@
+//! The Shopify Admin GraphQL API over reqwest: timeouts, retries with exponential backoff and
+//! jitter for transient failures (network, 429, 5xx), and pacing on `THROTTLED` from the cost
+//! the API reports (`extensions.cost.throttleStatus.restoreRate`).
+
+use std::time::Duration;
+
+use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+
+/// What the client needs to call one shop.
+#[derive(Debug, Clone)]
+pub struct ShopCredentials {
+    pub domain: String,
+    pub access_token: SecretString,
+    /// Overrides `https://{domain}` (tests point it at a local fake).
+    pub api_base: Option<String>,
+}
+
+/// A failed API call, typed so callers can decide what a retry or a refund of points means.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ApiError {
+    #[error("the shop refused the access token (HTTP {0}); reinstall the app")]
+    Unauthorized(u16),
+    #[error("still throttled by Shopify after {0} attempts")]
+    Throttled(u32),
+    #[error("Shopify answered HTTP {status} after {attempts} attempts")]
+    Server { status: u16, attempts: u32 },
+    #[error("Shopify did not answer in time after {0} attempts")]
+    Timeout(u32),
+    #[error("cannot reach Shopify: {0}")]
+    Network(String),
+    #[error("Shopify rejected the request: {0}")]
+    Rejected(String),
+    #[error("unexpected answer from Shopify: {0}")]
+    InvalidResponse(String),
+}
+
+impl ApiError {
+    /// Whether the same call may succeed later (a job should retry it).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled(_) | Self::Server { .. } | Self::Timeout(_) | Self::Network(_)
+        )
+    }
+}
+
+/// How hard to try before giving up.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Fits inside a shopper's request: at most ~4 tries in a few seconds.
+    fn default() -> Self {
+        Self {
+            attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1 << attempt.min(10));
+        let capped = exp.min(self.max_delay);
+        let jitter = rand::thread_rng().gen_range(0..=capped.as_millis() as u64 / 2);
+        capped + Duration::from_millis(jitter)
+    }
+}
+
+/// The Shopify Admin API client, shared by all shops.
+#[derive(Debug, Clone)]
+pub struct ShopifyApi {
+    http: reqwest::Client,
+    api_version: String,
+    policy: RetryPolicy,
+}
+
+impl ShopifyApi {
+    pub fn new(api_version: &str, policy: RetryPolicy) -> Result<Self, ApiError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(policy.timeout)
+            .user_agent(concat!("boomerang/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        Ok(Self {
+            http,
+            api_version: api_version.to_owned(),
+            policy,
+        })
+    }
+
+    fn endpoint(&self, shop: &ShopCredentials) -> String {
+        let base = shop
+            .api_base
+            .clone()
+            .unwrap_or_else(|| format!("https://{}", shop.domain));
+        format!(
+            "{}/admin/api/{}/graphql.json",
+            base.trim_end_matches('/'),
+            self.api_version
+        )
+    }
+
+    /// Runs a GraphQL query or mutation and returns its `data`.
+    pub async fn graphql(
+        &self,
+        shop: &ShopCredentials,
+        query: &str,
+        variables: Value,
+    ) -> Result<Value, ApiError> {
+        let url = self.endpoint(shop);
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let mut last = ApiError::Network("no attempt made".into());
+        for attempt in 1..=self.policy.attempts {
+            let sent = self
+                .http
+                .post(&url)
+                .header("X-Shopify-Access-Token", shop.access_token.expose_secret())
+                .json(&body)
+                .send()
+                .await;
+            let wait = match sent {
+                Err(e) if e.is_timeout() => {
+                    last = ApiError::Timeout(attempt);
+                    self.policy.backoff(attempt)
+                }
+                Err(e) => {
+                    last = ApiError::Network(e.without_url().to_string());
+                    self.policy.backoff(attempt)
+                }
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    match status {
+                        401 | 403 => return Err(ApiError::Unauthorized(status)),
+                        429 => {
+                            last = ApiError::Throttled(attempt);
+                            retry_after(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
+                        }
+                        500..=599 => {
+                            last = ApiError::Server {
+                                status,
+                                attempts: attempt,
+                            };
+                            self.policy.backoff(attempt)
+                        }
+                        200..=299 => {
+                            let json: Value = resp
+                                .json()
+                                .await
+                                .map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
+                            match classify(json) {
+                                Reply::Data(data) => return Ok(data),
+                                Reply::Throttled(wait) => {
+                                    last = ApiError::Throttled(attempt);
+                                    wait.min(self.policy.max_delay.saturating_mul(2))
+                                }
+                                Reply::Failed(e) => return Err(e),
+                            }
+                        }
+                        other => return Err(ApiError::Rejected(format!("HTTP {other}"))),
+                    }
+                }
+            };
+            if attempt < self.policy.attempts {
+                tracing::debug!(attempt, ?wait, error = %last, "retrying a Shopify call");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(match last {
+            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
+            ApiError::Timeout(_) => ApiError::Timeout(self.policy.attempts),
+            other => other,
+        })
+    }
+}
+
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let secs: f64 = resp
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(10.0)))
+}
+
+enum Reply {
+    Data(Value),
+    Throttled(Duration),
+    Failed(ApiError),
+}
+
+/// Sorts a 200 answer: data, a THROTTLED error (with the wait the cost report implies), or
+/// another GraphQL error.
+fn classify(mut json: Value) -> Reply {
+    let errors = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if errors.is_empty() {
+        return match json.get_mut("data").map(Value::take) {
+            Some(data) if !data.is_null() => Reply::Data(data),
+            _ => Reply::Failed(ApiError::InvalidResponse("no data in the answer".into())),
+        };
+    }
+    let throttled = errors
+        .iter()
+        .any(|e| e.pointer("/extensions/code").and_then(Value::as_str) == Some("THROTTLED"));
+    if throttled {
+        return Reply::Throttled(throttle_wait(&json));
+    }
+    let messages: Vec<&str> = errors
+        .iter()
+        .filter_map(|e| e.get("message")?.as_str())
+        .collect();
+    Reply::Failed(ApiError::Rejected(messages.join("; ")))
+}
+
+/// How long until the bucket holds enough points for the query again.
+fn throttle_wait(json: &Value) -> Duration {
+    let cost = json.pointer("/extensions/cost");
+    let number = |path: &str| cost.and_then(|c| c.pointer(path)).and_then(Value::as_f64);
+    let requested = number("/requestedQueryCost").unwrap_or(10.0);
+    let available = number("/throttleStatus/currentlyAvailable").unwrap_or(0.0);
+    let restore = number("/throttleStatus/restoreRate")
+        .filter(|r| *r > 0.0)
+        .unwrap_or(50.0);
+    let secs = ((requested - available) / restore).clamp(0.05, 10.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// The numeric id at the end of a GraphQL global id (`gid://shopify/Order/123` → `123`).
+pub fn legacy_id(gid: &str) -> Option<&str> {
+    let id = gid.rsplit('/').next()?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn throttle_wait_follows_the_restore_rate() {
+        let answer = json!({"errors":[{"message":"Throttled","extensions":{"code":"THROTTLED"}}],
+            "extensions":{"cost":{"requestedQueryCost":110,"throttleStatus":{"maximumAvailable":2000,"currentlyAvailable":10,"restoreRate":100}}}});
+        assert_eq!(throttle_wait(&answer), Duration::from_secs(1));
+        assert!(matches!(classify(answer), Reply::Throttled(_)));
+    }
+
+    #[test]
+    fn other_graphql_errors_are_rejections() {
+        let answer = json!({"errors":[{"message":"Field 'x' doesn't exist"}]});
+        assert!(
+            matches!(classify(answer), Reply::Failed(ApiError::Rejected(m)) if m.contains("doesn't exist"))
+        );
+        assert!(matches!(
+            classify(json!({"data": null})),
+            Reply::Failed(ApiError::InvalidResponse(_))
+        ));
+        assert!(matches!(
+            classify(json!({"data": {"a": 1}})),
+            Reply::Data(_)
+        ));
+    }
+
+    #[test]
+    fn legacy_ids_come_from_gids() {
+        assert_eq!(
+            legacy_id("gid://shopify/Order/450789469"),
+            Some("450789469")
+        );
+        assert_eq!(legacy_id("gid://shopify/Order/"), None);
+        assert_eq!(legacy_id("gid://shopify/Order/x1"), None);
+    }
+
+    #[test]
+    fn backoff_is_capped_with_jitter() {
+        let p = RetryPolicy::default();
+        for attempt in 0..20 {
+            let d = p.backoff(attempt);
+            assert!(d <= p.max_delay + p.max_delay / 2, "{d:?}");
+        }
+    }
+}
