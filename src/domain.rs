@@ -1,3 +1,6 @@
 //! Pure domain logic: no I/O, no database, no HTTP. Exhaustively unit-tested.
 
+pub mod earning;
+pub mod event;
+pub mod money;
 pub mod points;

@@ -16,6 +16,8 @@ use crate::text_enum;
 text_enum! {
     /// Every kind of job the runner knows.
     pub enum JobKind {
+        /// Apply a stored webhook that could not be applied on the fast path, or replay one.
+        ApplyInboxEvent => "apply_inbox_event",
         /// Move a shop's pending points whose return window has passed to spendable.
         ConfirmPoints => "confirm_points",
     }
@@ -97,6 +99,7 @@ fn execute(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
         .parse()
         .map_err(|e: crate::db::types::UnknownValue| JobError::Permanent(e.to_string()))?;
     match kind {
+        JobKind::ApplyInboxEvent => crate::services::apply::run_job(conn, job),
         JobKind::ConfirmPoints => {
             write_transaction(conn, |c| {
                 crate::services::ledger::confirm_due(c, &job.shop_id, now())

@@ -25,7 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/customers/{customer_id}/adjustments",
                     web::post().to(admin::customers::adjust),
-                ),
+                )
+                .route("/program", web::get().to(admin::program::show))
+                .route("/program", web::put().to(admin::program::replace))
+                .route("/webhooks", web::get().to(admin::webhooks::list))
+                .route(
+                    "/webhooks/{id}/replay",
+                    web::post().to(admin::webhooks::replay),
+                )
+                .route("/alerts", web::get().to(admin::alerts::list)),
         )
         .service(
             web::scope("/demo")

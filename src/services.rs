@@ -1,7 +1,13 @@
 //! Use cases: each one orchestrates domain logic, the database and effects, in one transaction.
 
+pub mod apply;
+pub mod compliance;
+pub mod customer_events;
 pub mod customers;
 pub mod demo;
+pub mod earn;
 pub mod inbox;
 pub mod ledger;
+pub mod members;
+pub mod program;
 pub mod shops;

@@ -7,6 +7,7 @@ pub mod job;
 pub mod ledger_entry;
 pub mod member;
 pub mod order;
+pub mod refund;
 pub mod shop;
 
 pub use app_setting::AppSetting;
@@ -15,4 +16,5 @@ pub use job::{Job, NewJob};
 pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};
 pub use order::{NewOrder, Order};
+pub use refund::Refund;
 pub use shop::{NewShop, Shop};

@@ -31,6 +31,7 @@ diesel::table! {
         uninstalled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reconciled_until -> Nullable<Timestamp>,
     }
 }
 
@@ -100,6 +101,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    refunds (id) {
+        id -> Text,
+        shop_id -> Text,
+        platform_refund_id -> Text,
+        platform_order_id -> Text,
+        facts -> Text,
+        amount_minor -> BigInt,
+        refunded_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     inbox_events (id) {
         id -> Text,
         shop_id -> Text,
@@ -140,6 +154,7 @@ diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
 diesel::joinable!(orders -> shops (shop_id));
+diesel::joinable!(refunds -> shops (shop_id));
 diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
 
@@ -149,6 +164,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     members,
     ledger_entries,
     orders,
+    refunds,
     inbox_events,
     jobs,
 );

@@ -1,4 +1,7 @@
 //! The shop owner's API, `/api/admin/v1/…`. Every handler takes a `ShopSession`, so it only
 //! ever sees the authenticated shop's data.
 
+pub mod alerts;
 pub mod customers;
+pub mod program;
+pub mod webhooks;

@@ -1,5 +1,7 @@
 //! Shopify: webhook verification and payload mapping.
 
 pub mod api;
+pub mod orders_query;
+pub mod payload;
 pub mod session_token;
 pub mod webhook;

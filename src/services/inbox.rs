@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-use crate::db::models::{NewInboxEvent, Shop};
+use crate::db::models::{InboxEvent, NewInboxEvent, Shop};
 use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::{new_id, now, write_transaction, DbConnection};
 
@@ -71,7 +71,7 @@ pub fn receive(
             });
         }
         let id = new_id();
-        let stored = NewInboxEvent {
+        let row = NewInboxEvent {
             id: id.clone(),
             shop_id: shop.id.clone(),
             platform: delivery.platform,
@@ -86,8 +86,13 @@ pub fn receive(
             attempts: 0,
             received_at: now(),
             processed_at: None,
+        };
+        let stored = row.insert_once(conn)?;
+        if stored {
+            // The fast path: apply now, in the same transaction (one commit per delivery).
+            let event = InboxEvent::find(conn, &shop.id, &id)?;
+            crate::services::apply::apply_stored(conn, &shop, &event, now())?;
         }
-        .insert_once(conn)?;
         Ok(Received {
             receipt: if stored {
                 Receipt::Accepted

@@ -278,3 +278,127 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// A Shopify order body in the REST webhook shape. `lines`: (line id, quantity, unit price).
+pub fn order_json(
+    order_id: u64,
+    customer: Option<(u64, &str)>,
+    status: &str,
+    lines: &[(u64, i64, &str)],
+) -> serde_json::Value {
+    let subtotal: i64 = lines
+        .iter()
+        .map(|(_, q, p)| q * p.replace('.', "").parse::<i64>().unwrap())
+        .sum();
+    let subtotal = format!("{}.{:02}", subtotal / 100, subtotal % 100);
+    serde_json::json!({
+        "id": order_id,
+        "admin_graphql_api_id": format!("gid://shopify/Order/{order_id}"),
+        "name": format!("#{order_id}"),
+        "email": customer.map(|c| c.1),
+        "created_at": "2026-11-20T10:00:00Z",
+        "updated_at": "2026-11-20T10:00:05Z",
+        "currency": "USD",
+        "financial_status": status,
+        "cancelled_at": null,
+        "test": false,
+        "subtotal_price": subtotal,
+        "total_discounts": "0.00",
+        "total_tax": "0.00",
+        "total_price": subtotal,
+        "total_shipping_price_set": {"shop_money": {"amount": "0.00", "currency_code": "USD"}},
+        "customer": customer.and_then(|(id, email)| (id != 0).then(|| serde_json::json!({"id": id, "email": email}))),
+        "line_items": lines.iter().map(|(id, q, p)| serde_json::json!({
+            "id": id, "product_id": 1, "variant_id": 2, "quantity": q, "current_quantity": q,
+            "price": p, "total_discount": "0.00", "gift_card": false
+        })).collect::<Vec<_>>(),
+        "discount_codes": [],
+        "note_attributes": [],
+    })
+}
+
+/// A Shopify refund body. `lines`: (line id, quantity, subtotal).
+pub fn refund_json(
+    refund_id: u64,
+    order_id: u64,
+    lines: &[(u64, i64, &str)],
+    amount: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "id": refund_id,
+        "order_id": order_id,
+        "created_at": "2026-11-21T10:00:00Z",
+        "refund_line_items": lines.iter().map(|(id, q, s)| serde_json::json!({
+            "line_item_id": id, "quantity": q, "subtotal": s, "total_tax": "0.00", "restock_type": "return"
+        })).collect::<Vec<_>>(),
+        "transactions": [{"kind": "refund", "status": "success", "amount": amount, "currency": "USD"}],
+        "order_adjustments": [],
+    })
+}
+
+impl TestApp {
+    /// Adds a Shopify shop with the given currency; returns its id.
+    pub async fn add_shop(&self, domain: &str, currency: &str) -> String {
+        let (domain, currency) = (domain.to_owned(), currency.to_owned());
+        self.with_db(move |c| {
+            let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
+            let spec = boomerang::services::shops::ShopSpec {
+                platform: Some(boomerang::db::types::Platform::Shopify),
+                domain,
+                currency: Some(currency),
+                ..Default::default()
+            };
+            boomerang::services::shops::add_shop(c, &keys, &spec)
+                .unwrap()
+                .shop
+                .id
+        })
+        .await
+    }
+
+    /// Sends a JSON value as a signed webhook and returns the `status` of the answer.
+    pub async fn deliver(
+        &self,
+        shop: &str,
+        topic: &str,
+        webhook_id: &str,
+        body: &serde_json::Value,
+    ) -> String {
+        let resp = self
+            .post_shopify_webhook(topic, shop, webhook_id, &body.to_string())
+            .await;
+        assert_eq!(resp.status(), 200, "{topic} {webhook_id}");
+        resp.json::<serde_json::Value>().await.unwrap()["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The customer as the admin API shows it.
+    pub async fn customer(&self, shop: &str, customer_id: &str) -> serde_json::Value {
+        let resp = self
+            .admin_get(
+                &session_token(shop),
+                &format!("/api/admin/v1/customers/{customer_id}"),
+            )
+            .await;
+        assert_eq!(resp.status(), 200, "customer {customer_id}");
+        resp.json().await.unwrap()
+    }
+
+    /// Confirms every pending line due by `days` from now (time travel for the return window).
+    pub async fn confirm_after(&self, shop_id: &str, days: i64) -> usize {
+        let shop_id = shop_id.to_owned();
+        self.with_db(move |c| {
+            boomerang::db::write_transaction(c, |c| {
+                boomerang::services::ledger::confirm_due(
+                    c,
+                    &shop_id,
+                    boomerang::db::now() + chrono::Duration::days(days),
+                )
+            })
+            .unwrap()
+        })
+        .await
+    }
+}

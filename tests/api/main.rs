@@ -12,6 +12,7 @@
 mod admin;
 mod backends;
 mod cli;
+mod earning;
 mod helpers;
 mod ledger;
 mod ops;

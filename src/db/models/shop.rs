@@ -34,6 +34,8 @@ pub struct Shop {
     pub uninstalled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Orders updated up to this instant have been pulled from the platform (reconciliation).
+    pub reconciled_until: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]

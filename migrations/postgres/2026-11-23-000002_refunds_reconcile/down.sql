@@ -1,0 +1,2 @@
+DROP TABLE refunds;
+ALTER TABLE shops DROP COLUMN reconciled_until;

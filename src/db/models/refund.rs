@@ -1,0 +1,47 @@
+//! Refunds seen per order. Kept so reversals are computed from the cumulative refunded share,
+//! whatever order the refund and order webhooks arrive in.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::refunds;
+use crate::db::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refunds)]
+pub struct Refund {
+    pub id: String,
+    pub shop_id: String,
+    pub platform_refund_id: String,
+    pub platform_order_id: String,
+    /// The refund facts (JSON of `domain::event::RefundFacts`).
+    pub facts: String,
+    pub amount_minor: i64,
+    pub refunded_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+impl Refund {
+    /// Stores the refund unless it is already stored; returns whether it was new.
+    pub fn insert_once(&self, conn: &mut DbConnection) -> QueryResult<bool> {
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(refunds::table)
+            .values(self.clone())
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(inserted == 1)
+    }
+
+    /// An order's refunds, oldest first.
+    pub fn for_order(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        platform_order_id: &str,
+    ) -> QueryResult<Vec<Refund>> {
+        refunds::table
+            .filter(refunds::shop_id.eq(shop_id))
+            .filter(refunds::platform_order_id.eq(platform_order_id))
+            .order((refunds::refunded_at.asc(), refunds::id.asc()))
+            .select(Refund::as_select())
+            .load(conn)
+    }
+}

@@ -1,0 +1,21 @@
+//! Whether an order earns at all, separate from how much, so the caller can also use it to
+//! decide that an order which earned must now be reversed (it was cancelled).
+
+use super::rules::{EarnOn, EarningRules};
+use crate::domain::event::{FinancialStatus, OrderFacts};
+
+/// Whether `order` earns under `rules`.
+///
+/// Cancelled orders never earn; test orders only with `earn_on_test_orders`. With
+/// `EarnOn::Paid` the order must have been paid (`paid`, or `partially_refunded`/`refunded`,
+/// which come after payment). With `EarnOn::Created` any order earns except a voided one
+/// (its payment was never taken).
+pub fn should_earn(rules: &EarningRules, order: &OrderFacts) -> bool {
+    if order.cancelled_at.is_some() || (order.test && !rules.earn_on_test_orders) {
+        return false;
+    }
+    match rules.earn_on {
+        EarnOn::Paid => order.financial_status.has_been_paid(),
+        EarnOn::Created => order.financial_status != FinancialStatus::Voided,
+    }
+}

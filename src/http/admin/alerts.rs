@@ -1,0 +1,79 @@
+//! `GET /api/admin/v1/alerts`: what needs the owner's attention — reversals that could not take
+//! back points already spent (shortfalls) and webhooks kept as failed.
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{inbox_events, ledger_entries, members};
+use crate::db::DbError;
+use crate::error::AppError;
+use crate::http::extract::ShopSession;
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+struct Shortfall {
+    customer_id: Option<String>,
+    order_id: String,
+    shortfall: i64,
+    reason: Option<String>,
+    created_at: String,
+}
+
+pub async fn list(
+    session: ShopSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let shop_id = session.shop.id.clone();
+    let (rows, failed) = state
+        .db
+        .run(move |c| {
+            let rows: Vec<(
+                Option<String>,
+                String,
+                Option<String>,
+                Option<String>,
+                chrono::NaiveDateTime,
+            )> = ledger_entries::table
+                .inner_join(members::table)
+                .filter(ledger_entries::shop_id.eq(&shop_id))
+                .filter(ledger_entries::detail.like("%\"shortfall\"%"))
+                .order(ledger_entries::created_at.desc())
+                .limit(200)
+                .select((
+                    members::platform_customer_id,
+                    ledger_entries::source_id,
+                    ledger_entries::detail,
+                    ledger_entries::reason,
+                    ledger_entries::created_at,
+                ))
+                .load(c)?;
+            let failed: i64 = inbox_events::table
+                .filter(inbox_events::shop_id.eq(&shop_id))
+                .filter(inbox_events::status.eq("failed"))
+                .count()
+                .get_result(c)?;
+            Ok::<_, DbError>((rows, failed))
+        })
+        .await?;
+    let shortfalls: Vec<Shortfall> = rows
+        .into_iter()
+        .filter_map(|(customer_id, order_id, detail, reason, at)| {
+            let shortfall = serde_json::from_str::<serde_json::Value>(detail.as_deref()?)
+                .ok()?
+                .get("shortfall")?
+                .as_i64()?;
+            Some(Shortfall {
+                customer_id,
+                order_id,
+                shortfall,
+                reason,
+                created_at: at
+                    .and_utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "shortfalls": shortfalls, "failed_webhooks": failed })))
+}

@@ -1,0 +1,96 @@
+//! The shop's webhook inbox as the owner sees it: `GET /api/admin/v1/webhooks?status=failed`
+//! and `POST /api/admin/v1/webhooks/{id}/replay` to apply a failed event again (after a fix).
+
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::db::models::InboxEvent;
+use crate::db::types::InboxStatus;
+use crate::db::{now, write_transaction, DbError};
+use crate::error::AppError;
+use crate::http::extract::ShopSession;
+use crate::services::apply::apply_stored;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct EventView {
+    id: String,
+    topic: String,
+    delivery_id: String,
+    event_id: Option<String>,
+    status: InboxStatus,
+    error: Option<String>,
+    attempts: i32,
+    received_at: String,
+}
+
+impl From<InboxEvent> for EventView {
+    fn from(e: InboxEvent) -> Self {
+        Self {
+            id: e.id,
+            topic: e.topic,
+            delivery_id: e.delivery_id,
+            event_id: e.event_id,
+            status: e.status,
+            error: e.error,
+            attempts: e.attempts,
+            received_at: e
+                .received_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+pub async fn list(
+    session: ShopSession,
+    query: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let status: InboxStatus = query
+        .status
+        .as_deref()
+        .unwrap_or("failed")
+        .parse()
+        .map_err(|_| {
+            AppError::bad_request("status must be one of pending, applied, failed, ignored")
+        })?;
+    let limit = query.limit.unwrap_or(100).clamp(1, 500);
+    let events = state
+        .db
+        .run(move |c| {
+            InboxEvent::list_by_status(c, &session.shop.id, status, limit).map_err(DbError::from)
+        })
+        .await?;
+    let events: Vec<EventView> = events.into_iter().map(Into::into).collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events })))
+}
+
+pub async fn replay(
+    session: ShopSession,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let shop = session.shop;
+    let event = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let event = InboxEvent::find(c, &shop.id, &id)?;
+                if matches!(event.status, InboxStatus::Failed | InboxStatus::Pending) {
+                    apply_stored(c, &shop, &event, now())?;
+                }
+                InboxEvent::find(c, &shop.id, &id)
+            })
+            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
+}

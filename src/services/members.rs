@@ -1,0 +1,136 @@
+//! Finding or creating the member an event is about, and merging a guest (known only by the
+//! e-mail of their orders) into the customer account once it appears. A merge moves the guest's
+//! ledger lines and orders and adds its cached balances in the same transaction, so balances
+//! and ledger keep agreeing.
+
+use diesel::prelude::*;
+
+use crate::db::models::{Member, NewMember};
+use crate::db::schema::{ledger_entries, members, orders};
+use crate::db::{new_id, DbConnection};
+use crate::domain::event::{normalise_email, CustomerRef};
+
+/// The member for a customer reference, creating it if needed; `None` when the event names
+/// neither a customer id nor an e-mail (nobody to credit).
+pub fn resolve(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer: Option<&CustomerRef>,
+    fallback_email: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<Option<Member>> {
+    let email = customer
+        .and_then(|c| c.email.as_deref())
+        .or(fallback_email)
+        .and_then(normalise_email);
+    if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
+        let member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
+            Some(m) => m,
+            None => insert(conn, shop_id, Some(id.as_str()), email.as_deref(), now)?,
+        };
+        if let Some(email) = &email {
+            if let Some(guest) = Member::find_guest_by_email(conn, shop_id, email)? {
+                merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
+            }
+        }
+        return Member::find(conn, shop_id, &member.id).map(Some);
+    }
+    let Some(email) = email else { return Ok(None) };
+    // A guest order from the e-mail of an existing account goes to that account.
+    let account = members::table
+        .filter(members::shop_id.eq(shop_id))
+        .filter(members::email.eq(&email))
+        .filter(members::platform_customer_id.is_not_null())
+        .filter(members::redacted_at.is_null())
+        .order(members::created_at.asc())
+        .select(Member::as_select())
+        .first(conn)
+        .optional()?;
+    if let Some(account) = account {
+        return Ok(Some(account));
+    }
+    match Member::find_guest_by_email(conn, shop_id, &email)? {
+        Some(guest) => Ok(Some(guest)),
+        None => insert(conn, shop_id, None, Some(&email), now).map(Some),
+    }
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer_id: Option<&str>,
+    email: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<Member> {
+    NewMember {
+        id: new_id(),
+        shop_id: shop_id.to_owned(),
+        platform_customer_id: customer_id.map(str::to_owned),
+        email: email.map(str::to_owned),
+        first_name: None,
+        last_name: None,
+        birthday: None,
+        accepts_marketing: false,
+        referral_code: None,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(conn)
+}
+
+/// Moves a guest's history and balances into `target` and retires the guest row.
+pub fn merge_guest(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    guest_id: &str,
+    target_id: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    let guest = Member::lock(conn, shop_id, guest_id)?;
+    Member::lock(conn, shop_id, target_id)?;
+    diesel::update(
+        ledger_entries::table
+            .filter(ledger_entries::shop_id.eq(shop_id))
+            .filter(ledger_entries::member_id.eq(guest_id)),
+    )
+    .set(ledger_entries::member_id.eq(target_id))
+    .execute(conn)?;
+    diesel::update(
+        orders::table
+            .filter(orders::shop_id.eq(shop_id))
+            .filter(orders::member_id.eq(guest_id)),
+    )
+    .set(orders::member_id.eq(target_id))
+    .execute(conn)?;
+    diesel::update(
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::id.eq(target_id)),
+    )
+    .set((
+        members::points_balance.eq(members::points_balance + guest.points_balance),
+        members::pending_points.eq(members::pending_points + guest.pending_points),
+        members::lifetime_points.eq(members::lifetime_points + guest.lifetime_points),
+        members::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::id.eq(guest_id)),
+    )
+    .set((
+        members::points_balance.eq(0),
+        members::pending_points.eq(0),
+        members::lifetime_points.eq(0),
+        members::merged_into.eq(Some(target_id)),
+        members::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    tracing::info!(
+        guest = guest_id,
+        member = target_id,
+        "merged a guest into a customer account"
+    );
+    Ok(())
+}
