@@ -11,6 +11,15 @@ use crate::error::AppError;
 use crate::http::extract::ShopSession;
 use crate::state::AppState;
 
+/// (customer id, order id, ledger detail, reason, when).
+type ShortfallRow = (
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+);
+
 #[derive(Debug, Serialize)]
 struct Shortfall {
     customer_id: Option<String>,
@@ -28,13 +37,7 @@ pub async fn list(
     let (rows, failed) = state
         .db
         .run(move |c| {
-            let rows: Vec<(
-                Option<String>,
-                String,
-                Option<String>,
-                Option<String>,
-                chrono::NaiveDateTime,
-            )> = ledger_entries::table
+            let rows: Vec<ShortfallRow> = ledger_entries::table
                 .inner_join(members::table)
                 .filter(ledger_entries::shop_id.eq(&shop_id))
                 .filter(ledger_entries::detail.like("%\"shortfall\"%"))
