@@ -114,8 +114,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Jobs {
             command: JobsCommand::RunOnce,
         } => {
-            let (db, _) = blocking(move || prepare(&config)).await??;
-            let report = crate::jobs::run_pending(&db).await?;
+            let api = crate::startup::shopify_client(&config)?;
+            let (db, keys) = blocking(move || prepare(&config)).await??;
+            let ctx = crate::jobs::JobContext {
+                keys,
+                shopify: api,
+                runtime: tokio::runtime::Handle::current(),
+            };
+            crate::scheduler::periodic(&db).await?;
+            let report = crate::jobs::run_pending(&db, &ctx).await?;
             println!(
                 "jobs: {} done, {} to retry, {} failed",
                 report.done, report.retried, report.failed

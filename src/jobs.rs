@@ -8,9 +8,11 @@
 use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
 
-use crate::db::models::{Job, NewJob};
+use crate::crypto::Keys;
+use crate::db::models::{Job, NewJob, Shop};
 use crate::db::types::JobStatus;
 use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
+use crate::platform::shopify::api::ShopifyApi;
 use crate::text_enum;
 
 text_enum! {
@@ -20,6 +22,8 @@ text_enum! {
         ApplyInboxEvent => "apply_inbox_event",
         /// Move a shop's pending points whose return window has passed to spendable.
         ConfirmPoints => "confirm_points",
+        /// Pull recently updated orders from the platform's API into the inbox.
+        ReconcileOrders => "reconcile_orders",
     }
 }
 
@@ -93,7 +97,16 @@ impl From<diesel::result::Error> for JobError {
     }
 }
 
-fn execute(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
+/// What jobs need besides the database.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    pub keys: Keys,
+    pub shopify: ShopifyApi,
+    /// For jobs that call platform APIs from the blocking worker thread.
+    pub runtime: tokio::runtime::Handle,
+}
+
+fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), JobError> {
     let kind: JobKind = job
         .kind
         .parse()
@@ -107,11 +120,77 @@ fn execute(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
             .map_err(|e| JobError::Retry(e.to_string()))?;
             Ok(())
         }
+        JobKind::ReconcileOrders => {
+            use crate::services::reconcile::{run, ReconcileError};
+            match run(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, &job.shop_id) {
+                Ok(_) => Ok(()),
+                Err(ReconcileError::Skipped(why)) => {
+                    tracing::info!(reason = %why, "reconciliation skipped");
+                    Ok(())
+                }
+                Err(ReconcileError::Api(e)) if !e.is_transient() => {
+                    Err(JobError::Permanent(e.to_string()))
+                }
+                Err(e) => Err(JobError::Retry(e.to_string())),
+            }
+        }
     }
 }
 
+/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once) and
+/// forgets finished jobs older than a week. Cheap enough to call every few minutes.
+pub fn enqueue_periodic(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
+    use diesel::prelude::*;
+
+    use crate::db::schema::{jobs, shops};
+    let installed: Vec<Shop> = shops::table
+        .filter(shops::install_state.eq(crate::db::types::InstallState::Installed.as_str()))
+        .select(Shop::as_select())
+        .load(conn)?;
+    let hour = now.format("%Y-%m-%dT%H").to_string();
+    let mut added = 0;
+    for shop in installed {
+        let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
+        if shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify {
+            wanted.push((
+                JobKind::ReconcileOrders,
+                crate::services::reconcile::due_key(now),
+            ));
+        }
+        for (kind, key) in wanted {
+            let seen: i64 = jobs::table
+                .filter(jobs::shop_id.eq(&shop.id))
+                .filter(jobs::kind.eq(kind.as_str()))
+                .filter(jobs::dedupe_key.eq(&key))
+                .count()
+                .get_result(conn)?;
+            if seen == 0 {
+                let spec = JobSpec {
+                    shop_id: shop.id.clone(),
+                    kind,
+                    payload: serde_json::json!({}),
+                    dedupe_key: Some(key),
+                    run_at: now,
+                    max_attempts: 5,
+                };
+                added += usize::from(enqueue(conn, spec)?);
+            }
+        }
+    }
+    diesel::delete(
+        jobs::table
+            .filter(jobs::status.eq(JobStatus::Done.as_str()))
+            .filter(jobs::updated_at.lt(now - Duration::days(7))),
+    )
+    .execute(conn)?;
+    Ok(added)
+}
+
 /// Claims and runs due jobs until none is due or `limit` ran; blocking (call off the runtime).
-pub fn run_pending_blocking(db: &Db, limit: usize) -> Result<RunReport, DbError> {
+pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<RunReport, DbError> {
     let mut report = RunReport::default();
     let mut conn = db.get()?;
     for _ in 0..limit {
@@ -120,7 +199,7 @@ pub fn run_pending_blocking(db: &Db, limit: usize) -> Result<RunReport, DbError>
         let Some(job) = claimed else { break };
         let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
         let _entered = span.enter();
-        match execute(&mut conn, &job) {
+        match execute(&mut conn, ctx, &job) {
             Ok(()) => {
                 Job::finish(&mut conn, &job.id, now())?;
                 report.done += 1;
@@ -142,9 +221,9 @@ pub fn run_pending_blocking(db: &Db, limit: usize) -> Result<RunReport, DbError>
 }
 
 /// Runs every due job once (CLI `jobs run-once`, tests).
-pub async fn run_pending(db: &Db) -> Result<RunReport, DbError> {
-    let db = db.clone();
-    tokio::task::spawn_blocking(move || run_pending_blocking(&db, 10_000))
+pub async fn run_pending(db: &Db, ctx: &JobContext) -> Result<RunReport, DbError> {
+    let (db, ctx) = (db.clone(), ctx.clone());
+    tokio::task::spawn_blocking(move || run_pending_blocking(&db, &ctx, 10_000))
         .await
         .map_err(|_| DbError::TaskAborted)?
 }

@@ -10,4 +10,5 @@ pub mod inbox;
 pub mod ledger;
 pub mod members;
 pub mod program;
+pub mod reconcile;
 pub mod shops;

@@ -18,6 +18,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::{json_errors, observe, RootSpan};
 use crate::http::pages::Pages;
 use crate::metrics::Metrics;
+use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
 use crate::state::AppState;
 
 /// Why the server could not start.
@@ -69,6 +70,7 @@ impl Application {
     /// On the first start of an empty SQLite database, the demo shop is created.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let prepared_config = config.clone();
+        let config_for_api = config.clone();
         let (db, keys) = tokio::task::spawn_blocking(move || {
             let (db, keys) = prepare(&prepared_config)?;
             if db.backend() == Backend::Sqlite {
@@ -88,6 +90,7 @@ impl Application {
             keys,
             metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),
             pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
+            shopify: shopify_client(&config_for_api)?,
         };
         let listener =
             TcpListener::bind(&state.config.bind).map_err(|source| StartupError::Bind {
@@ -116,17 +119,24 @@ impl Application {
 
     /// Serves until SIGTERM/SIGINT; in-flight requests are finished (up to 30 s) before exit.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let scheduler = self
-            .state
-            .config
-            .run_jobs
-            .then(|| tokio::spawn(crate::scheduler::run(self.state.db.clone())));
+        let scheduler = self.state.config.run_jobs.then(|| {
+            tokio::spawn(crate::scheduler::run(
+                self.state.db.clone(),
+                self.state.job_context(),
+            ))
+        });
         let result = self.server.await;
         if let Some(handle) = scheduler {
             handle.abort();
         }
         result
     }
+}
+
+/// The Shopify API client with the configured version and the default retry policy.
+pub fn shopify_client(config: &Config) -> Result<ShopifyApi, StartupError> {
+    ShopifyApi::new(&config.shopify.api_version, RetryPolicy::default())
+        .map_err(|e| StartupError::Internal(e.to_string()))
 }
 
 fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {

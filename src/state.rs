@@ -7,6 +7,7 @@ use crate::crypto::Keys;
 use crate::db::Db;
 use crate::http::pages::Pages;
 use crate::metrics::Metrics;
+use crate::platform::shopify::api::ShopifyApi;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -15,4 +16,16 @@ pub struct AppState {
     pub keys: Keys,
     pub metrics: Arc<Metrics>,
     pub pages: Arc<Pages>,
+    pub shopify: ShopifyApi,
+}
+
+impl AppState {
+    /// What background jobs need from the app.
+    pub fn job_context(&self) -> crate::jobs::JobContext {
+        crate::jobs::JobContext {
+            keys: self.keys.clone(),
+            shopify: self.shopify.clone(),
+            runtime: tokio::runtime::Handle::current(),
+        }
+    }
 }

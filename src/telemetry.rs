@@ -1,5 +1,5 @@
-//! Structured logs with tracing. `RUST_LOG` sets the filter (default `info`); `LOG_FORMAT=json`
-//! switches to one JSON object per line for log shippers.
+//! Structured logs with tracing, on stderr (stdout stays clean for command output). `RUST_LOG`
+//! sets the filter (default `info`); `LOG_FORMAT=json` switches to one JSON object per line.
 
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -13,9 +13,16 @@ pub fn init() {
     let registry = tracing_subscriber::registry().with(filter);
     let _ = if json {
         registry
-            .with(fmt::layer().json().with_current_span(true))
+            .with(
+                fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
+            )
             .try_init()
     } else {
-        registry.with(fmt::layer().with_target(false)).try_init()
+        registry
+            .with(fmt::layer().with_target(false).with_writer(std::io::stderr))
+            .try_init()
     };
 }

@@ -85,7 +85,8 @@ pub fn apply(
         Event::ShopRedact => compliance::redact_shop(conn, shop, now)?,
         Event::CustomerDataRequest { customer, .. } => {
             // The owner answers the request; the admin API serves the member and its ledger.
-            let known = members::resolve(conn, &shop.id, Some(&customer), None, now)?.is_some();
+            // Looking up must not create: a stranger's request stores nothing about them.
+            let known = members::find_existing(conn, &shop.id, &customer)?.is_some();
             tracing::info!(shop = %shop.domain, known, "customer data request recorded");
         }
     }

@@ -61,8 +61,24 @@ pub fn redact_customer(
                 .load::<String>(conn)?,
         );
     }
+    // Guest rows merged into the account may hold an earlier e-mail of the same person.
+    let merged: Vec<String> = members::table
+        .filter(members::shop_id.eq(&shop.id))
+        .filter(members::merged_into.eq_any(&member_ids))
+        .select(members::id)
+        .load(conn)?;
+    member_ids.extend(merged);
     member_ids.sort();
     member_ids.dedup();
+    let mut emails: Vec<String> = members::table
+        .filter(members::shop_id.eq(&shop.id))
+        .filter(members::id.eq_any(&member_ids))
+        .select(members::email)
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    emails.extend(email.clone());
     let redacted = diesel::update(
         members::table
             .filter(members::shop_id.eq(&shop.id))
@@ -78,13 +94,18 @@ pub fn redact_customer(
         members::updated_at.eq(now),
     ))
     .execute(conn)?;
-    let order_ids: Vec<&str> = order_ids.iter().map(PlatformId::as_str).collect();
+    let mut order_ids: Vec<String> = order_ids.iter().map(|o| o.as_str().to_owned()).collect();
+    order_ids.extend(
+        orders::table
+            .filter(orders::shop_id.eq(&shop.id))
+            .filter(orders::member_id.eq_any(&member_ids))
+            .select(orders::platform_order_id)
+            .load::<String>(conn)?,
+    );
     diesel::update(
-        orders::table.filter(orders::shop_id.eq(&shop.id)).filter(
-            orders::member_id
-                .eq_any(&member_ids)
-                .or(orders::platform_order_id.eq_any(&order_ids)),
-        ),
+        orders::table
+            .filter(orders::shop_id.eq(&shop.id))
+            .filter(orders::platform_order_id.eq_any(&order_ids)),
     )
     .set((
         orders::email.eq(None::<String>),
@@ -92,20 +113,12 @@ pub fn redact_customer(
         orders::updated_at.eq(now),
     ))
     .execute(conn)?;
-    // Stored deliveries that carry the customer's id, e-mail or orders.
-    let mut needles: Vec<String> = Vec::new();
-    needles.extend(id.iter().map(|i| format!("%{i}%")));
-    needles.extend(email.iter().map(|e| format!("%{e}%")));
-    needles.extend(order_ids.iter().map(|o| format!("%{o}%")));
-    for needle in needles {
-        diesel::update(
-            inbox_events::table
-                .filter(inbox_events::shop_id.eq(&shop.id))
-                .filter(inbox_events::payload.like(needle)),
-        )
-        .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
-        .execute(conn)?;
-    }
+    let person = Person {
+        customer_id: id,
+        emails: emails.iter().filter_map(|e| normalise_email(e)).collect(),
+        order_ids,
+    };
+    scrub_stored_webhooks(conn, &shop.id, &person)?;
     Ok(redacted)
 }
 
@@ -140,4 +153,82 @@ pub fn redact_shop(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// What identifies one person in stored webhook bodies.
+struct Person {
+    customer_id: Option<String>,
+    emails: Vec<String>,
+    order_ids: Vec<String>,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Replaces the bodies of the shop's stored webhooks that are about `person`. Candidates are
+/// found with a coarse text search, then each body is parsed and matched exactly on its
+/// customer id, e-mail and order ids, so another customer whose e-mail merely contains this one
+/// keeps their (replayable) history.
+fn scrub_stored_webhooks(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    person: &Person,
+) -> QueryResult<usize> {
+    let needles: Vec<String> = person
+        .customer_id
+        .iter()
+        .chain(&person.emails)
+        .chain(&person.order_ids)
+        .map(|n| format!("%{}%", n.to_lowercase()))
+        .collect();
+    let mut scrubbed = 0;
+    for needle in needles {
+        let candidates: Vec<(String, String)> = inbox_events::table
+            .filter(inbox_events::shop_id.eq(shop_id))
+            .filter(lower(inbox_events::payload).like(needle))
+            .select((inbox_events::id, inbox_events::payload))
+            .load(conn)?;
+        for (id, payload) in candidates {
+            let Ok(body) = serde_json::from_str::<serde_json::Value>(&payload) else {
+                continue;
+            };
+            if is_about(&body, person) {
+                scrubbed += diesel::update(
+                    inbox_events::table
+                        .filter(inbox_events::shop_id.eq(shop_id))
+                        .filter(inbox_events::id.eq(&id)),
+                )
+                .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
+                .execute(conn)?;
+            }
+        }
+    }
+    Ok(scrubbed)
+}
+
+/// Whether a webhook body (order, refund, customer or compliance payload) concerns `person`.
+fn is_about(body: &serde_json::Value, person: &Person) -> bool {
+    use serde_json::Value;
+    let id_text = |v: Option<&Value>| match v {
+        Some(Value::Number(n)) => Some(n.to_string()),
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let email_matches = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .and_then(normalise_email)
+            .is_some_and(|e| person.emails.contains(&e))
+    };
+    let customer = body.get("customer");
+    let customer_id = id_text(customer.and_then(|c| c.get("id")));
+    let same_customer = person.customer_id.is_some() && customer_id == person.customer_id;
+    // A customer payload's own `id` is the customer; an order's is the order.
+    let is_customer_payload = body.get("line_items").is_none() && body.get("order_id").is_none();
+    let own_id = id_text(body.get("id"));
+    same_customer
+        || email_matches(body.get("email"))
+        || email_matches(body.get("contact_email"))
+        || email_matches(customer.and_then(|c| c.get("email")))
+        || (is_customer_payload && person.customer_id.is_some() && own_id == person.customer_id)
+        || (!is_customer_payload && own_id.is_some_and(|o| person.order_ids.contains(&o)))
+        || id_text(body.get("order_id")).is_some_and(|o| person.order_ids.contains(&o))
 }

@@ -45,8 +45,17 @@ pub fn apply_order(
         facts.email.as_deref(),
         now,
     )?;
-    let cancelled = cancelled || facts.cancelled_at.is_some();
-    upsert_order(conn, shop, facts, member.as_ref(), cancelled, now)?;
+    // A cancellation sticks, whatever order the deliveries arrive in: an older `orders/paid`
+    // delivered after `orders/cancelled` must not award the order.
+    let cancelled = upsert_order(
+        conn,
+        shop,
+        facts,
+        member.as_ref(),
+        cancelled || facts.cancelled_at.is_some(),
+        now,
+    )?
+    .cancelled;
     let Some(member) = member else { return Ok(()) };
     let order_id = facts.order_id.as_str();
     let rules = Program::of(shop).earning;
@@ -274,7 +283,7 @@ fn upsert_order(
     member: Option<&Member>,
     cancelled: bool,
     now: NaiveDateTime,
-) -> Result<(), LedgerError> {
+) -> Result<Order, LedgerError> {
     let snapshot = serde_json::to_string(facts).map_err(|e| {
         LedgerError::Database(diesel::result::Error::SerializationError(Box::new(e)))
     })?;
@@ -293,7 +302,11 @@ fn upsert_order(
                 currency: facts.currency.clone(),
                 subtotal_minor: facts.subtotal.minor,
                 total_minor: facts.total.minor,
-                refunded_minor: 0,
+                // Refunds may have arrived before the order.
+                refunded_minor: Refund::for_order(conn, &shop.id, facts.order_id.as_str())?
+                    .iter()
+                    .map(|r| r.amount_minor)
+                    .sum(),
                 snapshot,
                 placed_at: facts.created_at.naive_utc(),
                 platform_updated_at: updated_at,
@@ -326,5 +339,6 @@ fn upsert_order(
             }
         }
     }
-    Ok(())
+    Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?
+        .ok_or(LedgerError::Database(diesel::result::Error::NotFound))
 }

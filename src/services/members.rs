@@ -55,6 +55,29 @@ pub fn resolve(
     }
 }
 
+/// The member a customer reference names, if the program knows them; never creates one.
+pub fn find_existing(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer: &CustomerRef,
+) -> QueryResult<Option<Member>> {
+    if let Some(id) = &customer.id {
+        if let Some(m) = Member::find_by_customer_id(conn, shop_id, id.as_str())? {
+            return Ok(Some(m));
+        }
+    }
+    let Some(email) = customer.email.as_deref().and_then(normalise_email) else {
+        return Ok(None);
+    };
+    members::table
+        .filter(members::shop_id.eq(shop_id))
+        .filter(members::email.eq(email))
+        .filter(members::merged_into.is_null())
+        .select(Member::as_select())
+        .first(conn)
+        .optional()
+}
+
 fn insert(
     conn: &mut DbConnection,
     shop_id: &str,

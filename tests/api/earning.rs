@@ -134,6 +134,8 @@ async fn real_fixture_orders_are_stored_and_test_voided_cancelled_orders_earn_no
     live["financial_status"] = json!("paid");
     live["cancelled_at"] = json!(null);
     live["test"] = json!(false);
+    // Its own order id: the fixture order itself was cancelled above, and a cancellation sticks.
+    live["id"] = json!(820982911946154501u64);
     assert_eq!(
         app.deliver("usd.myshopify.com", "orders/paid", "live", &live)
             .await,

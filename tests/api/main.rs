@@ -12,9 +12,12 @@
 mod admin;
 mod backends;
 mod cli;
+mod compliance;
 mod earning;
 mod helpers;
 mod ledger;
 mod ops;
+mod reconcile;
+mod reorder;
 mod shopify_api;
 mod webhooks;
