@@ -24,6 +24,8 @@ text_enum! {
         ConfirmPoints => "confirm_points",
         /// Pull recently updated orders from the platform's API into the inbox.
         ReconcileOrders => "reconcile_orders",
+        /// Award the birthday points due today.
+        AwardBirthdays => "award_birthdays",
     }
 }
 
@@ -120,6 +122,14 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             .map_err(|e| JobError::Retry(e.to_string()))?;
             Ok(())
         }
+        JobKind::AwardBirthdays => {
+            write_transaction(conn, |c| {
+                let shop = Shop::find(c, &job.shop_id)?;
+                crate::services::birthdays::award_due(c, &shop, now().date())
+            })
+            .map_err(|e| JobError::Retry(e.to_string()))?;
+            Ok(())
+        }
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};
             match run(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, &job.shop_id) {
@@ -154,6 +164,16 @@ pub fn enqueue_periodic(
     let mut added = 0;
     for shop in installed {
         let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
+        if crate::services::program::Program::of(&shop)
+            .earning
+            .birthday_points
+            > 0
+        {
+            wanted.push((
+                JobKind::AwardBirthdays,
+                now.format("birthdays:%Y-%m-%d").to_string(),
+            ));
+        }
         if shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify {
             wanted.push((
                 JobKind::ReconcileOrders,

@@ -1,6 +1,7 @@
 //! Use cases: each one orchestrates domain logic, the database and effects, in one transaction.
 
 pub mod apply;
+pub mod birthdays;
 pub mod compliance;
 pub mod customer_events;
 pub mod customers;

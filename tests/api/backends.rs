@@ -139,6 +139,30 @@ async fn every_table_round_trips() {
         .unwrap();
         assert_eq!(order.subtotal_minor, 120_500);
 
+        let refund = Refund {
+            id: new_id(),
+            shop_id: s.id.clone(),
+            platform_refund_id: "18446744073709551615".into(),
+            platform_order_id: "5001".into(),
+            facts: r#"{"lines":[]}"#.into(),
+            amount_minor: 2_500,
+            refunded_at: at,
+            created_at: at,
+        };
+        assert!(refund.insert_once(c).unwrap());
+        assert!(!refund.insert_once(c).unwrap(), "a refund is stored once");
+        let stored_refunds = Refund::for_order(c, &s.id, "5001").unwrap();
+        assert_eq!(stored_refunds.len(), 1);
+        assert_eq!(stored_refunds[0].amount_minor, 2_500);
+        assert_eq!(stored_refunds[0].refunded_at, at);
+
+        use diesel::prelude::*;
+        diesel::update(shops::table.find(&s.id))
+            .set(shops::reconciled_until.eq(Some(at)))
+            .execute(c)
+            .unwrap();
+        assert_eq!(Shop::find(c, &s.id).unwrap().reconciled_until, Some(at));
+
         let event = NewInboxEvent {
             id: new_id(),
             shop_id: s.id.clone(),

@@ -15,6 +15,7 @@ mod cli;
 mod compliance;
 mod earning;
 mod helpers;
+mod jobs;
 mod ledger;
 mod ops;
 mod reconcile;
