@@ -26,6 +26,8 @@ text_enum! {
         ReconcileOrders => "reconcile_orders",
         /// Award the birthday points due today.
         AwardBirthdays => "award_birthdays",
+        /// Copy the members of the collections the earning rules name.
+        SyncCollections => "sync_collections",
     }
 }
 
@@ -129,6 +131,27 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             })
             .map_err(|e| JobError::Retry(e.to_string()))?;
             Ok(())
+        }
+        JobKind::SyncCollections => {
+            use crate::services::reconcile::ReconcileError;
+            let shop = Shop::find(conn, &job.shop_id)?;
+            match crate::services::collections::sync(
+                conn,
+                &ctx.runtime,
+                &ctx.shopify,
+                &ctx.keys,
+                &shop,
+            ) {
+                Ok(_) => Ok(()),
+                Err(ReconcileError::Skipped(why)) => {
+                    tracing::info!(reason = %why, "collection sync skipped");
+                    Ok(())
+                }
+                Err(ReconcileError::Api(e)) if !e.is_transient() => {
+                    Err(JobError::Permanent(e.to_string()))
+                }
+                Err(e) => Err(JobError::Retry(e.to_string())),
+            }
         }
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};

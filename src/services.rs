@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod birthdays;
+pub mod collections;
 pub mod compliance;
 pub mod customer_events;
 pub mod customers;

@@ -114,6 +114,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    product_collections (shop_id, product_id, collection_id) {
+        shop_id -> Text,
+        product_id -> Text,
+        collection_id -> Text,
+        synced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     inbox_events (id) {
         id -> Text,
         shop_id -> Text,
@@ -155,6 +164,7 @@ diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
 diesel::joinable!(orders -> shops (shop_id));
 diesel::joinable!(refunds -> shops (shop_id));
+diesel::joinable!(product_collections -> shops (shop_id));
 diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
 
@@ -165,6 +175,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_entries,
     orders,
     refunds,
+    product_collections,
     inbox_events,
     jobs,
 );

@@ -61,8 +61,21 @@ pub fn apply_order(
     let rules = Program::of(shop).earning;
     let awarded = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))?.is_some();
     if !awarded && !cancelled && should_earn(&rules, facts) {
-        // Tier multipliers arrive with the tiers issue; collections with the catalog sync.
-        let snapshot = award_for_order(&rules, facts, &|_| Vec::new(), 100);
+        // Collections only when the rules use them: no extra query on the common path.
+        let collections = if rules.collection_multipliers.is_empty() {
+            Default::default()
+        } else {
+            let products: Vec<&str> = facts
+                .lines
+                .iter()
+                .filter_map(|l| l.product_id.as_ref().map(PlatformId::as_str))
+                .collect();
+            crate::services::collections::of_products(conn, &shop.id, &products)?
+        };
+        let collections_of =
+            |p: &PlatformId| collections.get(p.as_str()).cloned().unwrap_or_default();
+        // The tier multiplier input stays at 100 % until VIP tiers land.
+        let snapshot = award_for_order(&rules, facts, &collections_of, 100);
         if snapshot.points > 0 {
             let confirms_at =
                 facts.created_at.naive_utc() + Duration::days(i64::from(rules.pending_days));

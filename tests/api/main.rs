@@ -12,6 +12,7 @@
 mod admin;
 mod backends;
 mod cli;
+mod collections;
 mod compliance;
 mod earning;
 mod helpers;

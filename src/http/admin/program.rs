@@ -6,9 +6,10 @@ use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
 
 use crate::db::schema::shops;
-use crate::db::{now, DbError};
+use crate::db::{now, write_transaction, DbError};
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
+use crate::jobs::{self, JobKind, JobSpec};
 use crate::services::program::Program;
 use crate::state::AppState;
 
@@ -32,13 +33,34 @@ pub async fn replace(
         .map_err(|e| AppError::validation(e.to_string()))?;
     let stored = serde_json::to_string(&program).map_err(AppError::internal)?;
     let shop_id = session.shop.id.clone();
+    let uses_collections = !program.earning.collection_multipliers.is_empty();
     state
         .db
         .run(move |c| {
-            diesel::update(shops::table.find(&shop_id))
-                .set((shops::program.eq(stored), shops::updated_at.eq(now())))
-                .execute(c)
-                .map_err(DbError::from)
+            write_transaction(c, |c| {
+                diesel::update(shops::table.find(&shop_id))
+                    .set((shops::program.eq(stored), shops::updated_at.eq(now())))
+                    .execute(c)?;
+                if uses_collections {
+                    // Fetch the named collections' products now rather than at tomorrow's sync.
+                    jobs::enqueue(
+                        c,
+                        JobSpec {
+                            shop_id: shop_id.clone(),
+                            kind: JobKind::SyncCollections,
+                            payload: serde_json::json!({}),
+                            dedupe_key: Some(format!(
+                                "collections:program:{}",
+                                crate::db::new_id()
+                            )),
+                            run_at: now(),
+                            max_attempts: 5,
+                        },
+                    )?;
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(DbError::from)
         })
         .await?;
     Ok(HttpResponse::Ok().json(program))
