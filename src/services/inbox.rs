@@ -90,8 +90,7 @@ pub fn receive(
         let stored = row.insert_once(conn)?;
         if stored {
             // The fast path: apply now, in the same transaction (one commit per delivery).
-            let event = InboxEvent::find(conn, &shop.id, &id)?;
-            crate::services::apply::apply_stored(conn, &shop, &event, now())?;
+            crate::services::apply::apply_stored(conn, &shop, &InboxEvent::from(row), now())?;
         }
         Ok(Received {
             receipt: if stored {

@@ -1,17 +1,13 @@
 //! Collection multipliers: the members of a named collection are synced from the (fake) Admin
 //! API, and orders of its products earn the collection's multiplier.
 
-use std::time::Duration;
-
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use boomerang::crypto::Keys;
-use boomerang::jobs::{self, JobContext};
-use boomerang::platform::shopify::api::{RetryPolicy, ShopifyApi};
+use boomerang::jobs;
 
-use crate::helpers::{session_token, TestApp};
+use crate::helpers::{job_context, session_token, TestApp};
 
 const SHOP: &str = "collections.myshopify.com";
 const APP_SECRET: &str = "collections-test-app-secret-0123456789abcdef";
@@ -43,20 +39,7 @@ async fn products_of_a_synced_collection_earn_its_multiplier() {
         .mount(&server)
         .await;
     let app = TestApp::spawn_with(&[("APP_SECRET", APP_SECRET)]).await;
-    let keys = Keys::derive(&APP_SECRET.to_owned().into());
-    let (k, base) = (keys.clone(), server.uri());
-    app.with_db(move |c| {
-        let spec = boomerang::services::shops::ShopSpec {
-            platform: Some(boomerang::db::types::Platform::Shopify),
-            domain: SHOP.into(),
-            access_token: Some("shpat_c".into()),
-            api_base: Some(base),
-            currency: Some("USD".into()),
-            ..Default::default()
-        };
-        boomerang::services::shops::add_shop(c, &k, &spec).unwrap();
-    })
-    .await;
+    app.add_api_shop(SHOP, &server.uri(), APP_SECRET).await;
     let put = app
         .client
         .put(app.url("/api/admin/v1/program"))
@@ -66,17 +49,7 @@ async fn products_of_a_synced_collection_earn_its_multiplier() {
         .await
         .unwrap();
     assert_eq!(put.status(), 200);
-    let policy = RetryPolicy {
-        attempts: 2,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        timeout: Duration::from_secs(2),
-    };
-    let ctx = JobContext {
-        keys,
-        shopify: ShopifyApi::new("2025-10", policy).unwrap(),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let ctx = job_context(APP_SECRET);
     // Only the sync the program change queued: no reconcile or other API traffic in this test.
     let report = jobs::run_pending(&app.db, &ctx).await.unwrap();
     assert_eq!((report.done, report.failed), (1, 0));

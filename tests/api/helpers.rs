@@ -402,3 +402,45 @@ impl TestApp {
         .await
     }
 }
+
+/// A job context with a fast-failing API client and the keys of `app_secret`.
+pub fn job_context(app_secret: &str) -> boomerang::jobs::JobContext {
+    use std::time::Duration;
+
+    use boomerang::platform::shopify::api::{RetryPolicy, ShopifyApi};
+    let policy = RetryPolicy {
+        attempts: 2,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        timeout: Duration::from_secs(2),
+    };
+    boomerang::jobs::JobContext {
+        keys: boomerang::crypto::Keys::derive(&app_secret.to_owned().into()),
+        shopify: ShopifyApi::new("2025-10", policy).unwrap(),
+        runtime: tokio::runtime::Handle::current(),
+    }
+}
+
+impl TestApp {
+    /// Adds a USD Shopify shop whose Admin API is `api_base` (a wiremock server), with its access
+    /// token sealed under `app_secret` (the app must run with that `APP_SECRET`). Returns its id.
+    pub async fn add_api_shop(&self, domain: &str, api_base: &str, app_secret: &str) -> String {
+        let (domain, api_base) = (domain.to_owned(), api_base.to_owned());
+        let keys = boomerang::crypto::Keys::derive(&app_secret.to_owned().into());
+        self.with_db(move |c| {
+            let spec = boomerang::services::shops::ShopSpec {
+                platform: Some(boomerang::db::types::Platform::Shopify),
+                domain,
+                access_token: Some("shpat_test".into()),
+                api_base: Some(api_base),
+                currency: Some("USD".into()),
+                ..Default::default()
+            };
+            boomerang::services::shops::add_shop(c, &keys, &spec)
+                .unwrap()
+                .shop
+                .id
+        })
+        .await
+    }
+}

@@ -1,33 +1,17 @@
 //! Background jobs through the real runner: points confirm after the return window, sign-up and
 //! birthday points are awarded once, and rerunning the scheduler adds nothing.
 
-use std::time::Duration;
-
 use chrono::Datelike;
 use serde_json::json;
 
-use boomerang::jobs::{self, JobContext};
-use boomerang::platform::shopify::api::{RetryPolicy, ShopifyApi};
+use boomerang::jobs;
 
-use crate::helpers::{order_json, session_token, TestApp};
+use crate::helpers::{job_context, order_json, session_token, TestApp};
 
 const SHOP: &str = "jobs.myshopify.com";
 
 async fn run_jobs(app: &TestApp) -> jobs::RunReport {
-    let ctx = JobContext {
-        keys: boomerang::crypto::Keys::derive(
-            &"unused-in-these-jobs-0123456789abcdef".to_owned().into(),
-        ),
-        shopify: ShopifyApi::new(
-            "2025-10",
-            RetryPolicy {
-                timeout: Duration::from_secs(1),
-                ..RetryPolicy::default()
-            },
-        )
-        .unwrap(),
-        runtime: tokio::runtime::Handle::current(),
-    };
+    let ctx = job_context("unused-in-these-jobs-0123456789abcdef");
     app.with_db(|c| {
         boomerang::db::write_transaction(c, |c| jobs::enqueue_periodic(c, boomerang::db::now()))
             .unwrap()

@@ -1,17 +1,13 @@
 //! Reconciliation against a local fake of the Shopify Admin GraphQL API: missed orders are
 //! pulled through the same idempotent path as webhooks, never counted twice.
 
-use std::time::Duration;
-
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use boomerang::crypto::Keys;
 use boomerang::jobs::{self, JobContext, JobKind, JobSpec};
-use boomerang::platform::shopify::api::{RetryPolicy, ShopifyApi};
 
-use crate::helpers::{order_json, TestApp};
+use crate::helpers::{job_context, order_json, TestApp};
 
 const SHOP: &str = "reconcile.myshopify.com";
 const APP_SECRET: &str = "reconcile-test-app-secret-0123456789abcdef";
@@ -48,36 +44,8 @@ fn order_node(
 
 async fn setup(server: &MockServer) -> (TestApp, JobContext, String) {
     let app = TestApp::spawn_with(&[("APP_SECRET", APP_SECRET)]).await;
-    let keys = Keys::derive(&APP_SECRET.to_owned().into());
-    let (k, base) = (keys.clone(), server.uri());
-    let shop_id = app
-        .with_db(move |c| {
-            let spec = boomerang::services::shops::ShopSpec {
-                platform: Some(boomerang::db::types::Platform::Shopify),
-                domain: SHOP.into(),
-                access_token: Some("shpat_reconcile".into()),
-                api_base: Some(base),
-                currency: Some("USD".into()),
-                ..Default::default()
-            };
-            boomerang::services::shops::add_shop(c, &k, &spec)
-                .unwrap()
-                .shop
-                .id
-        })
-        .await;
-    let policy = RetryPolicy {
-        attempts: 2,
-        base_delay: Duration::from_millis(5),
-        max_delay: Duration::from_millis(20),
-        timeout: Duration::from_secs(2),
-    };
-    let ctx = JobContext {
-        keys,
-        shopify: ShopifyApi::new("2025-10", policy).unwrap(),
-        runtime: tokio::runtime::Handle::current(),
-    };
-    (app, ctx, shop_id)
+    let shop_id = app.add_api_shop(SHOP, &server.uri(), APP_SECRET).await;
+    (app, job_context(APP_SECRET), shop_id)
 }
 
 async fn reconcile(
@@ -117,7 +85,7 @@ async fn missed_orders_and_refunds_are_pulled_in_once() {
     .await;
     Mock::given(method("POST"))
         .and(path("/admin/api/2025-10/graphql.json"))
-        .and(header("X-Shopify-Access-Token", "shpat_reconcile"))
+        .and(header("X-Shopify-Access-Token", "shpat_test"))
         .and(body_string_contains("updated_at:>"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"orders": {
             "pageInfo": {"hasNextPage": false, "endCursor": "c1"},

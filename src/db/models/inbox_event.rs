@@ -120,3 +120,25 @@ impl InboxEvent {
             .get_result(conn)
     }
 }
+
+impl From<NewInboxEvent> for InboxEvent {
+    /// The row as stored, without reading it back.
+    fn from(n: NewInboxEvent) -> Self {
+        Self {
+            id: n.id,
+            shop_id: n.shop_id,
+            platform: n.platform,
+            topic: n.topic,
+            delivery_id: n.delivery_id,
+            event_id: n.event_id,
+            api_version: n.api_version,
+            triggered_at: n.triggered_at,
+            payload: n.payload,
+            status: n.status,
+            error: n.error,
+            attempts: n.attempts,
+            received_at: n.received_at,
+            processed_at: n.processed_at,
+        }
+    }
+}
