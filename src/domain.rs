@@ -4,3 +4,4 @@ pub mod earning;
 pub mod event;
 pub mod money;
 pub mod points;
+pub mod rewards;

@@ -1,0 +1,321 @@
+//! The rewards catalog: what points buy. Pure: validation, the default catalog, the price of a
+//! redemption, and discount codes that are readable and unguessable.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::money::Money;
+
+/// What a reward gives, with the figures that make the discount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RewardKind {
+    /// A fixed amount off the order, in minor units of the shop's currency.
+    FixedAmount { amount_minor: i64 },
+    /// A percentage off the order (1–100).
+    Percent { percent: u32 },
+    /// Free shipping, optionally only up to a shipping price (minor units).
+    FreeShipping {
+        #[serde(default)]
+        max_shipping_minor: Option<i64>,
+    },
+    /// One unit of a product variant free.
+    FreeProduct { variant_id: String },
+    /// The shopper chooses how many points to spend: `points_per_unit` points buy one whole
+    /// unit of currency off, between `min_points` and `max_points`.
+    Variable {
+        points_per_unit: i64,
+        min_points: i64,
+        max_points: i64,
+    },
+}
+
+impl RewardKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::FixedAmount { .. } => "fixed_amount",
+            Self::Percent { .. } => "percent",
+            Self::FreeShipping { .. } => "free_shipping",
+            Self::FreeProduct { .. } => "free_product",
+            Self::Variable { .. } => "variable",
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn thirty() -> u32 {
+    30
+}
+
+/// One entry of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reward {
+    /// Stable id the widget sends back (letters, digits, `-`, `_`).
+    pub id: String,
+    pub title: String,
+    #[serde(flatten)]
+    pub kind: RewardKind,
+    /// The price in points (for `variable`, the minimum step; the shopper picks the amount).
+    pub points_cost: i64,
+    /// Smallest order subtotal the code works on (minor units).
+    #[serde(default)]
+    pub min_order_minor: Option<i64>,
+    /// Days the code stays valid.
+    #[serde(default = "thirty")]
+    pub expires_days: u32,
+    /// Only members of this tier (and higher) may redeem.
+    #[serde(default)]
+    pub tier: Option<String>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+/// What is wrong with a catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("reward id {0:?} must be 1–40 letters, digits, - or _")]
+    BadId(String),
+    #[error("reward id {0:?} appears twice")]
+    DuplicateId(String),
+    #[error("reward {0:?}: {1}")]
+    Invalid(String, &'static str),
+}
+
+impl Reward {
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let bad = |why| Err(CatalogError::Invalid(self.id.clone(), why));
+        let id_ok = (1..=40).contains(&self.id.len())
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(CatalogError::BadId(self.id.clone()));
+        }
+        if self.title.trim().is_empty() || self.title.chars().count() > 100 {
+            return bad("title must be 1–100 characters");
+        }
+        if !(1..=10_000_000).contains(&self.points_cost) {
+            return bad("points_cost must be between 1 and 10,000,000");
+        }
+        if self.min_order_minor.is_some_and(|m| m < 0) {
+            return bad("min_order_minor cannot be negative");
+        }
+        if !(1..=3650).contains(&self.expires_days) {
+            return bad("expires_days must be between 1 and 3650");
+        }
+        match &self.kind {
+            RewardKind::FixedAmount { amount_minor } if *amount_minor <= 0 => bad("amount_minor must be positive"),
+            RewardKind::Percent { percent } if !(1..=100).contains(percent) => bad("percent must be 1–100"),
+            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if *m <= 0 => bad("max_shipping_minor must be positive"),
+            RewardKind::FreeProduct { variant_id } if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) => {
+                bad("variant_id must be the variant's numeric id")
+            }
+            RewardKind::Variable { points_per_unit, min_points, max_points }
+                if *points_per_unit <= 0 || *min_points < *points_per_unit || max_points < min_points =>
+            {
+                bad("variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The points a redemption costs: the catalog price, or for `variable` the amount asked,
+    /// rounded down to whole units and checked against the bounds.
+    pub fn price(&self, asked: Option<i64>) -> Result<i64, &'static str> {
+        match &self.kind {
+            RewardKind::Variable {
+                points_per_unit,
+                min_points,
+                max_points,
+            } => {
+                let asked = asked.ok_or("this reward needs the number of points to spend")?;
+                let whole = asked - asked.rem_euclid(*points_per_unit);
+                if whole < *min_points || whole > *max_points {
+                    return Err("the points asked are outside this reward's range");
+                }
+                Ok(whole)
+            }
+            _ => Ok(self.points_cost),
+        }
+    }
+
+    /// The money off for a redemption of `points` (fixed and variable rewards).
+    pub fn amount_off(&self, points: i64, minor_per_unit: i64) -> Option<Money> {
+        match &self.kind {
+            RewardKind::FixedAmount { amount_minor } => Some(Money::new(*amount_minor)),
+            RewardKind::Variable {
+                points_per_unit, ..
+            } => Some(Money::new(points / points_per_unit * minor_per_unit)),
+            _ => None,
+        }
+    }
+}
+
+/// Checks every reward and that ids are unique.
+pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
+    let mut seen = std::collections::HashSet::new();
+    for r in rewards {
+        r.validate()?;
+        if !seen.insert(r.id.as_str()) {
+            return Err(CatalogError::DuplicateId(r.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The catalog a new shop starts with (CONTRACT.md), in its currency's minor units.
+pub fn default_catalog(minor_per_unit: i64) -> Vec<Reward> {
+    let fixed = |id: &str, title: &str, units: i64, cost: i64| Reward {
+        id: id.into(),
+        title: title.into(),
+        kind: RewardKind::FixedAmount {
+            amount_minor: units * minor_per_unit,
+        },
+        points_cost: cost,
+        min_order_minor: None,
+        expires_days: 30,
+        tier: None,
+        active: true,
+    };
+    vec![
+        fixed("5-off", "5 off your order", 5, 500),
+        fixed("10-off", "10 off your order", 10, 1000),
+        Reward {
+            id: "free-shipping".into(),
+            title: "Free shipping".into(),
+            kind: RewardKind::FreeShipping {
+                max_shipping_minor: None,
+            },
+            points_cost: 800,
+            min_order_minor: None,
+            expires_days: 30,
+            tier: None,
+            active: true,
+        },
+    ]
+}
+
+/// Letters and digits that cannot be misread for each other (no 0/O, 1/I/L).
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+/// A discount code: the shop's prefix, a dash, and 10 characters drawn uniformly from
+/// `CODE_ALPHABET` (≈49 bits; pass a CSPRNG), in two readable groups: `GLOW-7KQ2M-X9PTA`.
+pub fn discount_code(prefix: &str, rng: &mut impl rand::Rng) -> String {
+    use rand::seq::SliceRandom;
+    let mut pick = || CODE_ALPHABET.choose(rng).map_or('X', |c| char::from(*c));
+    let a: String = (0..5).map(|_| pick()).collect();
+    let b: String = (0..5).map(|_| pick()).collect();
+    format!("{prefix}-{a}-{b}")
+}
+
+/// A code prefix from a shop domain: its first letters, upper case (`glow-recipe.myshopify.com`
+/// → `GLOW`), or `RWD` when it has none.
+pub fn code_prefix(domain: &str) -> String {
+    let p: String = domain
+        .chars()
+        .take_while(|c| *c != '.')
+        .filter(char::is_ascii_alphanumeric)
+        .take(4)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if p.is_empty() {
+        "RWD".into()
+    } else {
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_catalog_matches_the_contract_and_validates() {
+        let c = default_catalog(100);
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            (c[0].points_cost, &c[0].kind),
+            (500, &RewardKind::FixedAmount { amount_minor: 500 })
+        );
+        assert_eq!(
+            (c[1].points_cost, &c[1].kind),
+            (1000, &RewardKind::FixedAmount { amount_minor: 1000 })
+        );
+        assert_eq!(c[2].points_cost, 800);
+        assert!(validate_catalog(&c).is_ok());
+        // Zero-decimal currencies keep "5 off" as 5 units.
+        assert_eq!(
+            default_catalog(1)[0].kind,
+            RewardKind::FixedAmount { amount_minor: 5 }
+        );
+    }
+
+    #[test]
+    fn catalogs_with_mistakes_are_refused() {
+        let mut c = default_catalog(100);
+        c[1].id = c[0].id.clone();
+        assert!(matches!(
+            validate_catalog(&c),
+            Err(CatalogError::DuplicateId(_))
+        ));
+        let mut r = default_catalog(100)[0].clone();
+        r.points_cost = 0;
+        assert!(r.validate().is_err());
+        r.points_cost = 10;
+        r.id = "has space".into();
+        assert!(r.validate().is_err());
+        r.id = "ok".into();
+        r.kind = RewardKind::Percent { percent: 101 };
+        assert!(r.validate().is_err());
+        r.kind = RewardKind::Variable {
+            points_per_unit: 100,
+            min_points: 50,
+            max_points: 1000,
+        };
+        assert!(r.validate().is_err());
+        r.kind = RewardKind::FreeProduct {
+            variant_id: "gid://x".into(),
+        };
+        assert!(r.validate().is_err());
+    }
+
+    #[test]
+    fn variable_rewards_price_whole_units_within_bounds() {
+        let mut r = default_catalog(100)[0].clone();
+        r.kind = RewardKind::Variable {
+            points_per_unit: 100,
+            min_points: 100,
+            max_points: 2000,
+        };
+        assert_eq!(r.price(Some(450)), Ok(400));
+        assert!(r.price(Some(99)).is_err());
+        assert!(r.price(Some(2500)).is_err());
+        assert!(r.price(None).is_err());
+        assert_eq!(r.amount_off(400, 100), Some(Money::new(400)));
+        assert_eq!(
+            default_catalog(100)[0].price(Some(1)),
+            Ok(500),
+            "fixed rewards ignore the amount"
+        );
+    }
+
+    #[test]
+    fn codes_are_readable_and_prefixed() {
+        let mut rng = rand::thread_rng();
+        let codes: std::collections::HashSet<String> =
+            (0..1000).map(|_| discount_code("GLOW", &mut rng)).collect();
+        assert_eq!(codes.len(), 1000, "no repeats in a thousand draws");
+        for code in &codes {
+            let body = code.strip_prefix("GLOW-").unwrap();
+            assert_eq!(body.len(), 11);
+            assert_eq!(body.as_bytes()[5], b'-');
+            assert!(!body.contains(['0', 'O', '1', 'I', 'L']), "{code}");
+        }
+        assert_eq!(code_prefix("glow-recipe.myshopify.com"), "GLOW");
+        assert_eq!(code_prefix("a.myshopify.com"), "A");
+        assert_eq!(code_prefix(".x"), "RWD");
+    }
+}
