@@ -80,6 +80,12 @@ impl Keys {
         hex::encode(hmac_sha256(&self.link, message.as_bytes()))
     }
 
+    /// A shop's widget secret: other platforms' storefronts prove a customer with
+    /// `digest = hex(HMAC-SHA256(customer id, widget secret))`. Derived, so nothing to store.
+    pub fn widget_secret(&self, shop_id: &str) -> String {
+        self.sign_link(&format!("widget:{shop_id}"))
+    }
+
     /// Checks a signature made by [`Keys::sign_link`], in constant time.
     pub fn verify_link(&self, message: &str, signature_hex: &str) -> bool {
         let Ok(sig) = hex::decode(signature_hex) else {

@@ -8,4 +8,5 @@ pub mod home;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
+pub mod storefront;
 pub mod webhooks;

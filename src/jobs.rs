@@ -28,6 +28,8 @@ text_enum! {
         AwardBirthdays => "award_birthdays",
         /// Copy the members of the collections the earning rules name.
         SyncCollections => "sync_collections",
+        /// Settle a redemption left pending (the process died while asking for its code).
+        ResolveRedemption => "resolve_redemption",
     }
 }
 
@@ -132,6 +134,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             .map_err(|e| JobError::Retry(e.to_string()))?;
             Ok(())
         }
+        JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
         JobKind::SyncCollections => {
             use crate::services::reconcile::ReconcileError;
             let shop = Shop::find(conn, &job.shop_id)?;

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, home, ops, webhooks};
+use crate::http::{admin, demo, home, ops, storefront, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -33,8 +33,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/webhooks/{id}/replay",
                     web::post().to(admin::webhooks::replay),
                 )
-                .route("/alerts", web::get().to(admin::alerts::list)),
+                .route("/alerts", web::get().to(admin::alerts::list))
+                .route(
+                    "/redemptions/{id}/cancel",
+                    web::post().to(admin::redemptions::cancel),
+                ),
         )
+        // The storefront API, once behind Shopify's app proxy and once for other platforms.
+        .service(web::scope("/proxy").route("/redeem", web::post().to(storefront::redeem)))
+        .service(web::scope("/widget/v1").route("/redeem", web::post().to(storefront::redeem)))
         .service(
             web::scope("/demo")
                 .route("", web::get().to(demo::storefront))

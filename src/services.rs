@@ -13,4 +13,5 @@ pub mod ledger;
 pub mod members;
 pub mod program;
 pub mod reconcile;
+pub mod redeem;
 pub mod shops;

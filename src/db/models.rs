@@ -7,6 +7,7 @@ pub mod job;
 pub mod ledger_entry;
 pub mod member;
 pub mod order;
+pub mod redemption;
 pub mod refund;
 pub mod shop;
 
@@ -16,5 +17,6 @@ pub use job::{Job, NewJob};
 pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};
 pub use order::{NewOrder, Order};
+pub use redemption::Redemption;
 pub use refund::Refund;
 pub use shop::{NewShop, Shop};

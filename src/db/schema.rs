@@ -123,6 +123,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    redemptions (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        reward_id -> Text,
+        reward -> Text,
+        points -> BigInt,
+        code -> Text,
+        status -> Text,
+        platform_discount_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     inbox_events (id) {
         id -> Text,
         shop_id -> Text,
@@ -165,6 +183,8 @@ diesel::joinable!(ledger_entries -> shops (shop_id));
 diesel::joinable!(orders -> shops (shop_id));
 diesel::joinable!(refunds -> shops (shop_id));
 diesel::joinable!(product_collections -> shops (shop_id));
+diesel::joinable!(redemptions -> shops (shop_id));
+diesel::joinable!(redemptions -> members (member_id));
 diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
 
@@ -176,6 +196,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     refunds,
     product_collections,
+    redemptions,
     inbox_events,
     jobs,
 );

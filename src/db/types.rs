@@ -90,6 +90,20 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a redemption is.
+    pub enum RedemptionStatus {
+        /// Points debited; the platform has not confirmed the code yet.
+        Pending => "pending",
+        /// The code exists in the shop and was handed to the shopper.
+        Issued => "issued",
+        /// The platform refused or stayed unreachable; the points were returned.
+        Failed => "failed",
+        /// The owner cancelled it; the points were returned.
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
     /// The life of a durable job.
     pub enum JobStatus {
         Queued => "queued",

@@ -4,4 +4,5 @@
 pub mod alerts;
 pub mod customers;
 pub mod program;
+pub mod redemptions;
 pub mod webhooks;

@@ -21,5 +21,6 @@ mod ledger;
 mod ops;
 mod reconcile;
 mod reorder;
+mod rewards;
 mod shopify_api;
 mod webhooks;

@@ -89,6 +89,16 @@ impl Shop {
             .optional()
     }
 
+    /// A shop by domain on whichever platform (widget requests name only the domain).
+    pub fn find_by_any_domain(conn: &mut DbConnection, domain: &str) -> QueryResult<Option<Shop>> {
+        shops::table
+            .filter(shops::domain.eq(domain))
+            .order(shops::created_at.asc())
+            .select(Shop::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn find_by_api_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Shop>> {
         shops::table
             .filter(shops::api_key_hash.eq(hash))

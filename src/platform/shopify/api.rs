@@ -99,6 +99,11 @@ impl ShopifyApi {
         })
     }
 
+    /// The Admin API version calls use (`YYYY-MM`).
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
     fn endpoint(&self, shop: &ShopCredentials) -> String {
         let base = shop
             .api_base

@@ -1,0 +1,166 @@
+//! The storefront API, served twice with the same JSON: under `/proxy` for Shopify (through the
+//! app proxy, signed by Shopify) and under `/widget/v1` for other platforms (the customer proven
+//! by a per-shop digest). The `Shopper` extractor makes that difference disappear for handlers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::crypto::verify_hmac_sha256;
+use crate::db::models::Shop;
+use crate::db::types::{InstallState, Platform};
+use crate::db::DbError;
+use crate::error::{AppError, ErrorCode};
+use crate::http::middleware::record_shop;
+use crate::platform::shopify::app_proxy;
+use crate::services::redeem::{self, RedeemError};
+use crate::state::AppState;
+
+/// The shop and (if logged in) the customer a storefront request is for, proven.
+#[derive(Debug, Clone)]
+pub struct Shopper {
+    pub shop: Shop,
+    pub customer_id: Option<String>,
+}
+
+impl FromRequest for Shopper {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let query = req.query_string().to_owned();
+        let via_proxy = req.path().starts_with("/proxy");
+        Box::pin(async move {
+            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
+            let (platform, domain, customer_id) = if via_proxy {
+                let shopify = &state.config.shopify;
+                let params = app_proxy::verify(
+                    &query,
+                    &shopify.api_secret,
+                    shopify.previous_api_secret.as_ref(),
+                    chrono::Utc::now().timestamp(),
+                )
+                .map_err(|e| AppError::unauthorized(e.to_string()))?;
+                (
+                    Some(Platform::Shopify),
+                    params.shop,
+                    Customer::from(params.customer_id),
+                )
+            } else {
+                let get = |name: &str| {
+                    url::form_urlencoded::parse(query.as_bytes())
+                        .find(|(k, _)| k == name)
+                        .map(|(_, v)| v.into_owned())
+                        .filter(|v| !v.is_empty())
+                };
+                let domain = get("shop").ok_or_else(|| AppError::bad_request("missing shop"))?;
+                let customer = match get("customer") {
+                    Some(id) => Customer::Claimed {
+                        id,
+                        digest: get("digest"),
+                    },
+                    None => Customer::Guest,
+                };
+                (None, domain, customer)
+            };
+            let lookup = domain.clone();
+            let shop = state
+                .db
+                .run(move |c| {
+                    match platform {
+                        Some(p) => Shop::find_by_domain(c, p, &lookup),
+                        None => Shop::find_by_any_domain(c, &lookup),
+                    }
+                    .map_err(DbError::from)
+                })
+                .await?
+                .filter(|s| s.install_state == InstallState::Installed)
+                .ok_or_else(|| AppError::not_found("this shop does not run Boomerang"))?;
+            record_shop(&shop.domain);
+            let customer_id = match customer_id {
+                Customer::Proven(id) => Some(id),
+                Customer::Guest => None,
+                Customer::Claimed { id, digest } => {
+                    // Other platforms: hex(HMAC-SHA256(customer id, the shop's widget secret)).
+                    let secret = state.keys.widget_secret(&shop.id);
+                    let ok = hex::decode(digest.unwrap_or_default())
+                        .is_ok_and(|d| verify_hmac_sha256(secret.as_bytes(), id.as_bytes(), &d));
+                    if !ok {
+                        return Err(AppError::new(
+                            ErrorCode::InvalidSignature,
+                            "invalid customer digest",
+                        ));
+                    }
+                    Some(id)
+                }
+            };
+            Ok(Shopper { shop, customer_id })
+        })
+    }
+}
+
+/// Who the request says the shopper is, before the digest is checked.
+enum Customer {
+    Proven(String),
+    Guest,
+    Claimed { id: String, digest: Option<String> },
+}
+
+impl From<Option<String>> for Customer {
+    fn from(id: Option<String>) -> Self {
+        id.map_or(Customer::Guest, Customer::Proven)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    reward_id: String,
+    /// For variable rewards: how many points to spend.
+    points: Option<i64>,
+}
+
+impl From<RedeemError> for AppError {
+    fn from(e: RedeemError) -> Self {
+        let code = match &e {
+            RedeemError::UnknownReward(_) => ErrorCode::NotFound,
+            RedeemError::NotAllowed(_) | RedeemError::NotAMember => ErrorCode::Forbidden,
+            RedeemError::Invalid(_) => ErrorCode::ValidationFailed,
+            RedeemError::InsufficientPoints { .. } => ErrorCode::InsufficientPoints,
+            RedeemError::Platform(_) => ErrorCode::PlatformError,
+            RedeemError::NotConnected => ErrorCode::Unavailable,
+            RedeemError::Database(_) | RedeemError::Unavailable(_) => return AppError::internal(e),
+        };
+        AppError::new(code, e.to_string())
+    }
+}
+
+/// `POST {base}/redeem` `{"reward_id":…}` → `{"code","expires_at","points"}`.
+pub async fn redeem(
+    shopper: Shopper,
+    body: web::Json<RedeemBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = shopper
+        .customer_id
+        .ok_or_else(|| AppError::unauthorized("log in to redeem rewards"))?;
+    let body = body.into_inner();
+    let issued = redeem::redeem(
+        &state.db,
+        &state.shopify,
+        &state.keys,
+        &shopper.shop,
+        &customer_id,
+        &body.reward_id,
+        body.points,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "code": issued.code,
+        "expires_at": issued.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "points": issued.points,
+    })))
+}

@@ -1,0 +1,458 @@
+//! Spending points on a reward.
+//!
+//! 1. One write transaction: lock the member, debit the points (refused below zero, so 50
+//!    concurrent redeems of one balance give one success), record a `pending` redemption with
+//!    its code, and queue a recovery job.
+//! 2. Ask the platform for the code (throttles are retried inside the call).
+//! 3. Success → `issued`. Refusal or outage → `failed` and the points come back in the ledger.
+//!
+//! If the process dies between 1 and 3, the recovery job asks the platform whether the code
+//! exists and finishes the redemption either way: no code is handed out twice (codes are unique
+//! per shop, single-use and tied to the customer) and no points are lost.
+
+use chrono::{Duration, NaiveDateTime, Utc};
+use rand::rngs::OsRng;
+
+use crate::crypto::Keys;
+use crate::db::models::{Member, Redemption, Shop};
+use crate::db::types::RedemptionStatus;
+use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
+use crate::domain::money::Currency;
+use crate::domain::points::{LedgerKind, LedgerStatus};
+use crate::domain::rewards::{discount_code, Reward, RewardKind};
+use crate::jobs::{self, JobKind, JobSpec};
+use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
+use crate::services::program::Program;
+
+/// How long a redemption may stay pending before the recovery job settles it.
+pub const RECOVER_AFTER: Duration = Duration::minutes(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemError {
+    #[error("no reward {0:?} in this shop's catalog")]
+    UnknownReward(String),
+    #[error("{0}")]
+    NotAllowed(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("only members can redeem; log in first")]
+    NotAMember,
+    #[error("not enough points: {balance} spendable, {cost} needed")]
+    InsufficientPoints { balance: i64, cost: i64 },
+    #[error("the shop could not create the code ({0}); your points were returned")]
+    Platform(ApiError),
+    #[error("the shop has not connected its store API; your points were returned")]
+    NotConnected,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unavailable(#[from] DbError),
+}
+
+impl From<LedgerError> for RedeemError {
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::InsufficientPoints { balance, wanted } => Self::InsufficientPoints {
+                balance,
+                cost: wanted,
+            },
+            LedgerError::Database(d) => Self::Database(d),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
+/// A code handed to the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issued {
+    pub redemption_id: String,
+    pub code: String,
+    pub points: i64,
+    pub expires_at: chrono::DateTime<Utc>,
+}
+
+/// Spends `customer_id`'s points on `reward_id` (`points` for variable rewards).
+pub async fn redeem(
+    db: &Db,
+    api: &impl PlatformApi,
+    keys: &Keys,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    points: Option<i64>,
+) -> Result<Issued, RedeemError> {
+    let credentials = credentials(shop, keys);
+    let (shop_row, customer, reward_id) =
+        (shop.clone(), customer_id.to_owned(), reward_id.to_owned());
+    let (redemption, reward) = db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                debit(c, &shop_row, &customer, &reward_id, points, now())
+            })
+        })
+        .await?;
+    let outcome = match &credentials {
+        Some(creds) => {
+            api.create_discount(creds, &request(shop, customer_id, &redemption, &reward))
+                .await
+        }
+        None => Err(ApiError::Unauthorized(0)),
+    };
+    let (shop_id, id) = (shop.id.clone(), redemption.id.clone());
+    match outcome {
+        Ok(discount_id) => {
+            let issued = db
+                .run(move |c| {
+                    Redemption::transition(
+                        c,
+                        &shop_id,
+                        &id,
+                        RedemptionStatus::Pending,
+                        RedemptionStatus::Issued,
+                        Some(&discount_id),
+                        None,
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+            if !issued {
+                // Only the recovery job moves a pending redemption, and it waits RECOVER_AFTER;
+                // a call that slow has been settled already: report, do not hand out the code.
+                return Err(RedeemError::Platform(ApiError::Timeout(0)));
+            }
+            Ok(Issued {
+                redemption_id: redemption.id,
+                code: redemption.code,
+                points: redemption.points,
+                expires_at: redemption.expires_at.and_utc(),
+            })
+        }
+        Err(e) => {
+            let why = e.to_string();
+            db.run(move |c| {
+                write_transaction(c, |c| {
+                    refund(c, &shop_id, &id, RedemptionStatus::Failed, &why)
+                })
+                .map_err(DbError::from)
+            })
+            .await?;
+            if credentials.is_none() {
+                return Err(RedeemError::NotConnected);
+            }
+            Err(RedeemError::Platform(e))
+        }
+    }
+}
+
+fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
+    let token = keys.unseal(shop.access_token_enc.as_deref()?).ok()?;
+    Some(ShopCredentials {
+        domain: shop.domain.clone(),
+        access_token: token,
+        api_base: shop.api_base.clone(),
+    })
+}
+
+fn debit(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    asked: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<(Redemption, Reward), RedeemError> {
+    let member =
+        Member::find_by_customer_id(conn, &shop.id, customer_id)?.ok_or(RedeemError::NotAMember)?;
+    let program = Program::of(shop);
+    let reward = program
+        .catalog()
+        .iter()
+        .find(|r| r.id == reward_id)
+        .cloned()
+        .ok_or_else(|| RedeemError::UnknownReward(reward_id.to_owned()))?;
+    if !reward.active {
+        return Err(RedeemError::NotAllowed(
+            "this reward is not available now".into(),
+        ));
+    }
+    if let Some(tier) = &reward.tier {
+        if member.tier.as_deref() != Some(tier.as_str()) {
+            return Err(RedeemError::NotAllowed(format!(
+                "this reward is for {tier} members"
+            )));
+        }
+    }
+    let cost = reward
+        .price(asked)
+        .map_err(|e| RedeemError::Invalid(e.into()))?;
+    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
+    let redemption = Redemption {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        member_id: member.id.clone(),
+        reward_id: reward.id.clone(),
+        reward: serde_json::to_string(&reward).map_err(|e| RedeemError::Invalid(e.to_string()))?,
+        points: cost,
+        code: discount_code(&prefix, &mut OsRng),
+        status: RedemptionStatus::Pending,
+        platform_discount_id: None,
+        error: None,
+        expires_at: at + Duration::days(i64::from(reward.expires_days)),
+        created_at: at,
+        updated_at: at,
+    };
+    ledger::post(
+        conn,
+        &Posting {
+            shop_id: shop.id.clone(),
+            member_id: member.id.clone(),
+            delta: -cost,
+            kind: LedgerKind::Redeem,
+            status: LedgerStatus::Confirmed,
+            reason: Some(reward.title.clone()),
+            source: "redemption".into(),
+            source_id: redemption.id.clone(),
+            action: "debit".into(),
+            detail: Some(serde_json::json!({ "reward_id": reward.id, "code": redemption.code })),
+            confirms_at: None,
+            when_short: WhenShort::Refuse,
+        },
+        at,
+    )?;
+    redemption.insert(conn)?;
+    jobs::enqueue(
+        conn,
+        JobSpec {
+            shop_id: shop.id.clone(),
+            kind: JobKind::ResolveRedemption,
+            payload: serde_json::json!({ "redemption_id": redemption.id }),
+            dedupe_key: Some(redemption.id.clone()),
+            run_at: at + RECOVER_AFTER,
+            max_attempts: 20,
+        },
+    )?;
+    Ok((redemption, reward))
+}
+
+fn request(
+    shop: &Shop,
+    customer_id: &str,
+    redemption: &Redemption,
+    reward: &Reward,
+) -> DiscountRequest {
+    let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
+        code: shop.currency.clone(),
+        exponent: 2,
+    });
+    let decimal =
+        |minor: i64| crate::domain::money::Money::new(minor).to_decimal_string(currency.exponent);
+    let value = match &reward.kind {
+        RewardKind::Percent { percent } => DiscountValue::Percent(*percent),
+        RewardKind::FreeShipping { max_shipping_minor } => DiscountValue::FreeShipping {
+            max_shipping: max_shipping_minor.map(decimal),
+        },
+        RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
+        RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
+            let off = reward
+                .amount_off(redemption.points, currency.minor_per_unit())
+                .map(|m| m.minor)
+                .unwrap_or(0);
+            DiscountValue::Amount(decimal(off))
+        }
+    };
+    DiscountRequest {
+        code: redemption.code.clone(),
+        title: format!("{} ({} points)", reward.title, redemption.points),
+        customer_id: customer_id.to_owned(),
+        value,
+        min_subtotal: reward.min_order_minor.map(decimal),
+        starts_at: redemption.created_at.and_utc(),
+        ends_at: redemption.expires_at.and_utc(),
+    }
+}
+
+/// Ends a pending or issued redemption as `to` and gives the points back, once.
+pub fn refund(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    id: &str,
+    to: RedemptionStatus,
+    why: &str,
+) -> Result<bool, diesel::result::Error> {
+    let r = Redemption::find(conn, shop_id, id)?;
+    if !matches!(
+        r.status,
+        RedemptionStatus::Pending | RedemptionStatus::Issued
+    ) {
+        return Ok(false);
+    }
+    // Guarded by the status it was read in: a concurrent settlement makes this a no-op.
+    if !Redemption::transition(
+        conn,
+        shop_id,
+        id,
+        r.status,
+        to,
+        r.platform_discount_id.as_deref(),
+        Some(why),
+    )? {
+        return Ok(false);
+    }
+    let posted = ledger::post(
+        conn,
+        &Posting {
+            shop_id: shop_id.to_owned(),
+            member_id: r.member_id.clone(),
+            delta: r.points,
+            kind: LedgerKind::RedeemRefund,
+            status: LedgerStatus::Confirmed,
+            reason: Some(match to {
+                RedemptionStatus::Cancelled => "Reward cancelled: points returned".into(),
+                _ => "Reward could not be issued: points returned".into(),
+            }),
+            source: "redemption".into(),
+            source_id: id.to_owned(),
+            action: "refund".into(),
+            detail: Some(serde_json::json!({ "why": why })),
+            confirms_at: None,
+            when_short: WhenShort::Refuse,
+        },
+        now(),
+    );
+    match posted {
+        Ok(_) => Ok(true),
+        Err(LedgerError::Database(e)) => Err(e),
+        Err(other) => Err(diesel::result::Error::QueryBuilderError(
+            other.to_string().into(),
+        )),
+    }
+}
+
+/// The `resolve_redemption` job: settles a redemption still pending after `RECOVER_AFTER`
+/// (the process died mid-redemption) by asking the platform whether its code exists.
+pub fn resolve_job(
+    conn: &mut DbConnection,
+    ctx: &jobs::JobContext,
+    job: &crate::db::models::Job,
+) -> Result<(), jobs::JobError> {
+    let id = serde_json::from_str::<serde_json::Value>(&job.payload)
+        .ok()
+        .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
+        .ok_or_else(|| jobs::JobError::Permanent("job payload lacks redemption_id".into()))?;
+    let redemption = Redemption::find(conn, &job.shop_id, &id)?;
+    if redemption.status != RedemptionStatus::Pending {
+        return Ok(());
+    }
+    let shop = Shop::find(conn, &job.shop_id)?;
+    let Some(creds) = credentials(&shop, &ctx.keys) else {
+        write_transaction(conn, |c| {
+            refund(
+                c,
+                &shop.id,
+                &id,
+                RedemptionStatus::Failed,
+                "no store API access",
+            )
+        })?;
+        return Ok(());
+    };
+    match ctx
+        .runtime
+        .block_on(ctx.shopify.find_discount(&creds, &redemption.code))
+    {
+        Ok(Some(discount_id)) => {
+            Redemption::transition(
+                conn,
+                &shop.id,
+                &id,
+                RedemptionStatus::Pending,
+                RedemptionStatus::Issued,
+                Some(&discount_id),
+                None,
+            )?;
+            Ok(())
+        }
+        Ok(None) => {
+            write_transaction(conn, |c| {
+                refund(
+                    c,
+                    &shop.id,
+                    &id,
+                    RedemptionStatus::Failed,
+                    "the code was never created",
+                )
+            })?;
+            Ok(())
+        }
+        Err(e) if e.is_transient() => Err(jobs::JobError::Retry(e.to_string())),
+        Err(e) => Err(jobs::JobError::Permanent(e.to_string())),
+    }
+}
+
+/// Why an owner's cancellation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error("no such redemption")]
+    NotFound,
+    #[error("the redemption is already {0}")]
+    Settled(RedemptionStatus),
+    #[error("the code was already used on an order; the points stay spent")]
+    Used,
+    #[error("the shop could not cancel the code: {0}")]
+    Platform(ApiError),
+    #[error(transparent)]
+    Unavailable(#[from] DbError),
+}
+
+/// The owner cancels a redemption: the code is removed from the shop and the points come back,
+/// unless the code was already used.
+pub async fn cancel(
+    db: &Db,
+    api: &impl PlatformApi,
+    keys: &Keys,
+    shop: &Shop,
+    id: &str,
+) -> Result<(), CancelError> {
+    let (shop_id, rid) = (shop.id.clone(), id.to_owned());
+    let r = db
+        .run(move |c| Redemption::find(c, &shop_id, &rid).map_err(DbError::from))
+        .await
+        .map_err(|e| match e {
+            DbError::Query(diesel::result::Error::NotFound) => CancelError::NotFound,
+            other => CancelError::Unavailable(other),
+        })?;
+    if !matches!(
+        r.status,
+        RedemptionStatus::Pending | RedemptionStatus::Issued
+    ) {
+        return Err(CancelError::Settled(r.status));
+    }
+    if let (Some(discount_id), Some(creds)) = (&r.platform_discount_id, credentials(shop, keys)) {
+        if api
+            .discount_used(&creds, discount_id)
+            .await
+            .map_err(CancelError::Platform)?
+        {
+            return Err(CancelError::Used);
+        }
+        api.delete_discount(&creds, discount_id)
+            .await
+            .map_err(CancelError::Platform)?;
+    }
+    let (shop_id, rid) = (shop.id.clone(), id.to_owned());
+    db.run(move |c| {
+        write_transaction(c, |c| {
+            refund(
+                c,
+                &shop_id,
+                &rid,
+                RedemptionStatus::Cancelled,
+                "cancelled by the shop",
+            )
+        })
+        .map_err(DbError::from)
+    })
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,504 @@
+//! Redeeming points for discount codes through the app proxy and the widget API, against a
+//! local fake of the Shopify Admin API: success, refusals, throttling, outages, concurrency,
+//! cancellation. Points are never overspent and never lost.
+
+use serde_json::json;
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use boomerang::platform::shopify::app_proxy;
+
+use crate::helpers::{error_code, session_token, TestApp, SECRET};
+
+const SHOP: &str = "glow.myshopify.com";
+const APP_SECRET: &str = "rewards-test-app-secret-0123456789abcdef";
+
+fn created() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeBasicCreate": {
+        "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"}, "userErrors": []}}}))
+}
+
+/// A shop on the fake API with customer 7001 holding `points` spendable points.
+async fn setup(server: &MockServer, points: i64) -> TestApp {
+    let app = TestApp::spawn_with(&[("APP_SECRET", APP_SECRET)]).await;
+    app.add_api_shop(SHOP, &server.uri(), APP_SECRET).await;
+    app.with_db(|c| {
+        let shop = boomerang::db::models::Shop::find_by_domain(
+            c,
+            boomerang::db::types::Platform::Shopify,
+            SHOP,
+        )
+        .unwrap()
+        .unwrap();
+        let at = boomerang::db::now();
+        boomerang::db::models::NewMember {
+            id: boomerang::db::new_id(),
+            shop_id: shop.id,
+            platform_customer_id: Some("7001".into()),
+            email: Some("ada@example.com".into()),
+            first_name: None,
+            last_name: None,
+            birthday: None,
+            accepts_marketing: false,
+            referral_code: None,
+            created_at: at,
+            updated_at: at,
+        }
+        .insert(c)
+        .unwrap();
+    })
+    .await;
+    if points > 0 {
+        let resp = app
+            .admin_post(
+                &session_token(SHOP),
+                "/api/admin/v1/customers/7001/adjustments",
+                json!({"points": points, "reason": "test"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    app
+}
+
+/// The query string Shopify's app proxy would add, signed.
+fn proxy_query(customer: &str, timestamp: i64) -> String {
+    let q = format!("shop={SHOP}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Frewards&timestamp={timestamp}");
+    format!("{q}&signature={}", app_proxy::sign(&q, SECRET))
+}
+
+async fn redeem_as(app: &TestApp, customer: &str, body: serde_json::Value) -> reqwest::Response {
+    let url = app.url(&format!(
+        "/proxy/redeem?{}",
+        proxy_query(customer, chrono::Utc::now().timestamp())
+    ));
+    app.client.post(url).json(&body).send().await.unwrap()
+}
+
+async fn balance(app: &TestApp) -> i64 {
+    app.customer(SHOP, "7001").await["points_balance"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_redemption_creates_a_single_use_code_for_the_customer() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeBasicCreate"))
+        .and(body_string_contains("gid://shopify/Customer/7001"))
+        .and(body_string_contains("\"usageLimit\":1"))
+        .respond_with(created())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 1200).await;
+    let resp = redeem_as(&app, "7001", json!({"reward_id": "5-off"})).await;
+    assert_eq!(resp.status(), 200);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let code = body["code"].as_str().unwrap();
+    assert!(code.starts_with("GLOW-"), "{code}");
+    assert_eq!(body["points"], 500);
+    assert!(chrono::DateTime::parse_from_rfc3339(body["expires_at"].as_str().unwrap()).is_ok());
+    assert_eq!(balance(&app).await, 700);
+    let requests = server.received_requests().await.unwrap();
+    assert!(
+        String::from_utf8_lossy(&requests[0].body).contains(code),
+        "the code sent is the code shown"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_or_an_outage_returns_the_points() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeBasicCreate": {
+            "codeDiscountNode": null, "userErrors": [{"field": ["code"], "message": "Code must be unique"}]}}})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let app = setup(&server, 1200).await;
+    let refused = redeem_as(&app, "7001", json!({"reward_id": "5-off"})).await;
+    assert_eq!(refused.status(), 502);
+    assert_eq!(error_code(refused).await, "platform_error");
+    assert_eq!(balance(&app).await, 1200);
+    let outage = redeem_as(&app, "7001", json!({"reward_id": "10-off"})).await;
+    assert_eq!(outage.status(), 502);
+    assert_eq!(balance(&app).await, 1200);
+    let ledger: serde_json::Value = app
+        .admin_get(&session_token(SHOP), "/api/admin/v1/customers/7001/ledger")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = ledger["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "redeem").count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "redeem_refund").count(),
+        2,
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_call_is_retried_within_the_request() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+            "extensions": {"cost": {"requestedQueryCost": 10, "throttleStatus": {"maximumAvailable": 1000, "currentlyAvailable": 0, "restoreRate": 100}}}})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(created())
+        .mount(&server)
+        .await;
+    let app = setup(&server, 600).await;
+    let resp = redeem_as(&app, "7001", json!({"reward_id": "5-off"})).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(balance(&app).await, 100);
+}
+
+#[tokio::test]
+async fn bad_requests_change_nothing() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(created())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 400).await;
+    let poor = redeem_as(&app, "7001", json!({"reward_id": "5-off"})).await;
+    assert_eq!(poor.status(), 422);
+    assert_eq!(error_code(poor).await, "insufficient_points");
+    let unknown = redeem_as(&app, "7001", json!({"reward_id": "nope"})).await;
+    assert_eq!(unknown.status(), 404);
+    let guest = redeem_as(&app, "", json!({"reward_id": "5-off"})).await;
+    assert_eq!(guest.status(), 401);
+    let stale = app
+        .client
+        .post(app.url(&format!(
+            "/proxy/redeem?{}",
+            proxy_query("7001", chrono::Utc::now().timestamp() - 600)
+        )))
+        .json(&json!({"reward_id": "5-off"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401);
+    let forged = app
+        .client
+        .post(app.url(&format!(
+            "/proxy/redeem?{}",
+            proxy_query("7001", chrono::Utc::now().timestamp()).replace("7001", "7002")
+        )))
+        .json(&json!({"reward_id": "5-off"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let not_json = redeem_as(&app, "7001", json!({"reward": "5-off"})).await;
+    assert_eq!(not_json.status(), 400);
+    assert_eq!(balance(&app).await, 400);
+}
+
+#[tokio::test]
+async fn fifty_parallel_redeems_of_one_balance_give_exactly_one_code() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(created().set_delay(std::time::Duration::from_millis(20)))
+        .mount(&server)
+        .await;
+    let app = setup(&server, 500).await;
+    let url = app.url("/proxy/redeem");
+    let mut handles = Vec::new();
+    for _ in 0..50 {
+        let (client, url) = (app.client.clone(), url.clone());
+        handles.push(tokio::spawn(async move {
+            let q = proxy_query("7001", chrono::Utc::now().timestamp());
+            client
+                .post(format!("{url}?{q}"))
+                .json(&json!({"reward_id": "5-off"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 422).count(),
+        49,
+        "{statuses:?}"
+    );
+    assert_eq!(balance(&app).await, 0);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "one code asked for"
+    );
+}
+
+#[tokio::test]
+async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeBasicCreate"))
+        .respond_with(created())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("asyncUsageCount"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"codeDiscountNode": {"codeDiscount": {"asyncUsageCount": 0}}}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeDelete"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeDelete": {"deletedCodeDiscountId": "gid://shopify/DiscountCodeNode/1", "userErrors": []}}})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 500).await;
+    assert_eq!(
+        redeem_as(&app, "7001", json!({"reward_id": "5-off"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(balance(&app).await, 0);
+    let id = app
+        .with_db(|c| {
+            use diesel::prelude::*;
+            boomerang::db::schema::redemptions::table
+                .select(boomerang::db::schema::redemptions::id)
+                .first::<String>(c)
+                .unwrap()
+        })
+        .await;
+    let token = session_token(SHOP);
+    let cancel = app
+        .admin_post(
+            &token,
+            &format!("/api/admin/v1/redemptions/{id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancel.status(), 200);
+    assert_eq!(balance(&app).await, 500);
+    let again = app
+        .admin_post(
+            &token,
+            &format!("/api/admin/v1/redemptions/{id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    assert_eq!(balance(&app).await, 500);
+    let other_shop = app
+        .admin_post(
+            &session_token("else.myshopify.com"),
+            &format!("/api/admin/v1/redemptions/{id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(other_shop.status(), 401);
+}
+
+#[tokio::test]
+async fn other_platforms_redeem_through_the_widget_api_with_a_customer_digest() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeFreeShippingCreate"))
+        .and(body_string_contains("\"destination\":{\"all\":true}"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"discountCodeFreeShippingCreate": {
+            "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/2"}, "userErrors": []}}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 900).await;
+    let shop_id = app
+        .with_db(|c| {
+            boomerang::db::models::Shop::find_by_domain(
+                c,
+                boomerang::db::types::Platform::Shopify,
+                SHOP,
+            )
+            .unwrap()
+            .unwrap()
+            .id
+        })
+        .await;
+    let secret =
+        boomerang::crypto::Keys::derive(&APP_SECRET.to_owned().into()).widget_secret(&shop_id);
+    let digest = hex::encode(boomerang::crypto::hmac_sha256(secret.as_bytes(), b"7001"));
+    let url = app.url(&format!(
+        "/widget/v1/redeem?shop={SHOP}&customer=7001&digest={digest}"
+    ));
+    let ok = app
+        .client
+        .post(&url)
+        .json(&json!({"reward_id": "free-shipping"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(balance(&app).await, 100);
+    let bad = app
+        .client
+        .post(app.url(&format!(
+            "/widget/v1/redeem?shop={SHOP}&customer=7001&digest={}",
+            "00".repeat(32)
+        )))
+        .json(&json!({"reward_id": "5-off"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+}
+
+/// A platform whose call never returns: the process "dies" while asking for the code.
+struct DiesMidCall;
+
+impl boomerang::platform::PlatformApi for DiesMidCall {
+    async fn create_discount(
+        &self,
+        _: &boomerang::platform::ShopCredentials,
+        _: &boomerang::platform::DiscountRequest,
+    ) -> Result<String, boomerang::platform::ApiError> {
+        panic!("the process died here")
+    }
+    async fn find_discount(
+        &self,
+        _: &boomerang::platform::ShopCredentials,
+        _: &str,
+    ) -> Result<Option<String>, boomerang::platform::ApiError> {
+        unreachable!()
+    }
+    async fn discount_used(
+        &self,
+        _: &boomerang::platform::ShopCredentials,
+        _: &str,
+    ) -> Result<bool, boomerang::platform::ApiError> {
+        unreachable!()
+    }
+    async fn delete_discount(
+        &self,
+        _: &boomerang::platform::ShopCredentials,
+        _: &str,
+    ) -> Result<(), boomerang::platform::ApiError> {
+        unreachable!()
+    }
+}
+
+/// Redeems with `DiesMidCall`, then lets the recovery job run against `server`.
+async fn crash_then_recover(server: &MockServer) -> TestApp {
+    let app = setup(server, 500).await;
+    let shop = app
+        .with_db(|c| {
+            boomerang::db::models::Shop::find_by_domain(
+                c,
+                boomerang::db::types::Platform::Shopify,
+                SHOP,
+            )
+            .unwrap()
+            .unwrap()
+        })
+        .await;
+    let keys = boomerang::crypto::Keys::derive(&APP_SECRET.to_owned().into());
+    let db = app.db.clone();
+    let crashed = tokio::spawn(async move {
+        boomerang::services::redeem::redeem(&db, &DiesMidCall, &keys, &shop, "7001", "5-off", None)
+            .await
+    });
+    assert!(crashed.await.is_err(), "the redemption died mid-call");
+    assert_eq!(
+        balance(&app).await,
+        0,
+        "points are held while the redemption is pending"
+    );
+    // Time passes: the recovery job falls due.
+    app.with_db(|c| {
+        use boomerang::db::schema::jobs;
+        use diesel::prelude::*;
+        diesel::update(jobs::table)
+            .set(jobs::run_at.eq(boomerang::db::now()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let report = boomerang::jobs::run_pending(&app.db, &crate::helpers::job_context(APP_SECRET))
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0);
+    app
+}
+
+#[tokio::test]
+async fn a_crash_before_the_code_was_created_returns_the_points() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("codeDiscountNodeByCode"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"codeDiscountNodeByCode": null}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = crash_then_recover(&server).await;
+    assert_eq!(balance(&app).await, 500);
+}
+
+#[tokio::test]
+async fn a_crash_after_the_code_was_created_keeps_the_redemption() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("codeDiscountNodeByCode"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"codeDiscountNodeByCode": {"id": "gid://shopify/DiscountCodeNode/9"}}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = crash_then_recover(&server).await;
+    assert_eq!(balance(&app).await, 0);
+    let status = app
+        .with_db(|c| {
+            use boomerang::db::schema::redemptions;
+            use diesel::prelude::*;
+            redemptions::table
+                .select(redemptions::status)
+                .first::<String>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(status, "issued");
+}
