@@ -37,6 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/redemptions/{id}/cancel",
                     web::post().to(admin::redemptions::cancel),
+                )
+                .route(
+                    "/reports/liability",
+                    web::get().to(admin::reports::liability),
                 ),
         )
         // The storefront API, once behind Shopify's app proxy and once for other platforms.

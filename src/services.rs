@@ -10,6 +10,7 @@ pub mod demo;
 pub mod earn;
 pub mod inbox;
 pub mod ledger;
+pub mod liability;
 pub mod members;
 pub mod program;
 pub mod reconcile;

@@ -5,4 +5,5 @@ pub mod alerts;
 pub mod customers;
 pub mod program;
 pub mod redemptions;
+pub mod reports;
 pub mod webhooks;

@@ -18,6 +18,7 @@ mod earning;
 mod helpers;
 mod jobs;
 mod ledger;
+mod liability;
 mod ops;
 mod reconcile;
 mod reorder;

@@ -502,3 +502,73 @@ async fn a_crash_after_the_code_was_created_keeps_the_redemption() {
         .await;
     assert_eq!(status, "issued");
 }
+
+#[tokio::test]
+async fn the_catalog_is_editable_through_the_program() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"percentage\":0.15"))
+        .respond_with(created())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 3000).await;
+    let token = session_token(SHOP);
+    let program: serde_json::Value = app
+        .admin_get(&token, "/api/admin/v1/program")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = program["rewards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["5-off", "10-off", "free-shipping"],
+        "the default catalog"
+    );
+    assert_eq!(program["rewards"][0]["kind"], "fixed_amount");
+    assert_eq!(program["rewards"][0]["amount_minor"], 500);
+    assert_eq!(program["code_prefix"], "GLOW");
+
+    let put = |body: serde_json::Value| {
+        app.client
+            .put(app.url("/api/admin/v1/program"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let catalog = json!({"rewards": [
+        {"id": "vip-15", "title": "15% off", "kind": "percent", "percent": 15, "points_cost": 2000, "min_order_minor": 5000, "expires_days": 7},
+        {"id": "old", "title": "Retired", "kind": "fixed_amount", "amount_minor": 100, "points_cost": 100, "active": false}
+    ], "code_prefix": "VIP"});
+    assert_eq!(put(catalog).await.unwrap().status(), 200);
+    for bad in [
+        json!({"rewards": [{"id": "x", "title": "t", "kind": "percent", "percent": 150, "points_cost": 10}]}),
+        json!({"rewards": [{"id": "a", "title": "t", "kind": "percent", "percent": 10, "points_cost": 10},
+                           {"id": "a", "title": "t", "kind": "percent", "percent": 10, "points_cost": 10}]}),
+        json!({"code_prefix": "no spaces"}),
+    ] {
+        assert_eq!(put(bad.clone()).await.unwrap().status(), 422, "{bad}");
+    }
+    let unknown_kind = put(
+        json!({"rewards": [{"id": "x", "title": "t", "kind": "gift_card", "points_cost": 10}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(unknown_kind.status(), 400);
+
+    let retired = redeem_as(&app, "7001", json!({"reward_id": "old"})).await;
+    assert_eq!(retired.status(), 403);
+    let gone = redeem_as(&app, "7001", json!({"reward_id": "5-off"})).await;
+    assert_eq!(gone.status(), 404, "replaced catalogs drop old rewards");
+    let ok = redeem_as(&app, "7001", json!({"reward_id": "vip-15"})).await;
+    assert_eq!(ok.status(), 200);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert!(body["code"].as_str().unwrap().starts_with("VIP-"));
+    assert_eq!(balance(&app).await, 1000);
+}
