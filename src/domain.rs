@@ -2,6 +2,7 @@
 
 pub mod earning;
 pub mod event;
+pub mod expiry;
 pub mod money;
 pub mod points;
 pub mod rewards;

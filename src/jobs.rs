@@ -30,6 +30,8 @@ text_enum! {
         SyncCollections => "sync_collections",
         /// Settle a redemption left pending (the process died while asking for its code).
         ResolveRedemption => "resolve_redemption",
+        /// Expire the unspent remainders of old lots and record reminders.
+        ExpirePoints => "expire_points",
     }
 }
 
@@ -135,6 +137,12 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             Ok(())
         }
         JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
+        JobKind::ExpirePoints => {
+            let shop = Shop::find(conn, &job.shop_id)?;
+            crate::services::expiry::run(conn, &shop, now())
+                .map_err(|e| JobError::Retry(e.to_string()))?;
+            Ok(())
+        }
         JobKind::SyncCollections => {
             use crate::services::reconcile::ReconcileError;
             let shop = Shop::find(conn, &job.shop_id)?;
@@ -190,21 +198,24 @@ pub fn enqueue_periodic(
     let mut added = 0;
     for shop in installed {
         let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
-        if crate::services::program::Program::of(&shop)
-            .earning
-            .birthday_points
-            > 0
-        {
-            wanted.push((
-                JobKind::AwardBirthdays,
-                now.format("birthdays:%Y-%m-%d").to_string(),
-            ));
+        let program = crate::services::program::Program::of(&shop);
+        let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
+        if program.earning.birthday_points > 0 {
+            wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
         }
-        if shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify {
+        if program.expiry.is_some() {
+            wanted.push((JobKind::ExpirePoints, daily("expiry")));
+        }
+        let has_api =
+            shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify;
+        if has_api {
             wanted.push((
                 JobKind::ReconcileOrders,
                 crate::services::reconcile::due_key(now),
             ));
+        }
+        if has_api && !program.earning.collection_multipliers.is_empty() {
+            wanted.push((JobKind::SyncCollections, daily("collections")));
         }
         for (kind, key) in wanted {
             let seen: i64 = jobs::table

@@ -8,6 +8,7 @@ pub mod customer_events;
 pub mod customers;
 pub mod demo;
 pub mod earn;
+pub mod expiry;
 pub mod inbox;
 pub mod ledger;
 pub mod liability;

@@ -141,6 +141,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    point_reminders (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        points -> BigInt,
+        expires_at -> Timestamp,
+        status -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     inbox_events (id) {
         id -> Text,
         shop_id -> Text,
@@ -184,6 +197,7 @@ diesel::joinable!(orders -> shops (shop_id));
 diesel::joinable!(refunds -> shops (shop_id));
 diesel::joinable!(product_collections -> shops (shop_id));
 diesel::joinable!(redemptions -> shops (shop_id));
+diesel::joinable!(point_reminders -> shops (shop_id));
 diesel::joinable!(redemptions -> members (member_id));
 diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
@@ -197,6 +211,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refunds,
     product_collections,
     redemptions,
+    point_reminders,
     inbox_events,
     jobs,
 );

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::Shop;
 use crate::domain::earning::{EarningRules, RulesError};
+use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::money::Currency;
 use crate::domain::rewards::{
     code_prefix, default_catalog, validate_catalog, CatalogError, Reward,
@@ -19,6 +20,8 @@ pub struct Program {
     pub rewards: Option<Vec<Reward>>,
     /// Prefix of the shop's discount codes; absent means one made from the shop's domain.
     pub code_prefix: Option<String>,
+    /// Points expiry; absent means points never expire.
+    pub expiry: Option<ExpiryPolicy>,
 }
 
 /// What is wrong with a program an owner sent.
@@ -30,6 +33,8 @@ pub enum ProgramError {
     Rewards(#[from] CatalogError),
     #[error("code_prefix must be 1–8 letters or digits")]
     CodePrefix,
+    #[error("{0}")]
+    Expiry(&'static str),
 }
 
 impl Program {
@@ -59,6 +64,9 @@ impl Program {
         self.earning.validate()?;
         if let Some(rewards) = &self.rewards {
             validate_catalog(rewards)?;
+        }
+        if let Some(expiry) = &self.expiry {
+            expiry.validate().map_err(ProgramError::Expiry)?;
         }
         if let Some(prefix) = &self.code_prefix {
             if !(1..=8).contains(&prefix.len())

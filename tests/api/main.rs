@@ -15,6 +15,7 @@ mod cli;
 mod collections;
 mod compliance;
 mod earning;
+mod expiry;
 mod helpers;
 mod jobs;
 mod ledger;

@@ -1,0 +1,175 @@
+//! The daily expiry run of a shop: expire each lot's unspent remainder when its time has come
+//! (one `expiry` ledger line per lot, keyed by the lot, so reruns change nothing), and record a
+//! reminder for points expiring within the reminder window.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::{LedgerEntry, Member, Shop};
+use crate::db::schema::{ledger_entries, members, point_reminders};
+use crate::db::{new_id, write_transaction, DbConnection};
+use crate::domain::expiry::{plan, ExpiryPolicy, Lot};
+use crate::domain::points::{LedgerKind, LedgerStatus};
+use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
+use crate::services::program::Program;
+
+/// What a run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ExpiryReport {
+    pub expired_points: i64,
+    pub reminders: usize,
+}
+
+/// Runs expiry for every member of the shop with spendable points, one transaction each.
+pub fn run(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    now: NaiveDateTime,
+) -> Result<ExpiryReport, LedgerError> {
+    let Some(policy) = Program::of(shop).expiry else {
+        return Ok(ExpiryReport::default());
+    };
+    let holders: Vec<String> = members::table
+        .filter(members::shop_id.eq(&shop.id))
+        .filter(members::points_balance.gt(0))
+        .select(members::id)
+        .load(conn)?;
+    let mut report = ExpiryReport::default();
+    for member_id in holders {
+        let (expired, reminded) = write_transaction(conn, |c| {
+            expire_member(c, &shop.id, &member_id, &policy, now)
+        })?;
+        report.expired_points += expired;
+        report.reminders += reminded;
+    }
+    Ok(report)
+}
+
+fn expire_member(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_id: &str,
+    policy: &ExpiryPolicy,
+    now: NaiveDateTime,
+) -> Result<(i64, usize), LedgerError> {
+    Member::lock(conn, shop_id, member_id)?;
+    let lines: Vec<LedgerEntry> = ledger_entries::table
+        .filter(ledger_entries::shop_id.eq(shop_id))
+        .filter(ledger_entries::member_id.eq(member_id))
+        .filter(ledger_entries::status.eq(LedgerStatus::Confirmed.as_str()))
+        .order((ledger_entries::created_at.asc(), ledger_entries::id.asc()))
+        .select(LedgerEntry::as_select())
+        .load(conn)?;
+    let (lots, consumed, last_activity) = lots_of(&lines);
+    let Some(last_activity) = last_activity else {
+        return Ok((0, 0));
+    };
+    let (due, soon) = plan(policy, &lots, consumed, last_activity, now);
+    let mut expired = 0;
+    for e in &due {
+        let posted = ledger::post(
+            conn,
+            &Posting {
+                shop_id: shop_id.to_owned(),
+                member_id: member_id.to_owned(),
+                delta: -e.points,
+                kind: LedgerKind::Expiry,
+                status: LedgerStatus::Confirmed,
+                reason: Some(format!("{} points expired", e.points)),
+                source: "lot".into(),
+                source_id: e.lot_id.clone(),
+                action: "expire".into(),
+                detail: Some(
+                    serde_json::json!({ "expires_at": e.expires_at.and_utc().to_rfc3339() }),
+                ),
+                confirms_at: None,
+                when_short: WhenShort::TakeWhatIsThere,
+            },
+            now,
+        )?;
+        if let ledger::Posted::New { applied, .. } = posted {
+            expired -= applied;
+        }
+    }
+    // One reminder per expiry date, with the points expiring then.
+    let mut by_date: HashMap<NaiveDateTime, i64> = HashMap::new();
+    for e in &soon {
+        *by_date.entry(e.expires_at).or_default() += e.points;
+    }
+    let mut reminded = 0;
+    for (expires_at, points) in by_date {
+        let inserted =
+            crate::per_backend!(&mut *conn, |c| diesel::insert_into(point_reminders::table)
+                .values((
+                    point_reminders::id.eq(new_id()),
+                    point_reminders::shop_id.eq(shop_id),
+                    point_reminders::member_id.eq(member_id),
+                    point_reminders::points.eq(points),
+                    point_reminders::expires_at.eq(expires_at),
+                    point_reminders::status.eq("due"),
+                    point_reminders::created_at.eq(now),
+                    point_reminders::updated_at.eq(now),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+        reminded += inserted;
+    }
+    Ok((expired, reminded))
+}
+
+/// Lots (oldest first), points consumed, and the last activity, from confirmed ledger lines.
+fn lots_of(lines: &[LedgerEntry]) -> (Vec<Lot>, i64, Option<NaiveDateTime>) {
+    let mut lots: Vec<Lot> = Vec::new();
+    let mut award_lot: HashMap<&str, usize> = HashMap::new();
+    let mut consumed = 0;
+    let mut last_activity = None;
+    for line in lines {
+        let kind = line.kind.parse::<LedgerKind>().ok();
+        if matches!(
+            kind,
+            Some(LedgerKind::Earn | LedgerKind::Redeem | LedgerKind::Signup | LedgerKind::Birthday)
+        ) {
+            last_activity = Some(line.created_at);
+        }
+        match kind {
+            Some(LedgerKind::Earn) => {
+                award_lot.insert(line.source_id.as_str(), lots.len());
+                lots.push(Lot {
+                    id: line.id.clone(),
+                    earned_at: line.created_at,
+                    points: line.delta,
+                });
+            }
+            Some(LedgerKind::Signup | LedgerKind::Birthday) => {
+                lots.push(Lot {
+                    id: line.id.clone(),
+                    earned_at: line.created_at,
+                    points: line.delta,
+                });
+            }
+            Some(LedgerKind::Adjustment) if line.delta > 0 => {
+                lots.push(Lot {
+                    id: line.id.clone(),
+                    earned_at: line.created_at,
+                    points: line.delta,
+                });
+            }
+            // A refund's reversal shrinks the lot its order earned.
+            Some(LedgerKind::Reversal) => match award_lot
+                .get(line.source_id.as_str())
+                .and_then(|i| lots.get_mut(*i))
+            {
+                Some(lot) => lot.points += line.delta,
+                None => consumed -= line.delta,
+            },
+            _ => consumed -= line.delta,
+        }
+    }
+    (
+        lots,
+        consumed,
+        last_activity.or_else(|| lines.last().map(|l| l.created_at)),
+    )
+}
