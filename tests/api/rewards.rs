@@ -572,3 +572,35 @@ async fn the_catalog_is_editable_through_the_program() {
     assert!(body["code"].as_str().unwrap().starts_with("VIP-"));
     assert_eq!(balance(&app).await, 1000);
 }
+
+#[tokio::test]
+async fn a_variable_reward_spends_the_points_asked_in_whole_units() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("\"amount\":\"4.00\""))
+        .respond_with(created())
+        .expect(1)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 1000).await;
+    let put = app
+        .client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(session_token(SHOP))
+        .json(
+            &json!({"rewards": [{"id": "slider", "title": "Points off", "kind": "variable",
+            "points_per_unit": 100, "min_points": 100, "max_points": 800, "points_cost": 100}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let missing = redeem_as(&app, "7001", json!({"reward_id": "slider"})).await;
+    assert_eq!(missing.status(), 422);
+    let too_many = redeem_as(&app, "7001", json!({"reward_id": "slider", "points": 900})).await;
+    assert_eq!(too_many.status(), 422);
+    let ok = redeem_as(&app, "7001", json!({"reward_id": "slider", "points": 450})).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.json::<serde_json::Value>().await.unwrap()["points"], 400);
+    assert_eq!(balance(&app).await, 600);
+}
