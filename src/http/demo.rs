@@ -4,7 +4,10 @@
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 
+use diesel::prelude::*;
+
 use crate::db::models::{InboxEvent, LedgerEntry, Member, Shop};
+use crate::db::schema::{ledger_entries, members};
 use crate::db::types::InboxStatus;
 use crate::db::DbError;
 use crate::error::AppError;
@@ -90,13 +93,16 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
         .db
         .run(move |c| {
             let members = Member::list(c, &shop_id, 100)?;
-            let mut ledger = Vec::new();
-            for m in &members {
-                for e in LedgerEntry::list_for_member(c, &shop_id, &m.id, 20)? {
-                    ledger.push((m.platform_customer_id.clone().unwrap_or_default(), e));
-                }
-            }
-            ledger.sort_by_key(|entry| std::cmp::Reverse(entry.1.created_at));
+            let ledger: Vec<(String, LedgerEntry)> = ledger_entries::table
+                .inner_join(members::table)
+                .filter(ledger_entries::shop_id.eq(&shop_id))
+                .order(ledger_entries::created_at.desc())
+                .limit(100)
+                .select((members::platform_customer_id, LedgerEntry::as_select()))
+                .load::<(Option<String>, LedgerEntry)>(c)?
+                .into_iter()
+                .map(|(customer, e)| (customer.unwrap_or_else(|| "guest".into()), e))
+                .collect();
             let mut inbox = Vec::new();
             for status in InboxStatus::ALL {
                 inbox.extend(InboxEvent::list_by_status(c, &shop_id, *status, 50)?);
