@@ -44,8 +44,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 ),
         )
         // The storefront API, once behind Shopify's app proxy and once for other platforms.
-        .service(web::scope("/proxy").route("/redeem", web::post().to(storefront::redeem)))
-        .service(web::scope("/widget/v1").route("/redeem", web::post().to(storefront::redeem)))
+        .service(
+            web::scope("/proxy")
+                .route("/state", web::get().to(storefront::state))
+                .route("/redeem", web::post().to(storefront::redeem)),
+        )
+        .service(
+            web::scope("/widget/v1")
+                .route("/state", web::get().to(storefront::state))
+                .route("/redeem", web::post().to(storefront::redeem)),
+        )
         .service(
             web::scope("/demo")
                 .route("", web::get().to(demo::storefront))

@@ -17,3 +17,4 @@ pub mod program;
 pub mod reconcile;
 pub mod redeem;
 pub mod shops;
+pub mod storefront_state;

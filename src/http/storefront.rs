@@ -164,3 +164,22 @@ pub async fn redeem(
         "points": issued.points,
     })))
 }
+
+/// `GET {base}/state`: the shopper's points, rewards, ways to earn and history. Read-only.
+pub async fn state(shopper: Shopper, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let body = state
+        .db
+        .run(move |c| {
+            crate::services::storefront_state::state(
+                c,
+                &shopper.shop,
+                shopper.customer_id.as_deref(),
+            )
+            .map_err(DbError::from)
+        })
+        .await?;
+    // Per shopper and changing with every order: never cached by a shared cache.
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "private, no-store"))
+        .json(body))
+}

@@ -25,4 +25,5 @@ mod reconcile;
 mod reorder;
 mod rewards;
 mod shopify_api;
+mod storefront;
 mod webhooks;
