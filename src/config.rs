@@ -157,7 +157,8 @@ impl Config {
             });
         }
         let default_pool = match database_url.backend() {
-            crate::db::Backend::Sqlite => 8,
+            // Readers run beside the one writer in WAL mode; writers wait in-process.
+            crate::db::Backend::Sqlite => 16,
             crate::db::Backend::Postgres => 16,
         };
         Ok(Self {

@@ -145,7 +145,9 @@ pub enum DbError {
 /// WAL lets readers run beside the single writer; `busy_timeout` makes a second writer wait for
 /// the lock instead of failing; `synchronous = FULL` because an acknowledged webhook must survive
 /// a power cut, not only a crash; foreign keys are off by default in SQLite and we rely on them.
-const SQLITE_INIT: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+/// `busy_timeout` comes first: switching to WAL needs a lock, and a connection opened while a
+/// writer is busy must wait for it rather than fail.
+const SQLITE_INIT: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
      PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
 #[derive(Debug)]
@@ -279,6 +281,9 @@ pub fn migrate(url: &DatabaseUrl) -> Result<usize, DbError> {
     }
 }
 
+/// Serialises SQLite write transactions within the process (see `write_transaction`).
+static SQLITE_WRITER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `f` in a transaction that holds the write lock from its first statement.
 ///
 /// SQLite allows one writer. A deferred transaction that reads first and writes later fails
@@ -293,6 +298,12 @@ where
     let DbConnection::Sqlite(sqlite) = conn else {
         return conn.transaction(f);
     };
+    // Writers queue here, in order, instead of in SQLite's busy handler, which sleep-polls and
+    // under load lets some writers time out while others starve. One process-wide lock is right
+    // for the common case of one SQLite file per process; tests with several files only queue.
+    let _writer = SQLITE_WRITER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else {

@@ -149,6 +149,10 @@ fn sync_reversals(
     trigger: &str,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
+    let refunds = Refund::for_order(conn, &shop.id, order_id)?;
+    if refunds.is_empty() && !cancelled {
+        return Ok(()); // The common case: nothing to take back, no further reads.
+    }
     let Some(award) = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))? else {
         return Ok(()); // Nothing earned (yet): a refund that came first is applied at award time.
     };
@@ -165,7 +169,6 @@ fn sync_reversals(
         return Ok(());
     };
     let mut reversed = reversed_so_far(conn, &shop.id, order_id)?;
-    let refunds = Refund::for_order(conn, &shop.id, order_id)?;
     if !refunds.is_empty() {
         let mut lines: Vec<(PlatformId, i64)> = Vec::new();
         let mut amount_only = Money::ZERO;
@@ -301,33 +304,39 @@ fn upsert_order(
         LedgerError::Database(diesel::result::Error::SerializationError(Box::new(e)))
     })?;
     let updated_at = facts.updated_at.naive_utc();
-    match Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())? {
-        None => {
-            NewOrder {
-                id: new_id(),
-                shop_id: shop.id.clone(),
-                platform_order_id: facts.order_id.as_str().to_owned(),
-                member_id: member.map(|m| m.id.clone()),
-                name: Some(facts.name.clone()),
-                email: facts.email.clone(),
-                financial_status: facts.financial_status.as_str().to_owned(),
-                cancelled,
-                currency: facts.currency.clone(),
-                subtotal_minor: facts.subtotal.minor,
-                total_minor: facts.total.minor,
-                // Refunds may have arrived before the order.
-                refunded_minor: Refund::for_order(conn, &shop.id, facts.order_id.as_str())?
-                    .iter()
-                    .map(|r| r.amount_minor)
-                    .sum(),
-                snapshot,
-                placed_at: facts.created_at.naive_utc(),
-                platform_updated_at: updated_at,
-                created_at: now,
-                updated_at: now,
-            }
-            .insert(conn)?;
+    let mut stored = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
+    if stored.is_none() {
+        let inserted = NewOrder {
+            id: new_id(),
+            shop_id: shop.id.clone(),
+            platform_order_id: facts.order_id.as_str().to_owned(),
+            member_id: member.map(|m| m.id.clone()),
+            name: Some(facts.name.clone()),
+            email: facts.email.clone(),
+            financial_status: facts.financial_status.as_str().to_owned(),
+            cancelled,
+            currency: facts.currency.clone(),
+            subtotal_minor: facts.subtotal.minor,
+            total_minor: facts.total.minor,
+            // Refunds may have arrived before the order.
+            refunded_minor: Refund::for_order(conn, &shop.id, facts.order_id.as_str())?
+                .iter()
+                .map(|r| r.amount_minor)
+                .sum(),
+            snapshot: snapshot.clone(),
+            placed_at: facts.created_at.naive_utc(),
+            platform_updated_at: updated_at,
+            created_at: now,
+            updated_at: now,
         }
+        .insert_once(conn)?;
+        if !inserted {
+            // Another delivery of this order stored it first: update that row below.
+            stored = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
+        }
+    }
+    match stored {
+        None => {}
         // Deliveries are not ordered: only a newer version of the order replaces the snapshot;
         // a cancellation sticks whatever order it arrives in.
         Some(order) if updated_at >= order.platform_updated_at => {
@@ -344,13 +353,12 @@ fn upsert_order(
                 ))
                 .execute(conn)?;
         }
-        Some(order) => {
-            if cancelled && !order.cancelled {
-                diesel::update(orders::table.find(&order.id))
-                    .set((orders::cancelled.eq(true), orders::updated_at.eq(now)))
-                    .execute(conn)?;
-            }
+        Some(order) if cancelled && !order.cancelled => {
+            diesel::update(orders::table.find(&order.id))
+                .set((orders::cancelled.eq(true), orders::updated_at.eq(now)))
+                .execute(conn)?;
         }
+        Some(_) => {}
     }
     Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?
         .ok_or(LedgerError::Database(diesel::result::Error::NotFound))

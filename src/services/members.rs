@@ -98,7 +98,7 @@ fn insert(
         created_at: now,
         updated_at: now,
     }
-    .insert(conn)
+    .insert_or_get(conn)
 }
 
 /// Moves a guest's history and balances into `target` and retires the guest row.

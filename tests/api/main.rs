@@ -16,6 +16,7 @@ mod collections;
 mod compliance;
 mod earning;
 mod expiry;
+mod faults;
 mod helpers;
 mod jobs;
 mod ledger;

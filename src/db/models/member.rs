@@ -120,3 +120,24 @@ impl Member {
             .load(conn)
     }
 }
+
+impl NewMember {
+    /// Inserts unless a member with the same customer id (or, for a guest, the same e-mail)
+    /// exists, and returns whichever row is there. Two deliveries for a new customer arriving at
+    /// once on PostgreSQL both get the one row instead of one failing on the unique index.
+    pub fn insert_or_get(&self, conn: &mut DbConnection) -> QueryResult<Member> {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(members::table)
+            .values(self.clone())
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        let existing = match (&self.platform_customer_id, &self.email) {
+            (Some(id), _) => Member::find_by_customer_id(conn, &self.shop_id, id)?,
+            (None, Some(email)) => Member::find_guest_by_email(conn, &self.shop_id, email)?,
+            (None, None) => None,
+        };
+        match existing {
+            Some(m) => Ok(m),
+            None => Member::find(conn, &self.shop_id, &self.id),
+        }
+    }
+}

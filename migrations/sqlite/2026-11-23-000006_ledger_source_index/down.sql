@@ -1,0 +1,2 @@
+DROP INDEX ledger_entries_member_status;
+DROP INDEX ledger_entries_source;
