@@ -98,13 +98,18 @@ impl Member {
 
     /// Reads the member and, on PostgreSQL, locks the row until the transaction ends, so two
     /// concurrent changes to one balance serialise. (SQLite writes already hold the database
-    /// write lock from `BEGIN IMMEDIATE`.)
+    /// write lock from `BEGIN IMMEDIATE`.) `FOR NO KEY UPDATE`, not `FOR UPDATE`: inserting an
+    /// order or ledger line takes a `KEY SHARE` lock on the member through its foreign key, and
+    /// `FOR UPDATE` would deadlock two orders of one customer against each other.
     pub fn lock(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
         let query = members::table
             .filter(members::shop_id.eq(shop_id))
             .filter(members::id.eq(id));
         match conn {
-            DbConnection::Postgresql(c) => query.select(Member::as_select()).for_update().first(c),
+            DbConnection::Postgresql(c) => query
+                .select(Member::as_select())
+                .for_no_key_update()
+                .first(c),
             DbConnection::Sqlite(c) => query.select(Member::as_select()).first(c),
         }
     }
