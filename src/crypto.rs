@@ -86,6 +86,13 @@ impl Keys {
         self.sign_link(&format!("widget:{shop_id}"))
     }
 
+    /// The `digest` a storefront sends to prove `customer_id` to `/widget/v1` (what a
+    /// platform plugin computes server-side with the shop's widget secret).
+    pub fn widget_digest(&self, shop_id: &str, customer_id: &str) -> String {
+        let secret = self.widget_secret(shop_id);
+        hex::encode(hmac_sha256(secret.as_bytes(), customer_id.as_bytes()))
+    }
+
     /// Checks a signature made by [`Keys::sign_link`], in constant time.
     pub fn verify_link(&self, message: &str, signature_hex: &str) -> bool {
         let Ok(sig) = hex::decode(signature_hex) else {

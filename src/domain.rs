@@ -6,3 +6,4 @@ pub mod expiry;
 pub mod money;
 pub mod points;
 pub mod rewards;
+pub mod widget;

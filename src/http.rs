@@ -10,3 +10,4 @@ pub mod ops;
 pub mod pages;
 pub mod storefront;
 pub mod webhooks;
+pub mod widget;

@@ -1,10 +1,12 @@
 //! Platform adapters: verify what a platform sends, map it to internal events, and talk back to
 //! the platform's API. Nothing platform-specific leaks past this module.
 
+pub mod demo;
 pub mod shopify;
 
 use chrono::{DateTime, Utc};
 
+pub use demo::StoreApi;
 pub use shopify::api::{ApiError, ShopCredentials};
 
 /// What a discount code gives. Amounts are decimal strings in the shop's currency.

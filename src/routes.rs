@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, home, ops, storefront, webhooks};
+use crate::http::{admin, demo, home, ops, storefront, webhooks, widget};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -49,8 +49,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/state", web::get().to(storefront::state))
                 .route("/redeem", web::post().to(storefront::redeem)),
         )
+        .route("/widget.js", web::get().to(widget::script))
         .service(
+            // Other platforms' storefronts call from their own domain: CORS, without cookies
+            // (the customer is proven by the digest in the query).
             web::scope("/widget/v1")
+                .wrap(
+                    actix_cors::Cors::default()
+                        .allow_any_origin()
+                        .allowed_methods(["GET", "POST"])
+                        .allowed_header(actix_web::http::header::CONTENT_TYPE)
+                        .max_age(86_400),
+                )
                 .route("/state", web::get().to(storefront::state))
                 .route("/redeem", web::post().to(storefront::redeem)),
         )
@@ -58,6 +68,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/demo")
                 .route("", web::get().to(demo::storefront))
                 .route("/admin", web::get().to(demo::admin))
-                .route("/outbox", web::get().to(demo::outbox)),
+                .route("/outbox", web::get().to(demo::outbox))
+                .route("/orders", web::post().to(demo::order)),
         );
 }

@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+
 use crate::domain::money::Money;
+use crate::domain::widget::Locale;
 
 /// What a reward gives, with the figures that make the discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +58,9 @@ pub struct Reward {
     /// Stable id the widget sends back (letters, digits, `-`, `_`).
     pub id: String,
     pub title: String,
+    /// The title in other languages the widget speaks, e.g. `{"ar": "…"}`; `title` otherwise.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub titles: BTreeMap<Locale, String>,
     #[serde(flatten)]
     pub kind: RewardKind,
     /// The price in points (for `variable`, the minimum step; the shopper picks the amount).
@@ -94,8 +100,9 @@ impl Reward {
         if !id_ok {
             return Err(CatalogError::BadId(self.id.clone()));
         }
-        if self.title.trim().is_empty() || self.title.chars().count() > 100 {
-            return bad("title must be 1–100 characters");
+        let title_ok = |t: &str| !t.trim().is_empty() && t.chars().count() <= 100;
+        if !title_ok(&self.title) || !self.titles.values().all(|t| title_ok(t)) {
+            return bad("title (and each of titles) must be 1–100 characters");
         }
         if !(1..=10_000_000).contains(&self.points_cost) {
             return bad("points_cost must be between 1 and 10,000,000");
@@ -168,9 +175,10 @@ pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
 
 /// The catalog a new shop starts with (CONTRACT.md), in its currency's minor units.
 pub fn default_catalog(minor_per_unit: i64) -> Vec<Reward> {
-    let fixed = |id: &str, title: &str, units: i64, cost: i64| Reward {
+    let fixed = |id: &str, title: &str, ar: &str, units: i64, cost: i64| Reward {
         id: id.into(),
         title: title.into(),
+        titles: [(Locale::Ar, ar.to_owned())].into(),
         kind: RewardKind::FixedAmount {
             amount_minor: units * minor_per_unit,
         },
@@ -181,11 +189,12 @@ pub fn default_catalog(minor_per_unit: i64) -> Vec<Reward> {
         active: true,
     };
     vec![
-        fixed("5-off", "5 off your order", 5, 500),
-        fixed("10-off", "10 off your order", 10, 1000),
+        fixed("5-off", "5 off your order", "خصم 5 على طلبك", 5, 500),
+        fixed("10-off", "10 off your order", "خصم 10 على طلبك", 10, 1000),
         Reward {
             id: "free-shipping".into(),
             title: "Free shipping".into(),
+            titles: [(Locale::Ar, "شحن مجاني".to_owned())].into(),
             kind: RewardKind::FreeShipping {
                 max_shipping_minor: None,
             },

@@ -2,7 +2,8 @@
 //! They only ever show the demo shop (`is_demo`), never a real shop's data.
 
 use actix_web::{web, HttpResponse};
-use serde::Serialize;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
 
 use diesel::prelude::*;
 
@@ -10,11 +11,12 @@ use crate::db::models::{InboxEvent, LedgerEntry, Member, Shop};
 use crate::db::schema::{ledger_entries, members};
 use crate::db::types::InboxStatus;
 use crate::db::DbError;
-use crate::error::AppError;
+use crate::domain::widget::Locale;
+use crate::error::{AppError, ErrorCode};
 use crate::services::demo;
 use crate::state::AppState;
 
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct MemberRow {
     customer_id: String,
     name: String,
@@ -53,7 +55,20 @@ async fn demo_shop(state: &AppState) -> Result<Shop, AppError> {
         .ok_or_else(|| AppError::not_found("this instance has no demo shop; run `boomerang demo`"))
 }
 
-pub async fn storefront(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+#[derive(Debug, Deserialize)]
+pub struct StorefrontQuery {
+    /// `guest`, or a demo customer's id; Ada (7001) by default.
+    #[serde(rename = "as")]
+    shopper: Option<String>,
+    /// The storefront's language: `en` (default) or `ar`.
+    lang: Option<String>,
+}
+
+/// `GET /demo`: a storefront with the widget, as a shopper of the demo shop sees it.
+pub async fn storefront(
+    state: web::Data<AppState>,
+    query: web::Query<StorefrontQuery>,
+) -> Result<HttpResponse, AppError> {
     let shop = demo_shop(&state).await?;
     let shop_id = shop.id.clone();
     let members = state
@@ -61,10 +76,81 @@ pub async fn storefront(state: web::Data<AppState>) -> Result<HttpResponse, AppE
         .run(move |c| Member::list(c, &shop_id, 100).map_err(DbError::from))
         .await?;
     let rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+    let query = query.into_inner();
+    let shopper = query.shopper.unwrap_or_else(|| "7001".into());
+    let current = rows.iter().find(|m| m.customer_id == shopper);
+    let locale = Locale::from_tag(query.lang.as_deref().unwrap_or("en")).unwrap_or(Locale::En);
+    // The page proves the shopper to the widget API the way a platform plugin would.
+    let widget = minijinja::context! {
+        src => crate::http::widget::versioned_path(),
+        shop => shop.domain.clone(),
+        customer => current.map(|m| m.customer_id.clone()),
+        digest => current.map(|m| state.keys.widget_digest(&shop.id, &m.customer_id)),
+        locale => locale.as_str(),
+    };
     state.pages.render(
         "demo_storefront.html",
-        minijinja::context! { shop => shop_view(&shop), members => rows },
+        minijinja::context! {
+            shop => shop_view(&shop),
+            members => rows.iter().filter(|m| m.customer_id != "guest").collect::<Vec<_>>(),
+            shopper => current.map_or("guest", |m| m.customer_id.as_str()),
+            shopper_name => current.map(|m| m.name.clone()),
+            lang => locale.as_str(),
+            dir => locale.dir(),
+            widget,
+            demo_orders => state.config.shopify.using_demo_credentials,
+        },
     )
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    customer_id: String,
+    /// Whole US dollars, 1–10,000.
+    amount: i64,
+}
+
+/// `POST /demo/orders`: a demo order as Shopify would send it, signed, for the page to deliver
+/// to `/webhooks/shopify` itself, so it takes the real path: signature, inbox, ledger.
+///
+/// Only while the instance runs on the public demo secret: anyone can sign with that secret
+/// anyway, so this grants nothing. With a real secret it would be a signing service for
+/// bodies that another shop's domain header could be put on.
+pub async fn order(
+    state: web::Data<AppState>,
+    body: web::Json<OrderRequest>,
+) -> Result<HttpResponse, AppError> {
+    if !state.config.shopify.using_demo_credentials {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "demo orders are only signed while the app uses the public demo secret",
+        ));
+    }
+    let OrderRequest {
+        customer_id,
+        amount,
+    } = body.into_inner();
+    if !(1..=10_000).contains(&amount) {
+        return Err(AppError::validation("amount must be 1–10,000 dollars"));
+    }
+    let shop = demo_shop(&state).await?;
+    let (shop_id, lookup) = (shop.id.clone(), customer_id.clone());
+    let member = state
+        .db
+        .run(move |c| Member::find_by_customer_id(c, &shop_id, &lookup).map_err(DbError::from))
+        .await?
+        .ok_or_else(|| AppError::not_found("no such demo customer"))?;
+    let order_id = chrono::Utc::now().timestamp_micros() / 1000 * 1000
+        + i64::from(rand::random::<u16>() % 1000);
+    let signed = demo::demo_order(
+        &customer_id,
+        member.email.as_deref().unwrap_or_default(),
+        order_id,
+        amount * 100,
+        state.config.shopify.api_secret.expose_secret(),
+    );
+    Ok(HttpResponse::Ok().json(signed))
 }
 
 #[derive(Serialize)]

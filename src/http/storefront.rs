@@ -150,7 +150,7 @@ pub async fn redeem(
     let body = body.into_inner();
     let issued = redeem::redeem(
         &state.db,
-        &state.shopify,
+        &crate::platform::StoreApi::for_shop(&shopper.shop, &state.shopify),
         &state.keys,
         &shopper.shop,
         &customer_id,
@@ -165,8 +165,20 @@ pub async fn redeem(
     })))
 }
 
-/// `GET {base}/state`: the shopper's points, rewards, ways to earn and history. Read-only.
-pub async fn state(shopper: Shopper, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+#[derive(Debug, Deserialize)]
+pub struct StateQuery {
+    /// The storefront's language (Shopify's `request.locale.iso_code`), e.g. `ar` or `en-GB`.
+    locale: Option<String>,
+}
+
+/// `GET {base}/state`: the shopper's points, rewards, ways to earn and history, in the
+/// storefront's language. Read-only.
+pub async fn state(
+    shopper: Shopper,
+    query: web::Query<StateQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let locale = query.into_inner().locale;
     let body = state
         .db
         .run(move |c| {
@@ -174,6 +186,7 @@ pub async fn state(shopper: Shopper, state: web::Data<AppState>) -> Result<HttpR
                 c,
                 &shopper.shop,
                 shopper.customer_id.as_deref(),
+                locale.as_deref(),
             )
             .map_err(DbError::from)
         })

@@ -10,15 +10,18 @@ use crate::crypto::Keys;
 use crate::db::models::{Member, NewMember, Shop};
 use crate::db::types::Platform;
 use crate::db::{new_id, now, write_transaction, DbConnection};
+use crate::domain::points::{LedgerKind, LedgerStatus};
+use crate::services::ledger::{self, Posting, WhenShort};
 use crate::services::shops::{add_shop, AddShopError, ShopSpec};
 
 pub const DEMO_SHOP_DOMAIN: &str = "boomerang-demo.myshopify.com";
 
-/// The demo customers: (Shopify customer id, first name, last name, e-mail).
-pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str)] = &[
-    ("7001", "Ada", "Lovelace", "ada@example.com"),
-    ("7002", "Grace", "Hopper", "grace@example.com"),
-    ("7003", "Alan", "Turing", "alan@example.com"),
+/// The demo customers: (Shopify customer id, first name, last name, e-mail, starting points).
+/// Ada can afford every reward, Grace some, Alan none yet.
+pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str, i64)] = &[
+    ("7001", "Ada", "Lovelace", "ada@example.com", 2400),
+    ("7002", "Grace", "Hopper", "grace@example.com", 650),
+    ("7003", "Alan", "Turing", "alan@example.com", 0),
 ];
 
 /// A small but real-shaped `orders/paid` payload for the demo customer Ada (120.00 USD subtotal).
@@ -41,12 +44,12 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 ..ShopSpec::default()
             },
         )?;
-        for (customer_id, first, last, email) in DEMO_CUSTOMERS {
+        for (customer_id, first, last, email, points) in DEMO_CUSTOMERS {
             if Member::find_by_customer_id(conn, &added.shop.id, customer_id)?.is_some() {
                 continue;
             }
             let at = now();
-            NewMember {
+            let member = NewMember {
                 id: new_id(),
                 shop_id: added.shop.id.clone(),
                 platform_customer_id: Some((*customer_id).into()),
@@ -60,6 +63,27 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
+            if *points > 0 {
+                ledger::post(
+                    conn,
+                    &Posting {
+                        shop_id: added.shop.id.clone(),
+                        member_id: member.id,
+                        delta: *points,
+                        kind: LedgerKind::Adjustment,
+                        status: LedgerStatus::Confirmed,
+                        reason: Some("Welcome to the demo".into()),
+                        source: "demo".into(),
+                        source_id: (*customer_id).into(),
+                        action: "seed".into(),
+                        detail: None,
+                        confirms_at: None,
+                        when_short: WhenShort::Refuse,
+                    },
+                    at,
+                )
+                .map_err(|e| AddShopError::Invalid(e.to_string()))?;
+            }
         }
         Ok(added.shop)
     })
@@ -78,6 +102,67 @@ pub fn signed_webhook_command(public_url: &str) -> String {
          --data \"$body\"",
         secret = crate::config::DEMO_SHOPIFY_API_SECRET,
     )
+}
+
+/// A demo order as Shopify would send it: an `orders/paid` webhook, signed with the app secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedWebhook {
+    pub topic: &'static str,
+    pub shop_domain: &'static str,
+    pub webhook_id: String,
+    /// `X-Shopify-Hmac-Sha256`.
+    pub hmac: String,
+    /// The exact bytes to send.
+    pub body: String,
+}
+
+/// An `orders/paid` webhook for a demo customer's order of `subtotal_minor` (USD cents),
+/// numbered `order_id`, signed with `secret`.
+pub fn demo_order(
+    customer_id: &str,
+    email: &str,
+    order_id: i64,
+    subtotal_minor: i64,
+    secret: &str,
+) -> SignedWebhook {
+    use crate::domain::money::Money;
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let subtotal = Money::new(subtotal_minor).to_decimal_string(2);
+    let tax = Money::new(subtotal_minor * 8 / 100).to_decimal_string(2);
+    let total = Money::new(subtotal_minor + subtotal_minor * 8 / 100 + 500).to_decimal_string(2);
+    let customer: i64 = customer_id.parse().unwrap_or_default();
+    let body = serde_json::json!({
+        "id": order_id,
+        "admin_graphql_api_id": format!("gid://shopify/Order/{order_id}"),
+        "name": format!("#D{}", order_id % 100_000),
+        "email": email,
+        "created_at": at,
+        "updated_at": at,
+        "currency": "USD",
+        "financial_status": "paid",
+        "cancelled_at": null,
+        "test": false,
+        "subtotal_price": subtotal,
+        "total_discounts": "0.00",
+        "total_tax": tax,
+        "total_price": total,
+        "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},
+        "customer": {"id": customer, "email": email},
+        "line_items": [{
+            "id": order_id * 10 + 1, "product_id": 3001, "variant_id": 4001, "quantity": 1,
+            "current_quantity": 1, "price": subtotal, "total_discount": "0.00", "gift_card": false
+        }],
+        "discount_codes": [],
+        "note_attributes": []
+    })
+    .to_string();
+    SignedWebhook {
+        topic: "orders/paid",
+        shop_domain: DEMO_SHOP_DOMAIN,
+        webhook_id: format!("demo-order-{order_id}"),
+        hmac: crate::platform::shopify::webhook::sign(body.as_bytes(), secret),
+        body,
+    }
 }
 
 /// One `.eml` file of the file-transport outbox.

@@ -10,6 +10,7 @@ use crate::domain::money::Currency;
 use crate::domain::rewards::{
     code_prefix, default_catalog, validate_catalog, CatalogError, Reward,
 };
+use crate::domain::widget::{WidgetError, WidgetSettings};
 
 /// Everything the owner configures. Tiers, referrals and e-mail join this as they land.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,8 @@ pub struct Program {
     pub code_prefix: Option<String>,
     /// Points expiry; absent means points never expire.
     pub expiry: Option<ExpiryPolicy>,
+    /// How the storefront widget looks and what it says.
+    pub widget: WidgetSettings,
 }
 
 /// What is wrong with a program an owner sent.
@@ -35,6 +38,8 @@ pub enum ProgramError {
     CodePrefix,
     #[error("{0}")]
     Expiry(&'static str),
+    #[error(transparent)]
+    Widget(#[from] WidgetError),
 }
 
 impl Program {
@@ -68,6 +73,7 @@ impl Program {
         if let Some(expiry) = &self.expiry {
             expiry.validate().map_err(ProgramError::Expiry)?;
         }
+        self.widget.validate()?;
         if let Some(prefix) = &self.code_prefix {
             if !(1..=8).contains(&prefix.len())
                 || !prefix.chars().all(|c| c.is_ascii_alphanumeric())

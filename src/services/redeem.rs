@@ -150,6 +150,9 @@ pub async fn redeem(
 }
 
 pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
+    if shop.is_demo {
+        return Some(crate::platform::demo::DemoStore::credentials(shop));
+    }
     let token = keys.unseal(shop.access_token_enc.as_deref()?).ok()?;
     Some(ShopCredentials {
         domain: shop.domain.clone(),

@@ -8,8 +8,10 @@ use serde::Serialize;
 use crate::db::models::{LedgerEntry, Member, Shop};
 use crate::db::schema::ledger_entries;
 use crate::db::DbConnection;
+use crate::domain::money::{Currency, Money};
 use crate::domain::points::LedgerStatus;
-use crate::domain::rewards::RewardKind;
+use crate::domain::rewards::{Reward, RewardKind};
+use crate::domain::widget::{fill, Locale};
 use crate::services::program::Program;
 
 fn rfc3339(t: chrono::NaiveDateTime) -> String {
@@ -40,7 +42,13 @@ pub struct MemberState {
 #[derive(Debug, Serialize)]
 pub struct RewardState {
     pub id: String,
+    /// In the shopper's language when the owner gave one.
     pub title: String,
+    /// What the code gives, in the shopper's language ("5.00 USD off your order").
+    pub description: String,
+    /// The smallest order the code works on ("On orders of 50.00 USD or more").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
     pub kind: &'static str,
     pub points_cost: i64,
     pub affordable: bool,
@@ -49,6 +57,11 @@ pub struct RewardState {
     pub min_points: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_points: Option<i64>,
+    /// For variable rewards: the points that buy one unit of currency off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub points_per_unit: Option<i64>,
+    /// Days the code stays valid once issued.
+    pub expires_days: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,21 +81,45 @@ pub struct HistoryLine {
     pub created_at: String,
 }
 
+/// How the widget looks, from the owner's settings.
+#[derive(Debug, Serialize)]
+pub struct Look {
+    pub accent_color: String,
+    /// White or black, whichever is readable on the accent colour.
+    pub accent_text_color: &'static str,
+    pub position: crate::domain::widget::Position,
+    pub join_url: String,
+    pub login_url: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct State {
+    /// The language of `texts` and titles: the storefront's when the widget speaks it, else the
+    /// shop's default.
+    pub locale: &'static str,
+    pub dir: &'static str,
+    pub currency: String,
+    pub widget: Look,
+    /// Every text the widget shows, in `locale`, with the owner's wording applied.
+    pub texts: std::collections::BTreeMap<&'static str, String>,
     pub member: Option<MemberState>,
     pub rewards: Vec<RewardState>,
     pub ways_to_earn: Vec<WayToEarn>,
     pub history: Vec<HistoryLine>,
 }
 
-/// The widget state for `customer_id` (`None`: a guest).
+/// The widget state for `customer_id` (`None`: a guest), in the storefront's `locale` if the
+/// widget speaks it.
 pub fn state(
     conn: &mut DbConnection,
     shop: &Shop,
     customer_id: Option<&str>,
+    requested_locale: Option<&str>,
 ) -> QueryResult<State> {
     let program = Program::of(shop);
+    let locale = Locale::negotiate(requested_locale, program.widget.default_locale);
+    let texts = program.widget.texts_for(locale);
+    let money = MoneyFormat::of(shop);
     let member = match customer_id {
         Some(id) => Member::find_by_customer_id(conn, &shop.id, id)?
             .map(|m| (id.to_owned(), Some(m)))
@@ -98,22 +135,29 @@ pub fn state(
         .iter()
         .filter(|r| r.active)
         .map(|r| {
-            let (min_points, max_points) = match r.kind {
+            let (min_points, max_points, points_per_unit) = match r.kind {
                 RewardKind::Variable {
                     min_points,
                     max_points,
-                    ..
-                } => (Some(min_points), Some(max_points)),
-                _ => (None, None),
+                    points_per_unit,
+                } => (Some(min_points), Some(max_points), Some(points_per_unit)),
+                _ => (None, None, None),
             };
             RewardState {
                 id: r.id.clone(),
-                title: r.title.clone(),
+                title: r.titles.get(&locale).unwrap_or(&r.title).clone(),
+                description: describe(r, &texts, &money),
+                conditions: r.min_order_minor.and_then(|min| {
+                    let t = texts.get("min_order")?;
+                    Some(fill(t, &[("amount", &money.format(min))]))
+                }),
                 kind: r.kind.name(),
                 points_cost: r.points_cost,
                 affordable: member.is_some() && balance >= min_points.unwrap_or(r.points_cost),
                 min_points,
                 max_points,
+                points_per_unit,
+                expires_days: r.expires_days,
             }
         })
         .collect();
@@ -147,10 +191,22 @@ pub fn state(
             (Some(state), history)
         }
     };
+    let widget = &program.widget;
     Ok(State {
+        locale: locale.as_str(),
+        dir: locale.dir(),
+        currency: shop.currency.clone(),
+        widget: Look {
+            accent_color: widget.accent_color.clone(),
+            accent_text_color: widget.accent_text_color(),
+            position: widget.position,
+            join_url: widget.join_url.clone(),
+            login_url: widget.login_url.clone(),
+        },
+        ways_to_earn: ways_to_earn(&program, shop, &texts),
+        texts,
         member: member_state,
         rewards,
-        ways_to_earn: ways_to_earn(&program, shop),
         history,
     })
 }
@@ -199,37 +255,103 @@ fn pending_lots(
         .collect())
 }
 
-fn ways_to_earn(program: &Program, shop: &Shop) -> Vec<WayToEarn> {
+/// Amounts in the shop's currency as the widget shows them: "5.00 USD".
+struct MoneyFormat {
+    currency: Currency,
+}
+
+impl MoneyFormat {
+    fn of(shop: &Shop) -> Self {
+        let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
+            code: shop.currency.clone(),
+            exponent: 2,
+        });
+        Self { currency }
+    }
+
+    fn format(&self, minor: i64) -> String {
+        format!(
+            "{} {}",
+            Money::new(minor).to_decimal_string(self.currency.exponent),
+            self.currency.code
+        )
+    }
+}
+
+type Texts = std::collections::BTreeMap<&'static str, String>;
+
+fn text<'a>(texts: &'a Texts, key: &str) -> &'a str {
+    texts.get(key).map_or("", String::as_str)
+}
+
+/// What a reward gives, in the shopper's language.
+fn describe(reward: &Reward, texts: &Texts, money: &MoneyFormat) -> String {
+    match &reward.kind {
+        RewardKind::FixedAmount { amount_minor } => fill(
+            text(texts, "reward_fixed_amount"),
+            &[("amount", &money.format(*amount_minor))],
+        ),
+        RewardKind::Percent { percent } => fill(
+            text(texts, "reward_percent"),
+            &[("percent", &percent.to_string())],
+        ),
+        RewardKind::FreeShipping { .. } => text(texts, "reward_free_shipping").to_owned(),
+        RewardKind::FreeProduct { .. } => text(texts, "reward_free_product").to_owned(),
+        RewardKind::Variable {
+            points_per_unit, ..
+        } => fill(
+            text(texts, "reward_variable"),
+            &[
+                ("n", &points_per_unit.to_string()),
+                ("amount", &money.format(money.currency.minor_per_unit())),
+            ],
+        ),
+    }
+}
+
+fn ways_to_earn(program: &Program, shop: &Shop, texts: &Texts) -> Vec<WayToEarn> {
     let rules = &program.earning;
     let unit = if rules.unit_size == 1 {
         shop.currency.clone()
     } else {
         format!("{} {}", rules.unit_size, shop.currency)
     };
+    let per_unit = i64::from(rules.points_per_unit);
     let mut ways = vec![WayToEarn {
         kind: "order",
-        title: format!("{} points for every {unit} spent", rules.points_per_unit),
-        points: i64::from(rules.points_per_unit),
+        title: fill(
+            text(texts, "earn_order"),
+            &[("n", &per_unit.to_string()), ("unit", &unit)],
+        ),
+        points: per_unit,
     }];
     if rules.signup_points > 0 {
         ways.push(WayToEarn {
             kind: "signup",
-            title: "Create an account".into(),
+            title: text(texts, "earn_signup").to_owned(),
             points: rules.signup_points,
         });
     }
     if rules.birthday_points > 0 {
         ways.push(WayToEarn {
             kind: "birthday",
-            title: "On your birthday".into(),
+            title: text(texts, "earn_birthday").to_owned(),
             points: rules.birthday_points,
         });
     }
     if let Some(campaign) = rules.active_campaign(chrono::Utc::now()) {
+        let points = per_unit * i64::from(campaign.multiplier_pct) / 100;
         ways.push(WayToEarn {
             kind: "campaign",
-            title: campaign.name.clone(),
-            points: i64::from(rules.points_per_unit) * i64::from(campaign.multiplier_pct) / 100,
+            title: fill(
+                text(texts, "earn_campaign"),
+                &[
+                    ("name", &campaign.name),
+                    ("n", &points.to_string()),
+                    ("unit", &unit),
+                ],
+            ),
+            points,
         });
     }
     ways

@@ -11,6 +11,7 @@
 
 mod admin;
 mod backends;
+mod browser;
 mod cli;
 mod collections;
 mod compliance;
@@ -28,3 +29,4 @@ mod rewards;
 mod shopify_api;
 mod storefront;
 mod webhooks;
+mod widget;

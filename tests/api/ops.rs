@@ -112,7 +112,10 @@ async fn demo_pages_show_only_the_demo_shop() {
         );
     }
     let html = app.get("/demo").await.text().await.unwrap();
-    assert!(html.contains("ada@example.com"));
+    assert!(
+        html.contains("Ada Lovelace (2400)"),
+        "the shopper switcher lists the demo members"
+    );
 }
 
 /// Seeds the demo shop (SQLite seeds it at first start; PostgreSQL never does by itself).

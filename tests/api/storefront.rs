@@ -46,7 +46,8 @@ async fn a_guest_sees_rewards_and_ways_to_earn_but_no_member() {
     assert_eq!(rewards.len(), 3);
     assert_eq!(
         rewards[0],
-        json!({"id": "5-off", "title": "5 off your order", "kind": "fixed_amount", "points_cost": 500, "affordable": false})
+        json!({"id": "5-off", "title": "5 off your order", "description": "5.00 USD off your order",
+               "kind": "fixed_amount", "points_cost": 500, "affordable": false, "expires_days": 30})
     );
     assert_eq!(body["ways_to_earn"][0]["kind"], "order");
     assert_eq!(body["ways_to_earn"][0]["points"], 1);

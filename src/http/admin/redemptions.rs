@@ -27,7 +27,7 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AppError> {
     redeem::cancel(
         &state.db,
-        &state.shopify,
+        &crate::platform::StoreApi::for_shop(&session.shop, &state.shopify),
         &state.keys,
         &session.shop,
         &path.into_inner(),

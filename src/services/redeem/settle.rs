@@ -6,7 +6,7 @@ use crate::db::models::{Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{write_transaction, Db, DbConnection, DbError};
 use crate::jobs;
-use crate::platform::{ApiError, PlatformApi};
+use crate::platform::{ApiError, PlatformApi, StoreApi};
 
 use super::{credentials, refund};
 
@@ -40,7 +40,7 @@ pub fn resolve_job(
     };
     match ctx
         .runtime
-        .block_on(ctx.shopify.find_discount(&creds, &redemption.code))
+        .block_on(StoreApi::for_shop(&shop, &ctx.shopify).find_discount(&creds, &redemption.code))
     {
         Ok(Some(discount_id)) => {
             Redemption::transition(

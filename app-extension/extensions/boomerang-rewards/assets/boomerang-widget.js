@@ -1,0 +1,377 @@
+/*! Boomerang rewards widget. MIT. No dependencies.
+ * <script src="https://APP/widget.js" defer data-base="/apps/rewards" data-locale="ar"></script>
+ * data-base: the app proxy path (Shopify) or https://APP/widget/v1 with data-shop,
+ * data-customer and data-digest (other platforms). Optional: data-color, data-position
+ * (left|right), data-label (the launcher's text before the shop's texts load).
+ * Everything lives in a shadow root, fixed to a corner: the page layout never moves. */
+(() => {
+  "use strict";
+  const script = document.currentScript;
+  if (!script || window.Boomerang) return;
+  const cfg = script.dataset;
+  const base = (cfg.base || "/apps/rewards").replace(/\/$/, "");
+  const tag = (cfg.locale || document.documentElement.lang || "en").toLowerCase();
+  // The only words shown before the shop's texts arrive (the launcher and "loading").
+  const BOOT = {
+    en: ["Rewards", "Loading…", "We could not load your rewards.", "Try again", "Close"],
+    ar: ["المكافآت", "جارٍ التحميل…", "تعذّر تحميل مكافآتك.", "أعد المحاولة", "إغلاق"],
+  };
+  const boot = (BOOT[tag.split(/[-_]/)[0]] || BOOT.en).slice();
+  if (cfg.label) boot[0] = cfg.label;
+  const rtl = boot[4] === BOOT.ar[4];
+  const side = cfg.position === "left" || cfg.position === "right" ? cfg.position : null;
+
+  let data = null;
+  let loading = null;
+  const issued = [];
+
+  const url = (path, query) => {
+    const u = new URL(base + path, location.href);
+    for (const k of ["shop", "customer", "digest"]) if (cfg[k]) u.searchParams.set(k, cfg[k]);
+    for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, v);
+    return u;
+  };
+  const locale = () => (data ? data.locale : tag);
+  const num = (n) => new Intl.NumberFormat(locale()).format(n);
+  const day = (s) => new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(new Date(s));
+  const t = (key, vals) =>
+    ((data && data.texts[key]) || key).replace(/\{(\w+)\}/g, (m, k) => (vals && k in vals ? vals[k] : m));
+
+  // Elements are built with textContent only: shop texts and titles are never parsed as HTML.
+  const h = (name, props, ...kids) => {
+    const el = document.createElement(name);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+      else if (k === "class") el.className = v;
+      else el.setAttribute(k, v === true ? "" : v);
+    }
+    for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
+    return el;
+  };
+
+  const CSS = `:host{all:initial}
+*{box-sizing:border-box}
+.w{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans Arabic",Tahoma,sans-serif;color:#1a1a1a;--a:#5a31f4;--at:#fff}
+button,input{font:inherit}
+.l,.p{position:fixed;bottom:20px;right:20px;z-index:2147483000}
+.left .l,.left .p{right:auto;left:20px}
+.l{display:flex;gap:8px;align-items:center;border:0;border-radius:999px;padding:12px 18px;background:var(--a);color:var(--at);font-weight:600;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.2)}
+.l svg{width:20px;height:20px}
+.p{bottom:84px;width:370px;max-width:calc(100vw - 24px);max-height:min(640px,calc(100vh - 108px));overflow:auto;background:#fff;border-radius:14px;box-shadow:0 12px 40px rgba(0,0,0,.28)}
+.p[hidden]{display:none}
+header{position:sticky;top:0;display:flex;justify-content:space-between;align-items:center;padding:14px 16px;background:var(--a);color:var(--at)}
+h2{margin:0;font-size:18px}
+h3{margin:18px 0 8px;font-size:15px}
+.x{background:none;border:0;color:inherit;font-size:22px;line-height:1;padding:4px 8px;cursor:pointer}
+.b{padding:4px 16px 16px}
+.big{font-size:32px;font-weight:700;margin:12px 0 0}
+.m{color:#555;font-size:13px;margin:4px 0}
+ul{list-style:none;margin:0;padding:0}
+li{border:1px solid #e3e3e8;border-radius:10px;padding:10px 12px;margin:8px 0}
+li p{margin:2px 0}
+.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:8px}
+.btn{border:0;border-radius:8px;padding:8px 14px;background:var(--a);color:var(--at);font-weight:600;cursor:pointer;text-decoration:none;display:inline-block}
+.sec{background:#f1f1f4;color:#1a1a1a}
+.btn[disabled]{opacity:.6;cursor:wait}
+input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
+.code{font:600 18px/1.3 ui-monospace,Menlo,Consolas,monospace;letter-spacing:1px;direction:ltr;unicode-bidi:embed}
+.issued{border-color:var(--a);border-width:2px}
+.err{color:#a00;font-weight:600}
+.d{font-weight:600}
+.n{direction:ltr;unicode-bidi:isolate}
+:focus-visible{outline:3px solid #1a73e8;outline-offset:2px}
+@media (max-width:480px){.p{left:0;right:0;bottom:0;width:100%;max-width:none;max-height:85vh;border-radius:14px 14px 0 0}}
+@media (prefers-reduced-motion:no-preference){.p{transition:opacity .15s}}`;
+
+  const ICON =
+    '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="currentColor" d="M20 7h-2.2A3 3 0 0 0 12 3.8 3 3 0 0 0 6.2 7H4a1 1 0 0 0-1 1v3a1 1 0 0 0 1 1h1v8a1 1 0 0 0 1 1h12a1 1 0 0 0 1-1v-8h1a1 1 0 0 0 1-1V8a1 1 0 0 0-1-1Zm-5-2a1 1 0 1 1 0 2h-2V6a1 1 0 0 1 2-1ZM9 5a1 1 0 0 1 2 1v1H9a1 1 0 0 1 0-2Zm2 15H7v-8h4Zm0-10H5V9h6Zm6 10h-4v-8h4Zm2-10h-6V9h6Z"/></svg>';
+
+  const host = h("div", { id: "boomerang-rewards" });
+  const root = host.attachShadow({ mode: "open" });
+  const shell = h("div", { class: "w" + (side === "left" ? " left" : "") });
+  const launcher = h("button", {
+    class: "l",
+    type: "button",
+    "aria-haspopup": "dialog",
+    "aria-expanded": "false",
+    "aria-controls": "bmr-panel",
+  });
+  launcher.innerHTML = ICON; // a constant, never data
+  const label = h("span", {}, boot[0]);
+  launcher.append(label);
+  const title = h("h2", { id: "bmr-title" }, boot[0]);
+  const close = h("button", { class: "x", type: "button", "aria-label": boot[4] }, "×");
+  const body = h("div", { class: "b", "aria-live": "polite" });
+  const panel = h(
+    "div",
+    { class: "p", id: "bmr-panel", role: "dialog", "aria-modal": "true", "aria-labelledby": "bmr-title", hidden: true },
+    h("header", {}, title, close),
+    body,
+  );
+  if (rtl) panel.dir = "rtl";
+  if (cfg.color) shell.style.setProperty("--a", cfg.color);
+  shell.append(launcher, panel);
+  root.append(h("style", {}, CSS), shell);
+
+  const isOpen = () => !panel.hidden;
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    close.focus();
+    if (!data) load();
+  }
+  function hide() {
+    panel.hidden = true;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
+  launcher.addEventListener("click", () => (isOpen() ? hide() : open()));
+  close.addEventListener("click", hide);
+  // Keyboard: Escape closes; Tab and Shift+Tab stay inside the open panel.
+  panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") return hide();
+    if (e.key !== "Tab") return;
+    const items = [...panel.querySelectorAll("button,a[href],input,[tabindex]")].filter(
+      (el) => !el.disabled && el.getClientRects().length,
+    );
+    const first = items[0];
+    const last = items[items.length - 1];
+    const here = root.activeElement;
+    if (e.shiftKey && here === first) (e.preventDefault(), last.focus());
+    else if (!e.shiftKey && here === last) (e.preventDefault(), first.focus());
+  });
+
+  function load() {
+    if (loading) return loading;
+    if (!data) body.replaceChildren(h("p", { class: "m" }, boot[1]));
+    loading = fetch(url("/state", { locale: tag }), { headers: { Accept: "application/json" } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((json) => {
+        data = json;
+        render();
+      })
+      .catch(() => {
+        if (data) return;
+        body.replaceChildren(
+          h("p", { class: "err", role: "alert" }, boot[2]),
+          h("button", { class: "btn", type: "button", onclick: load }, boot[3]),
+        );
+      })
+      .finally(() => (loading = null));
+    return loading;
+  }
+
+  function look() {
+    const w = data.widget;
+    if (!cfg.color) shell.style.setProperty("--a", w.accent_color);
+    shell.style.setProperty("--at", w.accent_text_color);
+    if (!side) shell.classList.toggle("left", w.position === "left");
+    panel.dir = data.dir;
+    panel.lang = data.locale;
+    label.textContent = t("launcher");
+    title.textContent = t("title");
+    close.setAttribute("aria-label", t("close"));
+  }
+
+  function render() {
+    look();
+    const m = data.member;
+    const focused = root.activeElement && root.activeElement.dataset.k;
+    const parts = [
+      m ? member(m) : guest(),
+      issued.length ? codes() : null,
+      h("h3", {}, t("rewards")),
+      h("ul", {}, data.rewards.map((r) => reward(r, m))),
+      h("h3", {}, t("ways_to_earn")),
+      h(
+        "ul",
+        {},
+        data.ways_to_earn.map((w) => h("li", {}, h("p", {}, w.title), h("p", { class: "m" }, "+" + num(w.points)))),
+      ),
+      m ? history() : null,
+    ];
+    // replaceChildren would print a null as "null": drop the empty parts.
+    body.replaceChildren(...parts.flat().filter(Boolean));
+    const again = focused && body.querySelector(`[data-k="${focused}"]`);
+    if (again) again.focus();
+  }
+
+  function guest() {
+    const w = data.widget;
+    return h(
+      "section",
+      {},
+      h("h3", {}, t("guest_heading")),
+      h("p", {}, t("guest_body")),
+      h(
+        "div",
+        { class: "row" },
+        h("a", { class: "btn", href: w.join_url }, t("join")),
+        h("a", { class: "btn sec", href: w.login_url }, t("sign_in")),
+      ),
+    );
+  }
+
+  function member(m) {
+    return h(
+      "section",
+      {},
+      h("p", { class: "big" }, num(m.points_balance)),
+      h("p", { class: "m" }, t("balance")),
+      m.tier ? h("p", {}, t("tier", { tier: m.tier })) : null,
+      m.next_tier && m.points_to_next_tier != null
+        ? h("p", { class: "m" }, t("next_tier", { n: num(m.points_to_next_tier), tier: m.next_tier }))
+        : null,
+      m.pending.map((p) =>
+        h("p", {}, t("pending_line", { n: num(p.points), date: p.confirms_at ? day(p.confirms_at) : "" })),
+      ),
+      m.pending.length ? h("p", { class: "m" }, t("pending_note")) : null,
+      m.referral_url
+        ? h("p", {}, h("a", { href: m.referral_url, target: "_blank", rel: "noopener" }, t("referral")))
+        : null,
+    );
+  }
+
+  function codes() {
+    return h(
+      "ul",
+      {},
+      issued.map((c) =>
+        h(
+          "li",
+          { class: "issued" },
+          h("p", { class: "m" }, t("your_code") + " · " + c.title),
+          h("p", { class: "code", "data-code": "" }, c.code),
+          h("p", { class: "m" }, t("code_help", { date: day(c.expires_at) })),
+          h(
+            "div",
+            { class: "row" },
+            h("button", { class: "btn", type: "button", "data-k": "copy-" + c.code, onclick: (e) => copy(c.code, e.currentTarget) }, t("copy")),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function copy(code, button) {
+    const done = () => (button.textContent = t("copied"));
+    const fallback = () => {
+      const box = h("textarea", { readonly: true, style: "position:fixed;opacity:0" }, code);
+      root.append(box);
+      box.select();
+      try {
+        if (document.execCommand("copy")) done();
+      } finally {
+        box.remove();
+      }
+    };
+    if (navigator.clipboard) navigator.clipboard.writeText(code).then(done, fallback);
+    else fallback();
+  }
+
+  function reward(r, m) {
+    const min = r.min_points || r.points_cost;
+    const action = h("div", { class: "row" });
+    const item = h(
+      "li",
+      {},
+      h("p", {}, h("strong", {}, r.title)),
+      r.description !== r.title ? h("p", { class: "m" }, r.description) : null,
+      r.conditions ? h("p", { class: "m" }, r.conditions) : null,
+      h("p", { class: "d" }, t("points", { n: num(min) })),
+      action,
+    );
+    if (!m) return item;
+    if (!r.affordable) {
+      action.append(h("p", { class: "m" }, t("need_more", { n: num(min - m.points_balance) })));
+      return item;
+    }
+    const ask = () => {
+      let points = null;
+      const input = r.kind === "variable"
+        ? h("input", {
+            type: "number",
+            min: r.min_points,
+            max: Math.min(r.max_points, m.points_balance - (m.points_balance % r.points_per_unit)),
+            step: r.points_per_unit,
+            value: r.min_points,
+            "aria-label": t("choose_points"),
+          })
+        : null;
+      const spend = () => (input ? Number(input.value) : r.points_cost);
+      const yes = h("button", { class: "btn", type: "button", "data-k": "yes-" + r.id }, t("confirm", { n: num(spend()) }));
+      if (input) input.addEventListener("input", () => (yes.textContent = t("confirm", { n: num(spend()) })));
+      yes.addEventListener("click", () => {
+        if (input) points = spend();
+        redeem(r, points, action, yes);
+      });
+      const no = h("button", { class: "btn sec", type: "button", onclick: () => (action.replaceChildren(start), start.focus()) }, t("cancel"));
+      action.replaceChildren(input || "", yes, no);
+      (input || yes).focus();
+    };
+    const start = h("button", { class: "btn", type: "button", "data-k": "r-" + r.id, onclick: ask }, t("redeem"));
+    action.append(start);
+    return item;
+  }
+
+  function redeem(r, points, action, button) {
+    button.disabled = true;
+    action.append(h("p", { class: "m", role: "status" }, t("redeeming")));
+    const payload = JSON.stringify(points == null ? { reward_id: r.id } : { reward_id: r.id, points });
+    fetch(url("/redeem"), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: payload,
+    })
+      .then((res) => res.json().then((json) => [res.ok, json], () => [false, {}]))
+      .then(([ok, json]) => {
+        if (!ok) throw (json.error && json.error.code) || "error";
+        issued.unshift({ code: json.code, expires_at: json.expires_at, title: r.title });
+        return load();
+      })
+      .then(() => {
+        const copyButton = root.querySelector(".issued button");
+        if (copyButton) copyButton.focus();
+      })
+      .catch((code) => {
+        const key =
+          code === "insufficient_points" ? "err_insufficient"
+          : code === "platform_error" || code === "unavailable" ? "err_platform"
+          : "err_generic";
+        action.replaceChildren(h("p", { class: "err", role: "alert" }, t(key)));
+        load();
+      });
+  }
+
+  function history() {
+    const lines = data.history;
+    return [
+      h("h3", {}, t("history")),
+      lines.length
+        ? h(
+            "ul",
+            {},
+            lines.map((l) =>
+              h(
+                "li",
+                {},
+                h("p", {}, h("span", { class: "d n" }, (l.delta > 0 ? "+" : "") + num(l.delta)), " · ", t("h_" + l.kind)),
+                l.reason ? h("p", { class: "m" }, l.reason) : null,
+                h(
+                  "p",
+                  { class: "m" },
+                  l.status === "pending" && l.confirms_at ? t("pending_until", { date: day(l.confirms_at) }) : day(l.created_at),
+                ),
+              ),
+            ),
+          )
+        : h("p", { class: "m" }, t("no_history")),
+    ];
+  }
+
+  const mount = () => document.body.append(host);
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+  window.Boomerang = { open, close: hide, refresh: () => (data ? load() : null) };
+})();

@@ -1,0 +1,126 @@
+//! The demo shop's store: it has no real Shopify behind it, so its discount codes are
+//! "created" here, and a newcomer can redeem a reward in the demo storefront end to end.
+//! Only shops marked `is_demo` are ever routed here ([`StoreApi::for_shop`]).
+
+use secrecy::SecretString;
+
+use crate::db::models::Shop;
+use crate::platform::shopify::api::ShopifyApi;
+use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials};
+
+/// A stand-in store that accepts every code.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoStore;
+
+impl DemoStore {
+    /// The demo shop has no access token; the demo store needs none.
+    pub fn credentials(shop: &Shop) -> ShopCredentials {
+        ShopCredentials {
+            domain: shop.domain.clone(),
+            access_token: SecretString::from("demo"),
+            api_base: None,
+        }
+    }
+
+    fn discount_id(code: &str) -> String {
+        format!("gid://boomerang-demo/DiscountCodeNode/{code}")
+    }
+}
+
+impl PlatformApi for DemoStore {
+    async fn create_discount(
+        &self,
+        _shop: &ShopCredentials,
+        req: &DiscountRequest,
+    ) -> Result<String, ApiError> {
+        Ok(Self::discount_id(&req.code))
+    }
+
+    async fn find_discount(
+        &self,
+        _shop: &ShopCredentials,
+        code: &str,
+    ) -> Result<Option<String>, ApiError> {
+        // Every code the app asked for exists in the demo store.
+        Ok(Some(Self::discount_id(code)))
+    }
+
+    async fn discount_used(
+        &self,
+        _shop: &ShopCredentials,
+        _discount_id: &str,
+    ) -> Result<bool, ApiError> {
+        Ok(false)
+    }
+
+    async fn delete_discount(
+        &self,
+        _shop: &ShopCredentials,
+        _discount_id: &str,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// The store API of one shop: its platform's client, or the demo store for the demo shop.
+#[derive(Debug, Clone, Copy)]
+pub enum StoreApi<'a> {
+    Shopify(&'a ShopifyApi),
+    Demo(DemoStore),
+}
+
+impl<'a> StoreApi<'a> {
+    pub fn for_shop(shop: &Shop, shopify: &'a ShopifyApi) -> Self {
+        if shop.is_demo {
+            StoreApi::Demo(DemoStore)
+        } else {
+            StoreApi::Shopify(shopify)
+        }
+    }
+}
+
+impl PlatformApi for StoreApi<'_> {
+    async fn create_discount(
+        &self,
+        shop: &ShopCredentials,
+        req: &DiscountRequest,
+    ) -> Result<String, ApiError> {
+        match self {
+            StoreApi::Shopify(api) => api.create_discount(shop, req).await,
+            StoreApi::Demo(api) => api.create_discount(shop, req).await,
+        }
+    }
+
+    async fn find_discount(
+        &self,
+        shop: &ShopCredentials,
+        code: &str,
+    ) -> Result<Option<String>, ApiError> {
+        match self {
+            StoreApi::Shopify(api) => api.find_discount(shop, code).await,
+            StoreApi::Demo(api) => api.find_discount(shop, code).await,
+        }
+    }
+
+    async fn discount_used(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<bool, ApiError> {
+        match self {
+            StoreApi::Shopify(api) => api.discount_used(shop, discount_id).await,
+            StoreApi::Demo(api) => api.discount_used(shop, discount_id).await,
+        }
+    }
+
+    async fn delete_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<(), ApiError> {
+        match self {
+            StoreApi::Shopify(api) => api.delete_discount(shop, discount_id).await,
+            StoreApi::Demo(api) => api.delete_discount(shop, discount_id).await,
+        }
+    }
+}
