@@ -149,6 +149,82 @@ fn session_token(shop: &str, api_key: &str, secret: &str) -> String {
     .unwrap_or_default()
 }
 
+/// A request ready to send: signed before the clock starts, as the platform signs on its side.
+struct Prepared {
+    url: String,
+    headers: Vec<(&'static str, String)>,
+    body: Option<String>,
+}
+
+/// Sends `requests` with `concurrency` in flight; times each.
+async fn measure(
+    name: &'static str,
+    client: &reqwest::Client,
+    requests: Vec<Prepared>,
+    concurrency: usize,
+) -> Phase {
+    let started = Instant::now();
+    let results: Vec<(Duration, Option<u16>)> = stream::iter(requests)
+        .map(|r| {
+            let client = client.clone();
+            async move {
+                let mut request = match r.body {
+                    Some(body) => client.post(&r.url).body(body),
+                    None => client.get(&r.url),
+                };
+                for (name, value) in r.headers {
+                    request = request.header(name, value);
+                }
+                let t = Instant::now();
+                let status = request.send().await.ok().map(|r| r.status().as_u16());
+                (t.elapsed(), status)
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    Phase {
+        name,
+        non_2xx: results
+            .iter()
+            .filter(|(_, s)| s.is_some_and(|s| !(200..300).contains(&s)))
+            .count(),
+        errors: results.iter().filter(|(_, s)| s.is_none()).count(),
+        latencies: results.into_iter().map(|(d, _)| d).collect(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Customers whose total (spendable + pending) differs from what was sent.
+async fn wrong_totals(
+    client: &reqwest::Client,
+    args: &Args,
+    expected: &std::collections::HashMap<u64, i64>,
+    report: bool,
+) -> anyhow::Result<usize> {
+    let token = session_token(&args.shop, &args.api_key, &args.secret);
+    let mut wrong = 0;
+    for (customer, points) in expected {
+        let got: Value = client
+            .get(format!("{}/api/admin/v1/customers/{customer}", args.url))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let points_of = |key: &str| got.get(key).and_then(Value::as_i64);
+        let total =
+            points_of("pending_points").unwrap_or(-1) + points_of("points_balance").unwrap_or(0);
+        if total != *points {
+            wrong += 1;
+            if report && wrong <= 5 {
+                eprintln!("customer {customer}: expected {points}, got {got}");
+            }
+        }
+    }
+    Ok(wrong)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -162,17 +238,31 @@ async fn main() -> anyhow::Result<()> {
     let run = u64::try_from(chrono::Utc::now().timestamp())? * 1_000_000;
     let customers: Vec<u64> = (0..args.customers).map(|i| run + i).collect();
     let mut expected = std::collections::HashMap::<u64, i64>::new();
-    let mut deliveries: Vec<(String, String)> = Vec::with_capacity(args.orders * 2);
+    let mut deliveries: Vec<Prepared> = Vec::with_capacity(args.orders * 2);
+    let url = format!("{}/webhooks/shopify", args.url);
     for i in 0..args.orders as u64 {
         let customer = *customers.choose(&mut rng).unwrap_or(&run);
         let units = rng.gen_range(5..500);
         *expected.entry(customer).or_default() += i64::try_from(units)?;
         let body = order_body(&template, run + i, customer, units);
-        let id = format!("lg-{run}-{i}");
+        let delivery = || Prepared {
+            url: url.clone(),
+            headers: vec![
+                ("Content-Type", "application/json".into()),
+                ("X-Shopify-Topic", "orders/paid".into()),
+                ("X-Shopify-Shop-Domain", args.shop.clone()),
+                ("X-Shopify-Webhook-Id", format!("lg-{run}-{i}")),
+                (
+                    "X-Shopify-Hmac-Sha256",
+                    boomerang::platform::shopify::webhook::sign(body.as_bytes(), &args.secret),
+                ),
+            ],
+            body: Some(body.clone()),
+        };
         if rng.gen_bool(args.duplicate_rate.clamp(0.0, 1.0)) {
-            deliveries.push((id.clone(), body.clone()));
+            deliveries.push(delivery());
         }
-        deliveries.push((id, body));
+        deliveries.push(delivery());
     }
     deliveries.shuffle(&mut rng);
     println!(
@@ -182,72 +272,29 @@ async fn main() -> anyhow::Result<()> {
         args.customers,
         args.concurrency
     );
-
-    let url = format!("{}/webhooks/shopify", args.url);
-    let started = Instant::now();
-    let results: Vec<(Duration, Option<u16>)> = stream::iter(deliveries)
-        .map(|(id, body)| {
-            let (client, url, shop, secret) = (
-                client.clone(),
-                url.clone(),
-                args.shop.clone(),
-                args.secret.clone(),
-            );
-            async move {
-                let signature =
-                    boomerang::platform::shopify::webhook::sign(body.as_bytes(), &secret);
-                let t = Instant::now();
-                let status = client
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("X-Shopify-Topic", "orders/paid")
-                    .header("X-Shopify-Shop-Domain", shop)
-                    .header("X-Shopify-Webhook-Id", id)
-                    .header("X-Shopify-Hmac-Sha256", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .ok()
-                    .map(|r| r.status().as_u16());
-                (t.elapsed(), status)
-            }
-        })
-        .buffer_unordered(args.concurrency)
-        .collect()
-        .await;
-    let mut webhooks = Phase {
-        name: "webhooks",
-        non_2xx: results
-            .iter()
-            .filter(|(_, s)| s.is_some_and(|s| !(200..300).contains(&s)))
-            .count(),
-        errors: results.iter().filter(|(_, s)| s.is_none()).count(),
-        latencies: results.into_iter().map(|(d, _)| d).collect(),
-        elapsed: started.elapsed(),
-    };
+    let mut webhooks = measure("webhooks", &client, deliveries, args.concurrency).await;
     webhooks.print();
 
-    // Read every customer's total back and compare with what was sent.
-    let token = session_token(&args.shop, &args.api_key, &args.secret);
-    let mut wrong = 0;
-    for (customer, points) in &expected {
-        let got: Value = client
-            .get(format!("{}/api/admin/v1/customers/{customer}", args.url))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json()
-            .await?;
-        let points_of = |key: &str| got.get(key).and_then(Value::as_i64);
-        let total =
-            points_of("pending_points").unwrap_or(-1) + points_of("points_balance").unwrap_or(0);
-        if total != *points {
-            wrong += 1;
-            if wrong <= 5 {
-                eprintln!("customer {customer}: expected {points}, got {got}");
-            }
-        }
+    // Acknowledged means stored; under a burst the applier may still be applying. Wait for it,
+    // then read every customer's total back and compare with what was sent.
+    let waiting = Instant::now();
+    let deadline = waiting + Duration::from_secs(120);
+    let mut wrong = wrong_totals(&client, &args, &expected, false).await?;
+    while wrong > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        wrong = wrong_totals(&client, &args, &expected, false).await?;
     }
+    // An upper bound: it includes reading every total back at least once.
+    let applied_after = (webhooks.elapsed + waiting.elapsed()).as_secs_f64();
+    if wrong > 0 {
+        wrong = wrong_totals(&client, &args, &expected, true).await?;
+    }
+    println!(
+        "applied   all {} orders within {:.2} s of the first delivery = {:.0} orders/s end to end",
+        args.orders,
+        applied_after,
+        args.orders as f64 / applied_after.max(1e-9)
+    );
     println!(
         "check     {} customers, {} with a wrong total: {}",
         expected.len(),
@@ -256,33 +303,25 @@ async fn main() -> anyhow::Result<()> {
     );
 
     if args.state_reads > 0 {
-        let started = Instant::now();
-        let results: Vec<(Duration, Option<u16>)> = stream::iter(0..args.state_reads)
+        let reads: Vec<Prepared> = (0..args.state_reads)
             .map(|i| {
                 let customer = customers.get(i % customers.len().max(1)).copied().unwrap_or(run);
-                let q = format!("shop={}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Frewards&timestamp={}", args.shop, chrono::Utc::now().timestamp());
-                let url = format!("{}/proxy/state?{q}&signature={}", args.url, boomerang::platform::shopify::app_proxy::sign(&q, &args.secret));
-                let client = client.clone();
-                async move {
-                    let t = Instant::now();
-                    let status = client.get(url).send().await.ok().map(|r| r.status().as_u16());
-                    (t.elapsed(), status)
+                let q = format!(
+                    "shop={}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Frewards&timestamp={}",
+                    args.shop,
+                    chrono::Utc::now().timestamp()
+                );
+                let signature = boomerang::platform::shopify::app_proxy::sign(&q, &args.secret);
+                Prepared {
+                    url: format!("{}/proxy/state?{q}&signature={signature}", args.url),
+                    headers: Vec::new(),
+                    body: None,
                 }
             })
-            .buffer_unordered(args.concurrency)
-            .collect()
-            .await;
-        let mut reads = Phase {
-            name: "state",
-            non_2xx: results
-                .iter()
-                .filter(|(_, s)| s.is_some_and(|s| !(200..300).contains(&s)))
-                .count(),
-            errors: results.iter().filter(|(_, s)| s.is_none()).count(),
-            latencies: results.into_iter().map(|(d, _)| d).collect(),
-            elapsed: started.elapsed(),
-        };
-        reads.print();
+            .collect();
+        measure("state", &client, reads, args.concurrency)
+            .await
+            .print();
     }
     if wrong > 0 {
         anyhow::bail!("{wrong} customers have a wrong total");

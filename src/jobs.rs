@@ -280,9 +280,13 @@ pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<R
 /// Runs every due job once (CLI `jobs run-once`, tests).
 pub async fn run_pending(db: &Db, ctx: &JobContext) -> Result<RunReport, DbError> {
     let (db, ctx) = (db.clone(), ctx.clone());
-    tokio::task::spawn_blocking(move || run_pending_blocking(&db, &ctx, 10_000))
-        .await
-        .map_err(|_| DbError::TaskAborted)?
+    tokio::task::spawn_blocking(move || {
+        // Webhooks stored but not applied yet (a burst, or a crash before the applier ran).
+        while crate::services::ingest::apply_pending(&db)? > 0 {}
+        run_pending_blocking(&db, &ctx, 10_000)
+    })
+    .await
+    .map_err(|_| DbError::TaskAborted)?
 }
 
 #[cfg(test)]

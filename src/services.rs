@@ -10,6 +10,7 @@ pub mod demo;
 pub mod earn;
 pub mod expiry;
 pub mod inbox;
+pub mod ingest;
 pub mod ledger;
 pub mod liability;
 pub mod members;

@@ -19,6 +19,8 @@ use crate::http::middleware::{json_errors, observe, RootSpan};
 use crate::http::pages::Pages;
 use crate::metrics::Metrics;
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
+use crate::platform::shopify::webhook::TOPICS;
+use crate::services::ingest::Ingest;
 use crate::state::AppState;
 
 /// Why the server could not start.
@@ -84,8 +86,11 @@ impl Application {
         })
         .await
         .map_err(|e| StartupError::Internal(e.to_string()))??;
+        let ingest = Ingest::start(db.clone(), |topic| TOPICS.contains(&topic))
+            .map_err(|e| StartupError::Internal(e.to_string()))?;
         let state = AppState {
             db,
+            ingest,
             config: Arc::new(config),
             keys,
             metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),

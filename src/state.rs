@@ -8,10 +8,13 @@ use crate::db::Db;
 use crate::http::pages::Pages;
 use crate::metrics::Metrics;
 use crate::platform::shopify::api::ShopifyApi;
+use crate::services::ingest::Ingest;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub db: Db,
+    /// Where verified webhooks go: stored with group commit, then applied.
+    pub ingest: Ingest,
     pub config: Arc<Config>,
     pub keys: Keys,
     pub metrics: Arc<Metrics>,

@@ -111,6 +111,15 @@ pub fn apply_stored(
         }
         Err(ApplyError::Transient(e)) => {
             tracing::warn!(shop = %shop.domain, topic = %event.topic, error = %e, "webhook stored; applying it later");
+            // Counted as an attempt, so the applier's sweep leaves it to the job.
+            InboxEvent::mark(
+                conn,
+                &shop.id,
+                &event.id,
+                InboxStatus::Pending,
+                Some(&e.to_string()),
+                now,
+            )?;
             jobs::enqueue(
                 conn,
                 JobSpec {

@@ -44,62 +44,82 @@ pub struct Received {
     pub inbox_id: Option<String>,
 }
 
-/// Stores the delivery once. Compliance topics (`shop/redact`, `customers/redact`) are stored
-/// even for an uninstalled shop: they arrive after uninstall by design.
+/// Stores the delivery once and applies it, in its own write transaction (reconciliation and
+/// other single deliveries; webhooks under load go through `ingest`, which batches).
 pub fn receive(
     conn: &mut DbConnection,
     delivery: &Delivery,
     topic_is_used: impl Fn(&str) -> bool,
 ) -> Result<Received, diesel::result::Error> {
-    let ignored = Received {
+    if !topic_is_used(&delivery.topic) {
+        return Ok(Received::IGNORED);
+    }
+    write_transaction(conn, |conn| {
+        let shop = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?;
+        store(conn, shop.as_ref(), delivery, &topic_is_used, true)
+    })
+}
+
+impl Received {
+    const IGNORED: Received = Received {
         receipt: Receipt::Ignored,
         shop_id: None,
         inbox_id: None,
     };
+}
+
+/// Stores the delivery for `shop` once, inside the caller's write transaction, and applies it
+/// there when `apply_now` (else it stays `pending` for the applier). Compliance topics
+/// (`shop/redact`, `customers/redact`) are stored even for an uninstalled shop: they arrive
+/// after uninstall by design.
+pub fn store(
+    conn: &mut DbConnection,
+    shop: Option<&Shop>,
+    delivery: &Delivery,
+    topic_is_used: impl Fn(&str) -> bool,
+    apply_now: bool,
+) -> Result<Received, diesel::result::Error> {
     if !topic_is_used(&delivery.topic) {
-        return Ok(ignored);
+        return Ok(Received::IGNORED);
     }
-    write_transaction(conn, |conn| {
-        let Some(shop) = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?
-        else {
-            return Ok(ignored);
-        };
-        if shop.install_state == InstallState::Redacted {
-            return Ok(Received {
-                shop_id: Some(shop.id),
-                ..ignored
-            });
-        }
-        let id = new_id();
-        let row = NewInboxEvent {
-            id: id.clone(),
-            shop_id: shop.id.clone(),
-            platform: delivery.platform,
-            topic: delivery.topic.clone(),
-            delivery_id: delivery.delivery_id.clone(),
-            event_id: delivery.event_id.clone(),
-            api_version: delivery.api_version.clone(),
-            triggered_at: delivery.triggered_at,
-            payload: delivery.payload.clone(),
-            status: InboxStatus::Pending,
-            error: None,
-            attempts: 0,
-            received_at: now(),
-            processed_at: None,
-        };
-        let stored = row.insert_once(conn)?;
-        if stored {
-            // The fast path: apply now, in the same transaction (one commit per delivery).
-            crate::services::apply::apply_stored(conn, &shop, &InboxEvent::from(row), now())?;
-        }
-        Ok(Received {
-            receipt: if stored {
-                Receipt::Accepted
-            } else {
-                Receipt::Duplicate
-            },
-            shop_id: Some(shop.id),
-            inbox_id: stored.then_some(id),
-        })
+    let Some(shop) = shop else {
+        return Ok(Received::IGNORED);
+    };
+    if shop.install_state == InstallState::Redacted {
+        return Ok(Received {
+            shop_id: Some(shop.id.clone()),
+            ..Received::IGNORED
+        });
+    }
+    let id = new_id();
+    let row = NewInboxEvent {
+        id: id.clone(),
+        shop_id: shop.id.clone(),
+        platform: delivery.platform,
+        topic: delivery.topic.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        event_id: delivery.event_id.clone(),
+        api_version: delivery.api_version.clone(),
+        triggered_at: delivery.triggered_at,
+        payload: delivery.payload.clone(),
+        status: InboxStatus::Pending,
+        error: None,
+        attempts: 0,
+        received_at: now(),
+        processed_at: None,
+    };
+    let stored = row.insert_once(conn)?;
+    if stored && apply_now {
+        // The fast path: apply in the same transaction (its failure isolated in a savepoint).
+        crate::services::apply::apply_stored(conn, shop, &InboxEvent::from(row), now())?;
+    }
+    Ok(Received {
+        receipt: if stored {
+            Receipt::Accepted
+        } else {
+            Receipt::Duplicate
+        },
+        shop_id: Some(shop.id.clone()),
+        inbox_id: stored.then_some(id),
     })
 }

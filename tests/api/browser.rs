@@ -210,6 +210,13 @@ async fn redeem_in_the_demo(expect: Expect) {
             Some("true")
         );
         let panel = element(&client, "the panel", "[role=dialog]").await;
+        // Direction and language are the server's answer: wait for the data.
+        wait_for(
+            &client,
+            "the shopper's data",
+            "return root.querySelector('[role=dialog]').lang;",
+        )
+        .await;
         assert_eq!(
             panel.attr("aria-modal").await.unwrap().as_deref(),
             Some("true")

@@ -19,6 +19,7 @@ mod earning;
 mod expiry;
 mod faults;
 mod helpers;
+mod ingest;
 mod jobs;
 mod ledger;
 mod liability;

@@ -34,6 +34,9 @@ pub struct InboxEvent {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = inbox_events)]
+// None binds NULL instead of omitting the column: one SQL text per insert, so SQLite can reuse
+// the prepared statement (with omitted columns, diesel prepares every insert afresh).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewInboxEvent {
     pub id: String,
     pub shop_id: String,

@@ -30,6 +30,9 @@ pub struct Job {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = jobs)]
+// None binds NULL instead of omitting the column: one SQL text per insert, so SQLite can reuse
+// the prepared statement (with omitted columns, diesel prepares every insert afresh).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewJob {
     pub id: String,
     pub shop_id: String,

@@ -32,6 +32,9 @@ pub struct LedgerEntry {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = ledger_entries)]
+// None binds NULL instead of omitting the column: one SQL text per insert, so SQLite can reuse
+// the prepared statement (with omitted columns, diesel prepares every insert afresh).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewLedgerEntry {
     pub id: String,
     pub shop_id: String,

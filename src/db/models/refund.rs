@@ -9,6 +9,9 @@ use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = refunds)]
+// None binds NULL instead of omitting the column: one SQL text per insert, so SQLite can reuse
+// the prepared statement (with omitted columns, diesel prepares every insert afresh).
+#[diesel(treat_none_as_default_value = false)]
 pub struct Refund {
     pub id: String,
     pub shop_id: String,

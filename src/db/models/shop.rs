@@ -40,6 +40,9 @@ pub struct Shop {
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = shops)]
+// None binds NULL instead of omitting the column: one SQL text per insert, so SQLite can reuse
+// the prepared statement (with omitted columns, diesel prepares every insert afresh).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewShop {
     pub id: String,
     #[diesel(serialize_as = String)]

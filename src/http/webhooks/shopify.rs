@@ -6,8 +6,8 @@ use crate::crypto::sha256_hex;
 use crate::db::types::Platform;
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::record_shop;
-use crate::platform::shopify::webhook::{verify, TOPICS};
-use crate::services::inbox::{self, Delivery};
+use crate::platform::shopify::webhook::verify;
+use crate::services::inbox::Delivery;
 use crate::state::AppState;
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
@@ -79,12 +79,7 @@ pub async fn receive(
         // JSON is UTF-8, checked above.
         payload: String::from_utf8_lossy(&body).into_owned(),
     };
-    let received = state
-        .db
-        .run(move |conn| {
-            inbox::receive(conn, &delivery, |t| TOPICS.contains(&t)).map_err(AppError::from)
-        })
-        .await?;
+    let received = state.ingest.submit(delivery).await?;
     let outcome = serde_json::to_value(received.receipt).unwrap_or_default();
     let label = outcome.as_str().unwrap_or("accepted").to_owned();
     state

@@ -1,0 +1,256 @@
+//! Webhook ingestion under load: group commit, then apply.
+//!
+//! Every verified delivery goes to one writer thread, which takes whatever has queued up
+//! meanwhile (up to [`MAX_BATCH`]) and stores it in **one** write transaction: one commit, one
+//! fsync for many deliveries. Only after that commit does each sender get its answer, so an
+//! acknowledged webhook is always durable.
+//!
+//! A small batch (the normal, unloaded case) is also applied in that transaction, so points
+//! show at once. A large batch means a burst: its events are stored `pending` and the applier
+//! thread applies them right after, in batches of its own, keeping acknowledgements fast. The
+//! applier also sweeps pending events on start and every second, so events stored before a
+//! crash are applied after the restart. Applying is idempotent, so nothing is counted twice
+//! whoever gets there first.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::models::{InboxEvent, Shop};
+use crate::db::schema::inbox_events;
+use crate::db::types::InboxStatus;
+use crate::db::{now, write_transaction, Db, DbConnection, DbError};
+use crate::services::apply::apply_stored;
+use crate::services::inbox::{self, Delivery, Received};
+
+/// The most deliveries stored in one transaction.
+pub const MAX_BATCH: usize = 256;
+/// Batches up to this size are applied at once, in the storing transaction.
+pub const INLINE_APPLY_MAX: usize = 32;
+/// Deferred events applied per applier transaction: small enough that acknowledgements waiting
+/// for the SQLite write lock behind it are not held up long.
+const APPLY_BATCH: i64 = 16;
+/// How often the applier looks for pending events without being woken.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+type Reply = oneshot::Sender<Result<Received, DbError>>;
+
+struct Submission {
+    delivery: Delivery,
+    reply: Reply,
+}
+
+/// The handle handlers submit deliveries to. Cloning is cheap; the threads stop when the last
+/// handle is dropped.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    tx: mpsc::Sender<Submission>,
+    counters: Arc<Counters>,
+}
+
+/// What the writer and the applier tell each other.
+#[derive(Debug, Default)]
+struct Counters {
+    /// Deliveries submitted and not yet taken by the writer.
+    queued: AtomicUsize,
+    /// Events deferred to the applier and not yet applied. While there are any, the writer
+    /// defers too: two threads applying at once would contend for the same members' row locks
+    /// (on PostgreSQL, deadlocks), and the applier is faster at it in batches anyway.
+    backlog: AtomicUsize,
+}
+
+/// How long the applier lets waiting acknowledgements go first before it takes its turn.
+const YIELD_TO_WRITER: Duration = Duration::from_millis(20);
+
+impl Ingest {
+    /// Starts the writer and the applier threads on `db`. `topic_is_used` filters topics the
+    /// app ignores before anything is stored.
+    pub fn start(db: Db, topic_is_used: fn(&str) -> bool) -> std::io::Result<Self> {
+        let (tx, rx) = mpsc::channel::<Submission>(MAX_BATCH * 8);
+        let (wake, woken) = std_mpsc::channel::<()>();
+        let counters = Arc::new(Counters::default());
+        let (applier_db, applier_counters) = (db.clone(), counters.clone());
+        std::thread::Builder::new()
+            .name("inbox-applier".into())
+            .spawn(move || applier(&applier_db, &woken, &applier_counters))?;
+        let writer_counters = counters.clone();
+        std::thread::Builder::new()
+            .name("inbox-writer".into())
+            .spawn(move || writer(&db, rx, &wake, &writer_counters, topic_is_used))?;
+        Ok(Self { tx, counters })
+    }
+
+    /// Stores the delivery durably (and applies it when the app is not under load); returns
+    /// once it is committed.
+    pub async fn submit(&self, delivery: Delivery) -> Result<Received, DbError> {
+        let (reply, answer) = oneshot::channel();
+        self.counters.queued.fetch_add(1, Ordering::AcqRel);
+        self.tx
+            .send(Submission { delivery, reply })
+            .await
+            .map_err(|_| DbError::TaskAborted)?;
+        answer.await.map_err(|_| DbError::TaskAborted)?
+    }
+}
+
+fn writer(
+    db: &Db,
+    mut rx: mpsc::Receiver<Submission>,
+    wake: &std_mpsc::Sender<()>,
+    counters: &Counters,
+    topic_is_used: fn(&str) -> bool,
+) {
+    let backlog = &counters.backlog;
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        let _ = counters
+            .queued
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                Some(n.saturating_sub(batch.len()))
+            });
+        let apply_now = batch.len() <= INLINE_APPLY_MAX && backlog.load(Ordering::Acquire) == 0;
+        let stored = db.get().and_then(|mut conn| {
+            write_transaction(&mut conn, |c| {
+                store_batch(c, &batch, apply_now, topic_is_used)
+            })
+            .map_err(DbError::from)
+        });
+        match stored {
+            Ok(received) => {
+                let deferred = if apply_now {
+                    0
+                } else {
+                    received.iter().filter(|r| r.inbox_id.is_some()).count()
+                };
+                backlog.fetch_add(deferred, Ordering::AcqRel);
+                for (submission, outcome) in batch.into_iter().zip(received) {
+                    let _ = submission.reply.send(Ok(outcome));
+                }
+                if deferred > 0 {
+                    let _ = wake.send(());
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was committed: every sender gets an error (a 5xx, so
+                // the platform delivers again), none an acknowledgement.
+                tracing::error!(error = %e, deliveries = batch.len(), "could not store a batch of webhooks");
+                for submission in batch {
+                    let _ = submission.reply.send(Err(DbError::TaskAborted));
+                }
+            }
+        }
+    }
+}
+
+/// Topics whose application changes the shop row itself.
+const CHANGES_THE_SHOP: &[&str] = &["app/uninstalled", "shop/redact"];
+
+/// Stores each delivery of the batch (once), applying it too when `apply_now`.
+fn store_batch(
+    conn: &mut DbConnection,
+    batch: &[Submission],
+    apply_now: bool,
+    topic_is_used: fn(&str) -> bool,
+) -> Result<Vec<Received>, diesel::result::Error> {
+    let mut shops: HashMap<(String, String), Option<Shop>> = HashMap::new();
+    let mut out = Vec::with_capacity(batch.len());
+    for Submission { delivery, .. } in batch {
+        let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
+        let shop = match shops.get(&key) {
+            Some(shop) => shop.clone(),
+            None => {
+                let shop = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?;
+                shops.insert(key.clone(), shop.clone());
+                shop
+            }
+        };
+        out.push(inbox::store(
+            conn,
+            shop.as_ref(),
+            delivery,
+            topic_is_used,
+            apply_now,
+        )?);
+        if apply_now && CHANGES_THE_SHOP.contains(&delivery.topic.as_str()) {
+            // Later deliveries of the batch must see the shop as this one left it.
+            shops.remove(&key);
+        }
+    }
+    Ok(out)
+}
+
+fn applier(db: &Db, woken: &std_mpsc::Receiver<()>, counters: &Counters) {
+    let backlog = &counters.backlog;
+    loop {
+        loop {
+            // Acknowledgements first: they are what the platform waits for (and times out on).
+            let since = std::time::Instant::now();
+            while counters.queued.load(Ordering::Acquire) > 0 && since.elapsed() < YIELD_TO_WRITER {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            let counted = backlog.load(Ordering::Acquire);
+            match apply_pending(db) {
+                Ok(0) => {
+                    // Nothing pending: no backlog, whatever the count says (others may have
+                    // applied some), unless the writer deferred more meanwhile.
+                    let _ =
+                        backlog.compare_exchange(counted, 0, Ordering::AcqRel, Ordering::Acquire);
+                    break;
+                }
+                Ok(applied) => {
+                    let _ = backlog.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                        Some(n.saturating_sub(applied))
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "applying pending webhooks failed; retrying shortly");
+                    break;
+                }
+            }
+        }
+        match woken.recv_timeout(SWEEP_EVERY) {
+            Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => {}
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// Applies up to [`APPLY_BATCH`] pending events that no job owns yet (never attempted), oldest
+/// first, in one transaction; returns how many.
+pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
+    let mut conn = db.get()?;
+    write_transaction(&mut conn, |c| {
+        let events: Vec<InboxEvent> = inbox_events::table
+            .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
+            .filter(inbox_events::attempts.eq(0))
+            .order(inbox_events::received_at.asc())
+            .limit(APPLY_BATCH)
+            .select(InboxEvent::as_select())
+            .load(c)?;
+        let mut shops: HashMap<String, Shop> = HashMap::new();
+        for event in &events {
+            let shop = match shops.get(&event.shop_id) {
+                Some(shop) => shop.clone(),
+                None => {
+                    let shop = Shop::find(c, &event.shop_id)?;
+                    shops.insert(event.shop_id.clone(), shop.clone());
+                    shop
+                }
+            };
+            apply_stored(c, &shop, event, now())?;
+        }
+        Ok::<_, diesel::result::Error>(events.len())
+    })
+    .map_err(DbError::from)
+}
