@@ -69,6 +69,17 @@ fn expire_member(
     let (due, soon) = plan(policy, &lots, consumed, last_activity, now);
     let mut expired = 0;
     for e in &due {
+        // Points can come back to a lot after it expired (an unused code taken back, or a late
+        // confirmation moving oldest-first attribution), so a lot may expire more than once:
+        // each time under a new key, numbered by the lot's expiry lines so far.
+        let earlier = lines
+            .iter()
+            .filter(|l| l.kind == LedgerKind::Expiry.as_str() && l.source_id == e.lot_id)
+            .count();
+        let action = match earlier {
+            0 => "expire".to_owned(),
+            n => format!("expire-{n}"),
+        };
         let posted = ledger::post(
             conn,
             &Posting {
@@ -80,7 +91,7 @@ fn expire_member(
                 reason: Some(format!("{} points expired", e.points)),
                 source: "lot".into(),
                 source_id: e.lot_id.clone(),
-                action: "expire".into(),
+                action,
                 detail: Some(
                     serde_json::json!({ "expires_at": e.expires_at.and_utc().to_rfc3339() }),
                 ),

@@ -24,6 +24,7 @@ mod jobs;
 mod ledger;
 mod liability;
 mod ops;
+mod randomized;
 mod reconcile;
 mod reorder;
 mod rewards;
