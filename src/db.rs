@@ -330,6 +330,35 @@ where
     }
 }
 
+/// Whether PostgreSQL aborted the transaction to break a deadlock or a serialization conflict:
+/// nothing was written, and running the same transaction again is the documented remedy.
+pub fn is_retryable_conflict(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => true,
+        Error::DatabaseError(_, info) => info.message().contains("deadlock detected"),
+        _ => false,
+    }
+}
+
+/// Runs `attempt` (a whole transaction) again, up to three times in all, while PostgreSQL
+/// reports a deadlock or serialization conflict; `conflict` says whether an error is one.
+pub fn retry_conflicts<T, E>(
+    conflict: impl Fn(&E) -> bool,
+    mut attempt: impl FnMut() -> Result<T, E>,
+) -> Result<T, E> {
+    let mut tries = 1;
+    loop {
+        match attempt() {
+            Err(e) if tries < 3 && conflict(&e) => {
+                tracing::info!(tries, "transaction lost a deadlock; running it again");
+                tries += 1;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
 /// The current time as stored: UTC without an offset, microsecond precision on both backends
 /// (PostgreSQL keeps microseconds; rounding here keeps round-trips exact).
 pub fn now() -> chrono::NaiveDateTime {

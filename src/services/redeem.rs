@@ -89,11 +89,20 @@ pub async fn redeem(
     let credentials = credentials(shop, keys);
     let (shop_row, customer, reward_id) =
         (shop.clone(), customer_id.to_owned(), reward_id.to_owned());
+    // A redeem waiting for a member's row lock can be chosen as a deadlock's victim on
+    // PostgreSQL (batched webhook applies lock several members); it wrote nothing, so run it again.
     let (redemption, reward) = db
         .run(move |c| {
-            write_transaction(c, |c| {
-                debit(c, &shop_row, &customer, &reward_id, points, now())
-            })
+            crate::db::retry_conflicts(
+                |e: &RedeemError| {
+                    matches!(e, RedeemError::Database(d) if crate::db::is_retryable_conflict(d))
+                },
+                || {
+                    write_transaction(c, |c| {
+                        debit(c, &shop_row, &customer, &reward_id, points, now())
+                    })
+                },
+            )
         })
         .await?;
     let outcome = match &credentials {
