@@ -14,6 +14,7 @@ pub mod schema;
 pub mod types;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -130,6 +131,8 @@ pub enum DbError {
         #[source]
         source: diesel::r2d2::PoolError,
     },
+    #[error("no database connection became free within {}s", CHECKOUT_TIMEOUT.as_secs())]
+    Busy,
     #[error("no database connection available: {0}")]
     Checkout(#[from] diesel::r2d2::PoolError),
     #[error("migrations failed: {0}")]
@@ -167,10 +170,18 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionInit {
     }
 }
 
+/// How long a request waits for a free connection before it is answered 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The connection pool, cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<ConnectionManager<DbConnection>>,
+    /// One permit per pooled connection: [`Db::run`] waits here, on the async side, so the
+    /// blocking pool never holds more threads than there are connections to give them (64
+    /// requests in flight would otherwise park 48 threads on r2d2's condvar and pay a context
+    /// switch each).
+    permits: Arc<tokio::sync::Semaphore>,
     url: DatabaseUrl,
 }
 
@@ -200,7 +211,11 @@ impl Db {
         let manager = ConnectionManager::<DbConnection>::new(url.connection_string());
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
-            .connection_timeout(Duration::from_secs(10))
+            // A SQLite file cannot go away under an open connection; checking each checkout
+            // with `SELECT 1` only costs a statement per request. A PostgreSQL connection can
+            // (server restart, idle timeout), so there the check stays.
+            .test_on_check_out(url.backend() == Backend::Postgres)
+            .connection_timeout(CHECKOUT_TIMEOUT)
             .connection_customizer(Box::new(ConnectionInit))
             .build(manager)
             .map_err(|source| DbError::Pool {
@@ -209,6 +224,7 @@ impl Db {
             })?;
         Ok(Self {
             pool,
+            permits: Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
             url: url.clone(),
         })
     }
@@ -234,7 +250,12 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let permit = tokio::time::timeout(CHECKOUT_TIMEOUT, self.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| DbError::Busy)?
+            .map_err(|_| DbError::TaskAborted)?;
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut conn = pool.get().map_err(DbError::from)?;
             f(&mut conn)
         })
@@ -330,6 +351,41 @@ where
     }
 }
 
+/// Runs `f` in a read-only transaction that sees one snapshot of the database, so what it
+/// reads together agrees (a member's balance and its ledger lines, say), and SQLite takes its
+/// shared-memory read lock once instead of once per statement.
+pub fn read_snapshot<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        // A deferred transaction: the snapshot starts with the first read.
+        DbConnection::Sqlite(_) => conn.transaction(f),
+        DbConnection::Postgresql(pg) => {
+            // READ COMMITTED would give each statement its own snapshot.
+            AnsiTransactionManager::begin_transaction_sql(
+                pg,
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            )?;
+            let outcome = f(conn);
+            let DbConnection::Postgresql(pg) = conn else {
+                return outcome;
+            };
+            match outcome {
+                Ok(value) => {
+                    AnsiTransactionManager::commit_transaction(pg)?;
+                    Ok(value)
+                }
+                Err(error) => {
+                    AnsiTransactionManager::rollback_transaction(pg)?;
+                    Err(error)
+                }
+            }
+        }
+    }
+}
+
 /// Whether PostgreSQL aborted the transaction to break a deadlock or a serialization conflict:
 /// nothing was written, and running the same transaction again is the documented remedy.
 pub fn is_retryable_conflict(e: &diesel::result::Error) -> bool {
@@ -391,6 +447,33 @@ mod tests {
         ));
         assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    /// The options `.cargo/config.toml` passes to the bundled SQLite build. Losing QPSG makes
+    /// every query with a bound `LIMIT` parse again on each run (see the comment there).
+    #[test]
+    fn sqlite_is_built_with_the_expected_options() {
+        use diesel::sql_types::Text;
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:")
+            .unwrap_or_else(|e| panic!("in-memory SQLite: {e}"));
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap_or_else(|e| panic!("compile_options: {e}"))
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        for wanted in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} missing from {options:?}"
+            );
+        }
     }
 
     #[test]

@@ -154,7 +154,7 @@ impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {
             crate::db::DbError::Query(q) => q.into(),
-            crate::db::DbError::Checkout(_) => Self {
+            crate::db::DbError::Checkout(_) | crate::db::DbError::Busy => Self {
                 code: ErrorCode::Unavailable,
                 message: "the database is busy; try again".into(),
                 source: Some(e.into()),

@@ -2,21 +2,31 @@
 //! app proxy, signed by Shopify) and under `/widget/v1` for other platforms (the customer proven
 //! by a per-shop digest). The `Shopper` extractor makes that difference disappear for handlers.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::crypto::verify_hmac_sha256;
+use crate::crypto::Keys;
 use crate::db::models::Shop;
 use crate::db::types::{InstallState, Platform};
-use crate::db::DbError;
+use crate::db::{read_snapshot, DbConnection};
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::record_shop;
 use crate::platform::shopify::app_proxy;
 use crate::services::redeem::{self, RedeemError};
 use crate::state::AppState;
+
+/// Who a storefront request says it is for, with every check that needs no database done:
+/// the app-proxy signature (Shopify) or the presence of the shop parameter (`/widget/v1`).
+/// [`ShopperClaim::resolve`] finishes the job on the handler's database hop, so a widget read
+/// costs one trip to the blocking pool, not two.
+#[derive(Debug)]
+pub struct ShopperClaim {
+    /// `Some` when the platform vouched for the domain (the app proxy); `None`: any platform.
+    platform: Option<Platform>,
+    domain: String,
+    customer: Customer,
+}
 
 /// The shop and (if logged in) the customer a storefront request is for, proven.
 #[derive(Debug, Clone)]
@@ -25,84 +35,89 @@ pub struct Shopper {
     pub customer_id: Option<String>,
 }
 
-impl FromRequest for Shopper {
+impl FromRequest for ShopperClaim {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let query = req.query_string().to_owned();
-        let via_proxy = req.path().starts_with("/proxy");
-        Box::pin(async move {
-            let state = state.ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
-            let (platform, domain, customer_id) = if via_proxy {
-                let shopify = &state.config.shopify;
-                let params = app_proxy::verify(
-                    &query,
-                    &shopify.api_secret,
-                    shopify.previous_api_secret.as_ref(),
-                    chrono::Utc::now().timestamp(),
-                )
-                .map_err(|e| AppError::unauthorized(e.to_string()))?;
-                (
-                    Some(Platform::Shopify),
-                    params.shop,
-                    Customer::from(params.customer_id),
-                )
-            } else {
-                let get = |name: &str| {
-                    url::form_urlencoded::parse(query.as_bytes())
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.into_owned())
-                        .filter(|v| !v.is_empty())
-                };
-                let domain = get("shop").ok_or_else(|| AppError::bad_request("missing shop"))?;
-                let customer = match get("customer") {
-                    Some(id) => Customer::Claimed {
-                        id,
-                        digest: get("digest"),
-                    },
-                    None => Customer::Guest,
-                };
-                (None, domain, customer)
-            };
-            let lookup = domain.clone();
-            let shop = state
-                .db
-                .run(move |c| {
-                    match platform {
-                        Some(p) => Shop::find_by_domain(c, p, &lookup),
-                        None => Shop::find_by_any_domain(c, &lookup),
-                    }
-                    .map_err(DbError::from)
-                })
-                .await?
-                .filter(|s| s.install_state == InstallState::Installed)
-                .ok_or_else(|| AppError::not_found("this shop does not run Boomerang"))?;
-            record_shop(&shop.domain);
-            let customer_id = match customer_id {
-                Customer::Proven(id) => Some(id),
-                Customer::Guest => None,
-                Customer::Claimed { id, digest } => {
-                    // Other platforms: hex(HMAC-SHA256(customer id, the shop's widget secret)).
-                    let secret = state.keys.widget_secret(&shop.id);
-                    let ok = hex::decode(digest.unwrap_or_default())
-                        .is_ok_and(|d| verify_hmac_sha256(secret.as_bytes(), id.as_bytes(), &d));
-                    if !ok {
-                        return Err(AppError::new(
-                            ErrorCode::InvalidSignature,
-                            "invalid customer digest",
-                        ));
-                    }
-                    Some(id)
-                }
-            };
-            Ok(Shopper { shop, customer_id })
+        std::future::ready(Self::from_query(req))
+    }
+}
+
+impl ShopperClaim {
+    fn from_query(req: &HttpRequest) -> Result<Self, AppError> {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("no app state")))?;
+        let query = req.query_string();
+        if req.path().starts_with("/proxy") {
+            let shopify = &state.config.shopify;
+            let params = app_proxy::verify(
+                query,
+                &shopify.api_secret,
+                shopify.previous_api_secret.as_ref(),
+                chrono::Utc::now().timestamp(),
+            )
+            .map_err(|e| AppError::unauthorized(e.to_string()))?;
+            return Ok(Self {
+                platform: Some(Platform::Shopify),
+                domain: params.shop,
+                customer: Customer::from(params.customer_id),
+            });
+        }
+        let get = |name: &str| {
+            url::form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.into_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let domain = get("shop").ok_or_else(|| AppError::bad_request("missing shop"))?;
+        let customer = match get("customer") {
+            Some(id) => Customer::Claimed {
+                id,
+                digest: get("digest"),
+            },
+            None => Customer::Guest,
+        };
+        Ok(Self {
+            platform: None,
+            domain,
+            customer,
         })
+    }
+
+    /// Finds the shop (it must have Boomerang installed) and checks the customer's digest.
+    pub fn resolve(self, conn: &mut DbConnection, keys: &Keys) -> Result<Shopper, AppError> {
+        let shop = match self.platform {
+            Some(p) => Shop::find_by_domain(conn, p, &self.domain),
+            None => Shop::find_by_any_domain(conn, &self.domain),
+        }?
+        .filter(|s| s.install_state == InstallState::Installed)
+        .ok_or_else(|| AppError::not_found("this shop does not run Boomerang"))?;
+        record_shop(&shop.domain);
+        let customer_id = match self.customer {
+            Customer::Proven(id) => Some(id),
+            Customer::Guest => None,
+            Customer::Claimed { id, digest } => {
+                // Other platforms: hex(HMAC-SHA256(customer id, the shop's widget secret)).
+                let secret = keys.widget_secret(&shop.id);
+                let ok = hex::decode(digest.unwrap_or_default())
+                    .is_ok_and(|d| verify_hmac_sha256(secret.as_bytes(), id.as_bytes(), &d));
+                if !ok {
+                    return Err(AppError::new(
+                        ErrorCode::InvalidSignature,
+                        "invalid customer digest",
+                    ));
+                }
+                Some(id)
+            }
+        };
+        Ok(Shopper { shop, customer_id })
     }
 }
 
 /// Who the request says the shopper is, before the digest is checked.
+#[derive(Debug)]
 enum Customer {
     Proven(String),
     Guest,
@@ -140,10 +155,12 @@ impl From<RedeemError> for AppError {
 
 /// `POST {base}/redeem` `{"reward_id":…}` → `{"code","expires_at","points"}`.
 pub async fn redeem(
-    shopper: Shopper,
+    claim: ShopperClaim,
     body: web::Json<RedeemBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    let keys = state.keys.clone();
+    let shopper = state.db.run(move |c| claim.resolve(c, &keys)).await?;
     let customer_id = shopper
         .customer_id
         .ok_or_else(|| AppError::unauthorized("log in to redeem rewards"))?;
@@ -174,21 +191,25 @@ pub struct StateQuery {
 /// `GET {base}/state`: the shopper's points, rewards, ways to earn and history, in the
 /// storefront's language. Read-only.
 pub async fn state(
-    shopper: Shopper,
+    claim: ShopperClaim,
     query: web::Query<StateQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let locale = query.into_inner().locale;
+    let keys = state.keys.clone();
     let body = state
         .db
         .run(move |c| {
-            crate::services::storefront_state::state(
-                c,
-                &shopper.shop,
-                shopper.customer_id.as_deref(),
-                locale.as_deref(),
-            )
-            .map_err(DbError::from)
+            read_snapshot(c, |c| {
+                let shopper = claim.resolve(c, &keys)?;
+                crate::services::storefront_state::state(
+                    c,
+                    &shopper.shop,
+                    shopper.customer_id.as_deref(),
+                    locale.as_deref(),
+                )
+                .map_err(AppError::from)
+            })
         })
         .await?;
     // Per shopper and changing with every order: never cached by a shared cache.

@@ -148,7 +148,8 @@ pub fn post(
         LedgerStatus::Pending => (0, applied),
         _ => (applied, 0),
     };
-    diesel::update(
+    // Native connection: this runs for every line posted (see `Shop::find_by_domain`).
+    crate::per_backend!(conn, |c| diesel::update(
         members::table
             .filter(members::shop_id.eq(&p.shop_id))
             .filter(members::id.eq(&p.member_id)),
@@ -159,7 +160,7 @@ pub fn post(
         members::lifetime_points.eq(members::lifetime_points + lifetime),
         members::updated_at.eq(now),
     ))
-    .execute(conn)?;
+    .execute(c))?;
     Ok(Posted::New {
         entry_id,
         applied,

@@ -31,9 +31,11 @@ pub fn resolve(
         if let Some(email) = &email {
             if let Some(guest) = Member::find_guest_by_email(conn, shop_id, email)? {
                 merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
+                // The merge moved the guest's points onto the member: read the new balances.
+                return Member::find(conn, shop_id, &member.id).map(Some);
             }
         }
-        return Member::find(conn, shop_id, &member.id).map(Some);
+        return Ok(Some(member));
     }
     let Some(email) = email else { return Ok(None) };
     // A guest order from the e-mail of an existing account goes to that account.

@@ -2,8 +2,13 @@
 //! can afford), the ways to earn, and recent history. A pure read: it never creates a member or
 //! writes anything, so the hot widget path costs a few indexed reads.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
 use diesel::prelude::*;
+use parking_lot::Mutex;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::db::models::{LedgerEntry, Member, Shop};
 use crate::db::schema::ledger_entries;
@@ -39,7 +44,7 @@ pub struct MemberState {
     pub referral_url: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RewardState {
     pub id: String,
     /// In the shopper's language when the owner gave one.
@@ -82,7 +87,7 @@ pub struct HistoryLine {
 }
 
 /// How the widget looks, from the owner's settings.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Look {
     pub accent_color: String,
     /// White or black, whichever is readable on the accent colour.
@@ -100,36 +105,78 @@ pub struct State {
     pub dir: &'static str,
     pub currency: String,
     pub widget: Look,
-    /// Every text the widget shows, in `locale`, with the owner's wording applied.
-    pub texts: std::collections::BTreeMap<&'static str, String>,
+    /// Every text the widget shows, in `locale`, with the owner's wording applied (an object
+    /// of key → text, serialised once per program and language).
+    pub texts: SharedJson,
     pub member: Option<MemberState>,
     pub rewards: Vec<RewardState>,
     pub ways_to_earn: Vec<WayToEarn>,
     pub history: Vec<HistoryLine>,
 }
 
-/// The widget state for `customer_id` (`None`: a guest), in the storefront's `locale` if the
-/// widget speaks it.
-pub fn state(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    customer_id: Option<&str>,
-    requested_locale: Option<&str>,
-) -> QueryResult<State> {
+/// JSON serialised once and shared by every response that embeds it.
+#[derive(Debug, Clone)]
+pub struct SharedJson(Arc<RawValue>);
+
+impl Serialize for SharedJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Everything in the state that depends only on the shop's program, its currency and the
+/// language: built once and reused until the program or currency changes. Keyed by content
+/// (the stored program text), so it can never be stale, with or without other instances.
+#[derive(Debug)]
+struct ShopPart {
+    program: Program,
+    texts: Texts,
+    texts_json: SharedJson,
+    look: Look,
+    /// The active rewards, `affordable` still false.
+    rewards: Vec<RewardState>,
+}
+
+#[derive(Debug)]
+struct CachedPart {
+    program_json: String,
+    currency: String,
+    part: Arc<ShopPart>,
+}
+
+/// At most this many (shop, language) parts are kept; past it the cache starts over.
+const MAX_CACHED_PARTS: usize = 4096;
+
+static SHOP_PARTS: LazyLock<Mutex<HashMap<(String, Locale), CachedPart>>> =
+    LazyLock::new(Default::default);
+
+fn shop_part(shop: &Shop, locale: Locale) -> Arc<ShopPart> {
+    let key = (shop.id.clone(), locale);
+    if let Some(cached) = SHOP_PARTS.lock().get(&key) {
+        if cached.program_json == shop.program && cached.currency == shop.currency {
+            return cached.part.clone();
+        }
+    }
+    let part = Arc::new(build_shop_part(shop, locale));
+    let mut parts = SHOP_PARTS.lock();
+    if parts.len() >= MAX_CACHED_PARTS {
+        parts.clear();
+    }
+    parts.insert(
+        key,
+        CachedPart {
+            program_json: shop.program.clone(),
+            currency: shop.currency.clone(),
+            part: part.clone(),
+        },
+    );
+    part
+}
+
+fn build_shop_part(shop: &Shop, locale: Locale) -> ShopPart {
     let program = Program::of(shop);
-    let locale = Locale::negotiate(requested_locale, program.widget.default_locale);
     let texts = program.widget.texts_for(locale);
     let money = MoneyFormat::of(shop);
-    let member = match customer_id {
-        Some(id) => Member::find_by_customer_id(conn, &shop.id, id)?
-            .map(|m| (id.to_owned(), Some(m)))
-            .or(Some((id.to_owned(), None))),
-        None => None,
-    };
-    let balance = member
-        .as_ref()
-        .and_then(|(_, m)| m.as_ref())
-        .map_or(0, |m| m.points_balance);
     let rewards = program
         .catalog()
         .iter()
@@ -153,7 +200,7 @@ pub fn state(
                 }),
                 kind: r.kind.name(),
                 points_cost: r.points_cost,
-                affordable: member.is_some() && balance >= min_points.unwrap_or(r.points_cost),
+                affordable: false,
                 min_points,
                 max_points,
                 points_per_unit,
@@ -161,11 +208,62 @@ pub fn state(
             }
         })
         .collect();
+    let widget = &program.widget;
+    let look = Look {
+        accent_color: widget.accent_color.clone(),
+        accent_text_color: widget.accent_text_color(),
+        position: widget.position,
+        join_url: widget.join_url.clone(),
+        login_url: widget.login_url.clone(),
+    };
+    // Serialising a map of strings cannot fail.
+    let texts_json = SharedJson(Arc::from(
+        serde_json::value::to_raw_value(&texts).unwrap_or_else(|_| RawValue::NULL.to_owned()),
+    ));
+    ShopPart {
+        program,
+        texts,
+        texts_json,
+        look,
+        rewards,
+    }
+}
+
+/// The widget state for `customer_id` (`None`: a guest), in the storefront's `locale` if the
+/// widget speaks it. Reads one snapshot, so the balance and the history lines agree.
+pub fn state(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    customer_id: Option<&str>,
+    requested_locale: Option<&str>,
+) -> QueryResult<State> {
+    let default_locale = shop_part(shop, Locale::En).program.widget.default_locale;
+    let locale = Locale::negotiate(requested_locale, default_locale);
+    let part = shop_part(shop, locale);
+    let member = match customer_id {
+        Some(id) => Some((
+            id.to_owned(),
+            Member::find_by_customer_id(conn, &shop.id, id)?,
+        )),
+        None => None,
+    };
+    let balance = member
+        .as_ref()
+        .and_then(|(_, m)| m.as_ref())
+        .map_or(0, |m| m.points_balance);
+    let rewards = part
+        .rewards
+        .iter()
+        .map(|r| RewardState {
+            affordable: member.is_some() && balance >= r.min_points.unwrap_or(r.points_cost),
+            ..r.clone()
+        })
+        .collect();
     let (member_state, history) = match member {
         None => (None, Vec::new()),
         Some((customer_id, None)) => (Some(empty_member(customer_id)), Vec::new()),
         Some((customer_id, Some(m))) => {
-            let lines = LedgerEntry::list_for_member(conn, &shop.id, &m.id, 20)?;
+            let lines = LedgerEntry::history_for_member(conn, &shop.id, &m.id, 20)?;
             let pending = pending_lots(conn, &shop.id, &m.id)?;
             let state = MemberState {
                 customer_id,
@@ -191,20 +289,13 @@ pub fn state(
             (Some(state), history)
         }
     };
-    let widget = &program.widget;
     Ok(State {
         locale: locale.as_str(),
         dir: locale.dir(),
         currency: shop.currency.clone(),
-        widget: Look {
-            accent_color: widget.accent_color.clone(),
-            accent_text_color: widget.accent_text_color(),
-            position: widget.position,
-            join_url: widget.join_url.clone(),
-            login_url: widget.login_url.clone(),
-        },
-        ways_to_earn: ways_to_earn(&program, shop, &texts),
-        texts,
+        widget: part.look.clone(),
+        ways_to_earn: ways_to_earn(&part.program, shop, &part.texts),
+        texts: part.texts_json.clone(),
         member: member_state,
         rewards,
         history,
@@ -230,13 +321,14 @@ fn pending_lots(
     shop_id: &str,
     member_id: &str,
 ) -> QueryResult<Vec<PendingLot>> {
-    let rows: Vec<(Option<chrono::NaiveDateTime>, i64)> = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(shop_id))
-        .filter(ledger_entries::member_id.eq(member_id))
-        .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-        .order(ledger_entries::confirms_at.asc())
-        .select((ledger_entries::confirms_at, ledger_entries::delta))
-        .load(conn)?;
+    let rows: Vec<(Option<chrono::NaiveDateTime>, i64)> =
+        crate::per_backend!(conn, |c| ledger_entries::table
+            .filter(ledger_entries::shop_id.eq(shop_id))
+            .filter(ledger_entries::member_id.eq(member_id))
+            .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
+            .order(ledger_entries::confirms_at.asc())
+            .select((ledger_entries::confirms_at, ledger_entries::delta))
+            .load(c))?;
     let mut lots: Vec<(Option<chrono::NaiveDateTime>, i64)> = Vec::new();
     for (at, delta) in rows {
         let day = at.map(|t| t.date().and_time(chrono::NaiveTime::MIN));

@@ -85,7 +85,8 @@ impl InboxEvent {
         error: Option<&str>,
         at: NaiveDateTime,
     ) -> QueryResult<()> {
-        diesel::update(
+        // Native connection: once per webhook applied (see `Shop::find_by_domain`).
+        crate::per_backend!(conn, |c| diesel::update(
             inbox_events::table
                 .filter(inbox_events::shop_id.eq(shop_id))
                 .filter(inbox_events::id.eq(id)),
@@ -96,7 +97,7 @@ impl InboxEvent {
             inbox_events::attempts.eq(inbox_events::attempts + 1),
             inbox_events::processed_at.eq(Some(at)),
         ))
-        .execute(conn)?;
+        .execute(c))?;
         Ok(())
     }
 

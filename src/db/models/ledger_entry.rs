@@ -71,12 +71,29 @@ impl LedgerEntry {
         shop_id: &str,
         idempotency_key: &str,
     ) -> QueryResult<Option<LedgerEntry>> {
-        ledger_entries::table
+        crate::per_backend!(conn, |c| ledger_entries::table
             .filter(ledger_entries::shop_id.eq(shop_id))
             .filter(ledger_entries::idempotency_key.eq(idempotency_key))
             .select(LedgerEntry::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
+    }
+
+    /// A member's newest lines as the widget shows them: only the columns the history index
+    /// carries, so the read never touches the table.
+    pub fn history_for_member(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        member_id: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<HistoryRow>> {
+        crate::per_backend!(conn, |c| ledger_entries::table
+            .filter(ledger_entries::shop_id.eq(shop_id))
+            .filter(ledger_entries::member_id.eq(member_id))
+            .order((ledger_entries::created_at.desc(), ledger_entries::id.desc()))
+            .limit(limit)
+            .select(HistoryRow::as_select())
+            .load(c))
     }
 
     /// A member's ledger, newest first.
@@ -86,12 +103,24 @@ impl LedgerEntry {
         member_id: &str,
         limit: i64,
     ) -> QueryResult<Vec<LedgerEntry>> {
-        ledger_entries::table
+        crate::per_backend!(conn, |c| ledger_entries::table
             .filter(ledger_entries::shop_id.eq(shop_id))
             .filter(ledger_entries::member_id.eq(member_id))
             .order((ledger_entries::created_at.desc(), ledger_entries::id.desc()))
             .limit(limit)
             .select(LedgerEntry::as_select())
-            .load(conn)
+            .load(c))
     }
+}
+
+/// One ledger line as a shopper sees it in their history.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ledger_entries)]
+pub struct HistoryRow {
+    pub delta: i64,
+    pub kind: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub confirms_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
 }

@@ -63,11 +63,11 @@ impl NewMember {
 
 impl Member {
     pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
-        members::table
+        crate::per_backend!(conn, |c| members::table
             .filter(members::shop_id.eq(shop_id))
             .filter(members::id.eq(id))
             .select(Member::as_select())
-            .first(conn)
+            .first(c))
     }
 
     pub fn find_by_customer_id(
@@ -75,12 +75,14 @@ impl Member {
         shop_id: &str,
         customer_id: &str,
     ) -> QueryResult<Option<Member>> {
-        members::table
+        // Native connection: the hottest lookup (every order, every widget read); see
+        // `Shop::find_by_domain`.
+        crate::per_backend!(conn, |c| members::table
             .filter(members::shop_id.eq(shop_id))
             .filter(members::platform_customer_id.eq(customer_id))
             .select(Member::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     /// The live guest member for an e-mail (no customer account, not merged).
@@ -89,14 +91,14 @@ impl Member {
         shop_id: &str,
         email: &str,
     ) -> QueryResult<Option<Member>> {
-        members::table
+        crate::per_backend!(conn, |c| members::table
             .filter(members::shop_id.eq(shop_id))
             .filter(members::email.eq(email))
             .filter(members::platform_customer_id.is_null())
             .filter(members::merged_into.is_null())
             .select(Member::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     /// Reads the member and, on PostgreSQL, locks the row until the transaction ends, so two

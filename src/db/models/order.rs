@@ -70,12 +70,12 @@ impl Order {
         shop_id: &str,
         platform_order_id: &str,
     ) -> QueryResult<Option<Order>> {
-        orders::table
+        crate::per_backend!(conn, |c| orders::table
             .filter(orders::shop_id.eq(shop_id))
             .filter(orders::platform_order_id.eq(platform_order_id))
             .select(Order::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 }
 

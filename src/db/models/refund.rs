@@ -40,11 +40,11 @@ impl Refund {
         shop_id: &str,
         platform_order_id: &str,
     ) -> QueryResult<Vec<Refund>> {
-        refunds::table
+        crate::per_backend!(conn, |c| refunds::table
             .filter(refunds::shop_id.eq(shop_id))
             .filter(refunds::platform_order_id.eq(platform_order_id))
             .order((refunds::refunded_at.asc(), refunds::id.asc()))
             .select(Refund::as_select())
-            .load(conn)
+            .load(c))
     }
 }

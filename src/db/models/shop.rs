@@ -76,7 +76,10 @@ impl NewShop {
 
 impl Shop {
     pub fn find(conn: &mut DbConnection, id: &str) -> QueryResult<Shop> {
-        shops::table.find(id).select(Shop::as_select()).first(conn)
+        crate::per_backend!(conn, |c| shops::table
+            .find(id)
+            .select(Shop::as_select())
+            .first(c))
     }
 
     pub fn find_by_domain(
@@ -84,22 +87,24 @@ impl Shop {
         platform: Platform,
         domain: &str,
     ) -> QueryResult<Option<Shop>> {
-        shops::table
+        // On the native connection: hot (every webhook batch, every widget read), and diesel's
+        // multi-backend wrapper rebuilds a query's SQL text on every run.
+        crate::per_backend!(conn, |c| shops::table
             .filter(shops::platform.eq(platform.as_str()))
             .filter(shops::domain.eq(domain))
             .select(Shop::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     /// A shop by domain on whichever platform (widget requests name only the domain).
     pub fn find_by_any_domain(conn: &mut DbConnection, domain: &str) -> QueryResult<Option<Shop>> {
-        shops::table
+        crate::per_backend!(conn, |c| shops::table
             .filter(shops::domain.eq(domain))
             .order(shops::created_at.asc())
             .select(Shop::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     pub fn find_by_api_key_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Shop>> {
