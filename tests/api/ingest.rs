@@ -2,6 +2,7 @@
 //! transactions, acknowledged only once committed, and applied exactly once afterwards; events
 //! stored but not applied (a crash between the two) are applied after a restart.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
@@ -106,6 +107,70 @@ async fn a_burst_is_acknowledged_durably_and_applied_exactly_once() {
         })
         .await;
     assert_eq!(applied, 300);
+}
+
+#[tokio::test]
+async fn every_delivery_sent_one_to_five_times_shuffled_and_concurrently_counts_once() {
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    let seed: u64 = rand::random();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    // 200 orders of 20 customers with different amounts; each delivery 1–5 times (the same
+    // webhook id, as Shopify retries), all shuffled, 64 in flight.
+    let mut expected: HashMap<u64, i64> = HashMap::new();
+    let mut deliveries = Vec::new();
+    for i in 0..200u64 {
+        let customer = 9200 + rng.gen_range(0..20u64);
+        let units: i64 = rng.gen_range(1..200);
+        *expected.entry(customer).or_default() += units;
+        let email = format!("c{customer}@example.com");
+        let body = order_json(
+            90_000 + i,
+            Some((customer, email.as_str())),
+            "paid",
+            &[(1, 1, &format!("{units}.00"))],
+        )
+        .to_string();
+        for _ in 0..rng.gen_range(1..=5) {
+            deliveries.push((format!("copies-{i}"), body.clone()));
+        }
+    }
+    deliveries.shuffle(&mut rng);
+    let sent = deliveries.len();
+    let statuses: Vec<String> = stream::iter(deliveries)
+        .map(|(id, body)| {
+            let app = &app;
+            async move {
+                let resp = app
+                    .post_shopify_webhook("orders/paid", SHOP, &id, &body)
+                    .await;
+                assert_eq!(resp.status(), 200, "seed {seed}");
+                resp.json::<serde_json::Value>().await.unwrap()["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let accepted = statuses.iter().filter(|s| *s == "accepted").count();
+    assert_eq!(accepted, 200, "seed {seed}: one acceptance per order");
+    assert_eq!(
+        sent - accepted,
+        statuses.iter().filter(|s| *s == "duplicate").count()
+    );
+    drained(&app).await;
+    for (customer, points) in &expected {
+        let c = app.customer(SHOP, &customer.to_string()).await;
+        assert_eq!(
+            c["pending_points"].as_i64(),
+            Some(*points),
+            "seed {seed}, customer {customer}: {c}"
+        );
+    }
 }
 
 #[tokio::test]
