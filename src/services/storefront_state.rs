@@ -124,12 +124,23 @@ impl Serialize for SharedJson {
     }
 }
 
-/// Everything in the state that depends only on the shop's program, its currency and the
-/// language: built once and reused until the program or currency changes. Keyed by content
-/// (the stored program text), so it can never be stale, with or without other instances.
+/// Everything in the state that depends only on the shop's program and currency: the program
+/// itself and, per language the widget speaks, what it shows. Built once and reused until the
+/// program or currency changes. Checked against the stored program text on every use, so it
+/// can never be stale, with or without other instances.
+#[derive(Debug)]
+struct ShopParts {
+    program_json: String,
+    currency: String,
+    program: Program,
+    /// One per `Locale::ALL`, in that order.
+    by_locale: Vec<ShopPart>,
+}
+
+/// What a shop's widget shows in one language.
 #[derive(Debug)]
 struct ShopPart {
-    program: Program,
+    locale: Locale,
     texts: Texts,
     texts_json: SharedJson,
     look: Look,
@@ -137,44 +148,48 @@ struct ShopPart {
     rewards: Vec<RewardState>,
 }
 
-#[derive(Debug)]
-struct CachedPart {
-    program_json: String,
-    currency: String,
-    part: Arc<ShopPart>,
-}
-
-/// At most this many (shop, language) parts are kept; past it the cache starts over.
-const MAX_CACHED_PARTS: usize = 4096;
-
-static SHOP_PARTS: LazyLock<Mutex<HashMap<(String, Locale), CachedPart>>> =
-    LazyLock::new(Default::default);
-
-fn shop_part(shop: &Shop, locale: Locale) -> Arc<ShopPart> {
-    let key = (shop.id.clone(), locale);
-    if let Some(cached) = SHOP_PARTS.lock().get(&key) {
-        if cached.program_json == shop.program && cached.currency == shop.currency {
-            return cached.part.clone();
-        }
-    }
-    let part = Arc::new(build_shop_part(shop, locale));
-    let mut parts = SHOP_PARTS.lock();
-    if parts.len() >= MAX_CACHED_PARTS {
-        parts.clear();
-    }
-    parts.insert(
-        key,
-        CachedPart {
+impl ShopParts {
+    fn build(shop: &Shop) -> Self {
+        let program = Program::of(shop);
+        let by_locale = Locale::ALL
+            .iter()
+            .map(|&locale| build_shop_part(shop, &program, locale))
+            .collect();
+        Self {
             program_json: shop.program.clone(),
             currency: shop.currency.clone(),
-            part: part.clone(),
-        },
-    );
-    part
+            program,
+            by_locale,
+        }
+    }
+
+    fn part(&self, locale: Locale) -> Option<&ShopPart> {
+        self.by_locale.iter().find(|p| p.locale == locale)
+    }
 }
 
-fn build_shop_part(shop: &Shop, locale: Locale) -> ShopPart {
-    let program = Program::of(shop);
+/// At most this many shops' parts are kept; past it the cache starts over.
+const MAX_CACHED_SHOPS: usize = 4096;
+
+static SHOP_PARTS: LazyLock<Mutex<HashMap<String, Arc<ShopParts>>>> =
+    LazyLock::new(Default::default);
+
+fn shop_parts(shop: &Shop) -> Arc<ShopParts> {
+    if let Some(cached) = SHOP_PARTS.lock().get(&shop.id) {
+        if cached.program_json == shop.program && cached.currency == shop.currency {
+            return cached.clone();
+        }
+    }
+    let parts = Arc::new(ShopParts::build(shop));
+    let mut cache = SHOP_PARTS.lock();
+    if cache.len() >= MAX_CACHED_SHOPS {
+        cache.clear();
+    }
+    cache.insert(shop.id.clone(), parts.clone());
+    parts
+}
+
+fn build_shop_part(shop: &Shop, program: &Program, locale: Locale) -> ShopPart {
     let texts = program.widget.texts_for(locale);
     let money = MoneyFormat::of(shop);
     let rewards = program
@@ -221,7 +236,7 @@ fn build_shop_part(shop: &Shop, locale: Locale) -> ShopPart {
         serde_json::value::to_raw_value(&texts).unwrap_or_else(|_| RawValue::NULL.to_owned()),
     ));
     ShopPart {
-        program,
+        locale,
         texts,
         texts_json,
         look,
@@ -237,9 +252,12 @@ pub fn state(
     customer_id: Option<&str>,
     requested_locale: Option<&str>,
 ) -> QueryResult<State> {
-    let default_locale = shop_part(shop, Locale::En).program.widget.default_locale;
-    let locale = Locale::negotiate(requested_locale, default_locale);
-    let part = shop_part(shop, locale);
+    let parts = shop_parts(shop);
+    let locale = Locale::negotiate(requested_locale, parts.program.widget.default_locale);
+    let Some(part) = parts.part(locale) else {
+        // Every part of `Locale::ALL` is built, and `negotiate` only answers one of those.
+        return Err(diesel::result::Error::NotFound);
+    };
     let member = match customer_id {
         Some(id) => Some((
             id.to_owned(),
@@ -294,7 +312,7 @@ pub fn state(
         dir: locale.dir(),
         currency: shop.currency.clone(),
         widget: part.look.clone(),
-        ways_to_earn: ways_to_earn(&part.program, shop, &part.texts),
+        ways_to_earn: ways_to_earn(&parts.program, shop, &part.texts),
         texts: part.texts_json.clone(),
         member: member_state,
         rewards,

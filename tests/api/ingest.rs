@@ -47,6 +47,29 @@ async fn drained(app: &TestApp) {
     }
 }
 
+/// Posts every `(webhook id, body)` as `orders/paid`, `in_flight` at a time; each must be
+/// acknowledged. Returns the receipts (`accepted`, `duplicate`…), in completion order.
+async fn deliver_all(
+    app: &TestApp,
+    deliveries: Vec<(String, String)>,
+    in_flight: usize,
+) -> Vec<String> {
+    stream::iter(deliveries)
+        .map(|(id, body)| async move {
+            let resp = app
+                .post_shopify_webhook("orders/paid", SHOP, &id, &body)
+                .await;
+            assert_eq!(resp.status(), 200, "delivery {id}");
+            resp.json::<serde_json::Value>().await.unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .buffer_unordered(in_flight)
+        .collect()
+        .await
+}
+
 #[tokio::test]
 async fn a_burst_is_acknowledged_durably_and_applied_exactly_once() {
     let app = TestApp::spawn_with(&[("DATABASE_POOL_SIZE", "8")]).await;
@@ -68,23 +91,7 @@ async fn a_burst_is_acknowledged_durably_and_applied_exactly_once() {
         deliveries.push((format!("burst-{i}"), body.clone()));
         deliveries.push((format!("burst-{i}"), body));
     }
-    let statuses: Vec<String> = stream::iter(deliveries)
-        .map(|(id, body)| {
-            let app = &app;
-            async move {
-                let resp = app
-                    .post_shopify_webhook("orders/paid", SHOP, &id, &body)
-                    .await;
-                assert_eq!(resp.status(), 200);
-                resp.json::<serde_json::Value>().await.unwrap()["status"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
-        })
-        .buffer_unordered(150)
-        .collect()
-        .await;
+    let statuses = deliver_all(&app, deliveries, 150).await;
     assert_eq!(statuses.iter().filter(|s| *s == "accepted").count(), 300);
     assert_eq!(statuses.iter().filter(|s| *s == "duplicate").count(), 300);
     let stored: i64 = app
@@ -139,23 +146,7 @@ async fn every_delivery_sent_one_to_five_times_shuffled_and_concurrently_counts_
     }
     deliveries.shuffle(&mut rng);
     let sent = deliveries.len();
-    let statuses: Vec<String> = stream::iter(deliveries)
-        .map(|(id, body)| {
-            let app = &app;
-            async move {
-                let resp = app
-                    .post_shopify_webhook("orders/paid", SHOP, &id, &body)
-                    .await;
-                assert_eq!(resp.status(), 200, "seed {seed}");
-                resp.json::<serde_json::Value>().await.unwrap()["status"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            }
-        })
-        .buffer_unordered(64)
-        .collect()
-        .await;
+    let statuses = deliver_all(&app, deliveries, 64).await;
     let accepted = statuses.iter().filter(|s| *s == "accepted").count();
     assert_eq!(accepted, 200, "seed {seed}: one acceptance per order");
     assert_eq!(
