@@ -24,6 +24,22 @@ fn first(query: &str, name: &str) -> Option<String> {
 
 /// What `verify` must answer for a correctly signed `query` at `now`, worked out independently.
 fn expected(query: &str, now: i64) -> Result<ProxyParams, ProxyError> {
+    // A parameter Shopify adds, repeated: the shopper's copy rides on Shopify's signature.
+    for name in [
+        "shop",
+        "logged_in_customer_id",
+        "path_prefix",
+        "timestamp",
+        "signature",
+    ] {
+        if form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == name)
+            .count()
+            > 1
+        {
+            return Err(ProxyError::Repeated(name));
+        }
+    }
     let timestamp = first(query, "timestamp").ok_or(ProxyError::Missing("timestamp"))?;
     let ts: i64 = timestamp
         .parse()

@@ -30,7 +30,20 @@ pub enum ProxyError {
     Stale(String),
     #[error("app-proxy request lacks {0}")]
     Missing(&'static str),
+    #[error("app-proxy request repeats {0}")]
+    Repeated(&'static str),
 }
+
+/// The parameters Shopify adds to a proxied request. A shopper can put any of them in the
+/// storefront URL too; Shopify then appends its own and signs both, so a repeated one is a
+/// shopper's forgery riding on a valid signature (say `logged_in_customer_id` of someone else).
+const RESERVED: [&str; 5] = [
+    "shop",
+    "logged_in_customer_id",
+    "path_prefix",
+    "timestamp",
+    "signature",
+];
 
 /// The message Shopify signs: sorted `key=value` pairs without `signature`, no separator.
 pub fn message(query: &str) -> String {
@@ -47,6 +60,16 @@ pub fn message(query: &str) -> String {
         .iter()
         .map(|(k, v)| format!("{k}={}", v.join(",")))
         .collect()
+}
+
+/// The first parameter Shopify adds that occurs more than once in `query`.
+fn repeated_reserved(query: &str) -> Option<&'static str> {
+    RESERVED.into_iter().find(|&name| {
+        url::form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| k == name)
+            .nth(1)
+            .is_some()
+    })
 }
 
 /// Signs a query as Shopify does (tests and the demo storefront use this).
@@ -74,6 +97,9 @@ pub fn verify(
         .any(|s| verify_hmac_sha256(s.expose_secret().as_bytes(), msg.as_bytes(), &signature));
     if !valid {
         return Err(ProxyError::BadSignature);
+    }
+    if let Some(name) = repeated_reserved(query) {
+        return Err(ProxyError::Repeated(name));
     }
     let timestamp = get("timestamp").ok_or(ProxyError::Missing("timestamp"))?;
     let ts: i64 = timestamp
@@ -167,6 +193,25 @@ mod tests {
             1_317_327_555
         )
         .is_ok());
+    }
+
+    #[test]
+    fn a_proxy_request_repeating_a_reserved_parameter_is_refused() {
+        // What Shopify forwards when a shopper adds `logged_in_customer_id=1&shop=victim…` to
+        // the storefront URL: the shopper's values first, Shopify's own after, all signed.
+        for (name, forged) in [
+            ("logged_in_customer_id", "logged_in_customer_id=1&"),
+            ("shop", "shop=victim.myshopify.com&"),
+            ("timestamp", "timestamp=100&"),
+        ] {
+            let q = format!("{forged}shop=a.myshopify.com&logged_in_customer_id=&path_prefix=%2Fapps%2Frewards&timestamp=100");
+            let signed = format!("{q}&signature={}", sign(&q, "s"));
+            assert_eq!(
+                verify(&signed, &SecretString::from("s".to_owned()), None, 100),
+                Err(ProxyError::Repeated(name)),
+                "{name}"
+            );
+        }
     }
 
     #[test]
