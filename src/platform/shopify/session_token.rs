@@ -1,6 +1,7 @@
 //! Shopify session tokens: the JWT an embedded admin page sends as `Authorization: Bearer`.
 //! HS256 with the app's client secret, `aud` = client id, `dest` = `https://{shop}`, `iss` =
-//! `https://{shop}/admin`, valid for a minute; `exp` and `nbf` are checked with 5 s of leeway.
+//! `https://{shop}/admin`, valid for a minute; `exp` and `nbf` are checked with 5 s of leeway,
+//! and a token made to live longer than [`MAX_LIFETIME_SECS`] is refused.
 
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
@@ -8,10 +9,17 @@ use serde::Deserialize;
 
 use crate::services::shops::is_myshopify_domain;
 
+/// The longest lifetime (`exp` − `nbf`, and `exp` − `iat`) accepted. Shopify's tokens live one
+/// minute; a token that lives for years is not Shopify's, or a leaked one replayable forever.
+pub const MAX_LIFETIME_SECS: i64 = 300;
+
 #[derive(Debug, Deserialize)]
 struct Claims {
     iss: String,
     dest: String,
+    exp: i64,
+    nbf: i64,
+    iat: Option<i64>,
 }
 
 /// Why a session token was refused (the message is safe to show).
@@ -23,6 +31,8 @@ pub enum SessionTokenError {
     BadDest(String),
     #[error("session token iss does not match its dest")]
     IssuerMismatch,
+    #[error("session token lives {0} s; at most {MAX_LIFETIME_SECS} s is accepted")]
+    TooLong(i64),
 }
 
 /// Verifies `token` and returns the shop domain it was issued for. Only HS256 is accepted, so
@@ -53,6 +63,15 @@ pub fn verify(
             _ => return Err(SessionTokenError::Invalid(first.to_string())),
         },
     };
+    let claims = &data.claims;
+    let lifetime = std::iter::once(claims.nbf)
+        .chain(claims.iat)
+        .map(|start| claims.exp.saturating_sub(start))
+        .max()
+        .unwrap_or_default();
+    if lifetime > MAX_LIFETIME_SECS {
+        return Err(SessionTokenError::TooLong(lifetime));
+    }
     let shop = data
         .claims
         .dest
@@ -151,6 +170,31 @@ mod tests {
             verify(&token(c, "s3cret"), KEY, &s, None),
             Err(SessionTokenError::IssuerMismatch)
         );
+    }
+
+    #[test]
+    fn a_session_token_living_for_years_is_refused() {
+        let s = secret("s3cret");
+        let years = claims("a.myshopify.com", 3 * 365 * 86_400);
+        assert!(matches!(
+            verify(&token(years, "s3cret"), KEY, &s, None),
+            Err(SessionTokenError::TooLong(_))
+        ));
+        // A recent nbf does not hide an old iat.
+        let mut old_iat = claims("a.myshopify.com", 60);
+        old_iat["iat"] = json!(chrono::Utc::now().timestamp() - 86_400);
+        assert!(matches!(
+            verify(&token(old_iat, "s3cret"), KEY, &s, None),
+            Err(SessionTokenError::TooLong(_))
+        ));
+        // Extreme values are refused, not an overflow.
+        let mut extreme = claims("a.myshopify.com", 60);
+        extreme["exp"] = json!(i64::MAX);
+        extreme["nbf"] = json!(i64::MIN);
+        assert!(verify(&token(extreme, "s3cret"), KEY, &s, None).is_err());
+        let mut five_minutes = claims("a.myshopify.com", 0);
+        five_minutes["exp"] = json!(chrono::Utc::now().timestamp() - 1 + MAX_LIFETIME_SECS);
+        assert!(verify(&token(five_minutes, "s3cret"), KEY, &s, None).is_ok());
     }
 
     #[test]
