@@ -1,11 +1,11 @@
-//! The command line: `serve` (default), `migrate`, `shop add`, `jobs run-once`, `demo`.
+//! The command line: `serve` (default), `migrate`, `shop add|show`, `jobs run-once`, `demo`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Config;
 use crate::db::types::Platform;
 use crate::db::write_transaction;
-use crate::services::shops::{add_shop, ShopSpec};
+use crate::services::shops::{add_shop, find_shop, ShopSpec, ShopView};
 use crate::startup::{prepare, Application};
 
 /// Boomerang: loyalty points, rewards, tiers, referrals and win-back for online shops.
@@ -40,6 +40,18 @@ pub enum Command {
 pub enum ShopCommand {
     /// Register a shop.
     Add(Box<ShopAddArgs>),
+    /// Print a shop as JSON, with the widget secret its storefront signs customers with.
+    Show(ShopShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShopShowArgs {
+    /// The shop's domain.
+    #[arg(long)]
+    pub domain: String,
+    /// The shop's platform, when several shops share the domain.
+    #[arg(long, value_enum)]
+    pub platform: Option<PlatformArg>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +94,7 @@ pub struct ShopAddArgs {
     /// Secret the shop signs its webhooks with (WooCommerce), stored encrypted.
     #[arg(long)]
     pub webhook_secret: Option<String>,
-    /// REST API consumer key (WooCommerce), stored encrypted.
+    /// REST API consumer key (WooCommerce), stored encrypted (sealed to this shop).
     #[arg(long, requires = "api_secret")]
     pub api_key: Option<String>,
     /// REST API consumer secret (WooCommerce), stored encrypted.
@@ -111,6 +123,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Shop {
             command: ShopCommand::Add(args),
         } => shop_add(config, *args).await,
+        Command::Shop {
+            command: ShopCommand::Show(args),
+        } => shop_show(config, args).await,
         Command::Jobs {
             command: JobsCommand::RunOnce,
         } => {
@@ -130,6 +145,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
+            if !config.shopify.using_demo_credentials {
+                anyhow::bail!("the demo shop runs only on the public demo credentials: unset SHOPIFY_API_KEY and SHOPIFY_API_SECRET (on a separate DATABASE_URL) to try it");
+            }
             let shop = blocking(move || {
                 let (db, keys) = prepare(&config)?;
                 let mut conn = db.get()?;
@@ -147,25 +165,46 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
-    if config.shopify.using_demo_credentials {
-        tracing::warn!(
-            api_key = crate::config::DEMO_SHOPIFY_API_KEY,
-            api_secret = crate::config::DEMO_SHOPIFY_API_SECRET,
-            "using the public demo Shopify credentials; set SHOPIFY_API_KEY and SHOPIFY_API_SECRET for a real shop"
-        );
+    // Refused before anything is touched when the configuration alone says production.
+    if let Some(refusal) = config.demo_credentials_refusal(0) {
+        anyhow::bail!(refusal);
     }
     let backend = config.database_url.redacted();
     let bind = config.bind.clone();
     let app = Application::build(config).await?;
+    let demo_credentials = app.state().config.shopify.using_demo_credentials;
+    if demo_credentials {
+        let db = app.state().db.clone();
+        let real_shops = blocking(move || {
+            let mut conn = db.get()?;
+            Ok::<_, anyhow::Error>(crate::db::models::Shop::count_real_shopify(&mut conn)?)
+        })
+        .await??;
+        if let Some(refusal) = app.state().config.demo_credentials_refusal(real_shops) {
+            anyhow::bail!(refusal);
+        }
+        tracing::warn!(
+            api_key = crate::config::DEMO_SHOPIFY_API_KEY,
+            api_secret = crate::config::DEMO_SHOPIFY_API_SECRET,
+            "using the public demo Shopify credentials (demo shop only, on this machine); set SHOPIFY_API_KEY and SHOPIFY_API_SECRET for a real shop"
+        );
+    }
     let public = app.state().config.public_url.clone();
     tracing::info!(database = %backend, %bind, port = app.port(), "Boomerang is listening");
-    println!("Boomerang is listening on {bind} ({backend}). Open {public}/ — the demo storefront is {public}/demo");
+    if demo_credentials {
+        println!("Boomerang is listening on {bind} ({backend}). Open {public}/ — the demo storefront is {public}/demo");
+    } else {
+        println!("Boomerang is listening on {bind} ({backend}). Open {public}/");
+    }
     app.run_until_stopped().await?;
     tracing::info!("stopped");
     Ok(())
 }
 
 async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
+    if config.shopify.using_demo_credentials && matches!(args.platform, PlatformArg::Shopify) {
+        anyhow::bail!("a Shopify shop needs your app's own credentials (with the public demo ones anyone can sign its webhooks): set SHOPIFY_API_KEY and SHOPIFY_API_SECRET to the app's client id and secret");
+    }
     let added = blocking(move || {
         let (db, keys) = prepare(&config)?;
         let mut conn = db.get()?;
@@ -175,14 +214,19 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
             access_token: args.access_token,
             api_base: args.api_base,
             webhook_secret: args.webhook_secret,
+            consumer_key: args.api_key,
+            consumer_secret: args.api_secret,
             currency: Some(args.currency),
             timezone: Some(args.timezone),
             locale: Some(args.locale),
             is_demo: false,
         };
-        Ok::<_, anyhow::Error>(write_transaction(&mut conn, |c| add_shop(c, &keys, &spec))?)
+        let added = write_transaction(&mut conn, |c| add_shop(c, &keys, &spec))?;
+        let widget_secret = keys.widget_secret(&added.shop.id);
+        Ok::<_, anyhow::Error>((added, widget_secret))
     })
     .await??;
+    let (added, widget_secret) = added;
     println!(
         "added {} shop {} (id {})",
         added.shop.platform, added.shop.domain, added.shop.id
@@ -190,6 +234,19 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
     if let Some(key) = added.admin_api_key {
         println!("admin API key (shown once; use as `Authorization: Bearer …`): {key}");
     }
+    println!("widget secret (the storefront's customer digest key; `boomerang shop show` prints it again): {widget_secret}");
+    Ok(())
+}
+
+async fn shop_show(config: Config, args: ShopShowArgs) -> anyhow::Result<()> {
+    let view = blocking(move || {
+        let (db, keys) = prepare(&config)?;
+        let mut conn = db.get()?;
+        let shop = find_shop(&mut conn, &args.domain, args.platform.map(Into::into))?;
+        Ok::<_, anyhow::Error>(ShopView::of(&shop, &keys))
+    })
+    .await??;
+    println!("{}", serde_json::to_string_pretty(&view)?);
     Ok(())
 }
 

@@ -53,8 +53,12 @@ pub struct Config {
     pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM`: default sender.
     pub mail_from: String,
-    /// `APP_SECRET`: unset means one is generated once and stored in the database.
+    /// `APP_SECRET`: unset means one is generated once into `{DATA_DIR}/app_secret` (SQLite only:
+    /// several PostgreSQL instances must share one, so it is required there).
     pub app_secret: Option<SecretString>,
+    /// `APP_SECRET_PREVIOUS`: secrets `APP_SECRET` replaced (comma-separated). Values sealed and
+    /// links signed with them are still accepted; start-up re-seals stored values under the new one.
+    pub app_secret_previous: Vec<SecretString>,
     /// `RUN_JOBS`: run the scheduler and job workers in this process.
     pub run_jobs: bool,
     /// `MAX_BODY_BYTES`: largest accepted request body.
@@ -156,6 +160,27 @@ impl Config {
                 message: "must be at least 32 characters (e.g. `openssl rand -hex 32`)".into(),
             });
         }
+        if app_secret.is_none() && database_url.backend() == crate::db::Backend::Postgres {
+            return Err(ConfigError {
+                variable: "APP_SECRET",
+                message: "required with PostgreSQL (every instance must share it; e.g. `openssl rand -hex 32`)".into(),
+            });
+        }
+        let app_secret_previous: Vec<String> = env
+            .optional("APP_SECRET_PREVIOUS")
+            .map(|list| {
+                list.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if app_secret_previous.iter().any(|s| s.len() < 32) {
+            return Err(ConfigError {
+                variable: "APP_SECRET_PREVIOUS",
+                message: "each comma-separated secret must be at least 32 characters".into(),
+            });
+        }
         let default_pool = match database_url.backend() {
             // Readers run beside the one writer in WAL mode; writers wait in-process.
             crate::db::Backend::Sqlite => 16,
@@ -172,6 +197,7 @@ impl Config {
             smtp_url: smtp_url.map(Into::into),
             mail_from,
             app_secret: app_secret.map(Into::into),
+            app_secret_previous: app_secret_previous.into_iter().map(Into::into).collect(),
             run_jobs: env.bool_or("RUN_JOBS", true)?,
             max_body_bytes: env.parsed_or("MAX_BODY_BYTES", 2 * 1024 * 1024, |n: &usize| {
                 (1024..=64 * 1024 * 1024).contains(n)
@@ -179,6 +205,38 @@ impl Config {
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
         })
     }
+}
+
+impl Config {
+    /// Why this instance must not run on the public demo Shopify credentials, if it must not.
+    /// Anyone can sign webhooks, session tokens and app-proxy requests with them, so they may
+    /// only serve the demo shop on a machine of one's own: SQLite, a loopback address, and no
+    /// real Shopify shop (`real_shopify_shops`). Other platforms' shops do not rely on them.
+    pub fn demo_credentials_refusal(&self, real_shopify_shops: i64) -> Option<String> {
+        if !self.shopify.using_demo_credentials {
+            return None;
+        }
+        let reason = if self.database_url.backend() == crate::db::Backend::Postgres {
+            "with a PostgreSQL database".to_owned()
+        } else if !is_loopback(&self.bind) {
+            format!("on BIND={}, not a loopback address", self.bind)
+        } else if real_shopify_shops > 0 {
+            format!("beside {real_shopify_shops} Shopify shop(s) other than the demo shop")
+        } else {
+            return None;
+        };
+        Some(format!(
+            "refusing to run on the public demo Shopify credentials (anyone can sign webhooks and session tokens with them) {reason}: set SHOPIFY_API_KEY and SHOPIFY_API_SECRET to your app's client id and secret"
+        ))
+    }
+}
+
+/// True when every address `bind` resolves to is a loopback one.
+fn is_loopback(bind: &str) -> bool {
+    bind.to_socket_addrs().is_ok_and(|addrs| {
+        let addrs: Vec<_> = addrs.collect();
+        !addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback())
+    })
 }
 
 fn is_api_version(v: &str) -> bool {
@@ -306,6 +364,61 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.shopify.using_demo_credentials);
         assert_eq!(c.shopify.api_key, "k");
+    }
+
+    #[test]
+    fn postgres_requires_app_secret_and_previous_secrets_are_a_list() {
+        let err = config(&[("DATABASE_URL", "postgres://u@localhost/db")])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("APP_SECRET"));
+        let long = "a".repeat(32);
+        let c = config(&[
+            ("DATABASE_URL", "postgres://u@localhost/db"),
+            ("APP_SECRET", &long),
+            (
+                "APP_SECRET_PREVIOUS",
+                &format!("{long}, {} ,", "b".repeat(40)),
+            ),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.app_secret_previous.len(), 2);
+        let err = config(&[("APP_SECRET_PREVIOUS", &format!("{long},short"))])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("APP_SECRET_PREVIOUS"));
+    }
+
+    #[test]
+    fn demo_credentials_are_refused_for_postgres_a_public_bind_or_a_real_shop() {
+        let local = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(local.demo_credentials_refusal(0), None);
+        let refusal = local.demo_credentials_refusal(1).unwrap_or_default();
+        assert!(
+            refusal.contains("1 Shopify shop(s)") && refusal.contains("SHOPIFY_API_SECRET"),
+            "{refusal}"
+        );
+        assert_eq!(refusal.lines().count(), 1);
+        let public = config(&[("BIND", "0.0.0.0:8080")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(public
+            .demo_credentials_refusal(0)
+            .is_some_and(|r| r.contains("BIND=0.0.0.0:8080")));
+        let long = "a".repeat(32);
+        let pg = config(&[
+            ("DATABASE_URL", "postgres://u@localhost/db"),
+            ("APP_SECRET", &long),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(pg
+            .demo_credentials_refusal(0)
+            .is_some_and(|r| r.contains("PostgreSQL")));
+        let real = config(&[
+            ("SHOPIFY_API_KEY", "k"),
+            ("SHOPIFY_API_SECRET", "s"),
+            ("BIND", "0.0.0.0:8080"),
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(real.demo_credentials_refusal(5), None);
     }
 
     #[test]

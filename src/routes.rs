@@ -14,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/api/admin/v1")
+                .route("/shop", web::get().to(admin::shop::show))
                 .route(
                     "/customers/{customer_id}",
                     web::get().to(admin::customers::show),

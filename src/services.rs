@@ -17,5 +17,6 @@ pub mod members;
 pub mod program;
 pub mod reconcile;
 pub mod redeem;
+pub mod sealed;
 pub mod shops;
 pub mod storefront_state;

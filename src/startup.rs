@@ -7,13 +7,15 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
-use secrecy::SecretString;
+use diesel::prelude::*;
+use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 
 use crate::config::Config;
-use crate::crypto::{random_token, Keys};
+use crate::crypto::{key_file, Keys};
 use crate::db::models::{AppSetting, Shop};
-use crate::db::{Backend, Db, DbError};
+use crate::db::schema::app_settings;
+use crate::db::{write_transaction, Backend, Db, DbError};
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::{json_errors, observe, RootSpan};
 use crate::http::pages::Pages;
@@ -21,6 +23,7 @@ use crate::metrics::Metrics;
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
 use crate::platform::shopify::webhook::TOPICS;
 use crate::services::ingest::Ingest;
+use crate::services::sealed::reseal_all;
 use crate::state::AppState;
 
 /// Why the server could not start.
@@ -36,28 +39,57 @@ pub enum StartupError {
     },
     #[error("cannot seed the demo shop: {0}")]
     Demo(#[from] crate::services::shops::AddShopError),
+    #[error(transparent)]
+    KeyFile(#[from] key_file::KeyFileError),
     #[error("internal set-up failed: {0}")]
     Internal(String),
 }
 
+/// Where an earlier version kept the `APP_SECRET` it generated: beside the tokens it encrypts.
+const LEGACY_SECRET_SETTING: &str = "app_secret";
+
 /// Connects, migrates and derives the instance keys: everything the CLI commands share.
+///
+/// The instance secret is `APP_SECRET`, else the key file in `DATA_DIR` (made on first use). A
+/// secret an earlier version generated into the database moves out: into the key file when
+/// there is none yet, else it serves once as a previous key. Stored values sealed under a
+/// previous key, or in the unbound legacy format, are then re-sealed under the current one.
 pub fn prepare(config: &Config) -> Result<(Db, Keys), StartupError> {
     let db = Db::connect(&config.database_url, config.database_pool_size)?;
     let applied = db.migrate()?;
     if applied > 0 {
         tracing::info!(applied, "applied database migrations");
     }
+    let mut conn = db.get()?;
+    let legacy = AppSetting::get(&mut conn, LEGACY_SECRET_SETTING).map_err(DbError::from)?;
     let secret = match &config.app_secret {
         Some(secret) => secret.clone(),
-        None => {
-            let mut conn = db.get()?;
-            let stored =
-                AppSetting::get_or_insert_with(&mut conn, "app_secret", || random_token(32))
-                    .map_err(DbError::from)?;
-            SecretString::from(stored)
-        }
+        None => key_file::load_or_create(&config.data_dir, legacy.as_deref())?,
     };
-    Ok((db, Keys::derive(&secret)))
+    let legacy = legacy
+        .filter(|old| old != secret.expose_secret())
+        .map(SecretString::from);
+    let keys =
+        Keys::derive(&secret).with_previous(config.app_secret_previous.iter().chain(&legacy));
+    let report = write_transaction(&mut conn, |c| {
+        let report = reseal_all(c, &keys)?;
+        diesel::delete(app_settings::table.find(LEGACY_SECRET_SETTING)).execute(c)?;
+        Ok::<_, diesel::result::Error>(report)
+    })
+    .map_err(DbError::from)?;
+    if report.resealed > 0 {
+        tracing::info!(
+            resealed = report.resealed,
+            "re-sealed stored secrets under the current APP_SECRET"
+        );
+    }
+    if legacy.is_some() {
+        tracing::warn!("the database held a generated APP_SECRET from an earlier version; its stored secrets were re-sealed under the current one and it was removed (widget secrets changed: `boomerang shop show` prints them)");
+    }
+    Ok((
+        db,
+        Keys::derive(&secret).with_previous(&config.app_secret_previous),
+    ))
 }
 
 /// A built server, bound and ready to run.
@@ -69,13 +101,14 @@ pub struct Application {
 
 impl Application {
     /// Prepares the database (blocking work on a blocking thread) and binds the listener.
-    /// On the first start of an empty SQLite database, the demo shop is created.
+    /// On the first start of an empty SQLite database on the demo credentials, the demo shop is
+    /// created.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let prepared_config = config.clone();
         let config_for_api = config.clone();
         let (db, keys) = tokio::task::spawn_blocking(move || {
             let (db, keys) = prepare(&prepared_config)?;
-            if db.backend() == Backend::Sqlite {
+            if db.backend() == Backend::Sqlite && prepared_config.shopify.using_demo_credentials {
                 let mut conn = db.get()?;
                 if Shop::count(&mut conn).map_err(DbError::from)? == 0 {
                     let shop = crate::services::demo::seed(&mut conn, &keys)?;

@@ -32,6 +32,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reconciled_until -> Nullable<Timestamp>,
+        consumer_key_enc -> Nullable<Text>,
+        consumer_secret_enc -> Nullable<Text>,
     }
 }
 

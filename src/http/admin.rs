@@ -6,4 +6,5 @@ pub mod customers;
 pub mod program;
 pub mod redemptions;
 pub mod reports;
+pub mod shop;
 pub mod webhooks;

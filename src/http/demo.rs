@@ -1,5 +1,7 @@
 //! The demo pages: a stand-in storefront, the demo shop's data, and the local mail outbox.
-//! They only ever show the demo shop (`is_demo`), never a real shop's data.
+//! They only ever show the demo shop (`is_demo`), never a real shop's data, and only while the
+//! app runs on the public demo credentials: with real ones, `/demo` would hand anyone a valid
+//! customer digest for the demo shop of a production instance.
 
 use actix_web::{web, HttpResponse};
 use secrecy::ExposeSecret;
@@ -48,6 +50,11 @@ impl From<&Member> for MemberRow {
 }
 
 async fn demo_shop(state: &AppState) -> Result<Shop, AppError> {
+    if !state.config.shopify.using_demo_credentials {
+        return Err(AppError::not_found(
+            "the demo is served only on the public demo credentials",
+        ));
+    }
     state
         .db
         .run(|c| Shop::find_demo(c).map_err(DbError::from))

@@ -5,7 +5,6 @@
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::crypto::verify_hmac_sha256;
 use crate::crypto::Keys;
 use crate::db::models::Shop;
 use crate::db::types::{InstallState, Platform};
@@ -100,10 +99,7 @@ impl ShopperClaim {
             Customer::Guest => None,
             Customer::Claimed { id, digest } => {
                 // Other platforms: hex(HMAC-SHA256(customer id, the shop's widget secret)).
-                let secret = keys.widget_secret(&shop.id);
-                let ok = hex::decode(digest.unwrap_or_default())
-                    .is_ok_and(|d| verify_hmac_sha256(secret.as_bytes(), id.as_bytes(), &d));
-                if !ok {
+                if !keys.verify_widget_digest(&shop.id, &id, &digest.unwrap_or_default()) {
                     return Err(AppError::new(
                         ErrorCode::InvalidSignature,
                         "invalid customer digest",

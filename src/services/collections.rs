@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::crypto::Keys;
+use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::Shop;
 use crate::db::schema::product_collections;
 use crate::db::{now, write_transaction, DbConnection};
@@ -81,7 +81,7 @@ pub fn sync(
     let credentials = ShopCredentials {
         domain: shop.domain.clone(),
         access_token: keys
-            .unseal(sealed)
+            .unseal(sealed, SealedFor::new(&shop.id, SealedField::AccessToken))
             .map_err(|e| ReconcileError::Skipped(e.to_string()))?,
         api_base: shop.api_base.clone(),
     };

@@ -148,6 +148,8 @@ pub fn redact_shop(
             shops::access_token_enc.eq(None::<String>),
             shops::webhook_secret_enc.eq(None::<String>),
             shops::api_key_hash.eq(None::<String>),
+            shops::consumer_key_enc.eq(None::<String>),
+            shops::consumer_secret_enc.eq(None::<String>),
             shops::program.eq("{}"),
             shops::updated_at.eq(now),
         ))

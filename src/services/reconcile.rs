@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::crypto::Keys;
+use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::Shop;
 use crate::db::schema::shops;
 use crate::db::types::{InstallState, Platform};
@@ -62,7 +62,7 @@ pub fn run(
         return Err(ReconcileError::Skipped("shop has no access token".into()));
     };
     let token = keys
-        .unseal(sealed)
+        .unseal(sealed, SealedFor::new(&shop.id, SealedField::AccessToken))
         .map_err(|e| ReconcileError::Skipped(e.to_string()))?;
     let credentials = ShopCredentials {
         domain: shop.domain.clone(),

@@ -13,7 +13,7 @@
 use chrono::{Duration, NaiveDateTime, Utc};
 use rand::rngs::OsRng;
 
-use crate::crypto::Keys;
+use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::{Member, Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
@@ -162,7 +162,12 @@ pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
     if shop.is_demo {
         return Some(crate::platform::demo::DemoStore::credentials(shop));
     }
-    let token = keys.unseal(shop.access_token_enc.as_deref()?).ok()?;
+    let token = keys
+        .unseal(
+            shop.access_token_enc.as_deref()?,
+            SealedFor::new(&shop.id, SealedField::AccessToken),
+        )
+        .ok()?;
     Some(ShopCredentials {
         domain: shop.domain.clone(),
         access_token: token,

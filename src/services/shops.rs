@@ -1,9 +1,12 @@
 //! Adding a shop (CLI `shop add`, OAuth install later) with its secrets sealed.
 
+use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use serde::Serialize;
 
-use crate::crypto::{random_token, sha256_hex, Keys};
+use crate::crypto::{random_token, sha256_hex, Keys, SealedField, SealedFor};
 use crate::db::models::{NewShop, Shop};
+use crate::db::schema::shops;
 use crate::db::types::{InstallState, Platform};
 use crate::db::{new_id, now, DbConnection};
 
@@ -15,6 +18,9 @@ pub struct ShopSpec {
     pub access_token: Option<String>,
     pub api_base: Option<String>,
     pub webhook_secret: Option<String>,
+    /// WooCommerce REST consumer key and secret (`--api-key`/`--api-secret`).
+    pub consumer_key: Option<String>,
+    pub consumer_secret: Option<String>,
     pub currency: Option<String>,
     pub timezone: Option<String>,
     pub locale: Option<String>,
@@ -81,6 +87,11 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
         }
         _ => {}
     }
+    if spec.consumer_key.is_some() != spec.consumer_secret.is_some() {
+        return Err(AddShopError::Invalid(
+            "--api-key and --api-secret go together".into(),
+        ));
+    }
     if let Some(base) = &spec.api_base {
         match url::Url::parse(base) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => {}
@@ -112,12 +123,21 @@ pub fn add_shop(
     let admin_api_key =
         (platform != Platform::Shopify).then(|| format!("bmr_{}", random_token(24)));
     let at = now();
+    let id = new_id();
+    // Each secret is bound to this shop and its field: copied elsewhere, it does not open.
+    let seal = |value: &Option<String>, field| {
+        value
+            .as_deref()
+            .map(|v| keys.seal(v, SealedFor::new(&id, field)))
+    };
+    let consumer_key_enc = seal(&spec.consumer_key, SealedField::ConsumerKey);
+    let consumer_secret_enc = seal(&spec.consumer_secret, SealedField::ConsumerSecret);
     let new = NewShop {
-        id: new_id(),
+        id: id.clone(),
         platform,
         domain: domain.clone(),
-        access_token_enc: spec.access_token.as_deref().map(|t| keys.seal(t)),
-        webhook_secret_enc: spec.webhook_secret.as_deref().map(|s| keys.seal(s)),
+        access_token_enc: seal(&spec.access_token, SealedField::AccessToken),
+        webhook_secret_enc: seal(&spec.webhook_secret, SealedField::WebhookSecret),
         api_key_hash: admin_api_key.as_deref().map(sha256_hex),
         api_base: spec.api_base.clone(),
         currency: spec.currency.clone().unwrap_or_else(|| "USD".into()),
@@ -132,6 +152,19 @@ pub fn add_shop(
         updated_at: at,
     };
     match new.insert(conn) {
+        Ok(shop) if consumer_key_enc.is_some() => {
+            // Not in `NewShop`, whose every field each insert binds.
+            diesel::update(shops::table.find(&shop.id))
+                .set((
+                    shops::consumer_key_enc.eq(consumer_key_enc),
+                    shops::consumer_secret_enc.eq(consumer_secret_enc),
+                ))
+                .execute(conn)?;
+            Ok(AddedShop {
+                shop: Shop::find(conn, &id)?,
+                admin_api_key,
+            })
+        }
         Ok(shop) => Ok(AddedShop {
             shop,
             admin_api_key,
@@ -140,6 +173,66 @@ pub fn add_shop(
             Err(AddShopError::Exists { platform, domain })
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The shop as its owner sees it (`GET /api/admin/v1/shop`, `boomerang shop show`), with the
+/// widget secret other platforms' storefronts compute customer digests with.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ShopView {
+    pub domain: String,
+    pub platform: String,
+    pub currency: String,
+    pub timezone: String,
+    pub locale: String,
+    /// RFC 3339.
+    pub installed_at: String,
+    pub widget_secret: String,
+}
+
+impl ShopView {
+    pub fn of(shop: &Shop, keys: &Keys) -> Self {
+        Self {
+            domain: shop.domain.clone(),
+            platform: shop.platform.to_string(),
+            currency: shop.currency.clone(),
+            timezone: shop.timezone.clone(),
+            locale: shop.locale.clone(),
+            installed_at: shop
+                .installed_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            widget_secret: keys.widget_secret(&shop.id),
+        }
+    }
+}
+
+/// Why `shop show` found no single shop.
+#[derive(Debug, thiserror::Error)]
+pub enum FindShopError {
+    #[error("no shop has domain {0}")]
+    NotFound(String),
+    #[error("several shops have domain {0}: pass --platform")]
+    Ambiguous(String),
+    #[error(transparent)]
+    Database(#[from] DieselError),
+}
+
+/// The one shop with `domain` (on `platform`, when given).
+pub fn find_shop(
+    conn: &mut DbConnection,
+    domain: &str,
+    platform: Option<Platform>,
+) -> Result<Shop, FindShopError> {
+    let domain = domain.trim().to_ascii_lowercase();
+    let mut found: Vec<Shop> = Shop::list_by_domain(conn, &domain)?
+        .into_iter()
+        .filter(|s| platform.is_none_or(|p| s.platform == p))
+        .collect();
+    match found.len() {
+        0 => Err(FindShopError::NotFound(domain)),
+        1 => found.pop().ok_or(FindShopError::NotFound(domain)),
+        _ => Err(FindShopError::Ambiguous(domain)),
     }
 }
 

@@ -91,6 +91,23 @@ async fn bad_tokens_are_refused() {
 }
 
 #[tokio::test]
+async fn a_session_token_that_expires_in_years_is_refused() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "1", "a@example.com").await;
+    let path = "/api/admin/v1/customers/1";
+    let now = chrono::Utc::now().timestamp();
+    let years = session_token_with(SHOP, SECRET, |c| c["exp"] = json!(now + 5 * 365 * 86_400));
+    let resp = app.admin_get(&years, path).await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(error_code(resp).await, "unauthorized");
+    // Shopify's own one-minute token still works.
+    assert_eq!(
+        app.admin_get(&session_token(SHOP), path).await.status(),
+        200
+    );
+}
+
+#[tokio::test]
 async fn one_shops_token_never_reaches_another_shop() {
     let app = TestApp::spawn().await;
     app.add_shop_with_member("shop-a.myshopify.com", "42", "a@example.com")
@@ -205,4 +222,34 @@ async fn a_retried_adjustment_with_the_same_idempotency_key_counts_once() {
         assert_eq!(resp.status(), expected);
     }
     assert_eq!(balance(&app, &token, "8").await, 40);
+}
+
+#[tokio::test]
+async fn the_owner_reads_the_shop_with_its_widget_secret() {
+    let app = TestApp::spawn().await;
+    let (shop_id, _) = app.add_shop_with_member(SHOP, "1", "a@example.com").await;
+    let resp = app
+        .admin_get(&session_token(SHOP), "/api/admin/v1/shop")
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let installed_at = body["installed_at"].as_str().unwrap().to_owned();
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(&installed_at).is_ok(),
+        "{installed_at}"
+    );
+    assert_eq!(
+        body,
+        json!({"domain": SHOP, "platform": "shopify", "currency": "USD", "timezone": "UTC",
+               "locale": "en", "installed_at": installed_at,
+               "widget_secret": app.keys.widget_secret(&shop_id)})
+    );
+    let anonymous = app
+        .client
+        .get(app.url("/api/admin/v1/shop"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

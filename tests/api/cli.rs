@@ -16,6 +16,17 @@ fn boomerang(dir: &std::path::Path, database_url: &str) -> Command {
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
         .timeout(Duration::from_secs(60));
+    if database_url.starts_with("postgres") {
+        cmd.env("APP_SECRET", crate::helpers::TEST_APP_SECRET);
+    }
+    cmd
+}
+
+/// The binary with real (non-demo) Shopify app credentials.
+fn boomerang_with_credentials(dir: &std::path::Path, database_url: &str) -> Command {
+    let mut cmd = boomerang(dir, database_url);
+    cmd.env("SHOPIFY_API_KEY", "real-key")
+        .env("SHOPIFY_API_SECRET", "a-real-and-private-secret");
     cmd
 }
 
@@ -27,6 +38,7 @@ fn every_command_answers_help() {
         vec!["serve", "--help"],
         vec!["migrate", "--help"],
         vec!["shop", "add", "--help"],
+        vec!["shop", "show", "--help"],
         vec!["jobs", "run-once", "--help"],
         vec!["demo", "--help"],
     ] {
@@ -103,7 +115,7 @@ fn migrate_shop_add_demo_and_jobs_work_against_a_real_database() {
         .success()
         .stdout(predicate::str::contains("is up to date"))
         .stdout(predicate::str::contains("WARN").not());
-    boomerang(dir.path(), &url)
+    boomerang_with_credentials(dir.path(), &url)
         .args([
             "shop",
             "add",
@@ -122,8 +134,9 @@ fn migrate_shop_add_demo_and_jobs_work_against_a_real_database() {
         .stdout(predicate::str::contains(
             "added shopify shop cli-test.myshopify.com",
         ))
+        .stdout(predicate::str::contains("widget secret"))
         .stdout(predicate::str::contains("shpat_x").not());
-    boomerang(dir.path(), &url)
+    boomerang_with_credentials(dir.path(), &url)
         .args([
             "shop",
             "add",
@@ -135,7 +148,7 @@ fn migrate_shop_add_demo_and_jobs_work_against_a_real_database() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("already exists"));
-    boomerang(dir.path(), &url)
+    boomerang_with_credentials(dir.path(), &url)
         .args([
             "shop",
             "add",
@@ -187,6 +200,9 @@ fn sigterm_stops_the_server_cleanly() {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("boomerang"))
         .current_dir(dir.path())
         .env("DATABASE_URL", &url)
+        .env("APP_SECRET", crate::helpers::TEST_APP_SECRET)
+        .env("SHOPIFY_API_KEY", "real-key")
+        .env("SHOPIFY_API_SECRET", "a-real-and-private-secret")
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUN_JOBS", "false")
         .env("RUST_LOG", "warn")
@@ -216,6 +232,199 @@ fn sigterm_stops_the_server_cleanly() {
         assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The last line of stderr: the error `main` prints, after any log lines.
+fn last_stderr_line(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn serve_on_the_demo_credentials_refuses_a_real_shop_postgres_or_a_public_bind() {
+    let (test_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    boomerang_with_credentials(dir.path(), &url)
+        .args([
+            "shop",
+            "add",
+            "--platform",
+            "shopify",
+            "--domain",
+            "real.myshopify.com",
+        ])
+        .assert()
+        .success();
+    let out = boomerang(dir.path(), &url)
+        .env("BIND", "127.0.0.1:0")
+        .env("RUN_JOBS", "false")
+        .arg("serve")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let line = last_stderr_line(&out);
+    assert!(
+        line.starts_with("error: refusing to run on the public demo Shopify credentials"),
+        "{line}"
+    );
+    assert!(
+        line.contains("set SHOPIFY_API_KEY and SHOPIFY_API_SECRET"),
+        "{line}"
+    );
+    if test_db.is_postgres() {
+        assert!(line.contains("PostgreSQL"), "{line}");
+    } else {
+        assert!(
+            line.contains("1 Shopify shop(s) other than the demo shop"),
+            "{line}"
+        );
+    }
+    // A fresh SQLite database on every interface: refused before anything is created.
+    let fresh = tempfile::tempdir().unwrap();
+    let out = boomerang(fresh.path(), "sqlite://fresh.sqlite3")
+        .env("BIND", "0.0.0.0:0")
+        .arg("serve")
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let line = last_stderr_line(&out);
+    assert!(
+        line.contains("on BIND=0.0.0.0:0, not a loopback address"),
+        "{line}"
+    );
+    assert!(!fresh.path().join("fresh.sqlite3").exists());
+}
+
+#[test]
+fn shop_add_of_a_shopify_shop_on_the_demo_credentials_says_what_to_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = boomerang(dir.path(), "sqlite://x.sqlite3")
+        .args([
+            "shop",
+            "add",
+            "--platform",
+            "shopify",
+            "--domain",
+            "real.myshopify.com",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("set SHOPIFY_API_KEY and SHOPIFY_API_SECRET"),
+        "{stderr}"
+    );
+    // Other platforms do not rely on the Shopify credentials.
+    boomerang(dir.path(), "sqlite://x.sqlite3")
+        .args([
+            "shop",
+            "add",
+            "--platform",
+            "woocommerce",
+            "--domain",
+            "shop.example",
+            "--webhook-secret",
+            "wsec",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn the_demo_command_refuses_real_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    boomerang_with_credentials(dir.path(), "sqlite://x.sqlite3")
+        .arg("demo")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the demo shop runs only on the public demo credentials",
+        ));
+}
+
+#[test]
+fn shop_add_stores_the_consumer_credentials_and_shop_show_prints_the_widget_secret() {
+    let (_db, url) = TestDb::create();
+    let dir = tempfile::tempdir().unwrap();
+    let out = boomerang(dir.path(), &url)
+        .args([
+            "shop",
+            "add",
+            "--platform",
+            "woocommerce",
+            "--domain",
+            "Woo.Example",
+            "--webhook-secret",
+            "wsec",
+            "--api-key",
+            "ck_123",
+            "--api-secret",
+            "cs_456",
+            "--currency",
+            "EUR",
+            "--timezone",
+            "Europe/Paris",
+            "--locale",
+            "fr",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !stdout.contains("ck_123") && !stdout.contains("cs_456"),
+        "{stdout}"
+    );
+    let printed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("widget secret ("))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap()
+        .to_owned();
+    let out = boomerang(dir.path(), &url)
+        .args(["shop", "show", "--domain", "woo.example"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["domain"], "woo.example");
+    assert_eq!(shown["platform"], "woocommerce");
+    assert_eq!(shown["currency"], "EUR");
+    assert_eq!(shown["timezone"], "Europe/Paris");
+    assert_eq!(shown["locale"], "fr");
+    assert!(shown["installed_at"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(shown["widget_secret"], printed.as_str());
+    // The consumer credentials are stored, sealed.
+    let db =
+        boomerang::db::Db::connect(&boomerang::db::DatabaseUrl::parse(&url).unwrap(), 1).unwrap();
+    let shop = boomerang::db::models::Shop::list_by_domain(&mut db.get().unwrap(), "woo.example")
+        .unwrap()
+        .pop()
+        .unwrap();
+    let (key, secret) = (
+        shop.consumer_key_enc.unwrap(),
+        shop.consumer_secret_enc.unwrap(),
+    );
+    assert!(key.starts_with("v2.") && !key.contains("ck_123"));
+    assert!(secret.starts_with("v2.") && !secret.contains("cs_456"));
+    boomerang(dir.path(), &url)
+        .args(["shop", "show", "--domain", "nobody.example"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no shop has domain nobody.example",
+        ));
 }
 
 mod reqwest {

@@ -11,6 +11,10 @@ use diesel::Connection;
 
 pub const SECRET: &str = DEMO_SHOPIFY_API_SECRET;
 
+/// The `APP_SECRET` test apps run with (PostgreSQL requires one; `("APP_SECRET", "")` in
+/// `spawn_with` unsets it on SQLite, to use the generated key file).
+pub const TEST_APP_SECRET: &str = "test-app-secret-0123456789abcdef0123456789";
+
 /// A database made for one test and dropped after it.
 pub enum TestDb {
     /// The directory holding the file, removed on drop.
@@ -69,6 +73,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub config: Config,
+    /// The app's keys (sealing, widget secrets), whatever `APP_SECRET` it runs with.
+    pub keys: boomerang::crypto::Keys,
     /// `DATA_DIR` of the app (mail outbox), removed on drop.
     pub data_dir: tempfile::TempDir,
     // Dropped last: the server holds connections to it.
@@ -90,6 +96,7 @@ impl TestApp {
             ("RUN_JOBS".into(), "false".into()),
             ("DATA_DIR".into(), data_dir.path().display().to_string()),
             ("DATABASE_POOL_SIZE".into(), "4".into()),
+            ("APP_SECRET".into(), TEST_APP_SECRET.into()),
         ]);
         for (k, v) in vars {
             env.insert((*k).into(), (*v).into());
@@ -100,12 +107,14 @@ impl TestApp {
             .expect("app builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.state().db.clone();
+        let keys = app.state().keys.clone();
         tokio::spawn(app.run_until_stopped());
         Self {
             address,
             client: reqwest::Client::new(),
             db,
             config,
+            keys,
             data_dir,
             test_db,
         }

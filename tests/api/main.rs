@@ -28,6 +28,7 @@ mod randomized;
 mod reconcile;
 mod reorder;
 mod rewards;
+mod secrets;
 mod shopify_api;
 mod storefront;
 mod webhooks;

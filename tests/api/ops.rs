@@ -120,15 +120,9 @@ async fn demo_pages_show_only_the_demo_shop() {
 
 /// Seeds the demo shop (SQLite seeds it at first start; PostgreSQL never does by itself).
 pub async fn seed_demo(app: &TestApp) {
-    let secret = app.config.app_secret.clone();
+    let keys = app.keys.clone();
     app.with_db(move |c| {
-        let secret = secret.unwrap_or_else(|| {
-            boomerang::db::models::AppSetting::get(c, "app_secret")
-                .unwrap()
-                .unwrap()
-                .into()
-        });
-        boomerang::services::demo::seed(c, &boomerang::crypto::Keys::derive(&secret)).unwrap();
+        boomerang::services::demo::seed(c, &keys).unwrap();
     })
     .await;
 }
@@ -162,4 +156,27 @@ async fn the_outbox_page_lists_only_mail_to_demo_customers() {
     let html = app.get("/demo/outbox").await.text().await.unwrap();
     assert!(html.contains("Your points"), "{html}");
     assert!(!html.contains("Private") && !html.contains("someone@real-shop.example"));
+}
+
+#[tokio::test]
+async fn real_credentials_serve_no_demo_shop_and_no_digest_for_any_customer() {
+    let app = TestApp::spawn_with(&[
+        ("SHOPIFY_API_KEY", "real-key"),
+        ("SHOPIFY_API_SECRET", "a-real-and-private-secret"),
+    ])
+    .await;
+    assert!(!app.config.shopify.using_demo_credentials);
+    let shops = app
+        .with_db(|c| boomerang::db::models::Shop::count(c).unwrap())
+        .await;
+    assert_eq!(shops, 0, "no demo shop is created beside real credentials");
+    // Even a demo shop left from a demo run is not shown, nor a digest handed out for it.
+    seed_demo(&app).await;
+    for path in ["/demo", "/demo?as=7001", "/demo/admin", "/demo/outbox"] {
+        let resp = app.get(path).await;
+        assert_eq!(resp.status(), 404, "{path}");
+        assert_eq!(error_code(resp).await, "not_found", "{path}");
+    }
+    let home = app.get("/").await.text().await.unwrap();
+    assert!(!home.contains("href=\"/demo\""), "home links no demo");
 }

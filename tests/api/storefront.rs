@@ -164,14 +164,7 @@ async fn unsigned_stale_and_foreign_requests_are_refused() {
         .status(),
         401
     );
-    let secret = app
-        .with_db(|c| {
-            boomerang::db::models::AppSetting::get(c, "app_secret")
-                .unwrap()
-                .unwrap()
-        })
-        .await;
-    let widget_secret = boomerang::crypto::Keys::derive(&secret.into()).widget_secret(&shop_id);
+    let widget_secret = app.keys.widget_secret(&shop_id);
     let digest = hex::encode(boomerang::crypto::hmac_sha256(
         widget_secret.as_bytes(),
         b"1",
@@ -182,4 +175,24 @@ async fn unsigned_stale_and_foreign_requests_are_refused() {
         ))
         .await;
     assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn a_proxy_request_that_repeats_logged_in_customer_id_is_refused() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    // A logged-out shopper who puts `logged_in_customer_id=1` in the storefront URL: Shopify
+    // appends its own (empty) one and signs both.
+    let q = format!(
+        "logged_in_customer_id=1&shop={SHOP}&logged_in_customer_id=&path_prefix=%2Fapps%2Frewards&timestamp={}",
+        chrono::Utc::now().timestamp()
+    );
+    let resp = app
+        .get(&format!(
+            "/proxy/state?{q}&signature={}",
+            app_proxy::sign(&q, SECRET)
+        ))
+        .await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(crate::helpers::error_code(resp).await, "unauthorized");
 }

@@ -36,6 +36,9 @@ pub struct Shop {
     pub updated_at: NaiveDateTime,
     /// Orders updated up to this instant have been pulled from the platform (reconciliation).
     pub reconciled_until: Option<NaiveDateTime>,
+    /// WooCommerce REST consumer key and secret, sealed like the access token.
+    pub consumer_key_enc: Option<String>,
+    pub consumer_secret_enc: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -126,5 +129,24 @@ impl Shop {
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
         shops::table.count().get_result(conn)
+    }
+
+    /// Shopify shops other than the demo shop: the ones the public demo credentials must not
+    /// serve.
+    pub fn count_real_shopify(conn: &mut DbConnection) -> QueryResult<i64> {
+        shops::table
+            .filter(shops::platform.eq(Platform::Shopify.as_str()))
+            .filter(shops::is_demo.eq(false))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Every shop with `domain`, on any platform, oldest first.
+    pub fn list_by_domain(conn: &mut DbConnection, domain: &str) -> QueryResult<Vec<Shop>> {
+        shops::table
+            .filter(shops::domain.eq(domain))
+            .order(shops::created_at.asc())
+            .select(Shop::as_select())
+            .load(conn)
     }
 }
