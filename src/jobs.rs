@@ -32,6 +32,8 @@ text_enum! {
         ResolveRedemption => "resolve_redemption",
         /// Expire the unspent remainders of old lots and record reminders.
         ExpirePoints => "expire_points",
+        /// Finish an owner's cancellation once the platform's usage count has settled.
+        SettleCancellation => "settle_cancellation",
     }
 }
 
@@ -137,6 +139,9 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             Ok(())
         }
         JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
+        JobKind::SettleCancellation => {
+            crate::services::redeem::settle_cancellation_job(conn, ctx, job)
+        }
         JobKind::ExpirePoints => {
             let shop = Shop::find(conn, &job.shop_id)?;
             crate::services::expiry::run(conn, &shop, now())

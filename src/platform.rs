@@ -18,6 +18,41 @@ pub enum DiscountValue {
     FreeVariant(String),
 }
 
+impl DiscountValue {
+    /// Refuses a value no platform should be sent: an amount of zero or less (a platform may
+    /// read `-1.00` as a surcharge or reject it after the points were spent), a percentage
+    /// outside 1–100, a shipping cap of zero or less. Every adapter checks this before calling.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let bad = |why: String| Err(ApiError::InvalidDiscount(why));
+        match self {
+            Self::Amount(amount) if !is_positive_decimal(amount) => {
+                bad(format!("amount off {amount:?} must be above zero"))
+            }
+            Self::Percent(pct) if !(1..=100).contains(pct) => {
+                bad(format!("percentage {pct} must be 1–100"))
+            }
+            Self::FreeShipping {
+                max_shipping: Some(max),
+            } if !is_positive_decimal(max) => {
+                bad(format!("shipping cap {max:?} must be above zero"))
+            }
+            Self::FreeVariant(variant)
+                if variant.is_empty() || !variant.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                bad(format!("variant id {variant:?} must be numeric"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A plain decimal (`12`, `0.50`) above zero: no sign, no exponent, one point at most.
+pub fn is_positive_decimal(text: &str) -> bool {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction) && text.bytes().any(|b| (b'1'..=b'9').contains(&b))
+}
+
 /// A single-use code for one customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscountRequest {
@@ -33,6 +68,11 @@ pub struct DiscountRequest {
 /// What the app asks of a shop platform. Shopify implements it over its Admin GraphQL API;
 /// WooCommerce and BigCommerce slot in beside it.
 pub trait PlatformApi {
+    /// Whether this store can take discount calls at all; asked before any points are spent.
+    fn check_supported(&self) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// Creates the code; returns the platform's id for it.
     fn create_discount(
         &self,
@@ -54,10 +94,53 @@ pub trait PlatformApi {
         discount_id: &str,
     ) -> impl std::future::Future<Output = Result<bool, ApiError>> + Send;
 
+    /// Stops a discount from applying to new orders, keeping it (and its usage count) readable:
+    /// the first step of an owner's cancellation.
+    fn deactivate_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> impl std::future::Future<Output = Result<(), ApiError>> + Send;
+
     /// Removes a discount (an owner cancelled the redemption).
     fn delete_discount(
         &self,
         shop: &ShopCredentials,
         discount_id: &str,
     ) -> impl std::future::Future<Output = Result<(), ApiError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_of_zero_or_less_never_reach_a_platform() {
+        for bad in ["-1.00", "0.00", "0", "", "1e3", "1.2.3", " 5.00", "+5"] {
+            assert!(
+                matches!(
+                    DiscountValue::Amount(bad.into()).check(),
+                    Err(ApiError::InvalidDiscount(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        for good in ["0.01", "5.00", "12", "1000000.50"] {
+            assert_eq!(
+                DiscountValue::Amount(good.into()).check(),
+                Ok(()),
+                "{good:?}"
+            );
+        }
+        assert!(DiscountValue::Percent(0).check().is_err());
+        assert!(DiscountValue::Percent(101).check().is_err());
+        assert!(DiscountValue::FreeShipping {
+            max_shipping: Some("-0.01".into())
+        }
+        .check()
+        .is_err());
+        assert!(DiscountValue::FreeVariant("gid://x".into())
+            .check()
+            .is_err());
+    }
 }

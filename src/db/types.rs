@@ -100,6 +100,9 @@ text_enum! {
         Failed => "failed",
         /// The owner cancelled it; the points were returned.
         Cancelled => "cancelled",
+        /// The owner asked to cancel it: the code is deactivated, and the points come back once
+        /// the platform's usage count has settled and shows it unused.
+        Cancelling => "cancelling",
     }
 }
 

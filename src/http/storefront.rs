@@ -141,8 +141,11 @@ impl From<RedeemError> for AppError {
             RedeemError::NotAllowed(_) | RedeemError::NotAMember => ErrorCode::Forbidden,
             RedeemError::Invalid(_) => ErrorCode::ValidationFailed,
             RedeemError::InsufficientPoints { .. } => ErrorCode::InsufficientPoints,
-            RedeemError::Platform(_) => ErrorCode::PlatformError,
-            RedeemError::NotConnected => ErrorCode::Unavailable,
+            RedeemError::Platform(_) | RedeemError::SettledMeanwhile => ErrorCode::PlatformError,
+            RedeemError::InvalidDiscount(_) => ErrorCode::ValidationFailed,
+            RedeemError::NotConnected | RedeemError::Unsupported(_) | RedeemError::Unconfirmed => {
+                ErrorCode::Unavailable
+            }
             RedeemError::Database(_) | RedeemError::Unavailable(_) => return AppError::internal(e),
         };
         AppError::new(code, e.to_string())

@@ -1,10 +1,12 @@
 //! The demo shop's store: it has no real Shopify behind it, so its discount codes are
 //! "created" here, and a newcomer can redeem a reward in the demo storefront end to end.
-//! Only shops marked `is_demo` are ever routed here ([`StoreApi::for_shop`]).
+//! Only shops marked `is_demo` are ever routed here ([`StoreApi::for_shop`]), which also keeps
+//! shops of platforms without an adapter away from the Shopify client.
 
 use secrecy::SecretString;
 
 use crate::db::models::Shop;
+use crate::db::types::Platform;
 use crate::platform::shopify::api::ShopifyApi;
 use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials};
 
@@ -33,6 +35,7 @@ impl PlatformApi for DemoStore {
         _shop: &ShopCredentials,
         req: &DiscountRequest,
     ) -> Result<String, ApiError> {
+        req.value.check()?;
         Ok(Self::discount_id(&req.code))
     }
 
@@ -53,6 +56,14 @@ impl PlatformApi for DemoStore {
         Ok(false)
     }
 
+    async fn deactivate_discount(
+        &self,
+        _shop: &ShopCredentials,
+        _discount_id: &str,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     async fn delete_discount(
         &self,
         _shop: &ShopCredentials,
@@ -67,19 +78,29 @@ impl PlatformApi for DemoStore {
 pub enum StoreApi<'a> {
     Shopify(&'a ShopifyApi),
     Demo(DemoStore),
+    /// A platform whose adapter does not exist yet: every call fails with
+    /// [`ApiError::Unsupported`] (sending its shops' codes to Shopify would fail confusingly).
+    Unsupported(Platform),
 }
 
 impl<'a> StoreApi<'a> {
     pub fn for_shop(shop: &Shop, shopify: &'a ShopifyApi) -> Self {
-        if shop.is_demo {
-            StoreApi::Demo(DemoStore)
-        } else {
-            StoreApi::Shopify(shopify)
+        match shop.platform {
+            _ if shop.is_demo => StoreApi::Demo(DemoStore),
+            Platform::Shopify => StoreApi::Shopify(shopify),
+            other @ (Platform::WooCommerce | Platform::BigCommerce) => StoreApi::Unsupported(other),
         }
     }
 }
 
 impl PlatformApi for StoreApi<'_> {
+    fn check_supported(&self) -> Result<(), ApiError> {
+        match self {
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Shopify(_) | StoreApi::Demo(_) => Ok(()),
+        }
+    }
+
     async fn create_discount(
         &self,
         shop: &ShopCredentials,
@@ -88,6 +109,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.create_discount(shop, req).await,
             StoreApi::Demo(api) => api.create_discount(shop, req).await,
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
 
@@ -99,6 +121,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.find_discount(shop, code).await,
             StoreApi::Demo(api) => api.find_discount(shop, code).await,
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
 
@@ -110,6 +133,19 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Demo(api) => api.discount_used(shop, discount_id).await,
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+        }
+    }
+
+    async fn deactivate_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<(), ApiError> {
+        match self {
+            StoreApi::Shopify(api) => api.deactivate_discount(shop, discount_id).await,
+            StoreApi::Demo(api) => api.deactivate_discount(shop, discount_id).await,
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
 
@@ -121,6 +157,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.delete_discount(shop, discount_id).await,
+            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
 }

@@ -5,6 +5,10 @@
 //!    its code, and queue a recovery job.
 //! 2. Ask the platform for the code (throttles are retried inside the call).
 //! 3. Success → `issued`. Refusal or outage → `failed` and the points come back in the ledger.
+//!    An answer that may hide a created code (a timeout, or "code must be unique" on a retry
+//!    of an attempt whose answer was lost) is checked by looking the code up; if even that
+//!    fails, the redemption stays pending for the recovery job rather than refunding points
+//!    for a code that may be live.
 //!
 //! If the process dies between 1 and 3, the recovery job asks the platform whether the code
 //! exists and finishes the redemption either way: no code is handed out twice (codes are unique
@@ -25,9 +29,14 @@ use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, Sho
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
+mod cancel;
 mod settle;
 
-pub use settle::{cancel, resolve_job, CancelError};
+pub use cancel::{
+    cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
+};
+pub use settle::resolve_job;
+use settle::Created;
 
 /// How long a redemption may stay pending before the recovery job settles it.
 pub const RECOVER_AFTER: Duration = Duration::minutes(5);
@@ -48,6 +57,14 @@ pub enum RedeemError {
     Platform(ApiError),
     #[error("the shop has not connected its store API; your points were returned")]
     NotConnected,
+    #[error("{0}")]
+    Unsupported(ApiError),
+    #[error("this reward cannot be redeemed as set up ({0}); your points were returned")]
+    InvalidDiscount(ApiError),
+    #[error("the shop did not confirm the code in time; your points are held and come back within minutes if it was not created")]
+    Unconfirmed,
+    #[error("the code took too long to create and the redemption was settled meanwhile; your points were returned")]
+    SettledMeanwhile,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error(transparent)]
@@ -86,6 +103,8 @@ pub async fn redeem(
     reward_id: &str,
     points: Option<i64>,
 ) -> Result<Issued, RedeemError> {
+    // Before any points move: a shop whose platform has no adapter cannot get a code.
+    api.check_supported().map_err(RedeemError::Unsupported)?;
     let credentials = credentials(shop, keys);
     let (shop_row, customer, reward_id) =
         (shop.clone(), customer_id.to_owned(), reward_id.to_owned());
@@ -105,57 +124,42 @@ pub async fn redeem(
             )
         })
         .await?;
-    let outcome = match &credentials {
-        Some(creds) => {
-            api.create_discount(creds, &request(shop, customer_id, &redemption, &reward))
-                .await
-        }
-        None => Err(ApiError::Unauthorized(0)),
+    let Some(creds) = credentials else {
+        refund_failed(db, shop, &redemption.id, "no store API access").await?;
+        return Err(RedeemError::NotConnected);
     };
-    let (shop_id, id) = (shop.id.clone(), redemption.id.clone());
-    match outcome {
-        Ok(discount_id) => {
-            let issued = db
-                .run(move |c| {
-                    Redemption::transition(
-                        c,
-                        &shop_id,
-                        &id,
-                        RedemptionStatus::Pending,
-                        RedemptionStatus::Issued,
-                        Some(&discount_id),
-                        None,
-                    )
-                    .map_err(DbError::from)
-                })
-                .await?;
-            if !issued {
-                // Only the recovery job moves a pending redemption, and it waits RECOVER_AFTER;
-                // a call that slow has been settled already: report, do not hand out the code.
-                return Err(RedeemError::Platform(ApiError::Timeout(0)));
-            }
-            Ok(Issued {
-                redemption_id: redemption.id,
-                code: redemption.code,
-                points: redemption.points,
-                expires_at: redemption.expires_at.and_utc(),
+    let req = request(shop, customer_id, &redemption, &reward);
+    match settle::create(api, &creds, &req).await {
+        Created::Yes(discount_id) => {
+            settle::hand_out(db, api, &creds, shop, redemption, &discount_id).await
+        }
+        Created::No(e) => {
+            refund_failed(db, shop, &redemption.id, &e.to_string()).await?;
+            Err(match e {
+                ApiError::InvalidDiscount(_) => RedeemError::InvalidDiscount(e),
+                _ => RedeemError::Platform(e),
             })
         }
-        Err(e) => {
-            let why = e.to_string();
-            db.run(move |c| {
-                write_transaction(c, |c| {
-                    refund(c, &shop_id, &id, RedemptionStatus::Failed, &why)
-                })
-                .map_err(DbError::from)
-            })
-            .await?;
-            if credentials.is_none() {
-                return Err(RedeemError::NotConnected);
-            }
-            Err(RedeemError::Platform(e))
+        // Refunding now could leave a live code the shopper never sees with the points back;
+        // the recovery job queued with the debit looks the code up again and settles it.
+        Created::Unknown(e) => {
+            tracing::warn!(error = %e, redemption = %redemption.id, "code creation unconfirmed; left to the recovery job");
+            Err(RedeemError::Unconfirmed)
         }
     }
+}
+
+/// Ends a redemption whose code was not created as `failed`, giving the points back.
+async fn refund_failed(db: &Db, shop: &Shop, id: &str, why: &str) -> Result<(), RedeemError> {
+    let (shop_id, id, why) = (shop.id.clone(), id.to_owned(), why.to_owned());
+    db.run(move |c| {
+        write_transaction(c, |c| {
+            refund(c, &shop_id, &id, RedemptionStatus::Failed, &why)
+        })
+        .map_err(DbError::from)
+    })
+    .await?;
+    Ok(())
 }
 
 pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
@@ -293,7 +297,7 @@ fn request(
     }
 }
 
-/// Ends a pending or issued redemption as `to` and gives the points back, once.
+/// Ends a pending, issued or cancelling redemption as `to` and gives the points back, once.
 pub fn refund(
     conn: &mut DbConnection,
     shop_id: &str,
@@ -304,7 +308,7 @@ pub fn refund(
     let r = Redemption::find(conn, shop_id, id)?;
     if !matches!(
         r.status,
-        RedemptionStatus::Pending | RedemptionStatus::Issued
+        RedemptionStatus::Pending | RedemptionStatus::Issued | RedemptionStatus::Cancelling
     ) {
         return Ok(false);
     }

@@ -12,6 +12,7 @@
 mod admin;
 mod backends;
 mod browser;
+mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
@@ -26,6 +27,7 @@ mod liability;
 mod ops;
 mod randomized;
 mod reconcile;
+mod redemptions;
 mod reorder;
 mod rewards;
 mod secrets;

@@ -10,16 +10,16 @@ use boomerang::platform::shopify::app_proxy;
 
 use crate::helpers::{error_code, session_token, TestApp, SECRET};
 
-const SHOP: &str = "glow.myshopify.com";
-const APP_SECRET: &str = "rewards-test-app-secret-0123456789abcdef";
+pub(crate) const SHOP: &str = "glow.myshopify.com";
+pub(crate) const APP_SECRET: &str = "rewards-test-app-secret-0123456789abcdef";
 
-fn created() -> ResponseTemplate {
+pub(crate) fn created() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeBasicCreate": {
         "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"}, "userErrors": []}}}))
 }
 
 /// A shop on the fake API with customer 7001 holding `points` spendable points.
-async fn setup(server: &MockServer, points: i64) -> TestApp {
+pub(crate) async fn setup(server: &MockServer, points: i64) -> TestApp {
     let app = TestApp::spawn_with(&[("APP_SECRET", APP_SECRET)]).await;
     app.add_api_shop(SHOP, &server.uri(), APP_SECRET).await;
     app.with_db(|c| {
@@ -67,7 +67,11 @@ fn proxy_query(customer: &str, timestamp: i64) -> String {
     format!("{q}&signature={}", app_proxy::sign(&q, SECRET))
 }
 
-async fn redeem_as(app: &TestApp, customer: &str, body: serde_json::Value) -> reqwest::Response {
+pub(crate) async fn redeem_as(
+    app: &TestApp,
+    customer: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
     let url = app.url(&format!(
         "/proxy/redeem?{}",
         proxy_query(customer, chrono::Utc::now().timestamp())
@@ -75,7 +79,7 @@ async fn redeem_as(app: &TestApp, customer: &str, body: serde_json::Value) -> re
     app.client.post(url).json(&body).send().await.unwrap()
 }
 
-async fn balance(app: &TestApp) -> i64 {
+pub(crate) async fn balance(app: &TestApp) -> i64 {
     app.customer(SHOP, "7001").await["points_balance"]
         .as_i64()
         .unwrap()
@@ -113,7 +117,7 @@ async fn a_refusal_or_an_outage_returns_the_points() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeBasicCreate": {
-            "codeDiscountNode": null, "userErrors": [{"field": ["code"], "message": "Code must be unique"}]}}})))
+            "codeDiscountNode": null, "userErrors": [{"field": ["basicCodeDiscount", "endsAt"], "message": "Ends at needs to be after starts_at"}]}}})))
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -270,19 +274,9 @@ async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
         .respond_with(created())
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("asyncUsageCount"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"data": {"codeDiscountNode": {"codeDiscount": {"asyncUsageCount": 0}}}}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(body_string_contains("discountCodeDelete"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeDelete": {"deletedCodeDiscountId": "gid://shopify/DiscountCodeNode/1", "userErrors": []}}})))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_deactivate(&server, 1).await;
+    mount_usage(&server, 0).await;
+    mount_delete(&server, 1).await;
     let app = setup(&server, 500).await;
     assert_eq!(
         redeem_as(&app, "7001", json!({"reward_id": "5-off"}))
@@ -291,15 +285,7 @@ async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
         200
     );
     assert_eq!(balance(&app).await, 0);
-    let id = app
-        .with_db(|c| {
-            use diesel::prelude::*;
-            boomerang::db::schema::redemptions::table
-                .select(boomerang::db::schema::redemptions::id)
-                .first::<String>(c)
-                .unwrap()
-        })
-        .await;
+    let id = redemption(&app).await.0;
     let token = session_token(SHOP);
     let cancel = app
         .admin_post(
@@ -308,8 +294,17 @@ async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
             json!({}),
         )
         .await;
-    assert_eq!(cancel.status(), 200);
-    assert_eq!(balance(&app).await, 500);
+    assert_eq!(cancel.status(), 202);
+    let body: serde_json::Value = cancel.json().await.unwrap();
+    assert_eq!(body["status"], "cancelling");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(body["points_return_at"].as_str().unwrap()).is_ok()
+    );
+    assert_eq!(
+        balance(&app).await,
+        0,
+        "the points wait for the usage count to settle"
+    );
     let again = app
         .admin_post(
             &token,
@@ -318,6 +313,17 @@ async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
         )
         .await;
     assert_eq!(again.status(), 409);
+    run_jobs_due_by(&app, boomerang::services::redeem::USAGE_SETTLES_AFTER).await;
+    assert_eq!(balance(&app).await, 500);
+    assert_eq!(redemption(&app).await.1, "cancelled");
+    let settled = app
+        .admin_post(
+            &token,
+            &format!("/api/admin/v1/redemptions/{id}/cancel"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(settled.status(), 409);
     assert_eq!(balance(&app).await, 500);
     let other_shop = app
         .admin_post(
@@ -327,6 +333,70 @@ async fn the_owner_can_cancel_an_unused_code_and_the_points_come_back() {
         )
         .await;
     assert_eq!(other_shop.status(), 401);
+}
+
+/// Shopify deactivates a code, `times` times.
+pub(crate) async fn mount_deactivate(server: &MockServer, times: u64) {
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeDeactivate"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeDeactivate": {
+            "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"}, "userErrors": []}}})),
+        )
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// Shopify reports `uses` for the code (until the mock is replaced).
+pub(crate) async fn mount_usage(server: &MockServer, uses: i64) {
+    Mock::given(method("POST"))
+        .and(body_string_contains("asyncUsageCount"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"codeDiscountNode": {"codeDiscount": {"asyncUsageCount": uses}}}}),
+        ))
+        .mount(server)
+        .await;
+}
+
+/// Shopify deletes a code, `times` times.
+pub(crate) async fn mount_delete(server: &MockServer, times: u64) {
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeDelete"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeDelete": {"deletedCodeDiscountId": "gid://shopify/DiscountCodeNode/1", "userErrors": []}}})))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// The (id, status) of the shop's only redemption.
+pub(crate) async fn redemption(app: &TestApp) -> (String, String) {
+    app.with_db(|c| {
+        use boomerang::db::schema::redemptions;
+        use diesel::prelude::*;
+        redemptions::table
+            .select((redemptions::id, redemptions::status))
+            .first::<(String, String)>(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// Runs the jobs that will be due `later` from now, as if that time had passed.
+pub(crate) async fn run_jobs_due_by(app: &TestApp, later: chrono::Duration) {
+    app.with_db(move |c| {
+        use boomerang::db::schema::jobs;
+        use diesel::prelude::*;
+        diesel::update(jobs::table.filter(jobs::run_at.le(boomerang::db::now() + later)))
+            .set(jobs::run_at.eq(boomerang::db::now()))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let report = boomerang::jobs::run_pending(&app.db, &crate::helpers::job_context(APP_SECRET))
+        .await
+        .unwrap();
+    assert_eq!(report.failed, 0);
 }
 
 #[tokio::test]
@@ -385,7 +455,7 @@ async fn other_platforms_redeem_through_the_widget_api_with_a_customer_digest() 
 }
 
 /// A platform whose call never returns: the process "dies" while asking for the code.
-struct DiesMidCall;
+pub(crate) struct DiesMidCall;
 
 impl boomerang::platform::PlatformApi for DiesMidCall {
     async fn create_discount(
@@ -409,6 +479,13 @@ impl boomerang::platform::PlatformApi for DiesMidCall {
     ) -> Result<bool, boomerang::platform::ApiError> {
         unreachable!()
     }
+    async fn deactivate_discount(
+        &self,
+        _: &boomerang::platform::ShopCredentials,
+        _: &str,
+    ) -> Result<(), boomerang::platform::ApiError> {
+        unreachable!()
+    }
     async fn delete_discount(
         &self,
         _: &boomerang::platform::ShopCredentials,
@@ -420,6 +497,15 @@ impl boomerang::platform::PlatformApi for DiesMidCall {
 
 /// Redeems with `DiesMidCall`, then lets the recovery job run against `server`.
 async fn crash_then_recover(server: &MockServer) -> TestApp {
+    let app = crash_mid_redeem(server).await;
+    // Time passes: the recovery job falls due.
+    run_jobs_due_by(&app, boomerang::services::redeem::RECOVER_AFTER).await;
+    app
+}
+
+/// A shop where customer 7001's redemption of 500 points died while asking for the code: the
+/// redemption is pending, the points held.
+pub(crate) async fn crash_mid_redeem(server: &MockServer) -> TestApp {
     let app = setup(server, 500).await;
     let shop = app
         .with_db(|c| {
@@ -444,20 +530,6 @@ async fn crash_then_recover(server: &MockServer) -> TestApp {
         0,
         "points are held while the redemption is pending"
     );
-    // Time passes: the recovery job falls due.
-    app.with_db(|c| {
-        use boomerang::db::schema::jobs;
-        use diesel::prelude::*;
-        diesel::update(jobs::table)
-            .set(jobs::run_at.eq(boomerang::db::now()))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
-    let report = boomerang::jobs::run_pending(&app.db, &crate::helpers::job_context(APP_SECRET))
-        .await
-        .unwrap();
-    assert_eq!(report.failed, 0);
     app
 }
 

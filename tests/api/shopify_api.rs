@@ -166,3 +166,28 @@ async fn graphql_errors_are_rejections_not_retries() {
         .unwrap_err();
     assert!(matches!(err, ApiError::Rejected(m) if m.contains("nope")));
 }
+
+#[tokio::test]
+async fn a_timeout_then_server_errors_leaves_the_outcome_unknown() {
+    let server = MockServer::start().await;
+    // The first attempt may have been carried out; the 503s after it say nothing about it.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(2))
+                .set_body_json(json!({"data": {}})),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let err = client()
+        .graphql(&shop(&server), "{ ok }", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(err, ApiError::Timeout(3));
+    assert!(err.may_have_created());
+}

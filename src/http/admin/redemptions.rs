@@ -1,5 +1,6 @@
-//! `POST /api/admin/v1/redemptions/{id}/cancel`: the owner takes a reward back; the code is
-//! removed from the shop and the points returned, unless the code was already used.
+//! `POST /api/admin/v1/redemptions/{id}/cancel`: the owner takes a reward back. The code stops
+//! working at once; the points come back once the platform's usage count has settled and shows
+//! the code unused (`services::redeem::cancel` says why it waits).
 
 use actix_web::{web, HttpResponse};
 
@@ -12,7 +13,10 @@ impl From<CancelError> for AppError {
     fn from(e: CancelError) -> Self {
         let code = match &e {
             CancelError::NotFound => ErrorCode::NotFound,
-            CancelError::Settled(_) | CancelError::Used => ErrorCode::Conflict,
+            CancelError::Settled(_) | CancelError::Used | CancelError::InFlight => {
+                ErrorCode::Conflict
+            }
+            CancelError::NotConnected | CancelError::Unsupported(_) => ErrorCode::Unavailable,
             CancelError::Platform(_) => ErrorCode::PlatformError,
             CancelError::Unavailable(_) => return AppError::internal(e),
         };
@@ -25,7 +29,7 @@ pub async fn cancel(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    redeem::cancel(
+    let started = redeem::cancel(
         &state.db,
         &crate::platform::StoreApi::for_shop(&session.shop, &state.shopify),
         &state.keys,
@@ -33,5 +37,10 @@ pub async fn cancel(
         &path.into_inner(),
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "cancelled" })))
+    Ok(HttpResponse::Accepted().json(serde_json::json!({
+        "status": "cancelling",
+        "points_return_at": started
+            .points_return_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    })))
 }

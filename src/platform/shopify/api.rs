@@ -34,6 +34,19 @@ pub enum ApiError {
     Rejected(String),
     #[error("unexpected answer from Shopify: {0}")]
     InvalidResponse(String),
+    /// The platform already has a discount with this code: an earlier attempt whose answer was
+    /// lost may have created it, so the caller looks the code up before calling it refused.
+    #[error("the shop already has a discount with this code")]
+    CodeTaken,
+    /// The app built a discount no platform should get (an amount of zero or less, a
+    /// percentage out of range); caught before any call is made.
+    #[error("the discount is invalid: {0}")]
+    InvalidDiscount(String),
+    /// The shop's platform has no store adapter yet, so it cannot issue or remove codes.
+    #[error(
+        "rewards cannot be redeemed in {0} shops yet: the app cannot create their discount codes"
+    )]
+    Unsupported(crate::db::types::Platform),
 }
 
 impl ApiError {
@@ -43,6 +56,13 @@ impl ApiError {
             self,
             Self::Throttled(_) | Self::Server { .. } | Self::Timeout(_) | Self::Network(_)
         )
+    }
+
+    /// Whether a failed create may still have made the discount: an answer was lost on the
+    /// way back (`Timeout`, see `graphql`), or the shop says the code is taken. The caller
+    /// looks the code up before it calls the create refused.
+    pub fn may_have_created(&self) -> bool {
+        matches!(self, Self::Timeout(_) | Self::CodeTaken)
     }
 }
 
@@ -126,6 +146,9 @@ impl ShopifyApi {
         let url = self.endpoint(shop);
         let body = serde_json::json!({ "query": query, "variables": variables });
         let mut last = ApiError::Network("no attempt made".into());
+        // An attempt that timed out or broke after connecting may have been carried out by
+        // Shopify; whatever later attempts answer, the call's outcome is unknown: say Timeout.
+        let mut outcome_unknown = false;
         for attempt in 1..=self.policy.attempts {
             let sent = self
                 .http
@@ -136,10 +159,13 @@ impl ShopifyApi {
                 .await;
             let wait = match sent {
                 Err(e) if e.is_timeout() => {
+                    outcome_unknown = true;
                     last = ApiError::Timeout(attempt);
                     self.policy.backoff(attempt)
                 }
                 Err(e) => {
+                    // Only a failed connect proves the request never reached Shopify.
+                    outcome_unknown |= !e.is_connect();
                     last = ApiError::Network(e.without_url().to_string());
                     self.policy.backoff(attempt)
                 }
@@ -159,10 +185,15 @@ impl ShopifyApi {
                             self.policy.backoff(attempt)
                         }
                         200..=299 => {
-                            let json: Value = resp
-                                .json()
-                                .await
-                                .map_err(|e| ApiError::InvalidResponse(e.to_string()))?;
+                            // A body cut off by the timeout: Shopify did the work, the
+                            // answer is lost (callers treat Timeout as an unknown outcome).
+                            let json: Value = resp.json().await.map_err(|e| {
+                                if e.is_timeout() {
+                                    ApiError::Timeout(attempt)
+                                } else {
+                                    ApiError::InvalidResponse(e.to_string())
+                                }
+                            })?;
                             match classify(json) {
                                 Reply::Data(data) => return Ok(data),
                                 Reply::Throttled(wait) => {
@@ -182,8 +213,13 @@ impl ShopifyApi {
             }
         }
         Err(match last {
-            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
             ApiError::Timeout(_) => ApiError::Timeout(self.policy.attempts),
+            ApiError::Throttled(_) | ApiError::Server { .. } | ApiError::Network(_)
+                if outcome_unknown =>
+            {
+                ApiError::Timeout(self.policy.attempts)
+            }
+            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
             other => other,
         })
     }

@@ -1,18 +1,33 @@
 //! Discount codes through the Admin GraphQL API: one single-use code per redemption, limited to
 //! the customer, with an expiry. API 2025-10 and later take `context`; older versions
 //! `customerSelection` (PLATFORMS.md §5).
+//!
+//! A free product is one unit of the variant, however many the cart holds. A basic code with
+//! `percentage: 1.0` on the variant would take every unit off. Shopify's per-quantity value
+//! (`discountOnQuantity`) exists only in buy-X-get-Y discounts, and those need the shopper to
+//! buy something first (the same variant in "buys" and "gets" means two units in the cart).
+//! So the code is a basic one on that variant for a fixed amount, the variant's price read
+//! when redeemed, with `appliesOnEachItem: false`: the amount is split across the entitled
+//! units, so the discount totals one unit's price whatever the quantity.
 
 use serde_json::{json, Value};
 
 use super::api::{ApiError, ShopCredentials, ShopifyApi};
-use crate::platform::{DiscountRequest, DiscountValue, PlatformApi};
+use crate::platform::{is_positive_decimal, DiscountRequest, DiscountValue, PlatformApi};
 
 const BASIC: &str = r#"mutation BoomerangBasic($input: DiscountCodeBasicInput!) {
-  discountCodeBasicCreate(basicCodeDiscount: $input) { codeDiscountNode { id } userErrors { field message } }
+  discountCodeBasicCreate(basicCodeDiscount: $input) { codeDiscountNode { id } userErrors { field message code } }
 }"#;
 
 const FREE_SHIPPING: &str = r#"mutation BoomerangFreeShipping($input: DiscountCodeFreeShippingInput!) {
-  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $input) { codeDiscountNode { id } userErrors { field message } }
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $input) { codeDiscountNode { id } userErrors { field message code } }
+}"#;
+
+const VARIANT_PRICE: &str =
+    r#"query BoomerangVariantPrice($id: ID!) { productVariant(id: $id) { price } }"#;
+
+const DEACTIVATE: &str = r#"mutation BoomerangDeactivate($id: ID!) {
+  discountCodeDeactivate(id: $id) { codeDiscountNode { id } userErrors { field message } }
 }"#;
 
 const BY_CODE: &str =
@@ -29,8 +44,15 @@ const DELETE: &str = r#"mutation BoomerangDelete($id: ID!) {
   discountCodeDelete(id: $id) { deletedCodeDiscountId userErrors { field message } }
 }"#;
 
-/// The `DiscountCode…Input` for a request, in the shape of `api_version`.
-pub fn discount_input(req: &DiscountRequest, api_version: &str) -> Value {
+/// The `DiscountCode…Input` for a request, in the shape of `api_version`. A free product needs
+/// the variant's `unit_price` (see the module docs). Values no shop should get are refused here,
+/// before any call.
+pub fn discount_input(
+    req: &DiscountRequest,
+    api_version: &str,
+    unit_price: Option<&str>,
+) -> Result<Value, ApiError> {
+    req.value.check()?;
     let mut input = serde_json::Map::new();
     input.insert("title".into(), json!(req.title));
     input.insert("code".into(), json!(req.code));
@@ -67,11 +89,17 @@ pub fn discount_input(req: &DiscountRequest, api_version: &str) -> Value {
             input.insert("customerGets".into(), gets(value, json!({ "all": true })));
         }
         DiscountValue::FreeVariant(variant) => {
-            let items = json!({ "products": { "productVariantsToAdd": [format!("gid://shopify/ProductVariant/{variant}")] } });
-            input.insert(
-                "customerGets".into(),
-                gets(json!({ "percentage": 1.0 }), items),
-            );
+            let price = unit_price.unwrap_or_default();
+            if !is_positive_decimal(price) {
+                return Err(ApiError::InvalidDiscount(format!(
+                    "variant {variant} has no price above zero ({price:?})"
+                )));
+            }
+            let items = json!({ "products": { "productVariantsToAdd": [variant_gid(variant)] } });
+            // Split across the units, not per unit: one unit's price off in total.
+            let value =
+                json!({ "discountAmount": { "amount": price, "appliesOnEachItem": false } });
+            input.insert("customerGets".into(), gets(value, items));
         }
         DiscountValue::FreeShipping { max_shipping } => {
             input.insert("destination".into(), json!({ "all": true }));
@@ -80,7 +108,34 @@ pub fn discount_input(req: &DiscountRequest, api_version: &str) -> Value {
             }
         }
     }
-    Value::Object(input)
+    Ok(Value::Object(input))
+}
+
+fn variant_gid(variant: &str) -> String {
+    format!("gid://shopify/ProductVariant/{variant}")
+}
+
+/// Whether Shopify refused a create because the code exists (`TAKEN`, "Code must be unique").
+fn code_taken(payload: Option<&Value>) -> bool {
+    let Some(errors) = payload
+        .and_then(|p| p.get("userErrors"))
+        .and_then(Value::as_array)
+    else {
+        return false;
+    };
+    errors.iter().any(|e| {
+        let on_code = e
+            .get("field")
+            .and_then(Value::as_array)
+            .and_then(|f| f.last())
+            .and_then(Value::as_str)
+            == Some("code");
+        let taken = e.get("code").and_then(Value::as_str) == Some("TAKEN")
+            || e.get("message")
+                .and_then(Value::as_str)
+                .is_some_and(|m| m.to_ascii_lowercase().contains("must be unique"));
+        on_code && taken
+    })
 }
 
 fn user_errors(payload: Option<&Value>) -> Option<String> {
@@ -92,24 +147,47 @@ fn user_errors(payload: Option<&Value>) -> Option<String> {
     (!messages.is_empty()).then(|| messages.join("; "))
 }
 
+impl ShopifyApi {
+    /// The variant's current price in the shop's currency (a free product's value).
+    async fn variant_price(
+        &self,
+        shop: &ShopCredentials,
+        variant: &str,
+    ) -> Result<String, ApiError> {
+        let data = self
+            .graphql(shop, VARIANT_PRICE, json!({ "id": variant_gid(variant) }))
+            .await?;
+        match data.pointer("/productVariant/price") {
+            Some(Value::String(price)) => Ok(price.clone()),
+            Some(Value::Number(price)) => Ok(price.to_string()),
+            _ => Err(ApiError::Rejected(format!(
+                "the shop has no product variant {variant}"
+            ))),
+        }
+    }
+}
+
 impl PlatformApi for ShopifyApi {
     async fn create_discount(
         &self,
         shop: &ShopCredentials,
         req: &DiscountRequest,
     ) -> Result<String, ApiError> {
+        req.value.check()?;
         let (query, field) = match req.value {
             DiscountValue::FreeShipping { .. } => (FREE_SHIPPING, "discountCodeFreeShippingCreate"),
             _ => (BASIC, "discountCodeBasicCreate"),
         };
-        let data = self
-            .graphql(
-                shop,
-                query,
-                json!({ "input": discount_input(req, self.api_version()) }),
-            )
-            .await?;
+        let unit_price = match &req.value {
+            DiscountValue::FreeVariant(variant) => Some(self.variant_price(shop, variant).await?),
+            _ => None,
+        };
+        let input = discount_input(req, self.api_version(), unit_price.as_deref())?;
+        let data = self.graphql(shop, query, json!({ "input": input })).await?;
         let payload = data.get(field);
+        if code_taken(payload) {
+            return Err(ApiError::CodeTaken);
+        }
         if let Some(messages) = user_errors(payload) {
             return Err(ApiError::Rejected(messages));
         }
@@ -145,6 +223,20 @@ impl PlatformApi for ShopifyApi {
             .and_then(Value::as_i64)
             .unwrap_or(0);
         Ok(uses > 0)
+    }
+
+    async fn deactivate_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<(), ApiError> {
+        let data = self
+            .graphql(shop, DEACTIVATE, json!({ "id": discount_id }))
+            .await?;
+        match user_errors(data.get("discountCodeDeactivate")) {
+            Some(messages) => Err(ApiError::Rejected(messages)),
+            None => Ok(()),
+        }
     }
 
     async fn delete_discount(
@@ -186,7 +278,12 @@ mod tests {
 
     #[test]
     fn a_fixed_amount_code_is_single_use_and_for_one_customer() {
-        let input = discount_input(&request(DiscountValue::Amount("5.00".into())), "2025-10");
+        let input = discount_input(
+            &request(DiscountValue::Amount("5.00".into())),
+            "2025-10",
+            None,
+        )
+        .unwrap();
         assert_eq!(input["code"], "GLOW-ABCDE-FGHJK");
         assert_eq!(input["usageLimit"], 1);
         assert_eq!(
@@ -207,7 +304,7 @@ mod tests {
 
     #[test]
     fn older_api_versions_use_customer_selection() {
-        let input = discount_input(&request(DiscountValue::Percent(10)), "2025-07");
+        let input = discount_input(&request(DiscountValue::Percent(10)), "2025-07", None).unwrap();
         assert_eq!(
             input["customerSelection"]["customers"]["add"][0],
             "gid://shopify/Customer/7001"
@@ -223,17 +320,63 @@ mod tests {
                 max_shipping: Some("20.00".into()),
             }),
             "2025-10",
-        );
+            None,
+        )
+        .unwrap();
         assert_eq!(ship["destination"]["all"], true);
         assert_eq!(ship["maximumShippingPrice"], "20.00");
         assert!(ship.get("customerGets").is_none());
         let product = discount_input(
             &request(DiscountValue::FreeVariant("4001".into())),
             "2025-10",
-        );
+            Some("24.00"),
+        )
+        .unwrap();
         assert_eq!(
-            product["customerGets"]["items"]["products"]["productVariantsToAdd"][0],
-            "gid://shopify/ProductVariant/4001"
+            product["customerGets"],
+            json!({"value": {"discountAmount": {"amount": "24.00", "appliesOnEachItem": false}},
+                   "items": {"products": {"productVariantsToAdd": ["gid://shopify/ProductVariant/4001"]}}})
         );
+    }
+
+    #[test]
+    fn a_free_product_without_a_price_above_zero_is_never_sent() {
+        for price in [None, Some("0.00"), Some("-3.00")] {
+            let built = discount_input(
+                &request(DiscountValue::FreeVariant("4001".into())),
+                "2025-10",
+                price,
+            );
+            assert!(
+                matches!(built, Err(ApiError::InvalidDiscount(_))),
+                "{price:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_negative_amount_is_never_sent() {
+        for amount in ["-1.00", "0.00"] {
+            let built = discount_input(
+                &request(DiscountValue::Amount(amount.into())),
+                "2025-10",
+                None,
+            );
+            assert!(
+                matches!(built, Err(ApiError::InvalidDiscount(_))),
+                "{amount}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_taken_code_is_told_apart_from_other_refusals() {
+        let taken = json!({"userErrors": [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique. Please try a different code.", "code": "TAKEN"}]});
+        assert!(code_taken(Some(&taken)));
+        let by_message = json!({"userErrors": [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique"}]});
+        assert!(code_taken(Some(&by_message)));
+        let other = json!({"userErrors": [{"field": ["basicCodeDiscount", "endsAt"], "message": "Ends at needs to be after starts_at"}]});
+        assert!(!code_taken(Some(&other)));
+        assert!(!code_taken(None));
     }
 }

@@ -1,14 +1,13 @@
-//! Settling a redemption after the fact: the recovery job for one left pending by a crash, and
-//! the owner's cancellation.
+//! Settling a redemption: the outcome of the create call, and the recovery job for one left
+//! pending (a crash, or an answer that never came).
 
-use crate::crypto::Keys;
 use crate::db::models::{Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{write_transaction, Db, DbConnection, DbError};
 use crate::jobs;
-use crate::platform::{ApiError, PlatformApi, StoreApi};
+use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials, StoreApi};
 
-use super::{credentials, refund};
+use super::{credentials, refund, Issued, RedeemError};
 
 /// The `resolve_redemption` job: settles a redemption still pending after `RECOVER_AFTER`
 /// (the process died mid-redemption) by asking the platform whether its code exists.
@@ -66,74 +65,90 @@ pub fn resolve_job(
             })?;
             Ok(())
         }
+        Err(e @ ApiError::Unsupported(_)) => {
+            write_transaction(conn, |c| {
+                refund(c, &shop.id, &id, RedemptionStatus::Failed, &e.to_string())
+            })?;
+            Ok(())
+        }
         Err(e) if e.is_transient() => Err(jobs::JobError::Retry(e.to_string())),
         Err(e) => Err(jobs::JobError::Permanent(e.to_string())),
     }
 }
 
-/// Why an owner's cancellation was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum CancelError {
-    #[error("no such redemption")]
-    NotFound,
-    #[error("the redemption is already {0}")]
-    Settled(RedemptionStatus),
-    #[error("the code was already used on an order; the points stay spent")]
-    Used,
-    #[error("the shop could not cancel the code: {0}")]
-    Platform(ApiError),
-    #[error(transparent)]
-    Unavailable(#[from] DbError),
+/// What became of a create call.
+pub(super) enum Created {
+    Yes(String),
+    /// The platform did not create the code.
+    No(ApiError),
+    /// The code may or may not exist, and the platform could not be asked.
+    Unknown(ApiError),
 }
 
-/// The owner cancels a redemption: the code is removed from the shop and the points come back,
-/// unless the code was already used.
-pub async fn cancel(
+/// Asks the platform for the code. A failure that may hide a created code (a lost answer,
+/// or "code must be unique" because the lost attempt made it) is checked by looking the code
+/// up: codes carry ~49 random bits, so a code with this text in this shop is the one asked for.
+pub(super) async fn create(
+    api: &impl PlatformApi,
+    creds: &ShopCredentials,
+    req: &DiscountRequest,
+) -> Created {
+    match api.create_discount(creds, req).await {
+        Ok(id) => Created::Yes(id),
+        Err(e) if e.may_have_created() => match api.find_discount(creds, &req.code).await {
+            Ok(Some(id)) => Created::Yes(id),
+            Ok(None) => Created::No(e),
+            Err(lookup) => {
+                tracing::warn!(error = %lookup, "looking up a code after a failed create");
+                Created::Unknown(e)
+            }
+        },
+        Err(e) => Created::No(e),
+    }
+}
+
+/// Marks the redemption issued and hands the code out. If the recovery job settled it
+/// meanwhile (the call outlasted `RECOVER_AFTER`), the code is handed out only if the job found
+/// it; otherwise the points were returned and the code just created is removed again.
+pub(super) async fn hand_out(
     db: &Db,
     api: &impl PlatformApi,
-    keys: &Keys,
+    creds: &ShopCredentials,
     shop: &Shop,
-    id: &str,
-) -> Result<(), CancelError> {
-    let (shop_id, rid) = (shop.id.clone(), id.to_owned());
-    let r = db
-        .run(move |c| Redemption::find(c, &shop_id, &rid).map_err(DbError::from))
-        .await
-        .map_err(|e| match e {
-            DbError::Query(diesel::result::Error::NotFound) => CancelError::NotFound,
-            other => CancelError::Unavailable(other),
-        })?;
-    if !matches!(
-        r.status,
-        RedemptionStatus::Pending | RedemptionStatus::Issued
-    ) {
-        return Err(CancelError::Settled(r.status));
-    }
-    if let (Some(discount_id), Some(creds)) = (&r.platform_discount_id, credentials(shop, keys)) {
-        if api
-            .discount_used(&creds, discount_id)
-            .await
-            .map_err(CancelError::Platform)?
-        {
-            return Err(CancelError::Used);
-        }
-        api.delete_discount(&creds, discount_id)
-            .await
-            .map_err(CancelError::Platform)?;
-    }
-    let (shop_id, rid) = (shop.id.clone(), id.to_owned());
-    db.run(move |c| {
-        write_transaction(c, |c| {
-            refund(
+    redemption: Redemption,
+    discount_id: &str,
+) -> Result<Issued, RedeemError> {
+    let (shop_id, id, did) = (
+        shop.id.clone(),
+        redemption.id.clone(),
+        discount_id.to_owned(),
+    );
+    let current = db
+        .run(move |c| {
+            Redemption::transition(
                 c,
                 &shop_id,
-                &rid,
-                RedemptionStatus::Cancelled,
-                "cancelled by the shop",
-            )
+                &id,
+                RedemptionStatus::Pending,
+                RedemptionStatus::Issued,
+                Some(&did),
+                None,
+            )?;
+            Redemption::find(c, &shop_id, &id).map_err(DbError::from)
         })
-        .map_err(DbError::from)
+        .await?;
+    let ours = current.status == RedemptionStatus::Issued
+        && current.platform_discount_id.as_deref() == Some(discount_id);
+    if !ours {
+        if let Err(e) = api.delete_discount(creds, discount_id).await {
+            tracing::error!(error = %e, redemption = %redemption.id, discount_id, "could not remove a code created after its redemption was settled");
+        }
+        return Err(RedeemError::SettledMeanwhile);
+    }
+    Ok(Issued {
+        redemption_id: redemption.id,
+        code: redemption.code,
+        points: redemption.points,
+        expires_at: redemption.expires_at.and_utc(),
     })
-    .await?;
-    Ok(())
 }
