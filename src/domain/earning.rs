@@ -25,7 +25,8 @@ pub use occasions::{birthday_due, observed_birthday, signup_award, BIRTHDAY_GRAC
 pub use reversal::{reversal_for_cancellation, reversal_for_refund};
 pub use rules::{
     Campaign, CollectionMultiplier, EarnOn, EarningRules, ProductMultiplier, Rounding, RulesError,
-    MAX_MULTIPLIER_PCT, MAX_PENDING_DAYS, MAX_POINTS_PER_UNIT,
+    MAX_BONUS_POINTS, MAX_MULTIPLIER_PCT, MAX_PENDING_DAYS, MAX_POINTS_PER_UNIT, MAX_RULE_ENTRIES,
+    MAX_UNIT_SIZE,
 };
 
 #[cfg(test)]

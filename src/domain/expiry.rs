@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// When points expire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "mode")]
+#[serde(rename_all = "snake_case", tag = "mode", deny_unknown_fields)]
 pub enum ExpiryPolicy {
     /// Each lot expires `months` after it was earned.
     AfterEarning {
@@ -234,6 +234,13 @@ mod tests {
         let parsed: ExpiryPolicy =
             serde_json::from_str(r#"{"mode":"after_earning","months":12}"#).unwrap();
         assert_eq!(parsed, YEARLY);
+        let typo = serde_json::from_str::<ExpiryPolicy>(
+            r#"{"mode":"after_earning","months":12,"remind_day_before":3}"#,
+        );
+        assert!(
+            typo.is_err_and(|e| e.to_string().contains("remind_day_before")),
+            "typos are refused by name"
+        );
     }
 
     proptest! {

@@ -87,9 +87,10 @@ impl Currency {
         parse_decimal_minor(s, self.exponent).map(Money::new)
     }
 
-    /// How many minor units make one whole unit (10^exponent).
+    /// How many minor units make one whole unit (10^exponent; saturating for a hand-built
+    /// `Currency` with an exponent no real currency has).
     pub fn minor_per_unit(&self) -> i64 {
-        10i64.pow(u32::from(self.exponent))
+        10i64.saturating_pow(u32::from(self.exponent))
     }
 }
 
@@ -167,9 +168,12 @@ impl Money {
         if exponent == 0 {
             return format!("{sign}{abs}");
         }
-        let unit = 10u64.pow(u32::from(exponent));
         let width = usize::from(exponent);
-        format!("{sign}{}.{:0width$}", abs / unit, abs % unit)
+        // Past 10^19 a unit is more than any u64: the whole amount is fraction.
+        let (whole, fraction) = 10u64
+            .checked_pow(u32::from(exponent))
+            .map_or((0, abs), |unit| (abs / unit, abs % unit));
+        format!("{sign}{whole}.{fraction:0width$}")
     }
 }
 
@@ -354,6 +358,10 @@ mod tests {
         assert_eq!(Money::new(-5).to_decimal_string(2), "-0.05");
         assert_eq!(Money::new(1234).to_decimal_string(3), "1.234");
         assert_eq!(Money::new(77).to_decimal_string(0), "77");
+        assert_eq!(
+            Money::new(-77).to_decimal_string(20),
+            "-0.00000000000000000077"
+        );
         assert_eq!(
             Money::new(i64::MIN).to_decimal_string(2),
             "-92233720368547758.08"

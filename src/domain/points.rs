@@ -139,6 +139,20 @@ str_enum! {
     }
 }
 
+/// The most points one member can hold, spendable and pending together, and earn in a lifetime.
+/// A trillion: far beyond any real program, and far enough below `i64::MAX` that a shop's
+/// ledger sums (the liability report adds up every line) cannot overflow either.
+pub const MAX_BALANCE: i64 = 1_000_000_000_000;
+
+/// Whether crediting `credit` points to a total of `current` stays within [`MAX_BALANCE`]
+/// (without overflowing on the way). Debits (`credit <= 0`) always fit.
+pub fn credit_fits(current: i64, credit: i64) -> bool {
+    credit <= 0
+        || current
+            .checked_add(credit)
+            .is_some_and(|t| t <= MAX_BALANCE)
+}
+
 /// Takes up to `wanted` points from `balance` without going below zero.
 /// Returns `(applied, shortfall)` with `applied + shortfall == max(wanted, 0)`; a negative
 /// balance or a negative `wanted` applies nothing.
@@ -203,6 +217,17 @@ mod tests {
         assert_eq!(apply_debit(0, 10), (0, 10));
         assert_eq!(apply_debit(50, -5), (0, 0));
         assert_eq!(apply_debit(-20, 5), (0, 5));
+    }
+
+    #[test]
+    fn credits_stop_at_the_balance_limit() {
+        assert!(credit_fits(0, MAX_BALANCE));
+        assert!(credit_fits(MAX_BALANCE - 10, 10));
+        assert!(!credit_fits(MAX_BALANCE - 10, 11));
+        assert!(!credit_fits(0, i64::MAX));
+        assert!(!credit_fits(i64::MAX, 1), "no overflow on the way");
+        assert!(credit_fits(i64::MAX, -5), "debits always fit");
+        assert!(credit_fits(i64::MIN, 0));
     }
 
     proptest! {

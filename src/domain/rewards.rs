@@ -8,6 +8,18 @@ use std::collections::BTreeMap;
 use crate::domain::money::Money;
 use crate::domain::widget::Locale;
 
+mod fields;
+pub use fields::strict_catalog;
+
+/// Highest price of a reward in points, and the widest range of a variable reward.
+pub const MAX_REWARD_POINTS: i64 = 10_000_000;
+/// Highest amount of money (minor units) anywhere in a reward: a trillion minor units is more
+/// than any order in any currency, and small enough that a discount never overflows.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
+
+/// Most rewards a catalog may list.
+pub const MAX_CATALOG_LEN: usize = 100;
+
 /// What a reward gives, with the figures that make the discount.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -81,6 +93,8 @@ pub struct Reward {
 /// What is wrong with a catalog.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogError {
+    #[error("a catalog may list at most {max} rewards, got {0}", max = MAX_CATALOG_LEN)]
+    TooMany(usize),
     #[error("reward id {0:?} must be 1–40 letters, digits, - or _")]
     BadId(String),
     #[error("reward id {0:?} appears twice")]
@@ -104,19 +118,24 @@ impl Reward {
         if !title_ok(&self.title) || !self.titles.values().all(|t| title_ok(t)) {
             return bad("title (and each of titles) must be 1–100 characters");
         }
-        if !(1..=10_000_000).contains(&self.points_cost) {
+        if !(1..=MAX_REWARD_POINTS).contains(&self.points_cost) {
             return bad("points_cost must be between 1 and 10,000,000");
         }
-        if self.min_order_minor.is_some_and(|m| m < 0) {
-            return bad("min_order_minor cannot be negative");
+        if self
+            .min_order_minor
+            .is_some_and(|m| !(0..=MAX_AMOUNT_MINOR).contains(&m))
+        {
+            return bad("min_order_minor must be between 0 and 1,000,000,000,000");
         }
         if !(1..=3650).contains(&self.expires_days) {
             return bad("expires_days must be between 1 and 3650");
         }
+        let money = 1..=MAX_AMOUNT_MINOR;
+        let points = 1..=MAX_REWARD_POINTS;
         match &self.kind {
-            RewardKind::FixedAmount { amount_minor } if *amount_minor <= 0 => bad("amount_minor must be positive"),
+            RewardKind::FixedAmount { amount_minor } if !money.contains(amount_minor) => bad("amount_minor must be between 1 and 1,000,000,000,000"),
             RewardKind::Percent { percent } if !(1..=100).contains(percent) => bad("percent must be 1–100"),
-            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if *m <= 0 => bad("max_shipping_minor must be positive"),
+            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if !money.contains(m) => bad("max_shipping_minor must be between 1 and 1,000,000,000,000"),
             RewardKind::FreeProduct { variant_id } if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) => {
                 bad("variant_id must be the variant's numeric id")
             }
@@ -124,6 +143,9 @@ impl Reward {
                 if *points_per_unit <= 0 || *min_points < *points_per_unit || max_points < min_points =>
             {
                 bad("variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points")
+            }
+            RewardKind::Variable { max_points, .. } if !points.contains(max_points) => {
+                bad("max_points must be at most 10,000,000")
             }
             _ => Ok(()),
         }
@@ -139,9 +161,16 @@ impl Reward {
                 max_points,
             } => {
                 let asked = asked.ok_or("this reward needs the number of points to spend")?;
-                let whole = asked - asked.rem_euclid(*points_per_unit);
+                let outside = "the points asked are outside this reward's range";
+                // The lower bound first: rounding `i64::MIN` down to whole units overflowed.
+                if asked < *min_points || *points_per_unit <= 0 {
+                    return Err(outside);
+                }
+                let whole = asked
+                    .checked_sub(asked.rem_euclid(*points_per_unit))
+                    .ok_or(outside)?;
                 if whole < *min_points || whole > *max_points {
-                    return Err("the points asked are outside this reward's range");
+                    return Err(outside);
                 }
                 Ok(whole)
             }
@@ -149,20 +178,28 @@ impl Reward {
         }
     }
 
-    /// The money off for a redemption of `points` (fixed and variable rewards).
+    /// The money off for a redemption of `points` (fixed and variable rewards); `None` for other
+    /// kinds, and when the figures give no positive amount that fits in `i64` (a platform must
+    /// never be sent a discount of zero or less: `i64::MAX` points once wrapped to `-1.00`).
     pub fn amount_off(&self, points: i64, minor_per_unit: i64) -> Option<Money> {
-        match &self.kind {
-            RewardKind::FixedAmount { amount_minor } => Some(Money::new(*amount_minor)),
+        let minor = match &self.kind {
+            RewardKind::FixedAmount { amount_minor } => *amount_minor,
             RewardKind::Variable {
                 points_per_unit, ..
-            } => Some(Money::new(points / points_per_unit * minor_per_unit)),
-            _ => None,
-        }
+            } => points
+                .checked_div(*points_per_unit)?
+                .checked_mul(minor_per_unit)?,
+            _ => return None,
+        };
+        (minor > 0).then_some(Money::new(minor))
     }
 }
 
 /// Checks every reward and that ids are unique.
 pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
+    if rewards.len() > MAX_CATALOG_LEN {
+        return Err(CatalogError::TooMany(rewards.len()));
+    }
     let mut seen = std::collections::HashSet::new();
     for r in rewards {
         r.validate()?;
@@ -303,12 +340,69 @@ mod tests {
         assert!(r.price(Some(99)).is_err());
         assert!(r.price(Some(2500)).is_err());
         assert!(r.price(None).is_err());
+        assert_eq!(r.price(Some(2050)), Ok(2000), "rounded down into range");
+        for absurd in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX] {
+            assert!(r.price(Some(absurd)).is_err(), "{absurd}");
+        }
         assert_eq!(r.amount_off(400, 100), Some(Money::new(400)));
+        assert_eq!(
+            r.amount_off(99, 100),
+            None,
+            "less than a unit is no discount"
+        );
         assert_eq!(
             default_catalog(100)[0].price(Some(1)),
             Ok(500),
             "fixed rewards ignore the amount"
         );
+    }
+
+    #[test]
+    fn reward_figures_past_their_caps_are_refused() {
+        let mut r = default_catalog(100)[0].clone();
+        let variable = |max_points| RewardKind::Variable {
+            points_per_unit: 1,
+            min_points: 1,
+            max_points,
+        };
+        for kind in [
+            variable(i64::MAX),
+            variable(MAX_REWARD_POINTS + 1),
+            RewardKind::FixedAmount {
+                amount_minor: MAX_AMOUNT_MINOR + 1,
+            },
+            RewardKind::FreeShipping {
+                max_shipping_minor: Some(i64::MAX),
+            },
+        ] {
+            r.kind = kind;
+            assert!(r.validate().is_err(), "{:?}", r.kind);
+        }
+        r.kind = variable(MAX_REWARD_POINTS);
+        assert!(r.validate().is_ok());
+        r.min_order_minor = Some(i64::MAX);
+        assert!(r.validate().is_err());
+        assert!(matches!(
+            validate_catalog(&vec![default_catalog(100)[0].clone(); MAX_CATALOG_LEN + 1]),
+            Err(CatalogError::TooMany(_))
+        ));
+    }
+
+    #[test]
+    fn a_variable_reward_never_gives_a_discount_of_zero_or_less() {
+        let mut r = default_catalog(100)[0].clone();
+        // What a catalog saved before the caps may still hold.
+        r.kind = RewardKind::Variable {
+            points_per_unit: 1,
+            min_points: 1,
+            max_points: i64::MAX,
+        };
+        assert_eq!(r.amount_off(i64::MAX, 100), None, "overflow is no discount");
+        assert_eq!(r.amount_off(0, 100), None);
+        assert_eq!(r.amount_off(7, 100), Some(Money::new(700)));
+        assert!(r.price(Some(i64::MIN)).is_err());
+        r.kind = RewardKind::FixedAmount { amount_minor: -100 };
+        assert_eq!(r.amount_off(500, 100), None);
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub enum CustomerError {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// The `Idempotency-Key` was already used for this customer with other points or reason.
+    #[error("Idempotency-Key {0:?} was already used for this customer with a different points or reason; send a new key for a new adjustment")]
+    KeyReused(String),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -138,35 +141,48 @@ pub fn adjust(
             "reason is longer than 500 characters".into(),
         ));
     }
-    if adjustment.points == 0 || adjustment.points.abs() > MAX_ADJUSTMENT {
+    // `unsigned_abs`: `i64::MIN.abs()` overflows (it wrapped to a negative that passed the check).
+    if adjustment.points == 0 || adjustment.points.unsigned_abs() > MAX_ADJUSTMENT.unsigned_abs() {
         return Err(CustomerError::Invalid(format!(
             "points must be a non-zero whole number between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"
         )));
     }
     write_transaction(conn, |conn| {
         let member = find(conn, shop_id, customer_id)?;
-        let source_id = adjustment
-            .idempotency_key
-            .clone()
-            .unwrap_or_else(crate::db::new_id);
-        let posted = ledger::post(
-            conn,
-            &Posting {
-                shop_id: shop_id.to_owned(),
-                member_id: member.id.clone(),
-                delta: adjustment.points,
-                kind: LedgerKind::Adjustment,
-                status: LedgerStatus::Confirmed,
-                reason: Some(reason.to_owned()),
-                source: "admin".into(),
-                source_id,
-                action: "adjust".into(),
-                detail: None,
-                confirms_at: None,
-                when_short: WhenShort::Refuse,
-            },
-            now(),
-        )?;
+        // The key is the client's name for one request to one customer: scoped to the member,
+        // so the same key sent for another customer is another adjustment.
+        let source_id = match &adjustment.idempotency_key {
+            Some(key) => format!("{}:{key}", member.id),
+            None => crate::db::new_id(),
+        };
+        let posting = Posting {
+            shop_id: shop_id.to_owned(),
+            member_id: member.id.clone(),
+            delta: adjustment.points,
+            kind: LedgerKind::Adjustment,
+            status: LedgerStatus::Confirmed,
+            reason: Some(reason.to_owned()),
+            source: "admin".into(),
+            source_id,
+            action: "adjust".into(),
+            detail: None,
+            confirms_at: None,
+            when_short: WhenShort::Refuse,
+        };
+        let posted = ledger::post(conn, &posting, now())?;
+        if posted == Posted::AlreadyPosted {
+            // A replay must be the same request (draft-ietf-httpapi-idempotency-key-header:
+            // 422 when a key is reused with another payload); answering 200 to a different one
+            // would tell the owner it was applied when nothing was posted.
+            let first = LedgerEntry::find_by_key(conn, shop_id, &posting.idempotency_key())?;
+            let same = first.is_some_and(|e| {
+                e.delta == adjustment.points && e.reason.as_deref() == Some(reason)
+            });
+            if !same {
+                let key = adjustment.idempotency_key.clone().unwrap_or_default();
+                return Err(CustomerError::KeyReused(key));
+            }
+        }
         let after = Member::find(conn, shop_id, &member.id)?;
         Ok((after.into(), matches!(posted, Posted::New { .. })))
     })

@@ -7,7 +7,10 @@
 //! - `points_balance` always equals the sum of confirmed lines and `pending_points` the sum of
 //!   pending lines (checked by the property tests in `tests/api/ledger.rs`);
 //! - a confirmed balance never goes below zero: a debit takes at most what is there, and either
-//!   refuses (adjustments, redemptions) or records the shortfall (reversals of spent points).
+//!   refuses (adjustments, redemptions) or records the shortfall (reversals of spent points);
+//! - no member ever holds (or earns in a lifetime) more than `MAX_BALANCE`: a credit past it is
+//!   refused, so the balance columns and the ledger's sums never overflow (SQLite would turn
+//!   the sum into a float and PostgreSQL fail with `bigint out of range`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,7 +18,7 @@ use diesel::prelude::*;
 use crate::db::models::{LedgerEntry, Member, NewLedgerEntry};
 use crate::db::schema::{ledger_entries, members};
 use crate::db::{new_id, DbConnection};
-use crate::domain::points::{apply_debit, LedgerKind, LedgerStatus};
+use crate::domain::points::{apply_debit, credit_fits, LedgerKind, LedgerStatus, MAX_BALANCE};
 
 /// What to do when a debit is larger than the spendable balance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +70,13 @@ pub enum Posted {
 pub enum LedgerError {
     #[error("not enough points: the balance is {balance} and {wanted} were asked for")]
     InsufficientPoints { balance: i64, wanted: i64 },
+    #[error("a credit of {credit} points would take this member past the limit of {max} points (they have {held}, {lifetime} earned in all)", max = MAX_BALANCE)]
+    BalanceLimit {
+        /// Spendable and pending points before the credit.
+        held: i64,
+        lifetime: i64,
+        credit: i64,
+    },
     #[error("a ledger posting needs status pending or confirmed, not {0}")]
     InvalidStatus(LedgerStatus),
     #[error(transparent)]
@@ -108,6 +118,17 @@ pub fn post(
             (-taken, short)
         }
     };
+    let held = member.points_balance.saturating_add(member.pending_points);
+    let counts_lifetime = p.kind.counts_towards_lifetime();
+    if !credit_fits(held, applied)
+        || (counts_lifetime && !credit_fits(member.lifetime_points, applied))
+    {
+        return Err(LedgerError::BalanceLimit {
+            held,
+            lifetime: member.lifetime_points,
+            credit: applied,
+        });
+    }
     let mut detail = p.detail.clone();
     if shortfall > 0 {
         let obj = detail.get_or_insert_with(|| serde_json::json!({}));
@@ -139,11 +160,7 @@ pub fn post(
         // Lost a race with the same posting on another connection (PostgreSQL): it won.
         return Ok(Posted::AlreadyPosted);
     }
-    let lifetime = if p.kind.counts_towards_lifetime() {
-        applied
-    } else {
-        0
-    };
+    let lifetime = if counts_lifetime { applied } else { 0 };
     let (spendable, pending) = match p.status {
         LedgerStatus::Pending => (0, applied),
         _ => (applied, 0),

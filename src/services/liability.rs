@@ -62,6 +62,11 @@ fn point_value(program: &Program) -> (i64, i64) {
         .unwrap_or((1, 1))
 }
 
+/// Points taken away, shown as a positive amount; saturating, as `-i64::MIN` does not exist.
+fn neg(points: i64) -> i64 {
+    points.saturating_neg()
+}
+
 pub fn report(
     conn: &mut DbConnection,
     shop: &Shop,
@@ -105,26 +110,26 @@ pub fn report(
             ])))
             .filter(ledger_entries::delta.gt(0)),
     )?;
-    let spent = -total(
+    let spent = neg(total(
         conn,
         in_period().filter(
             ledger_entries::kind.eq_any(kinds(&[LedgerKind::Redeem, LedgerKind::RedeemRefund])),
         ),
-    )?;
-    let reversed = -total(
+    )?);
+    let reversed = neg(total(
         conn,
         in_period().filter(ledger_entries::kind.eq(LedgerKind::Reversal.as_str())),
-    )?;
-    let expired = -total(
+    )?);
+    let expired = neg(total(
         conn,
         in_period().filter(ledger_entries::kind.eq(LedgerKind::Expiry.as_str())),
-    )?;
-    let adjusted_down = -total(
+    )?);
+    let adjusted_down = neg(total(
         conn,
         in_period()
             .filter(ledger_entries::kind.eq(LedgerKind::Adjustment.as_str()))
             .filter(ledger_entries::delta.lt(0)),
-    )?;
+    )?);
     // Point-in-time at `to`: lines created before it, in the status they have now (a line
     // confirmed after `to` counts as pending at `to` only if its confirmation date is later).
     let until = || base().filter(ledger_entries::created_at.lt(to));

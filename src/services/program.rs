@@ -1,5 +1,6 @@
-//! The shop's loyalty program settings, stored as JSON on the shop. Unknown or missing fields
-//! take their defaults, so a program saved by an older version still loads.
+//! The shop's loyalty program settings, stored as JSON on the shop. Missing fields take their
+//! defaults, so a program saved by an older version still loads; unknown fields are refused at
+//! every level, so an owner's typo is an error rather than a setting silently dropped.
 
 use serde::{Deserialize, Serialize};
 
@@ -8,7 +9,7 @@ use crate::domain::earning::{EarningRules, RulesError};
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::money::Currency;
 use crate::domain::rewards::{
-    code_prefix, default_catalog, validate_catalog, CatalogError, Reward,
+    code_prefix, default_catalog, strict_catalog, validate_catalog, CatalogError, Reward,
 };
 use crate::domain::widget::{WidgetError, WidgetSettings};
 
@@ -18,6 +19,7 @@ use crate::domain::widget::{WidgetError, WidgetSettings};
 pub struct Program {
     pub earning: EarningRules,
     /// The rewards catalog; absent means the default catalog in the shop's currency.
+    #[serde(deserialize_with = "strict_catalog")]
     pub rewards: Option<Vec<Reward>>,
     /// Prefix of the shop's discount codes; absent means one made from the shop's domain.
     pub code_prefix: Option<String>,
@@ -30,6 +32,12 @@ pub struct Program {
 /// What is wrong with a program an owner sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ProgramError {
+    /// Not JSON at all.
+    #[error("invalid program: {0}")]
+    NotJson(serde_json::Error),
+    /// JSON, but not a program: an unknown field (named), a wrong type, an unknown kind.
+    #[error("invalid program: {0}")]
+    Shape(serde_json::Error),
     #[error(transparent)]
     Earning(#[from] RulesError),
     #[error(transparent)]
@@ -63,6 +71,19 @@ impl Program {
             program.code_prefix = Some(code_prefix(&shop.domain));
         }
         program
+    }
+
+    /// Reads and checks a program an owner sent (the body of `PUT /program`).
+    pub fn parse(body: &[u8]) -> Result<Program, ProgramError> {
+        let program: Program = serde_json::from_slice(body).map_err(|e| {
+            if e.is_data() {
+                ProgramError::Shape(e)
+            } else {
+                ProgramError::NotJson(e)
+            }
+        })?;
+        program.validate()?;
+        Ok(program)
     }
 
     pub fn validate(&self) -> Result<(), ProgramError> {
@@ -111,5 +132,47 @@ mod tests {
             serde_json::from_str::<Program>(r#"{"earnign":{}}"#).is_err(),
             "typos are refused"
         );
+    }
+
+    #[test]
+    fn a_typo_at_any_level_is_refused_naming_the_field() {
+        for (body, field) in [
+            (r#"{"earnign":{}}"#, "earnign"),
+            (r#"{"earning":{"points_per_uint":5}}"#, "points_per_uint"),
+            (
+                r#"{"rewards":[{"id":"a","title":"t","kind":"percent","percent":5,"points_cost":9,"tittle":"x"}]}"#,
+                "tittle",
+            ),
+            (
+                r#"{"expiry":{"mode":"after_earning","months":6,"month":1}}"#,
+                "month",
+            ),
+            (r##"{"widget":{"colour":"#000000"}}"##, "colour"),
+        ] {
+            match Program::parse(body.as_bytes()) {
+                Err(ProgramError::Shape(e)) => assert!(
+                    e.to_string().contains(&format!("unknown field `{field}`")),
+                    "{body}: {e}"
+                ),
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            Program::parse(b"{not json"),
+            Err(ProgramError::NotJson(_))
+        ));
+    }
+
+    #[test]
+    fn program_values_past_their_caps_are_refused() {
+        for body in [
+            r#"{"earning":{"signup_points":9223372036854775807}}"#,
+            r#"{"earning":{"birthday_points":10000001}}"#,
+            r#"{"earning":{"unit_size":4294967295}}"#,
+            r#"{"rewards":[{"id":"v","title":"t","kind":"variable","points_per_unit":1,"min_points":1,"max_points":9223372036854775807,"points_cost":1}]}"#,
+        ] {
+            assert!(Program::parse(body.as_bytes()).is_err(), "{body}");
+        }
+        assert!(Program::parse(br#"{"earning":{"signup_points":10000000}}"#).is_ok());
     }
 }

@@ -450,7 +450,7 @@ fn ways_to_earn(program: &Program, shop: &Shop, texts: &Texts) -> Vec<WayToEarn>
         });
     }
     if let Some(campaign) = rules.active_campaign(chrono::Utc::now()) {
-        let points = per_unit * i64::from(campaign.multiplier_pct) / 100;
+        let points = per_unit.saturating_mul(i64::from(campaign.multiplier_pct)) / 100;
         ways.push(WayToEarn {
             kind: "campaign",
             title: fill(

@@ -253,3 +253,116 @@ async fn the_owner_reads_the_shop_with_its_widget_secret() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+/// Posts an adjustment with an `Idempotency-Key`.
+async fn adjust_with_key(
+    app: &TestApp,
+    customer: &str,
+    key: &str,
+    body: serde_json::Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/api/admin/v1/customers/{customer}/adjustments")))
+        .bearer_auth(session_token(SHOP))
+        .header("Idempotency-Key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn ledger_len(app: &TestApp, customer: &str) -> usize {
+    let ledger: serde_json::Value = app
+        .admin_get(
+            &session_token(SHOP),
+            &format!("/api/admin/v1/customers/{customer}/ledger"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    ledger["entries"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_for_another_customer_is_another_adjustment() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "8", "r@example.com").await;
+    let other = json!({"id": 9, "email": "s@example.com",
+        "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z"});
+    app.deliver(SHOP, "customers/create", "c9", &other).await;
+    let body = json!({"points": 40, "reason": "Goodwill"});
+    let first = adjust_with_key(&app, "8", "monday-batch-1", body.clone()).await;
+    assert_eq!(first.status(), 201);
+    let second = adjust_with_key(&app, "9", "monday-batch-1", body.clone()).await;
+    assert_eq!(second.status(), 201, "another customer: another request");
+    let token = session_token(SHOP);
+    assert_eq!(balance(&app, &token, "8").await, 40);
+    assert_eq!(balance(&app, &token, "9").await, 40);
+    let retried = adjust_with_key(&app, "9", "monday-batch-1", body).await;
+    assert_eq!(retried.status(), 200);
+    assert_eq!(balance(&app, &token, "9").await, 40);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_reused_with_another_body_is_refused_and_posts_nothing() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "8", "r@example.com").await;
+    let key = "retry-2";
+    let first = adjust_with_key(&app, "8", key, json!({"points": 40, "reason": "Goodwill"})).await;
+    assert_eq!(first.status(), 201);
+    for other in [
+        json!({"points": 400, "reason": "Goodwill"}),
+        json!({"points": -40, "reason": "Goodwill"}),
+        json!({"points": 40, "reason": "Birthday gift"}),
+    ] {
+        let resp = adjust_with_key(&app, "8", key, other.clone()).await;
+        assert_eq!(resp.status(), 422, "{other}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "validation_failed");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Idempotency-Key"),
+            "{body}"
+        );
+    }
+    assert_eq!(balance(&app, &session_token(SHOP), "8").await, 40);
+    assert_eq!(ledger_len(&app, "8").await, 1);
+    // The same request again (the reason's surrounding spaces aside) is a replay.
+    let same = adjust_with_key(
+        &app,
+        "8",
+        key,
+        json!({"points": 40, "reason": " Goodwill "}),
+    )
+    .await;
+    assert_eq!(same.status(), 200);
+    for unusable in ["", "   ", &"k".repeat(201)] {
+        let resp = adjust_with_key(&app, "8", unusable, json!({"points": 1, "reason": "r"})).await;
+        assert_eq!(resp.status(), 400, "{unusable:?}");
+    }
+    assert_eq!(ledger_len(&app, "8").await, 1, "unusable keys post nothing");
+}
+
+#[tokio::test]
+async fn an_adjustment_of_i64_min_points_is_refused_not_wrapped_to_zero() {
+    let app = TestApp::spawn().await;
+    app.add_shop_with_member(SHOP, "7", "s@example.com").await;
+    let token = session_token(SHOP);
+    let path = "/api/admin/v1/customers/7/adjustments";
+    for points in [i64::MIN, i64::MIN + 1, i64::MAX, -10_000_001] {
+        let resp = app
+            .admin_post(
+                &token,
+                path,
+                json!({"points": points, "reason": "Fat finger"}),
+            )
+            .await;
+        assert_eq!(resp.status(), 422, "{points}");
+        assert_eq!(error_code(resp).await, "validation_failed", "{points}");
+    }
+    assert_eq!(ledger_len(&app, "7").await, 0, "nothing posted");
+    assert_eq!(balance(&app, &token, "7").await, 0);
+}

@@ -443,7 +443,7 @@ async fn the_program_is_editable_and_refunds_use_the_rule_the_order_earned_with(
     .unwrap();
     assert_eq!(bad.status(), 422);
     let typo = put(json!({"earnign": {}})).await.unwrap();
-    assert_eq!(typo.status(), 400);
+    assert_eq!(typo.status(), 422);
     let after: serde_json::Value = app
         .admin_get(&token, "/api/admin/v1/program")
         .await
@@ -472,4 +472,88 @@ async fn the_program_is_editable_and_refunds_use_the_rule_the_order_earned_with(
     )
     .await;
     assert_eq!(points(&app.customer(SHOP, "7001").await), (0, 300));
+}
+
+#[tokio::test]
+async fn a_typo_inside_earning_is_refused_with_422_naming_the_field() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    let token = session_token(SHOP);
+    let put = |body: serde_json::Value| {
+        app.client
+            .put(app.url("/api/admin/v1/program"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    for (body, field) in [
+        (
+            json!({"earning": {"points_per_uint": 5}}),
+            "points_per_uint",
+        ),
+        (
+            json!({"earning": {"campaigns": [{"name": "x", "starts_at": "2026-11-27T00:00:00Z",
+                "ends_at": "2026-11-30T00:00:00Z", "multiplier_pct": 200, "multiplier": 3}]}}),
+            "multiplier",
+        ),
+        (
+            json!({"expiry": {"mode": "after_earning", "months": 12, "remind_days": 3}}),
+            "remind_days",
+        ),
+    ] {
+        let resp = put(body.clone()).await.unwrap();
+        assert_eq!(resp.status(), 422, "{body}");
+        let err: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(err["error"]["code"], "validation_failed", "{body}");
+        let message = err["error"]["message"].as_str().unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{message}");
+    }
+    let not_json = app
+        .client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(&token)
+        .body("{\"earning\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    let program: serde_json::Value = app
+        .admin_get(&token, "/api/admin/v1/program")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(program["earning"]["points_per_unit"], 1, "nothing saved");
+}
+
+#[tokio::test]
+async fn program_values_past_their_caps_are_refused_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    let token = session_token(SHOP);
+    for earning in [
+        json!({"signup_points": i64::MAX}),
+        json!({"birthday_points": i64::MAX}),
+        json!({"signup_points": 10_000_001}),
+        json!({"unit_size": u32::MAX}),
+        json!({"points_per_unit": u32::MAX}),
+        json!({"pending_days": u32::MAX}),
+    ] {
+        let resp = app
+            .client
+            .put(app.url("/api/admin/v1/program"))
+            .bearer_auth(&token)
+            .json(&json!({ "earning": earning }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{earning}");
+    }
+    let program: serde_json::Value = app
+        .admin_get(&token, "/api/admin/v1/program")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(program["earning"]["signup_points"], 0, "nothing saved");
 }

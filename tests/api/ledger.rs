@@ -281,3 +281,44 @@ fn new_member(c: &mut DbConnection, case: usize) -> (String, String) {
     .unwrap();
     (shop.id, member.id)
 }
+
+#[tokio::test]
+async fn a_credit_past_the_balance_limit_is_refused_and_balances_still_equal_the_ledger() {
+    use boomerang::domain::points::MAX_BALANCE;
+    let app = TestApp::spawn().await;
+    app.with_db(|c| {
+        let (shop, member) = new_member(c, 0);
+        let mut keyed = |delta, status, key: &str| {
+            let kind = if delta < 0 {
+                LedgerKind::Redeem
+            } else {
+                LedgerKind::Earn
+            };
+            let mut p = posting(&shop, &member, delta, kind, status);
+            p.source_id = key.into();
+            write_transaction(c, |c| post(c, &p, now()))
+        };
+        // Pending and spendable points count together.
+        assert!(keyed(MAX_BALANCE - 100, LedgerStatus::Pending, "a").is_ok());
+        assert!(keyed(90, LedgerStatus::Confirmed, "b").is_ok());
+        for (delta, key) in [(11, "c"), (i64::MAX, "d")] {
+            let refused = keyed(delta, LedgerStatus::Confirmed, key);
+            assert!(
+                matches!(refused, Err(LedgerError::BalanceLimit { .. })),
+                "{delta}: {refused:?}"
+            );
+        }
+        assert!(
+            keyed(10, LedgerStatus::Confirmed, "e").is_ok(),
+            "up to the limit"
+        );
+        assert!(
+            keyed(-5, LedgerStatus::Confirmed, "f").is_ok(),
+            "debits still work"
+        );
+        let m = check_invariants(c, &shop, &member);
+        assert_eq!(m.points_balance + m.pending_points, MAX_BALANCE - 5);
+        assert_eq!(m.lifetime_points, MAX_BALANCE);
+    })
+    .await;
+}

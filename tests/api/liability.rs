@@ -112,3 +112,75 @@ async fn the_report_adds_up_the_ledger() {
         .await;
     assert_eq!(backwards.status(), 400);
 }
+
+#[tokio::test]
+async fn a_report_up_to_the_last_day_chrono_knows_is_refused_not_a_panic() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    let token = session_token(SHOP);
+    for query in [
+        "to=+262142-12-31",
+        "to=%2B262142-12-31",
+        "to=262142-12-31",
+        "from=-262143-01-01",
+        "from=%2D262143-01-01&to=2026-01-01",
+        "to=10000-01-01",
+        "from=1969-12-31",
+    ] {
+        let resp = app
+            .admin_get(&token, &format!("/api/admin/v1/reports/liability?{query}"))
+            .await;
+        assert_eq!(resp.status(), 400, "{query}");
+        let body: serde_json::Value = resp.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{query}");
+    }
+    let widest = app
+        .admin_get(
+            &token,
+            "/api/admin/v1/reports/liability?from=1970-01-01&to=9999-12-31",
+        )
+        .await;
+    assert_eq!(widest.status(), 200);
+}
+
+#[tokio::test]
+async fn a_signup_bonus_of_i64_max_saved_before_the_caps_fails_its_events_and_the_report_answers() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    // A program stored before the caps existed (today's PUT refuses it).
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        use diesel::prelude::*;
+        diesel::update(shops::table.find(&shop_id))
+            .set(shops::program.eq(r#"{"earning":{"signup_points":9223372036854775807}}"#))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    for id in [7101, 7102] {
+        let customer = json!({"id": id, "email": format!("c{id}@example.com"),
+            "created_at": "2026-11-01T10:00:00Z", "updated_at": "2026-11-01T10:00:00Z"});
+        app.deliver(SHOP, "customers/create", &format!("c{id}"), &customer)
+            .await;
+    }
+    let token = session_token(SHOP);
+    let failed: serde_json::Value = app
+        .admin_get(&token, "/api/admin/v1/webhooks?status=failed")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = failed["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{failed}");
+    assert!(
+        events[0]["error"].as_str().unwrap().contains("limit"),
+        "{failed}"
+    );
+    let report = app
+        .admin_get(&token, "/api/admin/v1/reports/liability")
+        .await;
+    assert_eq!(report.status(), 200);
+    let report: serde_json::Value = report.json().await.unwrap();
+    assert_eq!(report["earned"]["points"], 0, "{report}");
+    assert_eq!(report["outstanding"]["points"], 0, "{report}");
+}

@@ -632,7 +632,7 @@ async fn the_catalog_is_editable_through_the_program() {
     )
     .await
     .unwrap();
-    assert_eq!(unknown_kind.status(), 400);
+    assert_eq!(unknown_kind.status(), 422, "JSON, but not a reward");
 
     let retired = redeem_as(&app, "7001", json!({"reward_id": "old"})).await;
     assert_eq!(retired.status(), 403);
@@ -675,4 +675,65 @@ async fn a_variable_reward_spends_the_points_asked_in_whole_units() {
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.json::<serde_json::Value>().await.unwrap()["points"], 400);
     assert_eq!(balance(&app).await, 600);
+}
+
+#[tokio::test]
+async fn a_variable_reward_with_max_points_i64_max_is_refused_and_i64_min_points_are_not_asked() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(created())
+        .expect(0)
+        .mount(&server)
+        .await;
+    let app = setup(&server, 1000).await;
+    let put = |max_points: i64| {
+        app.client
+            .put(app.url("/api/admin/v1/program"))
+            .bearer_auth(session_token(SHOP))
+            .json(&json!({"rewards": [{"id": "slider", "title": "Points off", "kind": "variable",
+                "points_per_unit": 1, "min_points": 1, "max_points": max_points, "points_cost": 1}]}))
+            .send()
+    };
+    // i64::MAX points at one cent each once reached Shopify as a `-1.00` discount.
+    let huge = put(i64::MAX).await.unwrap();
+    assert_eq!(huge.status(), 422);
+    assert!(huge.text().await.unwrap().contains("max_points"));
+    assert_eq!(put(10_000_000).await.unwrap().status(), 200);
+    for points in [i64::MIN, i64::MIN + 1, -1, 0, i64::MAX] {
+        let resp = redeem_as(
+            &app,
+            "7001",
+            json!({"reward_id": "slider", "points": points}),
+        )
+        .await;
+        assert_eq!(resp.status(), 422, "{points}");
+    }
+    assert_eq!(balance(&app).await, 1000, "nothing spent");
+}
+
+#[tokio::test]
+async fn a_field_a_reward_does_not_have_is_refused_naming_it() {
+    let server = MockServer::start().await;
+    let app = setup(&server, 0).await;
+    let resp = app
+        .client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(session_token(SHOP))
+        .json(
+            &json!({"rewards": [{"id": "p", "title": "10% off", "kind": "percent",
+            "percent": 10, "points_cost": 100, "expire_days": 7}]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "validation_failed");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `expire_days`"),
+        "{body}"
+    );
 }

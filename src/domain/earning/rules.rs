@@ -15,6 +15,13 @@ pub const MAX_MULTIPLIER_PCT: u32 = 1000;
 pub const MAX_POINTS_PER_UNIT: u32 = 1000;
 /// Longest return window accepted, in days.
 pub const MAX_PENDING_DAYS: u32 = 365;
+/// Largest `unit_size` accepted ("1 point per 1,000,000 units").
+pub const MAX_UNIT_SIZE: u32 = 1_000_000;
+/// Most points a sign-up or a birthday may give (as much as an owner's adjustment).
+pub const MAX_BONUS_POINTS: i64 = 10_000_000;
+/// Most product multipliers, collection multipliers or campaigns a program may list (each is
+/// checked against the others for duplicates).
+pub const MAX_RULE_ENTRIES: usize = 1000;
 
 /// How the order's exact (fractional) points become a whole number.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -42,6 +49,7 @@ pub enum EarnOn {
 
 /// Extra (or fewer) points for one product.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProductMultiplier {
     /// The platform's product id.
     pub product_id: PlatformId,
@@ -51,6 +59,7 @@ pub struct ProductMultiplier {
 
 /// Extra (or fewer) points for every product in a collection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CollectionMultiplier {
     /// The platform's collection id, compared as decimal digits with the ids the caller's
     /// product → collections lookup returns.
@@ -61,6 +70,7 @@ pub struct CollectionMultiplier {
 
 /// A time-boxed bonus ("double points this weekend"), matched on the order's `created_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Campaign {
     /// Shown to shoppers and in the ledger.
     pub name: String,
@@ -85,8 +95,12 @@ impl Campaign {
 /// multipliers that apply to its product (they do not stack; 100% when none applies). The
 /// highest active campaign and the member's tier multiply on top, for the whole order.
 /// Gift-card lines never earn. Test orders never earn unless `earn_on_test_orders` is set.
+///
+/// Unknown fields are refused: a typo (`points_per_uint`) would otherwise be dropped silently
+/// and the owner would believe it saved. Award snapshots store these rules too, so a field
+/// removed one day must still be accepted when read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EarningRules {
     /// Points for every `unit_size` whole units of shop currency.
     pub points_per_unit: u32,
@@ -151,12 +165,15 @@ pub enum RulesError {
         /// The limit.
         max: u32,
     },
-    /// `unit_size` of zero.
-    #[error("unit_size must be at least 1")]
-    ZeroUnitSize,
-    /// A negative signup or birthday award.
-    #[error("{field} must not be negative, got {got}")]
-    NegativePoints {
+    /// `unit_size` of zero or above `MAX_UNIT_SIZE`.
+    #[error("unit_size must be between 1 and {max}, got {got}", max = MAX_UNIT_SIZE)]
+    UnitSizeOutOfRange {
+        /// The value given.
+        got: u32,
+    },
+    /// A signup or birthday award below zero or above `MAX_BONUS_POINTS`.
+    #[error("{field} must be between 0 and {max}, got {got}", max = MAX_BONUS_POINTS)]
+    BonusPointsOutOfRange {
         /// Which field.
         field: &'static str,
         /// The value given.
@@ -185,6 +202,14 @@ pub enum RulesError {
         /// The campaign's name.
         name: String,
     },
+    /// More entries in a list than `MAX_RULE_ENTRIES`.
+    #[error("{field} may list at most {max} entries, got {got}", max = MAX_RULE_ENTRIES)]
+    TooManyEntries {
+        /// Which list.
+        field: &'static str,
+        /// How many it had.
+        got: usize,
+    },
     /// `pending_days` above `MAX_PENDING_DAYS`.
     #[error("pending_days must be at most {max}, got {got}")]
     PendingDaysTooLong {
@@ -211,15 +236,26 @@ impl EarningRules {
                 max: MAX_POINTS_PER_UNIT,
             });
         }
-        if self.unit_size == 0 {
-            return Err(RulesError::ZeroUnitSize);
+        if !(1..=MAX_UNIT_SIZE).contains(&self.unit_size) {
+            return Err(RulesError::UnitSizeOutOfRange {
+                got: self.unit_size,
+            });
         }
         for (field, got) in [
             ("signup_points", self.signup_points),
             ("birthday_points", self.birthday_points),
         ] {
-            if got < 0 {
-                return Err(RulesError::NegativePoints { field, got });
+            if !(0..=MAX_BONUS_POINTS).contains(&got) {
+                return Err(RulesError::BonusPointsOutOfRange { field, got });
+            }
+        }
+        for (field, got) in [
+            ("product_multipliers", self.product_multipliers.len()),
+            ("collection_multipliers", self.collection_multipliers.len()),
+            ("campaigns", self.campaigns.len()),
+        ] {
+            if got > MAX_RULE_ENTRIES {
+                return Err(RulesError::TooManyEntries { field, got });
             }
         }
         if self.pending_days > MAX_PENDING_DAYS {

@@ -104,6 +104,33 @@ fn partial_json_fills_in_defaults() {
 }
 
 #[test]
+fn unknown_fields_at_any_level_of_the_rules_are_refused_by_name() {
+    for (json, field) in [
+        (r#"{"points_per_uint": 5}"#, "points_per_uint"),
+        (
+            r#"{"product_multipliers": [{"product_id": "1", "multiplier_pct": 200, "pct": 1}]}"#,
+            "pct",
+        ),
+        (
+            r#"{"collection_multipliers": [{"collection_id": "1", "multiplier_pct": 200, "x": 1}]}"#,
+            "x",
+        ),
+        (
+            r#"{"campaigns": [{"name": "n", "starts_at": "2026-01-01T00:00:00Z",
+                "ends_at": "2026-01-02T00:00:00Z", "multiplier_pct": 200, "end": 1}]}"#,
+            "end",
+        ),
+    ] {
+        let err = serde_json::from_str::<EarningRules>(json).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("unknown field `{field}`")),
+            "{json}: {err}"
+        );
+    }
+}
+
+#[test]
 fn validation_names_each_problem() {
     let campaign = |name: &str, start: DateTime<Utc>, end: DateTime<Utc>, pct: u32| Campaign {
         name: name.to_owned(),
@@ -131,14 +158,55 @@ fn validation_names_each_problem() {
                 unit_size: 0,
                 ..Default::default()
             },
-            RulesError::ZeroUnitSize,
+            RulesError::UnitSizeOutOfRange { got: 0 },
+        ),
+        (
+            EarningRules {
+                unit_size: MAX_UNIT_SIZE + 1,
+                ..Default::default()
+            },
+            RulesError::UnitSizeOutOfRange {
+                got: MAX_UNIT_SIZE + 1,
+            },
+        ),
+        (
+            EarningRules {
+                signup_points: i64::MAX,
+                ..Default::default()
+            },
+            RulesError::BonusPointsOutOfRange {
+                field: "signup_points",
+                got: i64::MAX,
+            },
+        ),
+        (
+            EarningRules {
+                birthday_points: MAX_BONUS_POINTS + 1,
+                ..Default::default()
+            },
+            RulesError::BonusPointsOutOfRange {
+                field: "birthday_points",
+                got: MAX_BONUS_POINTS + 1,
+            },
+        ),
+        (
+            EarningRules {
+                product_multipliers: (0..=MAX_RULE_ENTRIES as u64)
+                    .map(|p| product(p + 1, 200))
+                    .collect(),
+                ..Default::default()
+            },
+            RulesError::TooManyEntries {
+                field: "product_multipliers",
+                got: MAX_RULE_ENTRIES + 1,
+            },
         ),
         (
             EarningRules {
                 signup_points: -1,
                 ..Default::default()
             },
-            RulesError::NegativePoints {
+            RulesError::BonusPointsOutOfRange {
                 field: "signup_points",
                 got: -1,
             },
@@ -148,7 +216,7 @@ fn validation_names_each_problem() {
                 birthday_points: -5,
                 ..Default::default()
             },
-            RulesError::NegativePoints {
+            RulesError::BonusPointsOutOfRange {
                 field: "birthday_points",
                 got: -5,
             },

@@ -13,7 +13,12 @@ impl From<CustomerError> for AppError {
     fn from(e: CustomerError) -> Self {
         match e {
             CustomerError::NotFound(_) => AppError::not_found(e.to_string()),
-            CustomerError::Invalid(_) => AppError::validation(e.to_string()),
+            CustomerError::Invalid(_) | CustomerError::KeyReused(_) => {
+                AppError::validation(e.to_string())
+            }
+            CustomerError::Ledger(LedgerError::BalanceLimit { .. }) => {
+                AppError::validation(e.to_string())
+            }
             CustomerError::Ledger(LedgerError::InsufficientPoints { .. }) => {
                 AppError::new(ErrorCode::InsufficientPoints, e.to_string())
             }
@@ -65,6 +70,21 @@ pub struct AdjustmentBody {
     reason: String,
 }
 
+/// The optional `Idempotency-Key` header. A key we cannot use is refused rather than ignored:
+/// ignoring it would let the client's retry post the adjustment twice.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().map(str::trim).unwrap_or_default();
+    if key.is_empty() || key.len() > 200 {
+        return Err(AppError::bad_request(
+            "Idempotency-Key must be 1–200 visible ASCII characters",
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
 pub async fn adjust(
     req: HttpRequest,
     session: ShopSession,
@@ -73,13 +93,7 @@ pub async fn adjust(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let customer_id = path.into_inner();
-    let idempotency_key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map(str::to_owned);
+    let idempotency_key = idempotency_key(&req)?;
     let body = body.into_inner();
     let adjustment = Adjustment {
         points: body.points,

@@ -10,7 +10,7 @@ use crate::db::{now, write_transaction, DbError};
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
 use crate::jobs::{self, JobKind, JobSpec};
-use crate::services::program::Program;
+use crate::services::program::{Program, ProgramError};
 use crate::state::AppState;
 
 pub async fn show(session: ShopSession) -> HttpResponse {
@@ -22,15 +22,14 @@ pub async fn replace(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let program: Program = serde_json::from_slice(&body).map_err(|e| {
-        AppError::new(
-            crate::error::ErrorCode::InvalidJson,
-            format!("invalid program: {e}"),
-        )
+    // Not JSON: 400. JSON that is not a valid program (an unknown field, a value past its cap):
+    // 422, with the message naming the field.
+    let program = Program::parse(&body).map_err(|e| match e {
+        ProgramError::NotJson(_) => {
+            AppError::new(crate::error::ErrorCode::InvalidJson, e.to_string())
+        }
+        _ => AppError::validation(e.to_string()),
     })?;
-    program
-        .validate()
-        .map_err(|e| AppError::validation(e.to_string()))?;
     let stored = serde_json::to_string(&program).map_err(AppError::internal)?;
     let shop_id = session.shop.id.clone();
     let uses_collections = !program.earning.collection_multipliers.is_empty();

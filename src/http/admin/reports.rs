@@ -2,7 +2,7 @@
 //! default: the last 30 days).
 
 use actix_web::{web, HttpResponse};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::Deserialize;
 
 use crate::db::DbError;
@@ -17,12 +17,52 @@ pub struct Range {
     to: Option<String>,
 }
 
-fn day(name: &str, value: Option<&str>, default: NaiveDate) -> Result<NaiveDate, AppError> {
-    match value {
-        None => Ok(default),
-        Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
-            .map_err(|_| AppError::bad_request(format!("{name} must be a date like 2026-11-23"))),
+/// Why a report period cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("{0} must be a date like 2026-11-23, between 1970-01-01 and 9999-12-31")]
+    BadDay(&'static str),
+    #[error("from is after to")]
+    FromAfterTo,
+}
+
+/// The days a report may name. The app keeps no ledger before 1970, and four-digit years keep
+/// the day after `to` inside what chrono and both databases can represent (chrono accepts years
+/// up to +262142, where adding a day panicked).
+fn allowed_days() -> std::ops::RangeInclusive<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+        ..=NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+fn day(name: &'static str, value: &str) -> Result<NaiveDate, PeriodError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .filter(|d| allowed_days().contains(d))
+        .ok_or(PeriodError::BadDay(name))
+}
+
+/// The report's period from the query: `[start of from, start of the day after to)`. `to`
+/// defaults to `today`, `from` to 29 days before `to`.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    today: NaiveDate,
+) -> Result<(NaiveDateTime, NaiveDateTime), PeriodError> {
+    let to = match to {
+        Some(v) => day("to", v)?,
+        None => today,
+    };
+    let from = match from {
+        Some(v) => day("from", v)?,
+        None => to.checked_sub_days(Days::new(29)).unwrap_or(to),
+    };
+    if from > to {
+        return Err(PeriodError::FromAfterTo);
     }
+    let end = to
+        .checked_add_days(Days::new(1))
+        .ok_or(PeriodError::BadDay("to"))?;
+    Ok((from.and_time(NaiveTime::MIN), end.and_time(NaiveTime::MIN)))
 }
 
 pub async fn liability(
@@ -31,18 +71,59 @@ pub async fn liability(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let today = Utc::now().date_naive();
-    let to = day("to", range.to.as_deref(), today)?;
-    let from = day("from", range.from.as_deref(), to - Duration::days(29))?;
-    if from > to {
-        return Err(AppError::bad_request("from is after to"));
-    }
-    let (start, end) = (
-        from.and_time(chrono::NaiveTime::MIN),
-        (to + Duration::days(1)).and_time(chrono::NaiveTime::MIN),
-    );
+    let (start, end) = period(range.from.as_deref(), range.to.as_deref(), today)
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
     let report = state
         .db
         .run(move |c| liability::report(c, &session.shop, start, end).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn a_period_covers_both_days_and_defaults_to_thirty_days() {
+        let today = d(2026, 11, 30);
+        let (start, end) = period(None, None, today).unwrap();
+        assert_eq!(start.date(), d(2026, 11, 1));
+        assert_eq!(end.date(), d(2026, 12, 1));
+        let (start, end) = period(Some("2026-01-01"), Some("2026-01-01"), today).unwrap();
+        assert_eq!((start.date(), end.date()), (d(2026, 1, 1), d(2026, 1, 2)));
+        let (_, end) = period(None, Some("9999-12-31"), today).unwrap();
+        assert_eq!(end.date(), d(10000, 1, 1));
+    }
+
+    #[test]
+    fn dates_outside_four_digit_years_are_refused_not_panicked_on() {
+        let today = d(2026, 11, 30);
+        for (from, to, field) in [
+            (None, Some("+262142-12-31"), "to"),
+            (None, Some("+262143-01-01"), "to"),
+            (None, Some("-262143-01-01"), "to"),
+            (Some("-262143-01-01"), None, "from"),
+            (Some("1969-12-31"), None, "from"),
+            (None, Some("10000-01-01"), "to"),
+            (None, Some("2026-02-30"), "to"),
+            (None, Some("yesterday"), "to"),
+        ] {
+            assert_eq!(
+                period(from, to, today),
+                Err(PeriodError::BadDay(field)),
+                "{from:?} {to:?}"
+            );
+        }
+        assert_eq!(
+            period(Some("2026-02-01"), Some("2026-01-01"), today),
+            Err(PeriodError::FromAfterTo)
+        );
+        assert!(period(None, Some("1970-01-01"), today).is_ok());
+        assert!(period(None, None, NaiveDate::MAX).is_err());
+    }
 }
