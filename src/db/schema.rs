@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reconciled_until -> Nullable<Timestamp>,
+        award_history -> Bool,
     }
 }
 
@@ -54,6 +55,7 @@ diesel::table! {
         redacted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        profile_updated_at -> Nullable<Timestamp>,
     }
 }
 

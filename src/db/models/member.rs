@@ -31,6 +31,8 @@ pub struct Member {
     pub redacted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The platform's `updated_at` of the customer facts last applied (stale ones are skipped).
+    pub profile_updated_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]

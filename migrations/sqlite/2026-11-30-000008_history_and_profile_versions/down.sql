@@ -1,0 +1,2 @@
+ALTER TABLE members DROP COLUMN profile_updated_at;
+ALTER TABLE shops DROP COLUMN award_history;

@@ -1,0 +1,7 @@
+-- Orders dated before the install are history: they earn points only when the owner asks for
+-- it (the backfill switch sets this).
+ALTER TABLE shops ADD COLUMN award_history BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- The platform's `updated_at` of the customer facts last applied to a member, so that a stale
+-- `customers/update` delivered late cannot overwrite newer e-mail, names or consent.
+ALTER TABLE members ADD COLUMN profile_updated_at TIMESTAMP;
