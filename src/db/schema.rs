@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         profile_updated_at -> Nullable<Timestamp>,
+        email_verified -> Bool,
     }
 }
 

@@ -39,13 +39,18 @@ pub fn apply(
     }
     let facts_at = facts.updated_at.map(|t| t.naive_utc());
     if is_current(facts_at, member.profile_updated_at) {
+        let email = facts.customer.email.clone().or(member.email.clone());
+        // A changed address is as verified as the platform says; the same one stays proven.
+        let email_verified =
+            facts.email_verified || (member.email_verified && email == member.email);
         diesel::update(
             members::table
                 .filter(members::shop_id.eq(&shop.id))
                 .filter(members::id.eq(&member.id)),
         )
         .set((
-            members::email.eq(facts.customer.email.clone().or(member.email.clone())),
+            members::email.eq(email),
+            members::email_verified.eq(email_verified),
             members::first_name.eq(facts.first_name.clone().or(member.first_name.clone())),
             members::last_name.eq(facts.last_name.clone().or(member.last_name.clone())),
             members::birthday.eq(facts.birthday.or(member.birthday)),

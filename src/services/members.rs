@@ -6,7 +6,8 @@
 //! Why a merge needs proof: anyone can open an account with someone else's e-mail address. A
 //! guest's points are therefore claimed only by an account whose e-mail the platform marks
 //! verified, or by the account's order placed with that e-mail (its confirmation went to that
-//! inbox); the caller says which through [`GuestClaim`].
+//! inbox); the caller says which through [`GuestClaim`]. The same proof, kept as
+//! `email_verified`, decides whether a later guest checkout with that e-mail goes to the account.
 
 use diesel::prelude::*;
 
@@ -40,11 +41,21 @@ pub fn resolve(
         .or(fallback_email)
         .and_then(normalise_email);
     if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
-        let member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
+        let mut member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
             Some(m) => m,
             None => insert(conn, shop_id, Some(id.as_str()), email.as_deref(), now)?,
         };
         if let (Some(email), GuestClaim::Allowed) = (&email, claim) {
+            if !member.email_verified && member.email.as_deref() == Some(email.as_str()) {
+                diesel::update(
+                    members::table
+                        .filter(members::shop_id.eq(shop_id))
+                        .filter(members::id.eq(&member.id)),
+                )
+                .set(members::email_verified.eq(true))
+                .execute(conn)?;
+                member.email_verified = true;
+            }
             if let Some(guest) = Member::find_guest_by_email(conn, shop_id, email)? {
                 merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
                 // The merge moved the guest's points onto the member: read the new balances.
@@ -54,10 +65,12 @@ pub fn resolve(
         return Ok(Some(member));
     }
     let Some(email) = email else { return Ok(None) };
-    // A guest order from the e-mail of an existing account goes to that account.
+    // A guest order from the e-mail of an existing account goes to that account, if the account
+    // has proven the e-mail is theirs; else to the guest, whom the account may claim later.
     let account = members::table
         .filter(members::shop_id.eq(shop_id))
         .filter(members::email.eq(&email))
+        .filter(members::email_verified.eq(true))
         .filter(members::platform_customer_id.is_not_null())
         .filter(members::redacted_at.is_null())
         .order(members::created_at.asc())

@@ -312,15 +312,26 @@ async fn an_unverified_account_with_a_guests_email_cannot_take_the_guests_points
         .await;
     app.deliver(SHOP, "customers/update", "takeover-2", &account(false))
         .await;
+    // The victim checks out as a guest again: their new points do not go to that account either.
+    let mut again = order_json(401, None, "paid", &[(2, 1, "8.00")]);
+    again["email"] = json!(victim);
+    app.deliver(SHOP, "orders/paid", "guest-again", &again)
+        .await;
     assert_eq!(points(&app.customer(SHOP, "9001").await), (0, 0));
     let guest = member_row(&app, &shop_id, None, victim).await;
-    assert_eq!(guest.pending_points, 42, "the guest keeps their points");
+    assert_eq!(guest.pending_points, 50, "the guest keeps their points");
     // Once the platform says the account owns the address, it claims them.
     let mut verified = account(true);
     verified["updated_at"] = json!("2026-11-22T10:00:00Z");
     app.deliver(SHOP, "customers/update", "verified", &verified)
         .await;
-    assert_eq!(points(&app.customer(SHOP, "9001").await), (0, 42));
+    assert_eq!(points(&app.customer(SHOP, "9001").await), (0, 50));
+    // From then on a guest checkout with the address goes to the account.
+    let mut later = order_json(402, None, "paid", &[(3, 1, "2.00")]);
+    later["email"] = json!(victim);
+    app.deliver(SHOP, "orders/paid", "guest-later", &later)
+        .await;
+    assert_eq!(points(&app.customer(SHOP, "9001").await), (0, 52));
 }
 
 #[tokio::test]

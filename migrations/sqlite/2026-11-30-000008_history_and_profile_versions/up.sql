@@ -5,3 +5,7 @@ ALTER TABLE shops ADD COLUMN award_history BOOLEAN NOT NULL DEFAULT FALSE;
 -- The platform's `updated_at` of the customer facts last applied to a member, so that a stale
 -- `customers/update` delivered late cannot overwrite newer e-mail, names or consent.
 ALTER TABLE members ADD COLUMN profile_updated_at TIMESTAMP;
+
+-- Whether the member's stored e-mail is proven theirs (the platform verified it, or they ordered
+-- with it): only such an account receives a guest checkout's points or claims a guest's.
+ALTER TABLE members ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE;
