@@ -1,6 +1,8 @@
 -- Orders dated before the install are history: they earn points only when the owner asks for
 -- it (the backfill switch sets this).
 ALTER TABLE shops ADD COLUMN award_history BOOLEAN NOT NULL DEFAULT FALSE;
+-- The demo shop's sample order (README) is dated before a demo shop is created.
+UPDATE shops SET award_history = TRUE WHERE is_demo = TRUE;
 
 -- The platform's `updated_at` of the customer facts last applied to a member, so that a stale
 -- `customers/update` delivered late cannot overwrite newer e-mail, names or consent.
