@@ -32,6 +32,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reconciled_until -> Nullable<Timestamp>,
+        award_history -> Bool,
         consumer_key_enc -> Nullable<Text>,
         consumer_secret_enc -> Nullable<Text>,
     }
@@ -56,6 +57,8 @@ diesel::table! {
         redacted_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        profile_updated_at -> Nullable<Timestamp>,
+        email_verified -> Bool,
     }
 }
 

@@ -20,9 +20,11 @@ mod reversal;
 mod rules;
 
 pub use award::{award_for_order, AwardSnapshot, LineAward};
-pub use eligibility::should_earn;
+pub use eligibility::{earns_despite_date, should_earn};
 pub use occasions::{birthday_due, observed_birthday, signup_award, BIRTHDAY_GRACE_DAYS};
-pub use reversal::{reversal_for_cancellation, reversal_for_refund};
+pub use reversal::{
+    reversal_for_cancellation, reversal_for_refund, reversal_for_refunds, Refunded,
+};
 pub use rules::{
     Campaign, CollectionMultiplier, EarnOn, EarningRules, ProductMultiplier, Rounding, RulesError,
     MAX_BONUS_POINTS, MAX_MULTIPLIER_PCT, MAX_PENDING_DAYS, MAX_POINTS_PER_UNIT, MAX_RULE_ENTRIES,

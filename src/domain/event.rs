@@ -261,6 +261,10 @@ pub struct OrderFacts {
     pub lines: Vec<OrderLine>,
     /// When the order was placed (campaigns are matched on this).
     pub created_at: DateTime<Utc>,
+    /// When the platform processed it (imported and draft orders carry their real date here);
+    /// see [`OrderFacts::date`].
+    #[serde(default)]
+    pub processed_at: Option<DateTime<Utc>>,
     /// Last change; the newest wins when deliveries arrive out of order.
     pub updated_at: DateTime<Utc>,
     /// Cart attributes `(name, value)`, e.g. a referral code.
@@ -269,6 +273,19 @@ pub struct OrderFacts {
     pub discount_codes: Vec<String>,
     /// Where the order came from (`web`, `pos`, `shopify_draft_order`, …), if said.
     pub source_name: Option<String>,
+    /// Refunds the order payload already carries: a refund made before the order reached us
+    /// may never be announced by a refund webhook of its own.
+    #[serde(default)]
+    pub refunds: Vec<RefundFacts>,
+}
+
+impl OrderFacts {
+    /// The order's date: `processed_at` when the platform gives it, else `created_at`, never
+    /// when a webhook arrived. History sent late, replayed or imported counts on the day it
+    /// happened (CONTRACT.md).
+    pub fn date(&self) -> DateTime<Utc> {
+        self.processed_at.unwrap_or(self.created_at)
+    }
 }
 
 /// One refunded line. Amounts are in the shop's currency.
@@ -294,6 +311,14 @@ pub struct RefundFacts {
     /// Money returned: the sum of successful refund transactions. (When a transaction is only
     /// in the buyer's currency, the adapter uses the refund's own shop-money total instead.)
     pub amount: Money,
+    /// The part of `amount` returned for shipping (before its tax). Shipping earns nothing by
+    /// default, so a shipping-only refund must not take points back as if goods were refunded.
+    #[serde(default)]
+    pub shipping: Money,
+    /// The part of `amount` that is tax returned outside the refunded lines (e.g. the tax on
+    /// refunded shipping); tax earns nothing by default either.
+    #[serde(default)]
+    pub tax: Money,
     /// When the refund was made, when the platform says.
     pub created_at: Option<DateTime<Utc>>,
 }
@@ -309,6 +334,10 @@ pub struct CustomerFacts {
     pub last_name: Option<String>,
     /// Consent to marketing email.
     pub accepts_marketing: bool,
+    /// Whether the platform has verified that the account holder owns `customer.email`. Only a
+    /// verified account may claim a guest's points on its e-mail (see `services::members`).
+    #[serde(default)]
+    pub email_verified: bool,
     /// Date of birth, when the platform (or a form) provides one.
     pub birthday: Option<NaiveDate>,
     /// When the account was created, when said.

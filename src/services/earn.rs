@@ -8,23 +8,27 @@
 //!   order and cancellation deliveries arrive in, the total reversed is the same.
 //! - A reversal of points still pending is itself pending (same date); one of points already
 //!   confirmed takes what is spendable and records the shortfall for the owner.
+//! - Points of the award that already expired count as taken back: they left the balance
+//!   once, and a later refund must not take them again from the member's other points.
+//! - Orders dated before the install are stored as history but earn nothing unless the shop
+//!   awards history (`domain::earning::earns_despite_date`).
+
+mod reversals;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::models::{LedgerEntry, Member, NewOrder, Order, Refund, Shop};
-use crate::db::schema::{ledger_entries, orders};
+use crate::db::schema::orders;
 use crate::db::{new_id, DbConnection};
-use crate::domain::earning::{
-    award_for_order, reversal_for_cancellation, reversal_for_refund, should_earn, AwardSnapshot,
-};
+use crate::domain::earning::{award_for_order, earns_despite_date, should_earn};
 use crate::domain::event::{OrderFacts, PlatformId, RefundFacts};
-use crate::domain::money::Money;
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
-use crate::services::members;
+use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
+use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
     format!("order:{order_id}:earn")
@@ -43,8 +47,14 @@ pub fn apply_order(
         &shop.id,
         facts.customer.as_ref(),
         facts.email.as_deref(),
+        guest_claim(facts),
         now,
     )?;
+    // Refunds the order already carries are stored like `refunds/create` deliveries, before the
+    // order row (which sums them) and the award (which takes them back).
+    for refund in &facts.refunds {
+        store_refund(conn, shop, refund, now)?;
+    }
     // A cancellation sticks, whatever order the deliveries arrive in: an older `orders/paid`
     // delivered after `orders/cancelled` must not award the order.
     let cancelled = upsert_order(
@@ -60,7 +70,9 @@ pub fn apply_order(
     let order_id = facts.order_id.as_str();
     let rules = Program::of(shop).earning;
     let awarded = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))?.is_some();
-    if !awarded && !cancelled && should_earn(&rules, facts) {
+    let earns = should_earn(&rules, facts)
+        && earns_despite_date(facts, shop.installed_at.and_utc(), shop.award_history);
+    if !awarded && !cancelled && earns {
         // Collections only when the rules use them: no extra query on the common path.
         let collections = if rules.collection_multipliers.is_empty() {
             Default::default()
@@ -77,8 +89,9 @@ pub fn apply_order(
         // The tier multiplier input stays at 100 % until VIP tiers land.
         let snapshot = award_for_order(&rules, facts, &collections_of, 100);
         if snapshot.points > 0 {
+            // The return window runs from the order's own date, not from when we heard of it.
             let confirms_at =
-                facts.created_at.naive_utc() + Duration::days(i64::from(rules.pending_days));
+                facts.date().naive_utc() + Duration::days(i64::from(rules.pending_days));
             ledger::post(
                 conn,
                 &Posting {
@@ -102,6 +115,18 @@ pub fn apply_order(
     sync_reversals(conn, shop, order_id, cancelled, "award", now)
 }
 
+/// Whether the order proves its account owns the e-mail a guest earned on: the order itself
+/// was placed with that e-mail (its confirmation went there).
+fn guest_claim(facts: &OrderFacts) -> GuestClaim {
+    let account_email = facts.customer.as_ref().and_then(|c| c.email.as_deref());
+    match (account_email, facts.email.as_deref()) {
+        (Some(account), Some(contact)) if account == contact => GuestClaim::Allowed,
+        // A customer reference without its own e-mail is claimed by the order's e-mail.
+        (None, Some(_)) => GuestClaim::Allowed,
+        _ => GuestClaim::Refused,
+    }
+}
+
 /// A refund: stored, then the order's reversals are brought up to date.
 pub fn apply_refund(
     conn: &mut DbConnection,
@@ -109,187 +134,9 @@ pub fn apply_refund(
     refund: &RefundFacts,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
-    let refunded_at = refund.created_at.map(|t| t.naive_utc()).unwrap_or(now);
-    Refund {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        platform_refund_id: refund.refund_id.as_str().to_owned(),
-        platform_order_id: refund.order_id.as_str().to_owned(),
-        facts: serde_json::to_string(refund).map_err(|e| {
-            LedgerError::Database(diesel::result::Error::SerializationError(Box::new(e)))
-        })?,
-        amount_minor: refund.amount.minor,
-        refunded_at,
-        created_at: now,
-    }
-    .insert_once(conn)?;
-    let order_id = refund.order_id.as_str();
-    if let Some(order) = Order::find_by_platform_id(conn, &shop.id, order_id)? {
-        let refunded: i64 = Refund::for_order(conn, &shop.id, order_id)?
-            .iter()
-            .map(|r| r.amount_minor)
-            .sum();
-        diesel::update(orders::table.find(&order.id))
-            .set((
-                orders::refunded_minor.eq(refunded),
-                orders::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-    }
+    store_refund(conn, shop, refund, now)?;
     let trigger = format!("refund:{}", refund.refund_id.as_str());
-    sync_reversals(conn, shop, order_id, false, &trigger, now)
-}
-
-/// Takes back what the order's refunds (and a cancellation) call for and has not been taken yet.
-fn sync_reversals(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    order_id: &str,
-    cancelled: bool,
-    trigger: &str,
-    now: NaiveDateTime,
-) -> Result<(), LedgerError> {
-    let refunds = Refund::for_order(conn, &shop.id, order_id)?;
-    if refunds.is_empty() && !cancelled {
-        return Ok(()); // The common case: nothing to take back, no further reads.
-    }
-    let Some(award) = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))? else {
-        return Ok(()); // Nothing earned (yet): a refund that came first is applied at award time.
-    };
-    let Some(snapshot) = award
-        .detail
-        .as_deref()
-        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
-        .and_then(|d| serde_json::from_value::<AwardSnapshot>(d.get("snapshot")?.clone()).ok())
-    else {
-        tracing::error!(
-            order = order_id,
-            "award line without a readable snapshot; not reversing"
-        );
-        return Ok(());
-    };
-    let mut reversed = reversed_so_far(conn, &shop.id, order_id)?;
-    if !refunds.is_empty() {
-        let mut lines: Vec<(PlatformId, i64)> = Vec::new();
-        let mut amount_only = Money::ZERO;
-        for stored in &refunds {
-            let Ok(facts) = serde_json::from_str::<RefundFacts>(&stored.facts) else {
-                continue;
-            };
-            if facts.lines.is_empty() {
-                // Only refunds with no line items count by amount: a line refund's money is
-                // already counted through its lines (and may include tax and shipping).
-                amount_only = amount_only.saturating_add(facts.amount);
-            }
-            lines.extend(
-                facts
-                    .lines
-                    .iter()
-                    .map(|l| (l.line_item_id.clone(), l.quantity)),
-            );
-        }
-        let due = reversal_for_refund(&snapshot, &lines, amount_only, reversed);
-        // The last stored refund names the line, so a replay of any refund finds nothing due.
-        let action = if trigger == "award" {
-            refunds
-                .last()
-                .map(|r| format!("refund:{}", r.platform_refund_id))
-                .unwrap_or_default()
-        } else {
-            trigger.to_owned()
-        };
-        reversed += post_reversal(conn, shop, &award, order_id, &action, due, "Refund", now)?;
-    }
-    if cancelled {
-        let due = reversal_for_cancellation(&snapshot, reversed);
-        post_reversal(
-            conn,
-            shop,
-            &award,
-            order_id,
-            "cancel",
-            due,
-            "Order cancelled",
-            now,
-        )?;
-    }
-    Ok(())
-}
-
-/// Points already taken back for the order: what each reversal meant to take, including any
-/// shortfall, so a shortfall is reported once and not chased again by the next refund.
-fn reversed_so_far(conn: &mut DbConnection, shop_id: &str, order_id: &str) -> QueryResult<i64> {
-    let rows: Vec<(i64, Option<String>)> = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(shop_id))
-        .filter(ledger_entries::source.eq("order"))
-        .filter(ledger_entries::source_id.eq(order_id))
-        .filter(ledger_entries::kind.eq(LedgerKind::Reversal.as_str()))
-        .select((ledger_entries::delta, ledger_entries::detail))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(delta, detail)| {
-            let shortfall = detail
-                .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
-                .and_then(|d| d.get("shortfall")?.as_i64())
-                .unwrap_or(0);
-            -delta + shortfall
-        })
-        .sum())
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site per reversal kind; a struct adds nothing"
-)]
-fn post_reversal(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    award: &LedgerEntry,
-    order_id: &str,
-    action: &str,
-    due: i64,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<i64, LedgerError> {
-    if due <= 0 || action.is_empty() {
-        return Ok(0);
-    }
-    let pending = award.status == LedgerStatus::Pending.as_str();
-    let posted = ledger::post(
-        conn,
-        &Posting {
-            shop_id: shop.id.clone(),
-            member_id: award.member_id.clone(),
-            delta: -due,
-            kind: LedgerKind::Reversal,
-            status: if pending {
-                LedgerStatus::Pending
-            } else {
-                LedgerStatus::Confirmed
-            },
-            reason: Some(reason.to_owned()),
-            source: "order".into(),
-            source_id: order_id.to_owned(),
-            action: action.to_owned(),
-            detail: Some(json!({ "award": award.id })),
-            confirms_at: award.confirms_at.filter(|_| pending),
-            when_short: WhenShort::TakeWhatIsThere,
-        },
-        now,
-    )?;
-    match posted {
-        ledger::Posted::New { shortfall, .. } if shortfall > 0 => {
-            tracing::warn!(
-                order = order_id,
-                shortfall,
-                "points to take back were already spent"
-            );
-            Ok(due)
-        }
-        ledger::Posted::New { .. } => Ok(due),
-        ledger::Posted::AlreadyPosted => Ok(0),
-    }
+    sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)
 }
 
 fn upsert_order(
@@ -324,7 +171,7 @@ fn upsert_order(
                 .map(|r| r.amount_minor)
                 .sum(),
             snapshot: snapshot.clone(),
-            placed_at: facts.created_at.naive_utc(),
+            placed_at: facts.date().naive_utc(),
             platform_updated_at: updated_at,
             created_at: now,
             updated_at: now,

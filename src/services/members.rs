@@ -2,6 +2,12 @@
 //! e-mail of their orders) into the customer account once it appears. A merge moves the guest's
 //! ledger lines and orders and adds its cached balances in the same transaction, so balances
 //! and ledger keep agreeing.
+//!
+//! Why a merge needs proof: anyone can open an account with someone else's e-mail address. A
+//! guest's points are therefore claimed only by an account whose e-mail the platform marks
+//! verified, or by the account's order placed with that e-mail (its confirmation went to that
+//! inbox); the caller says which through [`GuestClaim`]. The same proof, kept as
+//! `email_verified`, decides whether a later guest checkout with that e-mail goes to the account.
 
 use diesel::prelude::*;
 
@@ -10,13 +16,24 @@ use crate::db::schema::{ledger_entries, members, orders};
 use crate::db::{new_id, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef};
 
+/// Whether the event proves the account owns its e-mail, so it may claim a guest's points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestClaim {
+    /// Merge a guest with the account's e-mail into the account.
+    Allowed,
+    /// Leave any guest with that e-mail alone (an unverified account).
+    Refused,
+}
+
 /// The member for a customer reference, creating it if needed; `None` when the event names
-/// neither a customer id nor an e-mail (nobody to credit).
+/// neither a customer id nor an e-mail (nobody to credit). A guest with the account's e-mail is
+/// merged into the account only when `claim` allows it.
 pub fn resolve(
     conn: &mut DbConnection,
     shop_id: &str,
     customer: Option<&CustomerRef>,
     fallback_email: Option<&str>,
+    claim: GuestClaim,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Option<Member>> {
     let email = customer
@@ -24,11 +41,21 @@ pub fn resolve(
         .or(fallback_email)
         .and_then(normalise_email);
     if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
-        let member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
+        let mut member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
             Some(m) => m,
             None => insert(conn, shop_id, Some(id.as_str()), email.as_deref(), now)?,
         };
-        if let Some(email) = &email {
+        if let (Some(email), GuestClaim::Allowed) = (&email, claim) {
+            if !member.email_verified && member.email.as_deref() == Some(email.as_str()) {
+                diesel::update(
+                    members::table
+                        .filter(members::shop_id.eq(shop_id))
+                        .filter(members::id.eq(&member.id)),
+                )
+                .set(members::email_verified.eq(true))
+                .execute(conn)?;
+                member.email_verified = true;
+            }
             if let Some(guest) = Member::find_guest_by_email(conn, shop_id, email)? {
                 merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
                 // The merge moved the guest's points onto the member: read the new balances.
@@ -38,10 +65,12 @@ pub fn resolve(
         return Ok(Some(member));
     }
     let Some(email) = email else { return Ok(None) };
-    // A guest order from the e-mail of an existing account goes to that account.
+    // A guest order from the e-mail of an existing account goes to that account, if the account
+    // has proven the e-mail is theirs; else to the guest, whom the account may claim later.
     let account = members::table
         .filter(members::shop_id.eq(shop_id))
         .filter(members::email.eq(&email))
+        .filter(members::email_verified.eq(true))
         .filter(members::platform_customer_id.is_not_null())
         .filter(members::redacted_at.is_null())
         .order(members::created_at.asc())

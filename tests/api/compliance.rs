@@ -28,10 +28,12 @@ async fn add_shop_with_token(app: &TestApp, domain: &str) -> String {
             currency: Some("USD".into()),
             ..Default::default()
         };
-        boomerang::services::shops::add_shop(c, &keys, &spec)
+        let id = boomerang::services::shops::add_shop(c, &keys, &spec)
             .unwrap()
             .shop
-            .id
+            .id;
+        crate::helpers::backdate_install(c, &id);
+        id
     })
     .await
 }

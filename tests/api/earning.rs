@@ -307,7 +307,7 @@ async fn guests_earn_by_email_and_are_merged_when_the_account_appears() {
     let mut guest_order = order_json(1000, None, "paid", &[(61, 1, "42.00")]);
     guest_order["email"] = json!("Guest@Example.com ");
     app.deliver(SHOP, "orders/paid", "g", &guest_order).await;
-    let customer = json!({"id": 8001, "email": "guest@example.com", "first_name": "Gus", "last_name": "Guest",
+    let customer = json!({"id": 8001, "email": "guest@example.com", "verified_email": true, "first_name": "Gus", "last_name": "Guest",
         "created_at": "2026-11-21T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z", "email_marketing_consent": {"state": "subscribed"}});
     app.deliver(SHOP, "customers/create", "c", &customer).await;
     let member = app.customer(SHOP, "8001").await;

@@ -87,6 +87,8 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
     let client = reqwest::Client::new();
 
     // 400 orders over 25 customers; some deliveries twice, all shuffled.
+    let placed = (chrono::Utc::now() + chrono::Duration::minutes(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut rng = rand::thread_rng();
     let mut expected: HashMap<u64, i64> = HashMap::new();
     let mut deliveries: Vec<(String, String)> = Vec::new();
@@ -94,13 +96,16 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
         let customer = 1000 + rng.gen_range(0..25u64);
         let units: i64 = rng.gen_range(1..300);
         *expected.entry(customer).or_default() += units;
-        let body = order_json(
+        let mut order = order_json(
             50_000 + i,
             Some((customer, "c@example.com")),
             "paid",
             &[(i, 1, &format!("{units}.00"))],
-        )
-        .to_string();
+        );
+        // Placed after `shop add` installed the shop: not history, so it earns.
+        order["created_at"] = serde_json::json!(placed);
+        order["updated_at"] = serde_json::json!(placed);
+        let body = order.to_string();
         for _ in 0..rng.gen_range(1..=2) {
             deliveries.push((format!("fault-{i}"), body.clone()));
         }

@@ -242,6 +242,7 @@ impl TestApp {
             let shop = boomerang::services::shops::add_shop(c, &keys, &spec)
                 .unwrap()
                 .shop;
+            backdate_install(c, &shop.id);
             let at = boomerang::db::now();
             let member = boomerang::db::models::NewMember {
                 id: boomerang::db::new_id(),
@@ -357,10 +358,12 @@ impl TestApp {
                 currency: Some(currency),
                 ..Default::default()
             };
-            boomerang::services::shops::add_shop(c, &keys, &spec)
+            let id = boomerang::services::shops::add_shop(c, &keys, &spec)
                 .unwrap()
                 .shop
-                .id
+                .id;
+            backdate_install(c, &id);
+            id
         })
         .await
     }
@@ -445,11 +448,29 @@ impl TestApp {
                 currency: Some("USD".into()),
                 ..Default::default()
             };
-            boomerang::services::shops::add_shop(c, &keys, &spec)
+            let id = boomerang::services::shops::add_shop(c, &keys, &spec)
                 .unwrap()
                 .shop
-                .id
+                .id;
+            backdate_install(c, &id);
+            id
         })
         .await
     }
+}
+
+/// Dates a test shop's install before every fixture and test order (2021–2026), so their
+/// orders are not history and earn. The helpers that add shops do this; a test of history
+/// sets `installed_at` itself.
+pub fn backdate_install(c: &mut DbConnection, shop_id: &str) {
+    use boomerang::db::schema::shops;
+    use diesel::prelude::*;
+    let long_ago = chrono::NaiveDate::from_ymd_opt(2020, 1, 1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    diesel::update(shops::table.find(shop_id))
+        .set(shops::installed_at.eq(long_ago))
+        .execute(c)
+        .unwrap();
 }

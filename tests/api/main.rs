@@ -17,6 +17,7 @@ mod cli;
 mod collections;
 mod compliance;
 mod earning;
+mod earning_edges;
 mod expiry;
 mod faults;
 mod helpers;

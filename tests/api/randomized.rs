@@ -81,7 +81,7 @@ fn dollars(cents: i64) -> String {
 
 fn insert_member(c: &mut DbConnection, shop_id: &str, customer: u64, email: &str) -> String {
     let at = boomerang::db::now();
-    NewMember {
+    let id = NewMember {
         id: boomerang::db::new_id(),
         shop_id: shop_id.to_owned(),
         platform_customer_id: Some(customer.to_string()),
@@ -96,7 +96,13 @@ fn insert_member(c: &mut DbConnection, shop_id: &str, customer: u64, email: &str
     }
     .insert(c)
     .unwrap()
-    .id
+    .id;
+    // A known account whose e-mail is proven: guest checkouts with it go to the account.
+    diesel::update(members::table.filter(members::id.eq(&id)))
+        .set(members::email_verified.eq(true))
+        .execute(c)
+        .unwrap();
+    id
 }
 
 /// The storefront redeem URL for `customer`, signed as Shopify's app proxy signs it.
@@ -636,10 +642,40 @@ impl Run {
         webhook_id
     }
 
-    /// Takes back what `order` now calls for, as `earn::sync_reversals` and `ledger::post` do.
-    fn reverse(&mut self, o: usize) -> i64 {
+    /// Points of `order`'s award that expired (its lot's expiry lines): `earn::reversed_so_far`
+    /// counts them as taken back, so a refund does not take them a second time.
+    async fn expired_of(&self, o: usize) -> i64 {
+        let (shop_id, order_id) = (self.shop_id.clone(), self.orders[o].id);
+        self.app
+            .with_db(move |c| {
+                let award: Option<String> = ledger_entries::table
+                    .filter(ledger_entries::shop_id.eq(&shop_id))
+                    .filter(ledger_entries::idempotency_key.eq(format!("order:{order_id}:earn")))
+                    .select(ledger_entries::id)
+                    .first(c)
+                    .optional()
+                    .unwrap();
+                let Some(award) = award else { return 0 };
+                ledger_entries::table
+                    .filter(ledger_entries::shop_id.eq(&shop_id))
+                    .filter(ledger_entries::source.eq("lot"))
+                    .filter(ledger_entries::source_id.eq(award))
+                    .filter(ledger_entries::kind.eq(LedgerKind::Expiry.as_str()))
+                    .select(ledger_entries::delta)
+                    .load::<i64>(c)
+                    .unwrap()
+                    .into_iter()
+                    .map(|d| -d)
+                    .sum()
+            })
+            .await
+    }
+
+    /// Takes back what `order` now calls for, as `earn::sync_reversals` and `ledger::post` do;
+    /// `expired`: what of its award expired ([`Run::expired_of`]).
+    fn reverse(&mut self, o: usize, expired: i64) -> i64 {
         let order = &mut self.orders[o];
-        let due = order.target() - order.reversed;
+        let due = order.target() - order.reversed - expired;
         if due <= 0 {
             return 0;
         }
@@ -747,6 +783,9 @@ impl Run {
         let refund_id = 900_000 + self.fresh_id();
         let left = self.orders[o].units_left();
         let kind = self.rng.gen_range(0..100);
+        if kind >= 92 {
+            return self.refund_shipping(o, refund_id).await;
+        }
         let mut refunded: Vec<(u64, i64, i64)> = Vec::new();
         let mut amount_only = 0;
         if left.is_empty() || kind < 35 {
@@ -774,7 +813,8 @@ impl Run {
             }
             order.refunded_cents_without_lines += amount_only;
         }
-        let taken = self.reverse(o);
+        let expired = self.expired_of(o).await;
+        let taken = self.reverse(o, expired);
         let order = &self.orders[o];
         let cust = order.customer;
         let line = format!(
@@ -785,6 +825,34 @@ impl Run {
             order.award,
         );
         self.note(line);
+        self.deliver(SHOP, "refunds/create", body).await;
+        vec![cust]
+    }
+
+    /// A refund of shipping only (no line items): shipping earned nothing, so it takes nothing
+    /// back, in either of the shapes Shopify reports it.
+    async fn refund_shipping(&mut self, o: usize, refund_id: u64) -> Vec<usize> {
+        let cents = self.rng.gen_range(1..=1500i64);
+        let order_id = self.orders[o].id;
+        let mut body = refund_json(refund_id, order_id, &[], &dollars(cents));
+        if self.rng.gen_bool(0.5) {
+            body["order_adjustments"] = json!([{"kind": "shipping_refund",
+                "reason": "Shipping refund", "amount": format!("-{}", dollars(cents)),
+                "tax_amount": "0.00"}]);
+        } else {
+            body["refund_shipping_lines"] = json!([{"id": refund_id, "subtotal_amount_set":
+                {"shop_money": {"amount": dollars(cents), "currency_code": "USD"}}}]);
+        }
+        let expired = self.expired_of(o).await;
+        let taken = self.reverse(o, expired);
+        let cust = self.orders[o].customer;
+        self.note(format!(
+            "refunds/create {refund_id} of order {order_id}: shipping only {} → -{taken}",
+            dollars(cents)
+        ));
+        if taken != 0 {
+            self.fail("the model took points for a shipping-only refund");
+        }
         self.deliver(SHOP, "refunds/create", body).await;
         vec![cust]
     }
@@ -803,7 +871,8 @@ impl Run {
         body["updated_at"] = json!(at);
         body["cancel_reason"] = json!("customer");
         self.orders[o].cancelled = true;
-        let taken = self.reverse(o);
+        let expired = self.expired_of(o).await;
+        let taken = self.reverse(o, expired);
         let order = &self.orders[o];
         let cust = order.customer;
         let line = format!(

@@ -40,7 +40,7 @@ fn history(with_cancellation: bool) -> Vec<(&'static str, Value)> {
     let mut guest = order_json(502, None, "paid", &[(31, 1, "42.00")]);
     guest["email"] = json!("Gus@Example.com ");
     let account = json!({
-        "id": GUS.0, "email": GUS.1, "first_name": "Gus", "last_name": "Guest",
+        "id": GUS.0, "email": GUS.1, "verified_email": true, "first_name": "Gus", "last_name": "Guest",
         "created_at": "2026-11-21T09:00:00Z", "updated_at": "2026-11-21T09:00:00Z",
         "email_marketing_consent": {"state": "subscribed"},
         "admin_graphql_api_id": format!("gid://shopify/Customer/{}", GUS.0),
@@ -155,7 +155,7 @@ fn far_future() -> NaiveDateTime {
 
 fn new_shop(c: &mut DbConnection, domain: &str) -> String {
     let keys = boomerang::crypto::Keys::derive(&"k".repeat(32).into());
-    boomerang::services::shops::add_shop(
+    let id = boomerang::services::shops::add_shop(
         c,
         &keys,
         &boomerang::services::shops::ShopSpec {
@@ -167,7 +167,9 @@ fn new_shop(c: &mut DbConnection, domain: &str) -> String {
     )
     .unwrap()
     .shop
-    .id
+    .id;
+    crate::helpers::backdate_install(c, &id);
+    id
 }
 
 fn confirm(c: &mut DbConnection, shop_id: &str) {

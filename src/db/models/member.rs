@@ -31,6 +31,10 @@ pub struct Member {
     pub redacted_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The platform's `updated_at` of the customer facts last applied (stale ones are skipped).
+    pub profile_updated_at: Option<NaiveDateTime>,
+    /// The stored e-mail is proven the member's (verified by the platform, or ordered with).
+    pub email_verified: bool,
 }
 
 #[derive(Debug, Clone, Insertable)]

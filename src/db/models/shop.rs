@@ -36,6 +36,9 @@ pub struct Shop {
     pub updated_at: NaiveDateTime,
     /// Orders updated up to this instant have been pulled from the platform (reconciliation).
     pub reconciled_until: Option<NaiveDateTime>,
+    /// Orders dated before `installed_at` earn points too (the owner asked for a backfill with
+    /// points, or the demo shop); otherwise they are history only.
+    pub award_history: bool,
     /// WooCommerce REST consumer key and secret, sealed like the access token.
     pub consumer_key_enc: Option<String>,
     pub consumer_secret_enc: Option<String>,

@@ -205,6 +205,27 @@ proptest! {
     }
 
     #[test]
+    fn shipping_and_tax_refunds_take_back_at_most_what_shipping_and_tax_earned(
+        rules in arb_rules(),
+        order in arb_order(),
+        shipping in -1000i64..20_000,
+        tax in -1000i64..20_000,
+    ) {
+        let s = snapshot(&rules, &order, 100);
+        let refunded = Refunded {
+            shipping: Money::new(shipping),
+            tax: Money::new(tax),
+            ..Refunded::default()
+        };
+        let now = reversal_for_refunds(&s, &refunded, 0);
+        prop_assert!(now >= 0);
+        prop_assert!(now <= s.shipping_points + s.tax_points);
+        if !rules.include_shipping && !rules.include_tax {
+            prop_assert_eq!(now, 0);
+        }
+    }
+
+    #[test]
     fn changing_the_rules_later_does_not_change_a_reversal(
         then in arb_rules(),
         now in arb_rules(),

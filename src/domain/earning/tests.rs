@@ -47,10 +47,12 @@ pub(super) fn order(lines: Vec<OrderLine>, subtotal: i64) -> OrderFacts {
         total: Money::new(subtotal),
         lines,
         created_at: at(2026, 3, 1),
+        processed_at: None,
         updated_at: at(2026, 3, 1),
         note_attributes: Vec::new(),
         discount_codes: Vec::new(),
         source_name: None,
+        refunds: Vec::new(),
     }
 }
 
@@ -698,6 +700,94 @@ fn amount_only_refunds_take_back_their_share() {
         reversal_for_refund(&s, &refunded(&[(1, 1)]), Money::new(20_000), 0),
         200
     );
+}
+
+#[test]
+fn a_refund_with_only_shipping_takes_no_points() {
+    let mut o = order(vec![line(1, 1, 1, 10_000, 0)], 10_000);
+    o.shipping = Money::new(1000);
+    o.total_tax = Money::new(800);
+    let s = award(&EarningRules::default(), &o);
+    assert_eq!(s.points, 100);
+    // Shipping and the tax on it, refunded without any line: nothing earned on them.
+    let shipping_only = Refunded {
+        shipping: Money::new(1000),
+        tax: Money::new(80),
+        ..Refunded::default()
+    };
+    assert_eq!(reversal_for_refunds(&s, &shipping_only, 0), 0);
+    // A tax-only refund likewise.
+    let tax_only = Refunded {
+        tax: Money::new(800),
+        ..Refunded::default()
+    };
+    assert_eq!(reversal_for_refunds(&s, &tax_only, 0), 0);
+    // Goods money still counts beside it.
+    let with_goods = Refunded {
+        unattributed: Money::new(2500),
+        ..shipping_only
+    };
+    assert_eq!(reversal_for_refunds(&s, &with_goods, 0), 25);
+}
+
+#[test]
+fn a_shipping_refund_takes_back_only_what_shipping_earned() {
+    let mut o = order(vec![line(1, 1, 2, 5000, 0)], 10_000);
+    o.shipping = Money::new(1000);
+    o.total_tax = Money::new(500);
+    let rules = EarningRules {
+        include_shipping: true,
+        include_tax: true,
+        ..Default::default()
+    };
+    let s = award(&rules, &o);
+    assert_eq!((s.points, s.shipping_points, s.tax_points), (115, 10, 5));
+    let half_shipping = Refunded {
+        shipping: Money::new(500),
+        ..Refunded::default()
+    };
+    assert_eq!(reversal_for_refunds(&s, &half_shipping, 0), 5);
+    // More shipping than was charged never takes more than shipping earned.
+    let too_much = Refunded {
+        shipping: Money::new(50_000),
+        ..Refunded::default()
+    };
+    assert_eq!(reversal_for_refunds(&s, &too_much, 0), 10);
+    // Every line refunded as well: everything goes back, once.
+    let lines = refunded(&[(1, 2)]);
+    let all = Refunded {
+        lines: &lines,
+        ..too_much
+    };
+    assert_eq!(reversal_for_refunds(&s, &all, 10), 105);
+    // An unattributed refund of the whole order returns shipping and tax points too.
+    let whole = Refunded {
+        unattributed: Money::new(11_500),
+        ..Refunded::default()
+    };
+    assert_eq!(reversal_for_refunds(&s, &whole, 0), 115);
+}
+
+#[test]
+fn orders_dated_before_the_install_are_history() {
+    let installed = at(2026, 3, 10);
+    let mut o = order(vec![line(1, 1, 1, 1000, 0)], 1000);
+    o.created_at = at(2026, 3, 1);
+    assert!(!earns_despite_date(&o, installed, false));
+    assert!(
+        earns_despite_date(&o, installed, true),
+        "the owner asked to award history"
+    );
+    // The order's date is processed_at when given: an order imported today but processed
+    // before the install is still history.
+    o.created_at = at(2026, 3, 20);
+    o.processed_at = Some(at(2026, 3, 1));
+    assert_eq!(o.date(), at(2026, 3, 1));
+    assert!(!earns_despite_date(&o, installed, false));
+    o.processed_at = Some(at(2026, 3, 11));
+    assert!(earns_despite_date(&o, installed, false));
+    o.processed_at = None;
+    assert_eq!(o.date(), o.created_at);
 }
 
 #[test]

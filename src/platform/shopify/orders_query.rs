@@ -12,7 +12,7 @@ query BoomerangReconcile($cursor: String, $query: String!) {
   orders(first: 50, after: $cursor, query: $query, sortKey: UPDATED_AT) {
     pageInfo { hasNextPage endCursor }
     nodes {
-      legacyResourceId name email createdAt updatedAt cancelledAt test
+      legacyResourceId name email createdAt processedAt updatedAt cancelledAt test
       displayFinancialStatus currencyCode
       customer { legacyResourceId email }
       subtotalPriceSet { shopMoney { amount currencyCode } }
@@ -35,6 +35,9 @@ query BoomerangReconcile($cursor: String, $query: String!) {
           nodes { lineItem { id } quantity subtotalSet { shopMoney { amount } } }
         }
         transactions(first: 50) { nodes { kind status amountSet { shopMoney { amount } } } }
+        refundShippingLines(first: 10) {
+          nodes { subtotalAmountSet { shopMoney { amount } } taxAmountSet { shopMoney { amount } } }
+        }
       }
     }
   }
@@ -99,6 +102,7 @@ pub fn order_as_rest(node: &Value) -> Value {
         ("name", "name"),
         ("email", "email"),
         ("created_at", "createdAt"),
+        ("processed_at", "processedAt"),
         ("updated_at", "updatedAt"),
         ("cancelled_at", "cancelledAt"),
         ("test", "test"),
@@ -148,11 +152,21 @@ pub fn refunds_as_rest(node: &Value) -> Vec<Value> {
                     })
                 })
                 .collect();
+            // Shipping refunded, so that a shipping-only refund is not taken for goods.
+            let shipping_lines: Vec<Value> = nodes(refund, "refundShippingLines")
+                .map(|s| {
+                    json!({
+                        "subtotal_amount": money(s, "subtotalAmountSet"),
+                        "tax_amount": money(s, "taxAmountSet"),
+                    })
+                })
+                .collect();
             json!({
                 "id": id_of(refund, "/legacyResourceId"),
                 "order_id": order_id,
                 "created_at": refund.get("createdAt").cloned().unwrap_or(Value::Null),
                 "refund_line_items": lines,
+                "refund_shipping_lines": shipping_lines,
                 "transactions": transactions,
                 "order_adjustments": [],
             })

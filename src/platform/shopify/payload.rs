@@ -123,6 +123,14 @@ fn order(body: &Value, shop: &Currency) -> Result<OrderFacts> {
         discount_codes.extend(text(&code, "code")?);
     }
     let created_at = o.time("created_at")?;
+    let order_id = o.id("id")?;
+    // A refund made before the order reached us (or whose own webhook was lost) is carried
+    // in the order's `refunds`: it must take its points back as a `refunds/create` would.
+    let refunds = o
+        .objects("refunds", false)?
+        .iter()
+        .map(|r| refund_at(r, shop, Some(&order_id)))
+        .collect::<Result<Vec<_>>>()?;
     let name = match text(&o, "name")? {
         Some(name) => name,
         None => o
@@ -131,7 +139,7 @@ fn order(body: &Value, shop: &Currency) -> Result<OrderFacts> {
             .unwrap_or_default(),
     };
     Ok(OrderFacts {
-        order_id: o.id("id")?,
+        order_id,
         name,
         customer,
         email: match email(&o, "email")? {
@@ -149,10 +157,12 @@ fn order(body: &Value, shop: &Currency) -> Result<OrderFacts> {
         total: o.money("total_price", shop)?,
         lines,
         created_at,
+        processed_at: o.opt_time("processed_at")?,
         updated_at: o.opt_time("updated_at")?.unwrap_or(created_at),
         note_attributes,
         discount_codes,
         source_name: text(&o, "source_name")?,
+        refunds,
     })
 }
 
@@ -191,7 +201,19 @@ fn shipping(o: &Obj<'_>, shop: &Currency) -> Result<Money> {
 }
 
 fn refund(body: &Value, shop: &Currency) -> Result<RefundFacts> {
-    let r = json::root(body)?;
+    refund_at(&json::root(body)?, shop, None)
+}
+
+/// Negates an amount Shopify reports as negative when money went back (order adjustments).
+fn returned(at: &Obj<'_>, key: &str, amount: Money) -> Result<Money> {
+    Money::ZERO
+        .checked_sub(amount)
+        .ok_or_else(|| at.invalid(key, "amount beyond 64 bits".to_owned()))
+}
+
+/// A refund object, at the top of a `refunds/create` body or inside an order's `refunds`
+/// (where `order_id` may be left out: it is the enclosing order's).
+fn refund_at(r: &Obj<'_>, shop: &Currency, order_id: Option<&PlatformId>) -> Result<RefundFacts> {
     let mut lines = Vec::new();
     // The refund's own shop-money total, for when a transaction is only in another currency.
     let mut own_total = Money::ZERO;
@@ -199,9 +221,9 @@ fn refund(body: &Value, shop: &Currency) -> Result<RefundFacts> {
         let subtotal = l.opt_money("subtotal", shop)?.unwrap_or_default();
         let tax = l.opt_money("total_tax", shop)?.unwrap_or_default();
         own_total = add(
-            add(own_total, subtotal, &r, "refund_line_items")?,
+            add(own_total, subtotal, r, "refund_line_items")?,
             tax,
-            &r,
+            r,
             "refund_line_items",
         )?;
         lines.push(RefundLine {
@@ -210,15 +232,43 @@ fn refund(body: &Value, shop: &Currency) -> Result<RefundFacts> {
             subtotal,
         });
     }
+    // Shipping and the tax on it come back through `shipping_refund` adjustments (older API
+    // versions) or `refund_shipping_lines` (newer ones), possibly both for one refund: the
+    // larger of the two readings is taken rather than their sum.
+    let (mut adjusted_shipping, mut adjusted_tax) = (Money::ZERO, Money::ZERO);
     for adjustment in r.objects("order_adjustments", false)? {
         // Adjustments are negative when more money went back (shipping refunds, discrepancies).
         let amount = adjustment.opt_money("amount", shop)?.unwrap_or_default();
-        own_total = own_total.checked_sub(amount).ok_or_else(|| {
-            r.invalid(
-                "order_adjustments",
-                "amounts add up beyond 64 bits".to_owned(),
-            )
-        })?;
+        let tax = adjustment
+            .opt_money("tax_amount", shop)?
+            .unwrap_or_default();
+        own_total = own_total
+            .checked_sub(amount)
+            .and_then(|t| t.checked_sub(tax))
+            .ok_or_else(|| {
+                r.invalid(
+                    "order_adjustments",
+                    "amounts add up beyond 64 bits".to_owned(),
+                )
+            })?;
+        let tax_back = returned(&adjustment, "tax_amount", tax)?;
+        adjusted_tax = add(adjusted_tax, tax_back, r, "order_adjustments")?;
+        if adjustment.opt_str("kind")? == Some("shipping_refund") {
+            let back = returned(&adjustment, "amount", amount)?;
+            adjusted_shipping = add(adjusted_shipping, back, r, "order_adjustments")?;
+        }
+    }
+    let (mut line_shipping, mut line_tax) = (Money::ZERO, Money::ZERO);
+    for shipping_line in r.objects("refund_shipping_lines", false)? {
+        let subtotal = match shipping_line.opt_money("subtotal_amount", shop)? {
+            Some(amount) => amount,
+            None => shipping_line.opt_money("amount", shop)?.unwrap_or_default(),
+        };
+        let tax = shipping_line
+            .opt_money("tax_amount", shop)?
+            .unwrap_or_default();
+        line_shipping = add(line_shipping, subtotal, r, "refund_shipping_lines")?;
+        line_tax = add(line_tax, tax, r, "refund_shipping_lines")?;
     }
 
     let mut amount = Money::ZERO;
@@ -234,13 +284,19 @@ fn refund(body: &Value, shop: &Currency) -> Result<RefundFacts> {
             in_other_currency = true;
             continue;
         }
-        amount = add(amount, t.money("amount", shop)?, &r, "transactions")?;
+        amount = add(amount, t.money("amount", shop)?, r, "transactions")?;
     }
+    let order_id = match order_id {
+        Some(enclosing) => enclosing.clone(),
+        None => r.id("order_id")?,
+    };
     Ok(RefundFacts {
         refund_id: r.id("id")?,
-        order_id: r.id("order_id")?,
+        order_id,
         lines,
         amount: if in_other_currency { own_total } else { amount },
+        shipping: adjusted_shipping.max(line_shipping).max(Money::ZERO),
+        tax: adjusted_tax.max(line_tax).max(Money::ZERO),
         created_at: match r.opt_time("created_at")? {
             Some(at) => Some(at),
             None => r.opt_time("processed_at")?,
@@ -268,6 +324,7 @@ fn customer(body: &Value) -> Result<CustomerFacts> {
         first_name: text(&c, "first_name")?,
         last_name: text(&c, "last_name")?,
         accepts_marketing,
+        email_verified: c.bool_or("verified_email", false)?,
         birthday,
         created_at: c.opt_time("created_at")?,
         updated_at: c.opt_time("updated_at")?,

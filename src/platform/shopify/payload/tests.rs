@@ -374,6 +374,61 @@ fn refund_amount_counts_successful_refunds_in_shop_money() {
 }
 
 #[test]
+fn a_shipping_only_refund_says_what_went_back_for_shipping_and_tax() {
+    // Older API versions: a `shipping_refund` adjustment, negative when money went back.
+    let mut body = load("shopify/refunds_create.json");
+    body["refund_line_items"] = json!([]);
+    body["transactions"] = json!([{"kind": "refund", "status": "success", "amount": "10.80"}]);
+    body["order_adjustments"] = json!([{"kind": "shipping_refund", "amount": "-10.00",
+        "tax_amount": "-0.80", "reason": "Shipping refund"}]);
+    let r = refund_of(&body, &usd());
+    assert!(r.lines.is_empty());
+    assert_eq!(
+        (r.amount.minor, r.shipping.minor, r.tax.minor),
+        (1080, 1000, 80)
+    );
+    // Newer ones: `refund_shipping_lines`; a payload with both is not counted twice.
+    body["refund_shipping_lines"] = json!([{"id": 1, "shipping_line_id": 2,
+        "subtotal_amount_set": {"shop_money": {"amount": "10.00", "currency_code": "USD"}},
+        "tax_amount_set": {"shop_money": {"amount": "0.80", "currency_code": "USD"}}}]);
+    let r = refund_of(&body, &usd());
+    assert_eq!((r.shipping.minor, r.tax.minor), (1000, 80));
+    body["order_adjustments"] = json!([]);
+    let r = refund_of(&body, &usd());
+    assert_eq!((r.shipping.minor, r.tax.minor), (1000, 80));
+    // A goodwill discrepancy is not shipping.
+    body["refund_shipping_lines"] = json!([]);
+    body["order_adjustments"] =
+        json!([{"kind": "refund_discrepancy", "amount": "-10.80", "tax_amount": "0.00"}]);
+    let r = refund_of(&body, &usd());
+    assert_eq!((r.shipping.minor, r.tax.minor), (0, 0));
+}
+
+#[test]
+fn orders_carry_their_processing_date_and_embedded_refunds() {
+    let mut body = load("shopify/orders_create.json");
+    body["processed_at"] = json!("2021-12-30T10:00:00Z");
+    let mut refund = load("shopify/refunds_create.json");
+    refund.as_object_mut().unwrap().remove("order_id");
+    body["refunds"] = json!([refund]);
+    let o = order_of("orders/paid", &body, &usd());
+    let processed = Utc.with_ymd_and_hms(2021, 12, 30, 10, 0, 0).unwrap();
+    assert_eq!(o.processed_at, Some(processed));
+    assert_eq!(o.date(), processed);
+    assert_eq!(o.refunds.len(), 1);
+    assert_eq!(o.refunds[0].refund_id, id("890088186047892400"));
+    assert_eq!(
+        o.refunds[0].order_id, o.order_id,
+        "the enclosing order's id"
+    );
+    assert_eq!(o.refunds[0].amount.minor, 8500);
+    // A bad embedded refund is named by its path.
+    body["refunds"][0]["transactions"][0]["amount"] = json!(true);
+    let e = err("orders/paid", &body, &usd());
+    assert_eq!(e.field, "refunds[0].transactions[0].amount");
+}
+
+#[test]
 fn customers() {
     let c = customer_of("customers/create", &load("shopify/customers_create.json"));
     assert_eq!(c.customer.id, Some(id("706405506930370000")));
@@ -383,6 +438,7 @@ fn customers() {
         (Some("Bob"), Some("Biller"))
     );
     assert!(!c.accepts_marketing);
+    assert!(c.email_verified);
     assert_eq!(
         c.created_at,
         Some(Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap())
@@ -406,6 +462,13 @@ fn customers() {
     assert_eq!(c.first_name, None);
     body["birthday"] = json!("28/02/1990");
     assert_eq!(customer_of("customers/update", &body).birthday, None);
+    body["verified_email"] = json!(false);
+    assert!(!customer_of("customers/update", &body).email_verified);
+    body.as_object_mut().unwrap().remove("verified_email");
+    assert!(
+        !customer_of("customers/update", &body).email_verified,
+        "unverified unless the platform says so"
+    );
 }
 
 #[test]
