@@ -16,6 +16,7 @@ mod cli;
 mod collections;
 mod compliance;
 mod earning;
+mod edge;
 mod expiry;
 mod faults;
 mod helpers;
