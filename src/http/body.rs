@@ -7,23 +7,23 @@
 //! would be a 500; it is refused here, once, for every route (webhooks excepted: their bodies
 //! are stored as received and an event with a NUL is kept as failed when applied).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use actix_web::body::{EitherBody, MessageBody};
+use actix_web::body::{BodySize, EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::middleware::Next;
 use actix_web::web::{self, Bytes, BytesMut};
-use actix_web::{Error, HttpMessage, HttpRequest, ResponseError};
+use actix_web::{Error, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use futures_util::{Stream, StreamExt};
 
-use crate::error::{AppError, ErrorCode};
+use crate::error::{error_body, AppError, ErrorCode};
 use crate::state::AppState;
 
 /// What the guard saw while the handler read the body.
@@ -51,7 +51,7 @@ pub async fn guard(
         .app_data::<web::Data<AppState>>()
         .map(|s| s.config.body_read_timeout)
         .unwrap_or(Duration::from_secs(30));
-    let verdict = Rc::new(Cell::new(Verdict::Fine));
+    let shared = Rc::new(Shared::default());
     match req.take_payload() {
         Payload::None => {}
         payload => {
@@ -60,14 +60,14 @@ pub async fn guard(
                 inner: payload,
                 deadline: Box::pin(tokio::time::sleep(timeout)),
                 nul_scan: scan_for_nul.then(NulScan::default),
-                verdict: verdict.clone(),
+                shared: shared.clone(),
             };
             let boxed: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(guarded);
             req.set_payload(Payload::from(boxed));
         }
     }
     let res = next.call(req).await?;
-    let refusal = match verdict.get() {
+    let refusal = match shared.verdict.get() {
         Verdict::Fine => return Ok(res.map_into_left_body()),
         Verdict::TooSlow => AppError::new(
             ErrorCode::RequestTimeout,
@@ -78,9 +78,42 @@ pub async fn guard(
         ),
         Verdict::HasNul => AppError::bad_request(NUL_MESSAGE),
     };
-    Ok(res
-        .into_response(refusal.error_response())
-        .map_into_right_body())
+    let unread = shared.unread.borrow_mut().take();
+    let response = match unread {
+        Some(unread) => HttpResponse::build(refusal.code.status())
+            .content_type("application/json")
+            .body(HoldingBody {
+                json: Some(Bytes::from(error_body(refusal.code, &refusal.message))),
+                _unread: unread,
+            }),
+        None => refusal.error_response(),
+    };
+    Ok(res.into_response(response).map_into_right_body())
+}
+
+/// A refusal's JSON body, holding the rest of the refused request body until it is sent.
+///
+/// actix closes the connection after a response only when the request body is unread *and*
+/// still wanted when the response ends; a request body nobody holds any more is drained, and a
+/// client trickling a chunked body would make that last forever.
+struct HoldingBody {
+    json: Option<Bytes>,
+    _unread: Payload,
+}
+
+impl MessageBody for HoldingBody {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> BodySize {
+        BodySize::Sized(self.json.as_ref().map_or(0, |j| j.len() as u64))
+    }
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Bytes, Self::Error>>> {
+        Poll::Ready(self.get_mut().json.take().map(Ok))
+    }
 }
 
 /// `%00` (a NUL once decoded) in a raw path or query string.
@@ -103,7 +136,23 @@ struct Guarded {
     inner: Payload,
     deadline: Pin<Box<tokio::time::Sleep>>,
     nul_scan: Option<NulScan>,
-    verdict: Rc<Cell<Verdict>>,
+    shared: Rc<Shared>,
+}
+
+/// What the guarded stream tells the middleware.
+struct Shared {
+    verdict: Cell<Verdict>,
+    /// The payload after a refusal, not yet read to its end.
+    unread: RefCell<Option<Payload>>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            verdict: Cell::new(Verdict::Fine),
+            unread: RefCell::new(None),
+        }
+    }
 }
 
 /// Looks for NUL in a body chunk by chunk.
@@ -130,8 +179,10 @@ impl NulScan {
 }
 
 impl Guarded {
-    fn refuse(&self, verdict: Verdict) -> Poll<Option<Result<Bytes, PayloadError>>> {
-        self.verdict.set(verdict);
+    fn refuse(&mut self, verdict: Verdict) -> Poll<Option<Result<Bytes, PayloadError>>> {
+        self.shared.verdict.set(verdict);
+        let unread = std::mem::replace(&mut self.inner, Payload::None);
+        *self.shared.unread.borrow_mut() = Some(unread);
         let kind = match verdict {
             Verdict::TooSlow => std::io::ErrorKind::TimedOut,
             _ => std::io::ErrorKind::InvalidData,
@@ -148,7 +199,7 @@ impl Stream for Guarded {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
-        if this.verdict.get() != Verdict::Fine {
+        if this.shared.verdict.get() != Verdict::Fine {
             return Poll::Ready(None);
         }
         match Pin::new(&mut this.inner).poll_next(cx) {

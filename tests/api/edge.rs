@@ -138,21 +138,29 @@ async fn made_up_http_methods_do_not_add_metric_series() {
     );
 }
 
-/// Sends a request head announcing a large body, then one byte, and returns what the server
-/// answered and how long it took to close the connection.
-async fn announce_and_stall(app: &TestApp, head: &str) -> (String, Duration) {
+/// Sends a request head announcing a large body (`framing`), then one byte, and returns what
+/// the server answered and how long it took to close the connection.
+async fn announce_and_stall(app: &TestApp, head: &str, framing: &str) -> (String, Duration) {
     let addr = app.address.trim_start_matches("http://");
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let started = Instant::now();
     stream
-        .write_all(format!("{head}Content-Length: 100000\r\n\r\n{{").as_bytes())
+        .write_all(format!("{head}{framing}").as_bytes())
         .await
         .unwrap();
     let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .expect("the server closes the connection")
-        .unwrap();
+    let mut buf = [0_u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "the connection is still open after {:?}; answer: {}",
+                started.elapsed(),
+                String::from_utf8_lossy(&answer)
+            ),
+        }
+    }
     (
         String::from_utf8_lossy(&answer).into_owned(),
         started.elapsed(),
@@ -173,8 +181,15 @@ async fn a_client_that_announces_a_body_and_sends_one_byte_gets_408_and_is_dropp
          Authorization: Bearer {}\r\n",
         session_token(SHOP)
     );
-    for head in [webhook, program] {
-        let (answer, took) = announce_and_stall(&app, &head).await;
+    let framings = [
+        "Content-Length: 100000\r\n\r\n{",
+        "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+    ];
+    for (head, framing) in [webhook, program]
+        .iter()
+        .flat_map(|h| framings.map(|f| (h, f)))
+    {
+        let (answer, took) = announce_and_stall(&app, head, framing).await;
         assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
         assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
         assert!(took < Duration::from_secs(5), "closed after {took:?}");
