@@ -63,6 +63,9 @@ pub struct Config {
     pub run_jobs: bool,
     /// `MAX_BODY_BYTES`: largest accepted request body.
     pub max_body_bytes: usize,
+    /// `BODY_READ_TIMEOUT_SECS`: how long a client may take to send a request body, so one
+    /// that announces a body and never sends it cannot hold a connection forever.
+    pub body_read_timeout: std::time::Duration,
     /// `DATA_DIR`: where the file mail outbox lives (`{DATA_DIR}/outbox`).
     pub data_dir: PathBuf,
 }
@@ -202,6 +205,11 @@ impl Config {
             max_body_bytes: env.parsed_or("MAX_BODY_BYTES", 2 * 1024 * 1024, |n: &usize| {
                 (1024..=64 * 1024 * 1024).contains(n)
             })?,
+            body_read_timeout: std::time::Duration::from_secs(env.parsed_or(
+                "BODY_READ_TIMEOUT_SECS",
+                30,
+                |n: &u64| (1..=600).contains(n),
+            )?),
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
         })
     }

@@ -2,12 +2,14 @@
 //! knows about HTTP.
 
 pub mod admin;
+pub mod body;
 pub mod demo;
 pub mod extract;
 pub mod home;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
+pub mod rejections;
 pub mod storefront;
 pub mod webhooks;
 pub mod widget;

@@ -17,8 +17,9 @@ use crate::db::models::{AppSetting, Shop};
 use crate::db::schema::app_settings;
 use crate::db::{write_transaction, Backend, Db, DbError};
 use crate::error::{AppError, ErrorCode};
-use crate::http::middleware::{json_errors, observe, RootSpan};
+use crate::http::middleware::{json_errors, method_label, observe, RootSpan};
 use crate::http::pages::Pages;
+use crate::http::{body, rejections};
 use crate::metrics::Metrics;
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
 use crate::platform::shopify::webhook::TOPICS;
@@ -184,22 +185,12 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(limit))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(limit)
-                    .error_handler(|err, _req| {
-                        AppError::new(ErrorCode::InvalidJson, format!("invalid JSON body: {err}"))
-                            .into()
-                    }),
-            )
-            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                AppError::bad_request(format!("invalid query string: {err}")).into()
-            }))
-            .app_data(web::PathConfig::default().error_handler(|err, _req| {
-                AppError::bad_request(format!("invalid path: {err}")).into()
-            }))
+            .app_data(rejections::json_config(limit))
+            .app_data(rejections::query_config())
+            .app_data(rejections::path_config())
             .configure(crate::routes::configure)
             .default_service(web::to(not_found))
+            .wrap(from_fn(body::guard))
             .wrap(ErrorHandlers::new().default_handler(json_errors))
             .wrap(from_fn(observe))
             .wrap(Compress::default())
@@ -216,10 +207,22 @@ fn http_server(state: AppState, listener: TcpListener) -> Result<Server, Startup
     Ok(server)
 }
 
+/// Every request no route took: a path the app does not serve (404), or one it serves with
+/// other methods (405).
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    if req.match_pattern().is_some() {
+        return Err(AppError::new(
+            ErrorCode::MethodNotAllowed,
+            format!(
+                "{} is not allowed on {}",
+                method_label(req.method()),
+                req.path()
+            ),
+        ));
+    }
     Err(AppError::not_found(format!(
         "no such endpoint: {} {}",
-        req.method(),
+        method_label(req.method()),
         req.path()
     )))
 }

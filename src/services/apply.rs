@@ -56,6 +56,12 @@ pub fn apply(
     }
     let body: Value = serde_json::from_str(&event.payload)
         .map_err(|e| ApplyError::Permanent(format!("stored body is not JSON: {e}")))?;
+    if holds_nul(&body) {
+        // PostgreSQL cannot store U+0000 in text: applying would fail again at every retry.
+        return Err(ApplyError::Permanent(
+            "the body contains a NUL character (U+0000), which cannot be stored".into(),
+        ));
+    }
     let mapped = match event.platform {
         Platform::Shopify => {
             let currency = Currency::parse(&shop.currency)
@@ -91,6 +97,16 @@ pub fn apply(
         }
     }
     Ok(InboxStatus::Applied)
+}
+
+/// True when a string or key anywhere in `value` contains U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
 }
 
 /// Applies a just-stored event inside the caller's transaction, isolating its failure in a

@@ -18,6 +18,7 @@ mod collections;
 mod compliance;
 mod earning;
 mod earning_edges;
+mod edge;
 mod expiry;
 mod faults;
 mod helpers;

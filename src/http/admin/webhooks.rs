@@ -30,15 +30,23 @@ struct EventView {
     received_at: String,
 }
 
+/// Shown instead of the error of an event still pending: that error is the database's own
+/// wording of a temporary failure (logged in full), not something the owner can act on.
+const RETRYING: &str = "applying failed for a temporary reason; it is retried automatically";
+
 impl From<InboxEvent> for EventView {
     fn from(e: InboxEvent) -> Self {
+        let error = match e.status {
+            InboxStatus::Pending => e.error.map(|_| RETRYING.to_owned()),
+            _ => e.error,
+        };
         Self {
             id: e.id,
             topic: e.topic,
             delivery_id: e.delivery_id,
             event_id: e.event_id,
             status: e.status,
-            error: e.error,
+            error,
             attempts: e.attempts,
             received_at: e
                 .received_at

@@ -5,7 +5,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use crate::crypto::sha256_hex;
 use crate::db::types::Platform;
 use crate::error::{AppError, ErrorCode};
+use crate::http::body::read_raw;
 use crate::http::middleware::record_shop;
+use crate::platform::shopify::webhook::body::check as check_body;
 use crate::platform::shopify::webhook::verify;
 use crate::services::inbox::Delivery;
 use crate::state::AppState;
@@ -20,9 +22,11 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 
 pub async fn receive(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
+    // The bytes as received: a `Content-Encoding` must not change what the signature covers.
+    let body = read_raw(&req, payload, state.config.max_body_bytes).await?;
     let shopify = &state.config.shopify;
     let signature = header(&req, "x-shopify-hmac-sha256").unwrap_or_default();
     if !verify(
@@ -42,12 +46,8 @@ pub async fn receive(
         ));
     }
     // Verified bytes only from here on.
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_err() {
-        return Err(AppError::new(
-            ErrorCode::InvalidJson,
-            "the body is not JSON",
-        ));
-    }
+    let checked =
+        check_body(&body).map_err(|e| AppError::new(ErrorCode::InvalidJson, e.to_string()))?;
     let required = |name: &str| {
         header(&req, name)
             .map(str::to_owned)
@@ -56,6 +56,13 @@ pub async fn receive(
     let topic = required("X-Shopify-Topic")?;
     let shop_domain = required("X-Shopify-Shop-Domain")?.to_ascii_lowercase();
     record_shop(&shop_domain);
+    // The header is not signed: a captured delivery replayed under another shop's domain must
+    // not act on that shop.
+    if !checked.is_for_shop(&shop_domain) {
+        return Err(AppError::bad_request(
+            "X-Shopify-Shop-Domain is not the shop the body names",
+        ));
+    }
     let event_id = header(&req, "x-shopify-event-id").map(str::to_owned);
     // Shopify always sends a webhook id; without one, identical bodies are the same delivery.
     let delivery_id = header(&req, "x-shopify-webhook-id")
@@ -63,7 +70,7 @@ pub async fn receive(
         .unwrap_or_else(|| {
             format!(
                 "sha256:{}",
-                sha256_hex(&format!("{topic}\n{}", String::from_utf8_lossy(&body)))
+                sha256_hex(&format!("{topic}\n{}", checked.text))
             )
         });
     let delivery = Delivery {
@@ -76,8 +83,7 @@ pub async fn receive(
         triggered_at: header(&req, "x-shopify-triggered-at")
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.naive_utc()),
-        // JSON is UTF-8, checked above.
-        payload: String::from_utf8_lossy(&body).into_owned(),
+        payload: checked.text.to_owned(),
     };
     let received = state.ingest.submit(delivery).await?;
     let outcome = serde_json::to_value(received.receipt).unwrap_or_default();

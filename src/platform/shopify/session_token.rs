@@ -25,8 +25,8 @@ struct Claims {
 /// Why a session token was refused (the message is safe to show).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SessionTokenError {
-    #[error("invalid session token: {0}")]
-    Invalid(String),
+    #[error("the session token {0}")]
+    Invalid(&'static str),
     #[error("session token dest {0:?} is not a Shopify shop")]
     BadDest(String),
     #[error("session token iss does not match its dest")]
@@ -60,7 +60,7 @@ pub fn verify(
         Ok(data) => data,
         Err(first) => match previous.map(attempt) {
             Some(Ok(data)) => data,
-            _ => return Err(SessionTokenError::Invalid(first.to_string())),
+            _ => return Err(SessionTokenError::Invalid(plain_reason(&first))),
         },
     };
     let claims = &data.claims;
@@ -83,6 +83,21 @@ pub fn verify(
         return Err(SessionTokenError::IssuerMismatch);
     }
     Ok(shop)
+}
+
+/// What was wrong with a token, in words (the library's own are type names such as
+/// `InvalidAudience`).
+fn plain_reason(e: &jsonwebtoken::errors::Error) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match e.kind() {
+        ErrorKind::ExpiredSignature => "has expired",
+        ErrorKind::ImmatureSignature => "is not valid yet",
+        ErrorKind::InvalidAudience => "is for another app",
+        ErrorKind::InvalidSignature => "is not signed with this app's secret",
+        ErrorKind::InvalidAlgorithm => "is not signed with HS256",
+        ErrorKind::MissingRequiredClaim(_) => "lacks a required claim (exp, nbf, aud or iss)",
+        _ => "is malformed",
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +168,27 @@ mod tests {
             b64(&claims("a.myshopify.com", 60))
         );
         assert!(verify(&none, KEY, &s, None).is_err());
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong_in_plain_words() {
+        let s = secret("s3cret");
+        let refusal = |t: &str| verify(t, KEY, &s, None).unwrap_err().to_string();
+        assert_eq!(
+            refusal(&token(claims("a.myshopify.com", -30), "s3cret")),
+            "the session token has expired"
+        );
+        let mut wrong_aud = claims("a.myshopify.com", 60);
+        wrong_aud["aud"] = json!("another-app");
+        assert_eq!(
+            refusal(&token(wrong_aud, "s3cret")),
+            "the session token is for another app"
+        );
+        assert_eq!(
+            refusal(&token(claims("a.myshopify.com", 60), "other")),
+            "the session token is not signed with this app's secret"
+        );
+        assert_eq!(refusal("not.a.jwt"), "the session token is malformed");
     }
 
     #[test]

@@ -7,6 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::crypto::verify_hmac_sha256;
 
+pub mod body;
+
 /// Topics the app acts on. Anything else is answered `ignored` and not stored.
 pub const TOPICS: &[&str] = &[
     "orders/create",
