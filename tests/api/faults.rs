@@ -12,14 +12,20 @@ use futures_util::stream::{self, StreamExt};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use crate::helpers::{order_json, session_token, TestDb, SECRET};
+use crate::helpers::{order_json, session_token_with, TestDb, TEST_APP_SECRET};
 
 const SHOP: &str = "faults.myshopify.com";
+/// The app's own credentials: a real Shopify shop is never served on the public demo ones.
+const API_KEY: &str = "faults-test-api-key";
+const API_SECRET: &str = "faults-test-api-secret-0123456789abcdef";
 
 fn start(url: &str, dir: &std::path::Path, port: u16) -> Child {
     Command::new(assert_cmd::cargo::cargo_bin("boomerang"))
         .current_dir(dir)
         .env("DATABASE_URL", url)
+        .env("SHOPIFY_API_KEY", API_KEY)
+        .env("SHOPIFY_API_SECRET", API_SECRET)
+        .env("APP_SECRET", TEST_APP_SECRET)
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUN_JOBS", "false")
         .env("RUST_LOG", "error")
@@ -57,7 +63,7 @@ async fn deliver(client: &reqwest::Client, base: &str, id: &str, body: &str) -> 
         .header("X-Shopify-Webhook-Id", id)
         .header(
             "X-Shopify-Hmac-Sha256",
-            boomerang::platform::shopify::webhook::sign(body.as_bytes(), SECRET),
+            boomerang::platform::shopify::webhook::sign(body.as_bytes(), API_SECRET),
         )
         .body(body.to_owned())
         .timeout(Duration::from_secs(10))
@@ -75,6 +81,9 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
         .unwrap()
         .current_dir(dir.path())
         .env("DATABASE_URL", &url)
+        .env("SHOPIFY_API_KEY", API_KEY)
+        .env("SHOPIFY_API_SECRET", API_SECRET)
+        .env("APP_SECRET", TEST_APP_SECRET)
         .args(["shop", "add", "--platform", "shopify", "--domain", SHOP])
         .assert()
         .success();
@@ -169,11 +178,14 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
         .unwrap()
         .current_dir(dir.path())
         .env("DATABASE_URL", &url)
+        .env("SHOPIFY_API_KEY", API_KEY)
+        .env("SHOPIFY_API_SECRET", API_SECRET)
+        .env("APP_SECRET", TEST_APP_SECRET)
         .env("RUST_LOG", "error")
         .args(["jobs", "run-once"])
         .assert()
         .success();
-    let token = session_token(SHOP);
+    let token = session_token_with(SHOP, API_SECRET, |claims| claims["aud"] = API_KEY.into());
     for (customer, points) in &expected {
         let got: serde_json::Value = client
             .get(format!("{base}/api/admin/v1/customers/{customer}"))

@@ -384,6 +384,11 @@ pub(crate) async fn redemption(app: &TestApp) -> (String, String) {
 
 /// Runs the jobs that will be due `later` from now, as if that time had passed.
 pub(crate) async fn run_jobs_due_by(app: &TestApp, later: chrono::Duration) {
+    run_jobs_due_by_with(app, later, APP_SECRET).await;
+}
+
+/// [`run_jobs_due_by`] for an app running on another `APP_SECRET`.
+pub(crate) async fn run_jobs_due_by_with(app: &TestApp, later: chrono::Duration, app_secret: &str) {
     app.with_db(move |c| {
         use boomerang::db::schema::jobs;
         use diesel::prelude::*;
@@ -393,10 +398,14 @@ pub(crate) async fn run_jobs_due_by(app: &TestApp, later: chrono::Duration) {
             .unwrap();
     })
     .await;
-    let report = boomerang::jobs::run_pending(&app.db, &crate::helpers::job_context(APP_SECRET))
+    let report = boomerang::jobs::run_pending(&app.db, &crate::helpers::job_context(app_secret))
         .await
         .unwrap();
-    assert_eq!(report.failed, 0);
+    assert_eq!(
+        (report.retried, report.failed),
+        (0, 0),
+        "every due job done at once"
+    );
 }
 
 #[tokio::test]
