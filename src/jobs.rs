@@ -100,8 +100,13 @@ pub enum JobError {
 }
 
 impl From<diesel::result::Error> for JobError {
+    /// A busy or conflicting database is worth another try; a constraint the data breaks is not.
     fn from(e: diesel::result::Error) -> Self {
-        Self::Retry(e.to_string())
+        if crate::db::is_transient(&e) {
+            Self::Retry(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
     }
 }
 
@@ -256,25 +261,112 @@ pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<R
         let Some(job) = claimed else { break };
         let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
         let _entered = span.enter();
-        match execute(&mut conn, ctx, &job) {
+        let outcome = {
+            let _heartbeat = Heartbeat::start(db, &job);
+            execute(&mut conn, ctx, &job)
+        };
+        // Job rows are written through the fair writer queue like every other SQLite write: a
+        // write outside it waits in SQLite's busy handler and fails under webhook load.
+        let recorded = match outcome {
             Ok(()) => {
-                Job::finish(&mut conn, &job.id, now())?;
-                report.done += 1;
+                let held = write_transaction(&mut conn, |c| Job::finish(c, &job, now()))?;
+                report.done += usize::from(held);
+                held
             }
             Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
                 let retry_at = now() + backoff(job.attempts);
                 tracing::warn!(error = %msg, attempt = job.attempts, %retry_at, "job failed; will retry");
-                Job::fail(&mut conn, &job.id, &msg, Some(retry_at), now())?;
-                report.retried += 1;
+                let held = write_transaction(&mut conn, |c| {
+                    Job::fail(c, &job, &msg, Some(retry_at), now())
+                })?;
+                report.retried += usize::from(held);
+                held
             }
             Err(e) => {
                 tracing::error!(error = %e, attempt = job.attempts, "job failed for good");
-                Job::fail(&mut conn, &job.id, &e.to_string(), None, now())?;
-                report.failed += 1;
+                let held = write_transaction(&mut conn, |c| {
+                    let held = Job::fail(c, &job, &e.to_string(), None, now())?;
+                    if held {
+                        gave_up(c, &job, &e.to_string())?;
+                    }
+                    Ok::<_, diesel::result::Error>(held)
+                })?;
+                report.failed += usize::from(held);
+                held
             }
+        };
+        if !recorded {
+            tracing::warn!("job was claimed again by another worker while it ran; its outcome is theirs to record");
         }
     }
     Ok(report)
+}
+
+/// What a job that gives up leaves for the owner to see.
+fn gave_up(conn: &mut DbConnection, job: &Job, error: &str) -> Result<(), diesel::result::Error> {
+    if job.kind == JobKind::ApplyInboxEvent.as_str() {
+        // The event stays stored; marked failed, it shows in the owner's list of failed
+        // webhooks (and can be replayed) instead of staying `pending` forever.
+        crate::services::apply::give_up(conn, job, error)?;
+    }
+    Ok(())
+}
+
+/// Keeps a running job's claim alive: extends its lease every third of [`LEASE`] until dropped,
+/// so a job that runs long (a big reconciliation) is not taken over by another worker while
+/// it still runs.
+struct Heartbeat {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(db: &Db, job: &Job) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (db, claim) = (db.clone(), job.clone());
+        let every = (LEASE / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        let thread = std::thread::Builder::new()
+            .name("job-heartbeat".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(every) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let extended = db.get().and_then(|mut c| {
+                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + LEASE))
+                        .map_err(DbError::from)
+                });
+                match extended {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = %claim.id, "job lost its claim while running");
+                        return;
+                    }
+                    // The lease has two more beats to go before it lapses; try again then.
+                    Err(e) => {
+                        tracing::warn!(job = %claim.id, error = %e, "cannot extend the job's lease")
+                    }
+                }
+            })
+            .map_err(|e| tracing::warn!(error = %e, "cannot start the job heartbeat"))
+            .ok();
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        // Closing the channel wakes the thread at once.
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// Runs every due job once (CLI `jobs run-once`, tests).
