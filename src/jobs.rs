@@ -32,6 +32,8 @@ text_enum! {
         ResolveRedemption => "resolve_redemption",
         /// Expire the unspent remainders of old lots and record reminders.
         ExpirePoints => "expire_points",
+        /// Erase the stored webhook bodies about a redacted customer (`customers/redact`).
+        EraseWebhookBodies => "erase_webhook_bodies",
     }
 }
 
@@ -142,6 +144,14 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             Ok(())
         }
         JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
+        JobKind::EraseWebhookBodies => {
+            let erased = crate::services::compliance::erase_webhook_bodies(conn, job)?;
+            tracing::info!(
+                erased,
+                "erased the stored webhook bodies of a redacted customer"
+            );
+            Ok(())
+        }
         JobKind::ExpirePoints => {
             let shop = Shop::find(conn, &job.shop_id)?;
             crate::services::expiry::run(conn, &shop, now())

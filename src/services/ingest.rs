@@ -26,6 +26,7 @@ use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::services::apply::apply_stored;
+use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
 /// The most deliveries stored in one transaction.
@@ -42,6 +43,9 @@ type Reply = oneshot::Sender<Result<Received, DbError>>;
 
 struct Submission {
     delivery: Delivery,
+    /// Who the delivery is about, read from the body by the submitting task so the single
+    /// writer thread does not parse bodies.
+    subject: Subject,
     reply: Reply,
 }
 
@@ -149,12 +153,17 @@ impl Ingest {
     /// once it is committed.
     pub async fn submit(&self, delivery: Delivery) -> Result<Received, DbError> {
         let (reply, answer) = oneshot::channel();
+        let subject = Subject::of(&delivery.payload);
         // Wait for room first (the wait ends early if the platform hangs up), and count the
         // delivery as queued only once nothing can cancel the send: a count left behind by a
         // cancelled send would never be taken off, and the applier would yield for good.
         let slot = self.tx.reserve().await.map_err(|_| DbError::TaskAborted)?;
         self.counters.queued.fetch_add(1, Ordering::AcqRel);
-        slot.send(Submission { delivery, reply });
+        slot.send(Submission {
+            delivery,
+            subject,
+            reply,
+        });
         answer.await.map_err(|_| DbError::TaskAborted)?
     }
 }
@@ -229,7 +238,10 @@ fn store_batch(
     }
     let mut shops: HashMap<(String, String), Option<Shop>> = HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
-    for Submission { delivery, .. } in batch {
+    for Submission {
+        delivery, subject, ..
+    } in batch
+    {
         let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
         let shop = match shops.get(&key) {
             Some(shop) => shop.clone(),
@@ -243,6 +255,7 @@ fn store_batch(
             conn,
             shop.as_ref(),
             delivery,
+            subject,
             topic_is_used,
             apply_now,
         )?);
