@@ -112,6 +112,15 @@ impl From<diesel::result::Error> for JobError {
     }
 }
 
+impl From<crate::services::ledger::LedgerError> for JobError {
+    fn from(e: crate::services::ledger::LedgerError) -> Self {
+        match e {
+            crate::services::ledger::LedgerError::Database(db) => Self::from(db),
+            other => Self::Permanent(other.to_string()),
+        }
+    }
+}
+
 /// What jobs need besides the database.
 #[derive(Clone, Debug)]
 pub struct JobContext {
@@ -131,16 +140,14 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
         JobKind::ConfirmPoints => {
             write_transaction(conn, |c| {
                 crate::services::ledger::confirm_due(c, &job.shop_id, now())
-            })
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            })?;
             Ok(())
         }
         JobKind::AwardBirthdays => {
             write_transaction(conn, |c| {
                 let shop = Shop::find(c, &job.shop_id)?;
                 crate::services::birthdays::award_due(c, &shop, now().date())
-            })
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            })?;
             Ok(())
         }
         JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
@@ -154,8 +161,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
         }
         JobKind::ExpirePoints => {
             let shop = Shop::find(conn, &job.shop_id)?;
-            crate::services::expiry::run(conn, &shop, now())
-                .map_err(|e| JobError::Retry(e.to_string()))?;
+            crate::services::expiry::run(conn, &shop, now())?;
             Ok(())
         }
         JobKind::SyncCollections => {
@@ -176,6 +182,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
                 Err(ReconcileError::Api(e)) if !e.is_transient() => {
                     Err(JobError::Permanent(e.to_string()))
                 }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
                 Err(e) => Err(JobError::Retry(e.to_string())),
             }
         }
@@ -190,6 +197,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
                 Err(ReconcileError::Api(e)) if !e.is_transient() => {
                     Err(JobError::Permanent(e.to_string()))
                 }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
                 Err(e) => Err(JobError::Retry(e.to_string())),
             }
         }
@@ -403,5 +411,20 @@ mod tests {
             assert!(d >= base && d <= base + base / 4, "attempt {attempt}: {d}");
         }
         assert!(backoff(100).num_seconds() <= 4500);
+    }
+
+    #[test]
+    fn a_job_that_breaks_a_constraint_fails_for_good_and_a_busy_database_is_retried() {
+        use crate::services::ledger::LedgerError;
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        let busy = LedgerError::Database(db(DatabaseErrorKind::Unknown, "database is locked"));
+        assert!(matches!(JobError::from(busy), JobError::Retry(_)));
+        let check = LedgerError::Database(db(DatabaseErrorKind::CheckViolation, "points >= 0"));
+        assert!(matches!(JobError::from(check), JobError::Permanent(_)));
+        assert!(matches!(
+            JobError::from(Error::NotFound),
+            JobError::Permanent(_)
+        ));
     }
 }
