@@ -340,11 +340,16 @@ struct Heartbeat {
 
 impl Heartbeat {
     fn start(db: &Db, job: &Job) -> Self {
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let (db, claim) = (db.clone(), job.clone());
         let every = (LEASE / 3)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(60));
+        Self::beating(db, job, every, LEASE)
+    }
+
+    /// Extends the lease of `job` to `lease` from now, every `every`.
+    fn beating(db: &Db, job: &Job, every: std::time::Duration, lease: Duration) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (db, claim) = (db.clone(), job.clone());
         let thread = std::thread::Builder::new()
             .name("job-heartbeat".into())
             .spawn(move || loop {
@@ -353,7 +358,7 @@ impl Heartbeat {
                     _ => return,
                 }
                 let extended = db.get().and_then(|mut c| {
-                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + LEASE))
+                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + lease))
                         .map_err(DbError::from)
                 });
                 match extended {
@@ -411,6 +416,53 @@ mod tests {
             assert!(d >= base && d <= base + base / 4, "attempt {attempt}: {d}");
         }
         assert!(backoff(100).num_seconds() <= 4500);
+    }
+
+    /// A job that runs longer than its lease (a big reconciliation) is not taken over by
+    /// another worker while it still runs.
+    #[test]
+    fn a_running_job_keeps_its_claim_past_its_first_lease() {
+        use crate::db::DatabaseUrl;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("jobs.sqlite3"));
+        let db = Db::connect(&url, 3).unwrap();
+        db.migrate().unwrap();
+        let mut conn = db.get().unwrap();
+        let keys = Keys::derive(&"k".repeat(32).into());
+        let spec = crate::services::shops::ShopSpec {
+            platform: Some(crate::db::types::Platform::Shopify),
+            domain: "lease.myshopify.com".into(),
+            ..Default::default()
+        };
+        let shop = crate::services::shops::add_shop(&mut conn, &keys, &spec)
+            .unwrap()
+            .shop;
+        let spec = JobSpec {
+            shop_id: shop.id,
+            kind: JobKind::ReconcileOrders,
+            payload: serde_json::json!({}),
+            dedupe_key: None,
+            run_at: now(),
+            max_attempts: 3,
+        };
+        enqueue(&mut conn, spec).unwrap();
+        let claimed_at = now();
+        let lease = Duration::milliseconds(300);
+        let job = write_transaction(&mut conn, |c| {
+            Job::claim_next(c, claimed_at, claimed_at + lease)
+        })
+        .unwrap()
+        .unwrap();
+        let heartbeat = Heartbeat::beating(&db, &job, std::time::Duration::from_millis(100), lease);
+        // The job runs three leases long; another worker looks for due work all along.
+        for _ in 0..9 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let at = now();
+            let taken = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + lease));
+            assert!(taken.unwrap().is_none(), "the running job was taken over");
+        }
+        drop(heartbeat);
+        assert!(write_transaction(&mut conn, |c| Job::finish(c, &job, now())).unwrap());
     }
 
     #[test]
