@@ -5,14 +5,22 @@
 ALTER TABLE inbox_events ADD COLUMN customer_id TEXT;
 ALTER TABLE inbox_events ADD COLUMN order_id TEXT;
 
--- Rows stored before: the same keys, read from the bodies once (every stored body was checked
--- to be JSON before it was stored).
+-- Rows stored before: the same keys, read from the bodies once. jsonb refuses some valid JSON
+-- (a \u0000 escape in a string): such a body is left without keys rather than stopping the
+-- migration.
+CREATE FUNCTION pg_temp.body_or_null(body TEXT) RETURNS JSONB LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN body::jsonb;
+EXCEPTION WHEN OTHERS THEN
+    RETURN NULL;
+END $$;
+
 UPDATE inbox_events SET
     customer_id = COALESCE(
         body #>> '{customer,id}',
         CASE WHEN NOT (body ? 'line_items') AND NOT (body ? 'order_id') THEN body ->> 'id' END),
     order_id = CASE WHEN body ? 'line_items' THEN body ->> 'id' ELSE body ->> 'order_id' END
-FROM (SELECT id AS event_id, payload::jsonb AS body FROM inbox_events) AS parsed
+FROM (SELECT id AS event_id, pg_temp.body_or_null(payload) AS body FROM inbox_events) AS parsed
 WHERE inbox_events.id = parsed.event_id AND jsonb_typeof(parsed.body) = 'object';
 
 CREATE INDEX inbox_events_customer ON inbox_events (shop_id, customer_id)
