@@ -15,6 +15,9 @@ use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
 use crate::platform::shopify::api::ShopifyApi;
 use crate::text_enum;
 
+mod heartbeat;
+use heartbeat::Heartbeat;
+
 text_enum! {
     /// Every kind of job the runner knows.
     pub enum JobKind {
@@ -37,7 +40,8 @@ text_enum! {
     }
 }
 
-/// How long a claimed job may run before another worker may take it over.
+/// How long a claimed job may run before another worker may take it over, unless its
+/// heartbeat extends the claim.
 const LEASE: Duration = Duration::minutes(5);
 
 /// Parameters of a new job.
@@ -330,68 +334,6 @@ fn gave_up(conn: &mut DbConnection, job: &Job, error: &str) -> Result<(), diesel
     Ok(())
 }
 
-/// Keeps a running job's claim alive: extends its lease every third of [`LEASE`] until dropped,
-/// so a job that runs long (a big reconciliation) is not taken over by another worker while
-/// it still runs.
-struct Heartbeat {
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Heartbeat {
-    fn start(db: &Db, job: &Job) -> Self {
-        let every = (LEASE / 3)
-            .to_std()
-            .unwrap_or(std::time::Duration::from_secs(60));
-        Self::beating(db, job, every, LEASE)
-    }
-
-    /// Extends the lease of `job` to `lease` from now, every `every`.
-    fn beating(db: &Db, job: &Job, every: std::time::Duration, lease: Duration) -> Self {
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let (db, claim) = (db.clone(), job.clone());
-        let thread = std::thread::Builder::new()
-            .name("job-heartbeat".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(every) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-                    _ => return,
-                }
-                let extended = db.get().and_then(|mut c| {
-                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + lease))
-                        .map_err(DbError::from)
-                });
-                match extended {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(job = %claim.id, "job lost its claim while running");
-                        return;
-                    }
-                    // The lease has two more beats to go before it lapses; try again then.
-                    Err(e) => {
-                        tracing::warn!(job = %claim.id, error = %e, "cannot extend the job's lease")
-                    }
-                }
-            })
-            .map_err(|e| tracing::warn!(error = %e, "cannot start the job heartbeat"))
-            .ok();
-        Self {
-            stop: Some(stop),
-            thread,
-        }
-    }
-}
-
-impl Drop for Heartbeat {
-    fn drop(&mut self) {
-        // Closing the channel wakes the thread at once.
-        self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
 /// Runs every due job once (CLI `jobs run-once`, tests).
 pub async fn run_pending(db: &Db, ctx: &JobContext) -> Result<RunReport, DbError> {
     let (db, ctx) = (db.clone(), ctx.clone());
@@ -416,53 +358,6 @@ mod tests {
             assert!(d >= base && d <= base + base / 4, "attempt {attempt}: {d}");
         }
         assert!(backoff(100).num_seconds() <= 4500);
-    }
-
-    /// A job that runs longer than its lease (a big reconciliation) is not taken over by
-    /// another worker while it still runs.
-    #[test]
-    fn a_running_job_keeps_its_claim_past_its_first_lease() {
-        use crate::db::DatabaseUrl;
-        let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::Sqlite(dir.path().join("jobs.sqlite3"));
-        let db = Db::connect(&url, 3).unwrap();
-        db.migrate().unwrap();
-        let mut conn = db.get().unwrap();
-        let keys = Keys::derive(&"k".repeat(32).into());
-        let spec = crate::services::shops::ShopSpec {
-            platform: Some(crate::db::types::Platform::Shopify),
-            domain: "lease.myshopify.com".into(),
-            ..Default::default()
-        };
-        let shop = crate::services::shops::add_shop(&mut conn, &keys, &spec)
-            .unwrap()
-            .shop;
-        let spec = JobSpec {
-            shop_id: shop.id,
-            kind: JobKind::ReconcileOrders,
-            payload: serde_json::json!({}),
-            dedupe_key: None,
-            run_at: now(),
-            max_attempts: 3,
-        };
-        enqueue(&mut conn, spec).unwrap();
-        let claimed_at = now();
-        let lease = Duration::milliseconds(300);
-        let job = write_transaction(&mut conn, |c| {
-            Job::claim_next(c, claimed_at, claimed_at + lease)
-        })
-        .unwrap()
-        .unwrap();
-        let heartbeat = Heartbeat::beating(&db, &job, std::time::Duration::from_millis(100), lease);
-        // The job runs three leases long; another worker looks for due work all along.
-        for _ in 0..9 {
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            let at = now();
-            let taken = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + lease));
-            assert!(taken.unwrap().is_none(), "the running job was taken over");
-        }
-        drop(heartbeat);
-        assert!(write_transaction(&mut conn, |c| Job::finish(c, &job, now())).unwrap());
     }
 
     #[test]

@@ -29,6 +29,9 @@ use crate::services::apply::apply_stored;
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
+mod supervise;
+use supervise::{supervise, Alive};
+
 /// The most deliveries stored in one transaction.
 pub const MAX_BATCH: usize = 256;
 /// Batches up to this size are applied at once, in the storing transaction.
@@ -70,39 +73,6 @@ struct Counters {
     writer_alive: AtomicBool,
     /// Whether the applier thread is running.
     applier_alive: AtomicBool,
-}
-
-/// Marks a thread alive for as long as it runs: dropped when the thread ends, however it ends.
-struct Alive<'a>(&'a AtomicBool);
-
-impl<'a> Alive<'a> {
-    fn mark(flag: &'a AtomicBool) -> Self {
-        flag.store(true, Ordering::Release);
-        Self(flag)
-    }
-}
-
-impl Drop for Alive<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
-
-/// How long a restarted thread waits first, so a panic that repeats does not spin.
-const RESTART_AFTER: Duration = Duration::from_millis(100);
-
-/// Runs `body` until it returns, starting it again whenever it panics: a bug met by one batch
-/// must not stop every later webhook from being acknowledged or applied.
-fn supervise(name: &str, mut body: impl FnMut()) {
-    loop {
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(&mut body)) {
-            Ok(()) => return,
-            Err(_) => {
-                tracing::error!(thread = name, "the thread panicked; starting it again");
-                std::thread::sleep(RESTART_AFTER);
-            }
-        }
-    }
 }
 
 /// How long the applier lets waiting acknowledgements go first before it takes its turn.
@@ -395,16 +365,6 @@ mod tests {
         assert_eq!(ingest.counters.queued.load(Ordering::Acquire), 1);
         assert!(rx.try_recv().is_ok(), "the first delivery was queued");
         assert!(rx.try_recv().is_err(), "the second never was");
-    }
-
-    #[test]
-    fn a_thread_that_panics_is_started_again() {
-        let mut runs = 0;
-        supervise("test", || {
-            runs += 1;
-            assert!(runs >= 3, "a bug met by run {runs}");
-        });
-        assert_eq!(runs, 3);
     }
 
     #[test]
