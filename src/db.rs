@@ -397,6 +397,45 @@ pub fn is_retryable_conflict(e: &diesel::result::Error) -> bool {
     }
 }
 
+/// Whether a database error may go away by itself, so the same work is worth trying again
+/// later: a busy or locked database, a lost race or deadlock, a dropped connection. Anything
+/// else (a constraint the data breaks, a row that is not there, a value that does not decode)
+/// fails the same way every time, and retrying it only hides it.
+pub fn is_transient(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::SerializationFailure
+            | DatabaseErrorKind::ClosedConnection
+            | DatabaseErrorKind::UnableToSendCommand
+            // Two writers inserting the same key at once: the retry finds the winner's row.
+            | DatabaseErrorKind::UniqueViolation => true,
+            _ => {
+                let message = info.message().to_ascii_lowercase();
+                TRANSIENT_MESSAGES.iter().any(|m| message.contains(m))
+            }
+        },
+        Error::BrokenTransactionManager | Error::RollbackErrorOnCommit { .. } => true,
+        _ => false,
+    }
+}
+
+/// What SQLite and PostgreSQL say when they are busy, locked, or going away.
+const TRANSIENT_MESSAGES: &[&str] = &[
+    "database is locked",
+    "database table is locked",
+    "deadlock detected",
+    "could not serialize",
+    "lock timeout",
+    "statement timeout",
+    "terminating connection",
+    "server closed the connection",
+    "connection to the server",
+    "could not connect",
+    "the database system is",
+    "too many clients",
+];
+
 /// Runs `attempt` (a whole transaction) again, up to three times in all, while PostgreSQL
 /// reports a deadlock or serialization conflict; `conflict` says whether an error is one.
 pub fn retry_conflicts<T, E>(

@@ -15,6 +15,9 @@ use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
 use crate::platform::shopify::api::ShopifyApi;
 use crate::text_enum;
 
+mod heartbeat;
+use heartbeat::Heartbeat;
+
 text_enum! {
     /// Every kind of job the runner knows.
     pub enum JobKind {
@@ -34,10 +37,13 @@ text_enum! {
         ExpirePoints => "expire_points",
         /// Finish an owner's cancellation once the platform's usage count has settled.
         SettleCancellation => "settle_cancellation",
+        /// Erase the stored webhook bodies about a redacted customer (`customers/redact`).
+        EraseWebhookBodies => "erase_webhook_bodies",
     }
 }
 
-/// How long a claimed job may run before another worker may take it over.
+/// How long a claimed job may run before another worker may take it over, unless its
+/// heartbeat extends the claim.
 const LEASE: Duration = Duration::minutes(5);
 
 /// Parameters of a new job.
@@ -102,8 +108,22 @@ pub enum JobError {
 }
 
 impl From<diesel::result::Error> for JobError {
+    /// A busy or conflicting database is worth another try; a constraint the data breaks is not.
     fn from(e: diesel::result::Error) -> Self {
-        Self::Retry(e.to_string())
+        if crate::db::is_transient(&e) {
+            Self::Retry(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<crate::services::ledger::LedgerError> for JobError {
+    fn from(e: crate::services::ledger::LedgerError) -> Self {
+        match e {
+            crate::services::ledger::LedgerError::Database(db) => Self::from(db),
+            other => Self::Permanent(other.to_string()),
+        }
     }
 }
 
@@ -126,26 +146,31 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
         JobKind::ConfirmPoints => {
             write_transaction(conn, |c| {
                 crate::services::ledger::confirm_due(c, &job.shop_id, now())
-            })
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            })?;
             Ok(())
         }
         JobKind::AwardBirthdays => {
             write_transaction(conn, |c| {
                 let shop = Shop::find(c, &job.shop_id)?;
                 crate::services::birthdays::award_due(c, &shop, now().date())
-            })
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+            })?;
             Ok(())
         }
         JobKind::ResolveRedemption => crate::services::redeem::resolve_job(conn, ctx, job),
         JobKind::SettleCancellation => {
             crate::services::redeem::settle_cancellation_job(conn, ctx, job)
         }
+        JobKind::EraseWebhookBodies => {
+            let erased = crate::services::compliance::erase_webhook_bodies(conn, job)?;
+            tracing::info!(
+                erased,
+                "erased the stored webhook bodies of a redacted customer"
+            );
+            Ok(())
+        }
         JobKind::ExpirePoints => {
             let shop = Shop::find(conn, &job.shop_id)?;
-            crate::services::expiry::run(conn, &shop, now())
-                .map_err(|e| JobError::Retry(e.to_string()))?;
+            crate::services::expiry::run(conn, &shop, now())?;
             Ok(())
         }
         JobKind::SyncCollections => {
@@ -166,6 +191,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
                 Err(ReconcileError::Api(e)) if !e.is_transient() => {
                     Err(JobError::Permanent(e.to_string()))
                 }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
                 Err(e) => Err(JobError::Retry(e.to_string())),
             }
         }
@@ -180,6 +206,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
                 Err(ReconcileError::Api(e)) if !e.is_transient() => {
                     Err(JobError::Permanent(e.to_string()))
                 }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
                 Err(e) => Err(JobError::Retry(e.to_string())),
             }
         }
@@ -261,25 +288,55 @@ pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<R
         let Some(job) = claimed else { break };
         let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
         let _entered = span.enter();
-        match execute(&mut conn, ctx, &job) {
+        let outcome = {
+            let _heartbeat = Heartbeat::start(db, &job);
+            execute(&mut conn, ctx, &job)
+        };
+        // Job rows are written through the fair writer queue like every other SQLite write: a
+        // write outside it waits in SQLite's busy handler and fails under webhook load.
+        let recorded = match outcome {
             Ok(()) => {
-                Job::finish(&mut conn, &job.id, now())?;
-                report.done += 1;
+                let held = write_transaction(&mut conn, |c| Job::finish(c, &job, now()))?;
+                report.done += usize::from(held);
+                held
             }
             Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
                 let retry_at = now() + backoff(job.attempts);
                 tracing::warn!(error = %msg, attempt = job.attempts, %retry_at, "job failed; will retry");
-                Job::fail(&mut conn, &job.id, &msg, Some(retry_at), now())?;
-                report.retried += 1;
+                let held = write_transaction(&mut conn, |c| {
+                    Job::fail(c, &job, &msg, Some(retry_at), now())
+                })?;
+                report.retried += usize::from(held);
+                held
             }
             Err(e) => {
                 tracing::error!(error = %e, attempt = job.attempts, "job failed for good");
-                Job::fail(&mut conn, &job.id, &e.to_string(), None, now())?;
-                report.failed += 1;
+                let held = write_transaction(&mut conn, |c| {
+                    let held = Job::fail(c, &job, &e.to_string(), None, now())?;
+                    if held {
+                        gave_up(c, &job, &e.to_string())?;
+                    }
+                    Ok::<_, diesel::result::Error>(held)
+                })?;
+                report.failed += usize::from(held);
+                held
             }
+        };
+        if !recorded {
+            tracing::warn!("job was claimed again by another worker while it ran; its outcome is theirs to record");
         }
     }
     Ok(report)
+}
+
+/// What a job that gives up leaves for the owner to see.
+fn gave_up(conn: &mut DbConnection, job: &Job, error: &str) -> Result<(), diesel::result::Error> {
+    if job.kind == JobKind::ApplyInboxEvent.as_str() {
+        // The event stays stored; marked failed, it shows in the owner's list of failed
+        // webhooks (and can be replayed) instead of staying `pending` forever.
+        crate::services::apply::give_up(conn, job, error)?;
+    }
+    Ok(())
 }
 
 /// Runs every due job once (CLI `jobs run-once`, tests).
@@ -306,5 +363,20 @@ mod tests {
             assert!(d >= base && d <= base + base / 4, "attempt {attempt}: {d}");
         }
         assert!(backoff(100).num_seconds() <= 4500);
+    }
+
+    #[test]
+    fn a_job_that_breaks_a_constraint_fails_for_good_and_a_busy_database_is_retried() {
+        use crate::services::ledger::LedgerError;
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        let busy = LedgerError::Database(db(DatabaseErrorKind::Unknown, "database is locked"));
+        assert!(matches!(JobError::from(busy), JobError::Retry(_)));
+        let check = LedgerError::Database(db(DatabaseErrorKind::CheckViolation, "points >= 0"));
+        assert!(matches!(JobError::from(check), JobError::Permanent(_)));
+        assert!(matches!(
+            JobError::from(Error::NotFound),
+            JobError::Permanent(_)
+        ));
     }
 }

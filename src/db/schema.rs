@@ -174,6 +174,8 @@ diesel::table! {
         attempts -> Integer,
         received_at -> Timestamp,
         processed_at -> Nullable<Timestamp>,
+        customer_id -> Nullable<Text>,
+        order_id -> Nullable<Text>,
     }
 }
 

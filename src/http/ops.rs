@@ -11,8 +11,17 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The database answers; a load balancer sends traffic only when this is 200.
+/// The database answers and the webhook writer runs; a load balancer sends traffic only when
+/// this is 200.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    if !state.ingest.is_running() {
+        // Every webhook would be answered 5xx: let the orchestrator replace this instance.
+        return Err(AppError {
+            code: ErrorCode::Unavailable,
+            message: "the webhook writer is not running".into(),
+            source: None,
+        });
+    }
     state
         .db
         .run(|conn| {

@@ -6,9 +6,11 @@
 //! payload does not have the expected shape: kept, visible to the owner, replayable after a
 //! fix), or left `pending` with a job queued when the failure is worth retrying.
 
+use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::models::{InboxEvent, Shop};
+use crate::db::models::{InboxEvent, Job, Shop};
+use crate::db::schema::inbox_events;
 use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::DbConnection;
 use crate::domain::event::{Event, MappingError};
@@ -26,13 +28,25 @@ pub enum ApplyError {
     Permanent(String),
     /// Worth retrying (database busy, lost a race).
     #[error(transparent)]
-    Transient(#[from] diesel::result::Error),
+    Transient(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for ApplyError {
+    /// Only errors that can go away by themselves are retried: an event whose application
+    /// breaks a constraint would break it on every attempt, and is kept as failed instead.
+    fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_transient(&e) {
+            Self::Transient(e)
+        } else {
+            Self::Permanent(format!("database refused the change: {e}"))
+        }
+    }
 }
 
 impl From<LedgerError> for ApplyError {
     fn from(e: LedgerError) -> Self {
         match e {
-            LedgerError::Database(db) => Self::Transient(db),
+            LedgerError::Database(db) => Self::from(db),
             other => Self::Permanent(other.to_string()),
         }
     }
@@ -109,6 +123,33 @@ fn holds_nul(value: &Value) -> bool {
     }
 }
 
+/// [`apply`], with a panic turned into a permanent failure: one event that trips a bug is kept
+/// as failed (visible, replayable after a fix) instead of taking the ingest writer or the job
+/// runner down with it.
+fn apply_catching_panics(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    event: &InboxEvent,
+    now: chrono::NaiveDateTime,
+) -> Result<InboxStatus, ApplyError> {
+    catching_panics(|| apply(conn, shop, event, now))
+}
+
+fn catching_panics(
+    f: impl FnOnce() -> Result<InboxStatus, ApplyError>,
+) -> Result<InboxStatus, ApplyError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Err(ApplyError::Permanent(format!(
+            "applying the event panicked: {what}"
+        )))
+    })
+}
+
 /// Applies a just-stored event inside the caller's transaction, isolating its failure in a
 /// savepoint so the stored event itself is never lost.
 pub fn apply_stored(
@@ -117,8 +158,8 @@ pub fn apply_stored(
     event: &InboxEvent,
     now: chrono::NaiveDateTime,
 ) -> Result<InboxStatus, diesel::result::Error> {
-    use diesel::Connection;
-    let outcome = conn.transaction(|c| apply(c, shop, event, now));
+    // The panic is caught inside the savepoint, so it is rolled back like any failure.
+    let outcome = conn.transaction(|c| apply_catching_panics(c, shop, event, now));
     let (status, error) = match outcome {
         Ok(status) => (status, None),
         Err(ApplyError::Permanent(msg)) => {
@@ -155,14 +196,15 @@ pub fn apply_stored(
     Ok(status)
 }
 
-/// The `apply_inbox_event` job: applies a pending (or, for a replay, failed) event.
-pub fn run_job(
-    conn: &mut DbConnection,
-    job: &crate::db::models::Job,
-) -> Result<(), jobs::JobError> {
-    let id = serde_json::from_str::<Value>(&job.payload)
+fn event_id_of(job: &Job) -> Option<String> {
+    serde_json::from_str::<Value>(&job.payload)
         .ok()
         .and_then(|p| p.get("inbox_event_id")?.as_str().map(str::to_owned))
+}
+
+/// The `apply_inbox_event` job: applies a pending (or, for a replay, failed) event.
+pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), jobs::JobError> {
+    let id = event_id_of(job)
         .ok_or_else(|| jobs::JobError::Permanent("job payload lacks inbox_event_id".into()))?;
     crate::db::write_transaction(conn, |c| {
         let event = InboxEvent::find(c, &job.shop_id, &id)?;
@@ -170,7 +212,8 @@ pub fn run_job(
             return Ok(());
         }
         let shop = Shop::find(c, &job.shop_id)?;
-        match apply(c, &shop, &event, crate::db::now()) {
+        // In a savepoint, so a failure leaves nothing half-applied behind the `failed` mark.
+        match c.transaction(|c| apply_catching_panics(c, &shop, &event, crate::db::now())) {
             Ok(status) => InboxEvent::mark(c, &shop.id, &id, status, None, crate::db::now())
                 .map_err(Into::into),
             Err(ApplyError::Permanent(msg)) => {
@@ -187,4 +230,79 @@ pub fn run_job(
             Err(ApplyError::Transient(e)) => Err(jobs::JobError::Retry(e.to_string())),
         }
     })
+}
+
+/// The `apply_inbox_event` job gave up: its event, if still pending, is marked failed with the
+/// last error, so the owner sees it among failed webhooks (and can replay it) instead of an
+/// acknowledged event that stays pending and is never applied.
+pub fn give_up(conn: &mut DbConnection, job: &Job, error: &str) -> QueryResult<()> {
+    let Some(id) = event_id_of(job) else {
+        return Ok(());
+    };
+    let message = format!("gave up after {} attempts: {error}", job.attempts);
+    diesel::update(
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(&job.shop_id))
+            .filter(inbox_events::id.eq(&id))
+            .filter(inbox_events::status.eq(InboxStatus::Pending.as_str())),
+    )
+    .set((
+        inbox_events::status.eq(InboxStatus::Failed.as_str()),
+        inbox_events::error.eq(Some(message)),
+        inbox_events::processed_at.eq(Some(crate::db::now())),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_while_applying_becomes_a_permanent_failure() {
+        let outcome = catching_panics(|| {
+            let lines: Vec<i64> = Vec::new();
+            Ok(if lines[3] > 0 {
+                InboxStatus::Applied
+            } else {
+                InboxStatus::Ignored
+            })
+        });
+        match outcome {
+            Err(ApplyError::Permanent(msg)) => {
+                assert!(
+                    msg.contains("panicked") && msg.contains("index out of bounds"),
+                    "{msg}"
+                );
+            }
+            other => panic!("expected a permanent failure, got {other:?}"),
+        }
+        assert!(matches!(
+            catching_panics(|| Ok(InboxStatus::Applied)),
+            Ok(InboxStatus::Applied)
+        ));
+    }
+
+    #[test]
+    fn only_database_errors_that_can_go_away_are_retried() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        let locked = db(DatabaseErrorKind::Unknown, "database is locked");
+        assert!(matches!(ApplyError::from(locked), ApplyError::Transient(_)));
+        let conflict = db(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize",
+        );
+        assert!(matches!(
+            ApplyError::from(conflict),
+            ApplyError::Transient(_)
+        ));
+        let check = db(DatabaseErrorKind::CheckViolation, "CHECK constraint failed");
+        assert!(matches!(ApplyError::from(check), ApplyError::Permanent(_)));
+        assert!(matches!(
+            ApplyError::from(Error::NotFound),
+            ApplyError::Permanent(_)
+        ));
+    }
 }

@@ -66,12 +66,15 @@ pub fn sync(
         .map(|m| m.collection_id.clone())
         .collect();
     let wanted_ids: Vec<&str> = wanted.iter().map(PlatformId::as_str).collect();
-    diesel::delete(
-        product_collections::table
-            .filter(product_collections::shop_id.eq(&shop.id))
-            .filter(product_collections::collection_id.ne_all(&wanted_ids)),
-    )
-    .execute(conn)?;
+    // Through the fair writer queue: on SQLite a write outside it fails under webhook load.
+    write_transaction(conn, |c| {
+        diesel::delete(
+            product_collections::table
+                .filter(product_collections::shop_id.eq(&shop.id))
+                .filter(product_collections::collection_id.ne_all(&wanted_ids)),
+        )
+        .execute(c)
+    })?;
     if wanted.is_empty() {
         return Ok(0);
     }

@@ -2,16 +2,19 @@
 //! `customers/data_request`.
 //!
 //! Redaction erases personal data but keeps the anonymous ledger, so the shop's points
-//! liability and metrics stay correct. Stored webhook bodies mentioning the customer are
-//! replaced too: they hold the same personal data.
+//! liability and metrics stay correct. Stored webhook bodies about the customer are replaced
+//! too (they hold the same personal data), by an `erase_webhook_bodies` job: the acknowledging
+//! writer only redacts the member rows, and the job finds the bodies by the customer and order
+//! ids stored beside them, not by searching their text.
 
 use diesel::prelude::*;
 
-use crate::db::models::Shop;
+use crate::db::models::{Job, Shop};
 use crate::db::schema::{inbox_events, jobs, ledger_entries, members, orders, refunds, shops};
 use crate::db::types::InstallState;
-use crate::db::DbConnection;
+use crate::db::{write_transaction, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef, PlatformId};
+use crate::jobs::{JobError, JobKind, JobSpec};
 
 const REDACTED_PAYLOAD: &str = r#"{"redacted":true}"#;
 
@@ -70,15 +73,6 @@ pub fn redact_customer(
     member_ids.extend(merged);
     member_ids.sort();
     member_ids.dedup();
-    let mut emails: Vec<String> = members::table
-        .filter(members::shop_id.eq(&shop.id))
-        .filter(members::id.eq_any(&member_ids))
-        .select(members::email)
-        .load::<Option<String>>(conn)?
-        .into_iter()
-        .flatten()
-        .collect();
-    emails.extend(email.clone());
     let redacted = diesel::update(
         members::table
             .filter(members::shop_id.eq(&shop.id))
@@ -113,12 +107,30 @@ pub fn redact_customer(
         orders::updated_at.eq(now),
     ))
     .execute(conn)?;
-    let person = Person {
-        customer_id: id,
-        emails: emails.iter().filter_map(|e| normalise_email(e)).collect(),
-        order_ids,
-    };
-    scrub_stored_webhooks(conn, &shop.id, &person)?;
+    let mut customer_ids: Vec<String> = members::table
+        .filter(members::shop_id.eq(&shop.id))
+        .filter(members::id.eq_any(&member_ids))
+        .select(members::platform_customer_id)
+        .load::<Option<String>>(conn)?
+        .into_iter()
+        .flatten()
+        .collect();
+    customer_ids.extend(id);
+    customer_ids.sort();
+    customer_ids.dedup();
+    order_ids.sort();
+    order_ids.dedup();
+    crate::jobs::enqueue(
+        conn,
+        JobSpec {
+            shop_id: shop.id.clone(),
+            kind: JobKind::EraseWebhookBodies,
+            payload: serde_json::json!({ "customer_ids": customer_ids, "order_ids": order_ids }),
+            dedupe_key: None,
+            run_at: now,
+            max_attempts: 10,
+        },
+    )?;
     Ok(redacted)
 }
 
@@ -157,80 +169,134 @@ pub fn redact_shop(
     Ok(())
 }
 
-/// What identifies one person in stored webhook bodies.
-struct Person {
-    customer_id: Option<String>,
-    emails: Vec<String>,
-    order_ids: Vec<String>,
+/// Who and what a stored webhook is about: the keys kept beside its body on the inbox row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subject {
+    /// The platform's customer id: an order's or refund's customer, a customer payload's own
+    /// id, a compliance payload's customer.
+    pub customer_id: Option<String>,
+    /// The platform's order id: an order's own id, a refund's order.
+    pub order_id: Option<String>,
 }
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
-/// Replaces the bodies of the shop's stored webhooks that are about `person`. Candidates are
-/// found with a coarse text search, then each body is parsed and matched exactly on its
-/// customer id, e-mail and order ids, so another customer whose e-mail merely contains this one
-/// keeps their (replayable) history.
-fn scrub_stored_webhooks(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    person: &Person,
-) -> QueryResult<usize> {
-    let needles: Vec<String> = person
-        .customer_id
-        .iter()
-        .chain(&person.emails)
-        .chain(&person.order_ids)
-        .map(|n| format!("%{}%", n.to_lowercase()))
-        .collect();
-    let mut scrubbed = 0;
-    for needle in needles {
-        let candidates: Vec<(String, String)> = inbox_events::table
-            .filter(inbox_events::shop_id.eq(shop_id))
-            .filter(lower(inbox_events::payload).like(needle))
-            .select((inbox_events::id, inbox_events::payload))
-            .load(conn)?;
-        for (id, payload) in candidates {
-            let Ok(body) = serde_json::from_str::<serde_json::Value>(&payload) else {
-                continue;
-            };
-            if is_about(&body, person) {
-                scrubbed += diesel::update(
-                    inbox_events::table
-                        .filter(inbox_events::shop_id.eq(shop_id))
-                        .filter(inbox_events::id.eq(&id)),
-                )
-                .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
-                .execute(conn)?;
-            }
+impl Subject {
+    /// Reads the keys from a webhook body (order, refund, customer or compliance payload).
+    /// Only those fields are decoded; a body of another shape is about no one.
+    pub fn of(payload: &str) -> Self {
+        use serde::de::IgnoredAny;
+        #[derive(serde::Deserialize)]
+        struct Customer {
+            #[serde(default)]
+            id: Option<serde_json::Value>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Keys {
+            #[serde(default)]
+            id: Option<serde_json::Value>,
+            #[serde(default)]
+            order_id: Option<serde_json::Value>,
+            #[serde(default)]
+            customer: Option<Customer>,
+            #[serde(default)]
+            line_items: Option<IgnoredAny>,
+        }
+        let text = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+            _ => None,
+        };
+        // Only an object: serde would also read a JSON array as the fields in order.
+        if !payload.trim_start().starts_with('{') {
+            return Self::default();
+        }
+        let Ok(keys) = serde_json::from_str::<Keys>(payload) else {
+            return Self::default();
+        };
+        let is_order = keys.line_items.is_some();
+        let is_refund = keys.order_id.is_some();
+        let own_id = text(keys.id);
+        // A customer payload's own `id` is the customer; an order's is the order.
+        let customer_id = text(keys.customer.and_then(|c| c.id))
+            .or_else(|| (!is_order && !is_refund).then(|| own_id.clone()).flatten());
+        let order_id = if is_order {
+            own_id
+        } else {
+            text(keys.order_id)
+        };
+        Self {
+            customer_id,
+            order_id,
         }
     }
-    Ok(scrubbed)
 }
 
-/// Whether a webhook body (order, refund, customer or compliance payload) concerns `person`.
-fn is_about(body: &serde_json::Value, person: &Person) -> bool {
-    use serde_json::Value;
-    let id_text = |v: Option<&Value>| match v {
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    };
-    let email_matches = |v: Option<&Value>| {
-        v.and_then(Value::as_str)
-            .and_then(normalise_email)
-            .is_some_and(|e| person.emails.contains(&e))
-    };
-    let customer = body.get("customer");
-    let customer_id = id_text(customer.and_then(|c| c.get("id")));
-    let same_customer = person.customer_id.is_some() && customer_id == person.customer_id;
-    // A customer payload's own `id` is the customer; an order's is the order.
-    let is_customer_payload = body.get("line_items").is_none() && body.get("order_id").is_none();
-    let own_id = id_text(body.get("id"));
-    same_customer
-        || email_matches(body.get("email"))
-        || email_matches(body.get("contact_email"))
-        || email_matches(customer.and_then(|c| c.get("email")))
-        || (is_customer_payload && person.customer_id.is_some() && own_id == person.customer_id)
-        || (!is_customer_payload && own_id.is_some_and(|o| person.order_ids.contains(&o)))
-        || id_text(body.get("order_id")).is_some_and(|o| person.order_ids.contains(&o))
+/// Bodies erased per statement, so the fair writer queue is held only briefly.
+const ERASE_CHUNK: usize = 500;
+
+/// The `erase_webhook_bodies` job: replaces the bodies of the shop's stored webhooks about the
+/// customer ids and order ids in its payload, found by their keys; returns how many.
+pub fn erase_webhook_bodies(conn: &mut DbConnection, job: &Job) -> Result<usize, JobError> {
+    #[derive(serde::Deserialize)]
+    struct Wanted {
+        #[serde(default)]
+        customer_ids: Vec<String>,
+        #[serde(default)]
+        order_ids: Vec<String>,
+    }
+    let wanted: Wanted = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("job payload: {e}")))?;
+    let mut erased = 0;
+    for chunk in wanted.customer_ids.chunks(ERASE_CHUNK) {
+        erased += write_transaction(conn, |c| {
+            diesel::update(
+                inbox_events::table
+                    .filter(inbox_events::shop_id.eq(&job.shop_id))
+                    .filter(inbox_events::customer_id.eq_any(chunk))
+                    .filter(inbox_events::payload.ne(REDACTED_PAYLOAD)),
+            )
+            .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
+            .execute(c)
+        })?;
+    }
+    for chunk in wanted.order_ids.chunks(ERASE_CHUNK) {
+        erased += write_transaction(conn, |c| {
+            diesel::update(
+                inbox_events::table
+                    .filter(inbox_events::shop_id.eq(&job.shop_id))
+                    .filter(inbox_events::order_id.eq_any(chunk))
+                    .filter(inbox_events::payload.ne(REDACTED_PAYLOAD)),
+            )
+            .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
+            .execute(c)
+        })?;
+    }
+    Ok(erased)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Subject;
+
+    fn subject(customer: Option<&str>, order: Option<&str>) -> Subject {
+        Subject {
+            customer_id: customer.map(str::to_owned),
+            order_id: order.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_stored_body_is_keyed_by_its_customer_and_order() {
+        let order = r#"{"id":500,"line_items":[],"customer":{"id":7001,"email":"a@x.com"}}"#;
+        assert_eq!(Subject::of(order), subject(Some("7001"), Some("500")));
+        let guest = r#"{"id":501,"line_items":[{"id":1}],"customer":null,"email":"g@x.com"}"#;
+        assert_eq!(Subject::of(guest), subject(None, Some("501")));
+        let refund = r#"{"id":900,"order_id":500,"refund_line_items":[]}"#;
+        assert_eq!(Subject::of(refund), subject(None, Some("500")));
+        let customer = r#"{"id":"7001","email":"a@x.com"}"#;
+        assert_eq!(Subject::of(customer), subject(Some("7001"), None));
+        let redact = r#"{"shop_id":1,"customer":{"id":7001},"orders_to_redact":[500]}"#;
+        assert_eq!(Subject::of(redact), subject(Some("7001"), None));
+        assert_eq!(Subject::of("[1,2]"), Subject::default());
+        assert_eq!(Subject::of(r#"{"customer":"odd"}"#), Subject::default());
+    }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::db::models::{InboxEvent, NewInboxEvent, Shop};
 use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::{new_id, now, write_transaction, DbConnection};
+use crate::services::compliance::Subject;
 
 /// A verified delivery, as the adapter hands it over.
 #[derive(Debug, Clone)]
@@ -54,9 +55,17 @@ pub fn receive(
     if !topic_is_used(&delivery.topic) {
         return Ok(Received::IGNORED);
     }
+    let subject = Subject::of(&delivery.payload);
     write_transaction(conn, |conn| {
         let shop = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?;
-        store(conn, shop.as_ref(), delivery, &topic_is_used, true)
+        store(
+            conn,
+            shop.as_ref(),
+            delivery,
+            &subject,
+            &topic_is_used,
+            true,
+        )
     })
 }
 
@@ -71,11 +80,13 @@ impl Received {
 /// Stores the delivery for `shop` once, inside the caller's write transaction, and applies it
 /// there when `apply_now` (else it stays `pending` for the applier). Compliance topics
 /// (`shop/redact`, `customers/redact`) are stored even for an uninstalled shop: they arrive
-/// after uninstall by design.
+/// after uninstall by design. `subject` (read from the body by the caller, off the writer
+/// thread) is stored beside it as keys for a later `customers/redact`.
 pub fn store(
     conn: &mut DbConnection,
     shop: Option<&Shop>,
     delivery: &Delivery,
+    subject: &Subject,
     topic_is_used: impl Fn(&str) -> bool,
     apply_now: bool,
 ) -> Result<Received, diesel::result::Error> {
@@ -108,7 +119,11 @@ pub fn store(
         received_at: now(),
         processed_at: None,
     };
-    let stored = row.insert_once(conn)?;
+    let stored = row.insert_once_about(
+        conn,
+        subject.customer_id.as_deref(),
+        subject.order_id.as_deref(),
+    )?;
     if stored && apply_now {
         // The fast path: apply in the same transaction (its failure isolated in a savepoint).
         crate::services::apply::apply_stored(conn, shop, &InboxEvent::from(row), now())?;

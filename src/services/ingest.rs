@@ -13,7 +13,7 @@
 //! whoever gets there first.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,11 @@ use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::services::apply::apply_stored;
+use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
+
+mod supervise;
+use supervise::{supervise, Alive};
 
 /// The most deliveries stored in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -42,6 +46,9 @@ type Reply = oneshot::Sender<Result<Received, DbError>>;
 
 struct Submission {
     delivery: Delivery,
+    /// Who the delivery is about, read from the body by the submitting task so the single
+    /// writer thread does not parse bodies.
+    subject: Subject,
     reply: Reply,
 }
 
@@ -62,6 +69,10 @@ struct Counters {
     /// defers too: two threads applying at once would contend for the same members' row locks
     /// (on PostgreSQL, deadlocks), and the applier is faster at it in batches anyway.
     backlog: AtomicUsize,
+    /// Whether the writer thread is running; without it no webhook can be acknowledged.
+    writer_alive: AtomicBool,
+    /// Whether the applier thread is running.
+    applier_alive: AtomicBool,
 }
 
 /// How long the applier lets waiting acknowledgements go first before it takes its turn.
@@ -75,32 +86,61 @@ impl Ingest {
         let (wake, woken) = std_mpsc::channel::<()>();
         let counters = Arc::new(Counters::default());
         let (applier_db, applier_counters) = (db.clone(), counters.clone());
+        // Marked alive before the threads start, so a probe right after start sees them up.
+        counters.applier_alive.store(true, Ordering::Release);
+        counters.writer_alive.store(true, Ordering::Release);
         std::thread::Builder::new()
             .name("inbox-applier".into())
-            .spawn(move || applier(&applier_db, &woken, &applier_counters))?;
+            .spawn(move || {
+                let _alive = Alive::mark(&applier_counters.applier_alive);
+                supervise("inbox-applier", || {
+                    applier(&applier_db, &woken, &applier_counters);
+                });
+            })?;
         let writer_counters = counters.clone();
+        let mut rx = rx;
         std::thread::Builder::new()
             .name("inbox-writer".into())
-            .spawn(move || writer(&db, rx, &wake, &writer_counters, topic_is_used))?;
+            .spawn(move || {
+                let _alive = Alive::mark(&writer_counters.writer_alive);
+                // A panic loses only the batch in hand: its senders get an error (a 5xx, so
+                // the platform delivers again), and the restarted writer takes the next one.
+                supervise("inbox-writer", || {
+                    writer(&db, &mut rx, &wake, &writer_counters, topic_is_used);
+                });
+            })?;
         Ok(Self { tx, counters })
+    }
+
+    /// Whether the writer and the applier threads are running (the readiness probe): with the
+    /// writer gone, every webhook would be answered 5xx.
+    pub fn is_running(&self) -> bool {
+        self.counters.writer_alive.load(Ordering::Acquire)
+            && self.counters.applier_alive.load(Ordering::Acquire)
     }
 
     /// Stores the delivery durably (and applies it when the app is not under load); returns
     /// once it is committed.
     pub async fn submit(&self, delivery: Delivery) -> Result<Received, DbError> {
         let (reply, answer) = oneshot::channel();
+        let subject = Subject::of(&delivery.payload);
+        // Wait for room first (the wait ends early if the platform hangs up), and count the
+        // delivery as queued only once nothing can cancel the send: a count left behind by a
+        // cancelled send would never be taken off, and the applier would yield for good.
+        let slot = self.tx.reserve().await.map_err(|_| DbError::TaskAborted)?;
         self.counters.queued.fetch_add(1, Ordering::AcqRel);
-        self.tx
-            .send(Submission { delivery, reply })
-            .await
-            .map_err(|_| DbError::TaskAborted)?;
+        slot.send(Submission {
+            delivery,
+            subject,
+            reply,
+        });
         answer.await.map_err(|_| DbError::TaskAborted)?
     }
 }
 
 fn writer(
     db: &Db,
-    mut rx: mpsc::Receiver<Submission>,
+    rx: &mut mpsc::Receiver<Submission>,
     wake: &std_mpsc::Sender<()>,
     counters: &Counters,
     topic_is_used: fn(&str) -> bool,
@@ -168,7 +208,10 @@ fn store_batch(
     }
     let mut shops: HashMap<(String, String), Option<Shop>> = HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
-    for Submission { delivery, .. } in batch {
+    for Submission {
+        delivery, subject, ..
+    } in batch
+    {
         let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
         let shop = match shops.get(&key) {
             Some(shop) => shop.clone(),
@@ -182,6 +225,7 @@ fn store_batch(
             conn,
             shop.as_ref(),
             delivery,
+            subject,
             topic_is_used,
             apply_now,
         )?);
@@ -237,7 +281,7 @@ pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
         let events: Vec<InboxEvent> = inbox_events::table
             .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
             .filter(inbox_events::attempts.eq(0))
-            .order(inbox_events::received_at.asc())
+            .order((inbox_events::received_at.asc(), inbox_events::id.asc()))
             .limit(APPLY_BATCH)
             .select(InboxEvent::as_select())
             .load(c)?;
@@ -255,6 +299,11 @@ pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
                 }
             };
             apply_stored(c, &shop, event, now())?;
+            if CHANGES_THE_SHOP.contains(&event.topic.as_str()) {
+                // Later events of the batch must see the shop as this one left it: after a
+                // `shop/redact` they are ignored, not given members and personal data again.
+                shops.remove(&event.shop_id);
+            }
         }
         Ok::<_, diesel::result::Error>(events.len())
     })
@@ -276,5 +325,69 @@ fn plan_each_execution(conn: &mut DbConnection) -> QueryResult<()> {
             c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
         }
         DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::types::Platform;
+
+    fn delivery() -> Delivery {
+        Delivery {
+            platform: Platform::Shopify,
+            shop_domain: "queue.myshopify.com".into(),
+            topic: "orders/paid".into(),
+            delivery_id: "d".into(),
+            event_id: None,
+            api_version: None,
+            triggered_at: None,
+            payload: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_delivery_whose_sender_hangs_up_while_waiting_for_room_is_not_counted_as_queued() {
+        // No writer: a channel with room for one delivery, which the first one takes.
+        let (tx, mut rx) = mpsc::channel::<Submission>(1);
+        let ingest = Ingest {
+            tx,
+            counters: Arc::new(Counters::default()),
+        };
+        let wait = Duration::from_millis(50);
+        assert!(tokio::time::timeout(wait, ingest.submit(delivery()))
+            .await
+            .is_err());
+        // The platform hangs up on the second while it waits for room in the queue.
+        assert!(tokio::time::timeout(wait, ingest.submit(delivery()))
+            .await
+            .is_err());
+        assert_eq!(ingest.counters.queued.load(Ordering::Acquire), 1);
+        assert!(rx.try_recv().is_ok(), "the first delivery was queued");
+        assert!(rx.try_recv().is_err(), "the second never was");
+    }
+
+    #[test]
+    fn a_thread_that_ended_is_reported_as_not_running() {
+        let counters = Arc::new(Counters::default());
+        counters.applier_alive.store(true, Ordering::Release);
+        let writer_counters = counters.clone();
+        let (started, start) = std_mpsc::channel::<()>();
+        let (stop, stopped) = std_mpsc::channel::<()>();
+        let writer = std::thread::spawn(move || {
+            let _alive = Alive::mark(&writer_counters.writer_alive);
+            let _ = started.send(());
+            let _ = stopped.recv();
+        });
+        start.recv().unwrap();
+        let (tx, _rx) = mpsc::channel::<Submission>(1);
+        let ingest = Ingest {
+            tx,
+            counters: counters.clone(),
+        };
+        assert!(ingest.is_running());
+        drop(stop);
+        writer.join().unwrap();
+        assert!(!ingest.is_running(), "the writer is gone");
     }
 }

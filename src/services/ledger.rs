@@ -213,9 +213,14 @@ pub fn confirm_due(
         // A reversal is pending with its award's date, so a member's due lines net to >= 0; if
         // that were ever broken, the CHECK on points_balance fails the transaction loudly rather
         // than letting the balance and the ledger disagree.
-        let net: i64 = lines.iter().map(|(_, d)| d).sum();
-        for (id, _) in &lines {
-            confirmed += diesel::update(
+        //
+        // Only the lines this run's update moved count: another run (a job whose lease ran out,
+        // `jobs run-once` beside the scheduler) may have confirmed some of them between the read
+        // above and the lock, and adding what was read would credit them twice.
+        let mut net: i64 = 0;
+        let mut moved_here = 0;
+        for (id, delta) in &lines {
+            let moved = diesel::update(
                 ledger_entries::table
                     .filter(ledger_entries::shop_id.eq(shop_id))
                     .filter(ledger_entries::id.eq(id))
@@ -226,7 +231,15 @@ pub fn confirm_due(
                 ledger_entries::updated_at.eq(now),
             ))
             .execute(conn)?;
+            if moved == 1 {
+                net += delta;
+                moved_here += 1;
+            }
         }
+        if moved_here == 0 {
+            continue;
+        }
+        confirmed += moved_here;
         diesel::update(
             members::table
                 .filter(members::shop_id.eq(shop_id))

@@ -11,7 +11,7 @@ use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::Shop;
 use crate::db::schema::shops;
 use crate::db::types::{InstallState, Platform};
-use crate::db::{now, DbConnection};
+use crate::db::{now, write_transaction, DbConnection};
 use crate::platform::shopify::api::{ApiError, ShopCredentials, ShopifyApi};
 use crate::platform::shopify::orders_query::{
     order_as_rest, refunds_as_rest, updated_since_filter, ORDERS_UPDATED_SINCE,
@@ -81,6 +81,10 @@ pub fn run(
     );
     let mut report = ReconcileReport::default();
     let mut cursor: Option<String> = None;
+    // Pages come oldest update first: until the last page is read, the orders are covered
+    // only up to the newest update seen so far.
+    let mut read_until: Option<NaiveDateTime> = None;
+    let mut complete = false;
     for _ in 0..MAX_PAGES {
         let data = runtime.block_on(api.graphql(
             &credentials,
@@ -102,6 +106,10 @@ pub fn run(
                     .to_owned()
             };
             let (order_id, updated) = (text(&order, "id"), text(&order, "updated_at"));
+            if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&updated) {
+                let at = at.naive_utc();
+                read_until = Some(read_until.map_or(at, |r| r.max(at)));
+            }
             report.orders += 1;
             report.new += store(
                 conn,
@@ -131,12 +139,25 @@ pub fn run(
             .and_then(Value::as_str)
             .map(str::to_owned);
         if !next || cursor.is_none() {
+            complete = true;
             break;
         }
     }
-    diesel::update(shops::table.find(&shop.id))
-        .set(shops::reconciled_until.eq(Some(started)))
-        .execute(conn)?;
+    // A run cut short by MAX_PAGES moves the watermark only as far as it read, so the next run
+    // picks up the newest orders of the window instead of skipping them for good.
+    let watermark = if complete {
+        Some(started)
+    } else {
+        read_until.map(|r| shop.reconciled_until.map_or(r, |old| old.max(r)))
+    };
+    if let Some(watermark) = watermark {
+        // Through the fair writer queue: on SQLite a write outside it fails under webhook load.
+        write_transaction(conn, |c| {
+            diesel::update(shops::table.find(&shop.id))
+                .set(shops::reconciled_until.eq(Some(watermark)))
+                .execute(c)
+        })?;
+    }
     tracing::info!(shop = %shop.domain, ?report, "reconciled orders");
     Ok(report)
 }

@@ -77,6 +77,17 @@ fn uninstalled_json(shop: &str) -> Value {
     body
 }
 
+/// Runs the due background jobs, as the scheduler would: the erasure of the stored bodies a
+/// `customers/redact` asked for happens there, off the acknowledgement path.
+async fn run_jobs(app: &TestApp) -> boomerang::jobs::RunReport {
+    boomerang::jobs::run_pending(
+        &app.db,
+        &crate::helpers::job_context("unused-in-these-jobs-0123456789abcdef"),
+    )
+    .await
+    .unwrap()
+}
+
 /// (points_balance, pending_points, lifetime_points) as the admin API shows them.
 fn totals(customer: &Value) -> (i64, i64, i64) {
     (
@@ -235,6 +246,7 @@ async fn customers_redact_erases_the_person_but_keeps_the_anonymous_totals() {
             .await,
         "accepted"
     );
+    assert_eq!(run_jobs(&app).await.failed, 0);
 
     let ada = app.customer(SHOP, "7001").await;
     assert_eq!(ada["email"], Value::Null, "{ada}");
@@ -361,6 +373,7 @@ async fn customers_redact_does_not_touch_another_customer_whose_email_contains_t
         &redact_json(SHOP, ann, "orders_to_redact", &[600]),
     )
     .await;
+    run_jobs(&app).await;
     assert_eq!(app.customer(SHOP, "7101").await["email"], Value::Null);
     assert_eq!(app.customer(SHOP, "7102").await["email"], joann.1);
     // Joann's stored deliveries (needed to replay them) must survive Ann's redaction.
@@ -401,6 +414,7 @@ async fn customers_redact_also_erases_the_merged_guest_record_after_an_email_cha
         &redact_json(SHOP, (8001, "new@example.com"), "orders_to_redact", &[700]),
     )
     .await;
+    run_jobs(&app).await;
     assert_eq!(app.customer(SHOP, "8001").await["email"], Value::Null);
     for email in ["new@example.com", "old@example.com"] {
         assert_eq!(
@@ -665,4 +679,63 @@ async fn compliance_webhooks_with_a_bad_signature_are_refused_and_change_nothing
     let (state, token) = install_state(&app, SHOP).await;
     assert_eq!(state, "installed");
     assert!(token.is_some());
+}
+
+/// The erasure of stored bodies used to scan the shop's whole inbox with `LIKE` inside the
+/// webhook writer's transaction, holding up every shop's acknowledgements. Now the writer only
+/// redacts the member and queues a job, which finds the bodies by the keys stored with them.
+#[tokio::test]
+async fn customers_redact_erases_stored_bodies_in_a_job_off_the_acknowledgement_path() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    earn(&app, SHOP, ADA, 800, "10.00").await;
+    earn(&app, SHOP, BOB, 801, "20.00").await;
+    app.deliver(
+        SHOP,
+        "refunds/create",
+        "ada-refund",
+        &refund_json(980, 800, &[], "5.00"),
+    )
+    .await;
+    app.deliver(
+        SHOP,
+        "customers/redact",
+        "redact-ada",
+        &redact_json(SHOP, ADA, "orders_to_redact", &[800]),
+    )
+    .await;
+    // Acknowledged: the person is gone from the member rows at once...
+    assert_eq!(app.customer(SHOP, "7001").await["email"], Value::Null);
+    // ...and the stored bodies wait for the job the redaction queued.
+    let queued: Vec<String> = app
+        .with_db(|c| {
+            use boomerang::db::schema::jobs;
+            jobs::table
+                .filter(jobs::status.eq("queued"))
+                .select(jobs::kind)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(queued, vec!["erase_webhook_bodies".to_owned()]);
+    let naming_ada = |all: Vec<(String, String)>| -> Vec<String> {
+        all.into_iter()
+            .filter(|(_, p)| p.contains(ADA.1) || p.contains("\"order_id\":800"))
+            .map(|(d, _)| d)
+            .collect()
+    };
+    assert_eq!(
+        naming_ada(stored_payloads(&app, &shop_id).await).len(),
+        4,
+        "her sign-up, order, refund and the redaction itself are still stored"
+    );
+    let report = run_jobs(&app).await;
+    assert_eq!((report.done, report.failed), (1, 0));
+    let after = stored_payloads(&app, &shop_id).await;
+    assert!(naming_ada(after.clone()).is_empty(), "{after:?}");
+    assert_eq!(
+        after.iter().filter(|(_, p)| p.contains(BOB.1)).count(),
+        2,
+        "Bob's sign-up and order stay: {after:?}"
+    );
 }

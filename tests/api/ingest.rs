@@ -217,3 +217,213 @@ async fn events_stored_but_not_applied_before_a_crash_are_applied_after_restart(
     assert_eq!(status, "duplicate");
     assert_eq!(app.customer(SHOP, "9100").await["pending_points"], 42);
 }
+
+/// Stores `(topic, delivery id, body)` as pending, never-attempted events received one
+/// millisecond apart, in one transaction: what a burst leaves for the applier.
+async fn store_pending(app: &TestApp, shop_id: &str, events: Vec<(&str, &str, serde_json::Value)>) {
+    let shop_id = shop_id.to_owned();
+    let events: Vec<(String, String, String)> = events
+        .into_iter()
+        .map(|(t, d, b)| (t.to_owned(), d.to_owned(), b.to_string()))
+        .collect();
+    app.with_db(move |c| {
+        boomerang::db::write_transaction(c, |c| {
+            let t0 = boomerang::db::now();
+            for (i, (topic, delivery_id, payload)) in events.into_iter().enumerate() {
+                boomerang::db::models::NewInboxEvent {
+                    id: boomerang::db::new_id(),
+                    shop_id: shop_id.clone(),
+                    platform: boomerang::db::types::Platform::Shopify,
+                    topic,
+                    delivery_id,
+                    event_id: None,
+                    api_version: None,
+                    triggered_at: None,
+                    payload,
+                    status: boomerang::db::types::InboxStatus::Pending,
+                    error: None,
+                    attempts: 0,
+                    received_at: t0 + chrono::Duration::milliseconds(i as i64),
+                    processed_at: None,
+                }
+                .insert_once(c)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    })
+    .await;
+}
+
+/// The inbox rows of the shop as (delivery id, status, error).
+async fn inbox_rows(app: &TestApp, shop_id: &str) -> Vec<(String, String, Option<String>)> {
+    let shop_id = shop_id.to_owned();
+    app.with_db(move |c| {
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(&shop_id))
+            .order(inbox_events::received_at.asc())
+            .select((
+                inbox_events::delivery_id,
+                inbox_events::status,
+                inbox_events::error,
+            ))
+            .load(c)
+            .unwrap()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_order_applied_after_a_shop_redact_in_the_same_batch_brings_no_personal_data_back() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let order = order_json(
+        81_001,
+        Some((9200, "gone@example.com")),
+        "paid",
+        &[(1, 1, "42.00")],
+    );
+    let redact = serde_json::json!({"shop_id": 1, "shop_domain": SHOP});
+    store_pending(
+        &app,
+        &shop_id,
+        vec![
+            ("shop/redact", "redact", redact),
+            ("orders/paid", "late-order", order),
+        ],
+    )
+    .await;
+    drained(&app).await;
+    let shop = shop_id.clone();
+    let members: i64 = app
+        .with_db(move |c| {
+            use boomerang::db::schema::members;
+            members::table
+                .filter(members::shop_id.eq(&shop))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(members, 0, "a redacted shop has no members");
+    let rows = inbox_rows(&app, &shop_id).await;
+    assert_eq!(rows[1].0, "late-order");
+    assert_eq!(rows[1].1, "ignored", "{rows:?}");
+}
+
+/// Makes every ledger insert of the database fail with `message`; on PostgreSQL with the
+/// SQLSTATE `code`.
+async fn refuse_ledger_inserts(app: &TestApp, message: &str, code: &str) {
+    let sql = if app.test_db.is_postgres() {
+        format!(
+            "CREATE FUNCTION refuse_ledger() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             RAISE EXCEPTION '{message}' USING ERRCODE = '{code}'; END $$; \
+             CREATE TRIGGER refuse_ledger BEFORE INSERT ON ledger_entries \
+             FOR EACH ROW EXECUTE FUNCTION refuse_ledger();"
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER refuse_ledger BEFORE INSERT ON ledger_entries \
+             BEGIN SELECT RAISE(ABORT, '{message}'); END;"
+        )
+    };
+    app.with_db(move |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&sql).unwrap();
+    })
+    .await;
+}
+
+/// The failed webhooks the owner sees in the admin.
+async fn failed_webhooks(app: &TestApp) -> Vec<serde_json::Value> {
+    let body: serde_json::Value = app
+        .admin_get(
+            &crate::helpers::session_token(SHOP),
+            "/api/admin/v1/webhooks?status=failed",
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    body["events"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_webhook_that_fails_the_same_way_every_time_is_kept_failed_and_shown() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    // A constraint the event's application breaks, whenever it is tried.
+    refuse_ledger_inserts(&app, "ledger line refused", "23514").await;
+    let order = order_json(
+        82_001,
+        Some((9300, "c@example.com")),
+        "paid",
+        &[(1, 1, "42.00")],
+    );
+    assert_eq!(
+        app.deliver(SHOP, "orders/paid", "refused", &order).await,
+        "accepted"
+    );
+    let rows = inbox_rows(&app, &shop_id).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].1, "failed", "{rows:?}");
+    assert!(
+        rows[0]
+            .2
+            .as_deref()
+            .unwrap_or("")
+            .contains("ledger line refused"),
+        "{rows:?}"
+    );
+    let failed = failed_webhooks(&app).await;
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["delivery_id"], "refused");
+    let queued: i64 = app
+        .with_db(|c| {
+            boomerang::db::schema::jobs::table
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(queued, 0, "no job retries what cannot succeed");
+}
+
+#[tokio::test]
+async fn a_webhook_whose_apply_job_gives_up_is_marked_failed_and_shown() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    // Looks transient (a busy database), so it is retried, but never goes away.
+    refuse_ledger_inserts(&app, "database is locked", "40001").await;
+    let order = order_json(
+        83_001,
+        Some((9400, "c@example.com")),
+        "paid",
+        &[(1, 1, "42.00")],
+    );
+    app.deliver(SHOP, "orders/paid", "busy", &order).await;
+    assert_eq!(inbox_rows(&app, &shop_id).await[0].1, "pending");
+    // The job's last attempt is due now.
+    app.with_db(|c| {
+        use boomerang::db::schema::jobs;
+        diesel::update(jobs::table)
+            .set(jobs::max_attempts.eq(1))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let report = boomerang::jobs::run_pending(
+        &app.db,
+        &crate::helpers::job_context("unused-in-these-jobs-0123456789abcdef"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.failed, 1, "{report:?}");
+    let rows = inbox_rows(&app, &shop_id).await;
+    assert_eq!(rows[0].1, "failed", "{rows:?}");
+    assert!(
+        rows[0].2.as_deref().unwrap_or("").contains("gave up"),
+        "{rows:?}"
+    );
+    assert_eq!(failed_webhooks(&app).await.len(), 1);
+}

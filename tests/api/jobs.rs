@@ -110,3 +110,100 @@ async fn signup_and_birthday_points_are_awarded_once() {
         .collect();
     assert!(kinds.contains(&"signup"), "{kinds:?}");
 }
+
+/// Two confirmation runs overlap (a job whose lease ran out and its new holder, or `jobs
+/// run-once` beside the scheduler): the second read the due line before the first committed,
+/// then waited for the member's lock. It must not credit the line the first already confirmed.
+#[tokio::test]
+async fn overlapping_confirmation_runs_credit_each_line_once() {
+    use boomerang::db::write_transaction;
+    use boomerang::services::ledger::{confirm_due, LedgerError};
+    use std::time::Duration;
+
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let mut old = order_json(1, Some((5001, "o@example.com")), "paid", &[(1, 1, "70.00")]);
+    old["created_at"] = json!("2026-10-01T10:00:00Z");
+    app.deliver(SHOP, "orders/paid", "old", &old).await;
+    // Still in its return window: enough pending points that a double credit breaks no CHECK.
+    let recent = order_json(
+        2,
+        Some((5001, "o@example.com")),
+        "paid",
+        &[(2, 1, "100.00")],
+    );
+    app.deliver(SHOP, "orders/paid", "recent", &recent).await;
+    let at = boomerang::db::now();
+    let run = |hold: Duration| {
+        let (db, shop_id) = (app.db.clone(), shop_id.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut c = db.get().unwrap();
+            write_transaction(&mut c, |c| {
+                let confirmed = confirm_due(c, &shop_id, at)?;
+                std::thread::sleep(hold);
+                Ok::<_, LedgerError>(confirmed)
+            })
+            .unwrap()
+        })
+    };
+    let first = run(Duration::from_millis(500));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let second = run(Duration::ZERO);
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    assert_eq!(first + second, 1, "the line is confirmed once");
+    let c = app.customer(SHOP, "5001").await;
+    assert_eq!(
+        (c["points_balance"].as_i64(), c["pending_points"].as_i64()),
+        (Some(70), Some(100)),
+        "{c}"
+    );
+}
+
+/// A worker whose lease ran out (it was slow, not dead) and whose job another worker took
+/// over must not record the outcome: only the claim that holds the job finishes or fails it.
+#[tokio::test]
+async fn a_job_taken_over_after_its_lease_ran_out_is_finished_only_by_its_new_holder() {
+    use boomerang::db::models::Job;
+    use boomerang::db::write_transaction;
+    use chrono::Duration;
+
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    app.with_db(move |c| {
+        let t0 = boomerang::db::now();
+        let spec = jobs::JobSpec {
+            shop_id,
+            kind: jobs::JobKind::ConfirmPoints,
+            payload: json!({}),
+            dedupe_key: Some("lease".into()),
+            run_at: t0,
+            max_attempts: 5,
+        };
+        assert!(jobs::enqueue(c, spec).unwrap());
+        let claim = |c: &mut boomerang::db::DbConnection, at, until| {
+            write_transaction(c, |c| Job::claim_next(c, at, until))
+                .unwrap()
+                .unwrap()
+        };
+        let slow = claim(c, t0, t0 + Duration::seconds(1));
+        let later = t0 + Duration::seconds(2);
+        let taker = claim(c, later, later + Duration::minutes(5));
+        assert_eq!(slow.id, taker.id);
+        assert!(!Job::extend_lease(c, &slow, later + Duration::minutes(5)).unwrap());
+        assert!(!Job::finish(c, &slow, later).unwrap());
+        assert!(!Job::fail(c, &slow, "late", None, later).unwrap());
+        assert!(Job::extend_lease(c, &taker, later + Duration::minutes(10)).unwrap());
+        assert!(Job::finish(c, &taker, later).unwrap());
+        let (status, error): (String, Option<String>) = {
+            use boomerang::db::schema::jobs as jobs_table;
+            use diesel::prelude::*;
+            jobs_table::table
+                .find(&taker.id)
+                .select((jobs_table::status, jobs_table::last_error))
+                .first(c)
+                .unwrap()
+        };
+        assert_eq!((status.as_str(), error), ("done", None));
+    })
+    .await;
+}

@@ -133,3 +133,91 @@ async fn an_api_outage_is_retried_later_and_changes_nothing() {
         "the watermark only moves after a complete run"
     );
 }
+
+async fn watermark(app: &TestApp, shop_id: &str) -> Option<chrono::NaiveDateTime> {
+    let shop_id = shop_id.to_owned();
+    app.with_db(move |c| {
+        boomerang::db::models::Shop::find(c, &shop_id)
+            .unwrap()
+            .reconciled_until
+    })
+    .await
+}
+
+/// A window too large for one run (200 pages) is read oldest update first; the run that stops
+/// there may move the watermark only to the newest update it read, or the rest of the window
+/// would never be reconciled.
+#[tokio::test]
+async fn a_run_cut_short_by_its_page_limit_moves_the_watermark_only_as_far_as_it_read() {
+    let server = MockServer::start().await;
+    let (app, ctx, shop_id) = setup(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/admin/api/2025-10/graphql.json"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"orders": {
+                "pageInfo": {"hasNextPage": true, "endCursor": "more"},
+                "nodes": [order_node(3101, 9101, "10.00", None)]
+            }}})),
+        )
+        .mount(&server)
+        .await;
+    let report = reconcile(&app, &ctx, &shop_id, "big-window").await;
+    assert_eq!((report.done, report.failed), (1, 0));
+    let read_until = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+        .unwrap()
+        .and_hms_opt(10, 0, 0)
+        .unwrap();
+    assert_eq!(watermark(&app, &shop_id).await, Some(read_until));
+}
+
+/// Webhooks keep SQLite's write lock busy; the reconciliation's last write (its watermark) and
+/// the job's outcome wait their turn in the app's writer queue instead of timing out in
+/// SQLite's busy handler with `database is locked`.
+#[tokio::test]
+async fn a_reconciliation_that_ends_while_webhooks_hold_the_write_lock_waits_its_turn() {
+    use std::time::Duration;
+
+    let server = MockServer::start().await;
+    let (app, ctx, shop_id) = setup(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/admin/api/2025-10/graphql.json"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"orders": {
+                    "pageInfo": {"hasNextPage": false, "endCursor": null},
+                    "nodes": []
+                }}}))
+                .set_delay(Duration::from_millis(400)),
+        )
+        .mount(&server)
+        .await;
+    let spec = JobSpec {
+        shop_id: shop_id.clone(),
+        kind: JobKind::ReconcileOrders,
+        payload: json!({}),
+        dedupe_key: Some("under-load".into()),
+        run_at: boomerang::db::now(),
+        max_attempts: 3,
+    };
+    app.with_db(move |c| jobs::enqueue(c, spec).unwrap()).await;
+    let running = {
+        let (db, ctx) = (app.db.clone(), ctx.clone());
+        tokio::spawn(async move { jobs::run_pending(&db, &ctx).await.unwrap() })
+    };
+    // While the job waits for the API, a writer takes the lock for longer than SQLite's
+    // busy timeout (5 s), as a stream of webhook batches does.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let db = app.db.clone();
+    let holder = tokio::task::spawn_blocking(move || {
+        let mut c = db.get().unwrap();
+        boomerang::db::write_transaction(&mut c, |_| {
+            std::thread::sleep(Duration::from_millis(6_500));
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+    });
+    let report = running.await.unwrap();
+    holder.await.unwrap();
+    assert_eq!((report.done, report.retried, report.failed), (1, 0, 0));
+    assert!(watermark(&app, &shop_id).await.is_some());
+}

@@ -65,6 +65,25 @@ impl NewInboxEvent {
             .execute(c))?;
         Ok(inserted == 1)
     }
+
+    /// [`NewInboxEvent::insert_once`], recording who and what the delivery is about (platform
+    /// customer id and order id), the keys a `customers/redact` finds the person's bodies by.
+    pub fn insert_once_about(
+        &self,
+        conn: &mut DbConnection,
+        customer_id: Option<&str>,
+        order_id: Option<&str>,
+    ) -> QueryResult<bool> {
+        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(inbox_events::table)
+            .values((
+                self.clone(),
+                inbox_events::customer_id.eq(customer_id),
+                inbox_events::order_id.eq(order_id),
+            ))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        Ok(inserted == 1)
+    }
 }
 
 impl InboxEvent {

@@ -107,40 +107,74 @@ impl Job {
             .map(Some)
     }
 
-    pub fn finish(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(jobs::table.find(id))
-            .set((
-                jobs::status.eq(JobStatus::Done.as_str()),
-                jobs::locked_until.eq(None::<NaiveDateTime>),
-                jobs::last_error.eq(None::<String>),
-                jobs::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(())
+    /// Marks the job done, if `claim` still holds it; returns whether it did.
+    ///
+    /// Each claim adds one to `attempts`, so the attempt number identifies the claim: a worker
+    /// whose lease ran out and was taken over finds its attempt number gone and changes nothing
+    /// (the new holder reports the outcome).
+    pub fn finish(conn: &mut DbConnection, claim: &Job, now: NaiveDateTime) -> QueryResult<bool> {
+        let changed = diesel::update(
+            jobs::table
+                .filter(jobs::id.eq(&claim.id))
+                .filter(jobs::status.eq(JobStatus::Running.as_str()))
+                .filter(jobs::attempts.eq(claim.attempts)),
+        )
+        .set((
+            jobs::status.eq(JobStatus::Done.as_str()),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::last_error.eq(None::<String>),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
     }
 
-    /// Records a failed attempt: back to the queue at `retry_at`, or failed for good.
+    /// Records a failed attempt: back to the queue at `retry_at`, or failed for good. Like
+    /// [`Job::finish`], only while `claim` still holds the job; returns whether it did.
     pub fn fail(
         conn: &mut DbConnection,
-        id: &str,
+        claim: &Job,
         error: &str,
         retry_at: Option<NaiveDateTime>,
         now: NaiveDateTime,
-    ) -> QueryResult<()> {
+    ) -> QueryResult<bool> {
         let (status, run_at) = match retry_at {
             Some(at) => (JobStatus::Queued, at),
             None => (JobStatus::Failed, now),
         };
-        diesel::update(jobs::table.find(id))
-            .set((
-                jobs::status.eq(status.as_str()),
-                jobs::run_at.eq(run_at),
-                jobs::locked_until.eq(None::<NaiveDateTime>),
-                jobs::last_error.eq(Some(error)),
-                jobs::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        Ok(())
+        let changed = diesel::update(
+            jobs::table
+                .filter(jobs::id.eq(&claim.id))
+                .filter(jobs::status.eq(JobStatus::Running.as_str()))
+                .filter(jobs::attempts.eq(claim.attempts)),
+        )
+        .set((
+            jobs::status.eq(status.as_str()),
+            jobs::run_at.eq(run_at),
+            jobs::locked_until.eq(None::<NaiveDateTime>),
+            jobs::last_error.eq(Some(error)),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
+    /// Extends the lease of a job `claim` still holds (the heartbeat of a long job); returns
+    /// whether it still held it.
+    pub fn extend_lease(
+        conn: &mut DbConnection,
+        claim: &Job,
+        lease_until: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            jobs::table
+                .filter(jobs::id.eq(&claim.id))
+                .filter(jobs::status.eq(JobStatus::Running.as_str()))
+                .filter(jobs::attempts.eq(claim.attempts)),
+        )
+        .set(jobs::locked_until.eq(Some(lease_until)))
+        .execute(conn)?;
+        Ok(changed == 1)
     }
 
     pub fn count_by_status(conn: &mut DbConnection, status: JobStatus) -> QueryResult<i64> {

@@ -1,0 +1,123 @@
+//! A running job's heartbeat: the claim lasts as long as the job runs.
+
+use chrono::Duration;
+
+use super::LEASE;
+use crate::db::models::Job;
+use crate::db::{now, write_transaction, Db, DbError};
+
+/// Keeps a running job's claim alive: extends its lease every third of [`LEASE`] until dropped,
+/// so a job that runs long (a big reconciliation) is not taken over by another worker while
+/// it still runs.
+pub(super) struct Heartbeat {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    pub(super) fn start(db: &Db, job: &Job) -> Self {
+        let every = (LEASE / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(60));
+        Self::beating(db, job, every, LEASE)
+    }
+
+    /// Extends the lease of `job` to `lease` from now, every `every`.
+    fn beating(db: &Db, job: &Job, every: std::time::Duration, lease: Duration) -> Self {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (db, claim) = (db.clone(), job.clone());
+        let thread = std::thread::Builder::new()
+            .name("job-heartbeat".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(every) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                let extended = db.get().and_then(|mut c| {
+                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + lease))
+                        .map_err(DbError::from)
+                });
+                match extended {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(job = %claim.id, "job lost its claim while running");
+                        return;
+                    }
+                    // The lease has two more beats to go before it lapses; try again then.
+                    Err(e) => {
+                        tracing::warn!(job = %claim.id, error = %e, "cannot extend the job's lease")
+                    }
+                }
+            })
+            .map_err(|e| tracing::warn!(error = %e, "cannot start the job heartbeat"))
+            .ok();
+        Self {
+            stop: Some(stop),
+            thread,
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        // Closing the channel wakes the thread at once.
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Keys;
+    use crate::jobs::{enqueue, JobKind, JobSpec};
+
+    /// A job that runs longer than its lease (a big reconciliation) is not taken over by
+    /// another worker while it still runs.
+    #[test]
+    fn a_running_job_keeps_its_claim_past_its_first_lease() {
+        use crate::db::DatabaseUrl;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("jobs.sqlite3"));
+        let db = Db::connect(&url, 3).unwrap();
+        db.migrate().unwrap();
+        let mut conn = db.get().unwrap();
+        let keys = Keys::derive(&"k".repeat(32).into());
+        let spec = crate::services::shops::ShopSpec {
+            platform: Some(crate::db::types::Platform::Shopify),
+            domain: "lease.myshopify.com".into(),
+            ..Default::default()
+        };
+        let shop = crate::services::shops::add_shop(&mut conn, &keys, &spec)
+            .unwrap()
+            .shop;
+        let spec = JobSpec {
+            shop_id: shop.id,
+            kind: JobKind::ReconcileOrders,
+            payload: serde_json::json!({}),
+            dedupe_key: None,
+            run_at: now(),
+            max_attempts: 3,
+        };
+        enqueue(&mut conn, spec).unwrap();
+        let claimed_at = now();
+        let lease = Duration::milliseconds(300);
+        let job = write_transaction(&mut conn, |c| {
+            Job::claim_next(c, claimed_at, claimed_at + lease)
+        })
+        .unwrap()
+        .unwrap();
+        let heartbeat = Heartbeat::beating(&db, &job, std::time::Duration::from_millis(100), lease);
+        // The job runs three leases long; another worker looks for due work all along.
+        for _ in 0..9 {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let at = now();
+            let taken = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + lease));
+            assert!(taken.unwrap().is_none(), "the running job was taken over");
+        }
+        drop(heartbeat);
+        assert!(write_transaction(&mut conn, |c| Job::finish(c, &job, now())).unwrap());
+    }
+}
