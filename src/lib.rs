@@ -12,6 +12,7 @@ pub mod http;
 pub mod jobs;
 pub mod metrics;
 pub mod platform;
+pub mod queue;
 pub mod routes;
 pub mod scheduler;
 pub mod services;

@@ -1,9 +1,9 @@
 //! Row structs, insert forms and their queries, one module per table. Every tenant query takes
 //! the `shop_id` it is scoped to, so one shop's request cannot reach another shop's rows.
+//! The `jobs` table's row lives with the job queue, in `crate::queue`.
 
 pub mod app_setting;
 pub mod inbox_event;
-pub mod job;
 pub mod ledger_entry;
 pub mod member;
 pub mod order;
@@ -13,7 +13,6 @@ pub mod shop;
 
 pub use app_setting::AppSetting;
 pub use inbox_event::{InboxEvent, NewInboxEvent};
-pub use job::{Job, NewJob};
 pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};
 pub use order::{NewOrder, Order};

@@ -9,14 +9,14 @@
 use diesel::prelude::*;
 use serde_json::Value;
 
-use crate::db::models::{InboxEvent, Job, Shop};
+use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::DbConnection;
 use crate::domain::event::{Event, MappingError};
 use crate::domain::money::Currency;
-use crate::jobs::{self, JobKind, JobSpec};
 use crate::platform::shopify::payload::map_shopify;
+use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::LedgerError;
 use crate::services::{compliance, earn, members};
 
@@ -177,7 +177,7 @@ pub fn apply_stored(
                 Some(&e.to_string()),
                 now,
             )?;
-            jobs::enqueue(
+            queue::enqueue(
                 conn,
                 JobSpec {
                     shop_id: shop.id.clone(),
@@ -203,9 +203,9 @@ fn event_id_of(job: &Job) -> Option<String> {
 }
 
 /// The `apply_inbox_event` job: applies a pending (or, for a replay, failed) event.
-pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), jobs::JobError> {
+pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
     let id = event_id_of(job)
-        .ok_or_else(|| jobs::JobError::Permanent("job payload lacks inbox_event_id".into()))?;
+        .ok_or_else(|| JobError::Permanent("job payload lacks inbox_event_id".into()))?;
     crate::db::write_transaction(conn, |c| {
         let event = InboxEvent::find(c, &job.shop_id, &id)?;
         if matches!(event.status, InboxStatus::Applied | InboxStatus::Ignored) {
@@ -227,7 +227,7 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), jobs::JobError>
                 )?;
                 Ok(())
             }
-            Err(ApplyError::Transient(e)) => Err(jobs::JobError::Retry(e.to_string())),
+            Err(ApplyError::Transient(e)) => Err(JobError::Retry(e.to_string())),
         }
     })
 }

@@ -9,12 +9,12 @@
 
 use diesel::prelude::*;
 
-use crate::db::models::{Job, Shop};
+use crate::db::models::Shop;
 use crate::db::schema::{inbox_events, jobs, ledger_entries, members, orders, refunds, shops};
 use crate::db::types::InstallState;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef, PlatformId};
-use crate::jobs::{JobError, JobKind, JobSpec};
+use crate::queue::{Job, JobError, JobKind, JobSpec};
 
 const REDACTED_PAYLOAD: &str = r#"{"redacted":true}"#;
 
@@ -120,7 +120,7 @@ pub fn redact_customer(
     customer_ids.dedup();
     order_ids.sort();
     order_ids.dedup();
-    crate::jobs::enqueue(
+    crate::queue::enqueue(
         conn,
         JobSpec {
             shop_id: shop.id.clone(),

@@ -83,6 +83,17 @@ pub enum LedgerError {
     Database(#[from] diesel::result::Error),
 }
 
+impl From<LedgerError> for crate::queue::JobError {
+    /// A job that posts to the ledger retries what the database may do next time; a refused
+    /// posting (not enough points, past the limit) fails the same way every time.
+    fn from(e: LedgerError) -> Self {
+        match e {
+            LedgerError::Database(db) => Self::from(db),
+            other => Self::Permanent(other.to_string()),
+        }
+    }
+}
+
 /// Posts a change. Call inside a write transaction (`db::write_transaction`).
 pub fn post(
     conn: &mut DbConnection,
@@ -264,4 +275,24 @@ fn group_by_member(rows: Vec<(String, String, i64)>) -> Vec<(String, Vec<(String
         }
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::JobError;
+
+    #[test]
+    fn a_job_that_breaks_a_constraint_fails_for_good_and_a_busy_database_is_retried() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let db = |kind, message: &str| Error::DatabaseError(kind, Box::new(message.to_owned()));
+        let busy = LedgerError::Database(db(DatabaseErrorKind::Unknown, "database is locked"));
+        assert!(matches!(JobError::from(busy), JobError::Retry(_)));
+        let check = LedgerError::Database(db(DatabaseErrorKind::CheckViolation, "points >= 0"));
+        assert!(matches!(JobError::from(check), JobError::Permanent(_)));
+        assert!(matches!(
+            JobError::from(Error::NotFound),
+            JobError::Permanent(_)
+        ));
+    }
 }

@@ -24,8 +24,8 @@ use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
 use crate::domain::money::Currency;
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::domain::rewards::{discount_code, Reward, RewardKind};
-use crate::jobs::{self, JobKind, JobSpec};
 use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::queue::{self, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
@@ -246,7 +246,7 @@ fn debit(
         at,
     )?;
     redemption.insert(conn)?;
-    jobs::enqueue(
+    queue::enqueue(
         conn,
         JobSpec {
             shop_id: shop.id.clone(),

@@ -9,6 +9,7 @@ use boomerang::db::models::*;
 use boomerang::db::schema::{members, shops};
 use boomerang::db::types::{InboxStatus, InstallState, JobStatus, Platform};
 use boomerang::db::{new_id, now, write_transaction, DbConnection};
+use boomerang::queue::{Job, NewJob};
 
 use crate::helpers::TestApp;
 

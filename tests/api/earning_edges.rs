@@ -431,7 +431,8 @@ fn order_node(id: u64, created_at: &str, processed_at: &str, subtotal: &str) -> 
 
 #[tokio::test]
 async fn the_first_reconciliation_awards_nothing_for_orders_from_before_the_install() {
-    use boomerang::jobs::{self, JobKind, JobSpec};
+    use boomerang::jobs;
+    use boomerang::queue::{self, JobKind, JobSpec};
     use wiremock::matchers::{body_string_contains, method};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -464,7 +465,7 @@ async fn the_first_reconciliation_awards_nothing_for_orders_from_before_the_inst
         run_at: now(),
         max_attempts: 3,
     };
-    app.with_db(move |c| jobs::enqueue(c, spec).unwrap()).await;
+    app.with_db(move |c| queue::enqueue(c, spec).unwrap()).await;
     let ctx = crate::helpers::job_context(APP_SECRET);
     let report = jobs::run_pending(&app.db, &ctx).await.unwrap();
     assert_eq!((report.done, report.failed), (1, 0));

@@ -163,23 +163,23 @@ async fn overlapping_confirmation_runs_credit_each_line_once() {
 /// over must not record the outcome: only the claim that holds the job finishes or fails it.
 #[tokio::test]
 async fn a_job_taken_over_after_its_lease_ran_out_is_finished_only_by_its_new_holder() {
-    use boomerang::db::models::Job;
     use boomerang::db::write_transaction;
+    use boomerang::queue::{self, Job};
     use chrono::Duration;
 
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(SHOP, "USD").await;
     app.with_db(move |c| {
         let t0 = boomerang::db::now();
-        let spec = jobs::JobSpec {
+        let spec = queue::JobSpec {
             shop_id,
-            kind: jobs::JobKind::ConfirmPoints,
+            kind: queue::JobKind::ConfirmPoints,
             payload: json!({}),
             dedupe_key: Some("lease".into()),
             run_at: t0,
             max_attempts: 5,
         };
-        assert!(jobs::enqueue(c, spec).unwrap());
+        assert!(queue::enqueue(c, spec).unwrap());
         let claim = |c: &mut boomerang::db::DbConnection, at, until| {
             write_transaction(c, |c| Job::claim_next(c, at, until))
                 .unwrap()

@@ -5,7 +5,8 @@ use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use boomerang::jobs::{self, JobContext, JobKind, JobSpec};
+use boomerang::jobs::{self, JobContext};
+use boomerang::queue::{self, JobKind, JobSpec};
 
 use crate::helpers::{job_context, order_json, TestApp};
 
@@ -62,7 +63,7 @@ async fn reconcile(
         run_at: boomerang::db::now(),
         max_attempts: 3,
     };
-    app.with_db(move |c| jobs::enqueue(c, spec).unwrap()).await;
+    app.with_db(move |c| queue::enqueue(c, spec).unwrap()).await;
     jobs::run_pending(&app.db, ctx).await.unwrap()
 }
 
@@ -199,7 +200,7 @@ async fn a_reconciliation_that_ends_while_webhooks_hold_the_write_lock_waits_its
         run_at: boomerang::db::now(),
         max_attempts: 3,
     };
-    app.with_db(move |c| jobs::enqueue(c, spec).unwrap()).await;
+    app.with_db(move |c| queue::enqueue(c, spec).unwrap()).await;
     let running = {
         let (db, ctx) = (app.db.clone(), ctx.clone());
         tokio::spawn(async move { jobs::run_pending(&db, &ctx).await.unwrap() })

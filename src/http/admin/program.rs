@@ -9,7 +9,7 @@ use crate::db::schema::shops;
 use crate::db::{now, write_transaction, DbError};
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
-use crate::jobs::{self, JobKind, JobSpec};
+use crate::queue::{self, JobKind, JobSpec};
 use crate::services::program::{Program, ProgramError};
 use crate::state::AppState;
 
@@ -42,7 +42,7 @@ pub async fn replace(
                     .execute(c)?;
                 if uses_collections {
                     // Fetch the named collections' products now rather than at tomorrow's sync.
-                    jobs::enqueue(
+                    queue::enqueue(
                         c,
                         JobSpec {
                             shop_id: shop_id.clone(),

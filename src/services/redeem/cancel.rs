@@ -21,8 +21,9 @@ use crate::crypto::Keys;
 use crate::db::models::{Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
-use crate::jobs::{self, JobKind, JobSpec};
+use crate::platform::shopify::api::ShopifyApi;
 use crate::platform::{ApiError, PlatformApi, StoreApi};
+use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 
 use super::{credentials, refund};
 
@@ -112,7 +113,7 @@ pub async fn cancel(
                 None,
             )?;
             if moved {
-                jobs::enqueue(
+                queue::enqueue(
                     c,
                     JobSpec {
                         shop_id: shop_id.clone(),
@@ -140,23 +141,24 @@ pub async fn cancel(
 /// unused code (deleting it first) or keeps them spent for a used one.
 pub fn settle_cancellation_job(
     conn: &mut DbConnection,
-    ctx: &jobs::JobContext,
-    job: &crate::db::models::Job,
-) -> Result<(), jobs::JobError> {
+    runtime: &tokio::runtime::Handle,
+    shopify: &ShopifyApi,
+    keys: &Keys,
+    job: &Job,
+) -> Result<(), JobError> {
     let id = serde_json::from_str::<serde_json::Value>(&job.payload)
         .ok()
         .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
-        .ok_or_else(|| jobs::JobError::Permanent("job payload lacks redemption_id".into()))?;
+        .ok_or_else(|| JobError::Permanent("job payload lacks redemption_id".into()))?;
     let r = Redemption::find(conn, &job.shop_id, &id)?;
     if r.status != RedemptionStatus::Cancelling {
         return Ok(());
     }
     let shop = Shop::find(conn, &job.shop_id)?;
-    let api = StoreApi::for_shop(&shop, &ctx.shopify);
-    let (Some(creds), Some(discount_id)) = (
-        credentials(&shop, &ctx.keys),
-        r.platform_discount_id.clone(),
-    ) else {
+    let api = StoreApi::for_shop(&shop, shopify);
+    let (Some(creds), Some(discount_id)) =
+        (credentials(&shop, keys), r.platform_discount_id.clone())
+    else {
         // Usage cannot be read any more: keep the points spent (the code stays deactivated).
         keep_spent(
             conn,
@@ -168,13 +170,12 @@ pub fn settle_cancellation_job(
     };
     let platform = |e: ApiError| {
         if e.is_transient() {
-            jobs::JobError::Retry(e.to_string())
+            JobError::Retry(e.to_string())
         } else {
-            jobs::JobError::Permanent(e.to_string())
+            JobError::Permanent(e.to_string())
         }
     };
-    let used = ctx
-        .runtime
+    let used = runtime
         .block_on(api.discount_used(&creds, &discount_id))
         .map_err(platform)?;
     if used {
@@ -186,7 +187,7 @@ pub fn settle_cancellation_job(
         )?;
         return Ok(());
     }
-    ctx.runtime
+    runtime
         .block_on(api.delete_discount(&creds, &discount_id))
         .map_err(platform)?;
     write_transaction(conn, |c| {
@@ -202,12 +203,7 @@ pub fn settle_cancellation_job(
 }
 
 /// Ends a cancellation that cannot return the points: back to `issued`, with the reason.
-fn keep_spent(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    id: &str,
-    why: &str,
-) -> Result<(), jobs::JobError> {
+fn keep_spent(conn: &mut DbConnection, shop_id: &str, id: &str, why: &str) -> Result<(), JobError> {
     let r = Redemption::find(conn, shop_id, id)?;
     Redemption::transition(
         conn,

@@ -1,11 +1,13 @@
 //! Settling a redemption: the outcome of the create call, and the recovery job for one left
 //! pending (a crash, or an answer that never came).
 
+use crate::crypto::Keys;
 use crate::db::models::{Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{write_transaction, Db, DbConnection, DbError};
-use crate::jobs;
+use crate::platform::shopify::api::ShopifyApi;
 use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials, StoreApi};
+use crate::queue::{Job, JobError};
 
 use super::{credentials, refund, Issued, RedeemError};
 
@@ -13,19 +15,21 @@ use super::{credentials, refund, Issued, RedeemError};
 /// (the process died mid-redemption) by asking the platform whether its code exists.
 pub fn resolve_job(
     conn: &mut DbConnection,
-    ctx: &jobs::JobContext,
-    job: &crate::db::models::Job,
-) -> Result<(), jobs::JobError> {
+    runtime: &tokio::runtime::Handle,
+    shopify: &ShopifyApi,
+    keys: &Keys,
+    job: &Job,
+) -> Result<(), JobError> {
     let id = serde_json::from_str::<serde_json::Value>(&job.payload)
         .ok()
         .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
-        .ok_or_else(|| jobs::JobError::Permanent("job payload lacks redemption_id".into()))?;
+        .ok_or_else(|| JobError::Permanent("job payload lacks redemption_id".into()))?;
     let redemption = Redemption::find(conn, &job.shop_id, &id)?;
     if redemption.status != RedemptionStatus::Pending {
         return Ok(());
     }
     let shop = Shop::find(conn, &job.shop_id)?;
-    let Some(creds) = credentials(&shop, &ctx.keys) else {
+    let Some(creds) = credentials(&shop, keys) else {
         write_transaction(conn, |c| {
             refund(
                 c,
@@ -37,9 +41,8 @@ pub fn resolve_job(
         })?;
         return Ok(());
     };
-    match ctx
-        .runtime
-        .block_on(StoreApi::for_shop(&shop, &ctx.shopify).find_discount(&creds, &redemption.code))
+    match runtime
+        .block_on(StoreApi::for_shop(&shop, shopify).find_discount(&creds, &redemption.code))
     {
         Ok(Some(discount_id)) => {
             Redemption::transition(
@@ -71,8 +74,8 @@ pub fn resolve_job(
             })?;
             Ok(())
         }
-        Err(e) if e.is_transient() => Err(jobs::JobError::Retry(e.to_string())),
-        Err(e) => Err(jobs::JobError::Permanent(e.to_string())),
+        Err(e) if e.is_transient() => Err(JobError::Retry(e.to_string())),
+        Err(e) => Err(JobError::Permanent(e.to_string())),
     }
 }
 

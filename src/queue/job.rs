@@ -1,5 +1,5 @@
-//! Durable jobs: a row per unit of background work, enqueued in the same transaction as the change
-//! that needs it, claimed by one worker at a time, retried with backoff.
+//! The queue's row: one per unit of background work, enqueued in the same transaction as the
+//! change that needs it, claimed by one worker at a time, retried with backoff.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

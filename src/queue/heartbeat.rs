@@ -2,20 +2,19 @@
 
 use chrono::Duration;
 
-use super::LEASE;
-use crate::db::models::Job;
+use super::{Job, LEASE};
 use crate::db::{now, write_transaction, Db, DbError};
 
 /// Keeps a running job's claim alive: extends its lease every third of [`LEASE`] until dropped,
 /// so a job that runs long (a big reconciliation) is not taken over by another worker while
 /// it still runs.
-pub(super) struct Heartbeat {
+pub struct Heartbeat {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Heartbeat {
-    pub(super) fn start(db: &Db, job: &Job) -> Self {
+    pub fn start(db: &Db, job: &Job) -> Self {
         let every = (LEASE / 3)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(60));
@@ -72,7 +71,7 @@ impl Drop for Heartbeat {
 mod tests {
     use super::*;
     use crate::crypto::Keys;
-    use crate::jobs::{enqueue, JobKind, JobSpec};
+    use crate::queue::{enqueue, JobKind, JobSpec};
 
     /// A job that runs longer than its lease (a big reconciliation) is not taken over by
     /// another worker while it still runs.

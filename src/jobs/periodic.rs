@@ -1,0 +1,51 @@
+//! The periodic work: which jobs each installed shop gets every hour or day, decided from its
+//! program and platform access (the services know both; the queue only keeps the buckets).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::models::Shop;
+use crate::db::schema::shops;
+use crate::db::DbConnection;
+use crate::queue::{enqueue_once, forget_finished, JobKind};
+
+/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once) and
+/// forgets finished jobs older than a week. Cheap enough to call every few minutes.
+pub fn enqueue_periodic(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> Result<usize, diesel::result::Error> {
+    let installed: Vec<Shop> = shops::table
+        .filter(shops::install_state.eq(crate::db::types::InstallState::Installed.as_str()))
+        .select(Shop::as_select())
+        .load(conn)?;
+    let hour = now.format("%Y-%m-%dT%H").to_string();
+    let mut added = 0;
+    for shop in installed {
+        let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
+        let program = crate::services::program::Program::of(&shop);
+        let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
+        if program.earning.birthday_points > 0 {
+            wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
+        }
+        if program.expiry.is_some() {
+            wanted.push((JobKind::ExpirePoints, daily("expiry")));
+        }
+        let has_api =
+            shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify;
+        if has_api {
+            wanted.push((
+                JobKind::ReconcileOrders,
+                crate::services::reconcile::due_key(now),
+            ));
+        }
+        if has_api && !program.earning.collection_multipliers.is_empty() {
+            wanted.push((JobKind::SyncCollections, daily("collections")));
+        }
+        for (kind, key) in wanted {
+            added += usize::from(enqueue_once(conn, &shop.id, kind, key, now)?);
+        }
+    }
+    forget_finished(conn, now)?;
+    Ok(added)
+}

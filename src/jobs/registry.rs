@@ -1,0 +1,119 @@
+//! The job registry: from each [`JobKind`] to the service function that runs it, so any job's
+//! behaviour is one hop from here.
+
+use crate::crypto::Keys;
+use crate::db::models::Shop;
+use crate::db::{now, write_transaction, DbConnection};
+use crate::platform::shopify::api::ShopifyApi;
+use crate::queue::{Job, JobError, JobKind};
+
+/// What jobs need besides the database.
+#[derive(Clone, Debug)]
+pub struct JobContext {
+    pub keys: Keys,
+    pub shopify: ShopifyApi,
+    /// For jobs that call platform APIs from the blocking worker thread.
+    pub runtime: tokio::runtime::Handle,
+}
+
+/// Runs one claimed job.
+pub(super) fn execute(
+    conn: &mut DbConnection,
+    ctx: &JobContext,
+    job: &Job,
+) -> Result<(), JobError> {
+    let kind: JobKind = job
+        .kind
+        .parse()
+        .map_err(|e: crate::db::types::UnknownValue| JobError::Permanent(e.to_string()))?;
+    match kind {
+        JobKind::ApplyInboxEvent => crate::services::apply::run_job(conn, job),
+        JobKind::ConfirmPoints => {
+            write_transaction(conn, |c| {
+                crate::services::ledger::confirm_due(c, &job.shop_id, now())
+            })?;
+            Ok(())
+        }
+        JobKind::AwardBirthdays => {
+            write_transaction(conn, |c| {
+                let shop = Shop::find(c, &job.shop_id)?;
+                crate::services::birthdays::award_due(c, &shop, now().date())
+            })?;
+            Ok(())
+        }
+        JobKind::ResolveRedemption => {
+            crate::services::redeem::resolve_job(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, job)
+        }
+        JobKind::SettleCancellation => crate::services::redeem::settle_cancellation_job(
+            conn,
+            &ctx.runtime,
+            &ctx.shopify,
+            &ctx.keys,
+            job,
+        ),
+        JobKind::EraseWebhookBodies => {
+            let erased = crate::services::compliance::erase_webhook_bodies(conn, job)?;
+            tracing::info!(
+                erased,
+                "erased the stored webhook bodies of a redacted customer"
+            );
+            Ok(())
+        }
+        JobKind::ExpirePoints => {
+            let shop = Shop::find(conn, &job.shop_id)?;
+            crate::services::expiry::run(conn, &shop, now())?;
+            Ok(())
+        }
+        JobKind::SyncCollections => {
+            use crate::services::reconcile::ReconcileError;
+            let shop = Shop::find(conn, &job.shop_id)?;
+            match crate::services::collections::sync(
+                conn,
+                &ctx.runtime,
+                &ctx.shopify,
+                &ctx.keys,
+                &shop,
+            ) {
+                Ok(_) => Ok(()),
+                Err(ReconcileError::Skipped(why)) => {
+                    tracing::info!(reason = %why, "collection sync skipped");
+                    Ok(())
+                }
+                Err(ReconcileError::Api(e)) if !e.is_transient() => {
+                    Err(JobError::Permanent(e.to_string()))
+                }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
+                Err(e) => Err(JobError::Retry(e.to_string())),
+            }
+        }
+        JobKind::ReconcileOrders => {
+            use crate::services::reconcile::{run, ReconcileError};
+            match run(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, &job.shop_id) {
+                Ok(_) => Ok(()),
+                Err(ReconcileError::Skipped(why)) => {
+                    tracing::info!(reason = %why, "reconciliation skipped");
+                    Ok(())
+                }
+                Err(ReconcileError::Api(e)) if !e.is_transient() => {
+                    Err(JobError::Permanent(e.to_string()))
+                }
+                Err(ReconcileError::Database(e)) => Err(JobError::from(e)),
+                Err(e) => Err(JobError::Retry(e.to_string())),
+            }
+        }
+    }
+}
+
+/// What a job that gives up leaves for the owner to see.
+pub(super) fn gave_up(
+    conn: &mut DbConnection,
+    job: &Job,
+    error: &str,
+) -> Result<(), diesel::result::Error> {
+    if job.kind == JobKind::ApplyInboxEvent.as_str() {
+        // The event stays stored; marked failed, it shows in the owner's list of failed
+        // webhooks (and can be replayed) instead of staying `pending` forever.
+        crate::services::apply::give_up(conn, job, error)?;
+    }
+    Ok(())
+}

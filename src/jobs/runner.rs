@@ -1,0 +1,78 @@
+//! Drains the queue: claims due jobs one at a time, runs each through the registry under a
+//! heartbeat, and records done, retry (with backoff) or failed for good.
+
+use crate::db::{now, write_transaction, Db, DbError};
+use crate::queue::{backoff, Heartbeat, Job, JobError, LEASE};
+
+use super::registry::{execute, gave_up, JobContext};
+
+/// What one drain of the queue did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunReport {
+    pub done: usize,
+    pub retried: usize,
+    pub failed: usize,
+}
+
+/// Claims and runs due jobs until none is due or `limit` ran; blocking (call off the runtime).
+pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<RunReport, DbError> {
+    let mut report = RunReport::default();
+    let mut conn = db.get()?;
+    for _ in 0..limit {
+        let at = now();
+        let claimed = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + LEASE))?;
+        let Some(job) = claimed else { break };
+        let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
+        let _entered = span.enter();
+        let outcome = {
+            let _heartbeat = Heartbeat::start(db, &job);
+            execute(&mut conn, ctx, &job)
+        };
+        // Job rows are written through the fair writer queue like every other SQLite write: a
+        // write outside it waits in SQLite's busy handler and fails under webhook load.
+        let recorded = match outcome {
+            Ok(()) => {
+                let held = write_transaction(&mut conn, |c| Job::finish(c, &job, now()))?;
+                report.done += usize::from(held);
+                held
+            }
+            Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
+                let retry_at = now() + backoff(job.attempts);
+                tracing::warn!(error = %msg, attempt = job.attempts, %retry_at, "job failed; will retry");
+                let held = write_transaction(&mut conn, |c| {
+                    Job::fail(c, &job, &msg, Some(retry_at), now())
+                })?;
+                report.retried += usize::from(held);
+                held
+            }
+            Err(e) => {
+                tracing::error!(error = %e, attempt = job.attempts, "job failed for good");
+                let held = write_transaction(&mut conn, |c| {
+                    let held = Job::fail(c, &job, &e.to_string(), None, now())?;
+                    if held {
+                        gave_up(c, &job, &e.to_string())?;
+                    }
+                    Ok::<_, diesel::result::Error>(held)
+                })?;
+                report.failed += usize::from(held);
+                held
+            }
+        };
+        if !recorded {
+            tracing::warn!("job was claimed again by another worker while it ran; its outcome is theirs to record");
+        }
+    }
+    Ok(report)
+}
+
+/// Runs every due job once (CLI `jobs run-once`, tests).
+pub async fn run_pending(db: &Db, ctx: &JobContext) -> Result<RunReport, DbError> {
+    let (db, ctx) = (db.clone(), ctx.clone());
+    tokio::task::spawn_blocking(move || {
+        // Webhooks stored but not applied yet (a burst, or a crash before the applier ran).
+        while crate::services::ingest::apply_pending(&db)? > 0 {}
+        run_pending_blocking(&db, &ctx, 10_000)
+    })
+    .await
+    .map_err(|_| DbError::TaskAborted)?
+}
