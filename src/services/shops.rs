@@ -45,16 +45,6 @@ pub struct AddedShop {
     pub admin_api_key: Option<String>,
 }
 
-/// A Shopify shop domain: `name.myshopify.com`, as Shopify's OAuth docs require.
-pub fn is_myshopify_domain(domain: &str) -> bool {
-    let Some(name) = domain.strip_suffix(".myshopify.com") else {
-        return false;
-    };
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
 fn is_host_name(domain: &str) -> bool {
     !domain.is_empty()
         && domain.len() <= 253
@@ -72,7 +62,7 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
         .ok_or_else(|| AddShopError::Invalid("--platform is required".into()))?;
     let domain = spec.domain.trim().to_ascii_lowercase();
     match platform {
-        Platform::Shopify if !is_myshopify_domain(&domain) => {
+        Platform::Shopify if !crate::platform::shopify::is_myshopify_domain(&domain) => {
             return Err(AddShopError::Invalid(format!(
                 "{domain:?} is not a Shopify shop domain like your-shop.myshopify.com"
             )))
@@ -242,12 +232,24 @@ mod tests {
 
     #[test]
     fn recognises_shopify_domains() {
-        assert!(is_myshopify_domain("boomerang-demo.myshopify.com"));
-        assert!(is_myshopify_domain("a1.myshopify.com"));
-        assert!(!is_myshopify_domain("-bad.myshopify.com"));
-        assert!(!is_myshopify_domain(".myshopify.com"));
-        assert!(!is_myshopify_domain("evil.com/x.myshopify.com"));
-        assert!(!is_myshopify_domain("shop.example"));
+        assert!(crate::platform::shopify::is_myshopify_domain(
+            "boomerang-demo.myshopify.com"
+        ));
+        assert!(crate::platform::shopify::is_myshopify_domain(
+            "a1.myshopify.com"
+        ));
+        assert!(!crate::platform::shopify::is_myshopify_domain(
+            "-bad.myshopify.com"
+        ));
+        assert!(!crate::platform::shopify::is_myshopify_domain(
+            ".myshopify.com"
+        ));
+        assert!(!crate::platform::shopify::is_myshopify_domain(
+            "evil.com/x.myshopify.com"
+        ));
+        assert!(!crate::platform::shopify::is_myshopify_domain(
+            "shop.example"
+        ));
     }
 
     #[test]

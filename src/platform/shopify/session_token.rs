@@ -7,7 +7,7 @@ use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::services::shops::is_myshopify_domain;
+use crate::platform::shopify::is_myshopify_domain;
 
 /// The longest lifetime (`exp` − `nbf`, and `exp` − `iat`) accepted. Shopify's tokens live one
 /// minute; a token that lives for years is not Shopify's, or a leaked one replayable forever.
