@@ -39,6 +39,8 @@ text_enum! {
         SettleCancellation => "settle_cancellation",
         /// Erase the stored webhook bodies about a redacted customer (`customers/redact`).
         EraseWebhookBodies => "erase_webhook_bodies",
+        /// Erase old webhook bodies and prune old job rows (daily); all bodies after `shop/redact`.
+        Retention => "retention",
     }
 }
 
@@ -134,6 +136,8 @@ pub struct JobContext {
     pub shopify: ShopifyApi,
     /// For jobs that call platform APIs from the blocking worker thread.
     pub runtime: tokio::runtime::Handle,
+    /// `WEBHOOK_RETENTION_DAYS`, for the retention job.
+    pub webhook_retention_days: u32,
 }
 
 fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), JobError> {
@@ -166,6 +170,16 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
                 erased,
                 "erased the stored webhook bodies of a redacted customer"
             );
+            Ok(())
+        }
+        JobKind::Retention => {
+            let report = crate::services::retention::run(
+                conn,
+                &job.shop_id,
+                ctx.webhook_retention_days,
+                now(),
+            )?;
+            tracing::info!(?report, "retention ran");
             Ok(())
         }
         JobKind::ExpirePoints => {
@@ -213,8 +227,9 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
     }
 }
 
-/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once) and
-/// forgets finished jobs older than a week. Cheap enough to call every few minutes.
+/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once).
+/// Cheap enough to call every few minutes. Old job rows are pruned by each shop's daily
+/// retention job.
 pub fn enqueue_periodic(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -232,6 +247,7 @@ pub fn enqueue_periodic(
         let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
         let program = crate::services::program::Program::of(&shop);
         let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
+        wanted.push((JobKind::Retention, daily("retention")));
         if program.earning.birthday_points > 0 {
             wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
         }
@@ -269,12 +285,6 @@ pub fn enqueue_periodic(
             }
         }
     }
-    diesel::delete(
-        jobs::table
-            .filter(jobs::status.eq(JobStatus::Done.as_str()))
-            .filter(jobs::updated_at.lt(now - Duration::days(7))),
-    )
-    .execute(conn)?;
     Ok(added)
 }
 
