@@ -130,11 +130,13 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             command: JobsCommand::RunOnce,
         } => {
             let api = crate::startup::shopify_client(&config)?;
+            let webhook_retention_days = config.webhook_retention_days;
             let (db, keys) = blocking(move || prepare(&config)).await??;
             let ctx = crate::jobs::JobContext {
                 keys,
                 shopify: api,
                 runtime: tokio::runtime::Handle::current(),
+                webhook_retention_days,
             };
             crate::scheduler::periodic(&db).await?;
             let report = crate::jobs::run_pending(&db, &ctx).await?;

@@ -68,6 +68,9 @@ pub struct Config {
     pub body_read_timeout: std::time::Duration,
     /// `DATA_DIR`: where the file mail outbox lives (`{DATA_DIR}/outbox`).
     pub data_dir: PathBuf,
+    /// `WEBHOOK_RETENTION_DAYS`: raw bodies of applied webhooks are erased after this many days
+    /// (0..=3650; `0` erases them at the next retention run).
+    pub webhook_retention_days: u32,
 }
 
 impl Config {
@@ -211,6 +214,7 @@ impl Config {
                 |n: &u64| (1..=600).contains(n),
             )?),
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
+            webhook_retention_days: env.webhook_retention_days()?,
         })
     }
 }
@@ -289,6 +293,21 @@ impl Env<'_> {
         }
     }
 
+    /// `WEBHOOK_RETENTION_DAYS`, with the allowed range in the error (ten years at most: a
+    /// typo like 300000 should not silently keep bodies forever).
+    fn webhook_retention_days(&self) -> Result<u32, ConfigError> {
+        let Some(raw) = self.optional("WEBHOOK_RETENTION_DAYS") else {
+            return Ok(30);
+        };
+        match raw.trim().parse::<u32>() {
+            Ok(days) if days <= 3650 => Ok(days),
+            _ => Err(ConfigError {
+                variable: "WEBHOOK_RETENTION_DAYS",
+                message: format!("{raw:?} is not a whole number of days from 0 to 3650"),
+            }),
+        }
+    }
+
     fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.optional(name).map(|v| v.to_ascii_lowercase()) {
             None => Ok(default),
@@ -335,6 +354,22 @@ mod tests {
         assert!(c.smtp_url.is_none());
         assert!(c.run_jobs);
         assert_eq!(c.mail_from, "Boomerang <rewards@localhost>");
+        assert_eq!(c.webhook_retention_days, 30);
+    }
+
+    #[test]
+    fn webhook_retention_days_accepts_0_to_3650_and_names_the_range_otherwise() {
+        for (raw, days) in [("0", 0), ("7", 7), ("3650", 3650)] {
+            let c = config(&[("WEBHOOK_RETENTION_DAYS", raw)]).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.webhook_retention_days, days);
+        }
+        for raw in ["3651", "-1", "30d", "1.5"] {
+            let err = config(&[("WEBHOOK_RETENTION_DAYS", raw)])
+                .err()
+                .unwrap_or_else(|| panic!("{raw:?} accepted"));
+            assert_eq!(err.variable, "WEBHOOK_RETENTION_DAYS");
+            assert!(err.message.contains("0 to 3650"), "{err}");
+        }
     }
 
     #[test]

@@ -47,15 +47,14 @@ text_enum! {
         SettleCancellation => "settle_cancellation",
         /// Erase the stored webhook bodies about a redacted customer (`customers/redact`).
         EraseWebhookBodies => "erase_webhook_bodies",
+        /// Erase old webhook bodies and prune old job rows (daily); all bodies after `shop/redact`.
+        Retention => "retention",
     }
 }
 
 /// How long a claimed job may run before another worker may take it over, unless its
 /// heartbeat extends the claim.
 pub const LEASE: Duration = Duration::minutes(5);
-
-/// How long finished jobs are kept (for the operator's eyes) before [`forget_finished`].
-const KEEP_FINISHED: Duration = Duration::days(7);
 
 /// Parameters of a new job.
 #[derive(Debug, Clone)]
@@ -118,19 +117,6 @@ pub fn enqueue_once(
         max_attempts: 5,
     };
     enqueue(conn, spec)
-}
-
-/// Deletes the jobs that finished more than [`KEEP_FINISHED`] before `now`.
-pub fn forget_finished(
-    conn: &mut DbConnection,
-    now: NaiveDateTime,
-) -> Result<usize, diesel::result::Error> {
-    diesel::delete(
-        jobs::table
-            .filter(jobs::status.eq(JobStatus::Done.as_str()))
-            .filter(jobs::updated_at.lt(now - KEEP_FINISHED)),
-    )
-    .execute(conn)
 }
 
 /// The delay before retry number `attempt` (1-based): 10 s doubling to at most an hour, with

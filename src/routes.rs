@@ -34,6 +34,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/webhooks/{id}/replay",
                     web::post().to(admin::webhooks::replay),
                 )
+                .route(
+                    "/webhooks/{id}/dismiss",
+                    web::post().to(admin::webhooks::dismiss),
+                )
                 .route("/alerts", web::get().to(admin::alerts::list))
                 .route(
                     "/redemptions/{id}/cancel",

@@ -17,6 +17,7 @@ pub mod members;
 pub mod program;
 pub mod reconcile;
 pub mod redeem;
+pub mod retention;
 pub mod sealed;
 pub mod shops;
 pub mod storefront_state;

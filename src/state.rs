@@ -29,6 +29,7 @@ impl AppState {
             keys: self.keys.clone(),
             shopify: self.shopify.clone(),
             runtime: tokio::runtime::Handle::current(),
+            webhook_retention_days: self.config.webhook_retention_days,
         }
     }
 }

@@ -176,6 +176,7 @@ diesel::table! {
         processed_at -> Nullable<Timestamp>,
         customer_id -> Nullable<Text>,
         order_id -> Nullable<Text>,
+        body_erased_at -> Nullable<Timestamp>,
     }
 }
 

@@ -86,6 +86,8 @@ text_enum! {
         Failed => "failed",
         /// Stored, but nothing to do (a topic we keep only for the record).
         Ignored => "ignored",
+        /// A failed event the owner chose not to replay; retention then erases its body.
+        Dismissed => "dismissed",
     }
 }
 

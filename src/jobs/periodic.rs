@@ -7,10 +7,11 @@ use diesel::prelude::*;
 use crate::db::models::Shop;
 use crate::db::schema::shops;
 use crate::db::DbConnection;
-use crate::queue::{enqueue_once, forget_finished, JobKind};
+use crate::queue::{enqueue_once, JobKind};
 
-/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once) and
-/// forgets finished jobs older than a week. Cheap enough to call every few minutes.
+/// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once).
+/// Cheap enough to call every few minutes. Old job rows are pruned by each shop's daily
+/// retention job.
 pub fn enqueue_periodic(
     conn: &mut DbConnection,
     now: NaiveDateTime,
@@ -25,6 +26,7 @@ pub fn enqueue_periodic(
         let mut wanted = vec![(JobKind::ConfirmPoints, format!("confirm:{hour}"))];
         let program = crate::services::program::Program::of(&shop);
         let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
+        wanted.push((JobKind::Retention, daily("retention")));
         if program.earning.birthday_points > 0 {
             wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
         }
@@ -46,6 +48,5 @@ pub fn enqueue_periodic(
             added += usize::from(enqueue_once(conn, &shop.id, kind, key, now)?);
         }
     }
-    forget_finished(conn, now)?;
     Ok(added)
 }

@@ -14,6 +14,8 @@ pub struct JobContext {
     pub shopify: ShopifyApi,
     /// For jobs that call platform APIs from the blocking worker thread.
     pub runtime: tokio::runtime::Handle,
+    /// `WEBHOOK_RETENTION_DAYS`, for the retention job.
+    pub webhook_retention_days: u32,
 }
 
 /// Runs one claimed job.
@@ -57,6 +59,16 @@ pub(super) fn execute(
                 erased,
                 "erased the stored webhook bodies of a redacted customer"
             );
+            Ok(())
+        }
+        JobKind::Retention => {
+            let report = crate::services::retention::run(
+                conn,
+                &job.shop_id,
+                ctx.webhook_retention_days,
+                now(),
+            )?;
+            tracing::info!(?report, "retention ran");
             Ok(())
         }
         JobKind::ExpirePoints => {

@@ -10,7 +10,7 @@
 use diesel::prelude::*;
 
 use crate::db::models::Shop;
-use crate::db::schema::{inbox_events, jobs, ledger_entries, members, orders, refunds, shops};
+use crate::db::schema::{inbox_events, jobs, members, orders, shops};
 use crate::db::types::InstallState;
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef, PlatformId};
@@ -136,24 +136,16 @@ pub fn redact_customer(
 
 /// Erases everything the app holds for the shop (48 h after uninstall). The shop row stays,
 /// marked redacted and stripped of secrets, so later deliveries are recognised and ignored.
+///
+/// Only the shop row and its job rows (their payloads name customers and orders) change here,
+/// in the acknowledging writer; members, orders, ledger, refunds, redemptions and the stored
+/// webhook bodies can be many, so a `retention` job deletes and erases them in short chunks.
 pub fn redact_shop(
     conn: &mut DbConnection,
     shop: &Shop,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::delete(jobs::table.filter(jobs::shop_id.eq(&shop.id))).execute(conn)?;
-    diesel::delete(refunds::table.filter(refunds::shop_id.eq(&shop.id))).execute(conn)?;
-    diesel::delete(ledger_entries::table.filter(ledger_entries::shop_id.eq(&shop.id)))
-        .execute(conn)?;
-    diesel::delete(orders::table.filter(orders::shop_id.eq(&shop.id))).execute(conn)?;
-    // Guests merged into accounts point at them; clear that link before deleting.
-    diesel::update(members::table.filter(members::shop_id.eq(&shop.id)))
-        .set(members::merged_into.eq(None::<String>))
-        .execute(conn)?;
-    diesel::delete(members::table.filter(members::shop_id.eq(&shop.id))).execute(conn)?;
-    diesel::update(inbox_events::table.filter(inbox_events::shop_id.eq(&shop.id)))
-        .set(inbox_events::payload.eq(REDACTED_PAYLOAD))
-        .execute(conn)?;
     diesel::update(shops::table.find(&shop.id))
         .set((
             shops::install_state.eq(InstallState::Redacted.as_str()),
@@ -166,6 +158,17 @@ pub fn redact_shop(
             shops::updated_at.eq(now),
         ))
         .execute(conn)?;
+    crate::queue::enqueue(
+        conn,
+        JobSpec {
+            shop_id: shop.id.clone(),
+            kind: JobKind::Retention,
+            payload: serde_json::json!({}),
+            dedupe_key: Some("shop-redact".to_owned()),
+            run_at: now,
+            max_attempts: 10,
+        },
+    )?;
     Ok(())
 }
 

@@ -476,6 +476,8 @@ async fn shop_redact_erases_the_shop_and_nothing_else() {
             .await,
         "accepted"
     );
+    // The rows and bodies go in a retention job, off the acknowledgement path.
+    run_jobs(&app).await;
 
     let after = row_counts(&app, &gone).await;
     assert_eq!(
@@ -563,6 +565,8 @@ async fn app_uninstalled_locks_the_admin_out_and_drops_the_token_but_keeps_the_d
             .await,
         "accepted"
     );
+    // The rows and bodies go in a retention job, off the acknowledgement path.
+    run_jobs(&app).await;
     assert_eq!(install_state(&app, SHOP).await.0, "redacted");
     assert_eq!(&row_counts(&app, &gone).await[..4], &[0, 0, 0, 0]);
 }

@@ -430,6 +430,8 @@ pub fn job_context(app_secret: &str) -> boomerang::jobs::JobContext {
         keys: boomerang::crypto::Keys::derive(&app_secret.to_owned().into()),
         shopify: ShopifyApi::new("2025-10", policy).unwrap(),
         runtime: tokio::runtime::Handle::current(),
+        // The default `WEBHOOK_RETENTION_DAYS`; retention tests pass the app's own.
+        webhook_retention_days: 30,
     }
 }
 

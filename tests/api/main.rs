@@ -31,6 +31,7 @@ mod randomized;
 mod reconcile;
 mod redemptions;
 mod reorder;
+mod retention;
 mod rewards;
 mod secrets;
 mod shopify_api;

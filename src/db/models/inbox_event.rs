@@ -30,6 +30,8 @@ pub struct InboxEvent {
     pub attempts: i32,
     pub received_at: NaiveDateTime,
     pub processed_at: Option<NaiveDateTime>,
+    /// When retention (or `shop/redact`) erased the body; such an event cannot be replayed.
+    pub body_erased_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]
@@ -120,6 +122,19 @@ impl InboxEvent {
         Ok(())
     }
 
+    /// Marks a failed event dismissed (the owner gave up on it); false if it was not failed.
+    pub fn dismiss(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<bool> {
+        let changed = diesel::update(
+            inbox_events::table
+                .filter(inbox_events::shop_id.eq(shop_id))
+                .filter(inbox_events::id.eq(id))
+                .filter(inbox_events::status.eq(InboxStatus::Failed.as_str())),
+        )
+        .set(inbox_events::status.eq(InboxStatus::Dismissed.as_str()))
+        .execute(conn)?;
+        Ok(changed == 1)
+    }
+
     /// A shop's events in a given state, oldest first (worker and owner views).
     pub fn list_by_status(
         conn: &mut DbConnection,
@@ -162,6 +177,7 @@ impl From<NewInboxEvent> for InboxEvent {
             attempts: n.attempts,
             received_at: n.received_at,
             processed_at: n.processed_at,
+            body_erased_at: None,
         }
     }
 }

@@ -1,5 +1,6 @@
-//! The shop's webhook inbox as the owner sees it: `GET /api/admin/v1/webhooks?status=failed`
-//! and `POST /api/admin/v1/webhooks/{id}/replay` to apply a failed event again (after a fix).
+//! The shop's webhook inbox as the owner sees it: `GET /api/admin/v1/webhooks?status=failed`,
+//! `POST /api/admin/v1/webhooks/{id}/replay` to apply a failed event again (after a fix) and
+//! `POST /api/admin/v1/webhooks/{id}/dismiss` to give up on one, so retention erases its body.
 
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -7,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::InboxEvent;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction, DbError};
-use crate::error::AppError;
+use crate::error::{AppError, ErrorCode};
 use crate::http::extract::ShopSession;
 use crate::services::apply::apply_stored;
 use crate::state::AppState;
@@ -28,6 +29,8 @@ struct EventView {
     error: Option<String>,
     attempts: i32,
     received_at: String,
+    /// Set once retention erased the raw body: the event can no longer be replayed.
+    body_erased_at: Option<String>,
 }
 
 /// Shown instead of the error of an event still pending: that error is the database's own
@@ -48,12 +51,15 @@ impl From<InboxEvent> for EventView {
             status: e.status,
             error,
             attempts: e.attempts,
-            received_at: e
-                .received_at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            received_at: rfc3339(e.received_at),
+            body_erased_at: e.body_erased_at.map(rfc3339),
         }
     }
+}
+
+fn rfc3339(at: chrono::NaiveDateTime) -> String {
+    at.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 pub async fn list(
@@ -67,7 +73,9 @@ pub async fn list(
         .unwrap_or("failed")
         .parse()
         .map_err(|_| {
-            AppError::bad_request("status must be one of pending, applied, failed, ignored")
+            AppError::bad_request(
+                "status must be one of pending, applied, failed, ignored, dismissed",
+            )
         })?;
     let limit = query.limit.unwrap_or(100).clamp(1, 500);
     let events = state
@@ -92,12 +100,48 @@ pub async fn replay(
         .run(move |c| {
             write_transaction(c, |c| {
                 let event = InboxEvent::find(c, &shop.id, &id)?;
+                if event.body_erased_at.is_some() {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        "this webhook's body was erased by retention; it cannot be replayed",
+                    ));
+                }
                 if matches!(event.status, InboxStatus::Failed | InboxStatus::Pending) {
                     apply_stored(c, &shop, &event, now())?;
                 }
-                InboxEvent::find(c, &shop.id, &id)
+                Ok(InboxEvent::find(c, &shop.id, &id)?)
             })
-            .map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(EventView::from(event)))
+}
+
+/// Marks a failed event `dismissed`: the owner will not replay it, so retention may erase its
+/// body like an applied one's. Only a failed event can be dismissed (`409` otherwise).
+pub async fn dismiss(
+    session: ShopSession,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let shop_id = session.shop.id;
+    let event = state
+        .db
+        .run(move |c| {
+            write_transaction(c, |c| {
+                let event = InboxEvent::find(c, &shop_id, &id)?;
+                if event.status != InboxStatus::Failed {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "only a failed webhook can be dismissed; this one is {}",
+                            event.status
+                        ),
+                    ));
+                }
+                InboxEvent::dismiss(c, &shop_id, &id)?;
+                Ok(InboxEvent::find(c, &shop_id, &id)?)
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(EventView::from(event)))
