@@ -25,7 +25,7 @@ use crate::domain::money::Currency;
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::domain::rewards::{discount_code, Reward, RewardKind};
 use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
-use crate::queue::{self, JobKind, JobSpec};
+use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
@@ -177,6 +177,21 @@ pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
         access_token: token,
         api_base: shop.api_base.clone(),
     })
+}
+
+/// The redemption a redemption job is about, if it is still in `status` (a job that finds it
+/// moved on has nothing left to do).
+fn redemption_of_job(
+    conn: &mut DbConnection,
+    job: &Job,
+    status: RedemptionStatus,
+) -> Result<Option<Redemption>, JobError> {
+    let id = serde_json::from_str::<serde_json::Value>(&job.payload)
+        .ok()
+        .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
+        .ok_or_else(|| JobError::Permanent("job payload lacks redemption_id".into()))?;
+    let redemption = Redemption::find(conn, &job.shop_id, &id)?;
+    Ok((redemption.status == status).then_some(redemption))
 }
 
 fn debit(

@@ -146,14 +146,10 @@ pub fn settle_cancellation_job(
     keys: &Keys,
     job: &Job,
 ) -> Result<(), JobError> {
-    let id = serde_json::from_str::<serde_json::Value>(&job.payload)
-        .ok()
-        .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
-        .ok_or_else(|| JobError::Permanent("job payload lacks redemption_id".into()))?;
-    let r = Redemption::find(conn, &job.shop_id, &id)?;
-    if r.status != RedemptionStatus::Cancelling {
+    let Some(r) = super::redemption_of_job(conn, job, RedemptionStatus::Cancelling)? else {
         return Ok(());
-    }
+    };
+    let id = r.id.clone();
     let shop = Shop::find(conn, &job.shop_id)?;
     let api = StoreApi::for_shop(&shop, shopify);
     let (Some(creds), Some(discount_id)) =

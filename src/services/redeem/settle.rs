@@ -20,14 +20,10 @@ pub fn resolve_job(
     keys: &Keys,
     job: &Job,
 ) -> Result<(), JobError> {
-    let id = serde_json::from_str::<serde_json::Value>(&job.payload)
-        .ok()
-        .and_then(|p| p.get("redemption_id")?.as_str().map(str::to_owned))
-        .ok_or_else(|| JobError::Permanent("job payload lacks redemption_id".into()))?;
-    let redemption = Redemption::find(conn, &job.shop_id, &id)?;
-    if redemption.status != RedemptionStatus::Pending {
+    let Some(redemption) = super::redemption_of_job(conn, job, RedemptionStatus::Pending)? else {
         return Ok(());
-    }
+    };
+    let id = redemption.id.clone();
     let shop = Shop::find(conn, &job.shop_id)?;
     let Some(creds) = credentials(&shop, keys) else {
         write_transaction(conn, |c| {
