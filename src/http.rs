@@ -13,3 +13,4 @@ pub mod rejections;
 pub mod storefront;
 pub mod webhooks;
 pub mod widget;
+pub mod wire;

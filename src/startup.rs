@@ -4,9 +4,13 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_http::{error::DispatchError, HttpService, KeepAlive};
+use actix_server::Server;
+use actix_service::{fn_service, map_config, ServiceFactoryExt};
+use actix_web::dev::AppConfig;
 use actix_web::middleware::{from_fn, Compress, ErrorHandlers};
-use actix_web::{web, App, HttpServer};
+use actix_web::rt::net::TcpStream;
+use actix_web::{web, App};
 use diesel::prelude::*;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
@@ -19,6 +23,7 @@ use crate::db::{write_transaction, Backend, Db, DbError};
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::{json_errors, method_label, observe, RootSpan};
 use crate::http::pages::Pages;
+use crate::http::wire::Wire;
 use crate::http::{body, rejections};
 use crate::metrics::Metrics;
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
@@ -178,32 +183,61 @@ pub fn shopify_client(config: &Config) -> Result<ShopifyApi, StartupError> {
         .map_err(|e| StartupError::Internal(e.to_string()))
 }
 
+/// The HTTP server. Built from actix-server and actix-http rather than actix-web's
+/// `HttpServer` so that each connection can be wrapped in [`Wire`], which gives the error
+/// responses actix-http writes by itself (unreadable or oversized request heads) our JSON body.
+/// The settings are those `HttpServer` used: default worker count, keep-alive and connection
+/// limits, 1 s client disconnect timeout, half-closed connections allowed, graceful shutdown
+/// on SIGTERM/SIGINT. Only the `AppConfig` differs: `HttpServer` put the listening address in
+/// its host, the fallback of `ConnectionInfo::host` for requests without a `Host` header; the
+/// app never reads it (only the peer address, which is passed on as before).
 fn http_server(state: AppState, listener: TcpListener) -> Result<Server, StartupError> {
     let limit = state.config.max_body_bytes;
     let data = web::Data::new(state);
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .app_data(web::PayloadConfig::new(limit))
-            .app_data(rejections::json_config(limit))
-            .app_data(rejections::query_config())
-            .app_data(rejections::path_config())
-            .configure(crate::routes::configure)
-            .default_service(web::to(not_found))
-            .wrap(from_fn(body::guard))
-            .wrap(ErrorHandlers::new().default_handler(json_errors))
-            .wrap(from_fn(observe))
-            .wrap(Compress::default())
-            .wrap(TracingLogger::<RootSpan>::new())
-    })
-    .listen(listener)
-    .map_err(|source| StartupError::Bind {
-        addr: "listener".into(),
-        source,
-    })?
-    .shutdown_timeout(30)
-    .client_request_timeout(Duration::from_secs(10))
-    .run();
+    let local_addr = listener
+        .local_addr()
+        .map_err(|e| StartupError::Internal(e.to_string()))?;
+    let builder = Server::build().shutdown_timeout(30);
+    let shutdown = builder.graceful_shutdown_signal();
+    let server = builder
+        .listen("boomerang", listener, move || {
+            let data = data.clone();
+            let shutdown = shutdown.clone();
+            let app = App::new()
+                .app_data(data)
+                .app_data(web::PayloadConfig::new(limit))
+                .app_data(rejections::json_config(limit))
+                .app_data(rejections::query_config())
+                .app_data(rejections::path_config())
+                .configure(crate::routes::configure)
+                .default_service(web::to(not_found))
+                .wrap(from_fn(body::guard))
+                .wrap(ErrorHandlers::new().default_handler(json_errors))
+                .wrap(from_fn(observe))
+                .wrap(Compress::default())
+                .wrap(TracingLogger::<RootSpan>::new());
+            let http = HttpService::build()
+                .graceful_shutdown_signal(move || {
+                    let shutdown = shutdown.clone();
+                    async move { shutdown.notified().await }
+                })
+                .keep_alive(KeepAlive::default())
+                .client_request_timeout(Duration::from_secs(10))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .h1_allow_half_closed(true)
+                .local_addr(local_addr)
+                .h1(map_config(app, |_| AppConfig::default()));
+            fn_service(|stream: TcpStream| async move {
+                let peer = stream.peer_addr().ok();
+                Ok::<_, DispatchError>((Wire::new(stream), peer))
+            })
+            .and_then(http)
+        })
+        .map_err(|source| StartupError::Bind {
+            addr: "listener".into(),
+            source,
+        })?
+        .run();
     Ok(server)
 }
 

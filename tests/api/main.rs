@@ -28,6 +28,7 @@ mod ledger;
 mod liability;
 mod ops;
 mod randomized;
+mod raw_http;
 mod reconcile;
 mod redemptions;
 mod reorder;
