@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use boomerang::crypto::hmac_sha256;
 use boomerang::platform::shopify::session_token;
-use boomerang::services::shops::is_myshopify_domain;
+use boomerang::platform::shopify::is_myshopify_domain;
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;
 use serde_json::Value;
