@@ -78,26 +78,25 @@ fn erase_settled_bodies(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let settled: Vec<&str> = SETTLED.iter().map(|s| s.as_str()).collect();
-    let mut erased = 0;
-    loop {
-        let ids: Vec<String> = inbox_events::table
-            .filter(inbox_events::shop_id.eq(shop_id))
-            .filter(inbox_events::body_erased_at.is_null())
-            .filter(inbox_events::received_at.lt(before))
-            .filter(inbox_events::status.eq_any(&settled))
-            .order(inbox_events::received_at.asc())
-            .limit(CHUNK)
-            .select(inbox_events::id)
-            .load(conn)?;
-        if ids.is_empty() {
-            return Ok(erased);
-        }
-        erased += write_transaction(conn, |c| {
+    in_chunks(
+        conn,
+        |c| {
+            inbox_events::table
+                .filter(inbox_events::shop_id.eq(shop_id))
+                .filter(inbox_events::body_erased_at.is_null())
+                .filter(inbox_events::received_at.lt(before))
+                .filter(inbox_events::status.eq_any(&settled))
+                .order(inbox_events::received_at.asc())
+                .limit(CHUNK)
+                .select(inbox_events::id)
+                .load(c)
+        },
+        |c, ids| {
             // The status is checked again: a replay may have changed it since the read.
             diesel::update(
                 inbox_events::table
                     .filter(inbox_events::shop_id.eq(shop_id))
-                    .filter(inbox_events::id.eq_any(&ids))
+                    .filter(inbox_events::id.eq_any(ids))
                     .filter(inbox_events::body_erased_at.is_null())
                     .filter(inbox_events::status.eq_any(&settled)),
             )
@@ -106,26 +105,41 @@ fn erase_settled_bodies(
                 inbox_events::body_erased_at.eq(Some(now)),
             ))
             .execute(c)
-        })?;
+        },
+    )
+}
+
+/// Runs `apply` on each chunk of ids that `next` reads, until it reads none, each chunk in its
+/// own short write transaction; returns the rows `apply` changed.
+fn in_chunks(
+    conn: &mut DbConnection,
+    mut next: impl FnMut(&mut DbConnection) -> QueryResult<Vec<String>>,
+    mut apply: impl FnMut(&mut DbConnection, &[String]) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    let mut changed = 0;
+    loop {
+        let ids = next(conn)?;
+        if ids.is_empty() {
+            return Ok(changed);
+        }
+        changed += write_transaction(conn, |c| apply(c, &ids))?;
     }
 }
 
 /// Deletes the rows of `$table` whose `shop_id` is `$shop_id`, [`CHUNK`] per write transaction.
 macro_rules! delete_in_chunks {
     ($conn:expr, $table:ident, $shop_id:expr) => {
-        loop {
-            let ids: Vec<String> = $table::table
-                .filter($table::shop_id.eq($shop_id))
-                .limit(CHUNK)
-                .select($table::id)
-                .load($conn)?;
-            if ids.is_empty() {
-                break;
-            }
-            write_transaction($conn, |c| {
-                diesel::delete($table::table.filter($table::id.eq_any(&ids))).execute(c)
-            })?;
-        }
+        in_chunks(
+            $conn,
+            |c| {
+                $table::table
+                    .filter($table::shop_id.eq($shop_id))
+                    .limit(CHUNK)
+                    .select($table::id)
+                    .load(c)
+            },
+            |c, ids| diesel::delete($table::table.filter($table::id.eq_any(ids))).execute(c),
+        )?
     };
 }
 
@@ -140,22 +154,22 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);
     // Guests merged into accounts point at them: unlink them all before deleting any member.
-    loop {
-        let ids: Vec<String> = members::table
-            .filter(members::shop_id.eq(shop_id))
-            .filter(members::merged_into.is_not_null())
-            .limit(CHUNK)
-            .select(members::id)
-            .load(conn)?;
-        if ids.is_empty() {
-            break;
-        }
-        write_transaction(conn, |c| {
-            diesel::update(members::table.filter(members::id.eq_any(&ids)))
+    in_chunks(
+        conn,
+        |c| {
+            members::table
+                .filter(members::shop_id.eq(shop_id))
+                .filter(members::merged_into.is_not_null())
+                .limit(CHUNK)
+                .select(members::id)
+                .load(c)
+        },
+        |c, ids| {
+            diesel::update(members::table.filter(members::id.eq_any(ids)))
                 .set(members::merged_into.eq(None::<String>))
                 .execute(c)
-        })?;
-    }
+        },
+    )?;
     delete_in_chunks!(conn, members, shop_id);
     // Catalogue data, no one's personal data; one row per product and collection.
     write_transaction(conn, |c| {
@@ -172,22 +186,21 @@ fn erase_all_bodies(
     shop_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let mut erased = 0;
-    loop {
-        let ids: Vec<String> = inbox_events::table
-            .filter(inbox_events::shop_id.eq(shop_id))
-            .filter(inbox_events::body_erased_at.is_null())
-            .limit(CHUNK)
-            .select(inbox_events::id)
-            .load(conn)?;
-        if ids.is_empty() {
-            return Ok(erased);
-        }
-        erased += write_transaction(conn, |c| {
+    in_chunks(
+        conn,
+        |c| {
+            inbox_events::table
+                .filter(inbox_events::shop_id.eq(shop_id))
+                .filter(inbox_events::body_erased_at.is_null())
+                .limit(CHUNK)
+                .select(inbox_events::id)
+                .load(c)
+        },
+        |c, ids| {
             diesel::update(
                 inbox_events::table
                     .filter(inbox_events::shop_id.eq(shop_id))
-                    .filter(inbox_events::id.eq_any(&ids)),
+                    .filter(inbox_events::id.eq_any(ids)),
             )
             .set((
                 inbox_events::payload.eq(ERASED_BODY),
@@ -196,32 +209,31 @@ fn erase_all_bodies(
                 inbox_events::order_id.eq(None::<String>),
             ))
             .execute(c)
-        })?;
-    }
+        },
+    )
 }
 
 /// Deletes the shop's done and failed job rows last updated before `before`.
 fn prune_jobs(conn: &mut DbConnection, shop_id: &str, before: NaiveDateTime) -> QueryResult<usize> {
     let finished = [JobStatus::Done.as_str(), JobStatus::Failed.as_str()];
-    let mut pruned = 0;
-    loop {
-        let ids: Vec<String> = jobs::table
-            .filter(jobs::shop_id.eq(shop_id))
-            .filter(jobs::status.eq_any(finished))
-            .filter(jobs::updated_at.lt(before))
-            .limit(CHUNK)
-            .select(jobs::id)
-            .load(conn)?;
-        if ids.is_empty() {
-            return Ok(pruned);
-        }
-        pruned += write_transaction(conn, |c| {
+    in_chunks(
+        conn,
+        |c| {
+            jobs::table
+                .filter(jobs::shop_id.eq(shop_id))
+                .filter(jobs::status.eq_any(finished))
+                .filter(jobs::updated_at.lt(before))
+                .limit(CHUNK)
+                .select(jobs::id)
+                .load(c)
+        },
+        |c, ids| {
             diesel::delete(
                 jobs::table
-                    .filter(jobs::id.eq_any(&ids))
+                    .filter(jobs::id.eq_any(ids))
                     .filter(jobs::status.eq_any(finished)),
             )
             .execute(c)
-        })?;
-    }
+        },
+    )
 }
