@@ -1,9 +1,11 @@
 //! Pure domain logic: no I/O, no database, no HTTP. Exhaustively unit-tested.
 
+pub mod calendar;
 pub mod earning;
 pub mod event;
 pub mod expiry;
 pub mod money;
 pub mod points;
 pub mod rewards;
+pub mod tiers;
 pub mod widget;

@@ -49,6 +49,10 @@ text_enum! {
         EraseWebhookBodies => "erase_webhook_bodies",
         /// Erase old webhook bodies and prune old job rows (daily); all bodies after `shop/redact`.
         Retention => "retention",
+        /// Look at the members whose tier review day has come (grace ends, windows slide).
+        TierReview => "tier_review",
+        /// Re-evaluate every member's tier after the owner edited the tiers.
+        ReevaluateTiers => "reevaluate_tiers",
     }
 }
 

@@ -20,6 +20,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(admin::customers::show),
                 )
                 .route(
+                    "/customers/{customer_id}/tier-history",
+                    web::get().to(admin::customers::tier_history),
+                )
+                .route(
                     "/customers/{customer_id}/ledger",
                     web::get().to(admin::customers::ledger),
                 )

@@ -21,3 +21,4 @@ pub mod retention;
 pub mod sealed;
 pub mod shops;
 pub mod storefront_state;
+pub mod tiers;

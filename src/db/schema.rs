@@ -59,6 +59,8 @@ diesel::table! {
         updated_at -> Timestamp,
         profile_updated_at -> Nullable<Timestamp>,
         email_verified -> Bool,
+        tier_held_by -> Text,
+        tier_review_at -> Nullable<Date>,
     }
 }
 
@@ -198,6 +200,49 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tier_activity (shop_id, source) {
+        shop_id -> Text,
+        source -> Text,
+        member_id -> Text,
+        occurred_on -> Date,
+        points -> BigInt,
+        spent_minor -> BigInt,
+        orders -> BigInt,
+        counts_from -> Timestamp,
+        counted -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tier_grants (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        membership_id -> Text,
+        tier -> Text,
+        platform_order_id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tier_events (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        from_tier -> Nullable<Text>,
+        to_tier -> Nullable<Text>,
+        reason -> Text,
+        review_on -> Nullable<Date>,
+        at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -222,4 +267,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     point_reminders,
     inbox_events,
     jobs,
+    tier_activity,
+    tier_grants,
+    tier_events,
 );

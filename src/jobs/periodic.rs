@@ -27,6 +27,10 @@ pub fn enqueue_periodic(
         let program = crate::services::program::Program::of(&shop);
         let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
         wanted.push((JobKind::Retention, daily("retention")));
+        if program.tiers.is_some() {
+            // Hourly, so a review day begins close to midnight in the shop's own time zone.
+            wanted.push((JobKind::TierReview, format!("tier_review:{hour}")));
+        }
         if program.earning.birthday_points > 0 {
             wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
         }

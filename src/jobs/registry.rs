@@ -32,8 +32,25 @@ pub(super) fn execute(
         JobKind::ApplyInboxEvent => crate::services::apply::run_job(conn, job),
         JobKind::ConfirmPoints => {
             write_transaction(conn, |c| {
-                crate::services::ledger::confirm_due(c, &job.shop_id, now())
+                let now = now();
+                crate::services::ledger::confirm_due(c, &job.shop_id, now)?;
+                // Orders whose return window passed start counting for tiers: upgrades happen
+                // in this same transaction.
+                let shop = Shop::find(c, &job.shop_id)?;
+                crate::services::tiers::count_and_assess(c, &shop, now)
+                    .map_err(crate::services::ledger::LedgerError::from)
             })?;
+            Ok(())
+        }
+        JobKind::TierReview => {
+            let shop = Shop::find(conn, &job.shop_id)?;
+            let pass = crate::services::tiers::review_due(conn, &shop, now())?;
+            tracing::info!(?pass, "tier review ran");
+            Ok(())
+        }
+        JobKind::ReevaluateTiers => {
+            let pass = crate::services::tiers::reevaluate_all(conn, &job.shop_id, now())?;
+            tracing::info!(?pass, "tiers re-evaluated after a program change");
             Ok(())
         }
         JobKind::AwardBirthdays => {

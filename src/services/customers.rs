@@ -2,10 +2,13 @@
 
 use serde::Serialize;
 
-use crate::db::models::{LedgerEntry, Member};
+use crate::db::models::{LedgerEntry, Member, Shop};
 use crate::db::{now, write_transaction, DbConnection};
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
+use crate::services::program::Program;
+use crate::services::tiers::{self, TierView};
+use diesel::QueryResult;
 
 /// The admin view of a member (CONTRACT.md).
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -15,21 +18,33 @@ pub struct CustomerView {
     pub points_balance: i64,
     pub pending_points: i64,
     pub lifetime_points: i64,
-    pub tier: Option<String>,
     pub referral_code: Option<String>,
+    /// `tier`, `tier_name`, `next_tier`, `to_next_tier`, `to_keep_tier`, `tier_review_at`…
+    #[serde(flatten)]
+    pub tier: TierView,
 }
 
-impl From<Member> for CustomerView {
-    fn from(m: Member) -> Self {
-        Self {
+impl CustomerView {
+    /// The member with their tier as of now (names in the shop's widget language).
+    pub fn of(conn: &mut DbConnection, shop: &Shop, m: Member) -> QueryResult<Self> {
+        let program = Program::of(shop);
+        let tier = tiers::member_view(
+            conn,
+            shop,
+            &program,
+            &m,
+            program.widget.default_locale,
+            now(),
+        )?;
+        Ok(Self {
             customer_id: m.platform_customer_id.unwrap_or_default(),
             email: m.email,
             points_balance: m.points_balance,
             pending_points: m.pending_points,
             lifetime_points: m.lifetime_points,
-            tier: m.tier,
             referral_code: m.referral_code,
-        }
+            tier,
+        })
     }
 }
 
@@ -128,7 +143,7 @@ pub const MAX_ADJUSTMENT: i64 = 10_000_000;
 /// Returns the member after the change and whether it was new (false: a replay).
 pub fn adjust(
     conn: &mut DbConnection,
-    shop_id: &str,
+    shop: &Shop,
     customer_id: &str,
     adjustment: &Adjustment,
 ) -> Result<(CustomerView, bool), CustomerError> {
@@ -147,6 +162,7 @@ pub fn adjust(
             "points must be a non-zero whole number between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"
         )));
     }
+    let shop_id = shop.id.as_str();
     write_transaction(conn, |conn| {
         let member = find(conn, shop_id, customer_id)?;
         // The key is the client's name for one request to one customer: scoped to the member,
@@ -184,6 +200,9 @@ pub fn adjust(
             }
         }
         let after = Member::find(conn, shop_id, &member.id)?;
-        Ok((after.into(), matches!(posted, Posted::New { .. })))
+        Ok((
+            CustomerView::of(conn, shop, after)?,
+            matches!(posted, Posted::New { .. }),
+        ))
     })
 }

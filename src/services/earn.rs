@@ -28,6 +28,7 @@ use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
+use crate::services::tiers;
 use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
@@ -68,9 +69,10 @@ pub fn apply_order(
     .cancelled;
     let Some(member) = member else { return Ok(()) };
     let order_id = facts.order_id.as_str();
-    let rules = Program::of(shop).earning;
+    let program = Program::of(shop);
+    let rules = &program.earning;
     let awarded = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))?.is_some();
-    let earns = should_earn(&rules, facts)
+    let earns = should_earn(rules, facts)
         && earns_despite_date(facts, shop.installed_at.and_utc(), shop.award_history);
     if !awarded && !cancelled && earns {
         // Collections only when the rules use them: no extra query on the common path.
@@ -86,8 +88,12 @@ pub fn apply_order(
         };
         let collections_of =
             |p: &PlatformId| collections.get(p.as_str()).cloned().unwrap_or_default();
-        // The tier multiplier input stays at 100 % until VIP tiers land.
-        let snapshot = award_for_order(&rules, facts, &collections_of, 100);
+        // The member's tier at award time, snapshotted: a refund reverses exactly this.
+        let tier_pct = program
+            .tiers
+            .as_ref()
+            .map_or(100, |t| t.multiplier_pct(member.tier.as_deref()));
+        let snapshot = award_for_order(rules, facts, &collections_of, tier_pct);
         if snapshot.points > 0 {
             // The return window runs from the order's own date, not from when we heard of it.
             let confirms_at =
@@ -112,7 +118,15 @@ pub fn apply_order(
             )?;
         }
     }
-    sync_reversals(conn, shop, order_id, cancelled, "award", now)
+    sync_reversals(conn, shop, order_id, cancelled, "award", now)?;
+    // Tier standing: paid, non-test orders count, whether or not they earned points (history
+    // counts for spend- and order-based tiers).
+    let eligible =
+        facts.financial_status.has_been_paid() && (!facts.test || rules.earn_on_test_orders);
+    if let Some(order) = Order::find_by_platform_id(conn, &shop.id, order_id)? {
+        tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
+    }
+    Ok(())
 }
 
 /// Whether the order proves its account owns the e-mail a guest earned on: the order itself
@@ -136,7 +150,11 @@ pub fn apply_refund(
 ) -> Result<(), LedgerError> {
     store_refund(conn, shop, refund, now)?;
     let trigger = format!("refund:{}", refund.refund_id.as_str());
-    sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)
+    sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)?;
+    if let Some(order) = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())? {
+        tiers::after_order(conn, shop, &Program::of(shop), &order, None, now)?;
+    }
+    Ok(())
 }
 
 fn upsert_order(

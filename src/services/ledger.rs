@@ -189,11 +189,54 @@ pub fn post(
         members::updated_at.eq(now),
     ))
     .execute(c))?;
+    if matches!(
+        p.kind,
+        LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment
+    ) {
+        bonus_counts_for_tiers(conn, p, applied, now)?;
+    }
     Ok(Posted::New {
         entry_id,
         applied,
         shortfall,
     })
+}
+
+/// Points given outside orders count towards a points-earned tier once confirmed (orders are
+/// counted from their own facts by `services::tiers::after_order`).
+fn bonus_counts_for_tiers(
+    conn: &mut DbConnection,
+    p: &Posting,
+    applied: i64,
+    now: NaiveDateTime,
+) -> Result<(), LedgerError> {
+    let shop = crate::db::models::Shop::find(conn, &p.shop_id)?;
+    let counts_from = match p.status {
+        LedgerStatus::Pending => p.confirms_at.unwrap_or(now),
+        _ => now,
+    };
+    let counts_now = crate::services::tiers::record_bonus(
+        conn,
+        &shop.id,
+        &shop.timezone,
+        &p.member_id,
+        &p.idempotency_key(),
+        applied,
+        counts_from,
+        now,
+    )?;
+    if let Some(member) = counts_now {
+        let program = crate::services::program::Program::of(&shop);
+        crate::services::tiers::assess(
+            conn,
+            &shop,
+            &program,
+            &[member],
+            crate::domain::tiers::Occasion::Activity,
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// Confirms every pending line of the shop that is due at `now`, member by member, moving the

@@ -156,6 +156,16 @@ pub fn merge_guest(
     )
     .set(orders::member_id.eq(target_id))
     .execute(conn)?;
+    // Tier activity and grants follow; the next review re-evaluates the account with them.
+    if crate::services::tiers::move_to(conn, shop_id, guest_id, target_id)? > 0 {
+        diesel::update(
+            members::table
+                .filter(members::shop_id.eq(shop_id))
+                .filter(members::id.eq(target_id)),
+        )
+        .set(members::tier_review_at.eq(Some(now.date())))
+        .execute(conn)?;
+    }
     diesel::update(
         members::table
             .filter(members::shop_id.eq(shop_id))

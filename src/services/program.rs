@@ -11,9 +11,10 @@ use crate::domain::money::Currency;
 use crate::domain::rewards::{
     code_prefix, default_catalog, strict_catalog, validate_catalog, CatalogError, Reward,
 };
+use crate::domain::tiers::{validate_references, Membership, TierError, TierProgram};
 use crate::domain::widget::{WidgetError, WidgetSettings};
 
-/// Everything the owner configures. Tiers, referrals and e-mail join this as they land.
+/// Everything the owner configures. Referrals and e-mail join this as they land.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Program {
@@ -27,6 +28,10 @@ pub struct Program {
     pub expiry: Option<ExpiryPolicy>,
     /// How the storefront widget looks and what it says.
     pub widget: WidgetSettings,
+    /// VIP tiers; absent means the shop has none.
+    pub tiers: Option<TierProgram>,
+    /// Paid memberships granting a tier.
+    pub memberships: Vec<Membership>,
 }
 
 /// What is wrong with a program an owner sent.
@@ -48,6 +53,8 @@ pub enum ProgramError {
     Expiry(&'static str),
     #[error(transparent)]
     Widget(#[from] WidgetError),
+    #[error(transparent)]
+    Tiers(#[from] TierError),
 }
 
 impl Program {
@@ -95,6 +102,24 @@ impl Program {
             expiry.validate().map_err(ProgramError::Expiry)?;
         }
         self.widget.validate()?;
+        if let Some(tiers) = &self.tiers {
+            tiers.validate()?;
+        }
+        // Rewards absent here are the default catalog, whose ids do not depend on the currency.
+        let defaults;
+        let rewards = match &self.rewards {
+            Some(rewards) => rewards.as_slice(),
+            None => {
+                defaults = default_catalog(100);
+                defaults.as_slice()
+            }
+        };
+        let ids: Vec<&str> = rewards.iter().map(|r| r.id.as_str()).collect();
+        let tiered: Vec<(&str, &str)> = rewards
+            .iter()
+            .filter_map(|r| Some((r.id.as_str(), r.tier.as_deref()?)))
+            .collect();
+        validate_references(self.tiers.as_ref(), &self.memberships, &ids, &tiered)?;
         if let Some(prefix) = &self.code_prefix {
             if !(1..=8).contains(&prefix.len())
                 || !prefix.chars().all(|c| c.is_ascii_alphanumeric())
@@ -103,6 +128,16 @@ impl Program {
             }
         }
         Ok(())
+    }
+
+    /// The tiers, or an empty program when the shop has none.
+    pub fn tier_program(&self) -> TierProgram {
+        self.tiers.clone().unwrap_or_else(|| TierProgram {
+            basis: Default::default(),
+            window: Default::default(),
+            grace_days: 0,
+            levels: Vec::new(),
+        })
     }
 
     /// The catalog (defaults filled in by [`Program::of`]).

@@ -217,9 +217,14 @@ fn debit(
         ));
     }
     if let Some(tier) = &reward.tier {
-        if member.tier.as_deref() != Some(tier.as_str()) {
+        // This tier and every higher one; a tier no longer in the program admits no one.
+        let tiers = program.tier_program();
+        let held = member.tier.as_deref().and_then(|t| tiers.rank(t));
+        let needed = tiers.rank(tier);
+        if needed.is_none() || held < needed {
+            let name = tiers.level(tier).map_or(tier.as_str(), |l| l.name.as_str());
             return Err(RedeemError::NotAllowed(format!(
-                "this reward is for {tier} members"
+                "this reward is for {name} members and above"
             )));
         }
     }

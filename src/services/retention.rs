@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use crate::db::models::Shop;
 use crate::db::schema::{
     inbox_events, jobs, ledger_entries, members, orders, point_reminders, product_collections,
-    redemptions, refunds,
+    redemptions, refunds, tier_activity, tier_events, tier_grants,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -151,6 +151,26 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, redemptions, shop_id);
     delete_in_chunks!(conn, point_reminders, shop_id);
     delete_in_chunks!(conn, ledger_entries, shop_id);
+    delete_in_chunks!(conn, tier_events, shop_id);
+    delete_in_chunks!(conn, tier_grants, shop_id);
+    in_chunks(
+        conn,
+        |c| {
+            tier_activity::table
+                .filter(tier_activity::shop_id.eq(shop_id))
+                .limit(CHUNK)
+                .select(tier_activity::source)
+                .load(c)
+        },
+        |c, sources| {
+            diesel::delete(
+                tier_activity::table
+                    .filter(tier_activity::shop_id.eq(shop_id))
+                    .filter(tier_activity::source.eq_any(sources)),
+            )
+            .execute(c)
+        },
+    )?;
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);
     // Guests merged into accounts point at them: unlink them all before deleting any member.

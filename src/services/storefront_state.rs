@@ -18,6 +18,7 @@ use crate::domain::points::LedgerStatus;
 use crate::domain::rewards::{Reward, RewardKind};
 use crate::domain::widget::{fill, Locale};
 use crate::services::program::Program;
+use crate::services::tiers::{self, TierView};
 
 fn rfc3339(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
@@ -38,10 +39,12 @@ pub struct MemberState {
     pub pending_points: i64,
     /// Pending points by the date they become spendable, soonest first.
     pub pending: Vec<PendingLot>,
-    pub tier: Option<String>,
-    pub next_tier: Option<String>,
-    pub points_to_next_tier: Option<i64>,
+    /// The contract's name for `to_next_tier` (kept for the widget).
+    pub points_to_next_tier: i64,
     pub referral_url: Option<String>,
+    /// `tier`, `tier_name`, `next_tier`, `to_next_tier`, `to_keep_tier`, `tier_perks`…
+    #[serde(flatten)]
+    pub tier: TierView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,6 +70,11 @@ pub struct RewardState {
     pub points_per_unit: Option<i64>,
     /// Days the code stays valid once issued.
     pub expires_days: u32,
+    /// Only members of this tier and higher may redeem it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier_name: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -220,6 +228,11 @@ fn build_shop_part(shop: &Shop, program: &Program, locale: Locale) -> ShopPart {
                 max_points,
                 points_per_unit,
                 expires_days: r.expires_days,
+                tier: r.tier.clone(),
+                tier_name: r.tier.as_deref().and_then(|t| {
+                    let level = program.tiers.as_ref()?.level(t)?;
+                    Some(level.name_in(locale).to_owned())
+                }),
             }
         })
         .collect();
@@ -265,33 +278,40 @@ pub fn state(
         )),
         None => None,
     };
-    let balance = member
-        .as_ref()
-        .and_then(|(_, m)| m.as_ref())
-        .map_or(0, |m| m.points_balance);
+    let known = member.as_ref().and_then(|(_, m)| m.as_ref());
+    let balance = known.map_or(0, |m| m.points_balance);
+    let tiers = parts.program.tier_program();
+    let rank_of = |t: Option<&str>| t.and_then(|t| tiers.rank(t));
+    let member_rank = rank_of(known.and_then(|m| m.tier.as_deref()));
     let rewards = part
         .rewards
         .iter()
         .map(|r| RewardState {
-            affordable: member.is_some() && balance >= r.min_points.unwrap_or(r.points_cost),
+            affordable: member.is_some()
+                && balance >= r.min_points.unwrap_or(r.points_cost)
+                && member_rank >= rank_of(r.tier.as_deref()),
             ..r.clone()
         })
         .collect();
     let (member_state, history) = match member {
         None => (None, Vec::new()),
-        Some((customer_id, None)) => (Some(empty_member(customer_id)), Vec::new()),
+        Some((customer_id, None)) => {
+            let tier = tiers::empty_view(&parts.program, locale);
+            (Some(empty_member(customer_id, tier)), Vec::new())
+        }
         Some((customer_id, Some(m))) => {
             let lines = LedgerEntry::history_for_member(conn, &shop.id, &m.id, 20)?;
             let pending = pending_lots(conn, &shop.id, &m.id)?;
+            let tier =
+                tiers::member_view(conn, shop, &parts.program, &m, locale, crate::db::now())?;
             let state = MemberState {
                 customer_id,
                 points_balance: m.points_balance,
                 pending_points: m.pending_points,
                 pending,
-                tier: m.tier.clone(),
-                next_tier: None,
-                points_to_next_tier: None,
+                points_to_next_tier: tier.to_next_tier,
                 referral_url: None,
+                tier,
             };
             let history = lines
                 .into_iter()
@@ -320,16 +340,15 @@ pub fn state(
     })
 }
 
-fn empty_member(customer_id: String) -> MemberState {
+fn empty_member(customer_id: String, tier: TierView) -> MemberState {
     MemberState {
         customer_id,
         points_balance: 0,
         pending_points: 0,
         pending: Vec::new(),
-        tier: None,
-        next_tier: None,
-        points_to_next_tier: None,
+        points_to_next_tier: tier.to_next_tier,
         referral_url: None,
+        tier,
     }
 }
 

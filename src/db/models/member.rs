@@ -35,6 +35,10 @@ pub struct Member {
     pub profile_updated_at: Option<NaiveDateTime>,
     /// The stored e-mail is proven the member's (verified by the platform, or ordered with).
     pub email_verified: bool,
+    /// How the member holds `tier`: `qualified`, `grace` or `membership` (`domain::tiers::HeldBy`).
+    pub tier_held_by: String,
+    /// The next day the scheduled tier review must look at this member.
+    pub tier_review_at: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -34,11 +34,31 @@ pub async fn show(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let customer_id = path.into_inner();
-    let member = state
+    let view = state
         .db
-        .run(move |c| customers::find(c, &session.shop.id, &customer_id).map_err(AppError::from))
+        .run(move |c| {
+            let member = customers::find(c, &session.shop.id, &customer_id)?;
+            CustomerView::of(c, &session.shop, member).map_err(AppError::from)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(CustomerView::from(member)))
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// `GET /customers/{id}/tier-history`: every tier change (and start of a grace), oldest first.
+pub async fn tier_history(
+    session: ShopSession,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let customer_id = path.into_inner();
+    let events = state
+        .db
+        .run(move |c| {
+            let member = customers::find(c, &session.shop.id, &customer_id)?;
+            crate::services::tiers::history(c, &session.shop.id, &member).map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,8 +123,7 @@ pub async fn adjust(
     let (customer, created) = state
         .db
         .run(move |c| {
-            customers::adjust(c, &session.shop.id, &customer_id, &adjustment)
-                .map_err(AppError::from)
+            customers::adjust(c, &session.shop, &customer_id, &adjustment).map_err(AppError::from)
         })
         .await?;
     let status = if created {

@@ -33,6 +33,9 @@ pub async fn replace(
     let stored = serde_json::to_string(&program).map_err(AppError::internal)?;
     let shop_id = session.shop.id.clone();
     let uses_collections = !program.earning.collection_multipliers.is_empty();
+    // Tiers edited while live: every member is re-evaluated, in batches, by a job.
+    let before = Program::of(&session.shop);
+    let tiers_changed = before.tiers != program.tiers || before.memberships != program.memberships;
     state
         .db
         .run(move |c| {
@@ -54,6 +57,19 @@ pub async fn replace(
                             )),
                             run_at: now(),
                             max_attempts: 5,
+                        },
+                    )?;
+                }
+                if tiers_changed {
+                    queue::enqueue(
+                        c,
+                        JobSpec {
+                            shop_id: shop_id.clone(),
+                            kind: JobKind::ReevaluateTiers,
+                            payload: serde_json::json!({}),
+                            dedupe_key: Some(format!("tiers:program:{}", crate::db::new_id())),
+                            run_at: now(),
+                            max_attempts: 10,
                         },
                     )?;
                 }

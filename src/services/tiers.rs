@@ -1,0 +1,87 @@
+//! VIP tiers in the database: qualifying activity kept current as orders, refunds and bonuses
+//! are applied; evaluations inside the transaction that changed the activity (upgrades at
+//! once); the daily review and the re-evaluation after an edit, in batches; the tier history.
+//! The rules themselves are pure, in `domain::tiers`.
+
+mod activity;
+mod assess;
+mod effects;
+mod grants;
+mod history;
+mod review;
+
+pub use activity::{count_due, move_to, record_bonus};
+pub use assess::{assess, state_of, today};
+pub use history::{empty_view, history, member_view, TierEventView, TierView};
+pub use review::{reevaluate_all, review_due, Pass, BATCH};
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use crate::db::models::{Order, Shop};
+use crate::db::DbConnection;
+use crate::domain::tiers::Occasion;
+use crate::services::program::Program;
+
+/// After an order, refund or cancellation was applied: brings the order's activity and any
+/// membership it bought up to date and re-evaluates its member when their standing changed.
+/// `eligible`: the order is paid and not a test (`None`: unknown here, as for a refund: only
+/// an order already counted is updated).
+pub fn after_order(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    program: &Program,
+    order: &Order,
+    eligible: Option<bool>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let counts = activity::record_order(
+        conn,
+        shop,
+        program.earning.pending_days,
+        order,
+        eligible,
+        now,
+    )?;
+    let granted = grants::sync_order(
+        conn,
+        shop,
+        &program.memberships,
+        order,
+        eligible.unwrap_or(true),
+        now,
+    )?;
+    match (counts, &order.member_id) {
+        (Some(member), _) => {
+            assess(conn, shop, program, &[member], Occasion::Activity, now)?;
+        }
+        (None, Some(member)) if granted => {
+            assess(
+                conn,
+                shop,
+                program,
+                &[member.clone()],
+                Occasion::Activity,
+                now,
+            )?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The confirmation job's part: activity whose return window has passed starts counting, and
+/// its members are evaluated (the upgrade happens in the job's transaction).
+pub fn count_and_assess(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let members = count_due(conn, &shop.id, now)?;
+    let program = Program::of(shop);
+    let mut changed = 0;
+    for chunk in members.chunks(500) {
+        changed += assess(conn, shop, &program, chunk, Occasion::Activity, now)?.len();
+    }
+    Ok(changed)
+}
