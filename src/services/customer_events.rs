@@ -88,6 +88,7 @@ pub fn apply(
             now,
         )?;
     }
+    crate::services::tiers::welcome(conn, shop, &Program::of(shop), &member, now)?;
     Ok(())
 }
 

@@ -56,18 +56,40 @@ pub fn after_order(
             assess(conn, shop, program, &[member], Occasion::Activity, now)?;
         }
         (None, Some(member)) if granted => {
-            assess(
-                conn,
-                shop,
-                program,
-                &[member.clone()],
-                Occasion::Activity,
-                now,
-            )?;
+            let ids = [member.clone()];
+            assess(conn, shop, program, &ids, Occasion::Activity, now)?;
+        }
+        (None, Some(member_id)) if open_to_all(program) => {
+            let member = crate::db::models::Member::find(conn, &shop.id, member_id)?;
+            welcome(conn, shop, program, &member, now)?;
         }
         _ => {}
     }
     Ok(())
+}
+
+/// A member without a tier in a program whose first level starts at zero: they hold it from
+/// the start, not from their first settled order.
+pub fn welcome(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    program: &Program,
+    member: &crate::db::models::Member,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    if member.tier.is_none() && open_to_all(program) {
+        let ids = [member.id.clone()];
+        assess(conn, shop, program, &ids, Occasion::Activity, now)?;
+    }
+    Ok(())
+}
+
+fn open_to_all(program: &Program) -> bool {
+    program
+        .tiers
+        .as_ref()
+        .and_then(|t| t.levels.first())
+        .is_some_and(|l| l.threshold <= 0)
 }
 
 /// The confirmation job's part: activity whose return window has passed starts counting, and

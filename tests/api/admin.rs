@@ -32,7 +32,11 @@ async fn reads_a_customer_in_the_contract_shape() {
     assert_eq!(
         body,
         json!({"customer_id": "820982911946154508", "email": "jon@example.com", "points_balance": 0,
-               "pending_points": 0, "lifetime_points": 0, "tier": null, "referral_code": null})
+               "pending_points": 0, "lifetime_points": 0, "tier": null, "referral_code": null,
+               "tier_name": null, "tier_held_by": "qualified", "next_tier": null,
+               "next_tier_name": null, "to_next_tier": 0, "to_keep_tier": 0, "tier_review_at": null,
+               "tier_basis": "points_earned", "tier_standing": 0, "next_tier_threshold": null,
+               "tier_perks": []})
     );
     let missing = app
         .admin_get(&session_token(SHOP), "/api/admin/v1/customers/1")

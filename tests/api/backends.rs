@@ -229,6 +229,8 @@ async fn every_table_round_trips() {
             "a leased job is not claimed twice"
         );
 
+        tier_tables_round_trip(c, &s.id, at);
+
         assert_eq!(
             AppSetting::get_or_insert_with(c, "k", || "one".into()).unwrap(),
             "one"
@@ -320,4 +322,124 @@ async fn a_shop_cannot_read_another_shops_members() {
         assert_eq!(count, 2 + i64::from(Shop::find_demo(c).unwrap().is_some()));
     })
     .await;
+}
+
+/// The tier tables and the members' tier columns, field for field.
+fn tier_tables_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::NaiveDateTime) {
+    use boomerang::db::schema::{tier_activity, tier_events, tier_grants};
+    let m = member(c, shop_id, "tier-rt");
+    let day = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+    diesel::update(members::table.find(&m.id))
+        .set((
+            members::tier.eq(Some("gold")),
+            members::tier_held_by.eq("grace"),
+            members::tier_review_at.eq(Some(day)),
+        ))
+        .execute(c)
+        .unwrap();
+    let back = Member::find(c, shop_id, &m.id).unwrap();
+    assert_eq!(
+        (
+            back.tier.as_deref(),
+            back.tier_held_by.as_str(),
+            back.tier_review_at
+        ),
+        (Some("gold"), "grace", Some(day))
+    );
+    diesel::insert_into(tier_activity::table)
+        .values((
+            tier_activity::shop_id.eq(shop_id),
+            tier_activity::source.eq("order:1"),
+            tier_activity::member_id.eq(&m.id),
+            tier_activity::occurred_on.eq(day),
+            tier_activity::points.eq(i64::MAX),
+            tier_activity::spent_minor.eq(-5i64),
+            tier_activity::orders.eq(1i64),
+            tier_activity::counts_from.eq(at),
+            tier_activity::counted.eq(true),
+            tier_activity::updated_at.eq(at),
+        ))
+        .execute(c)
+        .unwrap();
+    let row: (
+        String,
+        NaiveDate,
+        i64,
+        i64,
+        i64,
+        chrono::NaiveDateTime,
+        bool,
+    ) = tier_activity::table
+        .filter(tier_activity::shop_id.eq(shop_id))
+        .select((
+            tier_activity::member_id,
+            tier_activity::occurred_on,
+            tier_activity::points,
+            tier_activity::spent_minor,
+            tier_activity::orders,
+            tier_activity::counts_from,
+            tier_activity::counted,
+        ))
+        .first(c)
+        .unwrap();
+    assert_eq!(row, (m.id.clone(), day, i64::MAX, -5, 1, at, true));
+    diesel::insert_into(tier_grants::table)
+        .values((
+            tier_grants::id.eq(new_id()),
+            tier_grants::shop_id.eq(shop_id),
+            tier_grants::member_id.eq(&m.id),
+            tier_grants::membership_id.eq("club"),
+            tier_grants::tier.eq("gold"),
+            tier_grants::platform_order_id.eq("9"),
+            tier_grants::starts_on.eq(day),
+            tier_grants::ends_on.eq(day),
+            tier_grants::revoked_at.eq(Some(at)),
+            tier_grants::created_at.eq(at),
+        ))
+        .execute(c)
+        .unwrap();
+    let grant: (String, NaiveDate, Option<chrono::NaiveDateTime>) = tier_grants::table
+        .filter(tier_grants::shop_id.eq(shop_id))
+        .select((
+            tier_grants::tier,
+            tier_grants::ends_on,
+            tier_grants::revoked_at,
+        ))
+        .first(c)
+        .unwrap();
+    assert_eq!(grant, ("gold".into(), day, Some(at)));
+    diesel::insert_into(tier_events::table)
+        .values((
+            tier_events::id.eq(new_id()),
+            tier_events::shop_id.eq(shop_id),
+            tier_events::member_id.eq(&m.id),
+            tier_events::from_tier.eq(None::<String>),
+            tier_events::to_tier.eq(Some("gold")),
+            tier_events::reason.eq("qualified"),
+            tier_events::review_on.eq(Some(day)),
+            tier_events::at.eq(at),
+        ))
+        .execute(c)
+        .unwrap();
+    let event: (
+        Option<String>,
+        Option<String>,
+        String,
+        Option<NaiveDate>,
+        chrono::NaiveDateTime,
+    ) = tier_events::table
+        .filter(tier_events::shop_id.eq(shop_id))
+        .select((
+            tier_events::from_tier,
+            tier_events::to_tier,
+            tier_events::reason,
+            tier_events::review_on,
+            tier_events::at,
+        ))
+        .first(c)
+        .unwrap();
+    assert_eq!(
+        event,
+        (None, Some("gold".into()), "qualified".into(), Some(day), at)
+    );
 }

@@ -37,5 +37,6 @@ mod rewards;
 mod secrets;
 mod shopify_api;
 mod storefront;
+mod tiers;
 mod webhooks;
 mod widget;
