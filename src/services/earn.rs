@@ -58,15 +58,15 @@ pub fn apply_order(
     }
     // A cancellation sticks, whatever order the deliveries arrive in: an older `orders/paid`
     // delivered after `orders/cancelled` must not award the order.
-    let cancelled = upsert_order(
+    let order = upsert_order(
         conn,
         shop,
         facts,
         member.as_ref(),
         cancelled || facts.cancelled_at.is_some(),
         now,
-    )?
-    .cancelled;
+    )?;
+    let cancelled = order.cancelled;
     let Some(member) = member else { return Ok(()) };
     let order_id = facts.order_id.as_str();
     let program = Program::of(shop);
@@ -123,9 +123,9 @@ pub fn apply_order(
     // counts for spend- and order-based tiers).
     let eligible =
         facts.financial_status.has_been_paid() && (!facts.test || rules.earn_on_test_orders);
-    if let Some(order) = Order::find_by_platform_id(conn, &shop.id, order_id)? {
-        tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
-    }
+    // The row as stored above: refunds it carries were stored before it, and reversals do
+    // not change it.
+    tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
     Ok(())
 }
 

@@ -4,6 +4,8 @@ ALTER TABLE members ADD COLUMN tier_held_by TEXT NOT NULL DEFAULT 'qualified';
 ALTER TABLE members ADD COLUMN tier_review_at DATE;
 CREATE INDEX members_tier_review ON members (shop_id, tier_review_at)
     WHERE tier_review_at IS NOT NULL;
+-- Re-evaluation walks a shop's members in id order, a batch at a time.
+CREATE INDEX members_shop_order ON members (shop_id, id);
 
 -- What each settled order (or bonus line) adds to its member's qualification, in every basis,
 -- kept current as refunds and cancellations arrive. `counted` flips once `counts_from` (the end

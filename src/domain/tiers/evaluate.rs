@@ -72,7 +72,7 @@ impl HeldBy {
 }
 
 /// A member's tier as stored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TierState {
     pub tier: Option<String>,
     pub held_by: HeldBy,

@@ -4,6 +4,8 @@
 //! Many members at once (a review, a program edit) cost four queries per batch rather than per
 //! member: lock the batch's rows, load their activity and grants, write only what changed.
 
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -58,64 +60,96 @@ pub fn assess(
     let tiers = program.tier_program();
     let batch = lock(conn, &shop.id, member_ids)?;
     // Without tiers, only members still holding one need looking at (to take it away).
-    let batch: Vec<Member> = batch
+    let batch: Vec<(String, TierState)> = batch
         .into_iter()
-        .filter(|m| !tiers.levels.is_empty() || m.tier.is_some())
+        .filter(|(_, state)| !tiers.levels.is_empty() || state.tier.is_some())
         .collect();
     if batch.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = batch.iter().map(|m| m.id.clone()).collect();
+    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
     let mut activity = activity::of_members(conn, &shop.id, &ids, tiers.basis)?;
     let mut grants = grants::of_members(conn, &shop.id, &ids)?;
     let today = today(shop, now);
     let mut changes = Vec::new();
-    for member in batch {
-        let current = state_of(&member);
-        let mine = activity.remove(&member.id).unwrap_or_default();
-        let granted = grants.remove(&member.id).unwrap_or_default();
+    // Written together at the end: members that land in the same state share one UPDATE, and
+    // the events go in one multi-row INSERT per batch.
+    let mut new_states: HashMap<TierState, Vec<String>> = HashMap::new();
+    let mut events = Vec::new();
+    for (member_id, current) in batch {
+        let mine = activity.remove(&member_id).unwrap_or_default();
+        let granted = grants.remove(&member_id).unwrap_or_default();
         let outcome = evaluate(&tiers, &current, &mine, &granted, today, occasion);
-        if outcome.state != current {
-            store_state(conn, &shop.id, &member.id, &outcome.state, now)?;
-        }
         if outcome.grace_started {
-            record(conn, shop, &member.id, &outcome.state, None, now)?;
+            events.push(event(shop, &member_id, &outcome.state, None, now));
         }
         if let Some(change) = outcome.change {
-            record(conn, shop, &member.id, &outcome.state, Some(&change), now)?;
-            effects::tier_changed(conn, shop, &tiers, &member.id, &change, now)?;
-            changes.push((member.id.clone(), change));
+            events.push(event(shop, &member_id, &outcome.state, Some(&change), now));
+            effects::tier_changed(conn, shop, &tiers, &member_id, &change, now)?;
+            changes.push((member_id.clone(), change));
         }
+        if outcome.state != current {
+            new_states.entry(outcome.state).or_default().push(member_id);
+        }
+    }
+    for (state, ids) in new_states {
+        store_state(conn, &shop.id, &ids, &state, now)?;
+    }
+    for chunk in events.chunks(500) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(tier_events::table)
+            .values(chunk.to_vec())
+            .execute(c))?;
     }
     Ok(changes)
 }
 
-fn lock(conn: &mut DbConnection, shop_id: &str, ids: &[String]) -> QueryResult<Vec<Member>> {
+/// The batch's tier states, rows locked in id order. Only the tier columns are read: a
+/// re-evaluation of every member parses no timestamps it does not need.
+fn lock(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    ids: &[String],
+) -> QueryResult<Vec<(String, TierState)>> {
     let query = members::table
         .filter(members::shop_id.eq(shop_id))
         .filter(members::id.eq_any(ids))
         .filter(members::merged_into.is_null())
-        .order(members::id.asc());
-    match conn {
-        DbConnection::Postgresql(c) => query
-            .select(Member::as_select())
-            .for_no_key_update()
-            .load(c),
-        DbConnection::Sqlite(c) => query.select(Member::as_select()).load(c),
-    }
+        .order(members::id.asc())
+        .select((
+            members::id,
+            members::tier,
+            members::tier_held_by,
+            members::tier_review_at,
+        ));
+    type Row = (String, Option<String>, String, Option<NaiveDate>);
+    let rows: Vec<Row> = match conn {
+        DbConnection::Postgresql(c) => query.for_no_key_update().load(c)?,
+        DbConnection::Sqlite(c) => query.load(c)?,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|(id, tier, held_by, review_at)| {
+            let state = TierState {
+                tier,
+                held_by: HeldBy::parse(&held_by).unwrap_or_default(),
+                review_at,
+            };
+            (id, state)
+        })
+        .collect())
 }
 
 fn store_state(
     conn: &mut DbConnection,
     shop_id: &str,
-    member_id: &str,
+    member_ids: &[String],
     state: &TierState,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(
         members::table
             .filter(members::shop_id.eq(shop_id))
-            .filter(members::id.eq(member_id)),
+            .filter(members::id.eq_any(member_ids)),
     )
     .set((
         members::tier.eq(&state.tier),
@@ -128,29 +162,25 @@ fn store_state(
 }
 
 /// A change (`Some`) or the start of a grace (`None`: from and to are the kept tier).
-fn record(
-    conn: &mut DbConnection,
+fn event(
     shop: &Shop,
     member_id: &str,
     state: &TierState,
     change: Option<&Change>,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> NewTierEvent {
     let (from, to, reason) = match change {
         Some(c) => (c.from.clone(), c.to.clone(), c.reason.as_str()),
         None => (state.tier.clone(), state.tier.clone(), "grace_started"),
     };
-    diesel::insert_into(tier_events::table)
-        .values(NewTierEvent {
-            id: new_id(),
-            shop_id: shop.id.clone(),
-            member_id: member_id.to_owned(),
-            from_tier: from,
-            to_tier: to,
-            reason: reason.to_owned(),
-            review_on: state.review_at,
-            at: now,
-        })
-        .execute(conn)?;
-    Ok(())
+    NewTierEvent {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        member_id: member_id.to_owned(),
+        from_tier: from,
+        to_tier: to,
+        reason: reason.to_owned(),
+        review_on: state.review_at,
+        at: now,
+    }
 }
