@@ -587,3 +587,80 @@ async fn another_shops_token_never_reads_a_members_tier_history() {
         .await;
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn a_rolling_window_slides_into_grace_and_down_without_any_new_event() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let mut tiers = spend_tiers();
+    tiers["window"] = json!("rolling_12_months");
+    tiers["grace_days"] = json!(10);
+    assert_eq!(
+        put_program(&app, json!({"tiers": tiers})).await.status(),
+        200
+    );
+    // 300 days ago: counts for 65 more days (today and the 64 after it).
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o13",
+        &order_days_ago(13, ADA, 300, "250.00"),
+    )
+    .await;
+    let ada = app.customer(SHOP, "7001").await;
+    assert_eq!(ada["tier"], "gold");
+    let ages_out = now().date() + Duration::days(65);
+    assert_eq!(
+        ada["tier_review_at"],
+        ages_out.to_string().as_str(),
+        "{ada}"
+    );
+    review_in(&app, &shop_id, 64).await;
+    assert_eq!(
+        reasons(&history(&app, 7001).await),
+        ["qualified"],
+        "still inside the window"
+    );
+    review_in(&app, &shop_id, 65).await;
+    let ada = app.customer(SHOP, "7001").await;
+    assert_eq!(
+        (ada["tier"].as_str(), ada["tier_held_by"].as_str()),
+        (Some("gold"), Some("grace")),
+        "{ada}"
+    );
+    // Last qualified the day before it aged out; kept 10 days more.
+    let grace_ends = ages_out + Duration::days(10);
+    assert_eq!(ada["tier_review_at"], grace_ends.to_string().as_str());
+    review_in(&app, &shop_id, 74).await;
+    assert_eq!(app.customer(SHOP, "7001").await["tier"], "gold");
+    review_in(&app, &shop_id, 75).await;
+    // Nothing counts any more: one level down per review, not straight to nothing.
+    assert_eq!(app.customer(SHOP, "7001").await["tier"], "silver");
+    review_in(&app, &shop_id, 76).await;
+    assert_eq!(app.customer(SHOP, "7001").await["tier"], Value::Null);
+    assert_eq!(
+        reasons(&history(&app, 7001).await),
+        ["qualified", "grace_started", "grace_ended", "grace_ended"]
+    );
+}
+
+#[tokio::test]
+async fn shops_with_tiers_get_the_hourly_review_and_others_do_not() {
+    let (app, shop_id) = setup().await;
+    let plain = app.add_shop("plain.myshopify.com", "USD").await;
+    app.with_db(move |c| {
+        use boomerang::db::schema::jobs;
+        use diesel::prelude::*;
+        boomerang::jobs::enqueue_periodic(c, now()).unwrap();
+        let mut kinds = |shop: &str| -> Vec<String> {
+            jobs::table
+                .filter(jobs::shop_id.eq(shop))
+                .select(jobs::kind)
+                .load(c)
+                .unwrap()
+        };
+        assert!(kinds(&shop_id).contains(&"tier_review".to_owned()));
+        assert!(!kinds(&plain).contains(&"tier_review".to_owned()));
+    })
+    .await;
+}
