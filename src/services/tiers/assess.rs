@@ -13,7 +13,9 @@ use crate::db::models::{Member, Shop};
 use crate::db::schema::{members, tier_events};
 use crate::db::{new_id, DbConnection};
 use crate::domain::calendar;
-use crate::domain::tiers::{evaluate, Change, HeldBy, Occasion, TierState};
+use crate::domain::tiers::{
+    evaluate, Change, Evaluation, HeldBy, Occasion, TierProgram, TierState,
+};
 use crate::services::program::Program;
 
 use super::{activity, effects, grants};
@@ -49,6 +51,11 @@ pub fn today(shop: &Shop, now: NaiveDateTime) -> NaiveDate {
 /// Evaluates `member_ids` (locked here, in id order, so a concurrent order of one of them waits
 /// rather than being overwritten by this evaluation's older view). Returns the changes made.
 /// Call inside a write transaction.
+///
+/// On PostgreSQL a batch is first evaluated without locks and only the members whose tier
+/// state would change are locked and evaluated again: a row lock is a write there, and a
+/// re-evaluation after an edit mostly finds nothing to change. (SQLite's writer holds the whole
+/// database already.)
 pub fn assess(
     conn: &mut DbConnection,
     shop: &Shop,
@@ -58,28 +65,29 @@ pub fn assess(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, Change)>> {
     let tiers = program.tier_program();
-    let batch = lock(conn, &shop.id, member_ids)?;
-    // Without tiers, only members still holding one need looking at (to take it away).
-    let batch: Vec<(String, TierState)> = batch
-        .into_iter()
-        .filter(|(_, state)| !tiers.levels.is_empty() || state.tier.is_some())
-        .collect();
-    if batch.is_empty() {
+    let today = today(shop, now);
+    let candidates: Vec<String> = match conn {
+        DbConnection::Postgresql(_) if member_ids.len() > 1 => {
+            let states = read_states(conn, &shop.id, member_ids, false)?;
+            evaluate_batch(conn, &shop.id, &tiers, states, today, occasion)?
+                .into_iter()
+                .filter(|(_, current, outcome)| outcome.state != *current || outcome.grace_started)
+                .map(|(id, _, _)| id)
+                .collect()
+        }
+        _ => member_ids.to_vec(),
+    };
+    if candidates.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
-    let mut activity = activity::of_members(conn, &shop.id, &ids, tiers.basis)?;
-    let mut grants = grants::of_members(conn, &shop.id, &ids)?;
-    let today = today(shop, now);
+    let states = read_states(conn, &shop.id, &candidates, true)?;
+    let outcomes = evaluate_batch(conn, &shop.id, &tiers, states, today, occasion)?;
     let mut changes = Vec::new();
     // Written together at the end: members that land in the same state share one UPDATE, and
     // the events go in one multi-row INSERT per batch.
     let mut new_states: HashMap<TierState, Vec<String>> = HashMap::new();
     let mut events = Vec::new();
-    for (member_id, current) in batch {
-        let mine = activity.remove(&member_id).unwrap_or_default();
-        let granted = grants.remove(&member_id).unwrap_or_default();
-        let outcome = evaluate(&tiers, &current, &mine, &granted, today, occasion);
+    for (member_id, current, outcome) in outcomes {
         if outcome.grace_started {
             events.push(event(shop, &member_id, &outcome.state, None, now));
         }
@@ -103,12 +111,44 @@ pub fn assess(
     Ok(changes)
 }
 
-/// The batch's tier states, rows locked in id order. Only the tier columns are read: a
-/// re-evaluation of every member parses no timestamps it does not need.
-fn lock(
+/// Evaluates each member of the batch against their activity and grants.
+fn evaluate_batch(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    tiers: &TierProgram,
+    batch: Vec<(String, TierState)>,
+    today: NaiveDate,
+    occasion: Occasion,
+) -> QueryResult<Vec<(String, TierState, Evaluation)>> {
+    // Without tiers, only members still holding one need looking at (to take it away).
+    let batch: Vec<(String, TierState)> = batch
+        .into_iter()
+        .filter(|(_, state)| !tiers.levels.is_empty() || state.tier.is_some())
+        .collect();
+    if batch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+    let mut activity = activity::of_members(conn, shop_id, &ids, tiers.basis)?;
+    let mut grants = grants::of_members(conn, shop_id, &ids)?;
+    Ok(batch
+        .into_iter()
+        .map(|(id, current)| {
+            let mine = activity.remove(&id).unwrap_or_default();
+            let granted = grants.remove(&id).unwrap_or_default();
+            let outcome = evaluate(tiers, &current, &mine, &granted, today, occasion);
+            (id, current, outcome)
+        })
+        .collect())
+}
+
+/// The batch's tier states, with `lock` the rows locked in id order. Only the tier columns are
+/// read: a re-evaluation of every member parses no timestamps it does not need.
+fn read_states(
     conn: &mut DbConnection,
     shop_id: &str,
     ids: &[String],
+    lock: bool,
 ) -> QueryResult<Vec<(String, TierState)>> {
     let query = members::table
         .filter(members::shop_id.eq(shop_id))
@@ -123,7 +163,8 @@ fn lock(
         ));
     type Row = (String, Option<String>, String, Option<NaiveDate>);
     let rows: Vec<Row> = match conn {
-        DbConnection::Postgresql(c) => query.for_no_key_update().load(c)?,
+        DbConnection::Postgresql(c) if lock => query.for_no_key_update().load(c)?,
+        DbConnection::Postgresql(c) => query.load(c)?,
         DbConnection::Sqlite(c) => query.load(c)?,
     };
     Ok(rows
