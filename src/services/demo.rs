@@ -56,8 +56,8 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
         // The README's sample order is dated before the demo shop exists; a demo must earn.
         // The program is in place before the customers, so their starting points (owner
         // adjustments, which count for points-earned tiers) qualify them as they are posted.
-        let program_json =
-            serde_json::to_string(&demo_program()).map_err(|e| AddShopError::Invalid(e.to_string()))?;
+        let program_json = serde_json::to_string(&demo_program())
+            .map_err(|e| AddShopError::Invalid(e.to_string()))?;
         diesel::update(shops::table.find(&added.shop.id))
             .set((
                 shops::award_history.eq(true),

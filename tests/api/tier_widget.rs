@@ -113,12 +113,27 @@ async fn the_widget_shows_each_members_tier_progress_perks_and_tier_only_rewards
     let shop_id = app.add_shop(SHOP, "USD").await;
     put_program(&app, SHOP, points_program()).await;
     // Silver: 150 points. Gold: 600. Grace: 150, of which a refund of two units takes 100 back.
-    app.deliver(SHOP, "orders/paid", "o1", &settled_order(1, 8001, 1, "150.00"))
-        .await;
-    app.deliver(SHOP, "orders/paid", "o2", &settled_order(2, 8002, 1, "600.00"))
-        .await;
-    app.deliver(SHOP, "orders/paid", "o3", &settled_order(3, 8003, 3, "50.00"))
-        .await;
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o1",
+        &settled_order(1, 8001, 1, "150.00"),
+    )
+    .await;
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o2",
+        &settled_order(2, 8002, 1, "600.00"),
+    )
+    .await;
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o3",
+        &settled_order(3, 8003, 3, "50.00"),
+    )
+    .await;
     app.deliver(
         SHOP,
         "refunds/create",
@@ -137,11 +152,17 @@ async fn the_widget_shows_each_members_tier_progress_perks_and_tier_only_rewards
         (Some("silver"), Some("Silver"))
     );
     assert_eq!(
-        (m["to_next_tier"].as_i64(), m["points_to_next_tier"].as_i64()),
+        (
+            m["to_next_tier"].as_i64(),
+            m["points_to_next_tier"].as_i64()
+        ),
         (Some(100), Some(100))
     );
     assert_eq!(
-        (m["tier_standing"].as_i64(), m["next_tier_threshold"].as_i64()),
+        (
+            m["tier_standing"].as_i64(),
+            m["next_tier_threshold"].as_i64()
+        ),
         (Some(0), Some(100))
     );
     assert_eq!(m["tier_perks"], json!([]));
@@ -161,7 +182,10 @@ async fn the_widget_shows_each_members_tier_progress_perks_and_tier_only_rewards
         (Some("gold"), Some("Gold"))
     );
     assert_eq!(
-        (m["tier_standing"].as_i64(), m["next_tier_threshold"].as_i64()),
+        (
+            m["tier_standing"].as_i64(),
+            m["next_tier_threshold"].as_i64()
+        ),
         (Some(150), Some(500))
     );
     assert_eq!(m["to_next_tier"], 350);
@@ -232,10 +256,20 @@ async fn spend_based_tiers_count_in_minor_units_and_another_shops_tier_never_sho
     .await;
     put_program(&app, OTHER, points_program()).await;
     // The same customer id in both shops; only the other shop's order reaches a tier.
-    app.deliver(SHOP, "orders/paid", "s1", &settled_order(1, 8001, 1, "20.00"))
-        .await;
-    app.deliver(OTHER, "orders/paid", "x1", &settled_order(1, 8001, 1, "900.00"))
-        .await;
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "s1",
+        &settled_order(1, 8001, 1, "20.00"),
+    )
+    .await;
+    app.deliver(
+        OTHER,
+        "orders/paid",
+        "x1",
+        &settled_order(1, 8001, 1, "900.00"),
+    )
+    .await;
 
     let here = state(&app, SHOP, "8001", "en").await;
     let m = &here["member"];
@@ -247,8 +281,14 @@ async fn spend_based_tiers_count_in_minor_units_and_another_shops_tier_never_sho
         "minor units: 20.00 spent, 30.00 to go"
     );
     assert_eq!(here["currency_exponent"], 2);
-    assert_eq!(here["texts"]["next_tier_amount"], "Spend {amount} more to reach {tier}");
-    assert_eq!(state(&app, OTHER, "8001", "en").await["member"]["tier"], "gold");
+    assert_eq!(
+        here["texts"]["next_tier_amount"],
+        "Spend {amount} more to reach {tier}"
+    );
+    assert_eq!(
+        state(&app, OTHER, "8001", "en").await["member"]["tier"],
+        "gold"
+    );
 }
 
 #[tokio::test]
@@ -271,7 +311,11 @@ async fn the_demo_shop_starts_with_three_tiers_and_its_customers_in_them() {
     assert_eq!(program["tiers"]["basis"], "points_earned");
     assert_eq!(program["earning"]["pending_days"], 0);
     for (customer, tier) in [("7001", "gold"), ("7002", "silver"), ("7003", "bronze")] {
-        assert_eq!(app.customer(DEMO, customer).await["tier"], tier, "{customer}");
+        assert_eq!(
+            app.customer(DEMO, customer).await["tier"],
+            tier,
+            "{customer}"
+        );
         assert_eq!(
             tier_history(&app, DEMO, customer).await,
             [(Value::Null, json!(tier), "qualified".to_owned())],
@@ -296,7 +340,10 @@ async fn a_demo_order_takes_alan_to_silver_in_the_widget_and_the_tier_history() 
         "Alan's page offers the order that reaches Silver"
     );
     let arabic = app.get("/demo?as=7003&lang=ar").await.text().await.unwrap();
-    assert!(arabic.contains("reaches الفضي"), "the tier's name in the page's language");
+    assert!(
+        arabic.contains("reaches الفضي"),
+        "the tier's name in the page's language"
+    );
     let top = app.get("/demo?as=7001").await.text().await.unwrap();
     assert!(!top.contains("demo-upgrade"), "Ada is at the top already");
 
@@ -323,7 +370,10 @@ async fn a_demo_order_takes_alan_to_silver_in_the_widget_and_the_tier_history() 
 
     let alan = app.customer(DEMO, "7003").await;
     assert_eq!(alan["tier"], "silver", "upgraded at once: {alan}");
-    assert_eq!(alan["pending_points"], 300, "Bronze earns 1 point per dollar");
+    assert_eq!(
+        alan["pending_points"], 300,
+        "Bronze earns 1 point per dollar"
+    );
     assert_eq!(
         tier_history(&app, DEMO, "7003").await,
         [

@@ -17,7 +17,14 @@ use crate::services::tiers;
 /// Largest demo order, in whole dollars (`POST /demo/orders` refuses more).
 pub const MAX_DEMO_ORDER_DOLLARS: i64 = 10_000;
 
-fn level(id: &str, name: &str, arabic: &str, threshold: i64, pct: u32, perks: &[&str]) -> TierLevel {
+fn level(
+    id: &str,
+    name: &str,
+    arabic: &str,
+    threshold: i64,
+    pct: u32,
+    perks: &[&str],
+) -> TierLevel {
     TierLevel {
         id: id.into(),
         name: name.into(),
@@ -59,7 +66,14 @@ pub fn demo_program() -> Program {
             window: Window::Lifetime,
             grace_days: 30,
             levels: vec![
-                level("bronze", "Bronze", "البرونزي", 0, 100, &["Points on every order"]),
+                level(
+                    "bronze",
+                    "Bronze",
+                    "البرونزي",
+                    0,
+                    100,
+                    &["Points on every order"],
+                ),
                 level(
                     "silver",
                     "Silver",
@@ -108,11 +122,16 @@ pub fn upgrade_order(
     let (Some(tier_name), Some(_)) = (view.next_tier_name, view.next_tier) else {
         return Ok(None);
     };
-    let tier_pct = program.tier_program().multiplier_pct(member.tier.as_deref());
-    Ok(
-        dollars_to_reach(view.to_next_tier, view.tier_basis, &program.earning, tier_pct)
-            .map(|amount| UpgradeOrder { amount, tier_name }),
+    let tier_pct = program
+        .tier_program()
+        .multiplier_pct(member.tier.as_deref());
+    Ok(dollars_to_reach(
+        view.to_next_tier,
+        view.tier_basis,
+        &program.earning,
+        tier_pct,
     )
+    .map(|amount| UpgradeOrder { amount, tier_name }))
 }
 
 /// Whole dollars of subtotal that add `needed` to a standing in `basis`, for a member earning
@@ -160,21 +179,39 @@ mod tests {
     fn the_upgrade_order_is_the_smallest_that_reaches_the_next_tier() {
         let rules = EarningRules::default();
         // Bronze earns 1 point per dollar: 300 points need 300 dollars.
-        assert_eq!(dollars_to_reach(300, Basis::PointsEarned, &rules, 100), Some(300));
+        assert_eq!(
+            dollars_to_reach(300, Basis::PointsEarned, &rules, 100),
+            Some(300)
+        );
         // Silver earns 1.25: 250 points need 200 dollars; 251 need 201 (200.8 rounds up).
-        assert_eq!(dollars_to_reach(250, Basis::PointsEarned, &rules, 125), Some(200));
-        assert_eq!(dollars_to_reach(251, Basis::PointsEarned, &rules, 125), Some(201));
+        assert_eq!(
+            dollars_to_reach(250, Basis::PointsEarned, &rules, 125),
+            Some(200)
+        );
+        assert_eq!(
+            dollars_to_reach(251, Basis::PointsEarned, &rules, 125),
+            Some(201)
+        );
         let coarse = EarningRules {
             points_per_unit: 3,
             unit_size: 10,
             ..EarningRules::default()
         };
         // 3 points per 10 dollars: 7 points need 24 dollars (floor(24 / 10 × 3) = 7).
-        assert_eq!(dollars_to_reach(7, Basis::PointsEarned, &coarse, 100), Some(24));
-        assert_eq!(dollars_to_reach(5001, Basis::AmountSpent, &rules, 100), Some(51));
+        assert_eq!(
+            dollars_to_reach(7, Basis::PointsEarned, &coarse, 100),
+            Some(24)
+        );
+        assert_eq!(
+            dollars_to_reach(5001, Basis::AmountSpent, &rules, 100),
+            Some(51)
+        );
         assert_eq!(dollars_to_reach(1, Basis::Orders, &rules, 100), Some(25));
         assert_eq!(dollars_to_reach(2, Basis::Orders, &rules, 100), None);
-        assert_eq!(dollars_to_reach(1_000_000, Basis::PointsEarned, &rules, 100), None);
+        assert_eq!(
+            dollars_to_reach(1_000_000, Basis::PointsEarned, &rules, 100),
+            None
+        );
         assert_eq!(dollars_to_reach(10, Basis::PointsEarned, &rules, 0), None);
     }
 }
