@@ -13,7 +13,6 @@ use crate::db::schema::shops;
 use crate::db::types::Platform;
 use crate::db::{new_id, now, write_transaction, DbConnection};
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::tiers::Occasion;
 use crate::services::ledger::{self, Posting, WhenShort};
 use crate::services::shops::{add_shop, AddShopError, ShopSpec};
 use crate::services::tiers;
@@ -65,7 +64,7 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
             ))
             .execute(conn)?;
         let shop = Shop::find(conn, &added.shop.id)?;
-        let mut seeded = Vec::new();
+        let program = crate::services::program::Program::of(&shop);
         for (customer_id, first, last, email, points) in DEMO_CUSTOMERS {
             if Member::find_by_customer_id(conn, &added.shop.id, customer_id)?.is_some() {
                 continue;
@@ -85,8 +84,10 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
-            seeded.push(member.id.clone());
-            if *points > 0 {
+            if *points == 0 {
+                // Nothing to post: like any new member, Alan holds the first tier (threshold 0).
+                tiers::welcome(conn, &shop, &program, &member, at)?;
+            } else {
                 ledger::post(
                     conn,
                     &Posting {
@@ -108,9 +109,6 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 .map_err(|e| AddShopError::Invalid(e.to_string()))?;
             }
         }
-        // Alan's zero points post nothing; the real evaluation gives him the first tier.
-        let program = crate::services::program::Program::of(&shop);
-        tiers::assess(conn, &shop, &program, &seeded, Occasion::Activity, now())?;
         Ok(Shop::find(conn, &added.shop.id)?)
     })
 }
