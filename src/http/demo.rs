@@ -26,6 +26,8 @@ struct MemberRow {
     points_balance: i64,
     pending_points: i64,
     lifetime_points: i64,
+    /// The tier's id (`gold`), empty without one.
+    tier: String,
 }
 
 impl From<&Member> for MemberRow {
@@ -45,6 +47,7 @@ impl From<&Member> for MemberRow {
             points_balance: m.points_balance,
             pending_points: m.pending_points,
             lifetime_points: m.lifetime_points,
+            tier: m.tier.clone().unwrap_or_default(),
         }
     }
 }
@@ -77,16 +80,27 @@ pub async fn storefront(
     query: web::Query<StorefrontQuery>,
 ) -> Result<HttpResponse, AppError> {
     let shop = demo_shop(&state).await?;
-    let shop_id = shop.id.clone();
-    let members = state
-        .db
-        .run(move |c| Member::list(c, &shop_id, 100).map_err(DbError::from))
-        .await?;
-    let rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
     let query = query.into_inner();
     let shopper = query.shopper.unwrap_or_else(|| "7001".into());
-    let current = rows.iter().find(|m| m.customer_id == shopper);
     let locale = Locale::from_tag(query.lang.as_deref().unwrap_or("en")).unwrap_or(Locale::En);
+    let (for_db, wanted) = (shop.clone(), shopper.clone());
+    let (members, upgrade) = state
+        .db
+        .run(move |c| {
+            let members = Member::list(c, &for_db.id, 100)?;
+            // The order that takes the shopper to their next tier, offered as one click.
+            let upgrade = match members
+                .iter()
+                .find(|m| m.platform_customer_id.as_deref() == Some(wanted.as_str()))
+            {
+                Some(member) => demo::upgrade_order(c, &for_db, member, locale)?,
+                None => None,
+            };
+            Ok::<_, DbError>((members, upgrade))
+        })
+        .await?;
+    let rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
+    let current = rows.iter().find(|m| m.customer_id == shopper);
     // The page proves the shopper to the widget API the way a platform plugin would.
     let widget = minijinja::context! {
         src => crate::http::widget::versioned_path(),
@@ -106,6 +120,7 @@ pub async fn storefront(
             dir => locale.dir(),
             widget,
             demo_orders => state.config.shopify.using_demo_credentials,
+            upgrade,
         },
     )
 }
@@ -114,7 +129,7 @@ pub async fn storefront(
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
     customer_id: String,
-    /// Whole US dollars, 1–10,000.
+    /// Whole US dollars, 1–[`demo::MAX_DEMO_ORDER_DOLLARS`].
     amount: i64,
 }
 
@@ -138,7 +153,7 @@ pub async fn order(
         customer_id,
         amount,
     } = body.into_inner();
-    if !(1..=10_000).contains(&amount) {
+    if !(1..=demo::MAX_DEMO_ORDER_DOLLARS).contains(&amount) {
         return Err(AppError::validation("amount must be 1–10,000 dollars"));
     }
     let shop = demo_shop(&state).await?;
@@ -182,10 +197,16 @@ struct InboxRow {
 pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let shop = demo_shop(&state).await?;
     let shop_id = shop.id.clone();
-    let (members, ledger, inbox) = state
+    let for_history = shop.id.clone();
+    let (members, tier_changes, ledger, inbox) = state
         .db
         .run(move |c| {
             let members = Member::list(c, &shop_id, 100)?;
+            let mut tier_changes = Vec::new();
+            for member in &members {
+                tier_changes.extend(crate::services::tiers::history(c, &for_history, member)?);
+            }
+            tier_changes.sort_by(|a, b| b.at.cmp(&a.at));
             let ledger: Vec<(String, LedgerEntry)> = ledger_entries::table
                 .inner_join(members::table)
                 .filter(ledger_entries::shop_id.eq(&shop_id))
@@ -201,7 +222,7 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
                 inbox.extend(InboxEvent::list_by_status(c, &shop_id, *status, 50)?);
             }
             inbox.sort_by_key(|event| std::cmp::Reverse(event.received_at));
-            Ok::<_, DbError>((members, ledger, inbox))
+            Ok::<_, DbError>((members, tier_changes, ledger, inbox))
         })
         .await?;
     let ledger: Vec<LedgerRow> = ledger
@@ -230,7 +251,7 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     let members: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
     state.pages.render(
         "demo_admin.html",
-        minijinja::context! { shop => shop_view(&shop), members, ledger, inbox },
+        minijinja::context! { shop => shop_view(&shop), members, tier_changes, ledger, inbox },
     )
 }
 

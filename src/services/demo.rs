@@ -15,11 +15,17 @@ use crate::db::{new_id, now, write_transaction, DbConnection};
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, Posting, WhenShort};
 use crate::services::shops::{add_shop, AddShopError, ShopSpec};
+use crate::services::tiers;
+
+mod program;
+
+pub use program::{demo_program, upgrade_order, UpgradeOrder, MAX_DEMO_ORDER_DOLLARS};
 
 pub const DEMO_SHOP_DOMAIN: &str = "boomerang-demo.myshopify.com";
 
 /// The demo customers: (Shopify customer id, first name, last name, e-mail, starting points).
-/// Ada can afford every reward, Grace some, Alan none yet.
+/// Ada can afford every reward and is Gold, Grace some and is Silver, Alan none yet and is
+/// Bronze (the tiers of [`demo_program`], reached by these points).
 pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str, i64)] = &[
     ("7001", "Ada", "Lovelace", "ada@example.com", 2400),
     ("7002", "Grace", "Hopper", "grace@example.com", 650),
@@ -47,9 +53,18 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
             },
         )?;
         // The README's sample order is dated before the demo shop exists; a demo must earn.
+        // The program is in place before the customers, so their starting points (owner
+        // adjustments, which count for points-earned tiers) qualify them as they are posted.
+        let program_json = serde_json::to_string(&demo_program())
+            .map_err(|e| AddShopError::Invalid(e.to_string()))?;
         diesel::update(shops::table.find(&added.shop.id))
-            .set(shops::award_history.eq(true))
+            .set((
+                shops::award_history.eq(true),
+                shops::program.eq(program_json),
+            ))
             .execute(conn)?;
+        let shop = Shop::find(conn, &added.shop.id)?;
+        let program = crate::services::program::Program::of(&shop);
         for (customer_id, first, last, email, points) in DEMO_CUSTOMERS {
             if Member::find_by_customer_id(conn, &added.shop.id, customer_id)?.is_some() {
                 continue;
@@ -69,7 +84,10 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
-            if *points > 0 {
+            if *points == 0 {
+                // Nothing to post: like any new member, Alan holds the first tier (threshold 0).
+                tiers::welcome(conn, &shop, &program, &member, at)?;
+            } else {
                 ledger::post(
                     conn,
                     &Posting {

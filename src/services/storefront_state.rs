@@ -112,6 +112,9 @@ pub struct State {
     pub locale: &'static str,
     pub dir: &'static str,
     pub currency: String,
+    /// Decimal places of `currency`: amounts in minor units (a spend-based tier's
+    /// `to_next_tier`) are shown as `{minor / 10^exponent} {currency}`, like the rewards.
+    pub currency_exponent: u8,
     pub widget: Look,
     /// Every text the widget shows, in `locale`, with the owner's wording applied (an object
     /// of key → text, serialised once per program and language).
@@ -331,6 +334,7 @@ pub fn state(
         locale: locale.as_str(),
         dir: locale.dir(),
         currency: shop.currency.clone(),
+        currency_exponent: MoneyFormat::of(shop).currency.exponent,
         widget: part.look.clone(),
         ways_to_earn: ways_to_earn(&parts.program, shop, &part.texts),
         texts: part.texts_json.clone(),

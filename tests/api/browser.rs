@@ -18,6 +18,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
+mod tiers;
+
 /// A chromedriver process on a free port, killed on drop.
 struct Driver {
     child: Child,
@@ -163,8 +165,11 @@ struct Expect {
     launcher: &'static str,
     /// Ada's balance after spending 500 of her 2,400 points.
     balance_after: i64,
-    /// What the panel says of the 120 pending points of the demo order.
+    /// What the panel says of the 180 pending points of the demo order (120 dollars at Gold's
+    /// 1.5 points per dollar).
     pending: &'static str,
+    /// Ada's tier badge.
+    tier: &'static str,
 }
 
 async fn redeem_in_the_demo(expect: Expect) {
@@ -276,6 +281,24 @@ async fn redeem_in_the_demo(expect: Expect) {
             "focus on Copy"
         );
         assert_clean_text(&client).await;
+        // Gold is the top tier: the badge, and no bar to a next one.
+        let badge = wait_for(
+            &client,
+            "Ada's tier",
+            "const b = root.querySelector('.tier .badge'); return b && b.textContent;",
+        )
+        .await;
+        assert_eq!(badge, json!(expect.tier));
+        assert_eq!(
+            client
+                .execute(
+                    "return document.getElementById('boomerang-rewards').shadowRoot.querySelectorAll('[role=progressbar]').length;",
+                    vec![],
+                )
+                .await
+                .unwrap(),
+            json!(0)
+        );
         wait_for(
             &client,
             "the pending points of the demo order",
@@ -348,7 +371,8 @@ async fn a_shopper_redeems_a_reward_in_the_demo_storefront_in_english() {
         dir: "ltr",
         launcher: "Rewards",
         balance_after: 1900,
-        pending: "120 points become spendable on",
+        pending: "180 points become spendable on",
+        tier: "Gold member",
     })
     .await;
 }
@@ -361,6 +385,7 @@ async fn a_shopper_redeems_a_reward_in_the_demo_storefront_in_arabic_right_to_le
         launcher: "المكافآت",
         balance_after: 1900,
         pending: "نقطة تصبح قابلة للاستبدال في",
+        tier: "عضو الذهبي",
     })
     .await;
 }

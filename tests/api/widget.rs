@@ -365,7 +365,10 @@ async fn a_demo_order_goes_through_the_real_signed_webhook_path() {
     );
     let grace = app.customer(DEMO, "7002").await;
     assert_eq!(grace["points_balance"], 650);
-    assert_eq!(grace["pending_points"], 120, "{grace}");
+    assert_eq!(
+        grace["pending_points"], 150,
+        "{grace}: 120 dollars at Silver's 1.25"
+    );
 }
 
 #[tokio::test]

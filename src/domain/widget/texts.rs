@@ -43,6 +43,42 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "{n} more points to reach {tier}",
         "{n} نقطة أخرى للوصول إلى {tier}",
     ),
+    // The same for tiers on money spent and on orders placed.
+    (
+        "next_tier_amount",
+        "Spend {amount} more to reach {tier}",
+        "أنفق {amount} إضافية للوصول إلى {tier}",
+    ),
+    (
+        "next_tier_orders",
+        "{n} more orders to reach {tier}",
+        "{n} طلبات أخرى للوصول إلى {tier}",
+    ),
+    // A member in grace: what keeps the tier past its review day.
+    (
+        "keep_tier",
+        "Earn {n} more points by {date} to keep {tier}",
+        "اكسب {n} نقطة أخرى قبل {date} للاحتفاظ بمستوى {tier}",
+    ),
+    (
+        "keep_tier_amount",
+        "Spend {amount} more by {date} to keep {tier}",
+        "أنفق {amount} إضافية قبل {date} للاحتفاظ بمستوى {tier}",
+    ),
+    (
+        "keep_tier_orders",
+        "Place {n} more orders by {date} to keep {tier}",
+        "قدّم {n} طلبات أخرى قبل {date} للاحتفاظ بمستوى {tier}",
+    ),
+    ("tier_progress", "Progress to {tier}", "التقدم نحو {tier}"),
+    (
+        "tier_top",
+        "You have reached our highest tier",
+        "لقد وصلت إلى أعلى مستوى لدينا",
+    ),
+    ("tier_perks", "Your {tier} perks", "مزايا {tier}"),
+    // A reward only members of a tier and higher may redeem.
+    ("tier_only", "{tier} and above", "{tier} وما فوق"),
     (
         "referral",
         "Refer a friend: share your link",

@@ -80,6 +80,12 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
 .err{color:#a00;font-weight:600}
 .d{font-weight:600}
 .n{direction:ltr;unicode-bidi:isolate}
+.badge{display:inline-block;border-radius:999px;padding:2px 10px;background:var(--a);color:var(--at);font-size:13px;font-weight:600}
+.tier{margin-top:12px}
+.bar{height:8px;border-radius:4px;background:#e3e3e8;overflow:hidden;margin:8px 0 4px}
+.bar i{display:block;height:100%;background:var(--a)}
+.pk li{border:0;padding:0;margin:2px 0}
+.pk li:before{content:"✓ ";color:var(--a)}
 :focus-visible{outline:3px solid #1a73e8;outline-offset:2px}
 @media (max-width:480px){.p{left:0;right:0;bottom:0;width:100%;max-width:none;max-height:85vh;border-radius:14px 14px 0 0}}
 @media (prefers-reduced-motion:no-preference){.p{transition:opacity .15s}}`;
@@ -219,16 +225,67 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
       {},
       h("p", { class: "big" }, num(m.points_balance)),
       h("p", { class: "m" }, t("balance")),
-      m.tier ? h("p", {}, t("tier", { tier: m.tier })) : null,
-      m.next_tier && m.points_to_next_tier != null
-        ? h("p", { class: "m" }, t("next_tier", { n: num(m.points_to_next_tier), tier: m.next_tier }))
-        : null,
+      m.tier || m.next_tier ? tier(m) : null,
       m.pending.map((p) =>
         h("p", {}, t("pending_line", { n: num(p.points), date: p.confirms_at ? day(p.confirms_at) : "" })),
       ),
       m.pending.length ? h("p", { class: "m" }, t("pending_note")) : null,
       m.referral_url
         ? h("p", {}, h("a", { href: m.referral_url, target: "_blank", rel: "noopener" }, t("referral")))
+        : null,
+    );
+  }
+
+  // Minor units shown like the rewards' amounts: "5.00 USD".
+  const money = (minor) => {
+    const e = data.currency_exponent;
+    return (minor / 10 ** e).toFixed(e) + " " + data.currency;
+  };
+
+  // The member's tier: badge, progress to the next in the basis's unit (points, money or
+  // orders), what keeps it through a grace, and its perks.
+  function tier(m) {
+    const unit = { amount_spent: "_amount", orders: "_orders" }[m.tier_basis] || "";
+    const vals = (n, more) => Object.assign({ n: num(n), amount: money(n) }, more);
+    const max = m.next_tier_threshold;
+    const next = m.next_tier_name && max != null;
+    const now = Math.min(m.tier_standing, max);
+    const left = next ? t("next_tier" + unit, vals(m.to_next_tier, { tier: m.next_tier_name })) : "";
+    const fill = h("i");
+    // Set through the CSSOM: storefront CSPs may refuse style attributes.
+    fill.style.width = (max > 0 ? (100 * now) / max : 100) + "%";
+    return h(
+      "div",
+      { class: "tier" },
+      m.tier_name ? h("p", {}, h("span", { class: "badge" }, t("tier", { tier: m.tier_name }))) : null,
+      next
+        ? [
+            h(
+              "div",
+              {
+                class: "bar",
+                role: "progressbar",
+                "aria-label": t("tier_progress", { tier: m.next_tier_name }),
+                "aria-valuemin": 0,
+                "aria-valuemax": max,
+                "aria-valuenow": now,
+                "aria-valuetext": left,
+              },
+              fill,
+            ),
+            h("p", { class: "m" }, left),
+          ]
+        : h("p", { class: "m" }, t("tier_top")),
+      m.to_keep_tier > 0 && m.tier_review_at
+        ? h(
+            "p",
+            { class: "m keep" },
+            // A calendar day: read at local noon so no time zone moves it to the day before.
+            t("keep_tier" + unit, vals(m.to_keep_tier, { tier: m.tier_name, date: day(m.tier_review_at + "T12:00") })),
+          )
+        : null,
+      m.tier_perks.length
+        ? [h("p", { class: "m" }, t("tier_perks", { tier: m.tier_name })), h("ul", { class: "pk" }, m.tier_perks.map((p) => h("li", {}, p)))]
         : null,
     );
   }
@@ -279,12 +336,14 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
       h("p", {}, h("strong", {}, r.title)),
       r.description !== r.title ? h("p", { class: "m" }, r.description) : null,
       r.conditions ? h("p", { class: "m" }, r.conditions) : null,
+      r.tier_name ? h("p", {}, h("span", { class: "badge" }, t("tier_only", { tier: r.tier_name }))) : null,
       h("p", { class: "d" }, t("points", { n: num(min) })),
       action,
     );
     if (!m) return item;
     if (!r.affordable) {
-      action.append(h("p", { class: "m" }, t("need_more", { n: num(min - m.points_balance) })));
+      // Enough points but below the reward's tier: its badge says why.
+      if (min > m.points_balance) action.append(h("p", { class: "m" }, t("need_more", { n: num(min - m.points_balance) })));
       return item;
     }
     const ask = () => {
