@@ -387,7 +387,7 @@ mod tests {
             club("", "123", "gold", 30),
         ] {
             assert!(
-                validate_references(Some(&tiers), &[bad.clone()], &["welcome"], &[]).is_err(),
+                validate_references(Some(&tiers), std::slice::from_ref(&bad), &["welcome"], &[]).is_err(),
                 "{bad:?}"
             );
         }

@@ -116,13 +116,14 @@ pub fn history(
     shop_id: &str,
     member: &Member,
 ) -> QueryResult<Vec<TierEventView>> {
-    let rows: Vec<(
+    type Row = (
         Option<String>,
         Option<String>,
         String,
         Option<NaiveDate>,
         NaiveDateTime,
-    )> = tier_events::table
+    );
+    let rows: Vec<Row> = tier_events::table
         .filter(tier_events::shop_id.eq(shop_id))
         .filter(tier_events::member_id.eq(&member.id))
         .order((tier_events::at.asc(), tier_events::id.asc()))
