@@ -30,11 +30,13 @@ use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
 mod cancel;
+mod grant;
 mod settle;
 
 pub use cancel::{
     cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
 };
+pub use grant::{give_up_granted, grant, issue_granted_job};
 pub use settle::resolve_job;
 use settle::Created;
 
@@ -128,7 +130,8 @@ pub async fn redeem(
         refund_failed(db, shop, &redemption.id, "no store API access").await?;
         return Err(RedeemError::NotConnected);
     };
-    let req = request(shop, customer_id, &redemption, &reward);
+    let title = bought_title(&reward, redemption.points);
+    let req = request(shop, customer_id, &redemption, &reward, title);
     match settle::create(api, &creds, &req).await {
         Created::Yes(discount_id) => {
             settle::hand_out(db, api, &creds, shop, redemption, &discount_id).await
@@ -231,22 +234,8 @@ fn debit(
     let cost = reward
         .price(asked)
         .map_err(|e| RedeemError::Invalid(e.into()))?;
-    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
-    let redemption = Redemption {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        member_id: member.id.clone(),
-        reward_id: reward.id.clone(),
-        reward: serde_json::to_string(&reward).map_err(|e| RedeemError::Invalid(e.to_string()))?,
-        points: cost,
-        code: discount_code(&prefix, &mut OsRng),
-        status: RedemptionStatus::Pending,
-        platform_discount_id: None,
-        error: None,
-        expires_at: at + Duration::days(i64::from(reward.expires_days)),
-        created_at: at,
-        updated_at: at,
-    };
+    let redemption = new_redemption(shop, &program, &member.id, &reward, cost, at)
+        .map_err(|e| RedeemError::Invalid(e.to_string()))?;
     ledger::post(
         conn,
         &Posting {
@@ -280,11 +269,46 @@ fn debit(
     Ok((redemption, reward))
 }
 
+/// A pending redemption of `reward` for `points` (none for a reward given), with a new code and
+/// the reward as it is now, so later catalog edits change nothing.
+fn new_redemption(
+    shop: &Shop,
+    program: &Program,
+    member_id: &str,
+    reward: &Reward,
+    points: i64,
+    at: NaiveDateTime,
+) -> Result<Redemption, serde_json::Error> {
+    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
+    Ok(Redemption {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        member_id: member_id.to_owned(),
+        reward_id: reward.id.clone(),
+        reward: serde_json::to_string(reward)?,
+        points,
+        code: discount_code(&prefix, &mut OsRng),
+        status: RedemptionStatus::Pending,
+        platform_discount_id: None,
+        error: None,
+        expires_at: at + Duration::days(i64::from(reward.expires_days)),
+        created_at: at,
+        updated_at: at,
+    })
+}
+
+/// The title a bought code carries in the shop's admin.
+fn bought_title(reward: &Reward, points: i64) -> String {
+    format!("{} ({points} points)", reward.title)
+}
+
+/// The platform request for a redemption's code, titled `title` in the shop's admin.
 fn request(
     shop: &Shop,
     customer_id: &str,
     redemption: &Redemption,
     reward: &Reward,
+    title: String,
 ) -> DiscountRequest {
     let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
         code: shop.currency.clone(),
@@ -299,8 +323,13 @@ fn request(
         },
         RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
         RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
+            // A reward given spent no points but is worth what it would have cost.
+            let worth = match redemption.points {
+                0 => reward.granted_points(),
+                spent => spent,
+            };
             let off = reward
-                .amount_off(redemption.points, currency.minor_per_unit())
+                .amount_off(worth, currency.minor_per_unit())
                 .map(|m| m.minor)
                 .unwrap_or(0);
             DiscountValue::Amount(decimal(off))
@@ -308,7 +337,7 @@ fn request(
     };
     DiscountRequest {
         code: redemption.code.clone(),
-        title: format!("{} ({} points)", reward.title, redemption.points),
+        title,
         customer_id: customer_id.to_owned(),
         value,
         min_subtotal: reward.min_order_minor.map(decimal),
@@ -343,6 +372,10 @@ pub fn refund(
         Some(why),
     )? {
         return Ok(false);
+    }
+    // A reward given rather than bought took no points: there is nothing to give back.
+    if r.points == 0 {
+        return Ok(true);
     }
     let posted = ledger::post(
         conn,
