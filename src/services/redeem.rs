@@ -13,29 +13,32 @@
 //! If the process dies between 1 and 3, the recovery job asks the platform whether the code
 //! exists and finishes the redemption either way: no code is handed out twice (codes are unique
 //! per shop, single-use and tied to the customer) and no points are lost.
+//!
+//! A reward given rather than bought (a tier's entry reward) is a redemption of no points
+//! whose code a job creates through the same create-or-recover path (`redeem/grant.rs`).
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use rand::rngs::OsRng;
 
 use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::{Member, Redemption, Shop};
 use crate::db::types::RedemptionStatus;
-use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
-use crate::domain::money::Currency;
+use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::rewards::{discount_code, Reward, RewardKind};
-use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::domain::rewards::Reward;
+use crate::platform::{ApiError, PlatformApi, ShopCredentials};
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
 mod cancel;
+mod code;
 mod grant;
 mod settle;
 
 pub use cancel::{
     cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
 };
+use code::{bought_title, new_redemption, request};
 pub use grant::{give_up_granted, grant, issue_granted_job};
 pub use settle::resolve_job;
 use settle::Created;
@@ -267,83 +270,6 @@ fn debit(
         },
     )?;
     Ok((redemption, reward))
-}
-
-/// A pending redemption of `reward` for `points` (none for a reward given), with a new code and
-/// the reward as it is now, so later catalog edits change nothing.
-fn new_redemption(
-    shop: &Shop,
-    program: &Program,
-    member_id: &str,
-    reward: &Reward,
-    points: i64,
-    at: NaiveDateTime,
-) -> Result<Redemption, serde_json::Error> {
-    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
-    Ok(Redemption {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        member_id: member_id.to_owned(),
-        reward_id: reward.id.clone(),
-        reward: serde_json::to_string(reward)?,
-        points,
-        code: discount_code(&prefix, &mut OsRng),
-        status: RedemptionStatus::Pending,
-        platform_discount_id: None,
-        error: None,
-        expires_at: at + Duration::days(i64::from(reward.expires_days)),
-        created_at: at,
-        updated_at: at,
-    })
-}
-
-/// The title a bought code carries in the shop's admin.
-fn bought_title(reward: &Reward, points: i64) -> String {
-    format!("{} ({points} points)", reward.title)
-}
-
-/// The platform request for a redemption's code, titled `title` in the shop's admin.
-fn request(
-    shop: &Shop,
-    customer_id: &str,
-    redemption: &Redemption,
-    reward: &Reward,
-    title: String,
-) -> DiscountRequest {
-    let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
-        code: shop.currency.clone(),
-        exponent: 2,
-    });
-    let decimal =
-        |minor: i64| crate::domain::money::Money::new(minor).to_decimal_string(currency.exponent);
-    let value = match &reward.kind {
-        RewardKind::Percent { percent } => DiscountValue::Percent(*percent),
-        RewardKind::FreeShipping { max_shipping_minor } => DiscountValue::FreeShipping {
-            max_shipping: max_shipping_minor.map(decimal),
-        },
-        RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
-        RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
-            // A reward given spent no points but is worth what it would have cost.
-            let worth = match redemption.points {
-                0 => reward.granted_points(),
-                spent => spent,
-            };
-            let off = reward
-                .amount_off(worth, currency.minor_per_unit())
-                .map(|m| m.minor)
-                .unwrap_or(0);
-            DiscountValue::Amount(decimal(off))
-        }
-    };
-    DiscountRequest {
-        code: redemption.code.clone(),
-        title,
-        customer_id: customer_id.to_owned(),
-        value,
-        min_subtotal: reward.min_order_minor.map(decimal),
-        starts_at: redemption.created_at.and_utc(),
-        ends_at: redemption.expires_at.and_utc(),
-    }
 }
 
 /// Ends a pending, issued or cancelling redemption as `to` and gives the points back, once.
