@@ -550,3 +550,75 @@ async fn a_shop_without_store_access_or_tags_queues_no_sync() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_change_while_the_sync_runs_queues_one_follow_up() {
+    let server = MockServer::start().await;
+    mount_tags(&server, 7001).await;
+    let (app, _) = setup(&server, false).await;
+    app.deliver(SHOP, "orders/paid", "o1", &order(1, ADA)).await;
+    // A worker claimed the sync and may already have read Silver.
+    let claimed = jobs_of_kind(&app, "sync_customer_tags")
+        .await
+        .pop()
+        .unwrap();
+    let id = claimed.id.clone();
+    app.with_db(move |c| {
+        diesel::update(jobs::table.find(&id))
+            .set(jobs::status.eq("running"))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    app.deliver(SHOP, "orders/paid", "o2", &order(2, ADA)).await;
+    app.deliver(SHOP, "orders/paid", "o3", &order(3, BOB)).await;
+    let follow_ups: Vec<Job> = jobs_of_kind(&app, "sync_customer_tags")
+        .await
+        .into_iter()
+        .filter(|j| j.status.as_str() == "queued")
+        .collect();
+    let keys: Vec<_> = follow_ups.iter().map(|j| j.dedupe_key.clone()).collect();
+    let ada = claimed.dedupe_key.unwrap();
+    assert!(
+        keys.contains(&Some(format!("{ada}/after/{}", claimed.id))),
+        "{keys:?}"
+    );
+    assert_eq!(
+        follow_ups.len(),
+        2,
+        "Ada's follow-up and Bob's own: {keys:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_entry_reward_code_fails_the_redemption_without_touching_points() {
+    let server = MockServer::start().await;
+    mount_tags(&server, 7001).await;
+    Mock::given(method("POST"))
+        .and(body_string_contains("discountCodeBasicCreate"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"discountCodeBasicCreate": {
+            "codeDiscountNode": null, "userErrors": [{"field": ["basicCodeDiscount", "endsAt"], "message": "Ends at needs to be after starts_at"}]}}})))
+        .mount(&server)
+        .await;
+    let (app, shop_id) = setup(&server, true).await;
+    app.deliver(SHOP, "orders/paid", "o1", &order(1, ADA)).await;
+    let before = app.customer(SHOP, "7001").await;
+    let report = boomerang::jobs::run_pending(&app.db, &job_context(APP_SECRET))
+        .await
+        .unwrap();
+    assert_eq!((report.retried, report.failed), (0, 1));
+    let given = redemptions(&app, &shop_id, 7001).await;
+    assert_eq!(given[0].status, RedemptionStatus::Failed);
+    assert!(given[0].error.as_deref().unwrap().contains("Ends at"));
+    let after = app.customer(SHOP, "7001").await;
+    assert_eq!(
+        (&after["points_balance"], &after["lifetime_points"]),
+        (&before["points_balance"], &before["lifetime_points"]),
+        "nothing was debited, so nothing comes back"
+    );
+    let dead = jobs_of_kind(&app, "issue_granted_reward")
+        .await
+        .pop()
+        .unwrap();
+    assert_eq!(dead.status.as_str(), "failed");
+}
