@@ -53,6 +53,10 @@ text_enum! {
         TierReview => "tier_review",
         /// Re-evaluate every member's tier after the owner edited the tiers.
         ReevaluateTiers => "reevaluate_tiers",
+        /// Put the customer tag of a member's current tier on the platform, take the others off.
+        SyncCustomerTags => "sync_customer_tags",
+        /// Create the code of a reward given rather than bought (a tier's entry reward).
+        IssueGrantedReward => "issue_granted_reward",
     }
 }
 
@@ -147,6 +151,18 @@ impl From<diesel::result::Error> for JobError {
     /// A busy or conflicting database is worth another try; a constraint the data breaks is not.
     fn from(e: diesel::result::Error) -> Self {
         if crate::db::is_transient(&e) {
+            Self::Retry(e.to_string())
+        } else {
+            Self::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<crate::platform::ApiError> for JobError {
+    /// A platform call worth repeating later (throttled, an outage) is retried with backoff; a
+    /// refusal (`userErrors`, a revoked token) fails the same way every time.
+    fn from(e: crate::platform::ApiError) -> Self {
+        if e.is_transient() {
             Self::Retry(e.to_string())
         } else {
             Self::Permanent(e.to_string())

@@ -243,6 +243,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    entry_rewards (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        tier -> Text,
+        issued_at -> Timestamp,
+        redemption_id -> Text,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -270,4 +281,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tier_activity,
     tier_grants,
     tier_events,
+    entry_rewards,
 );

@@ -178,6 +178,15 @@ impl Reward {
         }
     }
 
+    /// What the reward is worth in points when given rather than bought (a tier's entry
+    /// reward): its price, or for `variable` the least it can be redeemed for.
+    pub fn granted_points(&self) -> i64 {
+        match &self.kind {
+            RewardKind::Variable { min_points, .. } => *min_points,
+            _ => self.points_cost,
+        }
+    }
+
     /// The money off for a redemption of `points` (fixed and variable rewards); `None` for other
     /// kinds, and when the figures give no positive amount that fits in `i64` (a platform must
     /// never be sent a discount of zero or less: `i64::MAX` points once wrapped to `-1.00`).
@@ -403,6 +412,19 @@ mod tests {
         assert!(r.price(Some(i64::MIN)).is_err());
         r.kind = RewardKind::FixedAmount { amount_minor: -100 };
         assert_eq!(r.amount_off(500, 100), None);
+    }
+
+    #[test]
+    fn a_granted_reward_is_worth_its_price_or_the_least_variable_amount() {
+        let mut r = default_catalog(100)[0].clone();
+        assert_eq!(r.granted_points(), 500);
+        r.kind = RewardKind::Variable {
+            points_per_unit: 100,
+            min_points: 300,
+            max_points: 1000,
+        };
+        assert_eq!(r.granted_points(), 300);
+        assert_eq!(r.amount_off(r.granted_points(), 100), Some(Money::new(300)));
     }
 
     #[test]

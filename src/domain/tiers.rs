@@ -8,6 +8,7 @@
 
 mod config;
 mod contribution;
+mod effects;
 mod evaluate;
 
 pub use config::{
@@ -15,6 +16,7 @@ pub use config::{
     MAX_GRACE_DAYS, MAX_LEVELS, MAX_MEMBERSHIP_DAYS, MAX_THRESHOLD,
 };
 pub use contribution::Contribution;
+pub use effects::{entry_reward_due, TagChanges, ENTRY_REWARD_EVERY};
 pub use evaluate::{
     evaluate, progress, qualified_rank, qualifies_until, standing, window_start, Activity, Change,
     Evaluation, Grant, HeldBy, Occasion, Progress, Reason, TierState, ROLLING_DAYS,

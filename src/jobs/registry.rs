@@ -53,6 +53,16 @@ pub(super) fn execute(
             tracing::info!(?pass, "tiers re-evaluated after a program change");
             Ok(())
         }
+        JobKind::SyncCustomerTags => {
+            crate::services::tiers::sync_tags_job(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, job)
+        }
+        JobKind::IssueGrantedReward => crate::services::redeem::issue_granted_job(
+            conn,
+            &ctx.runtime,
+            &ctx.shopify,
+            &ctx.keys,
+            job,
+        ),
         JobKind::AwardBirthdays => {
             write_transaction(conn, |c| {
                 let shop = Shop::find(c, &job.shop_id)?;
@@ -143,6 +153,10 @@ pub(super) fn gave_up(
         // The event stays stored; marked failed, it shows in the owner's list of failed
         // webhooks (and can be replayed) instead of staying `pending` forever.
         crate::services::apply::give_up(conn, job, error)?;
+    }
+    if job.kind == JobKind::IssueGrantedReward.as_str() {
+        // A code never created: the redemption ends `failed` instead of pending forever.
+        crate::services::redeem::give_up_granted(conn, job, error)?;
     }
     Ok(())
 }

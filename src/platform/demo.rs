@@ -84,6 +84,12 @@ pub enum StoreApi<'a> {
 }
 
 impl<'a> StoreApi<'a> {
+    /// Whether the shop's store can create discount codes (the demo store, or a platform
+    /// whose adapter exists): asked before recording anything that needs a code.
+    pub fn issues_codes(shop: &Shop) -> bool {
+        shop.is_demo || matches!(shop.platform, Platform::Shopify)
+    }
+
     pub fn for_shop(shop: &Shop, shopify: &'a ShopifyApi) -> Self {
         match shop.platform {
             _ if shop.is_demo => StoreApi::Demo(DemoStore),

@@ -13,28 +13,33 @@
 //! If the process dies between 1 and 3, the recovery job asks the platform whether the code
 //! exists and finishes the redemption either way: no code is handed out twice (codes are unique
 //! per shop, single-use and tied to the customer) and no points are lost.
+//!
+//! A reward given rather than bought (a tier's entry reward) is a redemption of no points
+//! whose code a job creates through the same create-or-recover path (`redeem/grant.rs`).
 
 use chrono::{Duration, NaiveDateTime, Utc};
-use rand::rngs::OsRng;
 
 use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::{Member, Redemption, Shop};
 use crate::db::types::RedemptionStatus;
-use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
-use crate::domain::money::Currency;
+use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::rewards::{discount_code, Reward, RewardKind};
-use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::domain::rewards::Reward;
+use crate::platform::{ApiError, PlatformApi, ShopCredentials};
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
 mod cancel;
+mod code;
+mod grant;
 mod settle;
 
 pub use cancel::{
     cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
 };
+use code::{bought_title, new_redemption, request};
+pub use grant::{give_up_granted, grant, issue_granted_job};
 pub use settle::resolve_job;
 use settle::Created;
 
@@ -128,7 +133,8 @@ pub async fn redeem(
         refund_failed(db, shop, &redemption.id, "no store API access").await?;
         return Err(RedeemError::NotConnected);
     };
-    let req = request(shop, customer_id, &redemption, &reward);
+    let title = bought_title(&reward, redemption.points);
+    let req = request(shop, customer_id, &redemption, &reward, title);
     match settle::create(api, &creds, &req).await {
         Created::Yes(discount_id) => {
             settle::hand_out(db, api, &creds, shop, redemption, &discount_id).await
@@ -231,22 +237,8 @@ fn debit(
     let cost = reward
         .price(asked)
         .map_err(|e| RedeemError::Invalid(e.into()))?;
-    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
-    let redemption = Redemption {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        member_id: member.id.clone(),
-        reward_id: reward.id.clone(),
-        reward: serde_json::to_string(&reward).map_err(|e| RedeemError::Invalid(e.to_string()))?,
-        points: cost,
-        code: discount_code(&prefix, &mut OsRng),
-        status: RedemptionStatus::Pending,
-        platform_discount_id: None,
-        error: None,
-        expires_at: at + Duration::days(i64::from(reward.expires_days)),
-        created_at: at,
-        updated_at: at,
-    };
+    let redemption = new_redemption(shop, &program, &member.id, &reward, cost, at)
+        .map_err(|e| RedeemError::Invalid(e.to_string()))?;
     ledger::post(
         conn,
         &Posting {
@@ -280,43 +272,6 @@ fn debit(
     Ok((redemption, reward))
 }
 
-fn request(
-    shop: &Shop,
-    customer_id: &str,
-    redemption: &Redemption,
-    reward: &Reward,
-) -> DiscountRequest {
-    let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
-        code: shop.currency.clone(),
-        exponent: 2,
-    });
-    let decimal =
-        |minor: i64| crate::domain::money::Money::new(minor).to_decimal_string(currency.exponent);
-    let value = match &reward.kind {
-        RewardKind::Percent { percent } => DiscountValue::Percent(*percent),
-        RewardKind::FreeShipping { max_shipping_minor } => DiscountValue::FreeShipping {
-            max_shipping: max_shipping_minor.map(decimal),
-        },
-        RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
-        RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
-            let off = reward
-                .amount_off(redemption.points, currency.minor_per_unit())
-                .map(|m| m.minor)
-                .unwrap_or(0);
-            DiscountValue::Amount(decimal(off))
-        }
-    };
-    DiscountRequest {
-        code: redemption.code.clone(),
-        title: format!("{} ({} points)", reward.title, redemption.points),
-        customer_id: customer_id.to_owned(),
-        value,
-        min_subtotal: reward.min_order_minor.map(decimal),
-        starts_at: redemption.created_at.and_utc(),
-        ends_at: redemption.expires_at.and_utc(),
-    }
-}
-
 /// Ends a pending, issued or cancelling redemption as `to` and gives the points back, once.
 pub fn refund(
     conn: &mut DbConnection,
@@ -343,6 +298,10 @@ pub fn refund(
         Some(why),
     )? {
         return Ok(false);
+    }
+    // A reward given rather than bought took no points: there is nothing to give back.
+    if r.points == 0 {
+        return Ok(true);
     }
     let posted = ledger::post(
         conn,

@@ -1,19 +1,23 @@
 //! VIP tiers in the database: qualifying activity kept current as orders, refunds and bonuses
 //! are applied; evaluations inside the transaction that changed the activity (upgrades at
-//! once); the daily review and the re-evaluation after an edit, in batches; the tier history.
+//! once); the daily review and the re-evaluation after an edit, in batches; the tier history;
+//! what a change sets off (the platform customer tag, the level's entry reward).
 //! The rules themselves are pure, in `domain::tiers`.
 
 mod activity;
 mod assess;
 mod effects;
+mod entry_rewards;
 mod grants;
 mod history;
 mod review;
+mod tags;
 
 pub use activity::{count_due, move_to, record_bonus};
 pub use assess::{assess, state_of, today};
 pub use history::{empty_view, history, member_view, TierEventView, TierView};
 pub use review::{reevaluate_all, review_due, Pass, BATCH};
+pub use tags::sync_job as sync_tags_job;
 
 use chrono::NaiveDateTime;
 use diesel::QueryResult;

@@ -230,6 +230,7 @@ async fn every_table_round_trips() {
         );
 
         tier_tables_round_trip(c, &s.id, at);
+        entry_rewards_round_trip(c, &s.id, at);
 
         assert_eq!(
             AppSetting::get_or_insert_with(c, "k", || "one".into()).unwrap(),
@@ -441,5 +442,76 @@ fn tier_tables_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::Naive
     assert_eq!(
         event,
         (None, Some("gold".into()), "qualified".into(), Some(day), at)
+    );
+}
+
+/// A granted redemption (no points) and the entry reward that points at it, field for field;
+/// one row per member and tier, updated in place when the reward is given again.
+fn entry_rewards_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::NaiveDateTime) {
+    use boomerang::db::types::RedemptionStatus;
+    let m = member(c, shop_id, "entry-rt");
+    let redemption = |code: &str| Redemption {
+        id: new_id(),
+        shop_id: shop_id.into(),
+        member_id: m.id.clone(),
+        reward_id: "5-off".into(),
+        reward: r#"{"id":"5-off"}"#.into(),
+        points: 0,
+        code: code.into(),
+        status: RedemptionStatus::Pending,
+        platform_discount_id: None,
+        error: None,
+        expires_at: at,
+        created_at: at,
+        updated_at: at,
+    };
+    let first = redemption("RT-FIRST");
+    first.insert(c).unwrap();
+    let back = Redemption::find(c, shop_id, &first.id).unwrap();
+    assert_eq!(
+        (
+            back.points,
+            back.status,
+            back.code.as_str(),
+            back.expires_at
+        ),
+        (0, RedemptionStatus::Pending, "RT-FIRST", at)
+    );
+    let record = EntryReward {
+        id: new_id(),
+        shop_id: shop_id.into(),
+        member_id: m.id.clone(),
+        tier: "gold".into(),
+        issued_at: at,
+        redemption_id: first.id.clone(),
+    };
+    record.insert(c).unwrap();
+    assert_eq!(
+        EntryReward::find(c, shop_id, &m.id, "gold").unwrap(),
+        Some(record.clone())
+    );
+    assert!(
+        EntryReward {
+            id: new_id(),
+            ..record.clone()
+        }
+        .insert(c)
+        .is_err(),
+        "one row per shop, member and tier"
+    );
+    let second = redemption("RT-SECOND");
+    second.insert(c).unwrap();
+    let later = at + chrono::Duration::days(400);
+    EntryReward::reissued(c, shop_id, &record.id, later, &second.id).unwrap();
+    let again = EntryReward::find(c, shop_id, &m.id, "gold")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.issued_at, again.redemption_id.as_str()),
+        (later, second.id.as_str())
+    );
+    assert_eq!(
+        EntryReward::find(c, shop_id, &m.id, "silver").unwrap(),
+        None
     );
 }

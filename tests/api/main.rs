@@ -37,6 +37,7 @@ mod rewards;
 mod secrets;
 mod shopify_api;
 mod storefront;
+mod tier_effects;
 mod tier_widget;
 mod tiers;
 mod webhooks;

@@ -66,7 +66,7 @@ pub fn discount_input(
     } else {
         "customerSelection"
     };
-    let customer = format!("gid://shopify/Customer/{}", req.customer_id);
+    let customer = super::customer_tags::customer_gid(&req.customer_id);
     input.insert(
         audience.into(),
         json!({ "customers": { "add": [customer] } }),
@@ -138,7 +138,8 @@ fn code_taken(payload: Option<&Value>) -> bool {
     })
 }
 
-fn user_errors(payload: Option<&Value>) -> Option<String> {
+/// The messages of a mutation payload's `userErrors`, joined; `None` when there are none.
+pub(super) fn user_errors(payload: Option<&Value>) -> Option<String> {
     let errors = payload?.get("userErrors")?.as_array()?;
     let messages: Vec<&str> = errors
         .iter()
