@@ -3,6 +3,7 @@
 //! The `jobs` table's row lives with the job queue, in `crate::queue`.
 
 pub mod app_setting;
+pub mod fulfilment;
 pub mod inbox_event;
 pub mod ledger_entry;
 pub mod member;
@@ -12,6 +13,7 @@ pub mod refund;
 pub mod shop;
 
 pub use app_setting::AppSetting;
+pub use fulfilment::{DonationRow, Fulfilment, FulfilmentWithCustomer};
 pub use inbox_event::{InboxEvent, NewInboxEvent};
 pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};

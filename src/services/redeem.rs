@@ -13,6 +13,9 @@
 //! If the process dies between 1 and 3, the recovery job asks the platform whether the code
 //! exists and finishes the redemption either way: no code is handed out twice (codes are unique
 //! per shop, single-use and tied to the customer) and no points are lost.
+//!
+//! Donation and custom rewards need no code: one write transaction spends the points and opens
+//! a fulfilment for the owner (`fulfil`), on every platform, with or without store API access.
 
 use chrono::{Duration, NaiveDateTime, Utc};
 use rand::rngs::OsRng;
@@ -21,20 +24,21 @@ use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::{Member, Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{new_id, now, write_transaction, Db, DbConnection, DbError};
-use crate::domain::money::Currency;
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::rewards::{discount_code, Reward, RewardKind};
-use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::domain::rewards::{discount_code, Reward};
+use crate::platform::{ApiError, PlatformApi, ShopCredentials};
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::program::Program;
 
 mod cancel;
+mod fulfil;
 mod settle;
 
 pub use cancel::{
     cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
 };
+pub use fulfil::Opened;
 pub use settle::resolve_job;
 use settle::Created;
 
@@ -93,8 +97,43 @@ pub struct Issued {
     pub expires_at: chrono::DateTime<Utc>,
 }
 
+/// What a redemption gave the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// A discount code to use at checkout.
+    Code(Issued),
+    /// A donation or custom reward the owner now fulfils.
+    Fulfilment(Opened),
+}
+
 /// Spends `customer_id`'s points on `reward_id` (`points` for variable rewards).
 pub async fn redeem(
+    db: &Db,
+    api: &impl PlatformApi,
+    keys: &Keys,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    points: Option<i64>,
+) -> Result<Redeemed, RedeemError> {
+    // Decided on the same catalog the debit reads (`shop`'s program), before the platform
+    // checks: a reward the owner gives by hand needs no adapter and no access token.
+    let owner_fulfils = Program::of(shop)
+        .catalog()
+        .iter()
+        .any(|r| r.id == reward_id && r.kind.fulfilled_by_owner());
+    if owner_fulfils {
+        return fulfil::open(db, shop, customer_id, reward_id, points)
+            .await
+            .map(Redeemed::Fulfilment);
+    }
+    issue_code(db, api, keys, shop, customer_id, reward_id, points)
+        .await
+        .map(Redeemed::Code)
+}
+
+/// Spends the points on a discount code (the module docs tell the steps).
+async fn issue_code(
     db: &Db,
     api: &impl PlatformApi,
     keys: &Keys,
@@ -128,7 +167,14 @@ pub async fn redeem(
         refund_failed(db, shop, &redemption.id, "no store API access").await?;
         return Err(RedeemError::NotConnected);
     };
-    let req = request(shop, customer_id, &redemption, &reward);
+    let Some(req) = settle::request(shop, customer_id, &redemption, &reward) else {
+        // Unreachable through `redeem`, which sends these rewards to `fulfil`; refusing here
+        // keeps a code from ever being made for a reward that has none.
+        refund_failed(db, shop, &redemption.id, "this reward gives no code").await?;
+        return Err(RedeemError::Invalid(
+            "this reward gives no discount code".into(),
+        ));
+    };
     match settle::create(api, &creds, &req).await {
         Created::Yes(discount_id) => {
             settle::hand_out(db, api, &creds, shop, redemption, &discount_id).await
@@ -194,14 +240,14 @@ fn redemption_of_job(
     Ok((redemption.status == status).then_some(redemption))
 }
 
-fn debit(
+/// The member, the reward and its price, if this member may redeem it now.
+fn eligible(
     conn: &mut DbConnection,
     shop: &Shop,
     customer_id: &str,
     reward_id: &str,
     asked: Option<i64>,
-    at: NaiveDateTime,
-) -> Result<(Redemption, Reward), RedeemError> {
+) -> Result<(Member, Reward, i64), RedeemError> {
     let member =
         Member::find_by_customer_id(conn, &shop.id, customer_id)?.ok_or(RedeemError::NotAMember)?;
     let program = Program::of(shop);
@@ -231,7 +277,21 @@ fn debit(
     let cost = reward
         .price(asked)
         .map_err(|e| RedeemError::Invalid(e.into()))?;
-    let prefix = program.code_prefix.clone().unwrap_or_else(|| "RWD".into());
+    Ok((member, reward, cost))
+}
+
+fn debit(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    asked: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<(Redemption, Reward), RedeemError> {
+    let (member, reward, cost) = eligible(conn, shop, customer_id, reward_id, asked)?;
+    let prefix = Program::of(shop)
+        .code_prefix
+        .unwrap_or_else(|| "RWD".into());
     let redemption = Redemption {
         id: new_id(),
         shop_id: shop.id.clone(),
@@ -278,43 +338,6 @@ fn debit(
         },
     )?;
     Ok((redemption, reward))
-}
-
-fn request(
-    shop: &Shop,
-    customer_id: &str,
-    redemption: &Redemption,
-    reward: &Reward,
-) -> DiscountRequest {
-    let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
-        code: shop.currency.clone(),
-        exponent: 2,
-    });
-    let decimal =
-        |minor: i64| crate::domain::money::Money::new(minor).to_decimal_string(currency.exponent);
-    let value = match &reward.kind {
-        RewardKind::Percent { percent } => DiscountValue::Percent(*percent),
-        RewardKind::FreeShipping { max_shipping_minor } => DiscountValue::FreeShipping {
-            max_shipping: max_shipping_minor.map(decimal),
-        },
-        RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
-        RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
-            let off = reward
-                .amount_off(redemption.points, currency.minor_per_unit())
-                .map(|m| m.minor)
-                .unwrap_or(0);
-            DiscountValue::Amount(decimal(off))
-        }
-    };
-    DiscountRequest {
-        code: redemption.code.clone(),
-        title: format!("{} ({} points)", reward.title, redemption.points),
-        customer_id: customer_id.to_owned(),
-        value,
-        min_subtotal: reward.min_order_minor.map(decimal),
-        starts_at: redemption.created_at.and_utc(),
-        ends_at: redemption.expires_at.and_utc(),
-    }
 }
 
 /// Ends a pending, issued or cancelling redemption as `to` and gives the points back, once.

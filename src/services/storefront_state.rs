@@ -73,6 +73,10 @@ pub struct RewardState {
     /// Only members of this tier and higher may redeem it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// For donation and custom rewards: what the widget says once redeemed ("Thank you — your
+    /// donation of 5.00 USD to Red Crescent is on its way").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_name: Option<String>,
 }
@@ -217,6 +221,7 @@ fn build_shop_part(shop: &Shop, program: &Program, locale: Locale) -> ShopPart {
                 id: r.id.clone(),
                 title: r.titles.get(&locale).unwrap_or(&r.title).clone(),
                 description: describe(r, &texts, &money),
+                confirmation: confirmation(r, &texts, &money),
                 conditions: r.min_order_minor.and_then(|min| {
                     let t = texts.get("min_order")?;
                     Some(fill(t, &[("amount", &money.format(min))]))
@@ -435,6 +440,36 @@ fn describe(reward: &Reward, texts: &Texts, money: &MoneyFormat) -> String {
                 ("amount", &money.format(money.currency.minor_per_unit())),
             ],
         ),
+        RewardKind::Donation {
+            charity,
+            amount_minor,
+        } => fill(
+            text(texts, "reward_donation"),
+            &[
+                ("amount", &money.format(*amount_minor)),
+                ("charity", charity),
+            ],
+        ),
+        // The owner's own words: what they promise to do.
+        RewardKind::Custom { description } => description.clone(),
+    }
+}
+
+/// What the widget shows once a reward without a code is redeemed; `None` for codes.
+fn confirmation(reward: &Reward, texts: &Texts, money: &MoneyFormat) -> Option<String> {
+    match &reward.kind {
+        RewardKind::Donation {
+            charity,
+            amount_minor,
+        } => Some(fill(
+            text(texts, "thanks_donation"),
+            &[
+                ("amount", &money.format(*amount_minor)),
+                ("charity", charity),
+            ],
+        )),
+        RewardKind::Custom { .. } => Some(text(texts, "thanks_custom").to_owned()),
+        _ => None,
     }
 }
 

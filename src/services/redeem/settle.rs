@@ -5,8 +5,12 @@ use crate::crypto::Keys;
 use crate::db::models::{Redemption, Shop};
 use crate::db::types::RedemptionStatus;
 use crate::db::{write_transaction, Db, DbConnection, DbError};
+use crate::domain::money::Currency;
+use crate::domain::rewards::{Reward, RewardKind};
 use crate::platform::shopify::api::ShopifyApi;
-use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials, StoreApi};
+use crate::platform::{
+    ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials, StoreApi,
+};
 use crate::queue::{Job, JobError};
 
 use super::{credentials, refund, Issued, RedeemError};
@@ -149,5 +153,45 @@ pub(super) async fn hand_out(
         code: redemption.code,
         points: redemption.points,
         expires_at: redemption.expires_at.and_utc(),
+    })
+}
+
+/// What to ask the platform for: the discount a redemption's code gives; `None` for a reward
+/// that gives no code (donation, custom).
+pub(super) fn request(
+    shop: &Shop,
+    customer_id: &str,
+    redemption: &Redemption,
+    reward: &Reward,
+) -> Option<DiscountRequest> {
+    let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
+        code: shop.currency.clone(),
+        exponent: 2,
+    });
+    let decimal =
+        |minor: i64| crate::domain::money::Money::new(minor).to_decimal_string(currency.exponent);
+    let value = match &reward.kind {
+        RewardKind::Percent { percent } => DiscountValue::Percent(*percent),
+        RewardKind::FreeShipping { max_shipping_minor } => DiscountValue::FreeShipping {
+            max_shipping: max_shipping_minor.map(decimal),
+        },
+        RewardKind::FreeProduct { variant_id } => DiscountValue::FreeVariant(variant_id.clone()),
+        RewardKind::FixedAmount { .. } | RewardKind::Variable { .. } => {
+            let off = reward
+                .amount_off(redemption.points, currency.minor_per_unit())
+                .map(|m| m.minor)
+                .unwrap_or(0);
+            DiscountValue::Amount(decimal(off))
+        }
+        RewardKind::Donation { .. } | RewardKind::Custom { .. } => return None,
+    };
+    Some(DiscountRequest {
+        code: redemption.code.clone(),
+        title: format!("{} ({} points)", reward.title, redemption.points),
+        customer_id: customer_id.to_owned(),
+        value,
+        min_subtotal: reward.min_order_minor.map(decimal),
+        starts_at: redemption.created_at.and_utc(),
+        ends_at: redemption.expires_at.and_utc(),
     })
 }
