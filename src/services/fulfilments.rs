@@ -8,7 +8,7 @@
 
 use chrono::NaiveDateTime;
 
-use crate::db::models::{Fulfilment, FulfilmentWithCustomer};
+use crate::db::models::{Fulfilment, FulfilmentWithCustomer, Member};
 use crate::db::types::FulfilmentStatus;
 use crate::db::{now, write_transaction, DbConnection};
 use crate::domain::donations::{self, Donation, DonationTotals};
@@ -66,15 +66,16 @@ pub fn mark_done(
     shop_id: &str,
     id: &str,
     who: &str,
-) -> Result<Fulfilment, FulfilmentError> {
-    with_conflict_retry(conn, |c| {
+) -> Result<FulfilmentWithCustomer, FulfilmentError> {
+    let done = with_conflict_retry(conn, |c| {
         Fulfilment::close(c, shop_id, id, FulfilmentStatus::Done, Some(who), now())?;
         let current = Fulfilment::find(c, shop_id, id)?;
         match current.status {
             FulfilmentStatus::Done => Ok(current),
             other => Err(FulfilmentError::Settled(other)),
         }
-    })
+    })?;
+    with_customer(conn, done)
 }
 
 /// Cancels an open fulfilment and returns its points with a `redeem_refund` line, in one
@@ -83,8 +84,8 @@ pub fn cancel(
     conn: &mut DbConnection,
     shop_id: &str,
     id: &str,
-) -> Result<Fulfilment, FulfilmentError> {
-    with_conflict_retry(conn, |c| {
+) -> Result<FulfilmentWithCustomer, FulfilmentError> {
+    let cancelled = with_conflict_retry(conn, |c| {
         let at = now();
         if Fulfilment::close(c, shop_id, id, FulfilmentStatus::Cancelled, None, at)? {
             let f = Fulfilment::find(c, shop_id, id)?;
@@ -95,6 +96,19 @@ pub fn cancel(
             FulfilmentStatus::Cancelled => Ok(current),
             other => Err(FulfilmentError::Settled(other)),
         }
+    })?;
+    with_customer(conn, cancelled)
+}
+
+/// The fulfilment with the platform's id of its member, as the owner's list shows it.
+fn with_customer(
+    conn: &mut DbConnection,
+    fulfilment: Fulfilment,
+) -> Result<FulfilmentWithCustomer, FulfilmentError> {
+    let member = Member::find(conn, &fulfilment.shop_id, &fulfilment.member_id)?;
+    Ok(FulfilmentWithCustomer {
+        fulfilment,
+        customer_id: member.platform_customer_id,
     })
 }
 
