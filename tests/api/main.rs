@@ -21,6 +21,7 @@ mod earning_edges;
 mod edge;
 mod expiry;
 mod faults;
+mod fulfilments;
 mod helpers;
 mod ingest;
 mod jobs;
