@@ -16,6 +16,7 @@ mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
+mod donations_report;
 mod earning;
 mod earning_edges;
 mod edge;
