@@ -47,9 +47,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/redemptions/{id}/cancel",
                     web::post().to(admin::redemptions::cancel),
                 )
+                .route("/fulfilments", web::get().to(admin::fulfilments::list))
+                .route(
+                    "/fulfilments/{id}/done",
+                    web::post().to(admin::fulfilments::done),
+                )
+                .route(
+                    "/fulfilments/{id}/cancel",
+                    web::post().to(admin::fulfilments::cancel),
+                )
                 .route(
                     "/reports/liability",
                     web::get().to(admin::reports::liability),
+                )
+                .route(
+                    "/reports/donations",
+                    web::get().to(admin::reports::donations),
                 ),
         )
         // The storefront API, once behind Shopify's app proxy and once for other platforms.

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod demo;
 pub mod earn;
 pub mod expiry;
+pub mod fulfilments;
 pub mod inbox;
 pub mod ingest;
 pub mod ledger;

@@ -4,6 +4,7 @@
 
 pub mod app_setting;
 pub mod entry_reward;
+pub mod fulfilment;
 pub mod inbox_event;
 pub mod ledger_entry;
 pub mod member;
@@ -14,6 +15,7 @@ pub mod shop;
 
 pub use app_setting::AppSetting;
 pub use entry_reward::EntryReward;
+pub use fulfilment::{DonationRow, Fulfilment, FulfilmentWithCustomer};
 pub use inbox_event::{InboxEvent, NewInboxEvent};
 pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};

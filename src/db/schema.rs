@@ -254,6 +254,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    fulfilments (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        ledger_key -> Text,
+        reward_id -> Text,
+        reward_title -> Text,
+        kind -> Text,
+        charity -> Nullable<Text>,
+        amount_minor -> Nullable<BigInt>,
+        description -> Nullable<Text>,
+        points -> BigInt,
+        status -> Text,
+        done_at -> Nullable<Timestamp>,
+        done_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -265,6 +286,8 @@ diesel::joinable!(point_reminders -> shops (shop_id));
 diesel::joinable!(redemptions -> members (member_id));
 diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
+diesel::joinable!(fulfilments -> shops (shop_id));
+diesel::joinable!(fulfilments -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -282,4 +305,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     tier_grants,
     tier_events,
     entry_rewards,
+    fulfilments,
 );

@@ -109,6 +109,18 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a fulfilment (a donation or custom reward the owner gives by hand) is.
+    pub enum FulfilmentStatus {
+        /// Redeemed, the points spent; the owner has not acted yet.
+        Open => "open",
+        /// The owner gave the reward.
+        Done => "done",
+        /// The owner took it back; the points were returned.
+        Cancelled => "cancelled",
+    }
+}
+
+text_enum! {
     /// The life of a durable job.
     pub enum JobStatus {
         Queued => "queued",

@@ -9,7 +9,9 @@ use crate::domain::money::Money;
 use crate::domain::widget::Locale;
 
 mod fields;
+mod validate;
 pub use fields::strict_catalog;
+pub use validate::{validate_catalog, CatalogError};
 
 /// Highest price of a reward in points, and the widest range of a variable reward.
 pub const MAX_REWARD_POINTS: i64 = 10_000_000;
@@ -20,7 +22,8 @@ pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
 /// Most rewards a catalog may list.
 pub const MAX_CATALOG_LEN: usize = 100;
 
-/// What a reward gives, with the figures that make the discount.
+/// What a reward gives: the figures that make the discount, or (donation, custom) what the
+/// owner does by hand once it is redeemed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum RewardKind {
@@ -42,6 +45,11 @@ pub enum RewardKind {
         min_points: i64,
         max_points: i64,
     },
+    /// The shop gives `amount_minor` to `charity` on the member's behalf; no code.
+    Donation { charity: String, amount_minor: i64 },
+    /// Anything else the owner offers (a signed poster, a studio visit), described in words; no
+    /// code: the owner gets in touch.
+    Custom { description: String },
 }
 
 impl RewardKind {
@@ -52,7 +60,15 @@ impl RewardKind {
             Self::FreeShipping { .. } => "free_shipping",
             Self::FreeProduct { .. } => "free_product",
             Self::Variable { .. } => "variable",
+            Self::Donation { .. } => "donation",
+            Self::Custom { .. } => "custom",
         }
+    }
+
+    /// Whether redeeming it opens a fulfilment for the owner instead of asking the platform for
+    /// a discount code.
+    pub fn fulfilled_by_owner(&self) -> bool {
+        matches!(self, Self::Donation { .. } | Self::Custom { .. })
     }
 }
 
@@ -90,67 +106,7 @@ pub struct Reward {
     pub active: bool,
 }
 
-/// What is wrong with a catalog.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CatalogError {
-    #[error("a catalog may list at most {max} rewards, got {0}", max = MAX_CATALOG_LEN)]
-    TooMany(usize),
-    #[error("reward id {0:?} must be 1–40 letters, digits, - or _")]
-    BadId(String),
-    #[error("reward id {0:?} appears twice")]
-    DuplicateId(String),
-    #[error("reward {0:?}: {1}")]
-    Invalid(String, &'static str),
-}
-
 impl Reward {
-    pub fn validate(&self) -> Result<(), CatalogError> {
-        let bad = |why| Err(CatalogError::Invalid(self.id.clone(), why));
-        let id_ok = (1..=40).contains(&self.id.len())
-            && self
-                .id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-        if !id_ok {
-            return Err(CatalogError::BadId(self.id.clone()));
-        }
-        let title_ok = |t: &str| !t.trim().is_empty() && t.chars().count() <= 100;
-        if !title_ok(&self.title) || !self.titles.values().all(|t| title_ok(t)) {
-            return bad("title (and each of titles) must be 1–100 characters");
-        }
-        if !(1..=MAX_REWARD_POINTS).contains(&self.points_cost) {
-            return bad("points_cost must be between 1 and 10,000,000");
-        }
-        if self
-            .min_order_minor
-            .is_some_and(|m| !(0..=MAX_AMOUNT_MINOR).contains(&m))
-        {
-            return bad("min_order_minor must be between 0 and 1,000,000,000,000");
-        }
-        if !(1..=3650).contains(&self.expires_days) {
-            return bad("expires_days must be between 1 and 3650");
-        }
-        let money = 1..=MAX_AMOUNT_MINOR;
-        let points = 1..=MAX_REWARD_POINTS;
-        match &self.kind {
-            RewardKind::FixedAmount { amount_minor } if !money.contains(amount_minor) => bad("amount_minor must be between 1 and 1,000,000,000,000"),
-            RewardKind::Percent { percent } if !(1..=100).contains(percent) => bad("percent must be 1–100"),
-            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if !money.contains(m) => bad("max_shipping_minor must be between 1 and 1,000,000,000,000"),
-            RewardKind::FreeProduct { variant_id } if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) => {
-                bad("variant_id must be the variant's numeric id")
-            }
-            RewardKind::Variable { points_per_unit, min_points, max_points }
-                if *points_per_unit <= 0 || *min_points < *points_per_unit || max_points < min_points =>
-            {
-                bad("variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points")
-            }
-            RewardKind::Variable { max_points, .. } if !points.contains(max_points) => {
-                bad("max_points must be at most 10,000,000")
-            }
-            _ => Ok(()),
-        }
-    }
-
     /// The points a redemption costs: the catalog price, or for `variable` the amount asked,
     /// rounded down to whole units and checked against the bounds.
     pub fn price(&self, asked: Option<i64>) -> Result<i64, &'static str> {
@@ -202,21 +158,6 @@ impl Reward {
         };
         (minor > 0).then_some(Money::new(minor))
     }
-}
-
-/// Checks every reward and that ids are unique.
-pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
-    if rewards.len() > MAX_CATALOG_LEN {
-        return Err(CatalogError::TooMany(rewards.len()));
-    }
-    let mut seen = std::collections::HashSet::new();
-    for r in rewards {
-        r.validate()?;
-        if !seen.insert(r.id.as_str()) {
-            return Err(CatalogError::DuplicateId(r.id.clone()));
-        }
-    }
-    Ok(())
 }
 
 /// The catalog a new shop starts with (CONTRACT.md), in its currency's minor units.
@@ -309,35 +250,6 @@ mod tests {
     }
 
     #[test]
-    fn catalogs_with_mistakes_are_refused() {
-        let mut c = default_catalog(100);
-        c[1].id = c[0].id.clone();
-        assert!(matches!(
-            validate_catalog(&c),
-            Err(CatalogError::DuplicateId(_))
-        ));
-        let mut r = default_catalog(100)[0].clone();
-        r.points_cost = 0;
-        assert!(r.validate().is_err());
-        r.points_cost = 10;
-        r.id = "has space".into();
-        assert!(r.validate().is_err());
-        r.id = "ok".into();
-        r.kind = RewardKind::Percent { percent: 101 };
-        assert!(r.validate().is_err());
-        r.kind = RewardKind::Variable {
-            points_per_unit: 100,
-            min_points: 50,
-            max_points: 1000,
-        };
-        assert!(r.validate().is_err());
-        r.kind = RewardKind::FreeProduct {
-            variant_id: "gid://x".into(),
-        };
-        assert!(r.validate().is_err());
-    }
-
-    #[test]
     fn variable_rewards_price_whole_units_within_bounds() {
         let mut r = default_catalog(100)[0].clone();
         r.kind = RewardKind::Variable {
@@ -364,37 +276,6 @@ mod tests {
             Ok(500),
             "fixed rewards ignore the amount"
         );
-    }
-
-    #[test]
-    fn reward_figures_past_their_caps_are_refused() {
-        let mut r = default_catalog(100)[0].clone();
-        let variable = |max_points| RewardKind::Variable {
-            points_per_unit: 1,
-            min_points: 1,
-            max_points,
-        };
-        for kind in [
-            variable(i64::MAX),
-            variable(MAX_REWARD_POINTS + 1),
-            RewardKind::FixedAmount {
-                amount_minor: MAX_AMOUNT_MINOR + 1,
-            },
-            RewardKind::FreeShipping {
-                max_shipping_minor: Some(i64::MAX),
-            },
-        ] {
-            r.kind = kind;
-            assert!(r.validate().is_err(), "{:?}", r.kind);
-        }
-        r.kind = variable(MAX_REWARD_POINTS);
-        assert!(r.validate().is_ok());
-        r.min_order_minor = Some(i64::MAX);
-        assert!(r.validate().is_err());
-        assert!(matches!(
-            validate_catalog(&vec![default_catalog(100)[0].clone(); MAX_CATALOG_LEN + 1]),
-            Err(CatalogError::TooMany(_))
-        ));
     }
 
     #[test]
@@ -425,6 +306,37 @@ mod tests {
         };
         assert_eq!(r.granted_points(), 300);
         assert_eq!(r.amount_off(r.granted_points(), 100), Some(Money::new(300)));
+    }
+
+    #[test]
+    fn donations_and_custom_rewards_are_fulfilled_by_the_owner_at_their_catalog_price() {
+        let mut r = default_catalog(100)[0].clone();
+        assert!(!r.kind.fulfilled_by_owner());
+        for (kind, name) in [
+            (
+                RewardKind::Donation {
+                    charity: "Red Crescent".into(),
+                    amount_minor: 500,
+                },
+                "donation",
+            ),
+            (
+                RewardKind::Custom {
+                    description: "A signed poster".into(),
+                },
+                "custom",
+            ),
+        ] {
+            r.kind = kind;
+            assert!(r.kind.fulfilled_by_owner());
+            assert_eq!(r.kind.name(), name);
+            assert_eq!(
+                r.price(Some(1)),
+                Ok(r.points_cost),
+                "the amount asked is ignored"
+            );
+            assert_eq!(r.amount_off(r.points_cost, 100), None, "no discount");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod customers;
+pub mod fulfilments;
 pub mod program;
 pub mod redemptions;
 pub mod reports;

@@ -20,7 +20,13 @@ use crate::state::AppState;
 #[derive(Debug, Clone)]
 pub struct ShopSession {
     pub shop: Shop,
+    /// Who is acting, as recorded on what they change: the session token's `sub` (the staff
+    /// member's Shopify user id), or [`API_KEY_ACTOR`].
+    pub actor: String,
 }
+
+/// The actor of a request made with a shop's API key (it names no person).
+pub const API_KEY_ACTOR: &str = "api key";
 
 impl FromRequest for ShopSession {
     type Error = AppError;
@@ -39,33 +45,37 @@ impl FromRequest for ShopSession {
             let token = bearer
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| AppError::unauthorized("missing Authorization: Bearer token"))?;
-            let shop = if token.starts_with("bmr_") {
+            let (shop, actor) = if token.starts_with("bmr_") {
                 let hash = sha256_hex(&token);
-                state
+                let shop = state
                     .db
                     .run(move |c| Shop::find_by_api_key_hash(c, &hash).map_err(DbError::from))
-                    .await?
+                    .await?;
+                (shop, API_KEY_ACTOR.to_owned())
             } else {
                 let shopify = &state.config.shopify;
-                let domain = session_token::verify(
+                let user = session_token::verify_user(
                     &token,
                     &shopify.api_key,
                     &shopify.api_secret,
                     shopify.previous_api_secret.as_ref(),
                 )
                 .map_err(|e| AppError::unauthorized(e.to_string()))?;
-                state
+                let domain = user.shop;
+                let shop = state
                     .db
                     .run(move |c| {
                         Shop::find_by_domain(c, Platform::Shopify, &domain).map_err(DbError::from)
                     })
-                    .await?
+                    .await?;
+                // Shopify's tokens always carry `sub`; one without it still acted as the session.
+                (shop, user.user_id.unwrap_or_else(|| "session token".into()))
             };
             let shop = shop
                 .filter(|s| s.install_state == InstallState::Installed)
                 .ok_or_else(|| AppError::unauthorized("no installed shop for this token"))?;
             record_shop(&shop.domain);
-            Ok(ShopSession { shop })
+            Ok(ShopSession { shop, actor })
         })
     }
 }

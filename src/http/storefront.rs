@@ -12,7 +12,7 @@ use crate::db::{read_snapshot, DbConnection};
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::record_shop;
 use crate::platform::shopify::app_proxy;
-use crate::services::redeem::{self, RedeemError};
+use crate::services::redeem::{self, RedeemError, Redeemed};
 use crate::state::AppState;
 
 /// Who a storefront request says it is for, with every check that needs no database done:
@@ -152,7 +152,8 @@ impl From<RedeemError> for AppError {
     }
 }
 
-/// `POST {base}/redeem` `{"reward_id":…}` → `{"code","expires_at","points"}`.
+/// `POST {base}/redeem` `{"reward_id":…}` → `{"code","expires_at","points"}`; for a donation or
+/// custom reward `{"code":null,"expires_at":null,"fulfilment_id","status":"open","kind","points"}`.
 pub async fn redeem(
     claim: ShopperClaim,
     body: web::Json<RedeemBody>,
@@ -164,7 +165,7 @@ pub async fn redeem(
         .customer_id
         .ok_or_else(|| AppError::unauthorized("log in to redeem rewards"))?;
     let body = body.into_inner();
-    let issued = redeem::redeem(
+    let redeemed = redeem::redeem(
         &state.db,
         &crate::platform::StoreApi::for_shop(&shopper.shop, &state.shopify),
         &state.keys,
@@ -174,11 +175,21 @@ pub async fn redeem(
         body.points,
     )
     .await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "code": issued.code,
-        "expires_at": issued.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "points": issued.points,
-    })))
+    Ok(HttpResponse::Ok().json(match redeemed {
+        Redeemed::Code(issued) => serde_json::json!({
+            "code": issued.code,
+            "expires_at": issued.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "points": issued.points,
+        }),
+        Redeemed::Fulfilment(opened) => serde_json::json!({
+            "code": null,
+            "expires_at": null,
+            "fulfilment_id": opened.fulfilment_id,
+            "status": "open",
+            "kind": opened.kind,
+            "points": opened.points,
+        }),
+    }))
 }
 
 #[derive(Debug, Deserialize)]

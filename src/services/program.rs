@@ -114,7 +114,12 @@ impl Program {
                 defaults.as_slice()
             }
         };
-        let ids: Vec<&str> = rewards.iter().map(|r| r.id.as_str()).collect();
+        // Entry rewards are given as codes: a donation or custom reward cannot be one.
+        let ids: Vec<&str> = rewards
+            .iter()
+            .filter(|r| !r.kind.fulfilled_by_owner())
+            .map(|r| r.id.as_str())
+            .collect();
         let tiered: Vec<(&str, &str)> = rewards
             .iter()
             .filter_map(|r| Some((r.id.as_str(), r.tier.as_deref()?)))

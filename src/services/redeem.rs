@@ -16,6 +16,8 @@
 //!
 //! A reward given rather than bought (a tier's entry reward) is a redemption of no points
 //! whose code a job creates through the same create-or-recover path (`redeem/grant.rs`).
+//! Donation and custom rewards need no code: one write transaction spends the points and opens
+//! a fulfilment for the owner (`fulfil`), on every platform, with or without store API access.
 
 use chrono::{Duration, NaiveDateTime, Utc};
 
@@ -32,6 +34,7 @@ use crate::services::program::Program;
 
 mod cancel;
 mod code;
+mod fulfil;
 mod grant;
 mod settle;
 
@@ -39,6 +42,7 @@ pub use cancel::{
     cancel, settle_cancellation_job, CancelError, CancelStarted, USAGE_SETTLES_AFTER,
 };
 use code::{bought_title, new_redemption, request};
+pub use fulfil::Opened;
 pub use grant::{give_up_granted, grant, issue_granted_job};
 pub use settle::resolve_job;
 use settle::Created;
@@ -98,8 +102,43 @@ pub struct Issued {
     pub expires_at: chrono::DateTime<Utc>,
 }
 
+/// What a redemption gave the shopper.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// A discount code to use at checkout.
+    Code(Issued),
+    /// A donation or custom reward the owner now fulfils.
+    Fulfilment(Opened),
+}
+
 /// Spends `customer_id`'s points on `reward_id` (`points` for variable rewards).
 pub async fn redeem(
+    db: &Db,
+    api: &impl PlatformApi,
+    keys: &Keys,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    points: Option<i64>,
+) -> Result<Redeemed, RedeemError> {
+    // Decided on the same catalog the debit reads (`shop`'s program), before the platform
+    // checks: a reward the owner gives by hand needs no adapter and no access token.
+    let owner_fulfils = Program::of(shop)
+        .catalog()
+        .iter()
+        .any(|r| r.id == reward_id && r.kind.fulfilled_by_owner());
+    if owner_fulfils {
+        return fulfil::open(db, shop, customer_id, reward_id, points)
+            .await
+            .map(Redeemed::Fulfilment);
+    }
+    issue_code(db, api, keys, shop, customer_id, reward_id, points)
+        .await
+        .map(Redeemed::Code)
+}
+
+/// Spends the points on a discount code (the module docs tell the steps).
+async fn issue_code(
     db: &Db,
     api: &impl PlatformApi,
     keys: &Keys,
@@ -134,7 +173,14 @@ pub async fn redeem(
         return Err(RedeemError::NotConnected);
     };
     let title = bought_title(&reward, redemption.points);
-    let req = request(shop, customer_id, &redemption, &reward, title);
+    let Some(req) = request(shop, customer_id, &redemption, &reward, title) else {
+        // Unreachable through `redeem`, which sends these rewards to `fulfil`; refusing here
+        // keeps a code from ever being made for a reward that has none.
+        refund_failed(db, shop, &redemption.id, "this reward gives no code").await?;
+        return Err(RedeemError::Invalid(
+            "this reward gives no discount code".into(),
+        ));
+    };
     match settle::create(api, &creds, &req).await {
         Created::Yes(discount_id) => {
             settle::hand_out(db, api, &creds, shop, redemption, &discount_id).await
@@ -200,14 +246,14 @@ fn redemption_of_job(
     Ok((redemption.status == status).then_some(redemption))
 }
 
-fn debit(
+/// The member, the reward and its price, if this member may redeem it now.
+fn eligible(
     conn: &mut DbConnection,
     shop: &Shop,
     customer_id: &str,
     reward_id: &str,
     asked: Option<i64>,
-    at: NaiveDateTime,
-) -> Result<(Redemption, Reward), RedeemError> {
+) -> Result<(Member, Reward, i64), RedeemError> {
     let member =
         Member::find_by_customer_id(conn, &shop.id, customer_id)?.ok_or(RedeemError::NotAMember)?;
     let program = Program::of(shop);
@@ -237,6 +283,19 @@ fn debit(
     let cost = reward
         .price(asked)
         .map_err(|e| RedeemError::Invalid(e.into()))?;
+    Ok((member, reward, cost))
+}
+
+fn debit(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    customer_id: &str,
+    reward_id: &str,
+    asked: Option<i64>,
+    at: NaiveDateTime,
+) -> Result<(Redemption, Reward), RedeemError> {
+    let (member, reward, cost) = eligible(conn, shop, customer_id, reward_id, asked)?;
+    let program = Program::of(shop);
     let redemption = new_redemption(shop, &program, &member.id, &reward, cost, at)
         .map_err(|e| RedeemError::Invalid(e.to_string()))?;
     ledger::post(

@@ -18,8 +18,9 @@ use diesel::prelude::*;
 
 use crate::db::models::Shop;
 use crate::db::schema::{
-    entry_rewards, inbox_events, jobs, ledger_entries, members, orders, point_reminders,
-    product_collections, redemptions, refunds, tier_activity, tier_events, tier_grants,
+    entry_rewards, fulfilments, inbox_events, jobs, ledger_entries, members, orders,
+    point_reminders, product_collections, redemptions, refunds, tier_activity, tier_events,
+    tier_grants,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -144,13 +145,14 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// refunds, redemptions, entry rewards, reminders) and its product collections. The ledger goes too: the
+/// refunds, redemptions, entry rewards, fulfilments, reminders) and its product collections. The ledger goes too: the
 /// liability report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Children before their members (no reliance on ON DELETE CASCADE); entry rewards before
     // the redemptions they point at.
     delete_in_chunks!(conn, entry_rewards, shop_id);
     delete_in_chunks!(conn, redemptions, shop_id);
+    delete_in_chunks!(conn, fulfilments, shop_id);
     delete_in_chunks!(conn, point_reminders, shop_id);
     delete_in_chunks!(conn, ledger_entries, shop_id);
     delete_in_chunks!(conn, tier_events, shop_id);

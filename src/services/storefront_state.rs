@@ -13,12 +13,14 @@ use serde_json::value::RawValue;
 use crate::db::models::{LedgerEntry, Member, Shop};
 use crate::db::schema::ledger_entries;
 use crate::db::DbConnection;
-use crate::domain::money::{Currency, Money};
 use crate::domain::points::LedgerStatus;
-use crate::domain::rewards::{Reward, RewardKind};
+use crate::domain::rewards::RewardKind;
 use crate::domain::widget::{fill, Locale};
 use crate::services::program::Program;
 use crate::services::tiers::{self, TierView};
+
+mod wording;
+use wording::{confirmation, describe, ways_to_earn, MoneyFormat, Texts};
 
 fn rfc3339(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
@@ -73,6 +75,10 @@ pub struct RewardState {
     /// Only members of this tier and higher may redeem it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier: Option<String>,
+    /// For donation and custom rewards: what the widget says once redeemed ("Thank you — your
+    /// donation of 5.00 USD to Red Crescent is on its way").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmation: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tier_name: Option<String>,
 }
@@ -220,6 +226,7 @@ fn build_shop_part(shop: &Shop, program: &Program, locale: Locale) -> ShopPart {
                 id: r.id.clone(),
                 title: r.titles.get(&locale).unwrap_or(&r.title).clone(),
                 description: describe(r, &texts, &money),
+                confirmation: confirmation(r, &texts, &money),
                 conditions: r.min_order_minor.and_then(|min| {
                     let t = texts.get("min_order")?;
                     Some(fill(t, &[("amount", &money.format(min))]))
@@ -386,106 +393,4 @@ fn pending_lots(
             confirms_at: at.map(rfc3339),
         })
         .collect())
-}
-
-/// Amounts in the shop's currency as the widget shows them: "5.00 USD".
-struct MoneyFormat {
-    currency: Currency,
-}
-
-impl MoneyFormat {
-    fn of(shop: &Shop) -> Self {
-        let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
-            code: shop.currency.clone(),
-            exponent: 2,
-        });
-        Self { currency }
-    }
-
-    fn format(&self, minor: i64) -> String {
-        format!(
-            "{} {}",
-            Money::new(minor).to_decimal_string(self.currency.exponent),
-            self.currency.code
-        )
-    }
-}
-
-type Texts = std::collections::BTreeMap<&'static str, String>;
-
-fn text<'a>(texts: &'a Texts, key: &str) -> &'a str {
-    texts.get(key).map_or("", String::as_str)
-}
-
-/// What a reward gives, in the shopper's language.
-fn describe(reward: &Reward, texts: &Texts, money: &MoneyFormat) -> String {
-    match &reward.kind {
-        RewardKind::FixedAmount { amount_minor } => fill(
-            text(texts, "reward_fixed_amount"),
-            &[("amount", &money.format(*amount_minor))],
-        ),
-        RewardKind::Percent { percent } => fill(
-            text(texts, "reward_percent"),
-            &[("percent", &percent.to_string())],
-        ),
-        RewardKind::FreeShipping { .. } => text(texts, "reward_free_shipping").to_owned(),
-        RewardKind::FreeProduct { .. } => text(texts, "reward_free_product").to_owned(),
-        RewardKind::Variable {
-            points_per_unit, ..
-        } => fill(
-            text(texts, "reward_variable"),
-            &[
-                ("n", &points_per_unit.to_string()),
-                ("amount", &money.format(money.currency.minor_per_unit())),
-            ],
-        ),
-    }
-}
-
-fn ways_to_earn(program: &Program, shop: &Shop, texts: &Texts) -> Vec<WayToEarn> {
-    let rules = &program.earning;
-    let unit = if rules.unit_size == 1 {
-        shop.currency.clone()
-    } else {
-        format!("{} {}", rules.unit_size, shop.currency)
-    };
-    let per_unit = i64::from(rules.points_per_unit);
-    let mut ways = vec![WayToEarn {
-        kind: "order",
-        title: fill(
-            text(texts, "earn_order"),
-            &[("n", &per_unit.to_string()), ("unit", &unit)],
-        ),
-        points: per_unit,
-    }];
-    if rules.signup_points > 0 {
-        ways.push(WayToEarn {
-            kind: "signup",
-            title: text(texts, "earn_signup").to_owned(),
-            points: rules.signup_points,
-        });
-    }
-    if rules.birthday_points > 0 {
-        ways.push(WayToEarn {
-            kind: "birthday",
-            title: text(texts, "earn_birthday").to_owned(),
-            points: rules.birthday_points,
-        });
-    }
-    if let Some(campaign) = rules.active_campaign(chrono::Utc::now()) {
-        let points = per_unit.saturating_mul(i64::from(campaign.multiplier_pct)) / 100;
-        ways.push(WayToEarn {
-            kind: "campaign",
-            title: fill(
-                text(texts, "earn_campaign"),
-                &[
-                    ("name", &campaign.name),
-                    ("n", &points.to_string()),
-                    ("unit", &unit),
-                ],
-            ),
-            points,
-        });
-    }
-    ways
 }

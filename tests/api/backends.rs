@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use boomerang::db::models::*;
 use boomerang::db::schema::{members, shops};
-use boomerang::db::types::{InboxStatus, InstallState, JobStatus, Platform};
+use boomerang::db::types::{FulfilmentStatus, InboxStatus, InstallState, JobStatus, Platform};
 use boomerang::db::{new_id, now, write_transaction, DbConnection};
 use boomerang::queue::{Job, NewJob};
 
@@ -231,6 +231,79 @@ async fn every_table_round_trips() {
 
         tier_tables_round_trip(c, &s.id, at);
         entry_rewards_round_trip(c, &s.id, at);
+        let fulfilment = Fulfilment {
+            id: new_id(),
+            shop_id: s.id.clone(),
+            member_id: m.id.clone(),
+            ledger_key: "fulfilment:f-1:debit".into(),
+            reward_id: "give-5".into(),
+            reward_title: "تبرّع".into(),
+            kind: "donation".into(),
+            charity: Some("Red Crescent".into()),
+            amount_minor: Some(1_000_000_000_000),
+            description: None,
+            points: 10_000_000,
+            status: FulfilmentStatus::Open,
+            done_at: None,
+            done_by: None,
+            created_at: at,
+            updated_at: at,
+        };
+        fulfilment.insert(c).unwrap();
+        assert!(
+            Fulfilment {
+                id: new_id(),
+                ..fulfilment.clone()
+            }
+            .insert(c)
+            .is_err(),
+            "the ledger key is unique per shop"
+        );
+        assert_eq!(
+            Fulfilment::find(c, &s.id, &fulfilment.id).unwrap(),
+            fulfilment
+        );
+        let listed = Fulfilment::list(c, &s.id, Some(FulfilmentStatus::Open), 10).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            listed[0].customer_id.as_deref(),
+            Some("6000000000000000001")
+        );
+        let done_at = now();
+        assert!(Fulfilment::close(
+            c,
+            &s.id,
+            &fulfilment.id,
+            FulfilmentStatus::Done,
+            Some("42"),
+            done_at
+        )
+        .unwrap());
+        assert!(
+            !Fulfilment::close(
+                c,
+                &s.id,
+                &fulfilment.id,
+                FulfilmentStatus::Cancelled,
+                None,
+                now()
+            )
+            .unwrap(),
+            "only an open fulfilment closes"
+        );
+        let done = Fulfilment::find(c, &s.id, &fulfilment.id).unwrap();
+        assert_eq!(
+            (done.status, done.done_at, done.done_by.as_deref()),
+            (FulfilmentStatus::Done, Some(done_at), Some("42"))
+        );
+        assert_eq!(
+            Fulfilment::donations(c, &s.id, at, at + chrono::Duration::seconds(1)).unwrap(),
+            [DonationRow {
+                charity: Some("Red Crescent".into()),
+                amount_minor: Some(1_000_000_000_000),
+                points: 10_000_000
+            }]
+        );
 
         assert_eq!(
             AppSetting::get_or_insert_with(c, "k", || "one".into()).unwrap(),

@@ -141,7 +141,7 @@ async fn a_create_that_timed_out_after_shopify_made_the_code_hands_out_that_code
         .mount(&server)
         .await;
     let app = setup(&server, 500).await;
-    let issued = redeem::redeem(
+    let redeem::Redeemed::Code(issued) = redeem::redeem(
         &app.db,
         &impatient_api(),
         &keys(),
@@ -151,7 +151,9 @@ async fn a_create_that_timed_out_after_shopify_made_the_code_hands_out_that_code
         None,
     )
     .await
-    .unwrap();
+    .unwrap() else {
+        panic!("a discount reward gives a code");
+    };
     assert_eq!(issued.points, 500);
     assert_eq!(balance(&app).await, 0, "the points paid for the live code");
     let (_, status) = redemption(&app).await;

@@ -62,7 +62,7 @@ pub(crate) async fn setup(server: &MockServer, points: i64) -> TestApp {
 }
 
 /// The query string Shopify's app proxy would add, signed.
-fn proxy_query(customer: &str, timestamp: i64) -> String {
+pub(crate) fn proxy_query(customer: &str, timestamp: i64) -> String {
     let q = format!("shop={SHOP}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Frewards&timestamp={timestamp}");
     format!("{q}&signature={}", app_proxy::sign(&q, SECRET))
 }

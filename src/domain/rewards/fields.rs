@@ -25,6 +25,8 @@ fn kind_fields(kind: &str) -> &'static [&'static str] {
         "free_shipping" => &["max_shipping_minor"],
         "free_product" => &["variant_id"],
         "variable" => &["points_per_unit", "min_points", "max_points"],
+        "donation" => &["charity", "amount_minor"],
+        "custom" => &["description"],
         _ => &[],
     }
 }
@@ -81,6 +83,13 @@ mod tests {
                 min_points: 100,
                 max_points: 800,
             },
+            RewardKind::Donation {
+                charity: "Red Crescent".into(),
+                amount_minor: 500,
+            },
+            RewardKind::Custom {
+                description: "A signed poster".into(),
+            },
         ];
         for (i, kind) in kinds.into_iter().enumerate() {
             let mut r = catalog[0].clone();
@@ -110,6 +119,14 @@ mod tests {
             (
                 serde_json::json!({"kind": "fixed_amount", "amount_minor": 5, "expires": 3}),
                 "expires",
+            ),
+            (
+                serde_json::json!({"kind": "donation", "charity": "c", "amount_minor": 5, "description": "d"}),
+                "description",
+            ),
+            (
+                serde_json::json!({"kind": "custom", "description": "d", "charity": "c"}),
+                "charity",
             ),
         ] {
             let mut reward = base.clone();

@@ -131,7 +131,7 @@ pub enum TierError {
     BadPerks(String),
     #[error("tiers.levels.{0}: customer_tag must be 1–40 characters without commas")]
     BadTag(String),
-    #[error("tiers.levels.{level}: entry_reward_id {reward:?} is not a reward of the catalog")]
+    #[error("tiers.levels.{level}: entry_reward_id {reward:?} is not a discount reward of the catalog (donations and custom rewards cannot be entry rewards)")]
     UnknownEntryReward { level: String, reward: String },
     #[error("tiers.grace_days must be at most {max}, got {0}", max = MAX_GRACE_DAYS)]
     GraceTooLong(u32),
@@ -387,7 +387,8 @@ mod tests {
             club("", "123", "gold", 30),
         ] {
             assert!(
-                validate_references(Some(&tiers), std::slice::from_ref(&bad), &["welcome"], &[]).is_err(),
+                validate_references(Some(&tiers), std::slice::from_ref(&bad), &["welcome"], &[])
+                    .is_err(),
                 "{bad:?}"
             );
         }

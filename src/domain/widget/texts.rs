@@ -116,6 +116,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "{n} نقطة = خصم {amount}",
     ),
     (
+        "reward_donation",
+        "A donation of {amount} to {charity}",
+        "تبرّع بمبلغ {amount} إلى {charity}",
+    ),
+    (
         "min_order",
         "On orders of {amount} or more",
         "للطلبات بقيمة {amount} أو أكثر",
@@ -141,6 +146,16 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "أدخله عند الدفع. يعمل مرة واحدة حتى {date}.",
     ),
     ("copy", "Copy code", "نسخ الرمز"),
+    (
+        "thanks_donation",
+        "Thank you — your donation of {amount} to {charity} is on its way",
+        "شكرًا لك — تبرّعك بمبلغ {amount} إلى {charity} في طريقه",
+    ),
+    (
+        "thanks_custom",
+        "Redeemed — the shop will be in touch",
+        "تم الاستبدال — سيتواصل معك المتجر",
+    ),
     ("copied", "Copied", "تم النسخ"),
     (
         "err_insufficient",

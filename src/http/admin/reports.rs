@@ -1,5 +1,6 @@
 //! `GET /api/admin/v1/reports/liability?from=YYYY-MM-DD&to=YYYY-MM-DD` (both days included;
-//! default: the last 30 days).
+//! default: the last 30 days) and `GET /api/admin/v1/reports/donations?from=…&to=…` (both
+//! required: a donations report is for a stated period, often a tax year).
 
 use actix_web::{web, HttpResponse};
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
@@ -8,7 +9,7 @@ use serde::Deserialize;
 use crate::db::DbError;
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
-use crate::services::liability;
+use crate::services::{fulfilments, liability};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +25,8 @@ pub enum PeriodError {
     BadDay(&'static str),
     #[error("from is after to")]
     FromAfterTo,
+    #[error("{0} is required (a date like 2026-11-23)")]
+    Missing(&'static str),
 }
 
 /// The days a report may name. The app keeps no ledger before 1970, and four-digit years keep
@@ -78,6 +81,34 @@ pub async fn liability(
         .run(move |c| liability::report(c, &session.shop, start, end).map_err(DbError::from))
         .await?;
     Ok(HttpResponse::Ok().json(report))
+}
+
+/// `GET /api/admin/v1/reports/donations?from&to`: the donations not cancelled, created in the
+/// period (UTC days), per charity.
+pub async fn donations(
+    session: ShopSession,
+    range: web::Query<Range>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let from = range.from.as_deref().ok_or(PeriodError::Missing("from"));
+    let to = range.to.as_deref().ok_or(PeriodError::Missing("to"));
+    let (start, end) = from
+        .and_then(|from| Ok((from, to?)))
+        .and_then(|(from, to)| period(Some(from), Some(to), Utc::now().date_naive()))
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let shop_id = session.shop.id;
+    let totals = state
+        .db
+        .run(move |c| {
+            fulfilments::donations_report(c, &shop_id, start, end).map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "from": start.date(),
+        "to": end.date().pred_opt().unwrap_or(end.date()),
+        "charities": totals.charities,
+        "total_minor": totals.total_minor,
+    })))
 }
 
 #[cfg(test)]

@@ -16,6 +16,8 @@ pub const MAX_LIFETIME_SECS: i64 = 300;
 #[derive(Debug, Deserialize)]
 struct Claims {
     iss: String,
+    /// The staff member the token was issued to (their Shopify user id).
+    sub: Option<String>,
     dest: String,
     exp: i64,
     nbf: i64,
@@ -35,6 +37,15 @@ pub enum SessionTokenError {
     TooLong(i64),
 }
 
+/// Who a verified session token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUser {
+    /// The shop domain the token was issued for.
+    pub shop: String,
+    /// The token's `sub`: the staff member's Shopify user id, when the token names one.
+    pub user_id: Option<String>,
+}
+
 /// Verifies `token` and returns the shop domain it was issued for. Only HS256 is accepted, so
 /// `alg: none` and algorithm-confusion tokens fail; so do a wrong audience, a wrong secret and
 /// an expired or not-yet-valid token.
@@ -44,6 +55,16 @@ pub fn verify(
     secret: &SecretString,
     previous: Option<&SecretString>,
 ) -> Result<String, SessionTokenError> {
+    verify_user(token, api_key, secret, previous).map(|u| u.shop)
+}
+
+/// [`verify`], also answering the staff member the token was issued to (to record who acted).
+pub fn verify_user(
+    token: &str,
+    api_key: &str,
+    secret: &SecretString,
+    previous: Option<&SecretString>,
+) -> Result<SessionUser, SessionTokenError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[api_key]);
     validation.set_required_spec_claims(&["exp", "nbf", "aud", "iss"]);
@@ -82,7 +103,10 @@ pub fn verify(
     if data.claims.iss != format!("https://{shop}/admin") {
         return Err(SessionTokenError::IssuerMismatch);
     }
-    Ok(shop)
+    Ok(SessionUser {
+        shop,
+        user_id: data.claims.sub,
+    })
 }
 
 /// What was wrong with a token, in words (the library's own are type names such as
@@ -134,6 +158,13 @@ mod tests {
         assert_eq!(
             verify(&t, KEY, &secret("s3cret"), None),
             Ok("a.myshopify.com".into())
+        );
+        assert_eq!(
+            verify_user(&t, KEY, &secret("s3cret"), None),
+            Ok(SessionUser {
+                shop: "a.myshopify.com".into(),
+                user_id: Some("42".into())
+            })
         );
     }
 

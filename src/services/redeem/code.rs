@@ -45,14 +45,15 @@ pub(super) fn bought_title(reward: &Reward, points: i64) -> String {
     format!("{} ({points} points)", reward.title)
 }
 
-/// The platform request for a redemption's code, titled `title` in the shop's admin.
+/// The platform request for a redemption's code, titled `title` in the shop's admin; `None`
+/// for a reward that gives no code (donation, custom: the owner fulfils those).
 pub(super) fn request(
     shop: &Shop,
     customer_id: &str,
     redemption: &Redemption,
     reward: &Reward,
     title: String,
-) -> DiscountRequest {
+) -> Option<DiscountRequest> {
     let currency = Currency::parse(&shop.currency).unwrap_or_else(|_| Currency {
         code: shop.currency.clone(),
         exponent: 2,
@@ -77,8 +78,9 @@ pub(super) fn request(
                 .unwrap_or(0);
             DiscountValue::Amount(decimal(off))
         }
+        RewardKind::Donation { .. } | RewardKind::Custom { .. } => return None,
     };
-    DiscountRequest {
+    Some(DiscountRequest {
         code: redemption.code.clone(),
         title,
         customer_id: customer_id.to_owned(),
@@ -86,5 +88,5 @@ pub(super) fn request(
         min_subtotal: reward.min_order_minor.map(decimal),
         starts_at: redemption.created_at.and_utc(),
         ends_at: redemption.expires_at.and_utc(),
-    }
+    })
 }

@@ -84,7 +84,15 @@ pub fn issue_granted_job(
         .ok()
         .and_then(|p| p.get("title")?.as_str().map(str::to_owned))
         .unwrap_or_else(|| reward.title.clone());
-    let req = request(&shop, &customer, &redemption, &reward, title);
+    let Some(req) = request(&shop, &customer, &redemption, &reward, title) else {
+        // The program refuses such entry rewards; one stored before that rule gives nothing.
+        return fail(
+            conn,
+            &shop.id,
+            &redemption.id,
+            "this reward gives no discount code",
+        );
+    };
     match runtime.block_on(settle::create(&api, &creds, &req)) {
         Created::Yes(discount_id) => {
             Redemption::transition(

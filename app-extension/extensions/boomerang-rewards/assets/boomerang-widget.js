@@ -291,22 +291,24 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
   }
 
   function codes() {
+    return h("ul", {}, issued.map((c) => (c.thanks ? thanksItem(c) : codeItem(c))));
+  }
+
+  function thanksItem(c) {
+    return h("li", { class: "issued" }, h("p", { class: "m" }, c.title), h("p", { class: "d", role: "status" }, c.thanks));
+  }
+
+  function codeItem(c) {
     return h(
-      "ul",
-      {},
-      issued.map((c) =>
-        h(
-          "li",
-          { class: "issued" },
-          h("p", { class: "m" }, t("your_code") + " · " + c.title),
-          h("p", { class: "code", "data-code": "" }, c.code),
-          h("p", { class: "m" }, t("code_help", { date: day(c.expires_at) })),
-          h(
-            "div",
-            { class: "row" },
-            h("button", { class: "btn", type: "button", "data-k": "copy-" + c.code, onclick: (e) => copy(c.code, e.currentTarget) }, t("copy")),
-          ),
-        ),
+      "li",
+      { class: "issued" },
+      h("p", { class: "m" }, t("your_code") + " · " + c.title),
+      h("p", { class: "code", "data-code": "" }, c.code),
+      h("p", { class: "m" }, t("code_help", { date: day(c.expires_at) })),
+      h(
+        "div",
+        { class: "row" },
+        h("button", { class: "btn", type: "button", "data-k": "copy-" + c.code, onclick: (e) => copy(c.code, e.currentTarget) }, t("copy")),
       ),
     );
   }
@@ -386,7 +388,12 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
       .then((res) => res.json().then((json) => [res.ok, json], () => [false, {}]))
       .then(([ok, json]) => {
         if (!ok) throw (json.error && json.error.code) || "error";
-        issued.unshift({ code: json.code, expires_at: json.expires_at, title: r.title });
+        // A donation or custom reward has no code: the owner fulfils it; say so.
+        issued.unshift(
+          json.fulfilment_id
+            ? { thanks: r.confirmation || t("thanks_custom"), title: r.title }
+            : { code: json.code, expires_at: json.expires_at, title: r.title },
+        );
         return load();
       })
       .then(() => {

@@ -1,0 +1,217 @@
+//! What makes a reward, and a catalog, acceptable: checked when the owner saves the program, so
+//! a redemption never meets a reward it cannot price or give.
+
+use super::{Reward, RewardKind, MAX_AMOUNT_MINOR, MAX_CATALOG_LEN, MAX_REWARD_POINTS};
+
+/// What is wrong with a catalog.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("a catalog may list at most {max} rewards, got {0}", max = MAX_CATALOG_LEN)]
+    TooMany(usize),
+    #[error("reward id {0:?} must be 1–40 letters, digits, - or _")]
+    BadId(String),
+    #[error("reward id {0:?} appears twice")]
+    DuplicateId(String),
+    #[error("reward {0:?}: {1}")]
+    Invalid(String, &'static str),
+}
+
+/// Longest charity name a donation reward may carry (characters).
+pub const MAX_CHARITY_CHARS: usize = 100;
+/// Longest description of a custom reward (characters): what the owner promises to do.
+pub const MAX_DESCRIPTION_CHARS: usize = 300;
+
+/// Whether `text` has something besides spaces and at most `max` characters.
+fn text_fits(text: &str, max: usize) -> bool {
+    !text.trim().is_empty() && text.chars().count() <= max
+}
+
+impl Reward {
+    pub fn validate(&self) -> Result<(), CatalogError> {
+        let bad = |why| Err(CatalogError::Invalid(self.id.clone(), why));
+        let id_ok = (1..=40).contains(&self.id.len())
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !id_ok {
+            return Err(CatalogError::BadId(self.id.clone()));
+        }
+        let title_ok = |t: &str| text_fits(t, 100);
+        if !title_ok(&self.title) || !self.titles.values().all(|t| title_ok(t)) {
+            return bad("title (and each of titles) must be 1–100 characters");
+        }
+        if !(1..=MAX_REWARD_POINTS).contains(&self.points_cost) {
+            return bad("points_cost must be between 1 and 10,000,000");
+        }
+        if self
+            .min_order_minor
+            .is_some_and(|m| !(0..=MAX_AMOUNT_MINOR).contains(&m))
+        {
+            return bad("min_order_minor must be between 0 and 1,000,000,000,000");
+        }
+        if !(1..=3650).contains(&self.expires_days) {
+            return bad("expires_days must be between 1 and 3650");
+        }
+        let money = 1..=MAX_AMOUNT_MINOR;
+        let points = 1..=MAX_REWARD_POINTS;
+        match &self.kind {
+            RewardKind::FixedAmount { amount_minor } if !money.contains(amount_minor) => bad("amount_minor must be between 1 and 1,000,000,000,000"),
+            RewardKind::Percent { percent } if !(1..=100).contains(percent) => bad("percent must be 1–100"),
+            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if !money.contains(m) => bad("max_shipping_minor must be between 1 and 1,000,000,000,000"),
+            RewardKind::FreeProduct { variant_id } if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) => {
+                bad("variant_id must be the variant's numeric id")
+            }
+            RewardKind::Variable { points_per_unit, min_points, max_points }
+                if *points_per_unit <= 0 || *min_points < *points_per_unit || max_points < min_points =>
+            {
+                bad("variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points")
+            }
+            RewardKind::Variable { max_points, .. } if !points.contains(max_points) => {
+                bad("max_points must be at most 10,000,000")
+            }
+            RewardKind::Donation { charity, .. } if !text_fits(charity, MAX_CHARITY_CHARS) => {
+                bad("charity must be 1–100 characters")
+            }
+            RewardKind::Donation { amount_minor, .. } if !money.contains(amount_minor) => {
+                bad("amount_minor must be between 1 and 1,000,000,000,000")
+            }
+            RewardKind::Custom { description } if !text_fits(description, MAX_DESCRIPTION_CHARS) => {
+                bad("description must be 1–300 characters")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checks every reward and that ids are unique.
+pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
+    if rewards.len() > MAX_CATALOG_LEN {
+        return Err(CatalogError::TooMany(rewards.len()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in rewards {
+        r.validate()?;
+        if !seen.insert(r.id.as_str()) {
+            return Err(CatalogError::DuplicateId(r.id.clone()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::rewards::default_catalog;
+
+    #[test]
+    fn catalogs_with_mistakes_are_refused() {
+        let mut c = default_catalog(100);
+        c[1].id = c[0].id.clone();
+        assert!(matches!(
+            validate_catalog(&c),
+            Err(CatalogError::DuplicateId(_))
+        ));
+        let mut r = default_catalog(100)[0].clone();
+        r.points_cost = 0;
+        assert!(r.validate().is_err());
+        r.points_cost = 10;
+        r.id = "has space".into();
+        assert!(r.validate().is_err());
+        r.id = "ok".into();
+        r.kind = RewardKind::Percent { percent: 101 };
+        assert!(r.validate().is_err());
+        r.kind = RewardKind::Variable {
+            points_per_unit: 100,
+            min_points: 50,
+            max_points: 1000,
+        };
+        assert!(r.validate().is_err());
+        r.kind = RewardKind::FreeProduct {
+            variant_id: "gid://x".into(),
+        };
+        assert!(r.validate().is_err());
+    }
+
+    #[test]
+    fn reward_figures_past_their_caps_are_refused() {
+        let mut r = default_catalog(100)[0].clone();
+        let variable = |max_points| RewardKind::Variable {
+            points_per_unit: 1,
+            min_points: 1,
+            max_points,
+        };
+        for kind in [
+            variable(i64::MAX),
+            variable(MAX_REWARD_POINTS + 1),
+            RewardKind::FixedAmount {
+                amount_minor: MAX_AMOUNT_MINOR + 1,
+            },
+            RewardKind::FreeShipping {
+                max_shipping_minor: Some(i64::MAX),
+            },
+        ] {
+            r.kind = kind;
+            assert!(r.validate().is_err(), "{:?}", r.kind);
+        }
+        r.kind = variable(MAX_REWARD_POINTS);
+        assert!(r.validate().is_ok());
+        r.min_order_minor = Some(i64::MAX);
+        assert!(r.validate().is_err());
+        assert!(matches!(
+            validate_catalog(&vec![default_catalog(100)[0].clone(); MAX_CATALOG_LEN + 1]),
+            Err(CatalogError::TooMany(_))
+        ));
+    }
+
+    #[test]
+    fn donations_need_a_named_charity_and_an_amount_within_the_cap() {
+        let mut r = default_catalog(100)[0].clone();
+        let donation = |charity: &str, amount_minor| RewardKind::Donation {
+            charity: charity.into(),
+            amount_minor,
+        };
+        for (kind, field) in [
+            (donation("", 500), "charity"),
+            (donation("   ", 500), "charity"),
+            (donation(&"x".repeat(101), 500), "charity"),
+            (donation("Red Crescent", 0), "amount_minor"),
+            (donation("Red Crescent", -5), "amount_minor"),
+            (
+                donation("Red Crescent", MAX_AMOUNT_MINOR + 1),
+                "amount_minor",
+            ),
+        ] {
+            r.kind = kind;
+            let err = r.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{:?}: {err}", r.kind);
+        }
+        for kind in [
+            donation("Red Crescent", 1),
+            donation(&"ع".repeat(100), MAX_AMOUNT_MINOR),
+        ] {
+            r.kind = kind;
+            assert!(r.validate().is_ok(), "{:?}", r.kind);
+        }
+    }
+
+    #[test]
+    fn custom_rewards_need_a_description_of_at_most_300_characters() {
+        let mut r = default_catalog(100)[0].clone();
+        for bad in [String::new(), " \n".into(), "x".repeat(301)] {
+            r.kind = RewardKind::Custom { description: bad };
+            assert!(
+                r.validate()
+                    .unwrap_err()
+                    .to_string()
+                    .contains("description"),
+                "{:?}",
+                r.kind
+            );
+        }
+        for good in ["A signed poster".to_owned(), "ب".repeat(300)] {
+            r.kind = RewardKind::Custom { description: good };
+            assert!(r.validate().is_ok(), "{:?}", r.kind);
+        }
+    }
+}
