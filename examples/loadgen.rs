@@ -7,6 +7,9 @@
 //!   cargo run --release                                   # terminal 1
 //!   cargo run --release --example loadgen -- --orders 20000 --concurrency 64
 //!
+//! `--program plain` (the default) first resets the shop's program to the defaults (the demo
+//! shop's tiers multiply points); `--program tiers` runs with tiers evaluated on every order.
+//!
 //! Only loopback or your own test hosts are valid targets.
 
 use std::time::{Duration, Instant};
@@ -47,7 +50,19 @@ struct Args {
     /// Widget state reads after the webhooks (0: none).
     #[arg(long, default_value_t = 20_000)]
     state_reads: usize,
+    /// The program the shop runs during the load: `plain` (the default program, no tiers) or
+    /// `tiers` (three points-earned tiers with x1 multipliers, so every order is also evaluated
+    /// for a tier while the expected totals stay 1 point per unit). Set through the admin API
+    /// before the first delivery; it replaces the shop's program.
+    #[arg(long, default_value = "plain", value_parser = ["plain", "tiers"])]
+    program: String,
 }
+
+const TIERS_PROGRAM: &str = r#"{"earning": {"pending_days": 0}, "tiers": {"basis": "points_earned",
+  "window": "rolling_12_months", "levels": [
+    {"id": "bronze", "name": "Bronze", "threshold": 0},
+    {"id": "silver", "name": "Silver", "threshold": 1000},
+    {"id": "gold", "name": "Gold", "threshold": 3000}]}}"#;
 
 /// Latency summary of one phase.
 struct Phase {
@@ -254,6 +269,18 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    let program = match args.program.as_str() {
+        "tiers" => TIERS_PROGRAM,
+        _ => "{}",
+    };
+    client
+        .put(format!("{}/api/admin/v1/program", args.url))
+        .bearer_auth(session_token(&args.shop, &args.api_key, &args.secret))
+        .header("Content-Type", "application/json")
+        .body(program)
+        .send()
+        .await?
+        .error_for_status()?;
     let mut rng = rand::thread_rng();
     // Ids unique to this run, so runs against the same database do not mix.
     let run = u64::try_from(chrono::Utc::now().timestamp())? * 1_000_000;
