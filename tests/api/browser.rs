@@ -127,6 +127,24 @@ async fn element(client: &Client, what: &str, selector: &str) -> Element {
     Element::from_element_id(client.clone(), ElementRef::from(id.to_owned()))
 }
 
+/// Finds and clicks an element of the widget. The widget re-renders its panel when fresh state
+/// arrives (it shows what it had first), so an element found a moment earlier may be replaced
+/// before the click lands: find it again then, as a shopper's second look would.
+async fn click(client: &Client, what: &str, selector: &str) {
+    for _ in 0..5 {
+        match element(client, what, selector).await.click().await {
+            Ok(_) => return,
+            Err(fantoccini::error::CmdError::Standard(e))
+                if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("clicking {what}: {e}"),
+        }
+    }
+    panic!("{what} kept being replaced before it could be clicked");
+}
+
 async fn focused(client: &Client) -> Value {
     client
         .execute(
@@ -241,16 +259,8 @@ async fn redeem_in_the_demo(expect: Expect) {
         );
 
         // Redeem "5 off" (500 of Ada's 2,400 points): ask, confirm, see the code.
-        element(&client, "the redeem button", "[data-k='r-5-off']")
-            .await
-            .click()
-            .await
-            .unwrap();
-        element(&client, "the confirm button", "[data-k='yes-5-off']")
-            .await
-            .click()
-            .await
-            .unwrap();
+        click(&client, "the redeem button", "[data-k='r-5-off']").await;
+        click(&client, "the confirm button", "[data-k='yes-5-off']").await;
         let code = wait_for(
             &client,
             "the code",

@@ -100,9 +100,7 @@ pub fn assess(
             new_states.entry(outcome.state).or_default().push(member_id);
         }
     }
-    for (state, ids) in new_states {
-        store_state(conn, &shop.id, &ids, &state, now)?;
-    }
+    store_states(conn, &shop.id, new_states, now)?;
     for chunk in events.chunks(500) {
         crate::per_backend!(&mut *conn, |c| diesel::insert_into(tier_events::table)
             .values(chunk.to_vec())
@@ -180,25 +178,66 @@ fn read_states(
         .collect())
 }
 
-fn store_state(
+/// Writes the new tier states: on SQLite one `UPDATE … WHERE id IN (…)` per distinct state (the
+/// writer holds the database; statements are cheap in process); on PostgreSQL one statement for
+/// the whole batch joined to `unnest` of its rows, since each statement is a round trip there
+/// and rolling windows give nearly every member a review date of their own.
+fn store_states(
     conn: &mut DbConnection,
     shop_id: &str,
-    member_ids: &[String],
-    state: &TierState,
+    states: HashMap<TierState, Vec<String>>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::update(
-        members::table
-            .filter(members::shop_id.eq(shop_id))
-            .filter(members::id.eq_any(member_ids)),
-    )
-    .set((
-        members::tier.eq(&state.tier),
-        members::tier_held_by.eq(state.held_by.as_str()),
-        members::tier_review_at.eq(state.review_at),
-        members::updated_at.eq(now),
-    ))
-    .execute(conn)?;
+    match conn {
+        DbConnection::Postgresql(c) => {
+            use diesel::sql_types::{Array, Date, Nullable, Text, Timestamp};
+            let mut ids = Vec::new();
+            let mut tiers = Vec::new();
+            let mut held = Vec::new();
+            let mut reviews = Vec::new();
+            for (state, members) in states {
+                for id in members {
+                    ids.push(id);
+                    tiers.push(state.tier.clone());
+                    held.push(state.held_by.as_str().to_owned());
+                    reviews.push(state.review_at);
+                }
+            }
+            if ids.is_empty() {
+                return Ok(());
+            }
+            diesel::sql_query(
+                "UPDATE members AS m SET tier = v.tier, tier_held_by = v.held_by, \
+                 tier_review_at = v.review_at, updated_at = $5 \
+                 FROM unnest($1::text[], $2::text[], $3::text[], $4::date[]) \
+                      AS v(id, tier, held_by, review_at) \
+                 WHERE m.shop_id = $6 AND m.id = v.id",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Nullable<Text>>, _>(tiers)
+            .bind::<Array<Text>, _>(held)
+            .bind::<Array<Nullable<Date>>, _>(reviews)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(shop_id)
+            .execute(c)?;
+        }
+        DbConnection::Sqlite(c) => {
+            for (state, ids) in states {
+                diesel::update(
+                    members::table
+                        .filter(members::shop_id.eq(shop_id))
+                        .filter(members::id.eq_any(&ids)),
+                )
+                .set((
+                    members::tier.eq(&state.tier),
+                    members::tier_held_by.eq(state.held_by.as_str()),
+                    members::tier_review_at.eq(state.review_at),
+                    members::updated_at.eq(now),
+                ))
+                .execute(c)?;
+            }
+        }
+    }
     Ok(())
 }
 
