@@ -7,6 +7,7 @@ pub mod event;
 pub mod expiry;
 pub mod money;
 pub mod points;
+pub mod referrals;
 pub mod rewards;
 pub mod tiers;
 pub mod widget;

@@ -195,7 +195,8 @@ pub fn default_catalog(minor_per_unit: i64) -> Vec<Reward> {
 }
 
 /// Letters and digits that cannot be misread for each other (no 0/O, 1/I/L).
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+/// The characters of every code the app makes: no 0/O, 1/I/L look-alikes.
+pub const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 /// A discount code: the shop's prefix, a dash, and 10 characters drawn uniformly from
 /// `CODE_ALPHABET` (≈49 bits; pass a CSPRNG), in two readable groups: `GLOW-7KQ2M-X9PTA`.

@@ -156,15 +156,19 @@ pub fn merge_guest(
     )
     .set(orders::member_id.eq(target_id))
     .execute(conn)?;
-    // Tier activity and grants follow; the next review re-evaluates the account with them.
+    // Tier activity and grants follow, and the account is evaluated with them at once.
     if crate::services::tiers::move_to(conn, shop_id, guest_id, target_id)? > 0 {
-        diesel::update(
-            members::table
-                .filter(members::shop_id.eq(shop_id))
-                .filter(members::id.eq(target_id)),
-        )
-        .set(members::tier_review_at.eq(Some(now.date())))
-        .execute(conn)?;
+        let shop = crate::db::models::Shop::find(conn, shop_id)?;
+        let program = crate::services::program::Program::of(&shop);
+        let ids = [target_id.to_owned()];
+        crate::services::tiers::assess(
+            conn,
+            &shop,
+            &program,
+            &ids,
+            crate::domain::tiers::Occasion::Activity,
+            now,
+        )?;
     }
     diesel::update(
         members::table

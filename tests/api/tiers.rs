@@ -664,3 +664,30 @@ async fn shops_with_tiers_get_the_hourly_review_and_others_do_not() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_guests_progress_follows_them_into_their_account() {
+    let (app, _) = setup().await;
+    // Ordered as a guest first (no account): 60.00 counts for the guest's e-mail.
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o14",
+        &order_days_ago(14, (0, ADA.1), 40, "60.00"),
+    )
+    .await;
+    // Then with an account, placed with the same e-mail (proof it is theirs): 150.00 more.
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "o15",
+        &order_days_ago(15, ADA, 30, "150.00"),
+    )
+    .await;
+    let ada = app.customer(SHOP, "7001").await;
+    assert_eq!(
+        ada["tier_standing"], 21000,
+        "both orders count for the account: {ada}"
+    );
+    assert_eq!(ada["tier"], "gold");
+}
