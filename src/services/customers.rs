@@ -63,7 +63,8 @@ pub struct LedgerLineView {
     pub created_at: String,
 }
 
-fn rfc3339(t: chrono::NaiveDateTime) -> String {
+/// A stored UTC time as the API shows it (RFC 3339, whole seconds, `Z`).
+pub(crate) fn rfc3339(t: chrono::NaiveDateTime) -> String {
     t.and_utc()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }

@@ -128,18 +128,29 @@ fn in_chunks(
 }
 
 /// Deletes the rows of `$table` whose `shop_id` is `$shop_id`, [`CHUNK`] per write transaction.
+/// Tables keyed by something else than `id` within the shop name their key column.
 macro_rules! delete_in_chunks {
     ($conn:expr, $table:ident, $shop_id:expr) => {
+        delete_in_chunks!($conn, $table, $shop_id, id)
+    };
+    ($conn:expr, $table:ident, $shop_id:expr, $key:ident) => {
         in_chunks(
             $conn,
             |c| {
                 $table::table
                     .filter($table::shop_id.eq($shop_id))
                     .limit(CHUNK)
-                    .select($table::id)
+                    .select($table::$key)
                     .load(c)
             },
-            |c, ids| diesel::delete($table::table.filter($table::id.eq_any(ids))).execute(c),
+            |c, keys| {
+                diesel::delete(
+                    $table::table
+                        .filter($table::shop_id.eq($shop_id))
+                        .filter($table::$key.eq_any(keys)),
+                )
+                .execute(c)
+            },
         )?
     };
 }
@@ -157,24 +168,7 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, ledger_entries, shop_id);
     delete_in_chunks!(conn, tier_events, shop_id);
     delete_in_chunks!(conn, tier_grants, shop_id);
-    in_chunks(
-        conn,
-        |c| {
-            tier_activity::table
-                .filter(tier_activity::shop_id.eq(shop_id))
-                .limit(CHUNK)
-                .select(tier_activity::source)
-                .load(c)
-        },
-        |c, sources| {
-            diesel::delete(
-                tier_activity::table
-                    .filter(tier_activity::shop_id.eq(shop_id))
-                    .filter(tier_activity::source.eq_any(sources)),
-            )
-            .execute(c)
-        },
-    )?;
+    delete_in_chunks!(conn, tier_activity, shop_id, source);
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);
     // Guests merged into accounts point at them: unlink them all before deleting any member.

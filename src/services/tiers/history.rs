@@ -144,9 +144,7 @@ pub fn history(
             to,
             reason,
             review_on,
-            at: at
-                .and_utc()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            at: crate::services::customers::rfc3339(at),
         })
         .collect())
 }
