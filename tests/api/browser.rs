@@ -145,6 +145,21 @@ async fn click(client: &Client, what: &str, selector: &str) {
     panic!("{what} kept being replaced before it could be clicked");
 }
 
+/// Whether an element of the widget shows up within two seconds.
+async fn appears(client: &Client, selector: &str) -> bool {
+    let script = format!(
+        "return !!document.getElementById('boomerang-rewards').shadowRoot.querySelector({});",
+        json!(selector)
+    );
+    for _ in 0..40 {
+        if client.execute(&script, vec![]).await.ok() == Some(json!(true)) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 async fn focused(client: &Client) -> Value {
     client
         .execute(
@@ -259,7 +274,17 @@ async fn redeem_in_the_demo(expect: Expect) {
         );
 
         // Redeem "5 off" (500 of Ada's 2,400 points): ask, confirm, see the code.
-        click(&client, "the redeem button", "[data-k='r-5-off']").await;
+        // The panel may re-render with fresh state between the two clicks and drop the
+        // confirmation: ask again until the confirm button is there.
+        let mut asked = false;
+        for _ in 0..5 {
+            click(&client, "the redeem button", "[data-k='r-5-off']").await;
+            if appears(&client, "[data-k='yes-5-off']").await {
+                asked = true;
+                break;
+            }
+        }
+        assert!(asked, "the confirm button never appeared");
         click(&client, "the confirm button", "[data-k='yes-5-off']").await;
         let code = wait_for(
             &client,
