@@ -72,7 +72,8 @@ pub struct DiscountRequest {
     pub value: DiscountValue,
     pub min_subtotal: Option<String>,
     pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    /// `None`: the code never expires (an affiliate's public code).
+    pub ends_at: Option<DateTime<Utc>>,
     /// Orders the code may be used on in all; `None` for unlimited (an affiliate's public
     /// code). `Some(1)` for a reward or a friend's code.
     pub usage_limit: Option<u32>,
@@ -183,7 +184,7 @@ mod tests {
             value: DiscountValue::Amount("10.00".into()),
             min_subtotal: None,
             starts_at: at,
-            ends_at: at,
+            ends_at: Some(at),
             usage_limit,
             once_per_customer: true,
         };

@@ -59,7 +59,9 @@ pub fn discount_input(
     input.insert("title".into(), json!(req.title));
     input.insert("code".into(), json!(req.code));
     input.insert("startsAt".into(), json!(req.starts_at.to_rfc3339()));
-    input.insert("endsAt".into(), json!(req.ends_at.to_rfc3339()));
+    if let Some(ends_at) = req.ends_at {
+        input.insert("endsAt".into(), json!(ends_at.to_rfc3339()));
+    }
     // Left out, the code has no limit on its uses.
     if let Some(limit) = req.usage_limit {
         input.insert("usageLimit".into(), json!(limit));

@@ -87,7 +87,7 @@ pub(super) fn request(
         value,
         min_subtotal: reward.min_order_minor.map(decimal),
         starts_at: redemption.created_at.and_utc(),
-        ends_at: redemption.expires_at.and_utc(),
+        ends_at: Some(redemption.expires_at.and_utc()),
         // A reward is one discount on one order of its member.
         usage_limit: Some(1),
         once_per_customer: true,

@@ -12,9 +12,11 @@ fn request(value: DiscountValue) -> DiscountRequest {
         starts_at: chrono::Utc
             .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
             .unwrap(),
-        ends_at: chrono::Utc
-            .with_ymd_and_hms(2026, 12, 23, 10, 0, 0)
-            .unwrap(),
+        ends_at: Some(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 12, 23, 10, 0, 0)
+                .unwrap(),
+        ),
         usage_limit: Some(1),
         once_per_customer: true,
     }
