@@ -88,6 +88,7 @@ pub fn redact_customer(
         members::updated_at.eq(now),
     ))
     .execute(conn)?;
+    forget_as_friend(conn, shop, &member_ids, email.as_deref(), now)?;
     let mut order_ids: Vec<String> = order_ids.iter().map(|o| o.as_str().to_owned()).collect();
     order_ids.extend(
         orders::table
@@ -132,6 +133,47 @@ pub fn redact_customer(
         },
     )?;
     Ok(redacted)
+}
+
+/// Erases a redacted customer's e-mail from the referrals they were the friend in (the
+/// referral itself stays, for the referrer's reward and the owner's figures) and their claims of
+/// a friend's offer.
+fn forget_as_friend(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    member_ids: &[String],
+    email: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::{referral_claims, referrals};
+    let mailbox = email.and_then(crate::domain::referrals::normalized_email);
+    diesel::update(
+        referrals::table
+            .filter(referrals::shop_id.eq(&shop.id))
+            .filter(
+                referrals::friend_member_id
+                    .eq_any(member_ids)
+                    .or(referrals::friend_key.eq(mailbox.clone().unwrap_or_default())),
+            ),
+    )
+    .set((
+        referrals::friend_email.eq(None::<String>),
+        // The mailbox was the key of "one referral per friend"; the row's own id replaces it.
+        referrals::friend_key.eq(diesel::dsl::sql::<diesel::sql_types::Text>(
+            "'redacted:' || id",
+        )),
+        referrals::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if let Some(mailbox) = mailbox {
+        diesel::delete(
+            referral_claims::table
+                .filter(referral_claims::shop_id.eq(&shop.id))
+                .filter(referral_claims::friend_key.eq(mailbox)),
+        )
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Erases everything the app holds for the shop (48 h after uninstall). The shop row stays,

@@ -18,9 +18,9 @@ use diesel::prelude::*;
 
 use crate::db::models::Shop;
 use crate::db::schema::{
-    entry_rewards, fulfilments, inbox_events, jobs, ledger_entries, members, orders,
-    point_reminders, product_collections, redemptions, refunds, tier_activity, tier_events,
-    tier_grants,
+    affiliate_orders, affiliates, entry_rewards, fulfilments, inbox_events, jobs, ledger_entries,
+    members, orders, point_reminders, product_collections, redemptions, referral_claims,
+    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -156,13 +156,18 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// refunds, redemptions, entry rewards, fulfilments, reminders) and its product collections. The ledger goes too: the
+/// refunds, redemptions, entry rewards, fulfilments, reminders, referrals and claims) and its
+/// product collections and affiliates. The ledger goes too: the
 /// liability report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Children before their members (no reliance on ON DELETE CASCADE); entry rewards before
     // the redemptions they point at.
     delete_in_chunks!(conn, entry_rewards, shop_id);
     delete_in_chunks!(conn, redemptions, shop_id);
+    delete_in_chunks!(conn, referral_clicks, shop_id);
+    delete_in_chunks!(conn, referral_claims, shop_id);
+    delete_in_chunks!(conn, referrals, shop_id);
+    delete_in_chunks!(conn, affiliate_orders, shop_id, platform_order_id);
     delete_in_chunks!(conn, fulfilments, shop_id);
     delete_in_chunks!(conn, point_reminders, shop_id);
     delete_in_chunks!(conn, ledger_entries, shop_id);
@@ -189,10 +194,12 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
         },
     )?;
     delete_in_chunks!(conn, members, shop_id);
-    // Catalogue data, no one's personal data; one row per product and collection.
+    // Catalogue data, no one's personal data; one row per product and collection. Affiliates
+    // (the owner's partners, a handful) go with them.
     write_transaction(conn, |c| {
         diesel::delete(product_collections::table.filter(product_collections::shop_id.eq(shop_id)))
-            .execute(c)
+            .execute(c)?;
+        diesel::delete(affiliates::table.filter(affiliates::shop_id.eq(shop_id))).execute(c)
     })?;
     Ok(())
 }

@@ -242,7 +242,10 @@ fn keep_affiliate_order(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let affiliate_id = match facts {
-        Some(facts) if !facts.discount_codes.is_empty() && counts(program, facts) => {
+        // An order's codes are fixed when it is placed: one that used none is no affiliate's,
+        // and the common order costs no lookup here.
+        Some(facts) if facts.discount_codes.is_empty() => return Ok(()),
+        Some(facts) if counts(program, facts) => {
             let used: Vec<String> = facts
                 .discount_codes
                 .iter()

@@ -254,3 +254,51 @@ async fn unpaid_and_unattributed_orders_make_no_referral() {
     );
     assert_eq!(referrals(&app, None).await.len(), 1);
 }
+
+#[tokio::test]
+async fn redacting_the_friend_erases_their_email_and_claim_but_keeps_the_referrers_reward() {
+    let server = platform().await;
+    let (app, shop_id) = setup(&server, referral_program("auto", 10)).await;
+    let code = referrer(&app).await;
+    let resp = claim(&app, &code, "hana@example.com").await;
+    assert_eq!(resp.status(), 200);
+    let friend_code = resp.json::<Value>().await.unwrap()["discount_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut order = order_days_ago(3301, (8901, "hana@example.com"), 20, "50.00");
+    order["discount_codes"] =
+        json!([{"code": friend_code, "amount": "10.00", "type": "fixed_amount"}]);
+    assert_eq!(
+        app.deliver(SHOP, "orders/paid", "hana-1", &order).await,
+        "accepted"
+    );
+    settle_after(&app, &shop_id, 0).await;
+    assert_eq!(referral_lines(&app, "7001").await.len(), 1);
+
+    let redact = json!({"shop_id": 1, "shop_domain": SHOP,
+        "customer": {"id": 8901, "email": "hana@example.com", "phone": null},
+        "orders_to_redact": [3301]});
+    assert_eq!(
+        app.deliver(SHOP, "customers/redact", "hana-redact", &redact)
+            .await,
+        "accepted"
+    );
+    let all = referrals(&app, None).await;
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["friend_email"], Value::Null);
+    assert_eq!(all[0]["status"], "approved");
+    assert_eq!(count(&app, "referral_claims").await, 0);
+    let keys: Vec<String> = app
+        .with_db(|c| {
+            use boomerang::db::schema::referrals;
+            use diesel::prelude::*;
+            referrals::table
+                .select(referrals::friend_key)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert!(keys[0].starts_with("redacted:"), "{keys:?}");
+    assert_eq!(referral_lines(&app, "7001").await.len(), 1);
+}
