@@ -28,6 +28,8 @@ struct MemberRow {
     lifetime_points: i64,
     /// The tier's id (`gold`), empty without one.
     tier: String,
+    /// Empty until the member's widget first asked for it.
+    referral_code: String,
 }
 
 impl From<&Member> for MemberRow {
@@ -48,6 +50,7 @@ impl From<&Member> for MemberRow {
             pending_points: m.pending_points,
             lifetime_points: m.lifetime_points,
             tier: m.tier.clone().unwrap_or_default(),
+            referral_code: m.referral_code.clone().unwrap_or_default(),
         }
     }
 }
@@ -198,10 +201,11 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     let shop = demo_shop(&state).await?;
     let shop_id = shop.id.clone();
     let for_history = shop.id.clone();
-    let (members, tier_changes, ledger, inbox) = state
+    let (members, tier_changes, ledger, inbox, referrals) = state
         .db
         .run(move |c| {
             let members = Member::list(c, &shop_id, 100)?;
+            let referrals = crate::services::referrals::list(c, &shop_id, None, 50)?;
             let mut tier_changes = Vec::new();
             for member in &members {
                 tier_changes.extend(crate::services::tiers::history(c, &for_history, member)?);
@@ -222,7 +226,7 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
                 inbox.extend(InboxEvent::list_by_status(c, &shop_id, *status, 50)?);
             }
             inbox.sort_by_key(|event| std::cmp::Reverse(event.received_at));
-            Ok::<_, DbError>((members, tier_changes, ledger, inbox))
+            Ok::<_, DbError>((members, tier_changes, ledger, inbox, referrals))
         })
         .await?;
     let ledger: Vec<LedgerRow> = ledger
@@ -251,7 +255,7 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     let members: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
     state.pages.render(
         "demo_admin.html",
-        minijinja::context! { shop => shop_view(&shop), members, tier_changes, ledger, inbox },
+        minijinja::context! { shop => shop_view(&shop), members, tier_changes, ledger, inbox, referrals },
     )
 }
 
