@@ -26,6 +26,10 @@ pub enum ErrorCode {
     Conflict,
     ValidationFailed,
     InsufficientPoints,
+    /// A referrer claiming their own referral offer.
+    SelfReferral,
+    /// A referral offer claimed for an e-mail that has ordered in the shop before.
+    ExistingCustomer,
     TooManyRequests,
     PlatformError,
     Unavailable,
@@ -45,7 +49,10 @@ impl ErrorCode {
             Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RequestHeaderFieldsTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Conflict => StatusCode::CONFLICT,
-            Self::ValidationFailed | Self::InsufficientPoints => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ValidationFailed
+            | Self::InsufficientPoints
+            | Self::SelfReferral
+            | Self::ExistingCustomer => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::PlatformError => StatusCode::BAD_GATEWAY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

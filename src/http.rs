@@ -9,6 +9,7 @@ pub mod home;
 pub mod middleware;
 pub mod ops;
 pub mod pages;
+pub mod referrals;
 pub mod rejections;
 pub mod storefront;
 pub mod webhooks;

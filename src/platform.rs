@@ -53,16 +53,46 @@ pub fn is_positive_decimal(text: &str) -> bool {
     digits(whole) && digits(fraction) && text.bytes().any(|b| (b'1'..=b'9').contains(&b))
 }
 
-/// A single-use code for one customer.
+/// Who may use a discount code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    /// Only this customer (the platform's customer id): a redeemed reward.
+    Customer(String),
+    /// Whoever has the code: a friend's referral code (the friend may have no account yet) or
+    /// an affiliate's public code.
+    Anyone,
+}
+
+/// A discount code to create on the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscountRequest {
     pub code: String,
     pub title: String,
-    pub customer_id: String,
+    pub audience: Audience,
     pub value: DiscountValue,
     pub min_subtotal: Option<String>,
     pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    /// `None`: the code never expires (an affiliate's public code).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// Orders the code may be used on in all; `None` for unlimited (an affiliate's public
+    /// code). `Some(1)` for a reward or a friend's code.
+    pub usage_limit: Option<u32>,
+    /// Whether one customer may use it on one order only.
+    pub once_per_customer: bool,
+}
+
+impl DiscountRequest {
+    /// Refuses a request no platform should be sent: a value [`DiscountValue::check`] refuses,
+    /// or a usage limit of zero (a code nobody could use, after points may have been spent on
+    /// it). Every adapter checks this before calling.
+    pub fn check(&self) -> Result<(), ApiError> {
+        if self.usage_limit == Some(0) {
+            return Err(ApiError::InvalidDiscount(
+                "a usage limit of 0 makes a code nobody can use".to_owned(),
+            ));
+        }
+        self.value.check()
+    }
 }
 
 /// What the app asks of a shop platform. Shopify implements it over its Admin GraphQL API;
@@ -142,5 +172,32 @@ mod tests {
         assert!(DiscountValue::FreeVariant("gid://x".into())
             .check()
             .is_err());
+    }
+
+    #[test]
+    fn a_code_nobody_can_use_never_reaches_a_platform() {
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let request = |usage_limit| DiscountRequest {
+            code: "ADA-FRIEND".into(),
+            title: "10 off your first order".into(),
+            audience: Audience::Anyone,
+            value: DiscountValue::Amount("10.00".into()),
+            min_subtotal: None,
+            starts_at: at,
+            ends_at: Some(at),
+            usage_limit,
+            once_per_customer: true,
+        };
+        assert!(matches!(
+            request(Some(0)).check(),
+            Err(ApiError::InvalidDiscount(_))
+        ));
+        assert_eq!(request(Some(1)).check(), Ok(()));
+        assert_eq!(request(None).check(), Ok(()));
+        let bad_value = DiscountRequest {
+            value: DiscountValue::Percent(0),
+            ..request(Some(1))
+        };
+        assert!(bad_value.check().is_err());
     }
 }

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, home, ops, storefront, webhooks, widget};
+use crate::http::{admin, demo, home, ops, referrals, storefront, webhooks, widget};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -63,14 +63,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/reports/donations",
                     web::get().to(admin::reports::donations),
+                )
+                .route("/referrals", web::get().to(admin::referrals::list))
+                .route(
+                    "/referrals/{id}/approve",
+                    web::post().to(admin::referrals::approve),
+                )
+                .route(
+                    "/referrals/{id}/reject",
+                    web::post().to(admin::referrals::reject),
+                )
+                .route("/affiliates", web::get().to(admin::affiliates::list))
+                .route("/affiliates", web::post().to(admin::affiliates::create))
+                .route(
+                    "/affiliates/{id}/report",
+                    web::get().to(admin::affiliates::report),
                 ),
         )
         // The storefront API, once behind Shopify's app proxy and once for other platforms.
         .service(
             web::scope("/proxy")
                 .route("/state", web::get().to(storefront::state))
-                .route("/redeem", web::post().to(storefront::redeem)),
+                .route("/redeem", web::post().to(storefront::redeem))
+                .route("/referrals/claim", web::post().to(referrals::claim)),
         )
+        .route("/r/{code}", web::get().to(referrals::link))
         .route("/widget.js", web::get().to(widget::script))
         .service(
             // Other platforms' storefronts call from their own domain: CORS, without cookies
@@ -84,7 +101,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .max_age(86_400),
                 )
                 .route("/state", web::get().to(storefront::state))
-                .route("/redeem", web::post().to(storefront::redeem)),
+                .route("/redeem", web::post().to(storefront::redeem))
+                .route("/referrals/claim", web::post().to(referrals::claim)),
         )
         .service(
             web::scope("/demo")

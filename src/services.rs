@@ -18,6 +18,7 @@ pub mod members;
 pub mod program;
 pub mod reconcile;
 pub mod redeem;
+pub mod referrals;
 pub mod retention;
 pub mod sealed;
 pub mod shops;

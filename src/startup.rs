@@ -135,6 +135,7 @@ impl Application {
             metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),
             pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
             shopify: shopify_client(&config_for_api)?,
+            claim_limits: Arc::default(),
         };
         let listener =
             TcpListener::bind(&state.config.bind).map_err(|source| StartupError::Bind {

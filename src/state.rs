@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub pages: Arc<Pages>,
     pub shopify: ShopifyApi,
+    /// Per-process limits on referral claims.
+    pub claim_limits: Arc<crate::http::referrals::ClaimLimits>,
 }
 
 impl AppState {

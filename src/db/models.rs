@@ -2,6 +2,7 @@
 //! the `shop_id` it is scoped to, so one shop's request cannot reach another shop's rows.
 //! The `jobs` table's row lives with the job queue, in `crate::queue`.
 
+pub mod affiliate;
 pub mod app_setting;
 pub mod entry_reward;
 pub mod fulfilment;
@@ -10,9 +11,11 @@ pub mod ledger_entry;
 pub mod member;
 pub mod order;
 pub mod redemption;
+pub mod referral;
 pub mod refund;
 pub mod shop;
 
+pub use affiliate::{Affiliate, AffiliateOrder};
 pub use app_setting::AppSetting;
 pub use entry_reward::EntryReward;
 pub use fulfilment::{DonationRow, Fulfilment, FulfilmentWithCustomer};
@@ -21,5 +24,6 @@ pub use ledger_entry::{LedgerEntry, NewLedgerEntry};
 pub use member::{Member, NewMember};
 pub use order::{NewOrder, Order};
 pub use redemption::Redemption;
+pub use referral::{NewReferralClick, Referral, ReferralClaim};
 pub use refund::Refund;
 pub use shop::{NewShop, Shop};

@@ -275,6 +275,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    referral_clicks (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        visitor -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referral_claims (id) {
+        id -> Text,
+        shop_id -> Text,
+        referrer_member_id -> Text,
+        friend_email -> Text,
+        friend_key -> Text,
+        code -> Text,
+        status -> Text,
+        platform_discount_id -> Nullable<Text>,
+        expires_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Text,
+        shop_id -> Text,
+        referrer_member_id -> Text,
+        friend_key -> Text,
+        friend_email -> Nullable<Text>,
+        friend_member_id -> Nullable<Text>,
+        friend_customer_id -> Nullable<Text>,
+        platform_order_id -> Text,
+        order_name -> Nullable<Text>,
+        order_subtotal_minor -> BigInt,
+        via -> Text,
+        status -> Text,
+        risk_score -> Integer,
+        signals -> Text,
+        reward_points -> BigInt,
+        settles_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    affiliates (id) {
+        id -> Text,
+        shop_id -> Text,
+        name -> Text,
+        email -> Text,
+        code -> Text,
+        commission_bp -> Integer,
+        customer_discount -> Text,
+        status -> Text,
+        platform_discount_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    affiliate_orders (shop_id, platform_order_id) {
+        shop_id -> Text,
+        platform_order_id -> Text,
+        affiliate_id -> Text,
+        revenue_minor -> BigInt,
+        refunded_minor -> BigInt,
+        placed_on -> Date,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -288,6 +367,12 @@ diesel::joinable!(inbox_events -> shops (shop_id));
 diesel::joinable!(jobs -> shops (shop_id));
 diesel::joinable!(fulfilments -> shops (shop_id));
 diesel::joinable!(fulfilments -> members (member_id));
+diesel::joinable!(referral_clicks -> shops (shop_id));
+diesel::joinable!(referral_claims -> shops (shop_id));
+diesel::joinable!(referral_claims -> members (referrer_member_id));
+diesel::joinable!(referrals -> shops (shop_id));
+diesel::joinable!(affiliates -> shops (shop_id));
+diesel::joinable!(affiliate_orders -> affiliates (affiliate_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -306,4 +391,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     tier_events,
     entry_rewards,
     fulfilments,
+    referral_clicks,
+    referral_claims,
+    referrals,
+    affiliates,
+    affiliate_orders,
 );

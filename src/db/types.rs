@@ -121,6 +121,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// Where a friend's referral code (or an affiliate's code) is on the platform.
+    pub enum ClaimStatus {
+        /// Stored; the platform has not confirmed the code yet (asking again finishes it).
+        Pending => "pending",
+        /// The code exists on the platform.
+        Issued => "issued",
+    }
+}
+
+text_enum! {
     /// The life of a durable job.
     pub enum JobStatus {
         Queued => "queued",

@@ -18,6 +18,9 @@ use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 use super::money::Money;
 
+mod provenance;
+pub use provenance::{OrderProvenance, PostalAddress};
+
 /// A platform's id for an order, line, refund, customer, product or collection: the canonical
 /// decimal digits of an unsigned 64-bit integer (no sign, no leading zeros).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -277,6 +280,10 @@ pub struct OrderFacts {
     /// may never be announced by a refund webhook of its own.
     #[serde(default)]
     pub refunds: Vec<RefundFacts>,
+    /// Landing page, IP, phones, addresses and card: what referral fraud signals compare.
+    /// Cosmetic for the ledger; empty in snapshots stored before it existed.
+    #[serde(default)]
+    pub provenance: OrderProvenance,
 }
 
 impl OrderFacts {

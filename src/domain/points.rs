@@ -113,6 +113,8 @@ str_enum! {
         Reversal => "reversal",
         /// Points that lapsed.
         Expiry => "expiry",
+        /// Points for a friend's approved referral.
+        Referral => "referral",
     }
 }
 
@@ -122,7 +124,12 @@ impl LedgerKind {
     pub fn counts_towards_lifetime(self) -> bool {
         matches!(
             self,
-            Self::Earn | Self::Signup | Self::Birthday | Self::Adjustment | Self::Reversal
+            Self::Earn
+                | Self::Signup
+                | Self::Birthday
+                | Self::Adjustment
+                | Self::Reversal
+                | Self::Referral
         )
     }
 }

@@ -1,11 +1,13 @@
 //! The shop owner's API, `/api/admin/v1/…`. Every handler takes a `ShopSession`, so it only
 //! ever sees the authenticated shop's data.
 
+pub mod affiliates;
 pub mod alerts;
 pub mod customers;
 pub mod fulfilments;
 pub mod program;
 pub mod redemptions;
+pub mod referrals;
 pub mod reports;
 pub mod shop;
 pub mod webhooks;

@@ -74,16 +74,17 @@ pub async fn observe(
 }
 
 /// Gives errors raised outside our handlers (unknown route, wrong method, body too large,
-/// malformed extractor input) the same `{"error":{"code","message"}}` body as ours.
+/// malformed extractor input) the same `{"error":{"code","message"}}` body as ours. A page that
+/// answers an error with HTML of its own (an unknown referral link) keeps it.
 pub fn json_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let already_json = res
+    let already_answered = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if already_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if already_answered {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();

@@ -18,6 +18,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("pages/templates/demo_admin.html"),
     ),
     (
+        "referral_unknown.html",
+        include_str!("pages/templates/referral_unknown.html"),
+    ),
+    (
         "demo_outbox.html",
         include_str!("pages/templates/demo_outbox.html"),
     ),

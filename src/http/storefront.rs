@@ -44,6 +44,11 @@ impl FromRequest for ShopperClaim {
 }
 
 impl ShopperClaim {
+    /// The shop domain the request names (checked by `resolve`).
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
     fn from_query(req: &HttpRequest) -> Result<Self, AppError> {
         let state = req
             .app_data::<web::Data<AppState>>()
@@ -207,19 +212,35 @@ pub async fn state(
 ) -> Result<HttpResponse, AppError> {
     let locale = query.into_inner().locale;
     let keys = state.keys.clone();
+    let public_url = state.config.public_url.clone();
     let body = state
         .db
         .run(move |c| {
-            read_snapshot(c, |c| {
+            let (shop, mut body) = read_snapshot(c, |c| {
                 let shopper = claim.resolve(c, &keys)?;
-                crate::services::storefront_state::state(
+                let body = crate::services::storefront_state::state(
                     c,
                     &shopper.shop,
                     shopper.customer_id.as_deref(),
                     locale.as_deref(),
+                    &public_url,
                 )
-                .map_err(AppError::from)
-            })
+                .map_err(AppError::from)?;
+                Ok::<_, AppError>((shopper.shop, body))
+            })?;
+            // A member's first read since the shop runs referrals: make their code (once).
+            if let (Some(_), Some(member)) = (&body.referral, body.member.as_mut()) {
+                if let (None, Some(member_id)) = (&member.referral_code, &member.member_id) {
+                    let code = crate::db::write_transaction(c, |c| {
+                        crate::services::referrals::ensure_code(c, &shop.id, member_id)
+                    })
+                    .map_err(AppError::from)?;
+                    member.referral_url =
+                        Some(crate::services::referrals::referral_url(&public_url, &code));
+                    member.referral_code = Some(code);
+                }
+            }
+            Ok::<_, AppError>(body)
         })
         .await?;
     // Per shopper and changing with every order: never cached by a shared cache.

@@ -38,7 +38,9 @@ pub(super) fn execute(
                 // in this same transaction.
                 let shop = Shop::find(c, &job.shop_id)?;
                 crate::services::tiers::count_and_assess(c, &shop, now)
-                    .map_err(crate::services::ledger::LedgerError::from)
+                    .map_err(crate::services::ledger::LedgerError::from)?;
+                // Referrals settle when their order's points would confirm.
+                crate::services::referrals::settle_due(c, &shop, now)
             })?;
             Ok(())
         }

@@ -35,7 +35,7 @@ impl PlatformApi for DemoStore {
         _shop: &ShopCredentials,
         req: &DiscountRequest,
     ) -> Result<String, ApiError> {
-        req.value.check()?;
+        req.check()?;
         Ok(Self::discount_id(&req.code))
     }
 

@@ -28,7 +28,7 @@ use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
-use crate::services::tiers;
+use crate::services::{referrals, tiers};
 use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
@@ -67,7 +67,11 @@ pub fn apply_order(
         now,
     )?;
     let cancelled = order.cancelled;
-    let Some(member) = member else { return Ok(()) };
+    let Some(member) = member else {
+        // Nobody to award; an affiliate's code used by an anonymous order still counts.
+        let program = Program::of(shop);
+        return referrals::after_order(conn, shop, &program, &order, Some(facts), None, now);
+    };
     let order_id = facts.order_id.as_str();
     let program = Program::of(shop);
     let rules = &program.earning;
@@ -126,6 +130,15 @@ pub fn apply_order(
     // The row as stored above: refunds it carries were stored before it, and reversals do
     // not change it.
     tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
+    referrals::after_order(
+        conn,
+        shop,
+        &program,
+        &order,
+        Some(facts),
+        Some(&member),
+        now,
+    )?;
     Ok(())
 }
 
@@ -152,7 +165,9 @@ pub fn apply_refund(
     let trigger = format!("refund:{}", refund.refund_id.as_str());
     sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)?;
     if let Some(order) = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())? {
-        tiers::after_order(conn, shop, &Program::of(shop), &order, None, now)?;
+        let program = Program::of(shop);
+        tiers::after_order(conn, shop, &program, &order, None, now)?;
+        referrals::after_order(conn, shop, &program, &order, None, None, now)?;
     }
     Ok(())
 }

@@ -191,7 +191,7 @@ pub fn post(
     .execute(c))?;
     if matches!(
         p.kind,
-        LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment
+        LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment | LedgerKind::Referral
     ) {
         bonus_counts_for_tiers(conn, p, applied, now)?;
     }

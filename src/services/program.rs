@@ -8,13 +8,14 @@ use crate::db::models::Shop;
 use crate::domain::earning::{EarningRules, RulesError};
 use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::money::Currency;
+use crate::domain::referrals::{ReferralConfigError, ReferralProgram};
 use crate::domain::rewards::{
     code_prefix, default_catalog, strict_catalog, validate_catalog, CatalogError, Reward,
 };
 use crate::domain::tiers::{validate_references, Membership, TierError, TierProgram};
 use crate::domain::widget::{WidgetError, WidgetSettings};
 
-/// Everything the owner configures. Referrals and e-mail join this as they land.
+/// Everything the owner configures. E-mail joins this as it lands.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Program {
@@ -32,6 +33,8 @@ pub struct Program {
     pub tiers: Option<TierProgram>,
     /// Paid memberships granting a tier.
     pub memberships: Vec<Membership>,
+    /// Refer-a-friend; absent means the shop has no referral program.
+    pub referrals: Option<ReferralProgram>,
 }
 
 /// What is wrong with a program an owner sent.
@@ -43,6 +46,9 @@ pub enum ProgramError {
     /// JSON, but not a program: an unknown field (named), a wrong type, an unknown kind.
     #[error("invalid program: {0}")]
     Shape(serde_json::Error),
+    /// The same, at a path (`referrals.friend_reward.kind`).
+    #[error("invalid program: {0}: {1}")]
+    ShapeAt(String, serde_json::Error),
     #[error(transparent)]
     Earning(#[from] RulesError),
     #[error(transparent)]
@@ -55,6 +61,8 @@ pub enum ProgramError {
     Widget(#[from] WidgetError),
     #[error(transparent)]
     Tiers(#[from] TierError),
+    #[error(transparent)]
+    Referrals(#[from] ReferralConfigError),
 }
 
 impl Program {
@@ -82,11 +90,18 @@ impl Program {
 
     /// Reads and checks a program an owner sent (the body of `PUT /program`).
     pub fn parse(body: &[u8]) -> Result<Program, ProgramError> {
-        let program: Program = serde_json::from_slice(body).map_err(|e| {
-            if e.is_data() {
-                ProgramError::Shape(e)
+        // The path of a bad value goes into the message (`referrals.review: unknown variant…`),
+        // so the owner knows which setting to fix.
+        let mut json = serde_json::Deserializer::from_slice(body);
+        let program: Program = serde_path_to_error::deserialize(&mut json).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if !inner.is_data() {
+                ProgramError::NotJson(inner)
+            } else if path == "." {
+                ProgramError::Shape(inner)
             } else {
-                ProgramError::NotJson(e)
+                ProgramError::ShapeAt(path, inner)
             }
         })?;
         program.validate()?;
@@ -104,6 +119,9 @@ impl Program {
         self.widget.validate()?;
         if let Some(tiers) = &self.tiers {
             tiers.validate()?;
+        }
+        if let Some(referrals) = &self.referrals {
+            referrals.validate()?;
         }
         // Rewards absent here are the default catalog, whose ids do not depend on the currency.
         let defaults;
@@ -133,6 +151,11 @@ impl Program {
             }
         }
         Ok(())
+    }
+
+    /// The referral program, when the shop runs one.
+    pub fn active_referrals(&self) -> Option<&ReferralProgram> {
+        self.referrals.as_ref().filter(|r| r.enabled)
     }
 
     /// The tiers, or an empty program when the shop has none.
@@ -190,7 +213,7 @@ mod tests {
             (r##"{"widget":{"colour":"#000000"}}"##, "colour"),
         ] {
             match Program::parse(body.as_bytes()) {
-                Err(ProgramError::Shape(e)) => assert!(
+                Err(ProgramError::Shape(e) | ProgramError::ShapeAt(_, e)) => assert!(
                     e.to_string().contains(&format!("unknown field `{field}`")),
                     "{body}: {e}"
                 ),

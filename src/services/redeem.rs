@@ -45,7 +45,7 @@ use code::{bought_title, new_redemption, request};
 pub use fulfil::Opened;
 pub use grant::{give_up_granted, grant, issue_granted_job};
 pub use settle::resolve_job;
-use settle::Created;
+pub(crate) use settle::{create as create_code, Created};
 
 /// How long a redemption may stay pending before the recovery job settles it.
 pub const RECOVER_AFTER: Duration = Duration::minutes(5);

@@ -1,6 +1,8 @@
 //! What the storefront widget shows: the shopper's points, the rewards on offer (and which they
-//! can afford), the ways to earn, and recent history. A pure read: it never creates a member or
-//! writes anything, so the hot widget path costs a few indexed reads.
+//! can afford), the ways to earn, the referral offer and recent history. A pure read: it never
+//! creates a member or writes anything, so the hot widget path costs a few indexed reads. (A
+//! member's first read after referrals are switched on lacks a referral code; the handler makes
+//! one then, once, in a write of its own.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
@@ -43,7 +45,12 @@ pub struct MemberState {
     pub pending: Vec<PendingLot>,
     /// The contract's name for `to_next_tier` (kept for the widget).
     pub points_to_next_tier: i64,
+    /// `{PUBLIC_URL}/r/{code}` when the shop runs referrals and the member has a code.
     pub referral_url: Option<String>,
+    pub referral_code: Option<String>,
+    /// The member's row, when there is one (a code can only be made for a stored member).
+    #[serde(skip)]
+    pub member_id: Option<String>,
     /// `tier`, `tier_name`, `next_tier`, `to_next_tier`, `to_keep_tier`, `tier_perks`…
     #[serde(flatten)]
     pub tier: TierView,
@@ -100,6 +107,19 @@ pub struct HistoryLine {
     pub created_at: String,
 }
 
+/// The shop's referral offer, in the shopper's language.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferralOffer {
+    /// What a referred friend gets ("10.00 USD off").
+    pub friend_offer: String,
+    /// The smallest order the friend's code works on, if any.
+    pub conditions: Option<String>,
+    /// What the referrer gets once the friend's order is confirmed.
+    pub referrer_points: i64,
+    /// Days the friend's code stays valid.
+    pub expires_days: u32,
+}
+
 /// How the widget looks, from the owner's settings.
 #[derive(Debug, Clone, Serialize)]
 pub struct Look {
@@ -126,6 +146,8 @@ pub struct State {
     /// of key → text, serialised once per program and language).
     pub texts: SharedJson,
     pub member: Option<MemberState>,
+    /// The referral offer; `null` when the shop runs no referral program.
+    pub referral: Option<ReferralOffer>,
     pub rewards: Vec<RewardState>,
     pub ways_to_earn: Vec<WayToEarn>,
     pub history: Vec<HistoryLine>,
@@ -163,6 +185,7 @@ struct ShopPart {
     look: Look,
     /// The active rewards, `affordable` still false.
     rewards: Vec<RewardState>,
+    referral: Option<ReferralOffer>,
 }
 
 impl ShopParts {
@@ -258,22 +281,26 @@ fn build_shop_part(shop: &Shop, program: &Program, locale: Locale) -> ShopPart {
     let texts_json = SharedJson(Arc::from(
         serde_json::value::to_raw_value(&texts).unwrap_or_else(|_| RawValue::NULL.to_owned()),
     ));
+    let referral = wording::referral_offer(program, &texts, &money);
     ShopPart {
         locale,
         texts,
         texts_json,
         look,
         rewards,
+        referral,
     }
 }
 
 /// The widget state for `customer_id` (`None`: a guest), in the storefront's `locale` if the
 /// widget speaks it. Reads one snapshot, so the balance and the history lines agree.
+/// `public_url` is the base of referral links.
 pub fn state(
     conn: &mut DbConnection,
     shop: &Shop,
     customer_id: Option<&str>,
     requested_locale: Option<&str>,
+    public_url: &str,
 ) -> QueryResult<State> {
     let parts = shop_parts(shop);
     let locale = Locale::negotiate(requested_locale, parts.program.widget.default_locale);
@@ -320,7 +347,13 @@ pub fn state(
                 pending_points: m.pending_points,
                 pending,
                 points_to_next_tier: tier.to_next_tier,
-                referral_url: None,
+                referral_url: m
+                    .referral_code
+                    .as_deref()
+                    .filter(|_| part.referral.is_some())
+                    .map(|code| crate::services::referrals::referral_url(public_url, code)),
+                referral_code: m.referral_code.clone().filter(|_| part.referral.is_some()),
+                member_id: Some(m.id.clone()),
                 tier,
             };
             let history = lines
@@ -346,6 +379,7 @@ pub fn state(
         ways_to_earn: ways_to_earn(&parts.program, shop, &part.texts),
         texts: part.texts_json.clone(),
         member: member_state,
+        referral: part.referral.clone(),
         rewards,
         history,
     })
@@ -359,6 +393,8 @@ fn empty_member(customer_id: String, tier: TierView) -> MemberState {
         pending: Vec::new(),
         points_to_next_tier: tier.to_next_tier,
         referral_url: None,
+        referral_code: None,
+        member_id: None,
         tier,
     }
 }

@@ -172,6 +172,21 @@ async fn members_with_email(app: &TestApp, shop_id: &str, email: &str) -> i64 {
     .await
 }
 
+/// The personal facts an order of customer `id` carries beside its e-mail (landing page, IP,
+/// phone, addresses, card), all told apart by the id.
+fn with_provenance(mut order: Value, id: u64) -> Value {
+    let address = json!({"address1": format!("{id} Privacy Lane"), "city": "Ottawa",
+                         "zip": "K2H 7A8", "country_code": "CA", "phone": format!("+1 613 555 {id}")});
+    order["landing_site"] = json!(format!("/?ref=REF{id}"));
+    order["browser_ip"] = json!(format!("198.51.100.{}", id % 256));
+    order["phone"] = json!(format!("+1 613 555 {id}"));
+    order["shipping_address"] = address.clone();
+    order["billing_address"] = address;
+    order["payment_details"] = json!({"credit_card_bin": "424242",
+                                      "credit_card_number": format!("•••• •••• •••• {id}")});
+    order
+}
+
 /// Gives a customer an account, a paid order and confirmed points.
 async fn earn(app: &TestApp, shop: &str, who: (u64, &str), order: u64, price: &str) {
     let tag = format!("{shop}-{order}");
@@ -190,7 +205,10 @@ async fn earn(app: &TestApp, shop: &str, who: (u64, &str), order: u64, price: &s
             shop,
             "orders/paid",
             &format!("{tag}-o"),
-            &order_json(order, Some(who), "paid", &[(order * 10, 1, price)])
+            &with_provenance(
+                order_json(order, Some(who), "paid", &[(order * 10, 1, price)]),
+                who.0
+            )
         )
         .await,
         "accepted"
@@ -302,7 +320,23 @@ async fn customers_redact_erases_the_person_but_keeps_the_anonymous_totals() {
             !snapshot.contains(ADA.1) && email.as_deref() != Some(ADA.1),
             "order {order}"
         );
+        // Nor her landing page, IP, phone, address or card: the snapshot goes whole.
+        for trace in ["REF7001", "198.51.100.89", "555 7001", "7001 Privacy Lane"] {
+            assert!(!snapshot.contains(trace), "order {order} keeps {trace}");
+        }
     }
+    let snapshot_of = |id: &str| {
+        order_rows
+            .iter()
+            .find(|(o, _, _)| o == id)
+            .map(|(_, _, snapshot)| snapshot.clone())
+            .unwrap()
+    };
+    assert_eq!(snapshot_of("500"), "{}");
+    let bob_order: boomerang::domain::event::OrderFacts =
+        serde_json::from_str(&snapshot_of("501")).unwrap();
+    assert_eq!(bob_order.provenance.phones, ["+1 613 555 7002"]);
+    assert_eq!(bob_order.provenance.card_last4.as_deref(), Some("7002"));
 
     assert_eq!(
         elsewhere().await,

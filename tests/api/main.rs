@@ -33,6 +33,7 @@ mod randomized;
 mod raw_http;
 mod reconcile;
 mod redemptions;
+mod referrals;
 mod reorder;
 mod retention;
 mod rewards;

@@ -53,6 +53,7 @@ pub(super) fn order(lines: Vec<OrderLine>, subtotal: i64) -> OrderFacts {
         discount_codes: Vec::new(),
         source_name: None,
         refunds: Vec::new(),
+        provenance: Default::default(),
     }
 }
 

@@ -118,3 +118,21 @@ fn mapping_errors_name_the_field() {
         "orders/paid: `line_items[0].price` should be a decimal string, not a boolean"
     );
 }
+
+#[test]
+fn order_snapshots_stored_before_provenance_still_load() {
+    let old = serde_json::json!({
+        "order_id": "1001", "name": "#1001", "customer": null, "email": null,
+        "financial_status": "paid", "cancelled_at": null, "test": false, "currency": "USD",
+        "subtotal": 1000, "total_discounts": 0, "total_tax": 0, "shipping": 0, "total": 1000,
+        "lines": [], "created_at": "2026-03-01T00:00:00Z", "updated_at": "2026-03-01T00:00:00Z",
+        "note_attributes": [], "discount_codes": [], "source_name": null
+    });
+    let facts: OrderFacts = serde_json::from_value(old).unwrap();
+    assert_eq!(facts.provenance, OrderProvenance::default());
+    // A partial provenance (a later field added) loads too, the rest empty.
+    let partial: OrderProvenance =
+        serde_json::from_value(serde_json::json!({"phones": ["+1 555 0100"]})).unwrap();
+    assert_eq!(partial.phones, ["+1 555 0100"]);
+    assert_eq!(partial.shipping_address, None);
+}

@@ -24,6 +24,19 @@ impl Status {
         }
     }
 
+    /// The status named `name` (as stored and in the API).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Flagged,
+            Self::Approved,
+            Self::Rejected,
+            Self::Void,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
     /// Approved, rejected and void referrals are final.
     pub fn is_decided(self) -> bool {
         matches!(self, Self::Approved | Self::Rejected | Self::Void)
@@ -31,9 +44,13 @@ impl Status {
 }
 
 /// The program's review setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Review {
     /// Approve clean referrals when their order settles; hold those with signals.
+    #[default]
     Auto,
     /// Hold every referral for the owner.
     Manual,

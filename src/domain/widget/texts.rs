@@ -84,6 +84,48 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Refer a friend: share your link",
         "ادعُ صديقًا: شارك رابطك",
     ),
+    // Refer-a-friend: the member's side ({offer} is what the friend gets).
+    (
+        "referral_heading",
+        "Give {offer}, get {n} points",
+        "امنح {offer} واحصل على {n} نقطة",
+    ),
+    (
+        "referral_body",
+        "Your friend gets {offer} on their first order. You get {n} points once their order is confirmed.",
+        "يحصل صديقك على {offer} في طلبه الأول، وتحصل أنت على {n} نقطة بعد تأكيد طلبه.",
+    ),
+    ("referral_link", "Your referral link", "رابط الإحالة الخاص بك"),
+    ("referral_copy", "Copy link", "نسخ الرابط"),
+    ("referral_copied", "Link copied", "تم نسخ الرابط"),
+    ("referral_share", "Share", "مشاركة"),
+    (
+        "referral_share_text",
+        "Here is {offer} for your first order:",
+        "إليك {offer} على طلبك الأول:",
+    ),
+    // The friend's side, after arriving through a referral link.
+    (
+        "friend_heading",
+        "A friend sent you {offer}",
+        "أرسل لك صديق {offer}",
+    ),
+    (
+        "friend_body",
+        "Enter your e-mail to get your code for your first order.",
+        "أدخل بريدك الإلكتروني للحصول على رمز طلبك الأول.",
+    ),
+    ("friend_email", "Your e-mail", "بريدك الإلكتروني"),
+    ("friend_claim", "Get my code", "احصل على رمزي"),
+    ("friend_code", "Your code: {code}", "رمزك: {code}"),
+    (
+        "friend_code_expires",
+        "Use it at checkout by {date}.",
+        "استخدمه عند الدفع قبل {date}.",
+    ),
+    ("offer_fixed_amount", "{amount} off", "خصم {amount}"),
+    ("offer_percent", "{percent}% off", "خصم {percent}%"),
+    ("offer_free_shipping", "free shipping", "شحنًا مجانيًا"),
     ("ways_to_earn", "Ways to earn", "طرق كسب النقاط"),
     (
         "earn_order",

@@ -37,7 +37,18 @@ pub async fn show(
     let view = state
         .db
         .run(move |c| {
-            let member = customers::find(c, &session.shop.id, &customer_id)?;
+            let mut member = customers::find(c, &session.shop.id, &customer_id)?;
+            // The contract shows every member's code: made now if the shop runs referrals.
+            let referrals_on = crate::services::program::Program::of(&session.shop)
+                .active_referrals()
+                .is_some();
+            if referrals_on && member.referral_code.is_none() {
+                let code = crate::db::write_transaction(c, |c| {
+                    crate::services::referrals::ensure_code(c, &session.shop.id, &member.id)
+                })
+                .map_err(AppError::from)?;
+                member.referral_code = Some(code);
+            }
             CustomerView::of(c, &session.shop, member).map_err(AppError::from)
         })
         .await?;

@@ -1,6 +1,8 @@
-//! Discount codes through the Admin GraphQL API: one single-use code per redemption, limited to
-//! the customer, with an expiry. API 2025-10 and later take `context`; older versions
-//! `customerSelection` (PLATFORMS.md §5).
+//! Discount codes through the Admin GraphQL API: a single-use code per redemption, limited to
+//! the customer, or a code for anyone (a friend's single-use code, an affiliate's unlimited
+//! one), each with an expiry. Who may use it goes in `context` on API 2025-10 and later
+//! (`{customers: {add: [gid]}}` or `{all: ALL}`), in `customerSelection` before
+//! (`{customers: {add: [gid]}}` or `{all: true}`) (PLATFORMS.md §5).
 //!
 //! A free product is one unit of the variant, however many the cart holds. A basic code with
 //! `percentage: 1.0` on the variant would take every unit off. Shopify's per-quantity value
@@ -13,7 +15,7 @@
 use serde_json::{json, Value};
 
 use super::api::{ApiError, ShopCredentials, ShopifyApi};
-use crate::platform::{is_positive_decimal, DiscountRequest, DiscountValue, PlatformApi};
+use crate::platform::{is_positive_decimal, Audience, DiscountRequest, DiscountValue, PlatformApi};
 
 const BASIC: &str = r#"mutation BoomerangBasic($input: DiscountCodeBasicInput!) {
   discountCodeBasicCreate(basicCodeDiscount: $input) { codeDiscountNode { id } userErrors { field message code } }
@@ -52,25 +54,24 @@ pub fn discount_input(
     api_version: &str,
     unit_price: Option<&str>,
 ) -> Result<Value, ApiError> {
-    req.value.check()?;
+    req.check()?;
     let mut input = serde_json::Map::new();
     input.insert("title".into(), json!(req.title));
     input.insert("code".into(), json!(req.code));
     input.insert("startsAt".into(), json!(req.starts_at.to_rfc3339()));
-    input.insert("endsAt".into(), json!(req.ends_at.to_rfc3339()));
-    input.insert("usageLimit".into(), json!(1));
-    input.insert("appliesOncePerCustomer".into(), json!(true));
-    // `context` replaced `customerSelection` in 2025-10.
-    let audience = if api_version >= "2025-10" {
-        "context"
-    } else {
-        "customerSelection"
-    };
-    let customer = super::customer_tags::customer_gid(&req.customer_id);
+    if let Some(ends_at) = req.ends_at {
+        input.insert("endsAt".into(), json!(ends_at.to_rfc3339()));
+    }
+    // Left out, the code has no limit on its uses.
+    if let Some(limit) = req.usage_limit {
+        input.insert("usageLimit".into(), json!(limit));
+    }
     input.insert(
-        audience.into(),
-        json!({ "customers": { "add": [customer] } }),
+        "appliesOncePerCustomer".into(),
+        json!(req.once_per_customer),
     );
+    let (key, buyers) = audience(&req.audience, api_version);
+    input.insert(key.into(), buyers);
     if let Some(min) = &req.min_subtotal {
         input.insert(
             "minimumRequirement".into(),
@@ -109,6 +110,26 @@ pub fn discount_input(
         }
     }
     Ok(Value::Object(input))
+}
+
+/// The input field that says who may use the code, and its value, in the shape of
+/// `api_version`: `context` replaced `customerSelection` in 2025-10, and its "everyone" became
+/// the enum `ALL` where it was the boolean `true`.
+fn audience(audience: &Audience, api_version: &str) -> (&'static str, Value) {
+    let current = api_version >= "2025-10";
+    let buyers = match audience {
+        Audience::Customer(id) => {
+            json!({ "customers": { "add": [super::customer_tags::customer_gid(id)] } })
+        }
+        Audience::Anyone if current => json!({ "all": "ALL" }),
+        Audience::Anyone => json!({ "all": true }),
+    };
+    let key = if current {
+        "context"
+    } else {
+        "customerSelection"
+    };
+    (key, buyers)
 }
 
 fn variant_gid(variant: &str) -> String {
@@ -174,7 +195,7 @@ impl PlatformApi for ShopifyApi {
         shop: &ShopCredentials,
         req: &DiscountRequest,
     ) -> Result<String, ApiError> {
-        req.value.check()?;
+        req.check()?;
         let (query, field) = match req.value {
             DiscountValue::FreeShipping { .. } => (FREE_SHIPPING, "discountCodeFreeShippingCreate"),
             _ => (BASIC, "discountCodeBasicCreate"),
@@ -256,128 +277,4 @@ impl PlatformApi for ShopifyApi {
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    fn request(value: DiscountValue) -> DiscountRequest {
-        DiscountRequest {
-            code: "GLOW-ABCDE-FGHJK".into(),
-            title: "5 off your order".into(),
-            customer_id: "7001".into(),
-            value,
-            min_subtotal: Some("50.00".into()),
-            starts_at: chrono::Utc
-                .with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
-                .unwrap(),
-            ends_at: chrono::Utc
-                .with_ymd_and_hms(2026, 12, 23, 10, 0, 0)
-                .unwrap(),
-        }
-    }
-
-    #[test]
-    fn a_fixed_amount_code_is_single_use_and_for_one_customer() {
-        let input = discount_input(
-            &request(DiscountValue::Amount("5.00".into())),
-            "2025-10",
-            None,
-        )
-        .unwrap();
-        assert_eq!(input["code"], "GLOW-ABCDE-FGHJK");
-        assert_eq!(input["usageLimit"], 1);
-        assert_eq!(
-            input["context"]["customers"]["add"][0],
-            "gid://shopify/Customer/7001"
-        );
-        assert!(input.get("customerSelection").is_none());
-        assert_eq!(
-            input["customerGets"]["value"]["discountAmount"]["amount"],
-            "5.00"
-        );
-        assert_eq!(
-            input["minimumRequirement"]["subtotal"]["greaterThanOrEqualToSubtotal"],
-            "50.00"
-        );
-        assert_eq!(input["endsAt"], "2026-12-23T10:00:00+00:00");
-    }
-
-    #[test]
-    fn older_api_versions_use_customer_selection() {
-        let input = discount_input(&request(DiscountValue::Percent(10)), "2025-07", None).unwrap();
-        assert_eq!(
-            input["customerSelection"]["customers"]["add"][0],
-            "gid://shopify/Customer/7001"
-        );
-        assert!(input.get("context").is_none());
-        assert_eq!(input["customerGets"]["value"]["percentage"], 0.1);
-    }
-
-    #[test]
-    fn free_shipping_and_free_products_take_their_shapes() {
-        let ship = discount_input(
-            &request(DiscountValue::FreeShipping {
-                max_shipping: Some("20.00".into()),
-            }),
-            "2025-10",
-            None,
-        )
-        .unwrap();
-        assert_eq!(ship["destination"]["all"], true);
-        assert_eq!(ship["maximumShippingPrice"], "20.00");
-        assert!(ship.get("customerGets").is_none());
-        let product = discount_input(
-            &request(DiscountValue::FreeVariant("4001".into())),
-            "2025-10",
-            Some("24.00"),
-        )
-        .unwrap();
-        assert_eq!(
-            product["customerGets"],
-            json!({"value": {"discountAmount": {"amount": "24.00", "appliesOnEachItem": false}},
-                   "items": {"products": {"productVariantsToAdd": ["gid://shopify/ProductVariant/4001"]}}})
-        );
-    }
-
-    #[test]
-    fn a_free_product_without_a_price_above_zero_is_never_sent() {
-        for price in [None, Some("0.00"), Some("-3.00")] {
-            let built = discount_input(
-                &request(DiscountValue::FreeVariant("4001".into())),
-                "2025-10",
-                price,
-            );
-            assert!(
-                matches!(built, Err(ApiError::InvalidDiscount(_))),
-                "{price:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_negative_amount_is_never_sent() {
-        for amount in ["-1.00", "0.00"] {
-            let built = discount_input(
-                &request(DiscountValue::Amount(amount.into())),
-                "2025-10",
-                None,
-            );
-            assert!(
-                matches!(built, Err(ApiError::InvalidDiscount(_))),
-                "{amount}"
-            );
-        }
-    }
-
-    #[test]
-    fn a_taken_code_is_told_apart_from_other_refusals() {
-        let taken = json!({"userErrors": [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique. Please try a different code.", "code": "TAKEN"}]});
-        assert!(code_taken(Some(&taken)));
-        let by_message = json!({"userErrors": [{"field": ["basicCodeDiscount", "code"], "message": "Code must be unique"}]});
-        assert!(code_taken(Some(&by_message)));
-        let other = json!({"userErrors": [{"field": ["basicCodeDiscount", "endsAt"], "message": "Ends at needs to be after starts_at"}]});
-        assert!(!code_taken(Some(&other)));
-        assert!(!code_taken(None));
-    }
-}
+mod tests;

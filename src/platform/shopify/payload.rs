@@ -12,9 +12,11 @@
 //!
 //! Fields the domain cannot do without (ids, `created_at`, line items, subtotal, total) are
 //! required; cosmetic or newer fields default when absent. A present field of the wrong type is
-//! always an error that names it.
+//! an error that names it, except in an order's provenance (landing page, IP, phones,
+//! addresses, card), which the ledger never reads: those are read leniently (`provenance`).
 
 mod json;
+mod provenance;
 #[cfg(test)]
 mod tests;
 
@@ -163,6 +165,7 @@ fn order(body: &Value, shop: &Currency) -> Result<OrderFacts> {
         discount_codes,
         source_name: text(&o, "source_name")?,
         refunds,
+        provenance: provenance::provenance(body),
     })
 }
 

@@ -1,5 +1,6 @@
 //! The demo shop's program: three tiers a newcomer sees at once (Bronze, Silver, Gold on points
-//! earned), a Gold-only reward, and no return window. And the demo order that takes a shopper to
+//! earned), a Gold-only reward, refer-a-friend (10 USD off for the friend, 500 points for the
+//! referrer), and no return window. And the demo order that takes a shopper to
 //! their next tier, so the upgrade can be watched in the widget.
 
 use diesel::QueryResult;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use crate::db::models::{Member, Shop};
 use crate::db::DbConnection;
 use crate::domain::earning::EarningRules;
+use crate::domain::referrals::{Discount, FriendReward, ReferralProgram, ReferrerReward, Review};
 use crate::domain::rewards::{default_catalog, Reward, RewardKind};
 use crate::domain::tiers::{Basis, TierLevel, TierProgram, Window};
 use crate::domain::widget::Locale;
@@ -95,6 +97,18 @@ pub fn demo_program() -> Program {
                     ],
                 ),
             ],
+        }),
+        referrals: Some(ReferralProgram {
+            enabled: true,
+            friend_reward: FriendReward {
+                discount: Discount::FixedAmount { amount_minor: 1000 },
+                min_order_minor: Some(3000),
+                expires_days: 30,
+            },
+            referrer_reward: ReferrerReward { points: 500 },
+            min_order_minor: 3000,
+            max_rewards_per_month: Some(10),
+            review: Review::Auto,
         }),
         ..Program::default()
     }

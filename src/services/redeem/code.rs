@@ -9,7 +9,7 @@ use crate::db::new_id;
 use crate::db::types::RedemptionStatus;
 use crate::domain::money::Currency;
 use crate::domain::rewards::{discount_code, Reward, RewardKind};
-use crate::platform::{DiscountRequest, DiscountValue};
+use crate::platform::{Audience, DiscountRequest, DiscountValue};
 use crate::services::program::Program;
 
 /// A pending redemption of `reward` for `points` (none for a reward given), with a new code and
@@ -83,10 +83,13 @@ pub(super) fn request(
     Some(DiscountRequest {
         code: redemption.code.clone(),
         title,
-        customer_id: customer_id.to_owned(),
+        audience: Audience::Customer(customer_id.to_owned()),
         value,
         min_subtotal: reward.min_order_minor.map(decimal),
         starts_at: redemption.created_at.and_utc(),
-        ends_at: redemption.expires_at.and_utc(),
+        ends_at: Some(redemption.expires_at.and_utc()),
+        // A reward is one discount on one order of its member.
+        usage_limit: Some(1),
+        once_per_customer: true,
     })
 }

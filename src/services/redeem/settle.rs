@@ -76,7 +76,7 @@ pub fn resolve_job(
 }
 
 /// What became of a create call.
-pub(super) enum Created {
+pub(crate) enum Created {
     Yes(String),
     /// The platform did not create the code.
     No(ApiError),
@@ -87,7 +87,7 @@ pub(super) enum Created {
 /// Asks the platform for the code. A failure that may hide a created code (a lost answer,
 /// or "code must be unique" because the lost attempt made it) is checked by looking the code
 /// up: codes carry ~49 random bits, so a code with this text in this shop is the one asked for.
-pub(super) async fn create(
+pub(crate) async fn create(
     api: &impl PlatformApi,
     creds: &ShopCredentials,
     req: &DiscountRequest,

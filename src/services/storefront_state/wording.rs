@@ -123,6 +123,13 @@ pub(super) fn ways_to_earn(program: &Program, shop: &Shop, texts: &Texts) -> Vec
             points: rules.birthday_points,
         });
     }
+    if let Some(referrals) = program.active_referrals() {
+        ways.push(WayToEarn {
+            kind: "referral",
+            title: text(texts, "referral").to_owned(),
+            points: referrals.referrer_reward.points,
+        });
+    }
     if let Some(campaign) = rules.active_campaign(chrono::Utc::now()) {
         let points = per_unit.saturating_mul(i64::from(campaign.multiplier_pct)) / 100;
         ways.push(WayToEarn {
@@ -139,4 +146,36 @@ pub(super) fn ways_to_earn(program: &Program, shop: &Shop, texts: &Texts) -> Vec
         });
     }
     ways
+}
+
+/// The referral offer as the widget shows it, when the shop runs a referral program.
+pub(super) fn referral_offer(
+    program: &Program,
+    texts: &Texts,
+    money: &MoneyFormat,
+) -> Option<super::ReferralOffer> {
+    use crate::domain::referrals::Discount;
+    let referrals = program.active_referrals()?;
+    let reward = &referrals.friend_reward;
+    let friend_offer = match &reward.discount {
+        Discount::FixedAmount { amount_minor } => fill(
+            text(texts, "offer_fixed_amount"),
+            &[("amount", &money.format(*amount_minor))],
+        ),
+        Discount::Percent { percent } => fill(
+            text(texts, "offer_percent"),
+            &[("percent", &percent.to_string())],
+        ),
+        Discount::FreeShipping => text(texts, "offer_free_shipping").to_owned(),
+    };
+    let conditions = reward
+        .min_order_minor
+        .filter(|m| *m > 0)
+        .map(|min| fill(text(texts, "min_order"), &[("amount", &money.format(min))]));
+    Some(super::ReferralOffer {
+        friend_offer,
+        conditions,
+        referrer_points: referrals.referrer_reward.points,
+        expires_days: reward.expires_days,
+    })
 }
