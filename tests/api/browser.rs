@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
+mod referrals;
 mod tiers;
 
 /// A chromedriver process on a free port, killed on drop.

@@ -24,6 +24,9 @@
   let data = null;
   let loading = null;
   const issued = [];
+  // What the shopper typed in the friend's claim form and the server's last answer to it,
+  // kept across re-renders.
+  const claim = { email: "", error: "" };
 
   const url = (path, query) => {
     const u = new URL(base + path, location.href);
@@ -31,11 +34,47 @@
     for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, v);
     return u;
   };
+  const post = (path, payload) =>
+    fetch(url(path), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify(payload),
+    }).then((res) => res.json().then((json) => [res.ok, json], () => [false, {}]));
   const locale = () => (data ? data.locale : tag);
   const num = (n) => new Intl.NumberFormat(locale()).format(n);
   const day = (s) => new Intl.DateTimeFormat(locale(), { dateStyle: "medium" }).format(new Date(s));
   const t = (key, vals) =>
     ((data && data.texts[key]) || key).replace(/\{(\w+)\}/g, (m, k) => (vals && k in vals ? vals[k] : m));
+
+  // A friend arriving through a referral link (?ref=CODE): the code is remembered for 30 days,
+  // or until the discount code they claimed with it expires, so the claim form and the code
+  // outlive the landing page. Storage may be refused (private modes): then it lasts this page.
+  const REF = "boomerang_ref";
+  const keep = (r) => {
+    try {
+      localStorage.setItem(REF, JSON.stringify(r));
+    } catch (e) {}
+  };
+  let ref = null;
+  try {
+    ref = JSON.parse(localStorage.getItem(REF));
+  } catch (e) {}
+  const now = Date.now();
+  if (ref && !(ref.expires_at ? now < Date.parse(ref.expires_at) : now - ref.at < 30 * 864e5)) ref = null;
+  const arrived = new URLSearchParams(location.search).get("ref");
+  // A claimed code stays: the friend's first order is theirs, whatever link they follow next.
+  if (/^[A-Za-z0-9]{4,16}$/.test(arrived || "") && !(ref && (ref.discount_code || ref.code === arrived.toUpperCase()))) {
+    ref = { code: arrived.toUpperCase(), at: now };
+    keep(ref);
+  }
+  // On Shopify the cart carries the code to the order (note_attributes), which attributes it
+  // even when the friend never claims a discount code.
+  if (ref && window.Shopify && !ref.cart)
+    fetch("/cart/update.js", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ attributes: { boomerang_ref: ref.code } }),
+    }).then((r) => r.ok && ((ref.cart = true), keep(ref)), () => {});
 
   // Elements are built with textContent only: shop texts and titles are never parsed as HTML.
   const h = (name, props, ...kids) => {
@@ -75,6 +114,8 @@ li p{margin:2px 0}
 .sec{background:#f1f1f4;color:#1a1a1a}
 .btn[disabled]{opacity:.6;cursor:wait}
 input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
+label{display:block;margin:8px 0 4px}
+.wide{width:100%}
 .code{font:600 18px/1.3 ui-monospace,Menlo,Consolas,monospace;letter-spacing:1px;direction:ltr;unicode-bidi:embed}
 .issued{border-color:var(--a);border-width:2px}
 .err{color:#a00;font-weight:600}
@@ -184,9 +225,12 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
     look();
     const m = data.member;
     const focused = root.activeElement && root.activeElement.dataset.k;
+    const offer = data.referral;
     const parts = [
+      offer && ref && !(m && m.referral_code === ref.code) ? friend(offer) : null,
       m ? member(m) : guest(),
       issued.length ? codes() : null,
+      offer && m && m.referral_url ? referrer(m.referral_url, offer) : null,
       h("h3", {}, t("rewards")),
       h("ul", {}, data.rewards.map((r) => reward(r, m))),
       h("h3", {}, t("ways_to_earn")),
@@ -230,9 +274,6 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
         h("p", {}, t("pending_line", { n: num(p.points), date: p.confirms_at ? day(p.confirms_at) : "" })),
       ),
       m.pending.length ? h("p", { class: "m" }, t("pending_note")) : null,
-      m.referral_url
-        ? h("p", {}, h("a", { href: m.referral_url, target: "_blank", rel: "noopener" }, t("referral")))
-        : null,
     );
   }
 
@@ -290,6 +331,94 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
     );
   }
 
+  // The member's own link: copy it or, where the device can, share it.
+  function referrer(link, offer) {
+    const vals = { offer: offer.friend_offer, n: num(offer.referrer_points) };
+    const said = h("p", { class: "m", role: "status" });
+    const field = h("input", { class: "wide", id: "bmr-link", dir: "ltr", readonly: true, value: link, "data-k": "link", onfocus: (e) => e.target.select() });
+    const share = () =>
+      navigator.share({ title: t("friend_heading", vals), text: t("referral_share_text", vals), url: link }).catch(() => {});
+    return h(
+      "section",
+      {},
+      h("h3", {}, t("referral_heading", vals)),
+      h("p", {}, t("referral_body", vals)),
+      h("label", { class: "m", for: "bmr-link" }, t("referral_link")),
+      field,
+      h(
+        "div",
+        { class: "row" },
+        h("button", { class: "btn", type: "button", "data-k": "copy-link", onclick: () => copy(link, () => (said.textContent = t("referral_copied")), field) }, t("referral_copy")),
+        navigator.share ? h("button", { class: "btn sec", type: "button", "data-k": "share", onclick: share }, t("referral_share")) : null,
+      ),
+      said,
+    );
+  }
+
+  // The friend's side: the offer and an e-mail form, then the code they got (kept for later visits).
+  function friend(offer) {
+    const sec = h("section", {}, h("h3", {}, t("friend_heading", { offer: offer.friend_offer })));
+    if (ref.discount_code) {
+      const code = ref.discount_code;
+      const button = h("button", { class: "btn", type: "button", "data-k": "copy-ref", onclick: () => copy(code, () => (button.textContent = t("copied"))) }, t("copy"));
+      sec.append(
+        h("p", { class: "d", role: "status" }, t("friend_code", { code })),
+        h("p", { class: "m" }, t("friend_code_expires", { date: day(ref.expires_at) })),
+        h("div", { class: "row" }, button),
+      );
+      return sec;
+    }
+    const note = h("p", { class: "err", id: "bmr-claim-err", role: "alert" }, claim.error);
+    const send = h("button", { class: "btn", type: "submit", "data-k": "claim" }, t("friend_claim"));
+    const email = h("input", {
+      class: "wide",
+      id: "bmr-email",
+      type: "email",
+      autocomplete: "email",
+      dir: "ltr",
+      required: true,
+      value: claim.email,
+      "data-k": "email",
+      "aria-describedby": "bmr-claim-err",
+      "aria-invalid": claim.error ? "true" : null,
+      oninput: (e) => (claim.email = e.target.value),
+    });
+    const submit = (e) => {
+      e.preventDefault();
+      send.disabled = true;
+      post("/referrals/claim", { code: ref.code, email: claim.email.trim() })
+        .then(([ok, json]) => {
+          if (!ok) throw json.error && json.error.message;
+          claim.error = "";
+          ref.discount_code = json.discount_code;
+          ref.expires_at = json.expires_at;
+          keep(ref);
+          render();
+          root.querySelector('[data-k="copy-ref"]').focus();
+        })
+        .catch((message) => {
+          // The form stays as typed; the server's reason is said beside it.
+          note.textContent = claim.error = typeof message === "string" ? message : t("err_generic");
+          email.setAttribute("aria-invalid", "true");
+          send.disabled = false;
+        });
+    };
+    sec.append(
+      h("p", {}, t("friend_body")),
+      offer.conditions ? h("p", { class: "m" }, offer.conditions) : null,
+      // novalidate: the server's message explains a bad address in the shop's language of choice.
+      h(
+        "form",
+        { novalidate: true, onsubmit: submit },
+        h("label", { for: "bmr-email" }, t("friend_email")),
+        email,
+        h("div", { class: "row" }, send),
+        note,
+      ),
+    );
+    return sec;
+  }
+
   function codes() {
     return h("ul", {}, issued.map((c) => (c.thanks ? thanksItem(c) : codeItem(c))));
   }
@@ -299,33 +428,31 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
   }
 
   function codeItem(c) {
+    const button = h("button", { class: "btn", type: "button", "data-k": "copy-" + c.code, onclick: () => copy(c.code, () => (button.textContent = t("copied"))) }, t("copy"));
     return h(
       "li",
       { class: "issued" },
       h("p", { class: "m" }, t("your_code") + " · " + c.title),
       h("p", { class: "code", "data-code": "" }, c.code),
       h("p", { class: "m" }, t("code_help", { date: day(c.expires_at) })),
-      h(
-        "div",
-        { class: "row" },
-        h("button", { class: "btn", type: "button", "data-k": "copy-" + c.code, onclick: (e) => copy(c.code, e.currentTarget) }, t("copy")),
-      ),
+      h("div", { class: "row" }, button),
     );
   }
 
-  function copy(code, button) {
-    const done = () => (button.textContent = t("copied"));
+  // Copies `text`, then calls `done`; without the async clipboard (or its permission), the old
+  // select-and-copy way, in `field` when the text is shown in one: if even that fails, the text
+  // is left selected there for the shopper to copy.
+  function copy(text, done, field) {
     const fallback = () => {
-      const box = h("textarea", { readonly: true, style: "position:fixed;opacity:0" }, code);
-      root.append(box);
+      const box = field || root.appendChild(h("textarea", { readonly: true, style: "position:fixed;opacity:0" }, text));
       box.select();
       try {
         if (document.execCommand("copy")) done();
       } finally {
-        box.remove();
+        if (!field) box.remove();
       }
     };
-    if (navigator.clipboard) navigator.clipboard.writeText(code).then(done, fallback);
+    if (navigator.clipboard) navigator.clipboard.writeText(text).then(done, fallback);
     else fallback();
   }
 
@@ -379,13 +506,7 @@ input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
   function redeem(r, points, action, button) {
     button.disabled = true;
     action.append(h("p", { class: "m", role: "status" }, t("redeeming")));
-    const payload = JSON.stringify(points == null ? { reward_id: r.id } : { reward_id: r.id, points });
-    fetch(url("/redeem"), {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: payload,
-    })
-      .then((res) => res.json().then((json) => [res.ok, json], () => [false, {}]))
+    post("/redeem", points == null ? { reward_id: r.id } : { reward_id: r.id, points })
       .then(([ok, json]) => {
         if (!ok) throw (json.error && json.error.code) || "error";
         // A donation or custom reward has no code: the owner fulfils it; say so.
