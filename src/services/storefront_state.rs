@@ -9,7 +9,6 @@ use std::sync::{Arc, LazyLock};
 
 use diesel::prelude::*;
 use parking_lot::Mutex;
-use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::db::models::{LedgerEntry, Member, Shop};

@@ -249,7 +249,9 @@ mod tests {
     use super::*;
 
     fn parse(json: serde_json::Value) -> Result<ReferralProgram, String> {
-        let program: ReferralProgram = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        // As `Program::parse` reads it: the path of a bad value is part of the message.
+        let program: ReferralProgram =
+            serde_path_to_error::deserialize(json).map_err(|e| e.to_string())?;
         program.validate().map_err(|e| e.to_string())?;
         Ok(program)
     }
