@@ -5,6 +5,7 @@ pub mod donations;
 pub mod earning;
 pub mod event;
 pub mod expiry;
+pub mod mail;
 pub mod money;
 pub mod points;
 pub mod referrals;
