@@ -203,7 +203,7 @@ fn placeholders(text: &str) -> Vec<&str> {
         .collect()
 }
 
-fn parse_hex_colour(s: &str) -> Option<[u8; 3]> {
+pub(crate) fn parse_hex_colour(s: &str) -> Option<[u8; 3]> {
     let hex = s.strip_prefix('#')?;
     if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
