@@ -94,6 +94,9 @@ mod tests {
             .into_iter()
             .filter(|k| k.is_transactional())
             .collect();
-        assert_eq!(transactional, vec![Kind::RewardIssued, Kind::ReferralInvite]);
+        assert_eq!(
+            transactional,
+            vec![Kind::RewardIssued, Kind::ReferralInvite]
+        );
     }
 }
