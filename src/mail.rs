@@ -1,3 +1,5 @@
 //! E-mail out: rendering the built-in and owner templates, building the MIME message, and the
 //! transport (pooled SMTP, or `.eml` files). No database here: `services::mail` decides what to
 //! send and when, and records what happened.
+
+pub mod transport;
