@@ -4,3 +4,4 @@
 
 pub mod message;
 pub mod render;
+pub mod transport;
