@@ -19,28 +19,37 @@ use lettre::Message;
 use mailin_embedded::{response, Handler, Response, Server};
 use secrecy::SecretString;
 
-use boomerang::mail::transport::{Mailer, SMTP_MAX_CONNECTIONS};
+use boomerang::mail::transport::{Mailer, SMTP_MAX_IDLE, SMTP_MAX_IN_FLIGHT};
 
 #[derive(Debug, Parser)]
 #[command(about = "Boomerang mail sending benchmark")]
 struct Args {
     #[arg(long, default_value_t = 2000)]
     messages: usize,
-    /// Sends in flight at once (the mailer opens at most SMTP_MAX_CONNECTIONS connections).
-    #[arg(long, default_value_t = SMTP_MAX_CONNECTIONS as usize)]
+    /// Sends started at once (the mailer lets SMTP_MAX_IN_FLIGHT of them run).
+    #[arg(long, default_value_t = SMTP_MAX_IN_FLIGHT as usize)]
     concurrency: usize,
     /// Send to this relay instead of the local listener (it must accept *.example recipients).
     #[arg(long)]
     smtp_url: Option<String>,
 }
 
-/// Counts the messages the local listener accepted.
-#[derive(Clone)]
-struct Counter(Arc<AtomicUsize>);
+/// Counts the connections the local listener saw (one greeting each) and the messages it
+/// accepted.
+#[derive(Clone, Default)]
+struct Counter {
+    connections: Arc<AtomicUsize>,
+    messages: Arc<AtomicUsize>,
+}
 
 impl Handler for Counter {
+    fn helo(&mut self, _ip: std::net::IpAddr, _domain: &str) -> Response {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+        response::OK
+    }
+
     fn data_end(&mut self) -> Response {
-        self.0.fetch_add(1, Ordering::Relaxed);
+        self.messages.fetch_add(1, Ordering::Relaxed);
         response::OK
     }
 }
@@ -94,11 +103,14 @@ fn message(n: usize) -> anyhow::Result<Message> {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
-    let accepted = Counter(Arc::new(AtomicUsize::new(0)));
+    let accepted = Counter::default();
     let url = match &args.smtp_url {
         Some(url) => url.clone(),
-        // A server thread per connection the mailer may hold, and a few for reconnects.
-        None => start_listener(accepted.clone(), SMTP_MAX_CONNECTIONS as usize + 4)?,
+        // A server thread per connection the mailer may hold open.
+        None => start_listener(
+            accepted.clone(),
+            (SMTP_MAX_IN_FLIGHT + SMTP_MAX_IDLE) as usize,
+        )?,
     };
     let mailer = Mailer::from_config(Some(&SecretString::from(url)), Path::new("unused"))?;
     let messages = (0..args.messages)
@@ -124,8 +136,9 @@ async fn main() -> anyhow::Result<()> {
     );
     if args.smtp_url.is_none() {
         println!(
-            "the listener accepted {}",
-            accepted.0.load(Ordering::Relaxed)
+            "the listener accepted {} messages over {} connections",
+            accepted.messages.load(Ordering::Relaxed),
+            accepted.connections.load(Ordering::Relaxed)
         );
     }
     if let Some(first) = failures.first() {
