@@ -131,12 +131,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         } => {
             let api = crate::startup::shopify_client(&config)?;
             let webhook_retention_days = config.webhook_retention_days;
+            let mail = crate::startup::mail_setup(&config)?;
             let (db, keys) = blocking(move || prepare(&config)).await??;
             let ctx = crate::jobs::JobContext {
                 keys,
                 shopify: api,
                 runtime: tokio::runtime::Handle::current(),
                 webhook_retention_days,
+                mail,
             };
             crate::scheduler::periodic(&db).await?;
             let report = crate::jobs::run_pending(&db, &ctx).await?;

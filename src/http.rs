@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod body;
 pub mod demo;
+pub mod email;
 pub mod extract;
 pub mod home;
 pub mod middleware;

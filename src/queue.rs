@@ -57,6 +57,8 @@ text_enum! {
         SyncCustomerTags => "sync_customer_tags",
         /// Create the code of a reward given rather than bought (a tier's entry reward).
         IssueGrantedReward => "issue_granted_reward",
+        /// Sends a shop's due e-mail (the outbox).
+        DeliverEmails => "deliver_emails",
     }
 }
 

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, home, ops, referrals, storefront, webhooks, widget};
+use crate::http::{admin, demo, email, home, ops, referrals, storefront, webhooks, widget};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/referrals/{id}/reject",
                     web::post().to(admin::referrals::reject),
                 )
+                .route("/emails", web::get().to(admin::emails::list))
                 .route("/affiliates", web::get().to(admin::affiliates::list))
                 .route("/affiliates", web::post().to(admin::affiliates::create))
                 .route(
@@ -88,6 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referrals/claim", web::post().to(referrals::claim)),
         )
         .route("/r/{code}", web::get().to(referrals::link))
+        .route("/email/unsubscribe", web::get().to(email::unsubscribe_page))
+        .route("/email/unsubscribe", web::post().to(email::unsubscribe))
+        .route("/email/open", web::get().to(email::opened))
         .route("/widget.js", web::get().to(widget::script))
         .service(
             // Other platforms' storefronts call from their own domain: CORS, without cookies
@@ -109,6 +113,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("", web::get().to(demo::storefront))
                 .route("/admin", web::get().to(demo::admin))
                 .route("/outbox", web::get().to(demo::outbox))
+                .route("/outbox/{id}", web::get().to(demo::outbox_message))
                 .route("/orders", web::post().to(demo::order)),
         );
 }

@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod ingest;
 pub mod ledger;
 pub mod liability;
+pub mod mail;
 pub mod members;
 pub mod program;
 pub mod reconcile;

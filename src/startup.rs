@@ -136,6 +136,7 @@ impl Application {
             pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
             shopify: shopify_client(&config_for_api)?,
             claim_limits: Arc::default(),
+            mail: mail_setup(&config_for_api)?,
         };
         let listener =
             TcpListener::bind(&state.config.bind).map_err(|source| StartupError::Bind {
@@ -260,4 +261,22 @@ async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpRespons
         method_label(req.method()),
         req.path()
     )))
+}
+
+/// The mail transport (`SMTP_URL`, else `.eml` files in `DATA_DIR/outbox/`) and the default
+/// sender (`MAIL_FROM`).
+pub fn mail_setup(config: &Config) -> Result<crate::services::mail::MailSetup, StartupError> {
+    let mailer =
+        crate::mail::transport::Mailer::from_config(config.smtp_url.as_ref(), &config.data_dir)
+            .map_err(|e| StartupError::Internal(format!("mail transport: {e}")))?;
+    tracing::info!(transport = %mailer.describe(), "mail");
+    let default_from = config
+        .mail_from
+        .parse()
+        .map_err(|e| StartupError::Internal(format!("MAIL_FROM: {e}")))?;
+    Ok(crate::services::mail::MailSetup {
+        mailer: Arc::new(mailer),
+        default_from,
+        public_url: config.public_url.clone(),
+    })
 }

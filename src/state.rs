@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub pages: Arc<Pages>,
     pub shopify: ShopifyApi,
+    /// The mail transport and sender (one pool of SMTP connections per process).
+    pub mail: crate::services::mail::MailSetup,
     /// Per-process limits on referral claims.
     pub claim_limits: Arc<crate::http::referrals::ClaimLimits>,
 }
@@ -32,6 +34,7 @@ impl AppState {
             shopify: self.shopify.clone(),
             runtime: tokio::runtime::Handle::current(),
             webhook_retention_days: self.config.webhook_retention_days,
+            mail: self.mail.clone(),
         }
     }
 }

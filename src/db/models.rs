@@ -4,6 +4,7 @@
 
 pub mod affiliate;
 pub mod app_setting;
+pub mod email;
 pub mod entry_reward;
 pub mod fulfilment;
 pub mod inbox_event;
@@ -17,6 +18,7 @@ pub mod shop;
 
 pub use affiliate::{Affiliate, AffiliateOrder};
 pub use app_setting::AppSetting;
+pub use email::Email;
 pub use entry_reward::EntryReward;
 pub use fulfilment::{DonationRow, Fulfilment, FulfilmentWithCustomer};
 pub use inbox_event::{InboxEvent, NewInboxEvent};

@@ -61,6 +61,7 @@ diesel::table! {
         email_verified -> Bool,
         tier_held_by -> Text,
         tier_review_at -> Nullable<Date>,
+        locale -> Nullable<Text>,
     }
 }
 
@@ -354,6 +355,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    emails (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        kind -> Text,
+        occasion -> Text,
+        locale -> Text,
+        context -> Text,
+        to_address -> Nullable<Text>,
+        subject -> Nullable<Text>,
+        text_body -> Nullable<Text>,
+        html_body -> Nullable<Text>,
+        status -> Text,
+        variant -> Nullable<Text>,
+        send_after -> Timestamp,
+        attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        digest_id -> Nullable<Text>,
+        error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        opened_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    email_suppressions (shop_id, email) {
+        shop_id -> Text,
+        email -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -373,6 +410,8 @@ diesel::joinable!(referral_claims -> members (referrer_member_id));
 diesel::joinable!(referrals -> shops (shop_id));
 diesel::joinable!(affiliates -> shops (shop_id));
 diesel::joinable!(affiliate_orders -> affiliates (affiliate_id));
+diesel::joinable!(emails -> shops (shop_id));
+diesel::joinable!(emails -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -396,4 +435,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     referrals,
     affiliates,
     affiliate_orders,
+    emails,
+    email_suppressions,
 );

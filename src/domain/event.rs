@@ -276,6 +276,9 @@ pub struct OrderFacts {
     pub discount_codes: Vec<String>,
     /// Where the order came from (`web`, `pos`, `shopify_draft_order`, …), if said.
     pub source_name: Option<String>,
+    /// The language the customer shopped in (`en-GB`, `ar`), if said: their mail's language.
+    #[serde(default)]
+    pub customer_locale: Option<String>,
     /// Refunds the order payload already carries: a refund made before the order reached us
     /// may never be announced by a refund webhook of its own.
     #[serde(default)]
@@ -341,6 +344,10 @@ pub struct CustomerFacts {
     pub last_name: Option<String>,
     /// Consent to marketing email.
     pub accepts_marketing: bool,
+    /// The customer withdrew that consent (not merely never gave it): their address goes on the
+    /// shop's suppression list.
+    #[serde(default)]
+    pub marketing_withdrawn: bool,
     /// Whether the platform has verified that the account holder owns `customer.email`. Only a
     /// verified account may claim a guest's points on its e-mail (see `services::members`).
     #[serde(default)]

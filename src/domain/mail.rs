@@ -1,5 +1,11 @@
 //! E-mail, pure: the kinds of message, the owner's settings and the sending policy.
 
+mod config;
 mod kinds;
+mod policy;
 
+pub use config::{
+    EmailConfigError, EmailSettings, QuietHours, SendingPolicy, TemplateOverride, LOCALES,
+};
 pub use kinds::Kind;
+pub use policy::{decide, Decision, History};

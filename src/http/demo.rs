@@ -259,27 +259,52 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError>
     )
 }
 
+/// `GET /demo/outbox`: what the demo shop's customers were sent (or what waits), newest first.
 pub async fn outbox(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let shop = demo_shop(&state).await?;
     let shop_id = shop.id.clone();
-    let members = state
+    let mails = state
         .db
-        .run(move |c| Member::list(c, &shop_id, 1000).map_err(DbError::from))
+        .run(move |c| {
+            crate::services::mail::list(c, &shop_id, None, None, None, 100).map_err(DbError::from)
+        })
         .await?;
-    let allowed: Vec<String> = members.iter().filter_map(|m| m.email.clone()).collect();
-    let dir = state.config.data_dir.join("outbox");
-    let listing_dir = dir.clone();
-    // Only mail addressed to the demo shop's customers is listed: the outbox of a real
-    // instance may hold real customers' mail.
-    let mails = web::block(move || demo::list_outbox(&listing_dir, &allowed, 50))
-        .await
-        .map_err(AppError::internal)?;
     state.pages.render(
         "demo_outbox.html",
         minijinja::context! {
             smtp => state.config.smtp_url.is_some(),
-            dir => dir.display().to_string(),
+            dir => state.config.data_dir.join("outbox").display().to_string(),
             mails,
+        },
+    )
+}
+
+/// `GET /demo/outbox/{id}`: one message as the customer sees it, HTML and text.
+pub async fn outbox_message(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let shop = demo_shop(&state).await?;
+    let (shop_id, id) = (shop.id.clone(), path.into_inner());
+    let email = state
+        .db
+        .run(move |c| {
+            crate::db::models::Email::find(c, &shop_id, &id)
+                .optional()
+                .map_err(DbError::from)
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found("no such message of the demo shop"))?;
+    state.pages.render(
+        "demo_message.html",
+        minijinja::context! {
+            kind => email.kind,
+            status => email.status,
+            locale => email.locale,
+            to => email.to_address.unwrap_or_default(),
+            subject => email.subject.unwrap_or_default(),
+            text => email.text_body.unwrap_or_default(),
+            html => email.html_body.unwrap_or_default(),
         },
     )
 }

@@ -18,6 +18,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("pages/templates/demo_admin.html"),
     ),
     (
+        "demo_message.html",
+        include_str!("pages/templates/demo_message.html"),
+    ),
+    (
+        "unsubscribe.html",
+        include_str!("pages/templates/unsubscribe.html"),
+    ),
+    (
         "referral_unknown.html",
         include_str!("pages/templates/referral_unknown.html"),
     ),

@@ -16,6 +16,8 @@ pub struct JobContext {
     pub runtime: tokio::runtime::Handle,
     /// `WEBHOOK_RETENTION_DAYS`, for the retention job.
     pub webhook_retention_days: u32,
+    /// The mail transport and sender, for the outbox.
+    pub mail: crate::services::mail::MailSetup,
 }
 
 /// Runs one claimed job.
@@ -57,6 +59,9 @@ pub(super) fn execute(
         }
         JobKind::SyncCustomerTags => {
             crate::services::tiers::sync_tags_job(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, job)
+        }
+        JobKind::DeliverEmails => {
+            crate::services::mail::deliver_job(conn, &ctx.runtime, &ctx.mail, &ctx.keys, job)
         }
         JobKind::IssueGrantedReward => crate::services::redeem::issue_granted_job(
             conn,

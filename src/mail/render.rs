@@ -48,15 +48,7 @@ pub struct Rendered {
     pub html: String,
 }
 
-/// The owner's template for one kind and language: the message body in three parts, with the
-/// built-in templates' variables. The layout (header, footer, unsubscribe link) is added around
-/// `html` and `text`; `{% import "parts.html" as ui %}` gives the built-in button and boxes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TemplateOverride {
-    pub subject: String,
-    pub html: String,
-    pub text: String,
-}
+pub use crate::domain::mail::TemplateOverride;
 
 /// A template that does not compile or render, located for whoever has to fix it:
 /// `emails.templates.win_back.en.html, line 3: unknown variable \`fist_name\``.

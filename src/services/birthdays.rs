@@ -19,7 +19,8 @@ pub fn award_due(
     shop: &Shop,
     today: NaiveDate,
 ) -> Result<usize, LedgerError> {
-    let rules = Program::of(shop).earning;
+    let program = Program::of(shop);
+    let rules = program.earning.clone();
     if rules.birthday_points <= 0 {
         return Ok(0);
     }
@@ -56,7 +57,19 @@ pub fn award_due(
             },
             now(),
         )?;
-        awarded += usize::from(matches!(posted, Posted::New { .. }));
+        if matches!(posted, Posted::New { .. }) {
+            awarded += 1;
+            crate::services::mail::queue(
+                conn,
+                shop,
+                &program,
+                &member,
+                crate::domain::mail::Kind::Birthday,
+                &format!("birthday:{}", today.year()),
+                serde_json::json!({ "points": rules.birthday_points }),
+                now(),
+            )?;
+        }
     }
     Ok(awarded)
 }

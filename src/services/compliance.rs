@@ -89,6 +89,7 @@ pub fn redact_customer(
     ))
     .execute(conn)?;
     forget_as_friend(conn, shop, &member_ids, email.as_deref(), now)?;
+    forget_mail(conn, shop, &member_ids, now)?;
     let mut order_ids: Vec<String> = order_ids.iter().map(|o| o.as_str().to_owned()).collect();
     order_ids.extend(
         orders::table
@@ -133,6 +134,33 @@ pub fn redact_customer(
         },
     )?;
     Ok(redacted)
+}
+
+/// Erases what the outbox holds of the customer: their address and every message's text (the
+/// rows stay, without them, so the owner's counts and the weekly cap still add up). Messages
+/// not sent yet will not be: their member has no address left.
+fn forget_mail(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    member_ids: &[String],
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::emails;
+    diesel::update(
+        emails::table
+            .filter(emails::shop_id.eq(&shop.id))
+            .filter(emails::member_id.eq_any(member_ids)),
+    )
+    .set((
+        emails::to_address.eq(None::<String>),
+        emails::subject.eq(None::<String>),
+        emails::text_body.eq(None::<String>),
+        emails::html_body.eq(None::<String>),
+        emails::context.eq("{}"),
+        emails::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(())
 }
 
 /// Erases a redacted customer's e-mail from the referrals they were the friend in (the

@@ -59,6 +59,7 @@ pub fn apply(
             members::updated_at.eq(now),
         ))
         .execute(conn)?;
+        keep_consent(conn, shop, facts, now)?;
     } else {
         tracing::info!(shop = %shop.domain, "older customer facts than those applied; skipped");
     }
@@ -88,8 +89,44 @@ pub fn apply(
             now,
         )?;
     }
-    crate::services::tiers::welcome(conn, shop, &Program::of(shop), &member, now)?;
+    let program = Program::of(shop);
+    crate::services::tiers::welcome(conn, shop, &program, &member, now)?;
+    if is_new_account {
+        // Read again: the update above may have brought the address and name.
+        let member = crate::db::models::Member::find(conn, &shop.id, &member.id)?;
+        crate::services::mail::queue(
+            conn,
+            shop,
+            &program,
+            &member,
+            crate::domain::mail::Kind::Welcome,
+            "welcome",
+            serde_json::json!({}),
+            now,
+        )?;
+    }
     Ok(())
+}
+
+/// The platform's word on marketing e-mail: a withdrawn consent puts the address on the shop's
+/// suppression list, a given one takes it off (the customer opted back in).
+fn keep_consent(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    facts: &CustomerFacts,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    let Some(email) = facts.customer.email.as_deref() else {
+        return Ok(());
+    };
+    use crate::db::models::email::{suppress, unsuppress};
+    if facts.marketing_withdrawn {
+        suppress(conn, &shop.id, email, "consent", now)
+    } else if facts.accepts_marketing {
+        unsuppress(conn, &shop.id, email)
+    } else {
+        Ok(())
+    }
 }
 
 /// Whether facts stamped `facts_at` are at least as new as those last applied (`applied_at`).

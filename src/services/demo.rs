@@ -2,8 +2,6 @@
 //! of an empty SQLite database. It uses the public demo app secret, so the README's one-line
 //! signed webhook works against it.
 
-use std::path::Path;
-
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -84,6 +82,17 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
+            // Each demo customer was welcomed: the outbox has mail to show from the start.
+            crate::services::mail::queue(
+                conn,
+                &shop,
+                &program,
+                &member,
+                crate::domain::mail::Kind::Welcome,
+                "welcome",
+                serde_json::json!({}),
+                at,
+            )?;
             if *points == 0 {
                 // Nothing to post: like any new member, Alan holds the first tier (threshold 0).
                 tiers::welcome(conn, &shop, &program, &member, at)?;
@@ -187,52 +196,4 @@ pub fn demo_order(
         hmac: crate::platform::shopify::webhook::sign(body.as_bytes(), secret),
         body,
     }
-}
-
-/// One `.eml` file of the file-transport outbox.
-#[derive(Debug, Serialize)]
-pub struct OutboxMail {
-    pub file: String,
-    pub to: String,
-    pub subject: String,
-    pub modified: String,
-}
-
-/// The newest `.eml` files in `dir` addressed to one of `allowed_recipients`.
-pub fn list_outbox(dir: &Path, allowed_recipients: &[String], limit: usize) -> Vec<OutboxMail> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<(std::time::SystemTime, std::path::PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    files.sort_by_key(|file| std::cmp::Reverse(file.0));
-    files
-        .into_iter()
-        .filter_map(|(modified, path)| {
-            let text = std::fs::read_to_string(&path).ok()?;
-            let header = |name: &str| {
-                text.lines()
-                    .take_while(|l| !l.is_empty())
-                    .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
-                    .unwrap_or_default()
-            };
-            let to = header("To:");
-            let addressed_to_demo = allowed_recipients.iter().any(|r| to.contains(r.as_str()));
-            addressed_to_demo.then(|| OutboxMail {
-                file: path
-                    .file_name()
-                    .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                subject: header("Subject:"),
-                to,
-                modified: chrono::DateTime::<chrono::Utc>::from(modified)
-                    .format("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
-            })
-        })
-        .take(limit)
-        .collect()
 }

@@ -67,6 +67,19 @@ pub fn apply_order(
         now,
     )?;
     let cancelled = order.cancelled;
+    let mut member = member;
+    if let (Some(m), Some(locale)) = (member.as_mut(), &facts.customer_locale) {
+        if m.locale.as_ref() != Some(locale) {
+            diesel::update(
+                crate::db::schema::members::table
+                    .filter(crate::db::schema::members::shop_id.eq(&shop.id))
+                    .filter(crate::db::schema::members::id.eq(&m.id)),
+            )
+            .set(crate::db::schema::members::locale.eq(locale))
+            .execute(conn)?;
+            m.locale = Some(locale.clone());
+        }
+    }
     let Some(member) = member else {
         // Nobody to award; an affiliate's code used by an anonymous order still counts.
         let program = Program::of(shop);
@@ -120,6 +133,19 @@ pub fn apply_order(
                 },
                 now,
             )?;
+            // Old orders reaching us late (imports, reconciliation) earn quietly.
+            if facts.date().naive_utc() > now - Duration::days(7) {
+                crate::services::mail::queue(
+                    conn,
+                    shop,
+                    &program,
+                    &member,
+                    crate::domain::mail::Kind::PointsEarned,
+                    &format!("order:{order_id}"),
+                    json!({ "points": snapshot.points, "order_name": facts.name }),
+                    now,
+                )?;
+            }
         }
     }
     sync_reversals(conn, shop, order_id, cancelled, "award", now)?;

@@ -126,8 +126,35 @@ fn expire_member(
                 .on_conflict_do_nothing()
                 .execute(c))?;
         reminded += inserted;
+        if inserted == 1 {
+            reminder_mail(conn, shop_id, member_id, points, expires_at, now)?;
+        }
     }
     Ok((expired, reminded))
+}
+
+/// The `points_expiring` mail of a new reminder.
+fn reminder_mail(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_id: &str,
+    points: i64,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<(), LedgerError> {
+    let shop = Shop::find(conn, shop_id)?;
+    let member = Member::find(conn, shop_id, member_id)?;
+    crate::services::mail::queue(
+        conn,
+        &shop,
+        &Program::of(&shop),
+        &member,
+        crate::domain::mail::Kind::PointsExpiring,
+        &format!("expiry:{}", expires_at.date()),
+        serde_json::json!({ "points": points, "expiring_on": expires_at.date() }),
+        now,
+    )?;
+    Ok(())
 }
 
 /// Lots (oldest first), points consumed, and the last activity, from confirmed ledger lines.

@@ -305,8 +305,41 @@ pub fn confirm_due(
             members::updated_at.eq(now),
         ))
         .execute(conn)?;
+        if net > 0 {
+            spendable_mail(conn, shop_id, &member_id, net, now)?;
+        }
     }
     Ok(confirmed)
+}
+
+/// Tells the member their points became spendable (one message a day at most).
+fn spendable_mail(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_id: &str,
+    points: i64,
+    now: NaiveDateTime,
+) -> Result<(), LedgerError> {
+    let shop = crate::db::models::Shop::find(conn, shop_id)?;
+    let program = crate::services::program::Program::of(&shop);
+    if !program
+        .emails
+        .is_enabled(crate::domain::mail::Kind::PointsSpendable)
+    {
+        return Ok(());
+    }
+    let member = Member::find(conn, shop_id, member_id)?;
+    crate::services::mail::queue(
+        conn,
+        &shop,
+        &program,
+        &member,
+        crate::domain::mail::Kind::PointsSpendable,
+        &format!("spendable:{}", now.date()),
+        serde_json::json!({ "points": points }),
+        now,
+    )?;
+    Ok(())
 }
 
 fn group_by_member(rows: Vec<(String, String, i64)>) -> Vec<(String, Vec<(String, i64)>)> {

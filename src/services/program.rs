@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::Shop;
 use crate::domain::earning::{EarningRules, RulesError};
 use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::mail::{EmailConfigError, EmailSettings};
 use crate::domain::money::Currency;
 use crate::domain::referrals::{ReferralConfigError, ReferralProgram};
 use crate::domain::rewards::{
@@ -15,7 +16,7 @@ use crate::domain::rewards::{
 use crate::domain::tiers::{validate_references, Membership, TierError, TierProgram};
 use crate::domain::widget::{WidgetError, WidgetSettings};
 
-/// Everything the owner configures. E-mail joins this as it lands.
+/// Everything the owner configures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Program {
@@ -35,6 +36,8 @@ pub struct Program {
     pub memberships: Vec<Membership>,
     /// Refer-a-friend; absent means the shop has no referral program.
     pub referrals: Option<ReferralProgram>,
+    /// E-mail: sender, branding, which kinds, templates, the sending policy.
+    pub emails: EmailSettings,
 }
 
 /// What is wrong with a program an owner sent.
@@ -63,6 +66,10 @@ pub enum ProgramError {
     Tiers(#[from] TierError),
     #[error(transparent)]
     Referrals(#[from] ReferralConfigError),
+    #[error(transparent)]
+    Emails(#[from] EmailConfigError),
+    #[error("{0}")]
+    Template(String),
 }
 
 impl Program {
@@ -122,6 +129,17 @@ impl Program {
         }
         if let Some(referrals) = &self.referrals {
             referrals.validate()?;
+        }
+        self.emails.validate()?;
+        // Owner templates are rendered once against sample facts: one that cannot render is
+        // refused now, naming the template and line, rather than failing a customer's mail.
+        for (kind, by_locale) in &self.emails.templates {
+            for (locale, over) in by_locale {
+                let locale = crate::domain::widget::Locale::from_tag(locale)
+                    .unwrap_or(crate::domain::widget::Locale::En);
+                crate::mail::render::validate_override(*kind, locale, over)
+                    .map_err(|e| ProgramError::Template(e.to_string()))?;
+            }
         }
         // Rewards absent here are the default catalog, whose ids do not depend on the currency.
         let defaults;

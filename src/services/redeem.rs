@@ -391,3 +391,48 @@ pub fn refund(
         )),
     }
 }
+
+/// Marks a pending redemption issued with its platform discount, and queues the
+/// `reward_issued` mail in the same transaction. `false` when it was no longer pending.
+pub(crate) fn mark_issued(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    redemption_id: &str,
+    discount_id: &str,
+) -> Result<bool, diesel::result::Error> {
+    write_transaction(conn, |c| {
+        let moved = Redemption::transition(
+            c,
+            shop_id,
+            redemption_id,
+            RedemptionStatus::Pending,
+            RedemptionStatus::Issued,
+            Some(discount_id),
+            None,
+        )?;
+        if moved {
+            let redemption = Redemption::find(c, shop_id, redemption_id)?;
+            let shop = Shop::find(c, shop_id)?;
+            let member = Member::find(c, shop_id, &redemption.member_id)?;
+            let title = serde_json::from_str::<Reward>(&redemption.reward)
+                .map(|r| r.title)
+                .unwrap_or_else(|_| redemption.reward_id.clone());
+            crate::services::mail::queue(
+                c,
+                &shop,
+                &Program::of(&shop),
+                &member,
+                crate::domain::mail::Kind::RewardIssued,
+                &format!("redemption:{redemption_id}"),
+                serde_json::json!({
+                    "reward_title": title,
+                    "reward_code": redemption.code,
+                    "reward_expires_on": redemption.expires_at.date(),
+                    "points": redemption.points,
+                }),
+                now(),
+            )?;
+        }
+        Ok(moved)
+    })
+}

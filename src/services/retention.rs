@@ -18,9 +18,10 @@ use diesel::prelude::*;
 
 use crate::db::models::Shop;
 use crate::db::schema::{
-    affiliate_orders, affiliates, entry_rewards, fulfilments, inbox_events, jobs, ledger_entries,
-    members, orders, point_reminders, product_collections, redemptions, referral_claims,
-    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants,
+    affiliate_orders, affiliates, email_suppressions, emails, entry_rewards, fulfilments,
+    inbox_events, jobs, ledger_entries, members, orders, point_reminders, product_collections,
+    redemptions, referral_claims, referral_clicks, referrals, refunds, tier_activity, tier_events,
+    tier_grants,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -164,6 +165,8 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // the redemptions they point at.
     delete_in_chunks!(conn, entry_rewards, shop_id);
     delete_in_chunks!(conn, redemptions, shop_id);
+    delete_in_chunks!(conn, emails, shop_id);
+    delete_in_chunks!(conn, email_suppressions, shop_id, email);
     delete_in_chunks!(conn, referral_clicks, shop_id);
     delete_in_chunks!(conn, referral_claims, shop_id);
     delete_in_chunks!(conn, referrals, shop_id);

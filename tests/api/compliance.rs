@@ -39,7 +39,7 @@ async fn add_shop_with_token(app: &TestApp, domain: &str) -> String {
 }
 
 /// A `customers/create|update` body in the fixture's shape.
-fn customer_json(id: u64, email: &str, first_name: &str) -> Value {
+pub(crate) fn customer_json(id: u64, email: &str, first_name: &str) -> Value {
     let mut body: Value = serde_json::from_str(&fixture("shopify/customers_create.json")).unwrap();
     body["id"] = json!(id);
     body["email"] = json!(email);

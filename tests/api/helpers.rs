@@ -432,6 +432,7 @@ pub fn job_context(app_secret: &str) -> boomerang::jobs::JobContext {
         runtime: tokio::runtime::Handle::current(),
         // The default `WEBHOOK_RETENTION_DAYS`; retention tests pass the app's own.
         webhook_retention_days: 30,
+        mail: test_mail(),
     }
 }
 
@@ -475,4 +476,14 @@ pub fn backdate_install(c: &mut DbConnection, shop_id: &str) {
         .set(shops::installed_at.eq(long_ago))
         .execute(c)
         .unwrap();
+}
+
+/// Mail for jobs run by tests that do not look at mail: `.eml` files in a scratch directory.
+pub fn test_mail() -> boomerang::services::mail::MailSetup {
+    let dir = std::env::temp_dir().join("boomerang-test-outbox");
+    boomerang::services::mail::MailSetup {
+        mailer: std::sync::Arc::new(boomerang::mail::transport::Mailer::Files(dir)),
+        default_from: "Test Shop <rewards@localhost>".parse().unwrap(),
+        public_url: "http://localhost:8080".into(),
+    }
 }

@@ -28,6 +28,7 @@ mod ingest;
 mod jobs;
 mod ledger;
 mod liability;
+mod mail;
 mod mail_transport;
 mod ops;
 mod randomized;

@@ -139,23 +139,71 @@ async fn postgres_instances_start_without_a_demo_shop() {
 }
 
 #[tokio::test]
-async fn the_outbox_page_lists_only_mail_to_demo_customers() {
+async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() {
     let app = TestApp::spawn().await;
     seed_demo(&app).await;
-    let outbox = app.data_dir.path().join("outbox");
-    std::fs::create_dir_all(&outbox).unwrap();
-    let mail = |to: &str, subject: &str| {
-        format!("From: shop@example.com\r\nTo: {to}\r\nSubject: {subject}\r\n\r\nHello")
-    };
-    std::fs::write(outbox.join("a.eml"), mail("ada@example.com", "Your points")).unwrap();
-    std::fs::write(
-        outbox.join("b.eml"),
-        mail("someone@real-shop.example", "Private"),
+    // Another shop's customer is mailed too: the demo pages never show it.
+    app.add_shop("private.myshopify.com", "USD").await;
+    let resp = app
+        .client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(crate::helpers::session_token("private.myshopify.com"))
+        .json(&serde_json::json!({"emails": {"policy": {"quiet_hours": null}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut order = crate::helpers::order_json(
+        4242,
+        Some((9, "someone@real-shop.example")),
+        "paid",
+        &[(1, 1, "20.00")],
+    );
+    order["created_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+    app.deliver("private.myshopify.com", "orders/paid", "private-1", &order)
+        .await;
+    let report = boomerang::jobs::run_pending(
+        &app.db,
+        &boomerang::jobs::JobContext {
+            mail: boomerang::startup::mail_setup(&app.config).unwrap(),
+            ..crate::helpers::job_context(crate::helpers::TEST_APP_SECRET)
+        },
     )
+    .await
     .unwrap();
+    assert_eq!(report.failed, 0);
     let html = app.get("/demo/outbox").await.text().await.unwrap();
-    assert!(html.contains("Your points"), "{html}");
-    assert!(!html.contains("Private") && !html.contains("someone@real-shop.example"));
+    assert!(
+        html.contains("welcome"),
+        "the demo customers were welcomed: {html}"
+    );
+    assert!(!html.contains("someone@real-shop.example") && !html.contains("4242"));
+    // Each message opens as the customer sees it; another shop's message is not found.
+    let id = html
+        .split("/demo/outbox/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to a sent message")
+        .to_owned();
+    let page = app.get(&format!("/demo/outbox/{id}")).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("srcdoc=") && page.contains("<pre>"), "{page}");
+    let other: String = app
+        .with_db(|c| {
+            use boomerang::db::schema::emails;
+            use diesel::prelude::*;
+            emails::table
+                .filter(emails::kind.eq("points_earned"))
+                .select(emails::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        app.get(&format!("/demo/outbox/{other}")).await.status(),
+        404
+    );
 }
 
 #[tokio::test]

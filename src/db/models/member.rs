@@ -39,6 +39,8 @@ pub struct Member {
     pub tier_held_by: String,
     /// The next day the scheduled tier review must look at this member.
     pub tier_review_at: Option<NaiveDate>,
+    /// The customer's language as the platform last reported it (`en-GB`, `ar`).
+    pub locale: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

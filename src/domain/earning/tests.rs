@@ -52,6 +52,7 @@ pub(super) fn order(lines: Vec<OrderLine>, subtotal: i64) -> OrderFacts {
         note_attributes: Vec::new(),
         discount_codes: Vec::new(),
         source_name: None,
+        customer_locale: None,
         refunds: Vec::new(),
         provenance: Default::default(),
     }

@@ -2,13 +2,14 @@
 //! sample facts owner templates are validated against (and the demo shows).
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Brand, Kind, Locale};
 
 /// The facts of one message. Templates see every field (as `none` when absent) plus `brand`,
 /// `locale`, `dir`, `kind` and `marketing`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MailContext {
     pub first_name: Option<String>,
     /// The occasion's points: earned, now spendable, expiring, referral reward, birthday gift.
@@ -46,7 +47,7 @@ pub struct MailContext {
 }
 
 /// Points on their way and the day they become spendable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingLine {
     pub points: i64,
     pub date: NaiveDate,

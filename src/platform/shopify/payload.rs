@@ -164,6 +164,13 @@ fn order(body: &Value, shop: &Currency) -> Result<OrderFacts> {
         note_attributes,
         discount_codes,
         source_name: text(&o, "source_name")?,
+        // Cosmetic: a value of another type is left out rather than failing the order.
+        customer_locale: o
+            .get("customer_locale")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && l.len() <= 35)
+            .map(str::to_owned),
         refunds,
         provenance: provenance::provenance(body),
     })
@@ -309,10 +316,16 @@ fn refund_at(r: &Obj<'_>, shop: &Currency, order_id: Option<&PlatformId>) -> Res
 
 fn customer(body: &Value) -> Result<CustomerFacts> {
     let c = json::root(body)?;
-    let accepts_marketing = match c.opt_obj("email_marketing_consent")? {
-        Some(consent) => consent.opt_str("state")? == Some("subscribed"),
+    let consent = match c.opt_obj("email_marketing_consent")? {
+        Some(consent) => consent.opt_str("state")?.map(str::to_owned),
+        None => None,
+    };
+    let accepts_marketing = match &consent {
+        Some(state) => state == "subscribed",
         None => c.bool_or("accepts_marketing", false)?,
     };
+    // "unsubscribed" is a withdrawal; "not_subscribed" only says consent was never given.
+    let marketing_withdrawn = consent.as_deref() == Some("unsubscribed");
     // Shopify has no birthday field; apps and forms that collect one use these names. A value
     // we cannot read is ignored rather than failing the whole customer.
     let birthday = ["birthday", "date_of_birth"]
@@ -327,6 +340,7 @@ fn customer(body: &Value) -> Result<CustomerFacts> {
         first_name: text(&c, "first_name")?,
         last_name: text(&c, "last_name")?,
         accepts_marketing,
+        marketing_withdrawn,
         email_verified: c.bool_or("verified_email", false)?,
         birthday,
         created_at: c.opt_time("created_at")?,

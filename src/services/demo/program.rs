@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::db::models::{Member, Shop};
 use crate::db::DbConnection;
 use crate::domain::earning::EarningRules;
+use crate::domain::mail::{EmailSettings, SendingPolicy};
 use crate::domain::referrals::{Discount, FriendReward, ReferralProgram, ReferrerReward, Review};
 use crate::domain::rewards::{default_catalog, Reward, RewardKind};
 use crate::domain::tiers::{Basis, TierLevel, TierProgram, Window};
@@ -110,6 +111,15 @@ pub fn demo_program() -> Program {
             max_rewards_per_month: Some(10),
             review: Review::Auto,
         }),
+        // A newcomer clicking through at night should see the mail at once.
+        emails: EmailSettings {
+            postal_address: Some("Boomerang demo shop, 1 Example Street, Springfield".into()),
+            policy: SendingPolicy {
+                quiet_hours: None,
+                ..SendingPolicy::default()
+            },
+            ..EmailSettings::default()
+        },
         ..Program::default()
     }
 }

@@ -95,15 +95,7 @@ pub fn issue_granted_job(
     };
     match runtime.block_on(settle::create(&api, &creds, &req)) {
         Created::Yes(discount_id) => {
-            Redemption::transition(
-                conn,
-                &shop.id,
-                &redemption.id,
-                RedemptionStatus::Pending,
-                RedemptionStatus::Issued,
-                Some(&discount_id),
-                None,
-            )?;
+            super::mark_issued(conn, &shop.id, &redemption.id, &discount_id)?;
             Ok(())
         }
         Created::No(e) if e.is_transient() => Err(JobError::Retry(e.to_string())),

@@ -41,15 +41,7 @@ pub fn resolve_job(
         .block_on(StoreApi::for_shop(&shop, shopify).find_discount(&creds, &redemption.code))
     {
         Ok(Some(discount_id)) => {
-            Redemption::transition(
-                conn,
-                &shop.id,
-                &id,
-                RedemptionStatus::Pending,
-                RedemptionStatus::Issued,
-                Some(&discount_id),
-                None,
-            )?;
+            super::mark_issued(conn, &shop.id, &id, &discount_id)?;
             Ok(())
         }
         Ok(None) => {
@@ -124,15 +116,7 @@ pub(super) async fn hand_out(
     );
     let current = db
         .run(move |c| {
-            Redemption::transition(
-                c,
-                &shop_id,
-                &id,
-                RedemptionStatus::Pending,
-                RedemptionStatus::Issued,
-                Some(&did),
-                None,
-            )?;
+            super::mark_issued(c, &shop_id, &id, &did)?;
             Redemption::find(c, &shop_id, &id).map_err(DbError::from)
         })
         .await?;

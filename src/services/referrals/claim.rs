@@ -104,20 +104,41 @@ pub async fn claim(
     let req = friend_code_request(shop, &offer, &claim);
     match create_code(api, &creds, &req).await {
         Created::Yes(discount_id) => {
-            let (shop_id, id) = (shop.id.clone(), claim.id.clone());
+            let (shop_row, row) = (shop.clone(), claim.clone());
+            let friend_offer = offer_words(&shop_row, &offer);
             db.run(move |c| {
-                diesel::update(
-                    referral_claims::table
-                        .filter(referral_claims::shop_id.eq(&shop_id))
-                        .filter(referral_claims::id.eq(&id)),
-                )
-                .set((
-                    referral_claims::status.eq(ClaimStatus::Issued.as_str()),
-                    referral_claims::platform_discount_id.eq(discount_id),
-                    referral_claims::updated_at.eq(now()),
-                ))
-                .execute(c)
-                .map_err(ReferralError::from)
+                write_transaction(c, |c| {
+                    let moved = diesel::update(
+                        referral_claims::table
+                            .filter(referral_claims::shop_id.eq(&row.shop_id))
+                            .filter(referral_claims::id.eq(&row.id))
+                            .filter(referral_claims::status.eq(ClaimStatus::Pending.as_str())),
+                    )
+                    .set((
+                        referral_claims::status.eq(ClaimStatus::Issued.as_str()),
+                        referral_claims::platform_discount_id.eq(discount_id),
+                        referral_claims::updated_at.eq(now()),
+                    ))
+                    .execute(c)?;
+                    // The friend asked for the code: it also goes to their inbox.
+                    if moved == 1 {
+                        crate::services::mail::queue_for_friend(
+                            c,
+                            &shop_row,
+                            &Program::of(&shop_row),
+                            &row.friend_email,
+                            crate::domain::mail::Kind::ReferralInvite,
+                            &format!("claim:{}", row.id),
+                            serde_json::json!({
+                                "reward_code": row.code,
+                                "reward_expires_on": row.expires_at.date(),
+                                "friend_offer": friend_offer,
+                            }),
+                            now(),
+                        )?;
+                    }
+                    Ok::<_, ReferralError>(())
+                })
             })
             .await?;
             Ok(claimed(&claim))
@@ -241,6 +262,18 @@ fn friend_code_request(
         min_subtotal: offer.min_order_minor.map(|m| decimal(shop, m)),
         starts_at: claim.created_at.and_utc(),
         ends_at: Some(claim.expires_at.and_utc()),
+    }
+}
+
+/// The friend's offer in words for their e-mail ("10.00 USD off"), in English: the friend is
+/// not a customer yet, so their language is not known.
+fn offer_words(shop: &Shop, offer: &FriendReward) -> String {
+    match &offer.discount {
+        Discount::FixedAmount { amount_minor } => {
+            format!("{} {} off", decimal(shop, *amount_minor), shop.currency)
+        }
+        Discount::Percent { percent } => format!("{percent}% off"),
+        Discount::FreeShipping => "free shipping".to_owned(),
     }
 }
 

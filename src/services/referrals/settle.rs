@@ -168,7 +168,10 @@ fn reward(
 ) -> Result<(), LedgerError> {
     let referrer =
         Member::find(conn, &referral.shop_id, &referral.referrer_member_id).optional()?;
-    if referrer.is_none_or(|m| m.redacted_at.is_some()) || referral.reward_points <= 0 {
+    let Some(referrer) = referrer.filter(|m| m.redacted_at.is_none()) else {
+        return Ok(());
+    };
+    if referral.reward_points <= 0 {
         return Ok(());
     }
     let order = referral
@@ -191,6 +194,17 @@ fn reward(
             confirms_at: None,
             when_short: WhenShort::Refuse,
         },
+        now,
+    )?;
+    let shop = Shop::find(conn, &referral.shop_id)?;
+    crate::services::mail::queue(
+        conn,
+        &shop,
+        &Program::of(&shop),
+        &referrer,
+        crate::domain::mail::Kind::ReferralReward,
+        &format!("referral:{}", referral.id),
+        serde_json::json!({ "points": referral.reward_points }),
         now,
     )?;
     Ok(())

@@ -106,6 +106,26 @@ pub fn assess(
             .values(chunk.to_vec())
             .execute(c))?;
     }
+    for e in &events {
+        let Some(kind) = mail_kind(&tiers, e) else {
+            continue;
+        };
+        let member = Member::find(conn, &shop.id, &e.member_id)?;
+        crate::services::mail::queue(
+            conn,
+            shop,
+            program,
+            &member,
+            kind,
+            &format!("tier_event:{}", e.id),
+            serde_json::json!({
+                "tier_id": e.to_tier,
+                "previous_tier_id": e.from_tier,
+                "keep_tier_by": e.review_on,
+            }),
+            now,
+        )?;
+    }
     Ok(changes)
 }
 
@@ -242,6 +262,20 @@ fn store_states(
 }
 
 /// A change (`Some`) or the start of a grace (`None`: from and to are the kept tier).
+/// The mail a tier event sends: up, down, or at risk (a grace began). Moves caused by the owner
+/// editing the program send nothing: an edit must not mail the whole customer base.
+fn mail_kind(tiers: &TierProgram, e: &NewTierEvent) -> Option<crate::domain::mail::Kind> {
+    use crate::domain::mail::Kind;
+    let rank = |t: &Option<String>| t.as_deref().and_then(|t| tiers.rank(t));
+    match e.reason.as_str() {
+        "grace_started" => Some(Kind::TierAtRisk),
+        "program_changed" => None,
+        _ if rank(&e.to_tier) > rank(&e.from_tier) => Some(Kind::TierUp),
+        _ if rank(&e.to_tier) < rank(&e.from_tier) => Some(Kind::TierDown),
+        _ => None,
+    }
+}
+
 fn event(
     shop: &Shop,
     member_id: &str,

@@ -1,0 +1,3 @@
+DROP TABLE email_suppressions;
+DROP TABLE emails;
+ALTER TABLE members DROP COLUMN locale;
