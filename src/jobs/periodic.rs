@@ -27,9 +27,11 @@ pub fn enqueue_periodic(
         let program = crate::services::program::Program::of(&shop);
         let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
         wanted.push((JobKind::Retention, daily("retention")));
-        // A safety net under the jobs the outbox queues for itself (a crash between a row's
-        // commit and its job's would otherwise leave it waiting for the next message).
-        wanted.push((JobKind::DeliverEmails, format!("mail:{hour}")));
+        // A safety net under the jobs the outbox queues for itself: a row put off (quiet hours,
+        // a retry) whose job was lost to a crash still goes within the hour.
+        if crate::services::mail::has_due_mail(conn, &shop.id, now)? {
+            wanted.push((JobKind::DeliverEmails, format!("mail:{hour}")));
+        }
         if program.tiers.is_some() {
             // Hourly, so a review day begins close to midnight in the shop's own time zone.
             wanted.push((JobKind::TierReview, format!("tier_review:{hour}")));

@@ -82,17 +82,6 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
-            // Each demo customer was welcomed: the outbox has mail to show from the start.
-            crate::services::mail::queue(
-                conn,
-                &shop,
-                &program,
-                &member,
-                crate::domain::mail::Kind::Welcome,
-                "welcome",
-                serde_json::json!({}),
-                at,
-            )?;
             if *points == 0 {
                 // Nothing to post: like any new member, Alan holds the first tier (threshold 0).
                 tiers::welcome(conn, &shop, &program, &member, at)?;

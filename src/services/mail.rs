@@ -18,7 +18,7 @@ mod links;
 mod log;
 mod queue;
 
-pub use deliver::{deliver_job, MailSetup};
+pub use deliver::{deliver_job, has_due_mail, MailSetup};
 pub use links::{open_token, read_open_token, read_unsubscribe_token, unsubscribe_token};
 pub use log::{list, EmailView};
 pub use queue::{queue, queue_for_friend};

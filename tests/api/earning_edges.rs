@@ -468,7 +468,8 @@ async fn the_first_reconciliation_awards_nothing_for_orders_from_before_the_inst
     app.with_db(move |c| queue::enqueue(c, spec).unwrap()).await;
     let ctx = crate::helpers::job_context(APP_SECRET);
     let report = jobs::run_pending(&app.db, &ctx).await.unwrap();
-    assert_eq!((report.done, report.failed), (1, 0));
+    // The reconciliation, and the mail telling of the one order that earned.
+    assert_eq!((report.done, report.failed), (2, 0));
     assert_eq!(points(&app.customer(SHOP, "7001").await), (0, 20));
     // The old orders are kept, for history.
     let stored: i64 = app

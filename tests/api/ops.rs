@@ -162,6 +162,21 @@ async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() 
     order["created_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
     app.deliver("private.myshopify.com", "orders/paid", "private-1", &order)
         .await;
+    // A demo customer's order: its points_earned mail is the demo's.
+    let mut demo_order = crate::helpers::order_json(
+        5151,
+        Some((7001, "ada@example.com")),
+        "paid",
+        &[(2, 1, "30.00")],
+    );
+    demo_order["created_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+    app.deliver(
+        boomerang::services::demo::DEMO_SHOP_DOMAIN,
+        "orders/paid",
+        "demo-1",
+        &demo_order,
+    )
+    .await;
     let report = boomerang::jobs::run_pending(
         &app.db,
         &boomerang::jobs::JobContext {
@@ -174,10 +189,10 @@ async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() 
     assert_eq!(report.failed, 0);
     let html = app.get("/demo/outbox").await.text().await.unwrap();
     assert!(
-        html.contains("welcome"),
-        "the demo customers were welcomed: {html}"
+        html.contains("points_earned"),
+        "the demo order's mail: {html}"
     );
-    assert!(!html.contains("someone@real-shop.example") && !html.contains("4242"));
+    assert!(!html.contains("someone@real-shop.example") && !html.contains("#4242"));
     // Each message opens as the customer sees it; another shop's message is not found.
     let id = html
         .split("/demo/outbox/")
@@ -194,7 +209,8 @@ async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() 
             use boomerang::db::schema::emails;
             use diesel::prelude::*;
             emails::table
-                .filter(emails::kind.eq("points_earned"))
+                .inner_join(boomerang::db::schema::shops::table)
+                .filter(boomerang::db::schema::shops::domain.eq("private.myshopify.com"))
                 .select(emails::id)
                 .first(c)
                 .unwrap()

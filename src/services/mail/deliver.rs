@@ -75,6 +75,21 @@ pub fn deliver_job(
     Ok(())
 }
 
+/// Whether the shop has mail due now that no job may be looking after.
+pub fn has_due_mail(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<bool> {
+    let due: i64 = emails::table
+        .filter(emails::shop_id.eq(shop_id))
+        .filter(emails::status.eq(status::QUEUED))
+        .filter(emails::send_after.le(at))
+        .count()
+        .get_result(conn)?;
+    Ok(due > 0)
+}
+
 /// Leases up to `BATCH` due rows: queued and due, or `sending` with a lapsed lease (a job
 /// that died mid-send).
 fn claim(conn: &mut DbConnection, shop_id: &str, at: NaiveDateTime) -> QueryResult<Vec<Email>> {
