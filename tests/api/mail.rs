@@ -26,14 +26,7 @@ pub(crate) async fn setup(listener: &SmtpListener, emails: Value) -> (TestApp, S
     let shop_id = app.add_shop(SHOP, "USD").await;
     let mut settings = json!({"policy": {"quiet_hours": null}});
     merge(&mut settings, emails);
-    let resp = app
-        .client
-        .put(app.url("/api/admin/v1/program"))
-        .bearer_auth(session_token(SHOP))
-        .json(&json!({ "emails": settings }))
-        .send()
-        .await
-        .unwrap();
+    let resp = put_emails(&app, settings).await;
     assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
     forget_demo_mail(&app, &shop_id).await;
     (app, shop_id)
@@ -51,6 +44,17 @@ pub(crate) async fn forget_demo_mail(app: &TestApp, shop_id: &str) {
             .unwrap();
     })
     .await;
+}
+
+/// `PUT /program` with these e-mail settings (everything else default).
+pub(crate) async fn put_emails(app: &TestApp, emails: Value) -> reqwest::Response {
+    app.client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(session_token(SHOP))
+        .json(&json!({ "emails": emails }))
+        .send()
+        .await
+        .unwrap()
 }
 
 fn merge(into: &mut Value, from: Value) {

@@ -156,14 +156,7 @@ async fn without_smtp_mail_is_written_as_eml_files() {
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(SHOP, "USD").await;
     forget_demo_mail(&app, &shop_id).await;
-    let resp = app
-        .client
-        .put(app.url("/api/admin/v1/program"))
-        .bearer_auth(session_token(SHOP))
-        .json(&json!({"emails": {"policy": {"quiet_hours": null}}}))
-        .send()
-        .await
-        .unwrap();
+    let resp = put_emails(&app, json!({"policy": {"quiet_hours": null}})).await;
     assert_eq!(resp.status(), 200);
     let paid = order(1006, (7006, "dee@example.com"), "30.00", 0);
     assert_eq!(
@@ -245,16 +238,10 @@ async fn the_log_filters_and_keeps_shops_apart() {
 async fn owner_templates_are_checked_when_saved_and_used_when_sent() {
     let listener = SmtpListener::start(Behaviour::Accept);
     let (app, _) = setup(&listener, json!({})).await;
-    let put = |emails: Value| {
-        app.client
-            .put(app.url("/api/admin/v1/program"))
-            .bearer_auth(session_token(SHOP))
-            .json(&json!({ "emails": emails }))
-            .send()
-    };
+    let put = |emails: Value| put_emails(&app, emails);
     let broken = json!({"policy": {"quiet_hours": null}, "templates": {"points_earned": {"en": {
         "subject": "You earned {{ points }} points", "html": "<p>Hi</p>\n<p>{{ no_such_fact }}</p>", "text": "Hi"}}}});
-    let resp = put(broken).await.unwrap();
+    let resp = put(broken).await;
     assert_eq!(resp.status(), 422);
     let message = resp.json::<Value>().await.unwrap()["error"]["message"]
         .as_str()
@@ -266,11 +253,11 @@ async fn owner_templates_are_checked_when_saved_and_used_when_sent() {
     );
     let bad_syntax = json!({"templates": {"points_earned": {"en": {
         "subject": "{% if %}", "html": "<p>Hi</p>", "text": "Hi"}}}});
-    assert_eq!(put(bad_syntax).await.unwrap().status(), 422);
+    assert_eq!(put(bad_syntax).await.status(), 422);
 
     let good = json!({"policy": {"quiet_hours": null}, "templates": {"points_earned": {"en": {
         "subject": "Glow points: +{{ points }}", "html": "<p>Thanks for order {{ order_name }}</p>", "text": "Thanks for order {{ order_name }}"}}}});
-    assert_eq!(put(good).await.unwrap().status(), 200);
+    assert_eq!(put(good).await.status(), 200);
     let paid = order(1009, (7009, "gus@example.com"), "30.00", 0);
     assert_eq!(
         app.deliver(SHOP, "orders/paid", "o-9", &paid).await,

@@ -2,7 +2,6 @@
 //! transactional mail exempt.
 
 use super::*;
-use crate::helpers::session_token;
 use crate::smtp::{Behaviour, SmtpListener};
 
 #[tokio::test]
@@ -78,14 +77,7 @@ async fn quiet_hours_hold_marketing_until_they_end_on_the_shops_clock() {
     );
     assert!(listener.received().is_empty());
     // With quiet hours switched off it goes at the next run.
-    let resp = app
-        .client
-        .put(app.url("/api/admin/v1/program"))
-        .bearer_auth(session_token(SHOP))
-        .json(&json!({"emails": {"policy": {"quiet_hours": null}}}))
-        .send()
-        .await
-        .unwrap();
+    let resp = put_emails(&app, json!({"policy": {"quiet_hours": null}})).await;
     assert_eq!(resp.status(), 200);
     run_jobs(&app, Duration::hours(3)).await;
     assert_eq!(kinds(&app, "sent").await, vec!["points_earned"]);
