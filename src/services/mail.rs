@@ -16,6 +16,7 @@ mod context;
 mod deliver;
 mod links;
 mod log;
+mod prepare;
 mod queue;
 
 pub use deliver::{deliver_job, has_due_mail, MailSetup};

@@ -1,36 +1,43 @@
-//! The `deliver_emails` job: sends a shop's due mail, a batch at a time.
+//! The `deliver_emails` job: sends a shop's due mail, a batch at a time, the batch's messages
+//! concurrently.
 //!
-//! Each row is leased (`sending`, 5 minutes) with a compare-and-set before anything is sent, so
-//! two instances never send one row; the policy then sends it, puts it off to the end of quiet
-//! hours, holds it for the weekly digest, or drops it (suppressed, sunset). A transient failure
-//! (the server is down or says "try later") retries with backoff; a permanent one (the server
-//! refused the address) ends `failed`. Nothing is deleted: the log shows every outcome.
+//! Each row is leased (`sending`) with a compare-and-set before anything is sent, so two
+//! instances never send one row; the policy then sends it, puts it off to the end of quiet
+//! hours, holds it for the weekly digest, or drops it (suppressed, sunset) — see `prepare`.
+//! The messages to send go to the transport together: it keeps `SMTP_MAX_IN_FLIGHT` of them in
+//! flight over pooled connections, which is what makes the outbox drain at hundreds per second
+//! instead of the ~22 one connection manages. Their outcomes are recorded in one write
+//! transaction. A transient failure (the server is down or says "try later") retries with
+//! backoff; a permanent one (the server refused the address) ends `failed`. Nothing is
+//! deleted: the log shows every outcome.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::crypto::Keys;
-use crate::db::models::email::is_suppressed;
-use crate::db::models::{Email, Member, Shop};
-use crate::db::schema::{emails, orders};
-use crate::db::{new_id, now, DbConnection};
-use crate::domain::calendar;
-use crate::domain::mail::{decide, Decision, History, Kind};
-use crate::domain::widget::Locale;
-use crate::mail::render::{render, Rendered};
-use crate::mail::transport::Mailer;
+use crate::db::models::{Email, Shop};
+use crate::db::schema::emails;
+use crate::db::{now, write_transaction, DbConnection};
+use crate::mail::transport::{Mailer, SendError};
 use crate::queue::{Job, JobError};
 use crate::services::program::Program;
 
+use super::prepare::{Batch, Outgoing};
 use super::queue::wake_deliverer;
-use super::{context, status};
+use super::status;
 
-/// Rows sent per claim; the job claims again until nothing is due.
-const BATCH: i64 = 50;
-/// How long a claimed row is reserved for the job that claimed it.
-const LEASE: Duration = Duration::minutes(5);
+/// Rows claimed at once; their sends run concurrently. The job claims again until nothing is due.
+const BATCH: i64 = 64;
+/// How long one send may take, connecting included, before it counts as a transient failure.
+/// lettre's own timeout bounds each exchange, not the whole send.
+const SEND_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long a claimed row is reserved for the job that claimed it: longer than a whole batch can
+/// take (`BATCH` / `SMTP_MAX_IN_FLIGHT` rounds of at most `SEND_DEADLINE`), so a slow relay never
+/// lets a second job claim rows still being sent.
+const LEASE: Duration = Duration::minutes(15);
 /// Transient failures before a message is given up as `failed`.
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -55,13 +62,28 @@ pub fn deliver_job(
     let shop = Shop::find(conn, &job.shop_id)?;
     let program = Program::of(&shop);
     loop {
-        let batch = claim(conn, &shop.id, now())?;
-        if batch.is_empty() {
+        let claimed = write_transaction(conn, |c| claim(c, &shop.id, now()))?;
+        if claimed.is_empty() {
             break;
         }
-        for row in batch {
-            deliver_one(conn, runtime, setup, keys, &shop, &program, row)?;
+        let mut batch = Batch {
+            setup,
+            keys,
+            shop: &shop,
+            program: &program,
+            readied: HashMap::new(),
+        };
+        let mut outgoing = Vec::new();
+        for row in claimed {
+            outgoing.extend(batch.prepare(conn, row)?);
         }
+        let results = runtime.block_on(send_all(&setup.mailer, &outgoing));
+        write_transaction(conn, |c| -> QueryResult<()> {
+            for (out, result) in outgoing.iter().zip(results) {
+                record(c, out, result)?;
+            }
+            Ok(())
+        })?;
     }
     // Put off rows (quiet hours, backoff, digests) wake a job of their own.
     let next: Option<NaiveDateTime> = emails::table
@@ -73,6 +95,23 @@ pub fn deliver_job(
         wake_deliverer(conn, &shop.id, at.max(now()))?;
     }
     Ok(())
+}
+
+/// Hands every message to the transport at once; it bounds how many are in flight.
+async fn send_all(mailer: &Mailer, outgoing: &[Outgoing]) -> Vec<Result<(), SendError>> {
+    let sends = outgoing.iter().map(|out| async move {
+        match tokio::time::timeout(SEND_DEADLINE, mailer.send(&out.message)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError {
+                transient: true,
+                message: format!(
+                    "the relay did not take the message within {} s",
+                    SEND_DEADLINE.as_secs()
+                ),
+            }),
+        }
+    });
+    futures_util::future::join_all(sends).await
 }
 
 /// Whether the shop has mail due now that no job may be looking after.
@@ -129,7 +168,7 @@ fn claim(conn: &mut DbConnection, shop_id: &str, at: NaiveDateTime) -> QueryResu
     Ok(claimed)
 }
 
-fn set_status(
+pub(super) fn set_status(
     conn: &mut DbConnection,
     row: &Email,
     to: &str,
@@ -152,286 +191,39 @@ fn set_status(
     Ok(())
 }
 
-fn deliver_one(
+/// Records what the transport said of one message.
+fn record(
     conn: &mut DbConnection,
-    runtime: &tokio::runtime::Handle,
-    setup: &MailSetup,
-    keys: &Keys,
-    shop: &Shop,
-    program: &Program,
-    row: Email,
-) -> Result<(), JobError> {
-    let at = now();
-    let Some(kind) = Kind::parse(&row.kind) else {
-        set_status(
-            conn,
-            &row,
-            status::FAILED,
-            Some(format!("unknown kind {:?}", row.kind)),
-            None,
-        )?;
-        return Ok(());
-    };
-    let member = Member::find(conn, &shop.id, &row.member_id)?;
-    let Some(address) = member
-        .email
-        .clone()
-        .filter(|_| member.redacted_at.is_none())
-    else {
-        set_status(
-            conn,
-            &row,
-            status::SUPPRESSED,
-            Some("the customer has no e-mail address".into()),
-            None,
-        )?;
-        return Ok(());
-    };
-    if kind.is_marketing() && is_suppressed(conn, &shop.id, &address)? {
-        set_status(
-            conn,
-            &row,
-            status::SUPPRESSED,
-            Some("the address is on the shop's suppression list".into()),
-            None,
-        )?;
-        return Ok(());
-    }
-    let history = history(conn, &member, at)?;
-    let zone = calendar::zone(&shop.timezone);
-    let policy = &program.emails.policy;
-    match decide(
-        kind,
-        policy,
-        program.emails.open_tracking,
-        zone,
-        at,
-        &history,
-    ) {
-        Decision::Sunset => {
-            let why = format!(
-                "not sent: {} marketing e-mails in a row were not opened",
-                history.unopened_in_a_row
-            );
-            set_status(conn, &row, status::SUPPRESSED, Some(why), None)?;
-            Ok(())
-        }
-        Decision::WaitUntil(until) => {
-            set_status(conn, &row, status::QUEUED, None, Some(until))?;
-            Ok(())
-        }
-        Decision::Cap { digest_at } => {
-            set_status(conn, &row, status::CAPPED, None, None)?;
-            queue_digest(conn, shop, &member, &row.locale, digest_at)?;
-            Ok(())
-        }
-        Decision::Send => send(
-            conn, runtime, setup, keys, shop, program, &member, &address, row, kind,
-        ),
-    }
-}
-
-/// The customer's recent marketing mail: sent in the last 7 days, and unopened in a row since
-/// they last opened one or ordered.
-fn history(conn: &mut DbConnection, member: &Member, at: NaiveDateTime) -> QueryResult<History> {
-    let marketing: Vec<&str> = Kind::ALL
-        .iter()
-        .filter(|k| k.is_marketing())
-        .map(|k| k.as_str())
-        .collect();
-    let week_ago = at - Duration::days(7);
-    let sent: Vec<(NaiveDateTime, Option<NaiveDateTime>)> = emails::table
-        .filter(emails::shop_id.eq(&member.shop_id))
-        .filter(emails::member_id.eq(&member.id))
-        .filter(emails::status.eq(status::SENT))
-        .filter(emails::kind.eq_any(&marketing))
-        .filter(emails::sent_at.is_not_null())
-        .order(emails::sent_at.desc())
-        .limit(200)
-        .select((emails::sent_at.assume_not_null(), emails::opened_at))
-        .load(conn)?;
-    let in_week: Vec<NaiveDateTime> = sent
-        .iter()
-        .map(|(s, _)| *s)
-        .filter(|s| *s > week_ago)
-        .collect();
-    let last_order: Option<NaiveDateTime> = orders::table
-        .filter(orders::shop_id.eq(&member.shop_id))
-        .filter(orders::member_id.eq(&member.id))
-        .select(diesel::dsl::max(orders::placed_at))
-        .first(conn)?;
-    let mut unopened = 0;
-    for (sent_at, opened) in &sent {
-        if opened.is_some() || last_order.is_some_and(|o| o >= *sent_at) {
-            break;
-        }
-        unopened += 1;
-    }
-    Ok(History {
-        sent_last_week: u32::try_from(in_week.len()).unwrap_or(u32::MAX),
-        oldest_in_week: in_week.iter().min().copied(),
-        unopened_in_a_row: unopened,
-    })
-}
-
-/// The digest that will carry what the cap held: one per member and day it may go.
-fn queue_digest(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    member: &Member,
-    locale: &str,
-    at: NaiveDateTime,
+    out: &Outgoing,
+    result: Result<(), SendError>,
 ) -> QueryResult<()> {
-    let row = Email {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        member_id: member.id.clone(),
-        kind: Kind::Digest.as_str().to_owned(),
-        occasion: format!("digest:{}", at.format("%Y-%m-%d")),
-        locale: locale.to_owned(),
-        context: "{}".into(),
-        to_address: None,
-        subject: None,
-        text_body: None,
-        html_body: None,
-        status: status::QUEUED.to_owned(),
-        variant: None,
-        send_after: at,
-        attempts: 0,
-        lease_until: None,
-        digest_id: None,
-        error: None,
-        sent_at: None,
-        opened_at: None,
-        created_at: now(),
-        updated_at: now(),
-    };
-    if row.insert_once(conn)? {
-        wake_deliverer(conn, &shop.id, at)?;
-    }
-    Ok(())
-}
-
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one message meets the shop, its program, the transport and the keys"
-)]
-fn send(
-    conn: &mut DbConnection,
-    runtime: &tokio::runtime::Handle,
-    setup: &MailSetup,
-    keys: &Keys,
-    shop: &Shop,
-    program: &Program,
-    member: &Member,
-    address: &str,
-    row: Email,
-    kind: Kind,
-) -> Result<(), JobError> {
-    let mut ctx = context::build(
-        conn,
-        shop,
-        program,
-        member,
-        &row,
-        kind,
-        keys,
-        &setup.public_url,
-    )?;
-    let locale = Locale::from_tag(&row.locale).unwrap_or(Locale::En);
-    let brand = context::brand(shop, program, &setup.public_url);
-    // A digest tells what the cap held back: their subjects, one line each.
-    let merged: Vec<Email> = if kind == Kind::Digest {
-        let held = capped(conn, member)?;
-        for h in &held {
-            let Some(held_kind) = Kind::parse(&h.kind) else {
-                continue;
-            };
-            let held_ctx = context::build(
-                conn,
-                shop,
-                program,
-                member,
-                h,
-                held_kind,
-                keys,
-                &setup.public_url,
-            )?;
-            if let Ok(r) = render(
-                held_kind,
-                locale,
-                &brand,
-                &held_ctx,
-                program.emails.template(held_kind, &h.locale),
-            ) {
-                ctx.digest.push(r.subject);
-            }
-        }
-        if held.is_empty() {
-            set_status(
-                conn,
-                &row,
-                status::MERGED,
-                Some("nothing was left to tell".into()),
-                None,
-            )?;
-            return Ok(());
-        }
-        held
-    } else {
-        Vec::new()
-    };
-    let over = program.emails.template(kind, locale.as_str());
-    // An owner's template was checked when saved; should it still fail, the built-in one goes.
-    let rendered = match render(kind, locale, &brand, &ctx, over) {
-        Ok(r) => r,
-        Err(first) if over.is_some() => match render(kind, locale, &brand, &ctx, None) {
-            Ok(r) => {
-                tracing::warn!(error = %first, kind = kind.as_str(), "owner template failed; sent the built-in one");
-                r
-            }
-            Err(e) => return fail(conn, &row, &e.to_string()),
-        },
-        Err(e) => return fail(conn, &row, &e.to_string()),
-    };
-    let message = match build_message(
-        setup,
-        program,
-        address,
-        member,
-        &row,
-        &rendered,
-        ctx.unsubscribe_url.as_deref(),
-    ) {
-        Ok(m) => m,
-        Err(e) => return fail(conn, &row, &e),
-    };
-    match runtime.block_on(setup.mailer.send(&message)) {
+    let row = &out.row;
+    let this = emails::table
+        .filter(emails::shop_id.eq(&row.shop_id))
+        .filter(emails::id.eq(&row.id));
+    let at = now();
+    match result {
         Ok(()) => {
-            let at = now();
-            diesel::update(
-                emails::table
-                    .filter(emails::shop_id.eq(&row.shop_id))
-                    .filter(emails::id.eq(&row.id)),
-            )
-            .set((
-                emails::status.eq(status::SENT),
-                emails::to_address.eq(Some(address)),
-                emails::subject.eq(Some(&rendered.subject)),
-                emails::text_body.eq(Some(&rendered.text)),
-                emails::html_body.eq(Some(&rendered.html)),
-                emails::sent_at.eq(Some(at)),
-                emails::attempts.eq(row.attempts + 1),
-                emails::lease_until.eq(None::<NaiveDateTime>),
-                emails::error.eq(None::<String>),
-                emails::updated_at.eq(at),
-            ))
-            .execute(conn)?;
-            for h in merged {
+            diesel::update(this)
+                .set((
+                    emails::status.eq(status::SENT),
+                    emails::to_address.eq(Some(&out.address)),
+                    emails::subject.eq(Some(&out.rendered.subject)),
+                    emails::text_body.eq(Some(&out.rendered.text)),
+                    emails::html_body.eq(Some(&out.rendered.html)),
+                    emails::sent_at.eq(Some(at)),
+                    emails::attempts.eq(row.attempts + 1),
+                    emails::lease_until.eq(None::<NaiveDateTime>),
+                    emails::error.eq(None::<String>),
+                    emails::updated_at.eq(at),
+                ))
+                .execute(conn)?;
+            let merged: Vec<&str> = out.merged.iter().map(|h| h.id.as_str()).collect();
+            if !merged.is_empty() {
                 diesel::update(
                     emails::table
-                        .filter(emails::shop_id.eq(&h.shop_id))
-                        .filter(emails::id.eq(&h.id)),
+                        .filter(emails::shop_id.eq(&row.shop_id))
+                        .filter(emails::id.eq_any(&merged)),
                 )
                 .set((
                     emails::status.eq(status::MERGED),
@@ -440,86 +232,25 @@ fn send(
                 ))
                 .execute(conn)?;
             }
-            Ok(())
         }
         Err(e) if e.transient && row.attempts + 1 < MAX_ATTEMPTS => {
             let attempts = row.attempts + 1;
-            let retry_at = now() + crate::queue::backoff(attempts);
-            diesel::update(
-                emails::table
-                    .filter(emails::shop_id.eq(&row.shop_id))
-                    .filter(emails::id.eq(&row.id)),
-            )
-            .set((
-                emails::status.eq(status::QUEUED),
-                emails::attempts.eq(attempts),
-                emails::send_after.eq(retry_at),
-                emails::lease_until.eq(None::<NaiveDateTime>),
-                emails::error.eq(Some(e.message.clone())),
-                emails::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
+            diesel::update(this)
+                .set((
+                    emails::status.eq(status::QUEUED),
+                    emails::attempts.eq(attempts),
+                    emails::send_after.eq(at + crate::queue::backoff(attempts)),
+                    emails::lease_until.eq(None::<NaiveDateTime>),
+                    emails::error.eq(Some(e.message.clone())),
+                    emails::updated_at.eq(at),
+                ))
+                .execute(conn)?;
             tracing::warn!(error = %e.message, attempts, "e-mail not sent; retrying later");
-            Ok(())
         }
-        Err(e) => fail(conn, &row, &e.message),
+        Err(e) => {
+            tracing::warn!(error = %e.message, email = %row.id, "e-mail failed");
+            set_status(conn, row, status::FAILED, Some(e.message), None)?;
+        }
     }
-}
-
-fn fail(conn: &mut DbConnection, row: &Email, why: &str) -> Result<(), JobError> {
-    tracing::warn!(error = %why, email = %row.id, "e-mail failed");
-    set_status(conn, row, status::FAILED, Some(why.to_owned()), None)?;
     Ok(())
-}
-
-/// The member's messages the cap held back.
-fn capped(conn: &mut DbConnection, member: &Member) -> QueryResult<Vec<Email>> {
-    emails::table
-        .filter(emails::shop_id.eq(&member.shop_id))
-        .filter(emails::member_id.eq(&member.id))
-        .filter(emails::status.eq(status::CAPPED))
-        .order(emails::created_at.asc())
-        .select(Email::as_select())
-        .load(conn)
-}
-
-fn build_message(
-    setup: &MailSetup,
-    program: &Program,
-    address: &str,
-    member: &Member,
-    row: &Email,
-    rendered: &Rendered,
-    unsubscribe: Option<&str>,
-) -> Result<lettre::Message, String> {
-    use lettre::message::Mailbox;
-    let from = program
-        .emails
-        .from
-        .as_deref()
-        .and_then(|f| f.parse::<Mailbox>().ok())
-        .unwrap_or_else(|| setup.default_from.clone());
-    let reply_to = program
-        .emails
-        .reply_to
-        .as_deref()
-        .and_then(|r| r.parse::<Mailbox>().ok());
-    let email = address
-        .parse()
-        .map_err(|e| format!("{address:?} is not an address: {e}"))?;
-    let to = Mailbox::new(member.first_name.clone(), email);
-    let host = url::Url::parse(&setup.public_url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| "localhost".into());
-    let message_id = format!("{}@{host}", row.id);
-    crate::mail::message::build(
-        &from,
-        reply_to.as_ref(),
-        &to,
-        rendered,
-        &message_id,
-        unsubscribe,
-    )
-    .map_err(|e| e.to_string())
 }
