@@ -19,13 +19,17 @@ use crate::db::{new_id, now, DbConnection};
 use crate::domain::calendar;
 use crate::domain::mail::{decide, Decision, History, Kind};
 use crate::domain::widget::Locale;
+use crate::mail::dkim::Signer;
 use crate::mail::render::{render, Rendered};
-use crate::mail::transport::Mailer;
+use crate::mail::transport::{Mailer, SendError};
 use crate::queue::{Job, JobError};
 use crate::services::program::Program;
 
 use super::queue::wake_deliverer;
 use super::{context, status};
+
+/// The shop's DKIM signer, if it signs; or why its key does not open.
+type Signing = Result<Option<Signer>, String>;
 
 /// Rows sent per claim; the job claims again until nothing is due.
 const BATCH: i64 = 50;
@@ -54,13 +58,16 @@ pub fn deliver_job(
 ) -> Result<(), JobError> {
     let shop = Shop::find(conn, &job.shop_id)?;
     let program = Program::of(&shop);
+    // Once per run: a shop that asked for DKIM and whose key does not open sends nothing
+    // unsigned; each message then fails transiently, with the reason in the log, and retries.
+    let signer = super::dkim::signer_for(keys, &shop).map_err(|e| e.to_string());
     loop {
         let batch = claim(conn, &shop.id, now())?;
         if batch.is_empty() {
             break;
         }
         for row in batch {
-            deliver_one(conn, runtime, setup, keys, &shop, &program, row)?;
+            deliver_one(conn, runtime, setup, keys, &shop, &program, &signer, row)?;
         }
     }
     // Put off rows (quiet hours, backoff, digests) wake a job of their own.
@@ -152,6 +159,10 @@ fn set_status(
     Ok(())
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one message meets the shop, its program, the transport and the keys"
+)]
 fn deliver_one(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
@@ -159,6 +170,7 @@ fn deliver_one(
     keys: &Keys,
     shop: &Shop,
     program: &Program,
+    signer: &Signing,
     row: Email,
 ) -> Result<(), JobError> {
     let at = now();
@@ -226,7 +238,7 @@ fn deliver_one(
             Ok(())
         }
         Decision::Send => send(
-            conn, runtime, setup, keys, shop, program, &member, &address, row, kind,
+            conn, runtime, setup, keys, shop, program, signer, &member, &address, row, kind,
         ),
     }
 }
@@ -323,6 +335,7 @@ fn send(
     keys: &Keys,
     shop: &Shop,
     program: &Program,
+    signer: &Signing,
     member: &Member,
     address: &str,
     row: Email,
@@ -394,7 +407,7 @@ fn send(
         },
         Err(e) => return fail(conn, &row, &e.to_string()),
     };
-    let message = match build_message(
+    let mut message = match build_message(
         setup,
         program,
         address,
@@ -406,7 +419,19 @@ fn send(
         Ok(m) => m,
         Err(e) => return fail(conn, &row, &e),
     };
-    match runtime.block_on(setup.mailer.send(&message)) {
+    let sent = match signer {
+        Ok(signer) => {
+            if let Some(signer) = signer {
+                signer.sign(&mut message);
+            }
+            runtime.block_on(setup.mailer.send(&message))
+        }
+        Err(why) => Err(SendError {
+            transient: true,
+            message: why.clone(),
+        }),
+    };
+    match sent {
         Ok(()) => {
             let at = now();
             diesel::update(
