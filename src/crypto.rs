@@ -1,4 +1,5 @@
-//! Instance keys and encryption of stored secrets (shop access tokens, webhook secrets).
+//! Instance keys and encryption of stored secrets (shop access tokens, webhook secrets, DKIM
+//! keys).
 //!
 //! Every key is derived from `APP_SECRET` with a distinct label, so one leaked derived key
 //! (say, the one signing unsubscribe links) reveals nothing about the others. Secrets are sealed
@@ -40,14 +41,17 @@ pub enum SealedField {
     ConsumerKey,
     /// `shops.consumer_secret_enc`: WooCommerce REST consumer secret.
     ConsumerSecret,
+    /// `shops.dkim_private_key_enc`: the key the shop's mail is DKIM-signed with.
+    DkimKey,
 }
 
 impl SealedField {
-    pub const ALL: [SealedField; 4] = [
+    pub const ALL: [SealedField; 5] = [
         Self::AccessToken,
         Self::WebhookSecret,
         Self::ConsumerKey,
         Self::ConsumerSecret,
+        Self::DkimKey,
     ];
 
     fn label(self) -> &'static str {
@@ -56,6 +60,7 @@ impl SealedField {
             Self::WebhookSecret => "webhook_secret",
             Self::ConsumerKey => "consumer_key",
             Self::ConsumerSecret => "consumer_secret",
+            Self::DkimKey => "dkim_private_key",
         }
     }
 }

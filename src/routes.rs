@@ -74,6 +74,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::referrals::reject),
                 )
                 .route("/emails", web::get().to(admin::emails::list))
+                .route("/emails/dkim", web::get().to(admin::dkim::show))
+                .route("/emails/dkim", web::put().to(admin::dkim::replace))
+                .route("/emails/dkim", web::delete().to(admin::dkim::remove))
                 .route("/affiliates", web::get().to(admin::affiliates::list))
                 .route("/affiliates", web::post().to(admin::affiliates::create))
                 .route(

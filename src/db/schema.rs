@@ -35,6 +35,9 @@ diesel::table! {
         award_history -> Bool,
         consumer_key_enc -> Nullable<Text>,
         consumer_secret_enc -> Nullable<Text>,
+        dkim_domain -> Nullable<Text>,
+        dkim_selector -> Nullable<Text>,
+        dkim_private_key_enc -> Nullable<Text>,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod affiliates;
 pub mod alerts;
 pub mod customers;
+pub mod dkim;
 pub mod emails;
 pub mod fulfilments;
 pub mod program;

@@ -8,8 +8,10 @@
 //! that comes from data is therefore flattened to one line without control characters first,
 //! and the message id and unsubscribe URL are checked, not encoded.
 
-use lettre::message::header::{Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue, MIME_VERSION_1_0,
+};
+use lettre::message::{Body, Mailbox, MessageBuilder, MultiPart};
 use lettre::Message;
 
 use super::render::Rendered;
@@ -21,6 +23,8 @@ pub enum MessageError {
     MessageId(String),
     #[error("unsubscribe link {0:?} must be an absolute http(s) URL")]
     UnsubscribeUrl(String),
+    #[error("the multipart body could not be laid out")]
+    Multipart,
     #[error("building the message: {0}")]
     Build(#[from] lettre::error::Error),
 }
@@ -53,7 +57,39 @@ pub fn build(
             .header(ListUnsubscribePost);
     }
     let body = MultiPart::alternative_plain_html(rendered.text.clone(), rendered.html.clone());
-    Ok(builder.multipart(body)?)
+    top_level(builder, &body)
+}
+
+/// The message with `body` as its whole content. lettre writes a multipart's `Content-Type`
+/// with the part, outside the message's own headers, where a DKIM signature made by lettre
+/// cannot cover it; so the header is lifted to the message and the part's body (boundaries and
+/// the sub-parts lettre encoded) goes in as it is. The bytes on the wire are the same but for
+/// the order of the headers and a `Content-Transfer-Encoding` (`7bit`, or `8bit` for UTF-8
+/// text parts) that multipart bodies may carry.
+fn top_level(builder: MessageBuilder, body: &MultiPart) -> Result<Message, MessageError> {
+    let content_type = body
+        .headers()
+        .get::<ContentType>()
+        .ok_or(MessageError::Multipart)?;
+    let formatted = body.formatted();
+    let start = formatted
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|at| at + 4)
+        .ok_or(MessageError::Multipart)?;
+    let parts = formatted.get(start..).unwrap_or_default().to_vec();
+    // lettre encoded each part itself (quoted-printable or base64, or 7bit/8bit text in short
+    // lines), so the whole is already fit for the wire: 7bit when it is ASCII, else 8bit.
+    let encoding = if parts.is_ascii() {
+        ContentTransferEncoding::SevenBit
+    } else {
+        ContentTransferEncoding::EightBit
+    };
+    let parts = Body::dangerous_pre_encoded(parts, encoding);
+    Ok(builder
+        .header(MIME_VERSION_1_0)
+        .header(content_type)
+        .body(parts)?)
 }
 
 /// `text` on one line: every run of whitespace or control characters (CR, LF, tab, ESC…)

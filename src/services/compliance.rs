@@ -224,6 +224,9 @@ pub fn redact_shop(
             shops::api_key_hash.eq(None::<String>),
             shops::consumer_key_enc.eq(None::<String>),
             shops::consumer_secret_enc.eq(None::<String>),
+            shops::dkim_domain.eq(None::<String>),
+            shops::dkim_selector.eq(None::<String>),
+            shops::dkim_private_key_enc.eq(None::<String>),
             shops::program.eq("{}"),
             shops::updated_at.eq(now),
         ))

@@ -7,6 +7,7 @@
 //!   hours, the weekly cap and its digest, sunset), renders in the customer's language, sends,
 //!   and records the outcome; failures retry with backoff and are never dropped.
 //! - `links`: signed one-click unsubscribe and open-pixel tokens; `log`: the owner's e-mail log.
+//! - `dkim`: the shop's DKIM key (sealed), and the signer `deliver` signs every message with.
 //!
 //! At most once, except in one window: the transport accepted a message (SMTP `250`) and the
 //! process died before recording it. The row is then still `sending`; when its lease lapses it
@@ -14,6 +15,7 @@
 
 mod context;
 mod deliver;
+pub mod dkim;
 mod links;
 mod log;
 mod prepare;

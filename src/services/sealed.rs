@@ -23,6 +23,7 @@ type SealedRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 /// Re-seals every stored value that is not yet sealed under the current key for its shop and
@@ -35,6 +36,7 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> QueryResult<ResealRep
         shops::webhook_secret_enc,
         shops::consumer_key_enc,
         shops::consumer_secret_enc,
+        shops::dkim_private_key_enc,
     );
     let rows: Vec<SealedRow> = if keys.has_previous() {
         shops::table.select(columns).load(conn)?
@@ -46,14 +48,21 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> QueryResult<ResealRep
                     .like(legacy)
                     .or(shops::webhook_secret_enc.like(legacy))
                     .or(shops::consumer_key_enc.like(legacy))
-                    .or(shops::consumer_secret_enc.like(legacy)),
+                    .or(shops::consumer_secret_enc.like(legacy))
+                    .or(shops::dkim_private_key_enc.like(legacy)),
             )
             .select(columns)
             .load(conn)?
     };
     let mut report = ResealReport::default();
-    for (shop_id, access_token, webhook_secret, consumer_key, consumer_secret) in rows {
-        let values = [access_token, webhook_secret, consumer_key, consumer_secret];
+    for (shop_id, access_token, webhook_secret, consumer_key, consumer_secret, dkim_key) in rows {
+        let values = [
+            access_token,
+            webhook_secret,
+            consumer_key,
+            consumer_secret,
+            dkim_key,
+        ];
         for (field, value) in SealedField::ALL.into_iter().zip(values) {
             let Some(sealed) = value else { continue };
             let to = SealedFor::new(&shop_id, field);
@@ -92,6 +101,9 @@ fn set(
             .execute(conn),
         SealedField::ConsumerSecret => diesel::update(row)
             .set(shops::consumer_secret_enc.eq(sealed))
+            .execute(conn),
+        SealedField::DkimKey => diesel::update(row)
+            .set(shops::dkim_private_key_enc.eq(sealed))
             .execute(conn),
     }
 }

@@ -504,6 +504,17 @@ async fn shop_redact_erases_the_shop_and_nothing_else() {
     let kept_ada = app.customer(OTHER_SHOP, "7001").await;
     let kept_bob = app.customer(OTHER_SHOP, "7002").await;
     let kept_payloads = stored_payloads(&app, &kept).await;
+    // A DKIM key is one of the shop's secrets: it goes with them.
+    let dkim = app
+        .client
+        .put(app.url("/api/admin/v1/emails/dkim"))
+        .bearer_auth(session_token(SHOP))
+        .json(&json!({"domain": "gone.example", "selector": "s1",
+                      "private_key": fixture("dkim/rsa2048.pkcs1.pem")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dkim.status(), 200);
 
     assert_eq!(
         app.deliver(SHOP, "shop/redact", "redact", &shop_redact_json(SHOP))
@@ -528,6 +539,23 @@ async fn shop_redact_erases_the_shop_and_nothing_else() {
     let (state, token) = install_state(&app, SHOP).await;
     assert_eq!(state, "redacted");
     assert_eq!(token, None);
+    let shop_id = gone.clone();
+    let dkim_left = app
+        .with_db(move |c| {
+            use boomerang::db::schema::shops;
+            use diesel::prelude::*;
+            shops::table
+                .find(shop_id)
+                .select((
+                    shops::dkim_domain,
+                    shops::dkim_selector,
+                    shops::dkim_private_key_enc,
+                ))
+                .first::<(Option<String>, Option<String>, Option<String>)>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(dkim_left, (None, None, None), "the DKIM key is erased");
     // The admin API is closed to it, and later deliveries create nothing.
     let resp = app
         .admin_get(&session_token(SHOP), "/api/admin/v1/customers/7001")

@@ -3,6 +3,7 @@
 //! sending policy, one-click unsubscribe, consent, retries, the file transport, the log API.
 
 mod delivery;
+mod dkim;
 mod policy;
 mod unsubscribe;
 

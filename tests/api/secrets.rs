@@ -10,6 +10,8 @@ use boomerang::db::models::{AppSetting, Shop};
 use boomerang::db::schema::{app_settings, shops};
 use boomerang::db::types::Platform;
 use boomerang::db::Db;
+use boomerang::mail::dkim::DkimKey;
+use boomerang::services::mail::dkim::{self, DkimSetting};
 use boomerang::services::shops::{add_shop, ShopSpec};
 use boomerang::startup::prepare;
 use diesel::prelude::*;
@@ -201,6 +203,14 @@ fn a_rotated_app_secret_reseals_every_stored_token() {
     let before = config(&url, data.path(), &[("APP_SECRET", OLD)]).unwrap();
     let (db, keys) = prepare(&before).unwrap();
     let shop = shop_with_token(&db, &keys, "rotate.myshopify.com", "shpat_rotate");
+    let key = DkimKey::from_pem(&crate::helpers::fixture("dkim/rsa2048.pkcs1.pem")).unwrap();
+    let published = key.dns_txt().unwrap();
+    let setting = DkimSetting {
+        domain: "rotate.example".into(),
+        selector: "s1".into(),
+        key,
+    };
+    dkim::store(&mut db.get().unwrap(), &keys, &shop.id, &setting).unwrap();
     drop(db);
 
     let after = config(
@@ -220,4 +230,9 @@ fn a_rotated_app_secret_reseals_every_stored_token() {
         "opens without the previous secret: it can be removed"
     );
     assert_eq!(access_token(&db, &keys_of(OLD), &shop.id), None);
+    // The DKIM key too: it opens under the new secret alone, as the same key.
+    let row = Shop::find(&mut db.get().unwrap(), &shop.id).unwrap();
+    let opened = dkim::load(&keys_of(NEW), &row).unwrap().unwrap();
+    assert_eq!(opened.key.dns_txt().unwrap(), published);
+    assert!(dkim::load(&keys_of(OLD), &row).is_err());
 }

@@ -42,6 +42,11 @@ pub struct Shop {
     /// WooCommerce REST consumer key and secret, sealed like the access token.
     pub consumer_key_enc: Option<String>,
     pub consumer_secret_enc: Option<String>,
+    /// DKIM signing of the shop's mail: the domain (`d=`) and selector (`s=`), and the RSA
+    /// private key (PKCS#8 PEM) sealed like the access token. All set, or none.
+    pub dkim_domain: Option<String>,
+    pub dkim_selector: Option<String>,
+    pub dkim_private_key_enc: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

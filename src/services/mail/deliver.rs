@@ -61,6 +61,9 @@ pub fn deliver_job(
 ) -> Result<(), JobError> {
     let shop = Shop::find(conn, &job.shop_id)?;
     let program = Program::of(&shop);
+    // Once per run: a shop that asked for DKIM and whose key does not open sends nothing
+    // unsigned; each message then fails transiently, with the reason in the log, and retries.
+    let signer = super::dkim::signer_for(keys, &shop).map_err(|e| e.to_string());
     loop {
         let claimed = write_transaction(conn, |c| claim(c, &shop.id, now()))?;
         if claimed.is_empty() {
@@ -77,7 +80,25 @@ pub fn deliver_job(
         for row in claimed {
             outgoing.extend(batch.prepare(conn, row)?);
         }
-        let results = runtime.block_on(send_all(&setup.mailer, &outgoing));
+        let results = match &signer {
+            Ok(signer) => {
+                if let Some(signer) = signer {
+                    for out in &mut outgoing {
+                        signer.sign(&mut out.message);
+                    }
+                }
+                runtime.block_on(send_all(&setup.mailer, &outgoing))
+            }
+            Err(why) => outgoing
+                .iter()
+                .map(|_| {
+                    Err(SendError {
+                        transient: true,
+                        message: why.clone(),
+                    })
+                })
+                .collect(),
+        };
         write_transaction(conn, |c| -> QueryResult<()> {
             for (out, result) in outgoing.iter().zip(results) {
                 record(c, out, result)?;

@@ -1,0 +1,3 @@
+ALTER TABLE shops DROP COLUMN dkim_private_key_enc;
+ALTER TABLE shops DROP COLUMN dkim_selector;
+ALTER TABLE shops DROP COLUMN dkim_domain;
