@@ -21,6 +21,7 @@ use crate::crypto::Keys;
 use crate::db::models::{Email, Shop};
 use crate::db::schema::emails;
 use crate::db::{now, write_transaction, DbConnection};
+use crate::mail::dkim::Signer;
 use crate::mail::transport::{Mailer, SendError};
 use crate::queue::{Job, JobError};
 use crate::services::program::Program;
@@ -64,47 +65,46 @@ pub fn deliver_job(
     // Once per run: a shop that asked for DKIM and whose key does not open sends nothing
     // unsigned; each message then fails transiently, with the reason in the log, and retries.
     let signer = super::dkim::signer_for(keys, &shop).map_err(|e| e.to_string());
+    let mut batch = Batch {
+        setup,
+        keys,
+        shop: &shop,
+        program: &program,
+        readied: HashMap::new(),
+    };
+    // While one batch is with the relay, the next is claimed and readied: the database work
+    // and the sending overlap instead of taking turns.
+    let mut in_flight: Option<(Vec<Outgoing>, Sending)> = None;
     loop {
-        let claimed = write_transaction(conn, |c| claim(c, &shop.id, now()))?;
-        if claimed.is_empty() {
+        let readied = write_transaction(conn, |c| claim(c, &shop.id, now()))
+            .map_err(JobError::from)
+            .and_then(|claimed| {
+                let drained = claimed.is_empty();
+                let mut outgoing = Vec::new();
+                for row in claimed {
+                    outgoing.extend(batch.prepare(conn, row)?);
+                }
+                Ok((drained, outgoing))
+            });
+        let (drained, mut outgoing) = match readied {
+            Ok(readied) => readied,
+            Err(e) => {
+                // What is with the relay is recorded first, or it would go again once its
+                // lease lapsed.
+                if let Some((sent, results)) = in_flight.take() {
+                    finish(conn, runtime, &mut batch, sent, results)?;
+                }
+                return Err(e);
+            }
+        };
+        let sending = start_sending(runtime, &setup.mailer, &signer, &mut outgoing);
+        if let Some((sent, results)) = in_flight.take() {
+            finish(conn, runtime, &mut batch, sent, results)?;
+        }
+        if drained {
             break;
         }
-        let mut batch = Batch {
-            setup,
-            keys,
-            shop: &shop,
-            program: &program,
-            readied: HashMap::new(),
-        };
-        let mut outgoing = Vec::new();
-        for row in claimed {
-            outgoing.extend(batch.prepare(conn, row)?);
-        }
-        let results = match &signer {
-            Ok(signer) => {
-                if let Some(signer) = signer {
-                    for out in &mut outgoing {
-                        signer.sign(&mut out.message);
-                    }
-                }
-                runtime.block_on(send_all(&setup.mailer, &outgoing))
-            }
-            Err(why) => outgoing
-                .iter()
-                .map(|_| {
-                    Err(SendError {
-                        transient: true,
-                        message: why.clone(),
-                    })
-                })
-                .collect(),
-        };
-        write_transaction(conn, |c| -> QueryResult<()> {
-            for (out, result) in outgoing.iter().zip(results) {
-                record(c, out, result)?;
-            }
-            Ok(())
-        })?;
+        in_flight = Some((outgoing, sending));
     }
     // Put off rows (quiet hours, backoff, digests) wake a job of their own.
     let next: Option<NaiveDateTime> = emails::table
@@ -118,21 +118,89 @@ pub fn deliver_job(
     Ok(())
 }
 
-/// Hands every message to the transport at once; it bounds how many are in flight.
-async fn send_all(mailer: &Mailer, outgoing: &[Outgoing]) -> Vec<Result<(), SendError>> {
-    let sends = outgoing.iter().map(|out| async move {
-        match tokio::time::timeout(SEND_DEADLINE, mailer.send(&out.message)).await {
-            Ok(result) => result,
-            Err(_) => Err(SendError {
+/// The sends of one batch, running on the runtime: one result per message, in order.
+type Sending = tokio::task::JoinHandle<Vec<Result<(), SendError>>>;
+
+/// Signs the batch's messages and hands them all to the transport at once (it bounds how many
+/// are in flight); does not wait for them.
+fn start_sending(
+    runtime: &tokio::runtime::Handle,
+    mailer: &Arc<Mailer>,
+    signer: &Result<Option<Signer>, String>,
+    outgoing: &mut [Outgoing],
+) -> Sending {
+    let messages: Result<Vec<lettre::Message>, String> = match signer {
+        Ok(signer) => Ok(outgoing
+            .iter_mut()
+            .map(|out| {
+                if let Some(signer) = signer {
+                    signer.sign(&mut out.message);
+                }
+                out.message.clone()
+            })
+            .collect()),
+        // A shop that asked for DKIM and whose key does not open sends nothing unsigned.
+        Err(why) => Err(why.clone()),
+    };
+    let count = outgoing.len();
+    let mailer = Arc::clone(mailer);
+    runtime.spawn(async move {
+        let messages = match messages {
+            Ok(messages) => messages,
+            Err(why) => {
+                let refused = SendError {
+                    transient: true,
+                    message: why,
+                };
+                return vec![Err(refused); count];
+            }
+        };
+        let sends = messages.iter().map(|message| async {
+            match tokio::time::timeout(SEND_DEADLINE, mailer.send(message)).await {
+                Ok(result) => result,
+                Err(_) => Err(SendError {
+                    transient: true,
+                    message: format!(
+                        "the relay did not take the message within {} s",
+                        SEND_DEADLINE.as_secs()
+                    ),
+                }),
+            }
+        });
+        futures_util::future::join_all(sends).await
+    })
+}
+
+/// Waits for a batch's sends and records their outcomes in one write transaction.
+fn finish(
+    conn: &mut DbConnection,
+    runtime: &tokio::runtime::Handle,
+    batch: &mut Batch<'_>,
+    outgoing: Vec<Outgoing>,
+    sending: Sending,
+) -> Result<(), JobError> {
+    let results = runtime.block_on(sending).unwrap_or_else(|e| {
+        // The task panicked or was cancelled: nothing is known to have been sent... except
+        // what may have been; the rows stay leased and go again when the lease lapses.
+        let why = format!("the sending task ended: {e}");
+        vec![
+            Err(SendError {
                 transient: true,
-                message: format!(
-                    "the relay did not take the message within {} s",
-                    SEND_DEADLINE.as_secs()
-                ),
-            }),
-        }
+                message: why,
+            });
+            outgoing.len()
+        ]
     });
-    futures_util::future::join_all(sends).await
+    write_transaction(conn, |c| -> QueryResult<()> {
+        for (out, result) in outgoing.iter().zip(results) {
+            record(c, out, result)?;
+        }
+        Ok(())
+    })?;
+    for out in &outgoing {
+        batch.recorded(&out.row);
+    }
+    Ok(())
 }
 
 /// Whether the shop has mail due now that no job may be looking after.

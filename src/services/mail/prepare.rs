@@ -40,12 +40,21 @@ pub(super) struct Batch<'a> {
     pub keys: &'a Keys,
     pub shop: &'a Shop,
     pub program: &'a Program,
-    /// Marketing messages readied for each member in this run but not recorded as sent yet:
-    /// the weekly cap counts them, or two messages of one batch could both pass it.
+    /// Marketing messages readied for each member in this run but not recorded yet: the
+    /// weekly cap counts them, or two messages readied before either is recorded as sent
+    /// could both pass it.
     pub readied: HashMap<String, u32>,
 }
 
 impl Batch<'_> {
+    /// `row`'s outcome is in the database now, where the cap sees it if it was sent.
+    pub fn recorded(&mut self, row: &Email) {
+        let marketing = Kind::parse(&row.kind).is_some_and(Kind::is_marketing);
+        if let (true, Some(n)) = (marketing, self.readied.get_mut(&row.member_id)) {
+            *n = n.saturating_sub(1);
+        }
+    }
+
     /// Applies the policy to `row`; `Some` when it is to be sent now.
     pub fn prepare(
         &mut self,
@@ -80,7 +89,14 @@ impl Batch<'_> {
         }
         let emails = &self.program.emails;
         let zone = calendar::zone(&self.shop.timezone);
-        match decide(kind, &emails.policy, emails.open_tracking, zone, at, &history) {
+        match decide(
+            kind,
+            &emails.policy,
+            emails.open_tracking,
+            zone,
+            at,
+            &history,
+        ) {
             Decision::Sunset => {
                 let why = format!(
                     "not sent: {} marketing e-mails in a row were not opened",
@@ -175,7 +191,15 @@ impl Batch<'_> {
             Err(e) => return fail(conn, &row, &e.to_string()),
         };
         let unsubscribe = ctx.unsubscribe_url.as_deref();
-        match build_message(setup, program, &address, member, &row, &rendered, unsubscribe) {
+        match build_message(
+            setup,
+            program,
+            &address,
+            member,
+            &row,
+            &rendered,
+            unsubscribe,
+        ) {
             Ok(message) => Ok(Some(Outgoing {
                 row,
                 address,

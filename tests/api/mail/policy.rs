@@ -47,6 +47,38 @@ async fn over_the_weekly_cap_mail_waits_for_one_digest() {
     assert_eq!(log(&app, "?kind=digest").await[0]["status"], "sent");
 }
 
+/// One job run readies a whole batch before any of it is recorded as sent: the cap must count
+/// what the batch already readied, or every message of the batch would pass it.
+#[tokio::test]
+async fn messages_queued_together_still_respect_the_weekly_cap() {
+    let listener = SmtpListener::start(Behaviour::Accept);
+    let (app, _) = setup(&listener, json!({"policy": {"max_per_week": 2}})).await;
+    assert_eq!(
+        app.deliver(
+            SHOP,
+            "customers/create",
+            "c-1",
+            &customer_json(7201, "hana@example.com", "Hana")
+        )
+        .await,
+        "accepted"
+    );
+    for (id, amount) in [(1201, "30.00"), (1202, "40.00"), (1203, "50.00")] {
+        let paid = order(id, (7201, "hana@example.com"), amount, 0);
+        assert_eq!(
+            app.deliver(SHOP, "orders/paid", &format!("o-{id}"), &paid)
+                .await,
+            "accepted"
+        );
+    }
+    run_jobs(&app, Duration::zero()).await;
+    let sent = kinds(&app, "sent").await;
+    let capped = kinds(&app, "capped").await;
+    assert_eq!(sent.len(), 2, "sent {sent:?}, capped {capped:?}");
+    assert_eq!(capped.len(), 2, "sent {sent:?}, capped {capped:?}");
+    assert_eq!(listener.received().len(), 2);
+}
+
 #[tokio::test]
 async fn quiet_hours_hold_marketing_until_they_end_on_the_shops_clock() {
     use chrono::Timelike;
