@@ -9,6 +9,7 @@ pub mod mail;
 pub mod money;
 pub mod points;
 pub mod referrals;
+pub mod retention;
 pub mod rewards;
 pub mod tiers;
 pub mod widget;
