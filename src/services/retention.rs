@@ -10,8 +10,8 @@
 //! Work is done in chunks of [`CHUNK`] rows, each in its own short write transaction: SQLite has
 //! one writer, and webhooks must keep being stored and acknowledged while a big shop is cleaned.
 //!
-//! There is no stored e-mail yet (mail is sent or written to the outbox, never kept in the
-//! database), so there are no e-mail bodies to prune here.
+//! Sent e-mail keeps its text in `emails` (the owner's log, the demo outbox); it is not pruned
+//! by age yet. A customer's redaction erases it (`services::compliance`).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
