@@ -85,21 +85,25 @@ pub async fn storefront(
     let shop = demo_shop(&state).await?;
     let query = query.into_inner();
     let shopper = query.shopper.unwrap_or_else(|| "7001".into());
-    let locale = Locale::from_tag(query.lang.as_deref().unwrap_or("en")).unwrap_or(Locale::En);
+    let requested = query.lang.as_deref().and_then(Locale::from_tag);
     let (for_db, wanted) = (shop.clone(), shopper.clone());
-    let (members, upgrade) = state
+    let (members, upgrade, locale) = state
         .db
         .run(move |c| {
             let members = Member::list(c, &for_db.id, 100)?;
-            // The order that takes the shopper to their next tier, offered as one click.
-            let upgrade = match members
+            let member = members
                 .iter()
-                .find(|m| m.platform_customer_id.as_deref() == Some(wanted.as_str()))
-            {
+                .find(|m| m.platform_customer_id.as_deref() == Some(wanted.as_str()));
+            // Without a choice on the page, the storefront speaks the shopper's language.
+            let locale = requested
+                .or_else(|| member.and_then(|m| m.locale.as_deref().and_then(Locale::from_tag)))
+                .unwrap_or(Locale::En);
+            // The order that takes the shopper to their next tier, offered as one click.
+            let upgrade = match member {
                 Some(member) => demo::upgrade_order(c, &for_db, member, locale)?,
                 None => None,
             };
-            Ok::<_, DbError>((members, upgrade))
+            Ok::<_, DbError>((members, upgrade, locale))
         })
         .await?;
     let rows: Vec<MemberRow> = members.iter().map(MemberRow::from).collect();
@@ -300,6 +304,7 @@ pub async fn outbox_message(
         minijinja::context! {
             kind => email.kind,
             status => email.status,
+            dir => Locale::from_tag(&email.locale).unwrap_or(Locale::En).dir(),
             locale => email.locale,
             to => email.to_address.unwrap_or_default(),
             subject => email.subject.unwrap_or_default(),

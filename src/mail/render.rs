@@ -44,6 +44,8 @@ pub struct Brand {
 pub struct Rendered {
     /// One line, no control characters.
     pub subject: String,
+    /// The inbox preview line after the subject (empty for an owner's template), one line.
+    pub preheader: String,
     pub text: String,
     pub html: String,
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::crypto::Keys;
 use crate::db::models::{Member, NewMember, Shop};
-use crate::db::schema::shops;
+use crate::db::schema::{members, shops};
 use crate::db::types::Platform;
 use crate::db::{new_id, now, write_transaction, DbConnection};
 use crate::domain::points::{LedgerKind, LedgerStatus};
@@ -21,13 +21,54 @@ pub use program::{demo_program, upgrade_order, UpgradeOrder, MAX_DEMO_ORDER_DOLL
 
 pub const DEMO_SHOP_DOMAIN: &str = "boomerang-demo.myshopify.com";
 
-/// The demo customers: (Shopify customer id, first name, last name, e-mail, starting points).
-/// Ada can afford every reward and is Gold, Grace some and is Silver, Alan none yet and is
-/// Bronze (the tiers of [`demo_program`], reached by these points).
-pub const DEMO_CUSTOMERS: &[(&str, &str, &str, &str, i64)] = &[
-    ("7001", "Ada", "Lovelace", "ada@example.com", 2400),
-    ("7002", "Grace", "Hopper", "grace@example.com", 650),
-    ("7003", "Alan", "Turing", "alan@example.com", 0),
+/// A demo customer as Shopify would know them.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoCustomer {
+    pub customer_id: &'static str,
+    pub first_name: &'static str,
+    pub last_name: &'static str,
+    pub email: &'static str,
+    pub starting_points: i64,
+    /// The customer's language as the platform reports it; `None` is the shop's.
+    pub locale: Option<&'static str>,
+}
+
+/// The demo customers. Ada can afford every reward and is Gold, Grace some and is Silver, Alan
+/// none yet and is Bronze (the tiers of [`demo_program`], reached by these points). Layla shops
+/// in Arabic, so her mail and widget show the right-to-left side of everything.
+pub const DEMO_CUSTOMERS: &[DemoCustomer] = &[
+    DemoCustomer {
+        customer_id: "7001",
+        first_name: "Ada",
+        last_name: "Lovelace",
+        email: "ada@example.com",
+        starting_points: 2400,
+        locale: None,
+    },
+    DemoCustomer {
+        customer_id: "7002",
+        first_name: "Grace",
+        last_name: "Hopper",
+        email: "grace@example.com",
+        starting_points: 650,
+        locale: None,
+    },
+    DemoCustomer {
+        customer_id: "7003",
+        first_name: "Alan",
+        last_name: "Turing",
+        email: "alan@example.com",
+        starting_points: 0,
+        locale: None,
+    },
+    DemoCustomer {
+        customer_id: "7004",
+        first_name: "ليلى",
+        last_name: "حداد",
+        email: "layla@example.com",
+        starting_points: 700,
+        locale: Some("ar"),
+    },
 ];
 
 /// A small but real-shaped `orders/paid` payload for the demo customer Ada (120.00 USD subtotal).
@@ -63,7 +104,8 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
             .execute(conn)?;
         let shop = Shop::find(conn, &added.shop.id)?;
         let program = crate::services::program::Program::of(&shop);
-        for (customer_id, first, last, email, points) in DEMO_CUSTOMERS {
+        for customer in DEMO_CUSTOMERS {
+            let customer_id = customer.customer_id;
             if Member::find_by_customer_id(conn, &added.shop.id, customer_id)?.is_some() {
                 continue;
             }
@@ -71,10 +113,10 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
             let member = NewMember {
                 id: new_id(),
                 shop_id: added.shop.id.clone(),
-                platform_customer_id: Some((*customer_id).into()),
-                email: Some((*email).into()),
-                first_name: Some((*first).into()),
-                last_name: Some((*last).into()),
+                platform_customer_id: Some(customer_id.into()),
+                email: Some(customer.email.into()),
+                first_name: Some(customer.first_name.into()),
+                last_name: Some(customer.last_name.into()),
                 birthday: None,
                 accepts_marketing: true,
                 referral_code: None,
@@ -82,7 +124,12 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 updated_at: at,
             }
             .insert(conn)?;
-            if *points == 0 {
+            // Before anything is mailed: each message is rendered in the customer's language.
+            diesel::update(members::table.find(&member.id))
+                .set(members::locale.eq(customer.locale))
+                .execute(conn)?;
+            let member = Member::find(conn, &added.shop.id, &member.id)?;
+            if customer.starting_points == 0 {
                 // Nothing to post: like any new member, Alan holds the first tier (threshold 0).
                 tiers::welcome(conn, &shop, &program, &member, at)?;
             } else {
@@ -90,13 +137,13 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                     conn,
                     &Posting {
                         shop_id: added.shop.id.clone(),
-                        member_id: member.id,
-                        delta: *points,
+                        member_id: member.id.clone(),
+                        delta: customer.starting_points,
                         kind: LedgerKind::Adjustment,
                         status: LedgerStatus::Confirmed,
                         reason: Some("Welcome to the demo".into()),
                         source: "demo".into(),
-                        source_id: (*customer_id).into(),
+                        source_id: customer_id.into(),
                         action: "seed".into(),
                         detail: None,
                         confirms_at: None,
@@ -106,6 +153,18 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 )
                 .map_err(|e| AddShopError::Invalid(e.to_string()))?;
             }
+            // The welcome a new account gets, so the outbox has mail in both languages before
+            // the newcomer clicks anything.
+            crate::services::mail::queue(
+                conn,
+                &shop,
+                &program,
+                &member,
+                crate::domain::mail::Kind::Welcome,
+                "welcome",
+                serde_json::json!({}),
+                at,
+            )?;
         }
         Ok(Shop::find(conn, &added.shop.id)?)
     })

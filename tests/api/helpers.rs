@@ -88,6 +88,15 @@ impl TestApp {
 
     /// Spawns with extra environment-style settings layered over the test defaults.
     pub async fn spawn_with(vars: &[(&str, &str)]) -> Self {
+        Self::spawn_inner(vars, false).await
+    }
+
+    /// Spawns keeping the mail the demo shop's seed queued (dropped by `spawn`).
+    pub async fn spawn_keeping_demo_mail() -> Self {
+        Self::spawn_inner(&[], true).await
+    }
+
+    async fn spawn_inner(vars: &[(&str, &str)], keep_demo_mail: bool) -> Self {
         let (test_db, url) = TestDb::create();
         let data_dir = tempfile::tempdir().unwrap();
         let mut env: HashMap<String, String> = HashMap::from([
@@ -110,9 +119,12 @@ impl TestApp {
         let keys = app.state().keys.clone();
         // On SQLite the app seeds the demo shop, whose customers' tier changes queue mail and
         // a deliver job; tests count their own shops' jobs and mail, so those are dropped.
-        db.run(|c| -> Result<usize, boomerang::db::DbError> {
+        db.run(move |c| -> Result<usize, boomerang::db::DbError> {
             use boomerang::db::schema::{emails, jobs};
             use diesel::prelude::*;
+            if keep_demo_mail {
+                return Ok(0);
+            }
             diesel::delete(jobs::table).execute(c)?;
             diesel::delete(emails::table)
                 .execute(c)

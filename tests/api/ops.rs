@@ -203,7 +203,10 @@ async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() 
     let page = app.get(&format!("/demo/outbox/{id}")).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
-    assert!(page.contains("srcdoc=") && page.contains("<pre>"), "{page}");
+    assert!(
+        page.contains("srcdoc=") && page.contains(r#"<pre lang="en" dir="ltr">"#),
+        "{page}"
+    );
     let other: String = app
         .with_db(|c| {
             use boomerang::db::schema::emails;
@@ -220,6 +223,62 @@ async fn the_outbox_page_shows_the_demo_shops_mail_as_sent_and_no_other_shops() 
         app.get(&format!("/demo/outbox/{other}")).await.status(),
         404
     );
+}
+
+/// A newcomer sees mail before clicking anything: every demo customer was welcomed, and Layla
+/// (who shops in Arabic) in Arabic, right to left, in both parts.
+#[tokio::test]
+async fn the_demo_outbox_starts_with_welcomes_and_one_of_them_is_arabic() {
+    // SQLite seeds the demo at start; PostgreSQL only when asked (`boomerang demo`).
+    let app = TestApp::spawn_keeping_demo_mail().await;
+    seed_demo(&app).await;
+    let report = boomerang::jobs::run_pending(
+        &app.db,
+        &boomerang::jobs::JobContext {
+            mail: boomerang::startup::mail_setup(&app.config).unwrap(),
+            ..crate::helpers::job_context(crate::helpers::TEST_APP_SECRET)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.failed, 0);
+    let html = app.get("/demo/outbox").await.text().await.unwrap();
+    let rows: Vec<&str> = html
+        .split("<tr>")
+        .filter(|r| r.contains("<td>welcome</td>"))
+        .collect();
+    assert_eq!(rows.len(), 4, "{html}");
+    let arabic = rows
+        .iter()
+        .find(|r| r.contains("<code>7004</code>"))
+        .expect("Layla's welcome");
+    assert!(
+        arabic.contains("<td>ar</td>") && arabic.contains("<td>sent"),
+        "{arabic}"
+    );
+    let id = arabic
+        .split("/demo/outbox/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let page = app
+        .get(&format!("/demo/outbox/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("أهلًا بك في مكافآت"), "{page}");
+    assert!(page.contains(r#"<pre lang="ar" dir="rtl">"#), "{page}");
+    // The HTML part, escaped into the frame's srcdoc, is right to left too.
+    assert!(
+        page.contains("dir=&quot;rtl&quot;") || page.contains("dir=&#34;rtl&#34;"),
+        "{page}"
+    );
+    // Her storefront speaks Arabic unless the page is asked for English.
+    let storefront = app.get("/demo?as=7004").await.text().await.unwrap();
+    assert!(storefront.contains(r#"<html lang="ar" dir="rtl">"#));
+    let english = app.get("/demo?as=7004&lang=en").await.text().await.unwrap();
+    assert!(english.contains(r#"<html lang="en" dir="ltr">"#));
 }
 
 #[tokio::test]

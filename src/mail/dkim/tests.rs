@@ -142,6 +142,7 @@ fn message(reply_to: bool, unsubscribe: bool) -> Message {
     let reply: Mailbox = "help@shop.example".parse().unwrap();
     let to: Mailbox = "ada@example.com".parse().unwrap();
     let rendered = Rendered {
+        preheader: String::new(),
         subject: "You earned 45 points".into(),
         html: "<p>45 points</p>".into(),
         text: "45 points".into(),

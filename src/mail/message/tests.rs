@@ -9,6 +9,7 @@ fn mailbox(name: &str, address: &str) -> Mailbox {
 
 fn sample() -> Rendered {
     Rendered {
+        preheader: String::new(),
         subject: "You earned 45 points".into(),
         text: "You earned 45 points.\n".into(),
         html: "<p>You earned 45 points.</p>".into(),
@@ -164,6 +165,7 @@ fn multipart_alternative_text_first_then_html_with_our_message_id() {
 #[test]
 fn non_ascii_names_and_subjects_are_encoded() {
     let rendered = Rendered {
+        preheader: String::new(),
         subject: "حصلت على 45 نقطة".into(),
         ..sample()
     };

@@ -327,6 +327,7 @@ pub(super) fn assemble(
     parts: Parts,
 ) -> Result<Rendered, TemplateError> {
     let subject = one_line(&parts.subject);
+    let preheader = one_line(&parts.preheader);
     let layout = |name: &str, extra: Value| -> Result<String, TemplateError> {
         env.get_template(name)
             .and_then(|t| t.render(merge_maps([extra, values.clone()])))
@@ -338,11 +339,12 @@ pub(super) fn assemble(
         context! {
             content => Value::from_safe_string(parts.html),
             subject => subject.clone(),
-            preheader => one_line(&parts.preheader),
+            preheader => preheader.clone(),
         },
     )?;
     Ok(Rendered {
         subject,
+        preheader,
         text: format!("{}\n", text.trim_end()),
         html,
     })

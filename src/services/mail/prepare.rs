@@ -146,7 +146,8 @@ impl Batch<'_> {
         )?;
         let locale = Locale::from_tag(&row.locale).unwrap_or(Locale::En);
         let brand = context::brand(shop, program, &setup.public_url);
-        // A digest tells what the cap held back: their subjects, one line each.
+        // A digest tells what the cap held back, one line each: the subject and its preview
+        // line, so the facts (the code, the date) are in the digest, not only a headline.
         let merged: Vec<Email> = if kind == Kind::Digest {
             let held = capped(conn, member)?;
             if held.is_empty() {
@@ -170,7 +171,7 @@ impl Batch<'_> {
                 )?;
                 let over = program.emails.template(held_kind, &h.locale);
                 if let Ok(r) = render(held_kind, locale, &brand, &held_ctx, over) {
-                    ctx.digest.push(r.subject);
+                    ctx.digest.push(digest_line(&r));
                 }
             }
             held
@@ -349,4 +350,39 @@ fn build_message(
         unsubscribe,
     )
     .map_err(|e| e.to_string())
+}
+
+/// One held message as a digest line: its subject, and its preview line when it says more.
+fn digest_line(rendered: &Rendered) -> String {
+    let (subject, preheader) = (rendered.subject.trim(), rendered.preheader.trim());
+    if preheader.is_empty() || preheader == subject {
+        subject.to_owned()
+    } else {
+        format!("{subject} — {preheader}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digest_line;
+    use crate::mail::render::Rendered;
+
+    fn rendered(subject: &str, preheader: &str) -> Rendered {
+        Rendered {
+            subject: subject.into(),
+            preheader: preheader.into(),
+            text: String::new(),
+            html: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_digest_line_carries_the_held_messages_preview_when_it_adds_something() {
+        assert_eq!(
+            digest_line(&rendered("Your reward is ready", "Use code ABC by 1 Dec.")),
+            "Your reward is ready — Use code ABC by 1 Dec."
+        );
+        assert_eq!(digest_line(&rendered("Hi", "")), "Hi");
+        assert_eq!(digest_line(&rendered("Hi", " Hi ")), "Hi");
+    }
 }

@@ -45,6 +45,19 @@ async fn over_the_weekly_cap_mail_waits_for_one_digest() {
     let received = listener.received();
     assert_eq!(received.len(), 2, "welcome, then one digest");
     assert_eq!(log(&app, "?kind=digest").await[0]["status"], "sent");
+    // Each held message is a line with its facts (the preview line), not only its subject.
+    let digest = mail_parser::MessageParser::default()
+        .parse(&received[1].raw)
+        .unwrap();
+    let text = digest.body_text(0).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.starts_with("- ")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("You earned") && l.contains(" — ") && l.contains("Balance:")),
+        "{text}"
+    );
 }
 
 /// One job run readies a whole batch before any of it is recorded as sent: the cap must count
