@@ -20,7 +20,7 @@ mod proptests;
 
 pub use facts::{order_key, CountedOrder, PurchaseFacts, KEPT_ORDERS};
 pub use gaps::{GapHistogram, MAX_GAP_DAYS};
-pub use lapse::{assign, ends_sequence, lapsed_since, next_step, Assignment, StepDue};
+pub use lapse::{assign, ends_sequence, lapse_began, lapsed_since, next_step, Assignment, StepDue};
 pub use lift::{
     win_back_report, Group, GroupStats, Lift, Participant, Purchase, VariantStats, WinBackReport,
     WinBackReportBuilder, LIFT_WINDOW_DAYS,

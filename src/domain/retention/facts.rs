@@ -241,6 +241,12 @@ impl PurchaseFacts {
         self.recent.last().map(|k| k.0)
     }
 
+    /// The kept orders (the newest [`KEPT_ORDERS`]), oldest first: what reports that look at
+    /// recent orders (the win-back window) read instead of the orders table.
+    pub fn recent_orders(&self) -> impl Iterator<Item = CountedOrder> + '_ {
+        self.recent.iter().map(|k| k.order())
+    }
+
     /// Whether a date the facts should know is unknown: rebuild them with `from_orders`.
     pub fn needs_rebuild(&self) -> bool {
         self.count > 0 && (self.first.is_none() || self.recent.is_empty())

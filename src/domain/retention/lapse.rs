@@ -33,6 +33,24 @@ pub fn lapsed_since(facts: &PurchaseFacts, rule: LapseRule, today: NaiveDate) ->
     lapsed.then_some(last)
 }
 
+/// The first day on which [`lapsed_since`] holds for the customer's current last order: the
+/// day the lapse began, which dates the entry into the sequence (so a lapse noticed late, or
+/// from back-dated history, keeps its own schedule). `None` when they cannot lapse by `rule`.
+pub fn lapse_began(facts: &PurchaseFacts, rule: LapseRule) -> Option<NaiveDate> {
+    let last = facts.last_order()?;
+    let quiet_days: u64 = match rule {
+        LapseRule::AfterDays(days) => u64::from(days),
+        LapseRule::Auto => {
+            if facts.order_count() < AUTO_MIN_ORDERS {
+                return None;
+            }
+            // Lapsed once quiet > 2 × median: the first whole day past that limit.
+            (AUTO_FACTOR * facts.median_gap_days()?).floor() as u64
+        }
+    };
+    last.checked_add_days(Days::new(quiet_days + 1))
+}
+
 /// Whether the sequence the customer entered for the lapse `lapse` (its last order date) ends:
 /// an order dated after it (a back-dated order from before does not end it), or no counted
 /// order left at all (nothing to win back). Rebuild facts that `needs_rebuild` first.

@@ -250,3 +250,19 @@ fn over_many_draws_the_shares_come_close_to_the_settings() {
     assert!((held as i64 - 10_000).abs() < 500, "held out {held}");
     assert!((a as i64 - 45_000).abs() < 750, "variant a {a}");
 }
+
+#[test]
+fn a_lapse_begins_on_the_first_day_lapsed_since_holds() {
+    for (f, rule) in [
+        (facts(&[0, 20]), LapseRule::AfterDays(90)),
+        (facts(&[0, 10, 40]), LapseRule::Auto),
+        (facts(&[0, 10, 25]), LapseRule::Auto),
+        (facts(&[0, 7, 14, 22]), LapseRule::Auto),
+    ] {
+        let began = lapse_began(&f, rule).unwrap();
+        assert_eq!(lapsed_since(&f, rule, began - Duration::days(1)), None);
+        assert_eq!(lapsed_since(&f, rule, began), f.last_order());
+    }
+    assert_eq!(lapse_began(&facts(&[0, 20]), LapseRule::Auto), None);
+    assert_eq!(lapse_began(&facts(&[]), LapseRule::AfterDays(1)), None);
+}
