@@ -31,7 +31,11 @@ pub struct Seeded {
 fn history(rng: &mut StdRng, today: NaiveDate) -> Vec<(NaiveDate, i64)> {
     let first = today - Duration::days(rng.gen_range(0..HISTORY_DAYS));
     // A personal rhythm: weekly buyers to twice a year.
-    let rhythm: i64 = [14, 21, 30, 45, 60, 90, 120, 180][rng.gen_range(0..8)];
+    const RHYTHMS: [i64; 8] = [14, 21, 30, 45, 60, 90, 120, 180];
+    let rhythm = RHYTHMS
+        .get(rng.gen_range(0..RHYTHMS.len()))
+        .copied()
+        .unwrap_or(30);
     let mut orders = vec![(first, rng.gen_range(1_000..20_000))];
     // About a third come back once; of those, a little over half keep coming back.
     let mut stays = 0.35;
