@@ -217,7 +217,6 @@ pub fn redact_shop(
     now: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::delete(jobs::table.filter(jobs::shop_id.eq(&shop.id))).execute(conn)?;
-    crate::services::retention::facts::forget_shop(conn, &shop.id)?;
     diesel::update(shops::table.find(&shop.id))
         .set((
             shops::install_state.eq(InstallState::Redacted.as_str()),

@@ -18,10 +18,10 @@ use diesel::prelude::*;
 
 use crate::db::models::Shop;
 use crate::db::schema::{
-    affiliate_orders, affiliates, email_suppressions, emails, entry_rewards, fulfilments,
-    inbox_events, jobs, ledger_entries, members, orders, point_reminders, product_collections,
-    redemptions, referral_claims, referral_clicks, referrals, refunds, tier_activity, tier_events,
-    tier_grants,
+    affiliate_orders, affiliates, customer_facts, email_suppressions, emails, entry_rewards,
+    fulfilments, inbox_events, jobs, ledger_entries, members, orders, point_reminders,
+    product_collections, redemptions, referral_claims, referral_clicks, referrals, refunds,
+    tier_activity, tier_events, tier_grants,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -157,9 +157,9 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// refunds, redemptions, entry rewards, fulfilments, reminders, referrals and claims) and its
-/// product collections and affiliates. The ledger goes too: the
-/// liability report is the shop's, and a redacted shop has no report to serve.
+/// purchase facts, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
+/// claims) and its product collections and affiliates. The ledger goes too: the liability
+/// report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Children before their members (no reliance on ON DELETE CASCADE); entry rewards before
     // the redemptions they point at.
@@ -177,6 +177,7 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, tier_events, shop_id);
     delete_in_chunks!(conn, tier_grants, shop_id);
     delete_in_chunks!(conn, tier_activity, shop_id, source);
+    delete_in_chunks!(conn, customer_facts, shop_id, member_id);
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);
     // Guests merged into accounts point at them: unlink them all before deleting any member.

@@ -278,4 +278,29 @@ mod tests {
         }
         assert!(Program::parse(br#"{"earning":{"signup_points":10000000}}"#).is_ok());
     }
+
+    #[test]
+    fn win_back_and_replenishment_are_parsed_and_validated_naming_the_field() {
+        let p = Program::parse(
+            br#"{"win_back":{"enabled":true,"after_days":"auto","steps":[{"delay_days":0}]},"replenishment":{"enabled":true,"lead_days":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.lapse_rule(), LapseRule::Auto);
+        assert_eq!(p.replenishment.map(|r| r.lead_days), Some(3));
+        assert_eq!(Program::default().lapse_rule(), LapseRule::AfterDays(90));
+        for (body, field) in [
+            (
+                r#"{"win_back":{"after_days":0,"steps":[{"delay_days":0}]}}"#,
+                "win_back.after_days",
+            ),
+            (r#"{"win_back":{"steps":[]}}"#, "win_back.steps"),
+            (
+                r#"{"replenishment":{"lead_days":91}}"#,
+                "replenishment.lead_days",
+            ),
+        ] {
+            let e = Program::parse(body.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains(field), "{body}: {e}");
+        }
+    }
 }

@@ -330,3 +330,66 @@ async fn the_recompute_puts_customers_in_each_segment_and_lists_them_by_page() {
     let (_, again) = get(&app, SHOP, "/api/admin/v1/segments").await;
     assert_eq!(again, counts);
 }
+
+#[tokio::test]
+async fn the_win_back_lapse_rule_moves_the_lapsed_segment_and_bad_settings_are_refused() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    history(&app, SHOP, 1, 100, &[60, 50, 40, 30, 20, 10]).await; // active
+    history(&app, SHOP, 2, 200, &[70, 60]).await; // at risk by default, lapsed after 45 days
+    let put = |program: Value| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/admin/v1/program"))
+                .bearer_auth(session_token(SHOP))
+                .json(&program)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let resp = put(json!({"win_back": {"after_days": 0, "steps": [{"delay_days": 0}]}})).await;
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("win_back.after_days"),
+        "{body}"
+    );
+    let resp =
+        put(json!({"win_back": {"enabled": true, "after_days": 45, "steps": [{"delay_days": 0}]}}))
+            .await;
+    assert_eq!(resp.status(), 200);
+    app.admin_post(
+        &session_token(SHOP),
+        "/api/admin/v1/segments/recompute",
+        json!({}),
+    )
+    .await;
+    run_jobs(&app).await;
+    let (_, counts) = get(&app, SHOP, "/api/admin/v1/segments").await;
+    assert_eq!(
+        counts,
+        json!({"segments": {"new": 0, "active": 1, "at_risk": 0, "lapsed": 1, "lost": 0}})
+    );
+    let (_, page) = get(&app, SHOP, "/api/admin/v1/customers?segment=lapsed").await;
+    assert_eq!(ids(&page), ["2"]);
+}
+
+#[tokio::test]
+async fn shop_redact_forgets_the_shops_facts_and_leaves_other_shops_alone() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    app.add_shop(OTHER, "USD").await;
+    history(&app, SHOP, 1, 100, &[20, 10]).await;
+    history(&app, OTHER, 2, 200, &[20, 10]).await;
+    let mut body: Value = serde_json::from_str(&fixture("shopify/shop_redact.json")).unwrap();
+    body["shop_domain"] = json!(SHOP);
+    app.deliver(SHOP, "shop/redact", "redact", &body).await;
+    run_jobs(&app).await;
+    assert!(facts(&app, SHOP, "1").await.is_none());
+    assert_eq!(facts(&app, OTHER, "2").await.unwrap().order_count, 2);
+}

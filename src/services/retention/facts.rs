@@ -235,8 +235,3 @@ pub fn forget(conn: &mut DbConnection, shop_id: &str, member_ids: &[String]) -> 
     )
     .execute(conn)
 }
-
-/// Forgets every fact of a shop (shop redact).
-pub fn forget_shop(conn: &mut DbConnection, shop_id: &str) -> QueryResult<usize> {
-    diesel::delete(customer_facts::table.filter(customer_facts::shop_id.eq(shop_id))).execute(conn)
-}
