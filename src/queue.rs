@@ -59,6 +59,8 @@ text_enum! {
         IssueGrantedReward => "issue_granted_reward",
         /// Sends a shop's due e-mail (the outbox).
         DeliverEmails => "deliver_emails",
+        /// Recompute the shop's RFM segments from the purchase facts (daily, and on demand).
+        SegmentCustomers => "segment_customers",
     }
 }
 

@@ -15,9 +15,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/api/admin/v1")
                 .route("/shop", web::get().to(admin::shop::show))
+                .route("/customers", web::get().to(admin::customers::list))
                 .route(
                     "/customers/{customer_id}",
                     web::get().to(admin::customers::show),
+                )
+                .route("/segments", web::get().to(admin::segments::counts))
+                .route(
+                    "/segments/recompute",
+                    web::post().to(admin::segments::recompute),
                 )
                 .route(
                     "/customers/{customer_id}/tier-history",

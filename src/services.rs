@@ -6,6 +6,7 @@ pub mod collections;
 pub mod compliance;
 pub mod customer_events;
 pub mod customers;
+pub mod data_retention;
 pub mod demo;
 pub mod earn;
 pub mod expiry;

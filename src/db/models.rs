@@ -4,6 +4,7 @@
 
 pub mod affiliate;
 pub mod app_setting;
+pub mod customer_fact;
 pub mod email;
 pub mod entry_reward;
 pub mod fulfilment;
@@ -18,6 +19,7 @@ pub mod shop;
 
 pub use affiliate::{Affiliate, AffiliateOrder};
 pub use app_setting::AppSetting;
+pub use customer_fact::CustomerFact;
 pub use email::Email;
 pub use entry_reward::EntryReward;
 pub use fulfilment::{DonationRow, Fulfilment, FulfilmentWithCustomer};

@@ -1,6 +1,6 @@
 //! The one portable schema for both backends. Written by hand rather than by
 //! `diesel print-schema` because the two engines report types differently; only portable types
-//! are used (Text, BigInt, Integer, Bool, Timestamp, Date). The round-trip test in
+//! are used (Text, BigInt, Integer, Bool, Timestamp, Date, Double). The round-trip test in
 //! `tests/api/backends.rs` inserts and reads every table on both engines so this cannot drift
 //! from `migrations/`.
 
@@ -394,6 +394,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customer_facts (member_id) {
+        member_id -> Text,
+        shop_id -> Text,
+        first_order_on -> Nullable<Date>,
+        last_order_on -> Nullable<Date>,
+        order_count -> BigInt,
+        net_spend_minor -> BigInt,
+        median_gap_days -> Nullable<Double>,
+        orders -> Text,
+        segment -> Nullable<Text>,
+        segment_on -> Nullable<Date>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -415,6 +431,8 @@ diesel::joinable!(affiliates -> shops (shop_id));
 diesel::joinable!(affiliate_orders -> affiliates (affiliate_id));
 diesel::joinable!(emails -> shops (shop_id));
 diesel::joinable!(emails -> members (member_id));
+diesel::joinable!(customer_facts -> shops (shop_id));
+diesel::joinable!(customer_facts -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -440,4 +458,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     affiliate_orders,
     emails,
     email_suppressions,
+    customer_facts,
 );

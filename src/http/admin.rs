@@ -11,5 +11,6 @@ pub mod program;
 pub mod redemptions;
 pub mod referrals;
 pub mod reports;
+pub mod segments;
 pub mod shop;
 pub mod webhooks;

@@ -27,6 +27,10 @@ pub fn enqueue_periodic(
         let program = crate::services::program::Program::of(&shop);
         let daily = |prefix: &str| now.format(&format!("{prefix}:%Y-%m-%d")).to_string();
         wanted.push((JobKind::Retention, daily("retention")));
+        // On the shop's own day, so the segments move soon after its midnight.
+        let local_day =
+            crate::domain::calendar::local_date(crate::domain::calendar::zone(&shop.timezone), now);
+        wanted.push((JobKind::SegmentCustomers, format!("segments:{local_day}")));
         // A safety net under the jobs the outbox queues for itself: a row put off (quiet hours,
         // a retry) whose job was lost to a crash still goes within the hour.
         if crate::services::mail::has_due_mail(conn, &shop.id, now)? {

@@ -96,13 +96,24 @@ pub(super) fn execute(
             Ok(())
         }
         JobKind::Retention => {
-            let report = crate::services::retention::run(
+            let report = crate::services::data_retention::run(
                 conn,
                 &job.shop_id,
                 ctx.webhook_retention_days,
                 now(),
             )?;
             tracing::info!(?report, "retention ran");
+            Ok(())
+        }
+        JobKind::SegmentCustomers => {
+            let shop = Shop::find(conn, &job.shop_id)?;
+            let report = crate::services::retention::segments::run(
+                conn,
+                &shop,
+                now(),
+                &mut crate::services::retention::segments::SegmentsOnly,
+            )?;
+            tracing::info!(?report, "segments recomputed");
             Ok(())
         }
         JobKind::ExpirePoints => {

@@ -28,7 +28,7 @@ use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
-use crate::services::{referrals, tiers};
+use crate::services::{referrals, retention, tiers};
 use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
@@ -51,6 +51,8 @@ pub fn apply_order(
         guest_claim(facts),
         now,
     )?;
+    // The row as it was, for the purchase facts to move from.
+    let before = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
     // Refunds the order already carries are stored like `refunds/create` deliveries, before the
     // order row (which sums them) and the award (which takes them back).
     for refund in &facts.refunds {
@@ -66,6 +68,7 @@ pub fn apply_order(
         cancelled || facts.cancelled_at.is_some(),
         now,
     )?;
+    retention::facts::order_changed(conn, &shop.id, &shop.timezone, before.as_ref(), &order, now)?;
     let cancelled = order.cancelled;
     let mut member = member;
     if let (Some(m), Some(locale)) = (member.as_mut(), &facts.customer_locale) {
@@ -187,10 +190,19 @@ pub fn apply_refund(
     refund: &RefundFacts,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
+    let before = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())?;
     store_refund(conn, shop, refund, now)?;
     let trigger = format!("refund:{}", refund.refund_id.as_str());
     sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)?;
     if let Some(order) = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())? {
+        retention::facts::order_changed(
+            conn,
+            &shop.id,
+            &shop.timezone,
+            before.as_ref(),
+            &order,
+            now,
+        )?;
         let program = Program::of(shop);
         tiers::after_order(conn, shop, &program, &order, None, now)?;
         referrals::after_order(conn, shop, &program, &order, None, None, now)?;

@@ -10,6 +10,9 @@ use crate::domain::expiry::ExpiryPolicy;
 use crate::domain::mail::{EmailConfigError, EmailSettings};
 use crate::domain::money::Currency;
 use crate::domain::referrals::{ReferralConfigError, ReferralProgram};
+use crate::domain::retention::{
+    LapseRule, ReplenishmentConfigError, ReplenishmentProgram, WinBackConfigError, WinBackProgram,
+};
 use crate::domain::rewards::{
     code_prefix, default_catalog, strict_catalog, validate_catalog, CatalogError, Reward,
 };
@@ -38,6 +41,8 @@ pub struct Program {
     pub referrals: Option<ReferralProgram>,
     /// E-mail: sender, branding, which kinds, templates, the sending policy.
     pub emails: EmailSettings,
+    pub win_back: Option<WinBackProgram>,
+    pub replenishment: Option<ReplenishmentProgram>,
 }
 
 /// What is wrong with a program an owner sent.
@@ -70,6 +75,10 @@ pub enum ProgramError {
     Emails(#[from] EmailConfigError),
     #[error("{0}")]
     Template(String),
+    #[error(transparent)]
+    WinBack(#[from] WinBackConfigError),
+    #[error(transparent)]
+    Replenishment(#[from] ReplenishmentConfigError),
 }
 
 impl Program {
@@ -131,6 +140,12 @@ impl Program {
             referrals.validate()?;
         }
         self.emails.validate()?;
+        if let Some(win_back) = &self.win_back {
+            win_back.validate()?;
+        }
+        if let Some(replenishment) = &self.replenishment {
+            replenishment.validate()?;
+        }
         // Owner templates are rendered once against sample facts: one that cannot render is
         // refused now, naming the template and line, rather than failing a customer's mail.
         for (kind, by_locale) in &self.emails.templates {
@@ -187,6 +202,13 @@ impl Program {
     }
 
     /// The catalog (defaults filled in by [`Program::of`]).
+    /// When a customer counts as lapsed: the win-back setting, else the default.
+    pub fn lapse_rule(&self) -> LapseRule {
+        self.win_back
+            .as_ref()
+            .map_or_else(LapseRule::default, WinBackProgram::lapse_rule)
+    }
+
     pub fn catalog(&self) -> &[Reward] {
         self.rewards.as_deref().unwrap_or_default()
     }
@@ -255,5 +277,30 @@ mod tests {
             assert!(Program::parse(body.as_bytes()).is_err(), "{body}");
         }
         assert!(Program::parse(br#"{"earning":{"signup_points":10000000}}"#).is_ok());
+    }
+
+    #[test]
+    fn win_back_and_replenishment_are_parsed_and_validated_naming_the_field() {
+        let p = Program::parse(
+            br#"{"win_back":{"enabled":true,"after_days":"auto","steps":[{"delay_days":0}]},"replenishment":{"enabled":true,"lead_days":3}}"#,
+        )
+        .unwrap();
+        assert_eq!(p.lapse_rule(), LapseRule::Auto);
+        assert_eq!(p.replenishment.map(|r| r.lead_days), Some(3));
+        assert_eq!(Program::default().lapse_rule(), LapseRule::AfterDays(90));
+        for (body, field) in [
+            (
+                r#"{"win_back":{"after_days":0,"steps":[{"delay_days":0}]}}"#,
+                "win_back.after_days",
+            ),
+            (r#"{"win_back":{"steps":[]}}"#, "win_back.steps"),
+            (
+                r#"{"replenishment":{"lead_days":91}}"#,
+                "replenishment.lead_days",
+            ),
+        ] {
+            let e = Program::parse(body.as_bytes()).unwrap_err();
+            assert!(e.to_string().contains(field), "{body}: {e}");
+        }
     }
 }

@@ -40,6 +40,7 @@ mod reorder;
 mod retention;
 mod rewards;
 mod secrets;
+mod segments;
 mod shopify_api;
 mod smtp;
 mod storefront;

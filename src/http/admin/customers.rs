@@ -1,4 +1,4 @@
-//! `/api/admin/v1/customers/{customer_id}[/ledger|/adjustments]`.
+//! `/api/admin/v1/customers?segment=` and `/api/admin/v1/customers/{customer_id}[/ledger|/adjustments]`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -143,4 +143,74 @@ pub async fn adjust(
         actix_web::http::StatusCode::OK
     };
     Ok(HttpResponse::build(status).json(customer))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    segment: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// One listed customer: the fields of `GET /customers/{id}` and the customer's segment.
+#[derive(Debug, serde::Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    view: CustomerView,
+    segment: Option<&'static str>,
+}
+
+/// `GET /customers?segment=&limit=&cursor=`: the customers of a segment, a page at a time
+/// (`next_cursor` is `null` on the last page).
+pub async fn list(
+    session: ShopSession,
+    query: web::Query<ListQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    use crate::domain::retention::Segment;
+    let q = query.into_inner();
+    let Some(name) = q.segment else {
+        return Err(AppError::bad_request(
+            "segment is required (new, active, at_risk, lapsed or lost)",
+        ));
+    };
+    let segment = Segment::parse(&name).ok_or_else(|| {
+        AppError::bad_request(format!(
+            "unknown segment {name:?}: use new, active, at_risk, lapsed or lost"
+        ))
+    })?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=250).contains(&limit) {
+        return Err(AppError::bad_request("limit must be 1–250"));
+    }
+    let (customers, next_cursor) = state
+        .db
+        .run(move |c| {
+            let page = crate::services::retention::query::members_in(
+                c,
+                &session.shop.id,
+                segment,
+                q.cursor.as_deref(),
+                limit,
+            )?;
+            let next = (page.len() as i64 == limit)
+                .then(|| page.last().map(|m| m.id.clone()))
+                .flatten();
+            let views = page
+                .into_iter()
+                .map(|m| {
+                    CustomerView::of(c, &session.shop, m).map(|view| Listed {
+                        view,
+                        segment: Some(segment.as_str()),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok::<_, AppError>((views, next))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "customers": customers,
+        "next_cursor": next_cursor,
+    })))
 }
