@@ -66,6 +66,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/reports/liability",
                     web::get().to(admin::reports::liability),
                 )
+                .route("/reports/win-back", web::get().to(admin::win_back::report))
                 .route(
                     "/reports/donations",
                     web::get().to(admin::reports::donations),

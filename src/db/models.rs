@@ -16,6 +16,7 @@ pub mod redemption;
 pub mod referral;
 pub mod refund;
 pub mod shop;
+pub mod win_back_entry;
 
 pub use affiliate::{Affiliate, AffiliateOrder};
 pub use app_setting::AppSetting;
@@ -31,3 +32,4 @@ pub use redemption::Redemption;
 pub use referral::{NewReferralClick, Referral, ReferralClaim};
 pub use refund::Refund;
 pub use shop::{NewShop, Shop};
+pub use win_back_entry::WinBackEntry;

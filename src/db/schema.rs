@@ -407,6 +407,26 @@ diesel::table! {
         segment -> Nullable<Text>,
         segment_on -> Nullable<Date>,
         updated_at -> Timestamp,
+        win_back_lapse_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    win_back_entries (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        lapse_on -> Date,
+        entered_on -> Date,
+        holdout -> Bool,
+        variant -> Nullable<Text>,
+        steps_sent -> Integer,
+        next_step_on -> Nullable<Date>,
+        pending_code -> Nullable<Text>,
+        ended_on -> Nullable<Date>,
+        end_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -433,6 +453,8 @@ diesel::joinable!(emails -> shops (shop_id));
 diesel::joinable!(emails -> members (member_id));
 diesel::joinable!(customer_facts -> shops (shop_id));
 diesel::joinable!(customer_facts -> members (member_id));
+diesel::joinable!(win_back_entries -> shops (shop_id));
+diesel::joinable!(win_back_entries -> members (member_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -459,4 +481,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     emails,
     email_suppressions,
     customer_facts,
+    win_back_entries,
 );

@@ -14,3 +14,4 @@ pub mod reports;
 pub mod segments;
 pub mod shop;
 pub mod webhooks;
+pub mod win_back;

@@ -106,15 +106,7 @@ pub(super) fn execute(
             Ok(())
         }
         JobKind::SegmentCustomers => {
-            let shop = Shop::find(conn, &job.shop_id)?;
-            let report = crate::services::retention::segments::run(
-                conn,
-                &shop,
-                now(),
-                &mut crate::services::retention::segments::SegmentsOnly,
-            )?;
-            tracing::info!(?report, "segments recomputed");
-            Ok(())
+            crate::services::retention::daily_job(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, job)
         }
         JobKind::ExpirePoints => {
             let shop = Shop::find(conn, &job.shop_id)?;

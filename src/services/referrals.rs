@@ -21,6 +21,7 @@ mod views;
 
 pub use affiliates::{create_affiliate, report, AffiliateReport, NewAffiliate};
 pub use claim::{claim, Claimed};
+pub(crate) use claim::{decimal, discount_value};
 pub use codes::{ensure_code, member_by_code, record_click, referral_url};
 pub use orders::after_order;
 pub use settle::{decide, settle_due};

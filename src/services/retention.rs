@@ -1,8 +1,49 @@
 //! Customer retention, persisted: the purchase facts kept current as orders are applied
-//! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]).
+//! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]),
+//! and win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report.
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
 pub mod facts;
 pub mod query;
 pub mod seed;
 pub mod segments;
+pub mod winback;
+
+use crate::crypto::Keys;
+use crate::db::models::Shop;
+use crate::db::{now, DbConnection};
+use crate::platform::shopify::api::ShopifyApi;
+use crate::queue::{Job, JobError};
+use crate::services::program::Program;
+
+/// The daily pass (`segment_customers`, daily and on demand): the segments, newly lapsed
+/// customers entering win-back in the same streamed pass, then the win-back steps now due.
+pub fn daily_job(
+    conn: &mut DbConnection,
+    runtime: &tokio::runtime::Handle,
+    shopify: &ShopifyApi,
+    keys: &Keys,
+    job: &Job,
+) -> Result<(), JobError> {
+    let shop = Shop::find(conn, &job.shop_id)?;
+    let program = Program::of(&shop);
+    let at = now();
+    let report = match program.win_back.as_ref().filter(|w| w.enabled) {
+        Some(win_back) => {
+            let mut enter = winback::EnterLapsed {
+                shop_id: &shop.id,
+                program: win_back,
+                now: at,
+                entered: 0,
+            };
+            let report = segments::run(conn, &shop, at, &mut enter)?;
+            tracing::info!(entered = enter.entered, "lapsed customers entered win-back");
+            report
+        }
+        None => segments::run(conn, &shop, at, &mut segments::SegmentsOnly)?,
+    };
+    tracing::info!(?report, "segments recomputed");
+    let steps = winback::steps::run(conn, runtime, shopify, keys, &shop, at)?;
+    tracing::info!(?steps, "win-back steps ran");
+    Ok(())
+}

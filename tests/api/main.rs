@@ -49,3 +49,4 @@ mod tier_widget;
 mod tiers;
 mod webhooks;
 mod widget;
+mod win_back;

@@ -14,8 +14,8 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct Range {
-    from: Option<String>,
-    to: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// Why a report period cannot be used.

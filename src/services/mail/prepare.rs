@@ -191,6 +191,7 @@ impl Batch<'_> {
             },
             Err(e) => return fail(conn, &row, &e.to_string()),
         };
+        let rendered = with_variant_subject(rendered, program, &row, locale);
         let unsubscribe = ctx.unsubscribe_url.as_deref();
         match build_message(
             setup,
@@ -350,6 +351,25 @@ fn build_message(
         unsubscribe,
     )
     .map_err(|e| e.to_string())
+}
+
+/// A win-back message assigned a subject variant goes out under that variant's subject (in the
+/// customer's language, else English); a variant the owner removed since leaves the template's.
+fn with_variant_subject(
+    mut rendered: Rendered,
+    program: &Program,
+    row: &Email,
+    locale: Locale,
+) -> Rendered {
+    let subject = row.variant.as_deref().and_then(|id| {
+        let win_back = program.win_back.as_ref()?;
+        let variant = win_back.subject_variants.iter().find(|v| v.id == id)?;
+        variant.subject_in(locale)
+    });
+    if let Some(subject) = subject {
+        rendered.subject = crate::mail::message::one_line(subject);
+    }
+    rendered
 }
 
 /// One held message as a digest line: its subject, and its preview line when it says more.

@@ -31,6 +31,25 @@ pub fn queue(
     context: serde_json::Value,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    queue_variant(
+        conn, shop, program, member, kind, occasion, context, None, now,
+    )
+}
+
+/// As [`queue`], recording the subject variant the message goes out with (a win-back step:
+/// the deliverer puts that variant's subject on it).
+#[expect(clippy::too_many_arguments, reason = "as `queue`, with the variant")]
+pub fn queue_variant(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    program: &Program,
+    member: &Member,
+    kind: Kind,
+    occasion: &str,
+    context: serde_json::Value,
+    variant: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     if !program.emails.is_enabled(kind)
         || member.redacted_at.is_some()
         || member.merged_into.is_some()
@@ -60,7 +79,7 @@ pub fn queue(
             status::QUEUED
         }
         .to_owned(),
-        variant: None,
+        variant: variant.map(str::to_owned),
         send_after: now,
         attempts: 0,
         lease_until: None,
@@ -76,6 +95,45 @@ pub fn queue(
         wake_deliverer(conn, &shop.id, now)?;
     }
     Ok(added)
+}
+
+/// Records, without sending anything, the message a hold-out customer would have been sent:
+/// the log shows `held_out`, and the occasion is spent, so it is never sent later.
+pub fn record_held_out(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    program: &Program,
+    member: &Member,
+    kind: Kind,
+    occasion: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let locale = Locale::negotiate(member.locale.as_deref(), program.widget.default_locale);
+    Email {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        member_id: member.id.clone(),
+        kind: kind.as_str().to_owned(),
+        occasion: occasion.to_owned(),
+        locale: locale.as_str().to_owned(),
+        context: "{}".to_owned(),
+        to_address: None,
+        subject: None,
+        text_body: None,
+        html_body: None,
+        status: status::HELD_OUT.to_owned(),
+        variant: None,
+        send_after: now,
+        attempts: 0,
+        lease_until: None,
+        digest_id: None,
+        error: Some("the customer is in the win-back hold-out".to_owned()),
+        sent_at: None,
+        opened_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert_once(conn)
 }
 
 /// Queues mail for someone who is not a member yet (a referred friend claiming their code):

@@ -278,7 +278,7 @@ fn offer_words(shop: &Shop, offer: &FriendReward) -> String {
 }
 
 /// A referral or affiliate discount as the platform takes it.
-pub(super) fn discount_value(shop: &Shop, discount: &Discount) -> DiscountValue {
+pub(crate) fn discount_value(shop: &Shop, discount: &Discount) -> DiscountValue {
     match discount {
         Discount::FixedAmount { amount_minor } => {
             DiscountValue::Amount(decimal(shop, *amount_minor))
@@ -289,7 +289,7 @@ pub(super) fn discount_value(shop: &Shop, discount: &Discount) -> DiscountValue 
 }
 
 /// Minor units as the decimal string platforms take, in the shop's currency.
-pub(super) fn decimal(shop: &Shop, minor: i64) -> String {
+pub(crate) fn decimal(shop: &Shop, minor: i64) -> String {
     let exponent = Currency::parse(&shop.currency).map_or(2, |c| c.exponent);
     Money::new(minor).to_decimal_string(exponent)
 }

@@ -165,6 +165,8 @@ fn save(
     segment: Option<(String, chrono::NaiveDate)>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    // An order after the lapse ends the member's win-back sequence, in this same transaction.
+    super::winback::end_on_order(conn, member_id, facts, now)?;
     let target = customer_facts::table
         .filter(customer_facts::shop_id.eq(shop_id))
         .filter(customer_facts::member_id.eq(member_id));

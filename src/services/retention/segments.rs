@@ -29,6 +29,8 @@ pub struct Classified<'a> {
     pub segment: Option<Segment>,
     /// The shop's local day the run is for.
     pub today: NaiveDate,
+    /// The lapse (its last order date) the customer last entered win-back for.
+    pub win_back_lapse_on: Option<NaiveDate>,
 }
 
 /// Per-customer work done during the daily pass, in the write transaction of the customer's page.
@@ -60,14 +62,14 @@ fn index(segment: Segment) -> usize {
     Segment::ALL.iter().position(|s| *s == segment).unwrap_or(0)
 }
 
-/// One page of rows after `after` (member id), as `(member_id, orders, segment)`; `gaps_only`:
+/// One page of rows after `after` (member id); `gaps_only`:
 /// only customers with two orders or more (the first pass needs nothing else).
 fn page(
     conn: &mut DbConnection,
     shop_id: &str,
     after: &str,
     gaps_only: bool,
-) -> QueryResult<Vec<(String, String, Option<String>)>> {
+) -> QueryResult<Vec<Row>> {
     let mut query = customer_facts::table
         .filter(customer_facts::shop_id.eq(shop_id))
         .filter(customer_facts::member_id.gt(after.to_owned()))
@@ -77,6 +79,7 @@ fn page(
             customer_facts::member_id,
             customer_facts::orders,
             customer_facts::segment,
+            customer_facts::win_back_lapse_on,
         ))
         .into_boxed();
     if gaps_only {
@@ -84,6 +87,17 @@ fn page(
     }
     query.load(conn)
 }
+
+/// `(member_id, orders, segment, win_back_lapse_on)`.
+type Row = (String, String, Option<String>, Option<NaiveDate>);
+/// A classified row: `(member_id, facts, previous segment, segment, win_back_lapse_on)`.
+type Visit<'a> = (
+    &'a str,
+    PurchaseFacts,
+    Option<Segment>,
+    Option<Segment>,
+    Option<NaiveDate>,
+);
 
 fn parse(orders: &str) -> PurchaseFacts {
     serde_json::from_str(orders).unwrap_or_default()
@@ -95,11 +109,11 @@ pub fn shop_median_gap(conn: &mut DbConnection, shop_id: &str) -> QueryResult<Op
     let mut after = String::new();
     loop {
         let rows = page(conn, shop_id, &after, true)?;
-        let Some((last, _, _)) = rows.last() else {
+        let Some((last, ..)) = rows.last() else {
             break;
         };
         after = last.clone();
-        for (_, orders, _) in &rows {
+        for (_, orders, ..) in &rows {
             gaps.add_customer(&parse(orders));
         }
         if (rows.len() as i64) < PAGE {
@@ -128,23 +142,23 @@ pub fn run(
     let mut after = String::new();
     loop {
         let rows = page(conn, &shop.id, &after, false)?;
-        let Some((last, _, _)) = rows.last() else {
+        let Some((last, ..)) = rows.last() else {
             break;
         };
         after = last.clone();
         let full = rows.len() as i64 == PAGE;
         // Members whose segment changed, by their new segment (`None`: no segment).
         let mut changed: [Vec<&str>; 6] = Default::default();
-        let classified: Vec<(&str, PurchaseFacts, Option<Segment>, Option<Segment>)> = rows
+        let classified: Vec<Visit<'_>> = rows
             .iter()
-            .map(|(member_id, orders, stored)| {
+            .map(|(member_id, orders, stored, entered)| {
                 let facts = parse(orders);
                 let previous = stored.as_deref().and_then(Segment::parse);
                 let segment = classify(&facts, today, median, lapse);
-                (member_id.as_str(), facts, previous, segment)
+                (member_id.as_str(), facts, previous, segment, *entered)
             })
             .collect();
-        for (member_id, _, previous, segment) in &classified {
+        for (member_id, _, previous, segment, _) in &classified {
             report.customers += 1;
             if let Some(n) = segment.and_then(|s| report.counts.get_mut(index(s))) {
                 *n += 1;
@@ -156,7 +170,7 @@ pub fn run(
             }
         }
         write_transaction(conn, |c| {
-            for (member_id, facts, previous, segment) in &classified {
+            for (member_id, facts, previous, segment, entered) in &classified {
                 visitor.visit(
                     c,
                     &Classified {
@@ -165,6 +179,7 @@ pub fn run(
                         previous: *previous,
                         segment: *segment,
                         today,
+                        win_back_lapse_on: *entered,
                     },
                 )?;
             }
