@@ -430,6 +430,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    product_purchases (shop_id, platform_order_id, product_id) {
+        shop_id -> Text,
+        platform_order_id -> Text,
+        product_id -> Text,
+        member_id -> Text,
+        purchased_on -> Date,
+        title -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -482,4 +493,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     email_suppressions,
     customer_facts,
     win_back_entries,
+    product_purchases,
 );

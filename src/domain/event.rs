@@ -229,7 +229,14 @@ pub struct OrderLine {
     pub total_discount: Money,
     /// Buying a gift card is not spending: such lines never earn.
     pub gift_card: bool,
+    /// The product's title as the shop names it (for a replenishment reminder); one line,
+    /// at most [`MAX_LINE_TITLE_CHARS`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
 }
+
+/// The longest product title kept from an order line.
+pub const MAX_LINE_TITLE_CHARS: usize = 255;
 
 /// What we know about an order. Amounts are in the shop's currency (`currency`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

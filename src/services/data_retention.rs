@@ -20,8 +20,8 @@ use crate::db::models::Shop;
 use crate::db::schema::{
     affiliate_orders, affiliates, customer_facts, email_suppressions, emails, entry_rewards,
     fulfilments, inbox_events, jobs, ledger_entries, members, orders, point_reminders,
-    product_collections, redemptions, referral_claims, referral_clicks, referrals, refunds,
-    tier_activity, tier_events, tier_grants,
+    product_collections, product_purchases, redemptions, referral_claims, referral_clicks,
+    referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -157,7 +157,7 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// purchase facts, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
+/// purchase facts, win-back entries, product purchases, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
 /// claims) and its product collections and affiliates. The ledger goes too: the liability
 /// report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
@@ -177,6 +177,8 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, tier_events, shop_id);
     delete_in_chunks!(conn, tier_grants, shop_id);
     delete_in_chunks!(conn, tier_activity, shop_id, source);
+    delete_in_chunks!(conn, win_back_entries, shop_id);
+    delete_in_chunks!(conn, product_purchases, shop_id, platform_order_id);
     delete_in_chunks!(conn, customer_facts, shop_id, member_id);
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);

@@ -1,10 +1,12 @@
 //! Customer retention, persisted: the purchase facts kept current as orders are applied
 //! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]),
-//! and win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report.
+//! win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report;
+//! and replenishment reminders ([`replenishment`]).
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
 pub mod facts;
 pub mod query;
+pub mod replenishment;
 pub mod seed;
 pub mod segments;
 pub mod winback;
@@ -45,5 +47,13 @@ pub fn daily_job(
     tracing::info!(?report, "segments recomputed");
     let steps = winback::steps::run(conn, runtime, shopify, keys, &shop, at)?;
     tracing::info!(?steps, "win-back steps ran");
+    if let Some(settings) = program.replenishment.as_ref().filter(|r| r.enabled) {
+        let today =
+            crate::domain::calendar::local_date(crate::domain::calendar::zone(&shop.timezone), at);
+        let report = crate::db::write_transaction(conn, |c| {
+            replenishment::run(c, &shop, settings, today, at)
+        })?;
+        tracing::info!(?report, "replenishment reminders ran");
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! subject variants split close to their shares over 1,000 customers; the report equals a hand
 //! computation. Orders are back-dated: entries are dated by the day the lapse began.
 
+mod replenishment;
 mod report;
 mod sequence;
 

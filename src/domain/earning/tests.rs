@@ -27,6 +27,7 @@ pub(super) fn line(
         unit_price: Money::new(unit),
         total_discount: Money::new(discount),
         gift_card: false,
+        title: None,
     }
 }
 

@@ -22,7 +22,7 @@ query BoomerangReconcile($cursor: String, $query: String!) {
       totalPriceSet { shopMoney { amount } }
       lineItems(first: 250) {
         nodes {
-          id quantity currentQuantity isGiftCard
+          id title quantity currentQuantity isGiftCard
           product { legacyResourceId }
           variant { legacyResourceId }
           originalUnitPriceSet { shopMoney { amount } }
@@ -81,6 +81,7 @@ pub fn order_as_rest(node: &Value) -> Value {
                 "price": money(line, "originalUnitPriceSet"),
                 "total_discount": money(line, "totalDiscountSet"),
                 "gift_card": line.get("isGiftCard").cloned().unwrap_or(Value::Bool(false)),
+                "title": line.get("title").cloned().unwrap_or(Value::Null),
             })
         })
         .collect();

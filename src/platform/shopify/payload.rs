@@ -185,7 +185,25 @@ fn order_line(l: &Obj<'_>, shop: &Currency) -> Result<OrderLine> {
         unit_price: l.money("price", shop)?,
         total_discount: l.opt_money("total_discount", shop)?.unwrap_or_default(),
         gift_card: l.bool_or("gift_card", false)?,
+        title: line_title(l.opt_str("title")?),
     })
+}
+
+/// A line's product title, kept only as one clean line: no control characters (it may end up
+/// in a mail subject), trimmed, at most `MAX_LINE_TITLE_CHARS`; empty is none.
+fn line_title(title: Option<&str>) -> Option<String> {
+    let clean: String = title?
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let clean: String = clean
+        .chars()
+        .take(crate::domain::event::MAX_LINE_TITLE_CHARS)
+        .collect();
+    (!clean.is_empty()).then_some(clean)
 }
 
 /// What the buyer paid for shipping: the shipping lines after their discounts (removed lines
