@@ -90,6 +90,7 @@ pub fn redact_customer(
     .execute(conn)?;
     forget_as_friend(conn, shop, &member_ids, email.as_deref(), now)?;
     forget_mail(conn, shop, &member_ids, now)?;
+    crate::services::nps::forget_members(conn, &shop.id, &member_ids, now)?;
     let mut order_ids: Vec<String> = order_ids.iter().map(|o| o.as_str().to_owned()).collect();
     order_ids.extend(
         orders::table
