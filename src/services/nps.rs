@@ -25,7 +25,7 @@ use crate::db::{new_id, DbConnection};
 use crate::domain::calendar;
 use crate::domain::event::FinancialStatus;
 use crate::domain::mail::Kind;
-use crate::domain::retention::{may_answer, may_survey, NpsReport, NpsScore};
+use crate::domain::retention::{may_answer, may_survey, NpsCategory, NpsReport, NpsScore};
 use crate::services::program::Program;
 
 pub use answers::{answer_by_link, answer_in_widget, comment_by_link, LinkAnswer, NpsError};
@@ -38,17 +38,17 @@ fn local_day(shop: &Shop, at: chrono::NaiveDateTime) -> NaiveDate {
     calendar::local_date(calendar::zone(&shop.timezone), at)
 }
 
+/// The stored `financial_status` values of orders that have been paid
+/// (`FinancialStatus::has_been_paid`; a unit test keeps the two in step).
+const PAID_STATUSES: [&str; 3] = ["paid", "partially_refunded", "refunded"];
+
 /// A member's counted orders: paid at some point and not cancelled.
 pub fn counted_orders(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<u32> {
-    let statuses = ["paid", "partially_refunded", "refunded"];
-    debug_assert!(statuses
-        .iter()
-        .all(|s| FinancialStatus::from(*s).has_been_paid()));
     let n: i64 = orders::table
         .filter(orders::shop_id.eq(shop_id))
         .filter(orders::member_id.eq(member_id))
         .filter(orders::cancelled.eq(false))
-        .filter(orders::financial_status.eq_any(statuses))
+        .filter(orders::financial_status.eq_any(PAID_STATUSES))
         .count()
         .get_result(conn)?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
@@ -137,9 +137,9 @@ pub fn report(
     for (score, n) in scores {
         let n = u64::try_from(n).unwrap_or(0);
         match NpsScore::new(i64::from(score)).map(NpsScore::category) {
-            Ok(crate::domain::retention::NpsCategory::Promoter) => promoters += n,
-            Ok(crate::domain::retention::NpsCategory::Passive) => passives += n,
-            Ok(crate::domain::retention::NpsCategory::Detractor) => detractors += n,
+            Ok(NpsCategory::Promoter) => promoters += n,
+            Ok(NpsCategory::Passive) => passives += n,
+            Ok(NpsCategory::Detractor) => detractors += n,
             // The column's CHECK keeps scores in 0–10.
             Err(_) => {}
         }
@@ -184,4 +184,28 @@ pub fn forget_members(
     )
     .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counted_statuses_are_exactly_the_paid_ones() {
+        for status in [
+            "pending",
+            "authorized",
+            "partially_paid",
+            "paid",
+            "partially_refunded",
+            "refunded",
+            "voided",
+        ] {
+            assert_eq!(
+                PAID_STATUSES.contains(&status),
+                FinancialStatus::from(status).has_been_paid(),
+                "{status}"
+            );
+        }
+    }
 }

@@ -167,3 +167,33 @@ async fn a_redacted_customers_responses_lose_their_link_and_comment_and_their_to
     assert_eq!(stored[0].comment, None);
     assert_eq!(click(&app, &token, "9").await.status(), 404);
 }
+
+#[tokio::test]
+async fn shop_redact_deletes_the_shops_surveys_and_responses_and_keeps_the_others() {
+    let app = TestApp::spawn().await;
+    const OTHER: &str = "kept-nps.myshopify.com";
+    let (_, token) = surveyed(&app, SHOP, (605, "hy@nps.example"), (1, 2)).await;
+    let (kept_shop, kept_token) = surveyed(&app, OTHER, (605, "hy@nps.example"), (1, 2)).await;
+    assert_eq!(click(&app, &token, "7").await.status(), 200);
+    assert_eq!(click(&app, &kept_token, "9").await.status(), 200);
+
+    let mut body: serde_json::Value =
+        serde_json::from_str(&crate::helpers::fixture("shopify/shop_redact.json")).unwrap();
+    body["shop_domain"] = serde_json::json!(SHOP);
+    assert_eq!(
+        app.deliver(SHOP, "shop/redact", "nps-shop-redact", &body)
+            .await,
+        "accepted"
+    );
+    let ctx = crate::helpers::job_context("unused-in-these-jobs-0123456789abcdef");
+    boomerang::jobs::run_pending(&app.db, &ctx).await.unwrap();
+
+    let stored = responses(&app).await;
+    assert_eq!(stored.len(), 1, "only the other shop's answer is left");
+    assert_eq!(
+        (stored[0].shop_id.as_str(), stored[0].score),
+        (kept_shop.as_str(), 9)
+    );
+    assert_eq!(click(&app, &token, "7").await.status(), 404);
+    assert_eq!(super::tokens(&app, &kept_shop).await, vec![kept_token]);
+}
