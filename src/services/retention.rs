@@ -158,8 +158,7 @@ macro_rules! delete_in_chunks {
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
 /// refunds, redemptions, entry rewards, fulfilments, reminders, referrals and claims, NPS
-/// surveys and responses) and its
-/// product collections and affiliates. The ledger goes too: the
+/// surveys and responses) and its product collections and affiliates. The ledger goes too: the
 /// liability report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Children before their members (no reliance on ON DELETE CASCADE); entry rewards before
