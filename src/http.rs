@@ -8,6 +8,7 @@ pub mod email;
 pub mod extract;
 pub mod home;
 pub mod middleware;
+pub mod nps;
 pub mod ops;
 pub mod pages;
 pub mod referrals;

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, email, home, ops, referrals, storefront, webhooks, widget};
+use crate::http::{admin, demo, email, home, nps, ops, referrals, storefront, webhooks, widget};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -71,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/reports/donations",
                     web::get().to(admin::reports::donations),
                 )
+                .route("/reports/nps", web::get().to(admin::reports::nps))
                 .route("/referrals", web::get().to(admin::referrals::list))
                 .route(
                     "/referrals/{id}/approve",
@@ -96,12 +97,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/proxy")
                 .route("/state", web::get().to(storefront::state))
                 .route("/redeem", web::post().to(storefront::redeem))
-                .route("/referrals/claim", web::post().to(referrals::claim)),
+                .route("/referrals/claim", web::post().to(referrals::claim))
+                .route("/nps", web::post().to(nps::answer_widget)),
         )
         .route("/r/{code}", web::get().to(referrals::link))
         .route("/email/unsubscribe", web::get().to(email::unsubscribe_page))
         .route("/email/unsubscribe", web::post().to(email::unsubscribe))
         .route("/email/open", web::get().to(email::opened))
+        .route("/nps/{token}", web::get().to(nps::answer_link))
+        .route("/nps/{token}", web::post().to(nps::comment_link))
         .route("/widget.js", web::get().to(widget::script))
         .service(
             // Other platforms' storefronts call from their own domain: CORS, without cookies
@@ -116,7 +120,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 )
                 .route("/state", web::get().to(storefront::state))
                 .route("/redeem", web::post().to(storefront::redeem))
-                .route("/referrals/claim", web::post().to(referrals::claim)),
+                .route("/referrals/claim", web::post().to(referrals::claim))
+                .route("/nps", web::post().to(nps::answer_widget)),
         )
         .service(
             web::scope("/demo")

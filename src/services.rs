@@ -17,6 +17,7 @@ pub mod ledger;
 pub mod liability;
 pub mod mail;
 pub mod members;
+pub mod nps;
 pub mod program;
 pub mod reconcile;
 pub mod redeem;

@@ -441,6 +441,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    nps_surveys (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Text,
+        token -> Text,
+        sent_on -> Date,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    nps_responses (id) {
+        id -> Text,
+        shop_id -> Text,
+        member_id -> Nullable<Text>,
+        survey_id -> Nullable<Text>,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        channel -> Text,
+        answered_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -464,6 +490,9 @@ diesel::joinable!(emails -> shops (shop_id));
 diesel::joinable!(emails -> members (member_id));
 diesel::joinable!(customer_facts -> shops (shop_id));
 diesel::joinable!(customer_facts -> members (member_id));
+diesel::joinable!(nps_surveys -> shops (shop_id));
+diesel::joinable!(nps_surveys -> members (member_id));
+diesel::joinable!(nps_responses -> shops (shop_id));
 diesel::joinable!(win_back_entries -> shops (shop_id));
 diesel::joinable!(win_back_entries -> members (member_id));
 
@@ -494,4 +523,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     customer_facts,
     win_back_entries,
     product_purchases,
+    nps_surveys,
+    nps_responses,
 );

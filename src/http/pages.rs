@@ -29,6 +29,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "referral_unknown.html",
         include_str!("pages/templates/referral_unknown.html"),
     ),
+    ("nps.html", include_str!("pages/templates/nps.html")),
     (
         "demo_outbox.html",
         include_str!("pages/templates/demo_outbox.html"),

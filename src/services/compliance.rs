@@ -92,6 +92,7 @@ pub fn redact_customer(
     forget_mail(conn, shop, &member_ids, now)?;
     crate::services::retention::facts::forget(conn, &shop.id, &member_ids)?;
     crate::services::retention::replenishment::forget(conn, &shop.id, &member_ids)?;
+    crate::services::nps::forget_members(conn, &shop.id, &member_ids, now)?;
     let mut order_ids: Vec<String> = order_ids.iter().map(|o| o.as_str().to_owned()).collect();
     order_ids.extend(
         orders::table

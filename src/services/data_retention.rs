@@ -19,9 +19,9 @@ use diesel::prelude::*;
 use crate::db::models::Shop;
 use crate::db::schema::{
     affiliate_orders, affiliates, customer_facts, email_suppressions, emails, entry_rewards,
-    fulfilments, inbox_events, jobs, ledger_entries, members, orders, point_reminders,
-    product_collections, product_purchases, redemptions, referral_claims, referral_clicks,
-    referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
+    fulfilments, inbox_events, jobs, ledger_entries, members, nps_responses, nps_surveys, orders,
+    point_reminders, product_collections, product_purchases, redemptions, referral_claims,
+    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -157,7 +157,7 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// purchase facts, win-back entries, product purchases, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
+/// purchase facts, win-back entries, product purchases, NPS surveys and responses, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
 /// claims) and its product collections and affiliates. The ledger goes too: the liability
 /// report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
@@ -166,6 +166,8 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, entry_rewards, shop_id);
     delete_in_chunks!(conn, redemptions, shop_id);
     delete_in_chunks!(conn, emails, shop_id);
+    delete_in_chunks!(conn, nps_responses, shop_id);
+    delete_in_chunks!(conn, nps_surveys, shop_id);
     delete_in_chunks!(conn, email_suppressions, shop_id, email);
     delete_in_chunks!(conn, referral_clicks, shop_id);
     delete_in_chunks!(conn, referral_claims, shop_id);

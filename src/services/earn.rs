@@ -159,6 +159,8 @@ pub fn apply_order(
     // The row as stored above: refunds it carries were stored before it, and reversals do
     // not change it.
     tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
+    // The NPS survey follows the second counted order (at most once per 90 days).
+    crate::services::nps::after_order(conn, shop, &program, &member, &order, now)?;
     referrals::after_order(
         conn,
         shop,

@@ -23,8 +23,8 @@ use crate::services::tiers::{self, TierView};
 mod shape;
 mod wording;
 pub use shape::{
-    HistoryLine, Look, MemberState, PendingLot, ReferralOffer, RewardState, SharedJson, State,
-    WayToEarn,
+    HistoryLine, Look, MemberState, NpsAsk, PendingLot, ReferralOffer, RewardState, SharedJson,
+    State, WayToEarn,
 };
 use wording::{confirmation, describe, ways_to_earn, MoneyFormat, Texts};
 
@@ -200,6 +200,14 @@ pub fn state(
             ..r.clone()
         })
         .collect();
+    let nps = NpsAsk {
+        ask: match &member {
+            Some((_, Some(m))) => {
+                crate::services::nps::widget_asks(conn, shop, m, crate::db::now())?
+            }
+            _ => false,
+        },
+    };
     let (member_state, history) = match member {
         None => (None, Vec::new()),
         Some((customer_id, None)) => {
@@ -252,6 +260,7 @@ pub fn state(
         referral: part.referral.clone(),
         rewards,
         history,
+        nps,
     })
 }
 

@@ -233,6 +233,7 @@ async fn every_table_round_trips() {
 
         tier_tables_round_trip(c, &s.id, at);
         entry_rewards_round_trip(c, &s.id, at);
+        nps_round_trip(c, &s.id, at);
         let fulfilment = Fulfilment {
             id: new_id(),
             shop_id: s.id.clone(),
@@ -588,5 +589,70 @@ fn entry_rewards_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::Nai
     assert_eq!(
         EntryReward::find(c, shop_id, &m.id, "silver").unwrap(),
         None
+    );
+}
+
+fn nps_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::NaiveDateTime) {
+    use boomerang::db::schema::{nps_responses, nps_surveys};
+    let m = member(c, shop_id, "nps-rt");
+    let day = NaiveDate::from_ymd_opt(2026, 2, 28).unwrap();
+    let survey = NpsSurvey {
+        id: new_id(),
+        shop_id: shop_id.into(),
+        member_id: m.id.clone(),
+        token: "ab".repeat(32),
+        sent_on: day,
+        created_at: at,
+    };
+    diesel::insert_into(nps_surveys::table)
+        .values(survey.clone())
+        .execute(c)
+        .unwrap();
+    assert_eq!(
+        NpsSurvey::find_by_token(c, &survey.token).unwrap(),
+        Some(survey.clone())
+    );
+    assert_eq!(
+        NpsSurvey::last_sent_on(c, shop_id, &m.id).unwrap(),
+        Some(day)
+    );
+    let response = NpsResponse {
+        id: new_id(),
+        shop_id: shop_id.into(),
+        member_id: Some(m.id.clone()),
+        survey_id: Some(survey.id.clone()),
+        score: 10,
+        comment: Some("ممتاز".into()),
+        channel: "email".into(),
+        answered_on: day,
+        created_at: at,
+        updated_at: at,
+    };
+    assert!(response.insert_once(c).unwrap());
+    assert!(
+        !NpsResponse {
+            id: new_id(),
+            score: 0,
+            ..response.clone()
+        }
+        .insert_once(c)
+        .unwrap(),
+        "one response per survey"
+    );
+    assert_eq!(
+        NpsResponse::find_by_survey(c, shop_id, &survey.id).unwrap(),
+        Some(response.clone())
+    );
+    assert!(
+        diesel::insert_into(nps_responses::table)
+            .values(NpsResponse {
+                id: new_id(),
+                survey_id: None,
+                score: 11,
+                ..response
+            })
+            .execute(c)
+            .is_err(),
+        "scores stay within 0–10"
     );
 }

@@ -30,6 +30,7 @@ mod ledger;
 mod liability;
 mod mail;
 mod mail_transport;
+mod nps;
 mod ops;
 mod randomized;
 mod raw_http;

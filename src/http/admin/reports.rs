@@ -111,6 +111,28 @@ pub async fn donations(
     })))
 }
 
+/// `GET /api/admin/v1/reports/nps?from&to` (both required, shop-local days, both included):
+/// `{"responses","promoters","passives","detractors","nps"}` of the answers given in the period.
+pub async fn nps(
+    session: ShopSession,
+    range: web::Query<Range>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let from = range.from.as_deref().ok_or(PeriodError::Missing("from"));
+    let to = range.to.as_deref().ok_or(PeriodError::Missing("to"));
+    let (start, end) = from
+        .and_then(|from| Ok((from, to?)))
+        .and_then(|(from, to)| period(Some(from), Some(to), Utc::now().date_naive()))
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let (from, to) = (start.date(), end.date().pred_opt().unwrap_or(end.date()));
+    let shop_id = session.shop.id;
+    let report = state
+        .db
+        .run(move |c| crate::services::nps::report(c, &shop_id, from, to).map_err(AppError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -113,9 +113,12 @@ pub(super) fn build(
             .as_deref()
             .map(|code| crate::services::referrals::referral_url(base, code));
     }
-    if ctx.action_url.is_none() {
-        ctx.action_url = Some(shop_url(shop, base));
-    }
+    // An occasion may name a page of this app by its path (the NPS survey's `/nps/{token}`).
+    ctx.action_url = match ctx.action_url.take() {
+        Some(path) if path.starts_with('/') => Some(format!("{base}{path}")),
+        Some(url) => Some(url),
+        None => Some(shop_url(shop, base)),
+    };
     if kind.is_marketing() {
         ctx.unsubscribe_url = Some(format!(
             "{base}/email/unsubscribe?t={}",

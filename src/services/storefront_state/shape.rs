@@ -129,6 +129,15 @@ pub struct State {
     pub rewards: Vec<RewardState>,
     pub ways_to_earn: Vec<WayToEarn>,
     pub history: Vec<HistoryLine>,
+    /// Whether the widget asks the NPS question (a member with two counted orders who has not
+    /// answered in 90 days).
+    pub nps: NpsAsk,
+}
+
+/// The widget's NPS prompt.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NpsAsk {
+    pub ask: bool,
 }
 
 /// JSON serialised once and shared by every response that embeds it.

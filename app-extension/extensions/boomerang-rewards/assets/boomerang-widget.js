@@ -112,6 +112,7 @@ li p{margin:2px 0}
 .row{display:flex;gap:8px;align-items:center;flex-wrap:wrap;margin-top:8px}
 .btn{border:0;border-radius:8px;padding:8px 14px;background:var(--a);color:var(--at);font-weight:600;cursor:pointer;text-decoration:none;display:inline-block}
 .sec{background:#f1f1f4;color:#1a1a1a}
+.nps .btn{min-width:2.4em;padding:6px 0;text-align:center}
 .btn[disabled]{opacity:.6;cursor:wait}
 input{width:7em;padding:6px;border:1px solid #888;border-radius:6px}
 label{display:block;margin:8px 0 4px}
@@ -229,6 +230,7 @@ label{display:block;margin:8px 0 4px}
     const parts = [
       offer && ref && !(m && m.referral_code === ref.code) ? friend(offer) : null,
       m ? member(m) : guest(),
+      m && (said || (data.nps && data.nps.ask)) ? survey() : null,
       issued.length ? codes() : null,
       offer && m && m.referral_url ? referrer(m.referral_url, offer) : null,
       h("h3", {}, t("rewards")),
@@ -245,6 +247,33 @@ label{display:block;margin:8px 0 4px}
     body.replaceChildren(...parts.flat().filter(Boolean));
     const again = focused && body.querySelector(`[data-k="${focused}"]`);
     if (again) again.focus();
+  }
+
+  // The NPS question (a member with two orders, once per 90 days): one tap answers it.
+  let said = false;
+  function survey() {
+    if (said) return h("p", { class: "d", role: "status" }, t("nps_thanks"));
+    const send = (e, n) => {
+      e.currentTarget.disabled = true;
+      post("/nps", { score: n }).then(([ok, json]) => {
+        // Answered already (another tab): thank all the same.
+        said = ok || (json.error && json.error.code) === "conflict";
+        render();
+      });
+    };
+    return h(
+      "section",
+      { class: "nps" },
+      h("h3", {}, t("nps_question")),
+      h(
+        "div",
+        { class: "row" },
+        [...Array(11).keys()].map((n) =>
+          h("button", { class: "btn sec", type: "button", "data-k": "nps" + n, onclick: (e) => send(e, n) }, num(n)),
+        ),
+      ),
+      h("p", { class: "m" }, "0 = " + t("nps_low") + " · 10 = " + t("nps_high")),
+    );
   }
 
   function guest() {
