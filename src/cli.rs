@@ -53,6 +53,10 @@ pub struct SeedArgs {
     /// The random seed (the same seed makes the same customers).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also switch win-back on for the shop (the contract's example: lapsed after 90 days, two
+    /// steps, a 10 % hold-out, two subject variants), so the daily pass selects lapsed customers.
+    #[arg(long)]
+    pub win_back: bool,
 }
 
 #[derive(Debug, Args)]
@@ -305,6 +309,9 @@ async fn seed_customers(config: Config, args: SeedArgs) -> anyhow::Result<()> {
         let seeded = crate::services::retention::seed::seed(
             &mut conn, &shop.id, args.count, args.seed, today, now,
         )?;
+        if args.win_back {
+            crate::services::retention::seed::switch_on_win_back(&mut conn, &shop.id)?;
+        }
         Ok::<_, anyhow::Error>(seeded)
     })
     .await??;
@@ -323,22 +330,19 @@ async fn segment_customers(config: Config, args: SegmentArgs) -> anyhow::Result<
         let mut conn = db.get()?;
         let shop = find_shop(&mut conn, &args.domain, None)?;
         let started = std::time::Instant::now();
-        let report = crate::services::retention::segments::run(
-            &mut conn,
-            &shop,
-            crate::db::now(),
-            &mut crate::services::retention::segments::SegmentsOnly,
-        )?;
-        Ok::<_, anyhow::Error>((report, started.elapsed()))
+        let daily = crate::services::retention::daily_pass(&mut conn, &shop, crate::db::now())?;
+        Ok::<_, anyhow::Error>((daily, started.elapsed()))
     })
     .await??;
+    let entered = report.entered_win_back;
+    let report = report.segments;
     let counts: Vec<String> = crate::domain::retention::Segment::ALL
         .iter()
         .zip(report.counts)
         .map(|(s, n)| format!("{}={n}", s.as_str()))
         .collect();
     println!(
-        "segmented {} customers in {:.2} s ({} changed; shop median gap {:?} days; {})",
+        "segmented {} customers in {:.2} s ({} changed; {entered} entered win-back; shop median gap {:?} days; {})",
         report.customers,
         elapsed.as_secs_f64(),
         report.changed,

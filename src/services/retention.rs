@@ -18,8 +18,44 @@ use crate::platform::shopify::api::ShopifyApi;
 use crate::queue::{Job, JobError};
 use crate::services::program::Program;
 
-/// The daily pass (`segment_customers`, daily and on demand): the segments, newly lapsed
-/// customers entering win-back in the same streamed pass, then the win-back steps now due.
+/// What the daily pass did: the segments, and the lapsed customers who entered win-back.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DailyReport {
+    pub segments: segments::Report,
+    pub entered_win_back: u64,
+}
+
+/// The streamed daily pass over the shop's purchase facts: each customer's segment, and (when
+/// win-back is on) newly lapsed customers entering the sequence or its hold-out, in one read.
+pub fn daily_pass(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    at: chrono::NaiveDateTime,
+) -> diesel::QueryResult<DailyReport> {
+    let program = Program::of(shop);
+    match program.win_back.as_ref().filter(|w| w.enabled) {
+        Some(win_back) => {
+            let mut enter = winback::EnterLapsed {
+                shop_id: &shop.id,
+                program: win_back,
+                now: at,
+                entered: 0,
+            };
+            let segments = segments::run(conn, shop, at, &mut enter)?;
+            Ok(DailyReport {
+                segments,
+                entered_win_back: enter.entered,
+            })
+        }
+        None => Ok(DailyReport {
+            segments: segments::run(conn, shop, at, &mut segments::SegmentsOnly)?,
+            entered_win_back: 0,
+        }),
+    }
+}
+
+/// The daily job (`segment_customers`, daily and on demand): the daily pass, then the win-back
+/// steps now due and the replenishment reminders.
 pub fn daily_job(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
@@ -30,20 +66,7 @@ pub fn daily_job(
     let shop = Shop::find(conn, &job.shop_id)?;
     let program = Program::of(&shop);
     let at = now();
-    let report = match program.win_back.as_ref().filter(|w| w.enabled) {
-        Some(win_back) => {
-            let mut enter = winback::EnterLapsed {
-                shop_id: &shop.id,
-                program: win_back,
-                now: at,
-                entered: 0,
-            };
-            let report = segments::run(conn, &shop, at, &mut enter)?;
-            tracing::info!(entered = enter.entered, "lapsed customers entered win-back");
-            report
-        }
-        None => segments::run(conn, &shop, at, &mut segments::SegmentsOnly)?,
-    };
+    let report = daily_pass(conn, &shop, at)?;
     tracing::info!(?report, "segments recomputed");
     let steps = winback::steps::run(conn, runtime, shopify, keys, &shop, at)?;
     tracing::info!(?steps, "win-back steps ran");

@@ -159,3 +159,26 @@ mod tests {
         assert!((500..900).contains(&repeat), "{repeat}");
     }
 }
+
+/// Switches win-back on for a seeded shop with the contract's example settings, so the daily
+/// pass's win-back selection is measured too.
+pub fn switch_on_win_back(conn: &mut DbConnection, shop_id: &str) -> anyhow::Result<()> {
+    use diesel::prelude::*;
+
+    use crate::db::models::Shop;
+    use crate::db::schema::shops;
+    let shop = Shop::find(conn, shop_id)?;
+    let mut program = crate::services::program::Program::of(&shop);
+    program.win_back = Some(serde_json::from_value(serde_json::json!({
+        "enabled": true, "after_days": 90,
+        "steps": [{"delay_days": 0, "reward": {"kind": "fixed_amount", "amount_minor": 500, "expires_days": 14}},
+                  {"delay_days": 14}],
+        "holdout_pct": 10,
+        "subject_variants": [{"id": "a", "subject": {"en": "We miss you"}},
+                             {"id": "b", "subject": {"en": "A little something to come back for"}}]
+    }))?);
+    diesel::update(shops::table.find(shop_id))
+        .set(shops::program.eq(serde_json::to_string(&program)?))
+        .execute(conn)?;
+    Ok(())
+}
