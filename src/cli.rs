@@ -309,6 +309,7 @@ async fn seed_customers(config: Config, args: SeedArgs) -> anyhow::Result<()> {
         let seeded = crate::services::retention::seed::seed(
             &mut conn, &shop.id, args.count, args.seed, today, now,
         )?;
+        crate::services::retention::backfill::mark_done(&mut conn, &shop.id, now)?;
         if args.win_back {
             crate::services::retention::seed::switch_on_win_back(&mut conn, &shop.id)?;
         }

@@ -38,6 +38,7 @@ diesel::table! {
         dkim_domain -> Nullable<Text>,
         dkim_selector -> Nullable<Text>,
         dkim_private_key_enc -> Nullable<Text>,
+        facts_backfilled_at -> Nullable<Timestamp>,
     }
 }
 

@@ -4,6 +4,7 @@
 //! and replenishment reminders ([`replenishment`]).
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
+pub mod backfill;
 pub mod facts;
 pub mod query;
 pub mod replenishment;
@@ -32,6 +33,12 @@ pub fn daily_pass(
     shop: &Shop,
     at: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<DailyReport> {
+    if let Some(walked) = backfill::backfill_once(conn, shop, at)? {
+        tracing::info!(
+            walked,
+            "purchase facts built from the orders stored before them"
+        );
+    }
     let program = Program::of(shop);
     match program.win_back.as_ref().filter(|w| w.enabled) {
         Some(win_back) => {

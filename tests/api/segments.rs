@@ -393,3 +393,56 @@ async fn shop_redact_forgets_the_shops_facts_and_leaves_other_shops_alone() {
     assert!(facts(&app, SHOP, "1").await.is_none());
     assert_eq!(facts(&app, OTHER, "2").await.unwrap().order_count, 2);
 }
+
+/// An instance upgraded with orders stored before purchase facts were kept: the first daily
+/// pass builds them once from the orders, and the segments count those customers.
+#[tokio::test]
+async fn facts_missing_for_orders_stored_before_them_are_built_once_by_the_daily_pass() {
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    history(&app, SHOP, 1, 100, &[60, 50, 40]).await;
+    history(&app, SHOP, 2, 200, &[400]).await;
+    let built = facts(&app, SHOP, "1").await.map(|f| figures(&f));
+    // As the database of an earlier version would be: orders, no facts, the shop not done.
+    app.with_db(|c| {
+        use boomerang::db::schema::product_purchases;
+        diesel::delete(customer_facts::table).execute(c).unwrap();
+        diesel::delete(product_purchases::table).execute(c).unwrap();
+        diesel::update(shops::table)
+            .set(shops::facts_backfilled_at.eq(None::<chrono::NaiveDateTime>))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    assert!(facts(&app, SHOP, "1").await.is_none());
+    app.admin_post(
+        &session_token(SHOP),
+        "/api/admin/v1/segments/recompute",
+        json!({}),
+    )
+    .await;
+    run_jobs(&app).await;
+    assert_eq!(facts(&app, SHOP, "1").await.map(|f| figures(&f)), built);
+    let (_, counts) = get(&app, SHOP, "/api/admin/v1/segments").await;
+    assert_eq!(
+        counts,
+        json!({"segments": {"new": 0, "active": 0, "at_risk": 1, "lapsed": 0, "lost": 1}})
+    );
+    let purchases: i64 = app
+        .with_db(|c| {
+            use boomerang::db::schema::product_purchases;
+            product_purchases::table.count().get_result(c).unwrap()
+        })
+        .await;
+    assert_eq!(purchases, 4);
+    let done: Option<chrono::NaiveDateTime> = app
+        .with_db(|c| {
+            shops::table
+                .filter(shops::domain.eq(SHOP))
+                .select(shops::facts_backfilled_at)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert!(done.is_some());
+}

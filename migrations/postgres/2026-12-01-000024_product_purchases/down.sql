@@ -1,1 +1,2 @@
+ALTER TABLE shops DROP COLUMN facts_backfilled_at;
 DROP TABLE product_purchases;

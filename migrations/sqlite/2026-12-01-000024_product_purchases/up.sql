@@ -15,3 +15,8 @@ CREATE TABLE product_purchases (
 CREATE INDEX product_purchases_by_product
     ON product_purchases (shop_id, product_id, member_id, purchased_on);
 CREATE INDEX product_purchases_by_member ON product_purchases (member_id);
+
+-- When the shop's purchase facts and product purchases were first built from the orders stored
+-- before they were kept (an instance upgraded with shops installed): once per shop, by the
+-- first daily pass. NULL: not yet.
+ALTER TABLE shops ADD COLUMN facts_backfilled_at TIMESTAMP;

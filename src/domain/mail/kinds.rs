@@ -76,6 +76,13 @@ impl Kind {
     pub fn is_marketing(self) -> bool {
         !self.is_transactional()
     }
+
+    /// Mail a digest line cannot stand in for, because the customer acts on what it carries (a
+    /// win-back step's code, the survey's score links): over the weekly cap it waits for room
+    /// instead of merging into the digest.
+    pub fn waits_for_room(self) -> bool {
+        matches!(self, Self::WinBack | Self::NpsSurvey)
+    }
 }
 
 #[cfg(test)]

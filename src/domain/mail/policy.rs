@@ -61,10 +61,12 @@ pub fn decide(
     if kind != Kind::Digest && history.sent_last_week >= policy.max_per_week {
         let frees = history
             .oldest_in_week
-            .map_or(now, |oldest| oldest + Duration::days(7));
-        return Decision::Cap {
-            digest_at: frees.max(now),
-        };
+            .map_or(now, |oldest| oldest + Duration::days(7))
+            .max(now);
+        if kind.waits_for_room() {
+            return Decision::WaitUntil(frees);
+        }
+        return Decision::Cap { digest_at: frees };
     }
     Decision::Send
 }
@@ -211,6 +213,13 @@ mod tests {
             decide(Kind::Digest, &p, true, zone, now, &full),
             Decision::Send
         );
+        // A win-back code or a survey's links cannot be told in a digest: they wait for room.
+        for kind in [Kind::WinBack, Kind::NpsSurvey] {
+            assert_eq!(
+                decide(kind, &p, true, zone, now, &full),
+                Decision::WaitUntil(at("2026-12-08 10:00"))
+            );
+        }
         // Transactional mail is never capped, quiet or sunset.
         let sunk = History {
             unopened_in_a_row: 50,

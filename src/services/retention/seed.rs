@@ -137,29 +137,6 @@ pub fn seed(
     Ok(seeded)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_seeded_history_lies_within_three_years_oldest_first() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let mut rng = StdRng::seed_from_u64(7);
-        let mut repeat = 0;
-        for _ in 0..2_000 {
-            let orders = history(&mut rng, today);
-            assert!(!orders.is_empty());
-            assert!(orders.windows(2).all(|w| w[0].0 < w[1].0));
-            assert!(orders
-                .iter()
-                .all(|(d, _)| *d <= today && (today - *d).num_days() < HISTORY_DAYS));
-            repeat += usize::from(orders.len() > 1);
-        }
-        // About a third of customers order again.
-        assert!((500..900).contains(&repeat), "{repeat}");
-    }
-}
-
 /// Switches win-back on for a seeded shop with the contract's example settings, so the daily
 /// pass's win-back selection is measured too.
 pub fn switch_on_win_back(conn: &mut DbConnection, shop_id: &str) -> anyhow::Result<()> {
@@ -181,4 +158,27 @@ pub fn switch_on_win_back(conn: &mut DbConnection, shop_id: &str) -> anyhow::Res
         .set(shops::program.eq(serde_json::to_string(&program)?))
         .execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seeded_history_lies_within_three_years_oldest_first() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut repeat = 0;
+        for _ in 0..2_000 {
+            let orders = history(&mut rng, today);
+            assert!(!orders.is_empty());
+            assert!(orders.windows(2).all(|w| w[0].0 < w[1].0));
+            assert!(orders
+                .iter()
+                .all(|(d, _)| *d <= today && (today - *d).num_days() < HISTORY_DAYS));
+            repeat += usize::from(orders.len() > 1);
+        }
+        // About a third of customers order again.
+        assert!((500..900).contains(&repeat), "{repeat}");
+    }
 }
