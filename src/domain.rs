@@ -1,6 +1,7 @@
 //! Pure domain logic: no I/O, no database, no HTTP. Exhaustively unit-tested.
 
 pub mod calendar;
+pub mod customer_import;
 pub mod donations;
 pub mod earning;
 pub mod event;

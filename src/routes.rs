@@ -20,6 +20,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{customer_id}",
                     web::get().to(admin::customers::show),
                 )
+                .route(
+                    "/export/customers.csv",
+                    web::get().to(admin::transfer::export_customers),
+                )
+                .route(
+                    "/import/customers",
+                    web::post().to(admin::transfer::import_customers),
+                )
                 .route("/segments", web::get().to(admin::segments::counts))
                 .route(
                     "/segments/recompute",

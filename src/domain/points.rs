@@ -115,6 +115,8 @@ str_enum! {
         Expiry => "expiry",
         /// Points for a friend's approved referral.
         Referral => "referral",
+        /// A balance brought over from another loyalty program (`POST /import/customers`).
+        Import => "import",
     }
 }
 
@@ -130,6 +132,7 @@ impl LedgerKind {
                 | Self::Adjustment
                 | Self::Reversal
                 | Self::Referral
+                | Self::Import
         )
     }
 }

@@ -13,5 +13,6 @@ pub mod referrals;
 pub mod reports;
 pub mod segments;
 pub mod shop;
+pub mod transfer;
 pub mod webhooks;
 pub mod win_back;

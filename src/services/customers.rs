@@ -1,5 +1,9 @@
 //! Reading a member's points and changing them by hand (the shop owner's adjustments).
 
+pub mod export;
+pub mod import;
+pub mod search;
+
 use serde::Serialize;
 
 use crate::db::models::{LedgerEntry, Member, Shop};

@@ -180,7 +180,14 @@ fn lots_of(lines: &[LedgerEntry]) -> (Vec<Lot>, i64, Option<NaiveDateTime>) {
                     points: line.delta,
                 });
             }
-            Some(LedgerKind::Signup | LedgerKind::Birthday) => {
+            // Bonuses and imported balances are lots of their own: they age and expire like
+            // any points (before, a referral's points offset spending instead, never expiring).
+            Some(
+                LedgerKind::Signup
+                | LedgerKind::Birthday
+                | LedgerKind::Referral
+                | LedgerKind::Import,
+            ) => {
                 lots.push(Lot {
                     id: line.id.clone(),
                     earned_at: line.created_at,
@@ -210,4 +217,49 @@ fn lots_of(lines: &[LedgerEntry]) -> (Vec<Lot>, i64, Option<NaiveDateTime>) {
         consumed,
         last_activity.or_else(|| lines.last().map(|l| l.created_at)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: &str, kind: LedgerKind, delta: i64, day: u32) -> LedgerEntry {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, day)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .unwrap_or_default();
+        LedgerEntry {
+            id: id.into(),
+            shop_id: "s".into(),
+            member_id: "m".into(),
+            delta,
+            kind: kind.as_str().into(),
+            status: "confirmed".into(),
+            reason: None,
+            source: "test".into(),
+            source_id: id.into(),
+            action: "test".into(),
+            idempotency_key: id.into(),
+            detail: None,
+            confirms_at: None,
+            expires_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn referral_and_imported_points_are_lots_that_age_like_any_other() {
+        let lines = [
+            line("imp", LedgerKind::Import, 500, 1),
+            line("ref", LedgerKind::Referral, 200, 2),
+            line("red", LedgerKind::Redeem, -100, 3),
+        ];
+        let (lots, consumed, _) = lots_of(&lines);
+        let ids: Vec<(&str, i64)> = lots.iter().map(|l| (l.id.as_str(), l.points)).collect();
+        assert_eq!(ids, [("imp", 500), ("ref", 200)]);
+        assert_eq!(
+            consumed, 100,
+            "spending is taken from the lots, not offset by a bonus"
+        );
+    }
 }

@@ -30,7 +30,8 @@ pub struct LiabilityReport {
     /// from the best-value fixed-amount reward of the catalog.
     pub value_per_points_minor: i64,
     pub per_points: i64,
-    /// Earned in the period (orders, sign-up, birthdays, positive adjustments), pending or not.
+    /// Earned in the period (orders, sign-up, birthdays, referrals, imported balances, positive
+    /// adjustments), pending or not.
     pub earned: Amount,
     /// Spent on rewards in the period, net of rewards given back.
     pub spent: Amount,
@@ -106,6 +107,8 @@ pub fn report(
                 LedgerKind::Earn,
                 LedgerKind::Signup,
                 LedgerKind::Birthday,
+                LedgerKind::Referral,
+                LedgerKind::Import,
                 LedgerKind::Adjustment,
             ])))
             .filter(ledger_entries::delta.gt(0)),

@@ -16,6 +16,8 @@ mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
+mod customer_import;
+mod customer_search;
 mod donations_report;
 mod earning;
 mod earning_edges;

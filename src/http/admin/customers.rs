@@ -1,11 +1,11 @@
-//! `/api/admin/v1/customers?segment=` and `/api/admin/v1/customers/{customer_id}[/ledger|/adjustments]`.
+//! `/api/admin/v1/customers?q=&segment=` and `/api/admin/v1/customers/{customer_id}[/ledger|/adjustments]`.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::http::extract::ShopSession;
-use crate::services::customers::{self, Adjustment, CustomerError, CustomerView};
+use crate::services::customers::{self, search, Adjustment, CustomerError, CustomerView};
 use crate::services::ledger::LedgerError;
 use crate::state::AppState;
 
@@ -148,6 +148,7 @@ pub async fn adjust(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    q: Option<String>,
     segment: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
@@ -158,11 +159,12 @@ pub struct ListQuery {
 struct Listed {
     #[serde(flatten)]
     view: CustomerView,
-    segment: Option<&'static str>,
+    segment: Option<String>,
 }
 
-/// `GET /customers?segment=&limit=&cursor=`: the customers of a segment, a page at a time
-/// (`next_cursor` is `null` on the last page).
+/// `GET /customers?q=&segment=&limit=&cursor=`: customers matching a search (e-mail, name or
+/// platform id) and/or in a segment, or all of them, a page at a time (`next_cursor` is `null`
+/// on the last page).
 pub async fn list(
     session: ShopSession,
     query: web::Query<ListQuery>,
@@ -170,16 +172,16 @@ pub async fn list(
 ) -> Result<HttpResponse, AppError> {
     use crate::domain::retention::Segment;
     let q = query.into_inner();
-    let Some(name) = q.segment else {
-        return Err(AppError::bad_request(
-            "segment is required (new, active, at_risk, lapsed or lost)",
-        ));
+    let segment = match q.segment.as_deref() {
+        None | Some("") => None,
+        Some(name) => Some(Segment::parse(name).ok_or_else(|| {
+            AppError::bad_request(format!(
+                "unknown segment {name:?}: use new, active, at_risk, lapsed or lost"
+            ))
+        })?),
     };
-    let segment = Segment::parse(&name).ok_or_else(|| {
-        AppError::bad_request(format!(
-            "unknown segment {name:?}: use new, active, at_risk, lapsed or lost"
-        ))
-    })?;
+    let filter = search::Filter::new(q.q.as_deref(), segment)
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=250).contains(&limit) {
         return Err(AppError::bad_request("limit must be 1–250"));
@@ -187,23 +189,14 @@ pub async fn list(
     let (customers, next_cursor) = state
         .db
         .run(move |c| {
-            let page = crate::services::retention::query::members_in(
-                c,
-                &session.shop.id,
-                segment,
-                q.cursor.as_deref(),
-                limit,
-            )?;
+            let page = search::page(c, &session.shop.id, &filter, q.cursor.as_deref(), limit)?;
             let next = (page.len() as i64 == limit)
-                .then(|| page.last().map(|m| m.id.clone()))
+                .then(|| page.last().map(|(m, _)| m.id.clone()))
                 .flatten();
             let views = page
                 .into_iter()
-                .map(|m| {
-                    CustomerView::of(c, &session.shop, m).map(|view| Listed {
-                        view,
-                        segment: Some(segment.as_str()),
-                    })
+                .map(|(m, segment)| {
+                    CustomerView::of(c, &session.shop, m).map(|view| Listed { view, segment })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             Ok::<_, AppError>((views, next))

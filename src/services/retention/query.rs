@@ -1,9 +1,9 @@
-//! What the owner reads of the segments: the count per segment and the customers of one, paged.
+//! What the owner reads of the segments: the count per segment (the customers of one are listed
+//! by `services::customers::search`).
 
 use diesel::prelude::*;
 
-use crate::db::models::Member;
-use crate::db::schema::{customer_facts, members};
+use crate::db::schema::customer_facts;
 use crate::db::DbConnection;
 use crate::domain::retention::Segment;
 
@@ -26,27 +26,4 @@ pub fn counts(conn: &mut DbConnection, shop_id: &str) -> QueryResult<Vec<(Segmen
             (segment, n)
         })
         .collect())
-}
-
-/// The members of `segment` after the cursor (a member id), oldest id first, at most `limit`.
-pub fn members_in(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    segment: Segment,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<Member>> {
-    let mut query = customer_facts::table
-        .inner_join(members::table.on(members::id.eq(customer_facts::member_id)))
-        .filter(customer_facts::shop_id.eq(shop_id))
-        .filter(members::shop_id.eq(shop_id))
-        .filter(customer_facts::segment.eq(segment.as_str()))
-        .order(customer_facts::member_id)
-        .limit(limit)
-        .select(Member::as_select())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(customer_facts::member_id.gt(after.to_owned()));
-    }
-    query.load(conn)
 }
