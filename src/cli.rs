@@ -72,6 +72,8 @@ pub enum ShopCommand {
     Add(Box<ShopAddArgs>),
     /// Print a shop as JSON, with the widget secret its storefront signs customers with.
     Show(ShopShowArgs),
+    /// Print a one-time link that signs the owner in to the admin UI (for 15 minutes).
+    LoginLink(ShopShowArgs),
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +158,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
         Command::Shop {
             command: ShopCommand::Show(args),
         } => shop_show(config, args).await,
+        Command::Shop {
+            command: ShopCommand::LoginLink(args),
+        } => shop_login_link(config, args).await,
         Command::Jobs {
             command: JobsCommand::RunOnce,
         } => {
@@ -283,6 +288,30 @@ async fn shop_show(config: Config, args: ShopShowArgs) -> anyhow::Result<()> {
     })
     .await??;
     println!("{}", serde_json::to_string_pretty(&view)?);
+    Ok(())
+}
+
+async fn shop_login_link(config: Config, args: ShopShowArgs) -> anyhow::Result<()> {
+    let public_url = config.public_url.clone();
+    let token = blocking(move || {
+        let (db, _) = prepare(&config)?;
+        let mut conn = db.get()?;
+        let shop = find_shop(&mut conn, &args.domain, args.platform.map(Into::into))?;
+        if shop.install_state != crate::db::types::InstallState::Installed {
+            anyhow::bail!("shop {} is not installed", shop.domain);
+        }
+        Ok::<_, anyhow::Error>(crate::services::admin_sessions::create_link(
+            &mut conn,
+            &shop.id,
+            crate::db::now(),
+        )?)
+    })
+    .await??;
+    println!(
+        "{}/app/login?token={token}\n(works once, for {} minutes)",
+        public_url.trim_end_matches('/'),
+        crate::services::admin_sessions::LINK_TTL_MINUTES
+    );
     Ok(())
 }
 

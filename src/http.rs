@@ -2,6 +2,7 @@
 //! knows about HTTP.
 
 pub mod admin;
+pub mod app;
 pub mod body;
 pub mod demo;
 pub mod email;

@@ -2,7 +2,9 @@
 
 use actix_web::web;
 
-use crate::http::{admin, demo, email, home, nps, ops, referrals, storefront, webhooks, widget};
+use crate::http::{
+    admin, app, demo, email, home, nps, ops, referrals, storefront, webhooks, widget,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::index))
@@ -107,6 +109,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/redeem", web::post().to(storefront::redeem))
                 .route("/referrals/claim", web::post().to(referrals::claim))
                 .route("/nps", web::post().to(nps::answer_widget)),
+        )
+        .service(
+            web::scope("/app")
+                .route("", web::get().to(app::overview::show))
+                .route("/login", web::get().to(app::login::confirm))
+                .route("/login", web::post().to(app::login::sign_in))
+                .route("/logout", web::post().to(app::login::sign_out))
+                .route("/customers", web::get().to(app::customers::list))
+                .route(
+                    "/customers/{customer_id}",
+                    web::get().to(app::customers::profile),
+                )
+                .route(
+                    "/customers/{customer_id}/adjustments",
+                    web::post().to(app::customers::adjust),
+                )
+                .route("/transfer", web::get().to(app::transfer::show))
+                .route("/import", web::post().to(app::transfer::import))
+                .route(
+                    "/export/customers.csv",
+                    web::get().to(app::transfer::export),
+                ),
         )
         .route("/r/{code}", web::get().to(referrals::link))
         .route("/email/unsubscribe", web::get().to(email::unsubscribe_page))

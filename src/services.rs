@@ -1,5 +1,6 @@
 //! Use cases: each one orchestrates domain logic, the database and effects, in one transaction.
 
+pub mod admin_sessions;
 pub mod apply;
 pub mod birthdays;
 pub mod collections;

@@ -468,6 +468,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    admin_login_links (token_hash) {
+        token_hash -> Text,
+        shop_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    admin_sessions (id_hash) {
+        id_hash -> Text,
+        shop_id -> Text,
+        actor -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -496,6 +517,8 @@ diesel::joinable!(nps_surveys -> members (member_id));
 diesel::joinable!(nps_responses -> shops (shop_id));
 diesel::joinable!(win_back_entries -> shops (shop_id));
 diesel::joinable!(win_back_entries -> members (member_id));
+diesel::joinable!(admin_login_links -> shops (shop_id));
+diesel::joinable!(admin_sessions -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -526,4 +549,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     product_purchases,
     nps_surveys,
     nps_responses,
+    admin_login_links,
+    admin_sessions,
 );

@@ -1,4 +1,4 @@
-//! Server-rendered HTML pages (the newcomer's home page and the demo). Templates are embedded in
+//! Server-rendered HTML pages (the newcomer's home page, the demo and the owner's admin UI). Templates are embedded in
 //! the binary, rendered with minijinja with HTML auto-escaping on.
 
 use actix_web::HttpResponse;
@@ -34,6 +34,30 @@ const TEMPLATES: &[(&str, &str)] = &[
         "demo_outbox.html",
         include_str!("pages/templates/demo_outbox.html"),
     ),
+    (
+        "app_base.html",
+        include_str!("pages/templates/app_base.html"),
+    ),
+    (
+        "app_login.html",
+        include_str!("pages/templates/app_login.html"),
+    ),
+    (
+        "app_overview.html",
+        include_str!("pages/templates/app_overview.html"),
+    ),
+    (
+        "app_customers.html",
+        include_str!("pages/templates/app_customers.html"),
+    ),
+    (
+        "app_customer.html",
+        include_str!("pages/templates/app_customer.html"),
+    ),
+    (
+        "app_transfer.html",
+        include_str!("pages/templates/app_transfer.html"),
+    ),
 ];
 
 /// The compiled page templates.
@@ -62,5 +86,70 @@ impl Pages {
         Ok(HttpResponse::Ok()
             .content_type("text/html; charset=utf-8")
             .body(html))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    /// Every admin page renders with a representative context in both languages: a text or a
+    /// filter missing fails here, not as a 500 in front of an owner.
+    #[test]
+    fn the_admin_pages_render_in_both_languages() {
+        let pages = Pages::new().unwrap();
+        for (lang, dir) in [("en", "ltr"), ("ar", "rtl")] {
+            let layout = context! {
+                shop => "s.myshopify.com", lang => lang, dir => dir, csrf => "c",
+                t => crate::http::app::texts::texts(lang), section => "customers",
+            };
+            let customer = context! {
+                customer_id => "7", email => "a@b.co", name => "Ann", points_balance => 5,
+                tier => "gold", segment => "at_risk",
+            };
+            let view = context! {
+                points_balance => 5, pending_points => 0, lifetime_points => 5,
+                tier_name => "Gold", referral_code => "ANN7",
+            };
+            let line = context! {
+                created_at => "2026-12-01T10:00:00Z", delta => 5, kind => "import",
+                status => "confirmed", reason => "Imported balance",
+            };
+            let report = context! {
+                rows => 2, imported => 1, unchanged => 0, failed => 1,
+                errors => vec![context! { row => 3, message => "bad" }],
+            };
+            let cases = [
+                (
+                    "app_customers.html",
+                    context! { layout => layout.clone(), q => "a b", customers => vec![customer.clone()], next_cursor => "x" },
+                ),
+                (
+                    "app_customer.html",
+                    context! { layout => layout.clone(), customer => customer.clone(), view => view, ledger => vec![line], form => context! { points => "x", reason => "", points_error => "bad", reason_error => () }, adjusted => true, idempotency_key => "k" },
+                ),
+                (
+                    "app_transfer.html",
+                    context! { layout => layout.clone(), report => report },
+                ),
+                (
+                    "app_overview.html",
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => context! { points => 10, value_minor => 1234 }, segments => vec![context! { key => "seg_new", count => 1 }] },
+                ),
+                (
+                    "app_login.html",
+                    context! { token => "t", t => crate::http::app::texts::texts(lang), lang => lang, dir => dir },
+                ),
+            ];
+            for (name, ctx) in cases {
+                let html = pages
+                    .env
+                    .get_template(name)
+                    .and_then(|t| t.render(ctx))
+                    .unwrap_or_else(|e| panic!("{name} ({lang}): {e:#}"));
+                assert!(html.contains(&format!("dir=\"{dir}\"")), "{name}");
+            }
+        }
     }
 }

@@ -132,7 +132,7 @@ fn is_csv_upload(req: &HttpRequest) -> bool {
 pub async fn import_customers(
     req: HttpRequest,
     session: ShopSession,
-    mut payload: web::Payload,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     if !is_csv_upload(&req) {
@@ -155,8 +155,24 @@ pub async fn import_customers(
             ),
         ));
     }
+    let report = import_stream(
+        &state,
+        session.shop,
+        payload.map(|c| c.map_err(|e| e.to_string())),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Imports a CSV arriving as a stream of chunks (a request body, or a form's file field):
+/// parsed and applied on a blocking thread while the chunks are still arriving. At most
+/// [`MAX_IMPORT_BYTES`] are read.
+pub async fn import_stream(
+    state: &AppState,
+    shop: crate::db::models::Shop,
+    mut chunks: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
+) -> Result<import::ImportReport, AppError> {
     let (tx, rx) = mpsc::unbounded_channel::<Result<Bytes, String>>();
-    let shop = session.shop;
     let apply = state.db.run(move |c| {
         let reader = ChannelReader {
             chunks: rx,
@@ -166,7 +182,7 @@ pub async fn import_customers(
     });
     let feed = async move {
         let mut received = 0usize;
-        while let Some(chunk) = payload.next().await {
+        while let Some(chunk) = chunks.next().await {
             let chunk = match chunk {
                 Ok(c) => c,
                 Err(e) => {
@@ -188,5 +204,5 @@ pub async fn import_customers(
         }
     };
     let (report, ()) = tokio::join!(apply, feed);
-    Ok(HttpResponse::Ok().json(report?))
+    report
 }

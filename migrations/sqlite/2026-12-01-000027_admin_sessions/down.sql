@@ -1,0 +1,2 @@
+DROP TABLE admin_sessions;
+DROP TABLE admin_login_links;

@@ -1,0 +1,10 @@
+//! The owner's admin UI at `/app`: server-rendered pages (no front-end build step) for a
+//! signed-in owner. Sign-in is by a one-time link (`boomerang shop login-link`); every form
+//! carries the session's CSRF token.
+
+pub mod customers;
+pub mod login;
+pub mod overview;
+pub mod session;
+pub mod texts;
+pub mod transfer;

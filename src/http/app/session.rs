@@ -1,0 +1,148 @@
+//! The owner's cookie session for the admin UI, and the CSRF check every form goes through.
+//!
+//! The cookie is `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page sends
+//! it), scoped to `/app`, and `Secure` whenever the app is served over HTTPS. Forms carry the
+//! session's CSRF token as a hidden field; a POST without the right one, or one a browser marks
+//! as coming from another site (`Sec-Fetch-Site: cross-site`), is refused and changes nothing.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::crypto::sha256_hex;
+use crate::db::DbError;
+use crate::error::{AppError, ErrorCode};
+use crate::http::app::texts::texts;
+use crate::services::admin_sessions::{self, AdminSession, SESSION_TTL_HOURS};
+use crate::state::AppState;
+
+pub const COOKIE: &str = "bmr_admin";
+
+/// A request from a signed-in owner.
+#[derive(Debug, Clone)]
+pub struct Owner(pub AdminSession);
+
+/// No (live) session: the page says how to sign in instead of showing anything of a shop.
+#[derive(Debug)]
+pub struct NotSignedIn;
+
+impl std::fmt::Display for NotSignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not signed in")
+    }
+}
+
+const NOT_SIGNED_IN_PAGE: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign in · Boomerang</title><style>body{font:16px/1.5 system-ui,sans-serif;max-width:560px;margin:10vh auto;padding:0 20px;color:#1d1d1f}code{background:#f0f0f4;padding:2px 5px;border-radius:4px}</style></head><body><main><h1>Sign in to Boomerang</h1><p>Your session has ended or you are not signed in. Open the app from your shop's admin, or ask for a one-time sign-in link on the server:</p><p><code>boomerang shop login-link --domain your-shop.example</code></p></main></body></html>"#;
+
+impl ResponseError for NotSignedIn {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::UNAUTHORIZED
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Unauthorized()
+            .content_type("text/html; charset=utf-8")
+            .insert_header(("Cache-Control", "no-store"))
+            .body(NOT_SIGNED_IN_PAGE)
+    }
+}
+
+impl FromRequest for Owner {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let cookie = req.cookie(COOKIE).map(|c| c.value().to_owned());
+        Box::pin(async move {
+            let (Some(state), Some(cookie)) = (state, cookie) else {
+                return Err(NotSignedIn.into());
+            };
+            let session = state
+                .db
+                .run(move |c| {
+                    admin_sessions::find(c, &cookie, crate::db::now()).map_err(DbError::from)
+                })
+                .await
+                .map_err(AppError::from)?;
+            match session {
+                Some(s) => {
+                    crate::http::middleware::record_shop(&s.shop.domain);
+                    Ok(Owner(s))
+                }
+                None => Err(NotSignedIn.into()),
+            }
+        })
+    }
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(COOKIE, value)
+        .path("/app")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .max_age(actix_web::cookie::time::Duration::hours(SESSION_TTL_HOURS))
+        .finish()
+}
+
+/// A cookie that makes the browser forget the session.
+pub fn cleared_cookie(secure: bool) -> Cookie<'static> {
+    let mut cookie = session_cookie(String::new(), secure);
+    cookie.make_removal();
+    cookie
+}
+
+/// Refuses a form post that is not from this session's own pages.
+pub fn check_csrf(req: &HttpRequest, session: &AdminSession, sent: &str) -> Result<(), AppError> {
+    let cross_site = req
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+    // Comparing digests: the time taken says nothing about how much of the token matched.
+    if cross_site || sha256_hex(sent) != sha256_hex(&session.csrf_token) {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "this form was not sent from your Boomerang admin (or the page was open too long): reload the page and try again",
+        ));
+    }
+    Ok(())
+}
+
+/// What every admin page's layout needs.
+#[derive(Debug, Serialize)]
+pub struct Layout {
+    pub shop: String,
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub csrf: String,
+    pub t: std::collections::BTreeMap<&'static str, &'static str>,
+    /// The navigation entry of this page.
+    pub section: &'static str,
+}
+
+impl Layout {
+    pub fn of(session: &AdminSession, section: &'static str) -> Self {
+        let arabic = session.shop.locale.split(['-', '_']).next() == Some("ar");
+        let lang = if arabic { "ar" } else { "en" };
+        Self {
+            shop: session.shop.domain.clone(),
+            lang,
+            dir: if arabic { "rtl" } else { "ltr" },
+            csrf: session.csrf_token.clone(),
+            t: texts(lang),
+            section,
+        }
+    }
+}
+
+/// Whether cookies must be `Secure`: the app is served over HTTPS.
+pub fn secure_cookies(state: &AppState) -> bool {
+    state.config.public_url.starts_with("https://")
+}

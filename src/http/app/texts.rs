@@ -1,0 +1,92 @@
+//! The admin UI's words in English and Arabic. Every page gets the whole table as `t`, so a
+//! template names a text (`{{ t.customers }}`) and a missing one fails the page's test rather
+//! than showing a blank.
+
+use std::collections::BTreeMap;
+
+/// (key, English, Arabic).
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("overview", "Overview", "نظرة عامة"),
+    ("customers", "Customers", "العملاء"),
+    ("transfer", "Import & export", "الاستيراد والتصدير"),
+    ("sign_out", "Sign out", "تسجيل الخروج"),
+    ("sign_in", "Sign in", "تسجيل الدخول"),
+    ("sign_in_to", "Sign in to the admin of", "تسجيل الدخول إلى إدارة"),
+    ("skip", "Skip to content", "انتقل إلى المحتوى"),
+    ("search", "Search", "بحث"),
+    ("search_label", "E-mail, name or customer id", "البريد الإلكتروني أو الاسم أو رقم العميل"),
+    ("no_customers", "No customers match.", "لا يوجد عملاء مطابقون."),
+    ("next_page", "Next page", "الصفحة التالية"),
+    ("customer", "Customer", "العميل"),
+    ("email", "E-mail", "البريد الإلكتروني"),
+    ("name", "Name", "الاسم"),
+    ("points", "Points", "النقاط"),
+    ("pending", "Pending", "قيد الانتظار"),
+    ("lifetime", "Lifetime", "الإجمالي"),
+    ("tier", "Tier", "المستوى"),
+    ("segment", "Segment", "الشريحة"),
+    ("referral_code", "Referral code", "رمز الإحالة"),
+    ("ledger", "Points history", "سجل النقاط"),
+    ("date", "Date", "التاريخ"),
+    ("change", "Change", "التغيير"),
+    ("kind", "Kind", "النوع"),
+    ("status", "Status", "الحالة"),
+    ("reason", "Reason", "السبب"),
+    ("adjust", "Adjust points", "تعديل النقاط"),
+    ("adjust_points_hint", "Positive to add, negative to take away.", "موجب للإضافة، سالب للخصم."),
+    ("adjust_submit", "Apply adjustment", "تطبيق التعديل"),
+    ("adjusted", "Adjustment applied.", "تم تطبيق التعديل."),
+    ("guest", "guest", "زائر"),
+    ("import", "Import customers", "استيراد العملاء"),
+    ("import_help", "A CSV file with a header row naming customer_id and/or email, and optionally points, tier and birthday (YYYY-MM-DD). Points are added once per row: importing the same file twice changes nothing.", "ملف CSV بصف عناوين يتضمن customer_id و/أو email، واختياريًا points وtier وbirthday (YYYY-MM-DD). تُضاف النقاط مرة واحدة لكل صف: استيراد الملف نفسه مرتين لا يغيّر شيئًا."),
+    ("file", "CSV file", "ملف CSV"),
+    ("import_submit", "Import", "استيراد"),
+    ("import_done", "Import finished", "اكتمل الاستيراد"),
+    ("rows", "Rows", "الصفوف"),
+    ("imported", "Imported", "تم استيرادها"),
+    ("unchanged", "Unchanged", "دون تغيير"),
+    ("failed", "Refused", "مرفوضة"),
+    ("row", "Line", "السطر"),
+    ("problem", "Problem", "المشكلة"),
+    ("export", "Export customers", "تصدير العملاء"),
+    ("export_help", "Every customer with their balance, tier, birthday and segment, as CSV.", "جميع العملاء مع أرصدتهم ومستوياتهم وتواريخ ميلادهم وشرائحهم بصيغة CSV."),
+    ("download", "Download CSV", "تنزيل CSV"),
+    ("members", "Members", "الأعضاء"),
+    ("outstanding", "Points outstanding", "النقاط المستحقة"),
+    ("segments", "Segments", "الشرائح"),
+    ("seg_new", "New", "جدد"),
+    ("seg_active", "Active", "نشطون"),
+    ("seg_at_risk", "At risk", "معرضون للفقد"),
+    ("seg_lapsed", "Lapsed", "منقطعون"),
+    ("seg_lost", "Lost", "مفقودون"),
+    ("shop_facts", "Shop", "المتجر"),
+    ("currency", "Currency", "العملة"),
+    ("timezone", "Time zone", "المنطقة الزمنية"),
+    ("language", "Language", "اللغة"),
+    ("error", "Something needs fixing", "هناك ما يحتاج إلى تصحيح"),
+];
+
+/// The texts in `locale` (`ar`, else English).
+pub fn texts(locale: &str) -> BTreeMap<&'static str, &'static str> {
+    let arabic = locale == "ar";
+    TEXTS
+        .iter()
+        .map(|(key, en, ar)| (*key, if arabic { *ar } else { *en }))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_text_has_both_languages_and_keys_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, ar) in TEXTS {
+            assert!(seen.insert(key), "{key} twice");
+            assert!(!en.trim().is_empty() && !ar.trim().is_empty(), "{key}");
+        }
+        assert_eq!(texts("ar")["customers"], "العملاء");
+        assert_eq!(texts("fr")["customers"], "Customers");
+    }
+}
