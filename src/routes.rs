@@ -159,6 +159,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/demo")
                 .route("", web::get().to(demo::storefront))
                 .route("/admin", web::get().to(demo::admin))
+                .route("/app", web::get().to(demo::open_admin))
                 .route("/outbox", web::get().to(demo::outbox))
                 .route("/outbox/{id}", web::get().to(demo::outbox_message))
                 .route("/orders", web::post().to(demo::order)),

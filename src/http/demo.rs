@@ -317,3 +317,26 @@ pub async fn outbox_message(
 fn shop_view(shop: &Shop) -> minijinja::Value {
     minijinja::context! { domain => shop.domain.clone(), currency => shop.currency.clone() }
 }
+
+/// `GET /demo/app`: signs the newcomer in to the demo shop's owner admin (`/app`) without a
+/// login link: only while the app runs on the public demo credentials, like every demo page.
+pub async fn open_admin(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let shop = demo_shop(&state).await?;
+    let cookie = state
+        .db
+        .run(move |c| {
+            let now = crate::db::now();
+            let token = crate::services::admin_sessions::create_link(c, &shop.id, now)?;
+            crate::services::admin_sessions::sign_in(c, &token, now)
+                .map(|(cookie, _)| cookie)
+                .map_err(|e| AppError::internal(anyhow::anyhow!(e.to_string())))
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .cookie(crate::http::app::session::session_cookie(
+            cookie,
+            crate::http::app::session::secure_cookies(&state),
+        ))
+        .insert_header(("Location", "/app"))
+        .finish())
+}
