@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app_proxy;
+pub mod customer_query;
 pub mod customer_tags;
 pub mod discounts;
 pub mod orders_query;

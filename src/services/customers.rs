@@ -1,5 +1,6 @@
 //! Reading a member's points and changing them by hand (the shop owner's adjustments).
 
+pub mod enrol;
 pub mod export;
 pub mod import;
 pub mod search;

@@ -17,6 +17,7 @@ mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
+mod customer_enrol;
 mod customer_import;
 mod customer_search;
 mod donations_report;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::http::extract::ShopSession;
-use crate::services::customers::{self, search, Adjustment, CustomerError, CustomerView};
+use crate::services::customers::{self, enrol, search, Adjustment, CustomerError, CustomerView};
 use crate::services::ledger::LedgerError;
 use crate::state::AppState;
 
@@ -131,12 +131,34 @@ pub async fn adjust(
         reason: body.reason,
         idempotency_key,
     };
-    let (customer, created) = state
+    let shop = session.shop.clone();
+    let (id, first_try) = (customer_id.clone(), adjustment.clone());
+    let attempt = state
         .db
-        .run(move |c| {
-            customers::adjust(c, &session.shop, &customer_id, &adjustment).map_err(AppError::from)
-        })
+        .run(move |c| Ok::<_, AppError>(customers::adjust(c, &shop, &id, &first_try)))
         .await?;
+    let (customer, created) = match attempt {
+        Err(CustomerError::NotFound(_)) => {
+            // Someone the app has not seen yet: the platform may know them (404 only if not).
+            let found = enrol::look_up(&state.shopify, &state.keys, &session.shop, &customer_id)
+                .await
+                .map_err(|e| match e {
+                    enrol::LookupError::Platform { .. } => {
+                        AppError::new(ErrorCode::PlatformError, e.to_string())
+                    }
+                    _ => AppError::not_found(e.to_string()),
+                })?;
+            let shop = session.shop.clone();
+            state
+                .db
+                .run(move |c| {
+                    enrol::enrol(c, &shop.id, &found, crate::db::now())?;
+                    customers::adjust(c, &shop, &customer_id, &adjustment).map_err(AppError::from)
+                })
+                .await?
+        }
+        other => other?,
+    };
     let status = if created {
         actix_web::http::StatusCode::CREATED
     } else {
