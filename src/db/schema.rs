@@ -39,6 +39,9 @@ diesel::table! {
         dkim_selector -> Nullable<Text>,
         dkim_private_key_enc -> Nullable<Text>,
         facts_backfilled_at -> Nullable<Timestamp>,
+        refresh_token_enc -> Nullable<Text>,
+        access_token_expires_at -> Nullable<Timestamp>,
+        refresh_token_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -468,6 +471,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    history_backfills (shop_id) {
+        shop_id -> Text,
+        since -> Timestamp,
+        cursor -> Nullable<Text>,
+        orders -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -496,6 +510,7 @@ diesel::joinable!(nps_surveys -> members (member_id));
 diesel::joinable!(nps_responses -> shops (shop_id));
 diesel::joinable!(win_back_entries -> shops (shop_id));
 diesel::joinable!(win_back_entries -> members (member_id));
+diesel::joinable!(history_backfills -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
