@@ -348,3 +348,28 @@ pub async fn install_by_exchange(
 }
 
 mod lifecycle;
+
+#[test]
+fn the_app_toml_declares_every_topic_the_scopes_and_the_urls() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/app-extension/shopify.app.toml"
+    );
+    let toml = std::fs::read_to_string(path).unwrap();
+    for topic in boomerang::platform::shopify::webhook::TOPICS {
+        assert!(
+            toml.contains(&format!("\"{topic}\"")),
+            "{topic} not subscribed"
+        );
+    }
+    assert!(toml.contains(&format!("scopes = \"{DEFAULT_SHOPIFY_SCOPES}\"")));
+    for line in [
+        "embedded = true",
+        "application_url = \"https://boomerang.fly.dev/app\"",
+        "redirect_urls = [\"https://boomerang.fly.dev/auth/callback\"]",
+        "compliance_topics = [\"customers/data_request\", \"customers/redact\", \"shop/redact\"]",
+        "[app_proxy]",
+    ] {
+        assert!(toml.contains(line), "{line}");
+    }
+}
