@@ -152,7 +152,7 @@ async fn the_authorization_code_grant_installs_with_sealed_expiring_tokens() {
     let q = signed_query(
         &[
             ("code", "the-code"),
-            ("host", "aG9zdA"),
+            ("host", "aG9zdA=="),
             ("shop", SHOP),
             ("state", &state),
             ("timestamp", &ts),
@@ -163,7 +163,7 @@ async fn the_authorization_code_grant_installs_with_sealed_expiring_tokens() {
     assert_eq!(resp.status(), 302);
     assert_eq!(
         resp.headers()["location"],
-        format!("/app?shop={SHOP}&host=aG9zdA").as_str()
+        format!("/app?shop={SHOP}&host=aG9zdA%3D%3D").as_str()
     );
     let shop = shop(&app, SHOP).await.expect("installed");
     assert_eq!(shop.install_state, InstallState::Installed);

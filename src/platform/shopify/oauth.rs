@@ -14,17 +14,17 @@ use crate::crypto::{hmac_sha256, verify_hmac_sha256};
 pub const QUERY_MAX_SKEW_SECS: i64 = 90;
 
 /// The message Shopify signs: every pair but `hmac` (and the legacy `signature`), sorted by key,
-/// as `k=v` joined with `&` (values as decoded from the query).
+/// form-encoded as `k=v` joined with `&` (as Shopify's own libraries build it with
+/// `URLSearchParams`, so a `host` ending in `=` is signed as `%3D`).
 pub fn query_message(pairs: &[(String, String)]) -> String {
     let mut kept: Vec<&(String, String)> = pairs
         .iter()
         .filter(|(k, _)| k != "hmac" && k != "signature")
         .collect();
     kept.sort();
-    kept.iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish()
 }
 
 /// Signs a query as Shopify does (hex HMAC-SHA256 of [`query_message`]); tests use this.
@@ -266,6 +266,8 @@ mod tests {
             ("timestamp", "1"),
         ]);
         assert_eq!(query_message(&q), "code=c&shop=a.myshopify.com&timestamp=1");
+        let padded = pairs(&[("host", "YWRtaW4="), ("code", "a b")]);
+        assert_eq!(query_message(&padded), "code=a+b&host=YWRtaW4%3D");
     }
 
     #[test]
