@@ -167,7 +167,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let api = crate::startup::shopify_client(&config)?;
             let webhook_retention_days = config.webhook_retention_days;
             let mail = crate::startup::mail_setup(&config)?;
+            let oauth = crate::startup::shopify_oauth(&config)?;
+            let api_base = config.shopify.api_base.clone();
             let (db, keys) = blocking(move || prepare(&config)).await??;
+            let api =
+                crate::services::install::tokens::with_refresh(api, &db, &keys, &oauth, &api_base);
             let ctx = crate::jobs::JobContext {
                 keys,
                 shopify: api,

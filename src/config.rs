@@ -36,7 +36,19 @@ pub struct ShopifyConfig {
     pub api_version: String,
     /// True when the public demo credentials are in use.
     pub using_demo_credentials: bool,
+    /// `SHOPIFY_API_BASE`: base URL of OAuth and Admin API calls, `{shop}` replaced by the shop
+    /// domain (default `https://{shop}`; tests point it at a local fake). A shop's own
+    /// `api_base` (from `shop add --api-base`) wins over it.
+    pub api_base: String,
+    /// `SHOPIFY_SCOPES`: the access scopes asked for at install (comma-separated; the same list
+    /// as `app-extension/shopify.app.toml`).
+    pub scopes: Vec<String>,
 }
+
+/// The scopes the app needs: orders to award points (all of them for the history backfill),
+/// customers written for tier tags, discounts for reward codes, the app proxy for the widget.
+pub const DEFAULT_SHOPIFY_SCOPES: &str =
+    "read_orders,read_all_orders,write_customers,write_discounts,write_app_proxy";
 
 /// Everything the process reads from its environment.
 #[derive(Debug, Clone)]
@@ -139,6 +151,13 @@ impl Config {
             previous_api_secret: env.optional("SHOPIFY_API_SECRET_PREVIOUS").map(Into::into),
             api_version,
             using_demo_credentials,
+            api_base: env.shopify_api_base()?,
+            scopes: env
+                .string_or("SHOPIFY_SCOPES", DEFAULT_SHOPIFY_SCOPES)
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect(),
         };
         let smtp_url = env.optional("SMTP_URL");
         if let Some(smtp) = &smtp_url {
@@ -308,6 +327,20 @@ impl Env<'_> {
         }
     }
 
+    /// `SHOPIFY_API_BASE`: an http(s) URL once `{shop}` is filled in.
+    fn shopify_api_base(&self) -> Result<String, ConfigError> {
+        let base = self.string_or("SHOPIFY_API_BASE", "https://{shop}");
+        match url::Url::parse(&base.replace("{shop}", "shop.myshopify.com")) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+                Ok(base.trim_end_matches('/').to_owned())
+            }
+            _ => Err(ConfigError {
+                variable: "SHOPIFY_API_BASE",
+                message: format!("{base:?} is not an http(s) URL like https://{{shop}}"),
+            }),
+        }
+    }
+
     fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.optional(name).map(|v| v.to_ascii_lowercase()) {
             None => Ok(default),
@@ -407,6 +440,19 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         assert!(!c.shopify.using_demo_credentials);
         assert_eq!(c.shopify.api_key, "k");
+    }
+
+    #[test]
+    fn shopify_api_base_defaults_to_the_shop_and_must_be_a_url() {
+        let c = config(&[]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.shopify.api_base, "https://{shop}");
+        assert!(c.shopify.scopes.contains(&"read_orders".to_owned()));
+        let c = config(&[("SHOPIFY_API_BASE", "http://127.0.0.1:9/")]).unwrap();
+        assert_eq!(c.shopify.api_base, "http://127.0.0.1:9");
+        let err = config(&[("SHOPIFY_API_BASE", "{shop}")])
+            .err()
+            .map(|e| e.variable);
+        assert_eq!(err, Some("SHOPIFY_API_BASE"));
     }
 
     #[test]

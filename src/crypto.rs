@@ -43,15 +43,18 @@ pub enum SealedField {
     ConsumerSecret,
     /// `shops.dkim_private_key_enc`: the key the shop's mail is DKIM-signed with.
     DkimKey,
+    /// `shops.refresh_token_enc`: the single-use token that renews an expiring access token.
+    RefreshToken,
 }
 
 impl SealedField {
-    pub const ALL: [SealedField; 5] = [
+    pub const ALL: [SealedField; 6] = [
         Self::AccessToken,
         Self::WebhookSecret,
         Self::ConsumerKey,
         Self::ConsumerSecret,
         Self::DkimKey,
+        Self::RefreshToken,
     ];
 
     fn label(self) -> &'static str {
@@ -61,6 +64,7 @@ impl SealedField {
             Self::ConsumerKey => "consumer_key",
             Self::ConsumerSecret => "consumer_secret",
             Self::DkimKey => "dkim_private_key",
+            Self::RefreshToken => "refresh_token",
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod email;
 pub mod extract;
 pub mod home;
+pub mod install;
 pub mod middleware;
 pub mod nps;
 pub mod ops;

@@ -61,6 +61,8 @@ text_enum! {
         DeliverEmails => "deliver_emails",
         /// Recompute the shop's RFM segments from the purchase facts (daily, and on demand).
         SegmentCustomers => "segment_customers",
+        /// Read the shop's order history (365 days) through the Admin API, page by page.
+        BackfillOrders => "backfill_orders",
     }
 }
 

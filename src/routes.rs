@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use crate::http::{
-    admin, app, demo, email, home, nps, ops, referrals, storefront, webhooks, widget,
+    admin, app, demo, email, home, install, nps, ops, referrals, storefront, webhooks, widget,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -12,11 +12,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(ops::readyz))
         .route("/metrics", web::get().to(ops::metrics))
         .service(
+            web::scope("/auth")
+                .route("", web::get().to(install::begin))
+                .route("/callback", web::get().to(install::callback))
+                .route("/token-exchange", web::post().to(install::token_exchange)),
+        )
+        .service(
             web::scope("/webhooks").route("/shopify", web::post().to(webhooks::shopify::receive)),
         )
         .service(
             web::scope("/api/admin/v1")
                 .route("/shop", web::get().to(admin::shop::show))
+                .route("/backfill", web::get().to(admin::backfill::show))
+                .route("/backfill", web::post().to(admin::backfill::start))
                 .route("/customers", web::get().to(admin::customers::list))
                 .route(
                     "/customers/{customer_id}",

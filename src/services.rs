@@ -14,6 +14,7 @@ pub mod expiry;
 pub mod fulfilments;
 pub mod inbox;
 pub mod ingest;
+pub mod install;
 pub mod ledger;
 pub mod liability;
 pub mod mail;

@@ -127,14 +127,22 @@ impl Application {
         .map_err(|e| StartupError::Internal(e.to_string()))??;
         let ingest = Ingest::start(db.clone(), |topic| TOPICS.contains(&topic))
             .map_err(|e| StartupError::Internal(e.to_string()))?;
+        let oauth = shopify_oauth(&config_for_api)?;
         let state = AppState {
-            db,
+            db: db.clone(),
             ingest,
             config: Arc::new(config),
-            keys,
+            keys: keys.clone(),
             metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),
             pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
-            shopify: shopify_client(&config_for_api)?,
+            shopify: crate::services::install::tokens::with_refresh(
+                shopify_client(&config_for_api)?,
+                &db,
+                &keys,
+                &oauth,
+                &config_for_api.shopify.api_base,
+            ),
+            shopify_oauth: oauth,
             claim_limits: Arc::default(),
             mail: mail_setup(&config_for_api)?,
         };
@@ -179,10 +187,24 @@ impl Application {
     }
 }
 
-/// The Shopify API client with the configured version and the default retry policy.
+/// The Shopify API client with the configured version, `SHOPIFY_API_BASE` and the default
+/// retry policy (expiring tokens are renewed once [`crate::services::install::tokens::with_refresh`]
+/// gives it the database).
 pub fn shopify_client(config: &Config) -> Result<ShopifyApi, StartupError> {
     ShopifyApi::new(&config.shopify.api_version, RetryPolicy::default())
+        .map(|api| api.with_api_base(&config.shopify.api_base))
         .map_err(|e| StartupError::Internal(e.to_string()))
+}
+
+/// The client of Shopify's token endpoint, with the app's credentials.
+pub fn shopify_oauth(
+    config: &Config,
+) -> Result<crate::platform::shopify::oauth::OAuthClient, StartupError> {
+    crate::platform::shopify::oauth::OAuthClient::new(
+        &config.shopify.api_key,
+        config.shopify.api_secret.clone(),
+    )
+    .map_err(|e| StartupError::Internal(e.to_string()))
 }
 
 /// The HTTP server. Built from actix-server and actix-http rather than actix-web's

@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub pages: Arc<Pages>,
     pub shopify: ShopifyApi,
+    /// Shopify's token endpoint (install, token exchange, refresh).
+    pub shopify_oauth: crate::platform::shopify::oauth::OAuthClient,
     /// The mail transport and sender (one pool of SMTP connections per process).
     pub mail: crate::services::mail::MailSetup,
     /// Per-process limits on referral claims.

@@ -39,6 +39,9 @@ diesel::table! {
         dkim_selector -> Nullable<Text>,
         dkim_private_key_enc -> Nullable<Text>,
         facts_backfilled_at -> Nullable<Timestamp>,
+        refresh_token_enc -> Nullable<Text>,
+        access_token_expires_at -> Nullable<Timestamp>,
+        refresh_token_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -489,6 +492,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    history_backfills (shop_id) {
+        shop_id -> Text,
+        since -> Timestamp,
+        cursor -> Nullable<Text>,
+        orders -> BigInt,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -519,6 +533,7 @@ diesel::joinable!(win_back_entries -> shops (shop_id));
 diesel::joinable!(win_back_entries -> members (member_id));
 diesel::joinable!(admin_login_links -> shops (shop_id));
 diesel::joinable!(admin_sessions -> shops (shop_id));
+diesel::joinable!(history_backfills -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -551,4 +566,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     nps_responses,
     admin_login_links,
     admin_sessions,
+    history_backfills,
 );

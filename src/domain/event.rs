@@ -397,6 +397,14 @@ pub enum Event {
     },
     /// All of the shop's data must be erased (sent some time after uninstall).
     ShopRedact,
+    /// The shop changed its settings; `None` fields are absent or not valid (kept as they are).
+    ShopUpdated {
+        /// ISO 4217 code.
+        currency: Option<String>,
+        /// IANA time zone.
+        timezone: Option<String>,
+        locale: Option<String>,
+    },
 }
 
 /// What is wrong with a field of a payload.

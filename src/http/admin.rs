@@ -3,6 +3,7 @@
 
 pub mod affiliates;
 pub mod alerts;
+pub mod backfill;
 pub mod customers;
 pub mod dkim;
 pub mod emails;

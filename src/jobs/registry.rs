@@ -135,6 +135,13 @@ pub(super) fn execute(
                 Err(e) => Err(JobError::Retry(e.to_string())),
             }
         }
+        JobKind::BackfillOrders => crate::services::install::backfill::run(
+            conn,
+            &ctx.runtime,
+            &ctx.shopify,
+            &ctx.keys,
+            job,
+        ),
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};
             match run(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, &job.shop_id) {

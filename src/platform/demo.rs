@@ -21,6 +21,7 @@ impl DemoStore {
             domain: shop.domain.clone(),
             access_token: SecretString::from("demo"),
             api_base: None,
+            expiry: None,
         }
     }
 

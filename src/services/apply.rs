@@ -103,6 +103,20 @@ pub fn apply(
             compliance::redact_customer(conn, shop, &customer, &orders, now)?;
         }
         Event::ShopRedact => compliance::redact_shop(conn, shop, now)?,
+        Event::ShopUpdated {
+            currency,
+            timezone,
+            locale,
+        } => crate::services::install::apply_settings(
+            conn,
+            &shop.id,
+            &crate::platform::shopify::shop_query::ShopSettings {
+                currency,
+                timezone,
+                locale,
+            },
+            now,
+        )?,
         Event::CustomerDataRequest { customer, .. } => {
             // The owner answers the request; the admin API serves the member and its ledger.
             // Looking up must not create: a stranger's request stores nothing about them.

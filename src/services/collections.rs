@@ -13,7 +13,7 @@ use crate::db::models::Shop;
 use crate::db::schema::product_collections;
 use crate::db::{now, write_transaction, DbConnection};
 use crate::domain::event::PlatformId;
-use crate::platform::shopify::api::{legacy_id, ShopCredentials, ShopifyApi};
+use crate::platform::shopify::api::{legacy_id, ShopCredentials, ShopifyApi, TokenExpiry};
 use crate::services::program::Program;
 use crate::services::reconcile::ReconcileError;
 
@@ -87,6 +87,7 @@ pub fn sync(
             .unseal(sealed, SealedFor::new(&shop.id, SealedField::AccessToken))
             .map_err(|e| ReconcileError::Skipped(e.to_string()))?,
         api_base: shop.api_base.clone(),
+        expiry: TokenExpiry::of(&shop.id, shop.access_token_expires_at),
     };
     let mut total = 0;
     for collection in wanted_ids {

@@ -28,6 +28,9 @@ pub fn uninstall(
         .set((
             shops::install_state.eq(InstallState::Uninstalled.as_str()),
             shops::access_token_enc.eq(None::<String>),
+            shops::refresh_token_enc.eq(None::<String>),
+            shops::access_token_expires_at.eq(None::<chrono::NaiveDateTime>),
+            shops::refresh_token_expires_at.eq(None::<chrono::NaiveDateTime>),
             shops::uninstalled_at.eq(Some(now)),
             shops::updated_at.eq(now),
         ))

@@ -194,7 +194,7 @@ fn writer(
 }
 
 /// Topics whose application changes the shop row itself.
-const CHANGES_THE_SHOP: &[&str] = &["app/uninstalled", "shop/redact"];
+const CHANGES_THE_SHOP: &[&str] = &["app/uninstalled", "shop/redact", "shop/update"];
 
 /// Stores each delivery of the batch (once), applying it too when `apply_now`.
 fn store_batch(

@@ -12,7 +12,7 @@ use crate::db::models::Shop;
 use crate::db::schema::shops;
 use crate::db::types::{InstallState, Platform};
 use crate::db::{now, write_transaction, DbConnection};
-use crate::platform::shopify::api::{ApiError, ShopCredentials, ShopifyApi};
+use crate::platform::shopify::api::{ApiError, ShopCredentials, ShopifyApi, TokenExpiry};
 use crate::platform::shopify::orders_query::{
     order_as_rest, refunds_as_rest, updated_since_filter, ORDERS_UPDATED_SINCE,
 };
@@ -68,6 +68,7 @@ pub fn run(
         domain: shop.domain.clone(),
         access_token: token,
         api_base: shop.api_base.clone(),
+        expiry: TokenExpiry::of(&shop.id, shop.access_token_expires_at),
     };
     let started = now();
     let since = shop
@@ -162,7 +163,9 @@ pub fn run(
     Ok(report)
 }
 
-fn store(
+/// Stores one order or refund as a delivery of `topic` (the inbox dedupes on `delivery_id`);
+/// returns 1 when it was new. The history backfill stores its pages the same way.
+pub(crate) fn store(
     conn: &mut DbConnection,
     shop: &Shop,
     topic: &str,

@@ -27,6 +27,7 @@ use crate::db::types::RedemptionStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::domain::rewards::Reward;
+use crate::platform::shopify::api::TokenExpiry;
 use crate::platform::{ApiError, PlatformApi, ShopCredentials};
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
@@ -228,6 +229,7 @@ pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
         domain: shop.domain.clone(),
         access_token: token,
         api_base: shop.api_base.clone(),
+        expiry: TokenExpiry::of(&shop.id, shop.access_token_expires_at),
     })
 }
 

@@ -24,6 +24,7 @@ type SealedRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 /// Re-seals every stored value that is not yet sealed under the current key for its shop and
@@ -37,6 +38,7 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> QueryResult<ResealRep
         shops::consumer_key_enc,
         shops::consumer_secret_enc,
         shops::dkim_private_key_enc,
+        shops::refresh_token_enc,
     );
     let rows: Vec<SealedRow> = if keys.has_previous() {
         shops::table.select(columns).load(conn)?
@@ -49,19 +51,23 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> QueryResult<ResealRep
                     .or(shops::webhook_secret_enc.like(legacy))
                     .or(shops::consumer_key_enc.like(legacy))
                     .or(shops::consumer_secret_enc.like(legacy))
-                    .or(shops::dkim_private_key_enc.like(legacy)),
+                    .or(shops::dkim_private_key_enc.like(legacy))
+                    .or(shops::refresh_token_enc.like(legacy)),
             )
             .select(columns)
             .load(conn)?
     };
     let mut report = ResealReport::default();
-    for (shop_id, access_token, webhook_secret, consumer_key, consumer_secret, dkim_key) in rows {
+    for (shop_id, access_token, webhook_secret, consumer_key, consumer_secret, dkim_key, refresh) in
+        rows
+    {
         let values = [
             access_token,
             webhook_secret,
             consumer_key,
             consumer_secret,
             dkim_key,
+            refresh,
         ];
         for (field, value) in SealedField::ALL.into_iter().zip(values) {
             let Some(sealed) = value else { continue };
@@ -104,6 +110,9 @@ fn set(
             .execute(conn),
         SealedField::DkimKey => diesel::update(row)
             .set(shops::dkim_private_key_enc.eq(sealed))
+            .execute(conn),
+        SealedField::RefreshToken => diesel::update(row)
+            .set(shops::refresh_token_enc.eq(sealed))
             .execute(conn),
     }
 }

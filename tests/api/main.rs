@@ -29,6 +29,7 @@ mod faults;
 mod fulfilments;
 mod helpers;
 mod ingest;
+mod install;
 mod jobs;
 mod ledger;
 mod liability;

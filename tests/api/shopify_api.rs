@@ -28,6 +28,7 @@ fn shop(server: &MockServer) -> ShopCredentials {
         domain: "fake.myshopify.com".into(),
         access_token: "shpat_test".to_owned().into(),
         api_base: Some(server.uri()),
+        expiry: None,
     }
 }
 

@@ -47,6 +47,12 @@ pub struct Shop {
     pub dkim_domain: Option<String>,
     pub dkim_selector: Option<String>,
     pub dkim_private_key_enc: Option<String>,
+    /// When the (expiring, offline) access token stops working; `None` for a token that does
+    /// not expire. Refreshed shortly before (see `services::install::tokens`).
+    pub access_token_expires_at: Option<NaiveDateTime>,
+    /// When the refresh token runs out (90 days after it was issued): the shop must open the
+    /// app again (token exchange) or reinstall.
+    pub refresh_token_expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -2,8 +2,12 @@
 //! jitter for transient failures (network, 429, 5xx), and pacing on `THROTTLED` from the cost
 //! the API reports (`extensions.cost.throttleStatus.restoreRate`).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
@@ -13,8 +17,40 @@ use serde_json::Value;
 pub struct ShopCredentials {
     pub domain: String,
     pub access_token: SecretString,
-    /// Overrides `https://{domain}` (tests point it at a local fake).
+    /// Overrides `SHOPIFY_API_BASE` for this shop (`shop add --api-base`).
     pub api_base: Option<String>,
+    /// Set for an expiring offline token: the client renews it before it runs out.
+    pub expiry: Option<TokenExpiry>,
+}
+
+/// When a shop's expiring access token runs out, and whose it is.
+#[derive(Debug, Clone)]
+pub struct TokenExpiry {
+    pub shop_id: String,
+    pub expires_at: NaiveDateTime,
+}
+
+impl TokenExpiry {
+    /// The expiry of a shop's token, if it expires (`shops.access_token_expires_at`).
+    pub fn of(shop_id: &str, expires_at: Option<NaiveDateTime>) -> Option<Self> {
+        expires_at.map(|expires_at| Self {
+            shop_id: shop_id.to_owned(),
+            expires_at,
+        })
+    }
+}
+
+/// A token this close to its expiry is renewed before a call (a page of orders and its
+/// retries must not outlive it).
+pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Renews a shop's expiring access token (with its refresh token) and stores the new pair;
+/// implemented over the database by `services::install::tokens`.
+pub trait TokenRefresher: Send + Sync + std::fmt::Debug {
+    fn refresh<'a>(
+        &'a self,
+        shop_id: &'a str,
+    ) -> Pin<Box<dyn Future<Output = Result<SecretString, ApiError>> + Send + 'a>>;
 }
 
 /// A failed API call, typed so callers can decide what a retry or a refund of points means.
@@ -102,6 +138,9 @@ pub struct ShopifyApi {
     http: reqwest::Client,
     api_version: String,
     policy: RetryPolicy,
+    /// `SHOPIFY_API_BASE`, `{shop}` standing for the domain.
+    base: String,
+    refresher: Option<Arc<dyn TokenRefresher>>,
 }
 
 impl ShopifyApi {
@@ -116,7 +155,39 @@ impl ShopifyApi {
             http,
             api_version: api_version.to_owned(),
             policy,
+            base: "https://{shop}".into(),
+            refresher: None,
         })
+    }
+
+    /// Calls go to `template` with `{shop}` replaced by the shop's domain.
+    pub fn with_api_base(mut self, template: &str) -> Self {
+        template.clone_into(&mut self.base);
+        self
+    }
+
+    /// Expiring tokens are renewed through `refresher` before a call.
+    pub fn with_token_refresher(mut self, refresher: Arc<dyn TokenRefresher>) -> Self {
+        self.refresher = Some(refresher);
+        self
+    }
+
+    /// The base URL calls about `domain` go to (`override_base`: the shop's own `api_base`).
+    pub fn base_for(&self, domain: &str, override_base: Option<&str>) -> String {
+        super::api_base(&self.base, domain, override_base)
+    }
+
+    /// The token to send: the shop's, or a renewed one when it is about to expire. This is the
+    /// one place an expiring token is refreshed, so every Admin API call gets it.
+    async fn token(&self, shop: &ShopCredentials) -> Result<SecretString, ApiError> {
+        match (&shop.expiry, &self.refresher) {
+            (Some(expiry), Some(refresher))
+                if expiry.expires_at - REFRESH_MARGIN <= chrono::Utc::now().naive_utc() =>
+            {
+                refresher.refresh(&expiry.shop_id).await
+            }
+            _ => Ok(shop.access_token.clone()),
+        }
     }
 
     /// The Admin API version calls use (`YYYY-MM`).
@@ -125,13 +196,9 @@ impl ShopifyApi {
     }
 
     fn endpoint(&self, shop: &ShopCredentials) -> String {
-        let base = shop
-            .api_base
-            .clone()
-            .unwrap_or_else(|| format!("https://{}", shop.domain));
         format!(
             "{}/admin/api/{}/graphql.json",
-            base.trim_end_matches('/'),
+            self.base_for(&shop.domain, shop.api_base.as_deref()),
             self.api_version
         )
     }
@@ -144,6 +211,7 @@ impl ShopifyApi {
         variables: Value,
     ) -> Result<Value, ApiError> {
         let url = self.endpoint(shop);
+        let token = self.token(shop).await?;
         let body = serde_json::json!({ "query": query, "variables": variables });
         let mut last = ApiError::Network("no attempt made".into());
         // An attempt that timed out or broke after connecting may have been carried out by
@@ -153,7 +221,7 @@ impl ShopifyApi {
             let sent = self
                 .http
                 .post(&url)
-                .header("X-Shopify-Access-Token", shop.access_token.expose_secret())
+                .header("X-Shopify-Access-Token", token.expose_secret())
                 .json(&body)
                 .send()
                 .await;

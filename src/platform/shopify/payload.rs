@@ -54,6 +54,14 @@ pub fn map_shopify(
         "customers/redact" => compliance(body, "orders_to_redact")
             .map(|(customer, orders)| Event::CustomerRedact { customer, orders }),
         "shop/redact" => json::root(body).map(|_| Event::ShopRedact),
+        "shop/update" => json::root(body).map(|_| {
+            let s = super::shop_query::ShopSettings::from_webhook(body);
+            Event::ShopUpdated {
+                currency: s.currency,
+                timezone: s.timezone,
+                locale: s.locale,
+            }
+        }),
         _ => return Ok(None),
     };
     event.map(Some).map_err(|e| MappingError { topic, ..e })

@@ -19,6 +19,7 @@ pub const TOPICS: &[&str] = &[
     "customers/create",
     "customers/update",
     "app/uninstalled",
+    "shop/update",
     "customers/data_request",
     "customers/redact",
     "shop/redact",

@@ -5,13 +5,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::crypto::{Keys, SealedField, SealedFor};
+use crate::crypto::Keys;
 use crate::db::models::{Member, Shop};
 use crate::db::schema::members;
 use crate::db::types::Platform;
 use crate::db::DbConnection;
 use crate::domain::event::{CustomerRef, PlatformId};
-use crate::platform::shopify::api::{ApiError, ShopCredentials, ShopifyApi};
+use crate::platform::shopify::api::{ApiError, ShopifyApi};
 use crate::platform::shopify::customer_query::{self, PlatformCustomer};
 use crate::services::members::{self as member_lookup, GuestClaim};
 
@@ -37,17 +37,12 @@ pub async fn look_up(
     let Ok(id) = PlatformId::parse(customer_id) else {
         return Err(LookupError::Unknown(customer_id.to_owned()));
     };
-    let token = match (&shop.platform, shop.access_token_enc.as_deref()) {
-        (Platform::Shopify, Some(sealed)) => keys
-            .unseal(sealed, SealedFor::new(&shop.id, SealedField::AccessToken))
-            .map_err(|_| LookupError::CannotAsk(customer_id.to_owned()))?,
-        _ => return Err(LookupError::CannotAsk(customer_id.to_owned())),
-    };
-    let credentials = ShopCredentials {
-        domain: shop.domain.clone(),
-        access_token: token,
-        api_base: shop.api_base.clone(),
-    };
+    // The demo shop's store is a stand-in that knows no customers beyond the demo's own.
+    let credentials = match shop.platform {
+        Platform::Shopify if !shop.is_demo => crate::services::redeem::credentials(shop, keys),
+        _ => None,
+    }
+    .ok_or_else(|| LookupError::CannotAsk(customer_id.to_owned()))?;
     customer_query::find(api, &credentials, &id)
         .await
         .map_err(|cause| LookupError::Platform {
