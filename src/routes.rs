@@ -21,6 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(admin::customers::show),
                 )
                 .route("/segments", web::get().to(admin::segments::counts))
+                .route("/metrics", web::get().to(admin::metrics::show))
                 .route(
                     "/segments/recompute",
                     web::post().to(admin::segments::recompute),

@@ -30,6 +30,7 @@ mod ledger;
 mod liability;
 mod mail;
 mod mail_transport;
+mod metrics;
 mod nps;
 mod ops;
 mod randomized;
