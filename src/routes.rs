@@ -39,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::transfer::import_customers),
                 )
                 .route("/segments", web::get().to(admin::segments::counts))
+                .route("/metrics", web::get().to(admin::metrics::show))
                 .route(
                     "/segments/recompute",
                     web::post().to(admin::segments::recompute),

@@ -39,6 +39,7 @@ diesel::table! {
         dkim_selector -> Nullable<Text>,
         dkim_private_key_enc -> Nullable<Text>,
         facts_backfilled_at -> Nullable<Timestamp>,
+        metrics_built_at -> Nullable<Timestamp>,
         refresh_token_enc -> Nullable<Text>,
         access_token_expires_at -> Nullable<Timestamp>,
         refresh_token_expires_at -> Nullable<Timestamp>,
@@ -503,6 +504,50 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metric_orders (shop_id, order_id) {
+        shop_id -> Text,
+        order_id -> Text,
+        customer_id -> Nullable<Text>,
+        ordered_on -> Date,
+        net_minor -> BigInt,
+        member -> Bool,
+    }
+}
+
+diesel::table! {
+    metric_days (shop_id, day) {
+        shop_id -> Text,
+        day -> Date,
+        orders -> BigInt,
+        revenue_minor -> BigInt,
+        member_orders -> BigInt,
+        member_revenue_minor -> BigInt,
+        first_revenue_minor -> BigInt,
+        new_customers -> BigInt,
+        window_1 -> BigInt,
+        window_2 -> BigInt,
+        window_3 -> BigInt,
+        window_4 -> BigInt,
+        window_5 -> BigInt,
+        clv_customers -> BigInt,
+        clv_revenue_minor -> BigInt,
+        points_earned -> BigInt,
+        points_spent -> BigInt,
+    }
+}
+
+diesel::table! {
+    metric_spells (shop_id, customer_id, started_on) {
+        shop_id -> Text,
+        customer_id -> Text,
+        started_on -> Date,
+        last_order_on -> Date,
+        ended_on -> Date,
+        member -> Bool,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -534,6 +579,9 @@ diesel::joinable!(win_back_entries -> members (member_id));
 diesel::joinable!(admin_login_links -> shops (shop_id));
 diesel::joinable!(admin_sessions -> shops (shop_id));
 diesel::joinable!(history_backfills -> shops (shop_id));
+diesel::joinable!(metric_orders -> shops (shop_id));
+diesel::joinable!(metric_days -> shops (shop_id));
+diesel::joinable!(metric_spells -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -567,4 +615,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     admin_login_links,
     admin_sessions,
     history_backfills,
+    metric_orders,
+    metric_days,
+    metric_spells,
 );

@@ -10,6 +10,7 @@ mod facts;
 mod gaps;
 mod lapse;
 mod lift;
+mod metrics;
 mod nps;
 mod replenishment;
 mod segments;
@@ -24,6 +25,10 @@ pub use lapse::{assign, ends_sequence, lapse_began, lapsed_since, next_step, Ass
 pub use lift::{
     win_back_report, Group, GroupStats, Lift, Participant, Purchase, VariantStats, WinBackReport,
     WinBackReportBuilder, LIFT_WINDOW_DAYS,
+};
+pub use metrics::{
+    customer_deltas, merge, order_delta, spells, CustomerOrder, DayDelta, DayDeltas, Figures,
+    Spell, Sums, ACTIVE_DAYS, WINDOWS,
 };
 pub use nps::{
     may_answer, may_survey, NpsCategory, NpsError, NpsReport, NpsScore, SURVEY_INTERVAL_DAYS,

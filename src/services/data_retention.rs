@@ -19,9 +19,10 @@ use diesel::prelude::*;
 use crate::db::models::Shop;
 use crate::db::schema::{
     affiliate_orders, affiliates, customer_facts, email_suppressions, emails, entry_rewards,
-    fulfilments, inbox_events, jobs, ledger_entries, members, nps_responses, nps_surveys, orders,
-    point_reminders, product_collections, product_purchases, redemptions, referral_claims,
-    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
+    fulfilments, inbox_events, jobs, ledger_entries, members, metric_days, metric_orders,
+    metric_spells, nps_responses, nps_surveys, orders, point_reminders, product_collections,
+    product_purchases, redemptions, referral_claims, referral_clicks, referrals, refunds,
+    tier_activity, tier_events, tier_grants, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -157,7 +158,7 @@ macro_rules! delete_in_chunks {
 }
 
 /// After `shop/redact`: deletes the shop's members and everything about them (ledger, orders,
-/// purchase facts, win-back entries, product purchases, NPS surveys and responses, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
+/// purchase facts, metric roll-ups, win-back entries, product purchases, NPS surveys and responses, refunds, redemptions, entry rewards, fulfilments, reminders, referrals and
 /// claims) and its product collections and affiliates. The ledger goes too: the liability
 /// report is the shop's, and a redacted shop has no report to serve.
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
@@ -182,6 +183,10 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, win_back_entries, shop_id);
     delete_in_chunks!(conn, product_purchases, shop_id, platform_order_id);
     delete_in_chunks!(conn, customer_facts, shop_id, member_id);
+    delete_in_chunks!(conn, metric_orders, shop_id, order_id);
+    delete_in_chunks!(conn, metric_spells, shop_id, customer_id);
+    // A few thousand rows at most (one per day with orders or points).
+    diesel::delete(metric_days::table.filter(metric_days::shop_id.eq(shop_id))).execute(conn)?;
     delete_in_chunks!(conn, refunds, shop_id);
     delete_in_chunks!(conn, orders, shop_id);
     // Guests merged into accounts point at them: unlink them all before deleting any member.

@@ -171,6 +171,15 @@ pub fn post(
         // Lost a race with the same posting on another connection (PostgreSQL): it won.
         return Ok(Posted::AlreadyPosted);
     }
+    if p.status == LedgerStatus::Confirmed {
+        crate::services::retention::metrics::ledger_confirmed(
+            conn,
+            &p.shop_id,
+            now,
+            p.kind.as_str(),
+            applied,
+        )?;
+    }
     let lifetime = if counts_lifetime { applied } else { 0 };
     let (spendable, pending) = match p.status {
         LedgerStatus::Pending => (0, applied),
@@ -288,6 +297,15 @@ pub fn confirm_due(
             if moved == 1 {
                 net += delta;
                 moved_here += 1;
+                // The metrics count confirmed points on the day the line was written.
+                let (created_at, kind): (NaiveDateTime, String) = ledger_entries::table
+                    .filter(ledger_entries::shop_id.eq(shop_id))
+                    .filter(ledger_entries::id.eq(id))
+                    .select((ledger_entries::created_at, ledger_entries::kind))
+                    .first(conn)?;
+                crate::services::retention::metrics::ledger_confirmed(
+                    conn, shop_id, created_at, &kind, *delta,
+                )?;
             }
         }
         if moved_here == 0 {

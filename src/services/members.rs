@@ -159,6 +159,7 @@ pub fn merge_guest(
     // The purchase facts follow the orders: the account's are rebuilt with the guest's orders.
     crate::services::retention::facts::forget(conn, shop_id, &[guest_id.to_owned()])?;
     crate::services::retention::facts::rebuild(conn, shop_id, target_id, now)?;
+    crate::services::retention::metrics::customer_moved(conn, shop_id, guest_id, target_id)?;
     // Tier activity and grants follow, and the account is evaluated with them at once.
     if crate::services::tiers::move_to(conn, shop_id, guest_id, target_id)? > 0 {
         let shop = crate::db::models::Shop::find(conn, shop_id)?;

@@ -1,11 +1,15 @@
 //! Customer retention, persisted: the purchase facts kept current as orders are applied
 //! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]),
 //! win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report;
-//! and replenishment reminders ([`replenishment`]).
+//! replenishment reminders ([`replenishment`]) and the shop metrics' daily roll-ups
+//! ([`metrics`], [`metrics_build`], [`metrics_report`]).
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
 pub mod backfill;
 pub mod facts;
+pub mod metrics;
+pub mod metrics_build;
+pub mod metrics_report;
 pub mod query;
 pub mod replenishment;
 pub mod seed;
@@ -37,6 +41,12 @@ pub fn daily_pass(
         tracing::info!(
             walked,
             "purchase facts built from the orders stored before them"
+        );
+    }
+    if let Some(walked) = metrics_build::build_once(conn, &shop.id, at)? {
+        tracing::info!(
+            walked,
+            "metric roll-ups built from the orders stored before them"
         );
     }
     let program = Program::of(shop);

@@ -35,6 +35,7 @@ mod ledger;
 mod liability;
 mod mail;
 mod mail_transport;
+mod metrics;
 mod nps;
 mod ops;
 mod randomized;
