@@ -517,8 +517,19 @@ fn mutation_for(reward: &str) -> &'static str {
     }
 }
 
+/// Adjusting a customer the app has not seen asks Shopify, which does not know 123456.
+async fn mount_unknown_customer(server: &MockServer) {
+    Mock::given(method("POST"))
+        .and(body_string_contains("gid://shopify/Customer/123456"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"customer": null}})))
+        .with_priority(1)
+        .mount(server)
+        .await;
+}
+
 async fn mount_api(server: &MockServer, api: Api, mutation: &str) {
     server.reset().await;
+    mount_unknown_customer(server).await;
     let created = ResponseTemplate::new(200).set_body_json(json!({"data": {mutation: {
         "codeDiscountNode": {"id": "gid://shopify/DiscountCodeNode/1"}, "userErrors": []}}}));
     let template = match api {
@@ -1065,6 +1076,7 @@ impl Run {
         };
         let used = self.rng.gen_bool(0.2);
         self.server.reset().await;
+        mount_unknown_customer(&self.server).await;
         Mock::given(method("POST"))
             .and(body_string_contains("discountCodeDeactivate"))
             .respond_with(
@@ -1339,7 +1351,7 @@ impl Run {
                 }
             }
             _ => {
-                self.note("adjustment for an unknown customer → 404".into());
+                self.note("adjustment for a customer Shopify does not know → 404".into());
                 let (status, _) = adjust(&self.app, SHOP, 123_456, 50, "nobody").await;
                 if status != 404 {
                     self.fail(&format!(
