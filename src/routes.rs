@@ -121,7 +121,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/app")
-                .route("", web::get().to(app::overview::show))
+                .route("", web::get().to(app::overview::entry))
                 .route("/login", web::get().to(app::login::confirm))
                 .route("/login", web::post().to(app::login::sign_in))
                 .route("/logout", web::post().to(app::login::sign_out))

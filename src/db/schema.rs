@@ -548,6 +548,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    metric_day_changes (id) {
+        id -> Text,
+        shop_id -> Text,
+        day -> Date,
+        orders -> BigInt,
+        revenue_minor -> BigInt,
+        member_orders -> BigInt,
+        member_revenue_minor -> BigInt,
+        first_revenue_minor -> BigInt,
+        new_customers -> BigInt,
+        window_1 -> BigInt,
+        window_2 -> BigInt,
+        window_3 -> BigInt,
+        window_4 -> BigInt,
+        window_5 -> BigInt,
+        clv_customers -> BigInt,
+        clv_revenue_minor -> BigInt,
+        points_earned -> BigInt,
+        points_spent -> BigInt,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -582,6 +605,7 @@ diesel::joinable!(history_backfills -> shops (shop_id));
 diesel::joinable!(metric_orders -> shops (shop_id));
 diesel::joinable!(metric_days -> shops (shop_id));
 diesel::joinable!(metric_spells -> shops (shop_id));
+diesel::joinable!(metric_day_changes -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -618,4 +642,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_orders,
     metric_days,
     metric_spells,
+    metric_day_changes,
 );

@@ -38,7 +38,7 @@ impl From<InstallError> for AppError {
     }
 }
 
-fn installer(state: &AppState) -> Installer {
+pub(crate) fn installer(state: &AppState) -> Installer {
     Installer {
         db: state.db.clone(),
         keys: state.keys.clone(),
@@ -97,7 +97,7 @@ fn cookie_value<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 /// `GET /auth/callback?code&hmac&host&shop&state&timestamp`: checks, exchanges the code, and
-/// sends the owner into the app.
+/// sends the owner into the app in their shop's admin.
 pub async fn callback(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -108,17 +108,14 @@ pub async fn callback(
     let installed = installer(&state)
         .complete_authorization(&query, cookie_value(&req, STATE_COOKIE))
         .await?;
-    let host = query
-        .iter()
-        .find(|(k, _)| k == "host")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    let target = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("shop", &installed.shop.domain)
-        .append_pair("host", host)
-        .finish();
+    // Into the app inside the shop's admin: Shopify opens `/app` there with a session token,
+    // which signs the owner in (a top-level `/app` has no session to show).
+    let target = format!(
+        "https://{}/admin/apps/{}",
+        installed.shop.domain, state.config.shopify.api_key
+    );
     Ok(HttpResponse::Found()
-        .insert_header((header::LOCATION, format!("/app?{target}")))
+        .insert_header((header::LOCATION, target))
         .insert_header((
             header::SET_COOKIE,
             format!("{STATE_COOKIE}=; Max-Age=0; Path=/auth; HttpOnly; SameSite=Lax"),

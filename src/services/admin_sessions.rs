@@ -100,27 +100,38 @@ pub fn sign_in(
         if shop.install_state != InstallState::Installed {
             return Err(LoginError::NotInstalled.into());
         }
-        let cookie = random_token(32);
-        let csrf_token = random_token(24);
-        diesel::insert_into(admin_sessions::table)
-            .values((
-                admin_sessions::id_hash.eq(sha256_hex(&cookie)),
-                admin_sessions::shop_id.eq(&shop.id),
-                admin_sessions::actor.eq(LOGIN_LINK_ACTOR),
-                admin_sessions::csrf_token.eq(&csrf_token),
-                admin_sessions::created_at.eq(now),
-                admin_sessions::expires_at.eq(now + Duration::hours(SESSION_TTL_HOURS)),
-            ))
-            .execute(conn)?;
-        Ok((
-            cookie,
-            AdminSession {
-                shop,
-                actor: LOGIN_LINK_ACTOR.into(),
-                csrf_token,
-            },
-        ))
+        Ok(open(conn, shop, LOGIN_LINK_ACTOR, now)?)
     })
+}
+
+/// Opens a session for `shop` (already proven: a spent login link, or a verified Shopify
+/// session token); returns the cookie's value and the session.
+pub fn open(
+    conn: &mut DbConnection,
+    shop: Shop,
+    actor: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(String, AdminSession)> {
+    let cookie = random_token(32);
+    let csrf_token = random_token(24);
+    diesel::insert_into(admin_sessions::table)
+        .values((
+            admin_sessions::id_hash.eq(sha256_hex(&cookie)),
+            admin_sessions::shop_id.eq(&shop.id),
+            admin_sessions::actor.eq(actor),
+            admin_sessions::csrf_token.eq(&csrf_token),
+            admin_sessions::created_at.eq(now),
+            admin_sessions::expires_at.eq(now + Duration::hours(SESSION_TTL_HOURS)),
+        ))
+        .execute(conn)?;
+    Ok((
+        cookie,
+        AdminSession {
+            shop,
+            actor: actor.to_owned(),
+            csrf_token,
+        },
+    ))
 }
 
 #[derive(Debug, thiserror::Error)]

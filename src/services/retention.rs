@@ -49,6 +49,7 @@ pub fn daily_pass(
             "metric roll-ups built from the orders stored before them"
         );
     }
+    metrics::fold_changes(conn, &shop.id)?;
     let program = Program::of(shop);
     match program.win_back.as_ref().filter(|w| w.enabled) {
         Some(win_back) => {

@@ -265,3 +265,39 @@ async fn pages_show_only_the_signed_in_shops_customers() {
     let csv = get(&app, &cookie, "/app/export/customers.csv").await;
     assert!(csv.contains("ada@example.com") && !csv.contains("other@example.com"));
 }
+
+#[tokio::test]
+async fn inside_shopify_admin_a_session_token_opens_a_framed_session() {
+    let app = TestApp::spawn().await;
+    // A shop with a (non-expiring) Admin API token: installed, nothing to exchange.
+    app.add_api_shop(SHOP, "http://127.0.0.1:9", crate::helpers::TEST_APP_SECRET)
+        .await;
+    let token = session_token(SHOP);
+    let resp = client()
+        .get(app.url(&format!("/app?shop={SHOP}&host=abc&id_token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let set = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=None",
+        "Partitioned",
+        "Path=/app",
+    ] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let list = get(&app, &cookie, "/app/customers").await;
+    assert!(list.contains(SHOP));
+
+    let forged = client()
+        .get(app.url(&format!("/app?shop={SHOP}&id_token=not.a.token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    assert!(forged.headers().get("set-cookie").is_none());
+}

@@ -1,12 +1,15 @@
-//! `GET /app`: the shop at a glance.
+//! `GET /app`: the shop at a glance, and the way in from Shopify's admin.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::schema::members;
+use crate::db::DbError;
 use crate::error::AppError;
-use crate::http::app::session::{Layout, Owner};
+use crate::http::app::session::{embedded_session_cookie, Layout, Owner};
+use crate::platform::shopify::session_token;
+use crate::services::admin_sessions;
 use crate::services::{liability, retention};
 use crate::state::AppState;
 
@@ -14,6 +17,51 @@ use crate::state::AppState;
 struct SegmentCount {
     key: String,
     count: i64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct Entry {
+    id_token: Option<String>,
+}
+
+/// `GET /app`. Inside Shopify's admin the page is opened with `?id_token=` (a session token):
+/// it installs the shop if needed (token exchange) and opens a session for the staff member.
+pub async fn entry(
+    req: HttpRequest,
+    query: web::Query<Entry>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let Some(id_token) = query.into_inner().id_token.filter(|t| !t.is_empty()) else {
+        let owner = Owner::extract(&req).await?;
+        return Ok(show(owner, state).await?);
+    };
+    let installed = crate::http::install::installer(&state)
+        .ensure_installed(&id_token)
+        .await
+        .map_err(AppError::from)?;
+    let shopify = &state.config.shopify;
+    let user = session_token::verify_user(
+        &id_token,
+        &shopify.api_key,
+        &shopify.api_secret,
+        shopify.previous_api_secret.as_ref(),
+    )
+    .map_err(|e| AppError::unauthorized(e.to_string()))?;
+    let actor = user.user_id.unwrap_or_else(|| "session token".into());
+    let (cookie, session) = state
+        .db
+        .run(move |c| {
+            admin_sessions::open(c, installed.shop, &actor, crate::db::now()).map_err(DbError::from)
+        })
+        .await
+        .map_err(AppError::from)?;
+    let mut page = show(Owner(session), state).await?;
+    page.headers_mut().insert(
+        actix_web::http::header::SET_COOKIE,
+        actix_web::http::header::HeaderValue::from_str(&embedded_session_cookie(&cookie))
+            .map_err(AppError::internal)?,
+    );
+    Ok(page)
 }
 
 pub async fn show(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {

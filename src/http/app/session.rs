@@ -91,6 +91,17 @@ pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
         .finish()
 }
 
+/// The session cookie when the admin runs inside Shopify's admin (an iframe on another site):
+/// `SameSite=None` so the framed pages send it, `Secure` as that requires, and `Partitioned`
+/// (CHIPS) so it lives only in that frame's partition and browsers that block third-party
+/// cookies keep it. Forms stay protected by their CSRF token.
+pub fn embedded_session_cookie(value: &str) -> String {
+    format!(
+        "{COOKIE}={value}; Path=/app; Max-Age={}; HttpOnly; Secure; SameSite=None; Partitioned",
+        SESSION_TTL_HOURS * 3600
+    )
+}
+
 /// A cookie that makes the browser forget the session.
 pub fn cleared_cookie(secure: bool) -> Cookie<'static> {
     let mut cookie = session_cookie(String::new(), secure);

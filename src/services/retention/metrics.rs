@@ -15,7 +15,9 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::models::Order;
-use crate::db::schema::{members, metric_days, metric_orders, metric_spells, shops};
+use crate::db::schema::{
+    members, metric_day_changes, metric_days, metric_orders, metric_spells, shops,
+};
 use crate::db::DbConnection;
 use crate::domain::calendar;
 use crate::domain::points::{LedgerKind, LedgerStatus};
@@ -80,6 +82,192 @@ impl<'a> DayRow<'a> {
             points_earned: d.points_earned,
             points_spent: d.points_spent,
         }
+    }
+}
+
+/// A day's change as applying an order or a ledger line records it (see `metric_day_changes`).
+#[derive(Insertable)]
+#[diesel(table_name = metric_day_changes)]
+struct ChangeRow<'a> {
+    id: String,
+    shop_id: &'a str,
+    day: NaiveDate,
+    orders: i64,
+    revenue_minor: i64,
+    member_orders: i64,
+    member_revenue_minor: i64,
+    first_revenue_minor: i64,
+    new_customers: i64,
+    window_1: i64,
+    window_2: i64,
+    window_3: i64,
+    window_4: i64,
+    window_5: i64,
+    clv_customers: i64,
+    clv_revenue_minor: i64,
+    points_earned: i64,
+    points_spent: i64,
+}
+
+impl<'a> From<DayRow<'a>> for ChangeRow<'a> {
+    fn from(r: DayRow<'a>) -> Self {
+        Self {
+            id: crate::db::new_id(),
+            shop_id: r.shop_id,
+            day: r.day,
+            orders: r.orders,
+            revenue_minor: r.revenue_minor,
+            member_orders: r.member_orders,
+            member_revenue_minor: r.member_revenue_minor,
+            first_revenue_minor: r.first_revenue_minor,
+            new_customers: r.new_customers,
+            window_1: r.window_1,
+            window_2: r.window_2,
+            window_3: r.window_3,
+            window_4: r.window_4,
+            window_5: r.window_5,
+            clv_customers: r.clv_customers,
+            clv_revenue_minor: r.clv_revenue_minor,
+            points_earned: r.points_earned,
+            points_spent: r.points_spent,
+        }
+    }
+}
+
+/// Records the deltas as changes (appended, never a shared row updated: see the migration),
+/// for the metrics to read beside `metric_days` until the daily pass folds them in.
+pub fn record_days(conn: &mut DbConnection, shop_id: &str, deltas: &DayDeltas) -> QueryResult<()> {
+    let rows: Vec<ChangeRow> = deltas
+        .iter()
+        .filter(|(_, d)| !d.is_zero())
+        .map(|(day, d)| ChangeRow::from(DayRow::of(shop_id, *day, d)))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    crate::per_backend!(&mut *conn, |c| diesel::insert_into(
+        metric_day_changes::table
+    )
+    .values(&rows)
+    .execute(c))?;
+    Ok(())
+}
+
+type ChangeValues = (
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// Recorded changes of the shop (up to `to`, at most `limit`), oldest id first.
+fn load_changes(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    to: Option<NaiveDate>,
+    limit: i64,
+) -> QueryResult<Vec<(String, NaiveDate, DayDelta)>> {
+    use metric_day_changes as c;
+    let mut query = c::table
+        .filter(c::shop_id.eq(shop_id))
+        .order(c::id)
+        .limit(limit)
+        .select((
+            c::id,
+            c::day,
+            (
+                c::orders,
+                c::revenue_minor,
+                c::member_orders,
+                c::member_revenue_minor,
+                c::first_revenue_minor,
+                c::new_customers,
+                c::window_1,
+                c::window_2,
+                c::window_3,
+                c::window_4,
+                c::window_5,
+                c::clv_customers,
+                c::clv_revenue_minor,
+                c::points_earned,
+                c::points_spent,
+            ),
+        ))
+        .into_boxed();
+    if let Some(to) = to {
+        query = query.filter(c::day.le(to));
+    }
+    let rows: Vec<(String, NaiveDate, ChangeValues)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, day, v)| {
+            let delta = DayDelta {
+                orders: v.0,
+                revenue_minor: v.1,
+                member_orders: v.2,
+                member_revenue_minor: v.3,
+                first_revenue_minor: v.4,
+                new_customers: v.5,
+                windows: [v.6, v.7, v.8, v.9, v.10],
+                clv_customers: v.11,
+                clv_revenue_minor: v.12,
+                points_earned: v.13,
+                points_spent: v.14,
+            };
+            (id, day, delta)
+        })
+        .collect())
+}
+
+fn sum_by_day(changes: &[(String, NaiveDate, DayDelta)]) -> DayDeltas {
+    let mut days: DayDeltas = BTreeMap::new();
+    for (_, day, delta) in changes {
+        days.entry(*day).or_default().add(delta, 1);
+    }
+    days
+}
+
+/// The changes recorded and not folded yet, summed by day (the metrics add them to the days).
+pub fn unfolded_changes(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    to: NaiveDate,
+) -> QueryResult<DayDeltas> {
+    Ok(sum_by_day(&load_changes(
+        conn,
+        shop_id,
+        Some(to),
+        i64::MAX,
+    )?))
+}
+
+/// Folds the shop's recorded changes into `metric_days` (the daily pass): the changes read are
+/// deleted by id, so one recorded while this runs is folded next time, never lost or doubled.
+pub fn fold_changes(conn: &mut DbConnection, shop_id: &str) -> QueryResult<usize> {
+    let mut folded = 0;
+    loop {
+        let changes = load_changes(conn, shop_id, None, 5_000)?;
+        if changes.is_empty() {
+            return Ok(folded);
+        }
+        add_days(conn, shop_id, &sum_by_day(&changes))?;
+        let ids: Vec<&String> = changes.iter().map(|(id, _, _)| id).collect();
+        for chunk in ids.chunks(500) {
+            diesel::delete(metric_day_changes::table.filter(metric_day_changes::id.eq_any(chunk)))
+                .execute(conn)?;
+        }
+        folded += changes.len();
     }
 }
 
@@ -214,7 +402,7 @@ fn recount(
         merge(&mut deltas, &customer_deltas(&new), 1);
         replace_spells(conn, shop_id, customer, &new)?;
     }
-    add_days(conn, shop_id, &deltas)
+    record_days(conn, shop_id, &deltas)
 }
 
 /// Whether the members row is an account (a guest who never claimed is not a member).
@@ -358,5 +546,5 @@ pub fn ledger_confirmed(
         .select(shops::timezone)
         .first(conn)?;
     let day = calendar::local_date(calendar::zone(&timezone), created_at);
-    add_days(conn, shop_id, &BTreeMap::from([(day, points)]))
+    record_days(conn, shop_id, &BTreeMap::from([(day, points)]))
 }

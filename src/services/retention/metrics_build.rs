@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::models::Order;
 use crate::db::schema::{
-    ledger_entries, members, metric_days, metric_orders, metric_spells, shops,
+    ledger_entries, members, metric_day_changes, metric_days, metric_orders, metric_spells, shops,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::calendar;
@@ -51,6 +51,8 @@ pub fn rebuild(conn: &mut DbConnection, shop_id: &str, timezone: &str) -> QueryR
     diesel::delete(metric_orders::table.filter(metric_orders::shop_id.eq(shop_id)))
         .execute(conn)?;
     diesel::delete(metric_days::table.filter(metric_days::shop_id.eq(shop_id))).execute(conn)?;
+    diesel::delete(metric_day_changes::table.filter(metric_day_changes::shop_id.eq(shop_id)))
+        .execute(conn)?;
     diesel::delete(metric_spells::table.filter(metric_spells::shop_id.eq(shop_id)))
         .execute(conn)?;
     let mut days = crate::domain::retention::DayDeltas::new();

@@ -16,7 +16,7 @@ use crate::domain::calendar;
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::domain::retention::{Figures, NpsReport, Sums};
 
-#[derive(Debug, Queryable, Selectable)]
+#[derive(Debug, Default, Queryable, Selectable)]
 #[diesel(table_name = metric_days)]
 struct StoredDay {
     day: NaiveDate,
@@ -35,6 +35,34 @@ struct StoredDay {
     clv_revenue_minor: i64,
     points_earned: i64,
     points_spent: i64,
+}
+
+impl StoredDay {
+    fn empty(day: NaiveDate) -> Self {
+        Self {
+            day,
+            ..Self::default()
+        }
+    }
+
+    fn add(&mut self, d: &crate::domain::retention::DayDelta) {
+        self.orders += d.orders;
+        self.revenue_minor += d.revenue_minor;
+        self.member_orders += d.member_orders;
+        self.member_revenue_minor += d.member_revenue_minor;
+        self.first_revenue_minor += d.first_revenue_minor;
+        self.new_customers += d.new_customers;
+        let [w1, w2, w3, w4, w5] = d.windows;
+        self.window_1 += w1;
+        self.window_2 += w2;
+        self.window_3 += w3;
+        self.window_4 += w4;
+        self.window_5 += w5;
+        self.clv_customers += d.clv_customers;
+        self.clv_revenue_minor += d.clv_revenue_minor;
+        self.points_earned += d.points_earned;
+        self.points_spent += d.points_spent;
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -110,12 +138,22 @@ pub fn report(
 ) -> QueryResult<MetricsReport> {
     let zone = calendar::zone(&shop.timezone);
     let before = from.pred_opt().unwrap_or(from);
-    let rows: Vec<StoredDay> = metric_days::table
+    let stored: Vec<StoredDay> = metric_days::table
         .filter(metric_days::shop_id.eq(&shop.id))
         .filter(metric_days::day.le(to))
         .order(metric_days::day)
         .select(StoredDay::as_select())
         .load(conn)?;
+    // The days as folded, plus the changes recorded since the last fold.
+    let mut by_day: std::collections::BTreeMap<NaiveDate, StoredDay> =
+        stored.into_iter().map(|d| (d.day, d)).collect();
+    for (day, delta) in super::metrics::unfolded_changes(conn, &shop.id, to)? {
+        by_day
+            .entry(day)
+            .or_insert_with(|| StoredDay::empty(day))
+            .add(&delta);
+    }
+    let rows: Vec<StoredDay> = by_day.into_values().collect();
     let mut sums = Sums::default();
     let (mut w_start, mut w_end) = ([0i64; 5], [0i64; 5]);
     let mut series: Vec<SeriesDay> = Vec::new();

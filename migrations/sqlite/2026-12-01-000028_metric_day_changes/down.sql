@@ -1,0 +1,1 @@
+DROP TABLE metric_day_changes;
