@@ -121,6 +121,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::scope("/app")
+                .wrap(actix_web::middleware::from_fn(
+                    app::session::frame_ancestors,
+                ))
                 .route("", web::get().to(app::overview::entry))
                 .route("/login", web::get().to(app::login::confirm))
                 .route("/login", web::post().to(app::login::sign_in))

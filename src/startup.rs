@@ -134,7 +134,10 @@ impl Application {
             config: Arc::new(config),
             keys: keys.clone(),
             metrics: Arc::new(Metrics::new().map_err(|e| StartupError::Internal(e.to_string()))?),
-            pages: Arc::new(Pages::new().map_err(|e| StartupError::Internal(e.to_string()))?),
+            pages: Arc::new(
+                Pages::new(&config_for_api.shopify.api_key)
+                    .map_err(|e| StartupError::Internal(e.to_string()))?,
+            ),
             shopify: crate::services::install::tokens::with_refresh(
                 shopify_client(&config_for_api)?,
                 &db,

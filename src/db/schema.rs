@@ -490,6 +490,7 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        embedded -> Bool,
     }
 }
 

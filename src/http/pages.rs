@@ -67,9 +67,12 @@ pub struct Pages {
 }
 
 impl Pages {
-    pub fn new() -> Result<Self, minijinja::Error> {
+    /// `shopify_api_key` is the app's client id, which App Bridge reads from the admin pages
+    /// shown inside Shopify's admin.
+    pub fn new(shopify_api_key: &str) -> Result<Self, minijinja::Error> {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_global("shopify_api_key", shopify_api_key.to_owned());
         for (name, source) in TEMPLATES {
             env.add_template(name, source)?;
         }
@@ -98,11 +101,12 @@ mod tests {
     /// filter missing fails here, not as a 500 in front of an owner.
     #[test]
     fn the_admin_pages_render_in_both_languages() {
-        let pages = Pages::new().unwrap();
+        let pages = Pages::new("key").unwrap();
         for (lang, dir) in [("en", "ltr"), ("ar", "rtl")] {
             let layout = context! {
                 shop => "s.myshopify.com", lang => lang, dir => dir, csrf => "c",
                 t => crate::http::app::texts::texts(lang), section => "customers",
+                embedded => lang == "ar",
             };
             let customer = context! {
                 customer_id => "7", email => "a@b.co", name => "Ann", points_balance => 5,

@@ -26,6 +26,9 @@ pub struct AdminSession {
     pub shop: Shop,
     pub actor: String,
     pub csrf_token: String,
+    /// Opened inside Shopify's admin from a session token (pages load App Bridge and may be
+    /// framed by that shop's admin); otherwise by a login link (pages may not be framed).
+    pub embedded: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,16 +103,17 @@ pub fn sign_in(
         if shop.install_state != InstallState::Installed {
             return Err(LoginError::NotInstalled.into());
         }
-        Ok(open(conn, shop, LOGIN_LINK_ACTOR, now)?)
+        Ok(open(conn, shop, LOGIN_LINK_ACTOR, false, now)?)
     })
 }
 
 /// Opens a session for `shop` (already proven: a spent login link, or a verified Shopify
-/// session token); returns the cookie's value and the session.
+/// session token, which makes it `embedded`); returns the cookie's value and the session.
 pub fn open(
     conn: &mut DbConnection,
     shop: Shop,
     actor: &str,
+    embedded: bool,
     now: NaiveDateTime,
 ) -> QueryResult<(String, AdminSession)> {
     let cookie = random_token(32);
@@ -122,6 +126,7 @@ pub fn open(
             admin_sessions::csrf_token.eq(&csrf_token),
             admin_sessions::created_at.eq(now),
             admin_sessions::expires_at.eq(now + Duration::hours(SESSION_TTL_HOURS)),
+            admin_sessions::embedded.eq(embedded),
         ))
         .execute(conn)?;
     Ok((
@@ -130,6 +135,7 @@ pub fn open(
             shop,
             actor: actor.to_owned(),
             csrf_token,
+            embedded,
         },
     ))
 }
@@ -148,7 +154,7 @@ pub fn find(
     cookie: &str,
     now: NaiveDateTime,
 ) -> QueryResult<Option<AdminSession>> {
-    let row: Option<(String, String, String)> = admin_sessions::table
+    let row: Option<(String, String, String, bool)> = admin_sessions::table
         .inner_join(shops::table)
         .filter(admin_sessions::id_hash.eq(sha256_hex(cookie)))
         .filter(admin_sessions::expires_at.gt(now))
@@ -157,16 +163,18 @@ pub fn find(
             admin_sessions::shop_id,
             admin_sessions::actor,
             admin_sessions::csrf_token,
+            admin_sessions::embedded,
         ))
         .first(conn)
         .optional()?;
-    let Some((shop_id, actor, csrf_token)) = row else {
+    let Some((shop_id, actor, csrf_token, embedded)) = row else {
         return Ok(None);
     };
     Ok(Some(AdminSession {
         shop: Shop::find(conn, &shop_id)?,
         actor,
         csrf_token,
+        embedded,
     }))
 }
 

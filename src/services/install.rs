@@ -202,11 +202,14 @@ impl Installer {
         if !missing.is_empty() {
             return Err(InstallError::MissingScopes(missing.join(",")));
         }
-        let (keys, domain) = (self.keys.clone(), domain.to_owned());
-        let (shop, fresh) = self
-            .db
-            .run(move |c| write_transaction(c, |c| store_grant(c, &keys, &domain, &grant, now())))
-            .await?;
+        let (shop, fresh) = match self.store(domain, grant.clone()).await {
+            // Two first installs of one shop at once (two admin tabs, or the managed install
+            // racing the code grant): the one that lost the race to create the row finds it now.
+            Err(InstallError::AddShop(AddShopError::Exists { .. })) => {
+                self.store(domain, grant).await?
+            }
+            other => other?,
+        };
         // The install stands even if Shopify cannot answer now; the next install call (or a
         // `shop/update`) brings the settings.
         if let Err(e) = self.read_settings(&shop).await {
@@ -231,6 +234,14 @@ impl Installer {
             shop,
             exchanged: true,
         })
+    }
+
+    /// Stores a grant in one transaction; returns the shop and whether it was not installed.
+    async fn store(&self, domain: &str, grant: TokenGrant) -> Result<(Shop, bool), InstallError> {
+        let (keys, domain) = (self.keys.clone(), domain.to_owned());
+        self.db
+            .run(move |c| write_transaction(c, |c| store_grant(c, &keys, &domain, &grant, now())))
+            .await
     }
 
     /// Reads currency, time zone and locale from Shopify into the shop.

@@ -88,6 +88,12 @@ async fn a_link_signs_in_once_and_a_get_never_spends_it() {
     let (app, shop_id) = setup().await;
     let unsigned = client().get(app.url("/app")).send().await.unwrap();
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    // The sign-in prompt shows nothing of a shop: Shopify's admin may frame it (an expired
+    // session inside the admin reads what to do), nobody else.
+    assert_eq!(
+        unsigned.headers()["content-security-policy"],
+        "frame-ancestors https://admin.shopify.com https://*.myshopify.com"
+    );
     assert!(unsigned.text().await.unwrap().contains("login-link"));
 
     let token = login_token(&app, &shop_id).await;
@@ -99,6 +105,10 @@ async fn a_link_signs_in_once_and_a_get_never_spends_it() {
             .unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(
+            page.headers()["content-security-policy"],
+            "frame-ancestors 'none'"
+        );
     }
     let first = client()
         .post(app.url("/app/login"))
@@ -107,6 +117,20 @@ async fn a_link_signs_in_once_and_a_get_never_spends_it() {
         .await
         .unwrap();
     assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    // A link's session is for a browser tab of its own: no site may frame it, no App Bridge.
+    let cookie = first.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let overview = client()
+        .get(app.url("/app"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        overview.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    assert!(!overview.text().await.unwrap().contains("app-bridge.js"));
     let again = client()
         .post(app.url("/app/login"))
         .form(&[("token", token.as_str())])
@@ -289,9 +313,32 @@ async fn inside_shopify_admin_a_session_token_opens_a_framed_session() {
     ] {
         assert!(set.contains(attribute), "{set}");
     }
+    // Only this shop's admin may frame it, and the page loads App Bridge with the app's key.
+    let framed_by_shop = format!("frame-ancestors https://{SHOP} https://admin.shopify.com");
+    assert_eq!(
+        resp.headers()["content-security-policy"],
+        framed_by_shop.as_str()
+    );
     let cookie = set.split(';').next().unwrap().to_owned();
-    let list = get(&app, &cookie, "/app/customers").await;
-    assert!(list.contains(SHOP));
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("https://cdn.shopify.com/shopifycloud/app-bridge.js"));
+    assert!(page.contains("<ui-nav-menu>"));
+    assert!(
+        !page.contains(r#"name="shopify-api-key" content="""#),
+        "no empty api key"
+    );
+    let list = client()
+        .get(app.url("/app/customers"))
+        .header("Cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        list.headers()["content-security-policy"],
+        framed_by_shop.as_str()
+    );
+    let list = list.text().await.unwrap();
+    assert!(list.contains(SHOP) && list.contains("<ui-nav-menu>"));
 
     let forged = client()
         .get(app.url(&format!("/app?shop={SHOP}&id_token=not.a.token")))

@@ -320,6 +320,57 @@ async fn token_exchange_installs_once_and_refuses_bad_session_tokens() {
     assert!(shop(&app, "thief.myshopify.com").await.is_none());
 }
 
+/// Several first opens of the app at once (two admin tabs): every one is let in, one shop
+/// row exists and one backfill starts. The row's unique domain decides the race; the losers
+/// find the winner's row instead of failing.
+#[tokio::test]
+async fn simultaneous_first_installs_all_succeed_with_one_shop() {
+    let server = MockServer::start().await;
+    let app = spawn(&server).await;
+    const SHOP: &str = "two-tabs.myshopify.com";
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .and(body_string_contains("token-exchange"))
+        .respond_with(grant("shpat_t", "shprt_t"))
+        .mount(&server)
+        .await;
+    mount_settings(&server, "shpat_t", "USD", "UTC").await;
+    let opens = (0..6).map(|_| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/auth/token-exchange"))
+                .bearer_auth(session_token(SHOP))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    for status in futures_util::future::join_all(opens).await {
+        assert_eq!(status, 200);
+    }
+    let installed = shop(&app, SHOP).await.unwrap();
+    let id = installed.id.clone();
+    let (shops, backfills) = app
+        .with_db(move |c| {
+            use boomerang::db::schema::{history_backfills, shops};
+            let shops: i64 = shops::table
+                .filter(shops::domain.eq(SHOP))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let backfills: i64 = history_backfills::table
+                .filter(history_backfills::shop_id.eq(id))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (shops, backfills)
+        })
+        .await;
+    assert_eq!((shops, backfills), (1, 1));
+}
+
 /// Installs `domain` (a USD shop) by token exchange with tokens (`access`, `refresh`).
 pub async fn install_by_exchange(
     app: &TestApp,

@@ -1,6 +1,6 @@
 //! `GET /app`: the shop at a glance, and the way in from Shopify's admin.
 
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -51,10 +51,13 @@ pub async fn entry(
     let (cookie, session) = state
         .db
         .run(move |c| {
-            admin_sessions::open(c, installed.shop, &actor, crate::db::now()).map_err(DbError::from)
+            admin_sessions::open(c, installed.shop, &actor, true, crate::db::now())
+                .map_err(DbError::from)
         })
         .await
         .map_err(AppError::from)?;
+    req.extensions_mut()
+        .insert(crate::http::app::session::FramePolicy::of(&session));
     let mut page = show(Owner(session), state).await?;
     page.headers_mut().insert(
         actix_web::http::header::SET_COOKIE,

@@ -8,9 +8,13 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use actix_web::body::MessageBody;
 use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
 use actix_web::http::StatusCode;
-use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::crypto::sha256_hex;
@@ -58,8 +62,10 @@ impl FromRequest for Owner {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let cookie = req.cookie(COOKIE).map(|c| c.value().to_owned());
+        let req = req.clone();
         Box::pin(async move {
             let (Some(state), Some(cookie)) = (state, cookie) else {
+                req.extensions_mut().insert(FramePolicy::SignInPrompt);
                 return Err(NotSignedIn.into());
             };
             let session = state
@@ -72,12 +78,75 @@ impl FromRequest for Owner {
             match session {
                 Some(s) => {
                     crate::http::middleware::record_shop(&s.shop.domain);
+                    req.extensions_mut().insert(FramePolicy::of(&s));
                     Ok(Owner(s))
                 }
-                None => Err(NotSignedIn.into()),
+                None => {
+                    req.extensions_mut().insert(FramePolicy::SignInPrompt);
+                    Err(NotSignedIn.into())
+                }
             }
         })
     }
+}
+
+/// Who may show an admin page in a frame (`Content-Security-Policy: frame-ancestors`). A page
+/// of a session opened inside Shopify's admin may be framed by that shop's admin only; every
+/// other admin page by no one, so no other site can overlay it and trick a click.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FramePolicy {
+    /// Not framed (login-link sessions, the sign-in page; the default).
+    Nowhere,
+    /// A session opened inside this shop's Shopify admin.
+    ShopifyAdmin { shop_domain: String },
+    /// The "not signed in" page, which shows nothing of any shop and has no form: Shopify's
+    /// admin may frame it, so an expired session inside the admin says what to do.
+    SignInPrompt,
+}
+
+impl FramePolicy {
+    pub fn of(session: &AdminSession) -> Self {
+        if session.embedded {
+            Self::ShopifyAdmin {
+                shop_domain: session.shop.domain.clone(),
+            }
+        } else {
+            Self::Nowhere
+        }
+    }
+
+    fn header(&self) -> String {
+        match self {
+            Self::Nowhere => "frame-ancestors 'none'".to_owned(),
+            Self::ShopifyAdmin { shop_domain } => {
+                format!("frame-ancestors https://{shop_domain} https://admin.shopify.com")
+            }
+            Self::SignInPrompt => {
+                "frame-ancestors https://admin.shopify.com https://*.myshopify.com".to_owned()
+            }
+        }
+    }
+}
+
+/// Middleware on `/app`: sets each page's framing policy from what its handler or the
+/// [`Owner`] extractor recorded (none recorded: not framed).
+pub async fn frame_ancestors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let policy = res
+        .request()
+        .extensions()
+        .get::<FramePolicy>()
+        .cloned()
+        .unwrap_or(FramePolicy::Nowhere);
+    // A shop domain is validated at install (letters, digits, dots, hyphens): always a valid
+    // header value; should one ever not be, the page is served unframeable.
+    let value = HeaderValue::from_str(&policy.header())
+        .unwrap_or_else(|_| HeaderValue::from_static("frame-ancestors 'none'"));
+    res.headers_mut().insert(CONTENT_SECURITY_POLICY, value);
+    Ok(res)
 }
 
 /// The session cookie for a new session.
@@ -136,6 +205,9 @@ pub struct Layout {
     pub t: std::collections::BTreeMap<&'static str, &'static str>,
     /// The navigation entry of this page.
     pub section: &'static str,
+    /// Inside Shopify's admin: the page loads App Bridge (which Shopify serves; it puts the
+    /// navigation in the admin's own menu and keeps the session token fresh).
+    pub embedded: bool,
 }
 
 impl Layout {
@@ -149,6 +221,7 @@ impl Layout {
             csrf: session.csrf_token.clone(),
             t: texts(lang),
             section,
+            embedded: session.embedded,
         }
     }
 }
