@@ -550,6 +550,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    metric_engagement (shop_id, member_id, day) {
+        shop_id -> Text,
+        member_id -> Text,
+        day -> Date,
+        previous_day -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
     metric_day_changes (id) {
         id -> Text,
         shop_id -> Text,
@@ -607,6 +616,7 @@ diesel::joinable!(metric_orders -> shops (shop_id));
 diesel::joinable!(metric_days -> shops (shop_id));
 diesel::joinable!(metric_spells -> shops (shop_id));
 diesel::joinable!(metric_day_changes -> shops (shop_id));
+diesel::joinable!(metric_engagement -> shops (shop_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -644,4 +654,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_days,
     metric_spells,
     metric_day_changes,
+    metric_engagement,
 );

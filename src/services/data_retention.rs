@@ -20,9 +20,9 @@ use crate::db::models::Shop;
 use crate::db::schema::{
     affiliate_orders, affiliates, customer_facts, email_suppressions, emails, entry_rewards,
     fulfilments, inbox_events, jobs, ledger_entries, members, metric_day_changes, metric_days,
-    metric_orders, metric_spells, nps_responses, nps_surveys, orders, point_reminders,
-    product_collections, product_purchases, redemptions, referral_claims, referral_clicks,
-    referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
+    metric_engagement, metric_orders, metric_spells, nps_responses, nps_surveys, orders,
+    point_reminders, product_collections, product_purchases, redemptions, referral_claims,
+    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -187,6 +187,8 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, metric_spells, shop_id, customer_id);
     // A few thousand rows at most (one per day with orders or points).
     diesel::delete(metric_days::table.filter(metric_days::shop_id.eq(shop_id))).execute(conn)?;
+    diesel::delete(metric_engagement::table.filter(metric_engagement::shop_id.eq(shop_id)))
+        .execute(conn)?;
     diesel::delete(metric_day_changes::table.filter(metric_day_changes::shop_id.eq(shop_id)))
         .execute(conn)?;
     delete_in_chunks!(conn, refunds, shop_id);

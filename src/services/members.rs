@@ -160,6 +160,16 @@ pub fn merge_guest(
     crate::services::retention::facts::forget(conn, shop_id, &[guest_id.to_owned()])?;
     crate::services::retention::facts::rebuild(conn, shop_id, target_id, now)?;
     crate::services::retention::metrics::customer_moved(conn, shop_id, guest_id, target_id)?;
+    let timezone: String = crate::db::schema::shops::table
+        .find(shop_id)
+        .select(crate::db::schema::shops::timezone)
+        .first(conn)?;
+    crate::services::retention::metrics_engagement::rebuild(
+        conn,
+        shop_id,
+        &timezone,
+        Some(target_id),
+    )?;
     // Tier activity and grants follow, and the account is evaluated with them at once.
     if crate::services::tiers::move_to(conn, shop_id, guest_id, target_id)? > 0 {
         let shop = crate::db::models::Shop::find(conn, shop_id)?;

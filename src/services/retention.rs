@@ -9,6 +9,7 @@ pub mod backfill;
 pub mod facts;
 pub mod metrics;
 pub mod metrics_build;
+pub mod metrics_engagement;
 pub mod metrics_report;
 pub mod query;
 pub mod replenishment;

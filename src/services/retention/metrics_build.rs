@@ -127,6 +127,7 @@ pub fn rebuild(conn: &mut DbConnection, shop_id: &str, timezone: &str) -> QueryR
         days.entry(day).or_default().add(&points, 1);
     }
     add_days(conn, shop_id, &days)?;
+    super::metrics_engagement::rebuild(conn, shop_id, timezone, None)?;
     Ok(walked)
 }
 

@@ -5,15 +5,14 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
-use diesel::dsl::{count_star, exists, not, sql};
+use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::models::Shop;
-use crate::db::schema::{ledger_entries, members, metric_days, metric_spells};
+use crate::db::schema::{members, metric_days, metric_spells};
 use crate::db::DbConnection;
 use crate::domain::calendar;
-use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::domain::retention::{Figures, NpsReport, Sums};
 
 #[derive(Debug, Default, Queryable, Selectable)]
@@ -301,7 +300,7 @@ fn churn(
 }
 
 /// Members (accounts, not merged away) created by the end of `to`, and those of them with a
-/// line earning or spending points in `[from, to]` (pending or confirmed, not void).
+/// line earning or spending points in `[from, to]` (from the engagement roll-up).
 fn engagement(
     conn: &mut DbConnection,
     shop_id: &str,
@@ -310,7 +309,6 @@ fn engagement(
     to: NaiveDate,
     sums: &mut Sums,
 ) -> QueryResult<()> {
-    let start = day_start_utc(zone, from);
     let end = day_start_utc(zone, to.checked_add_days(Days::new(1)).unwrap_or(to));
     sums.members_at_end = members::table
         .filter(members::shop_id.eq(shop_id))
@@ -319,27 +317,6 @@ fn engagement(
         .filter(members::merged_into.is_null())
         .select(count_star())
         .first(conn)?;
-    let kinds = [
-        LedgerKind::Earn,
-        LedgerKind::Signup,
-        LedgerKind::Birthday,
-        LedgerKind::Referral,
-        LedgerKind::Redeem,
-    ]
-    .map(LedgerKind::as_str);
-    sums.engaged_members = ledger_entries::table
-        .inner_join(members::table.on(members::id.eq(ledger_entries::member_id)))
-        .filter(ledger_entries::shop_id.eq(shop_id))
-        .filter(ledger_entries::created_at.ge(start))
-        .filter(ledger_entries::created_at.lt(end))
-        .filter(ledger_entries::kind.eq_any(kinds))
-        .filter(ledger_entries::status.ne(LedgerStatus::Void.as_str()))
-        .filter(members::platform_customer_id.is_not_null())
-        .filter(members::merged_into.is_null())
-        .filter(members::created_at.lt(end))
-        .select(sql::<diesel::sql_types::BigInt>(
-            "COUNT(DISTINCT ledger_entries.member_id)",
-        ))
-        .first(conn)?;
+    sums.engaged_members = super::metrics_engagement::engaged_members(conn, shop_id, from, to)?;
     Ok(())
 }
