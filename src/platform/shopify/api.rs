@@ -47,9 +47,13 @@ pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 /// Renews a shop's expiring access token (with its refresh token) and stores the new pair;
 /// implemented over the database by `services::install::tokens`.
 pub trait TokenRefresher: Send + Sync + std::fmt::Debug {
+    /// Renews the token unless `rejected` is `None` and the stored one is still good for a
+    /// while; with `rejected` (a token Shopify answered 401 to before its time, e.g. revoked
+    /// by a rotated secret), renews unless another call already replaced that token.
     fn refresh<'a>(
         &'a self,
         shop_id: &'a str,
+        rejected: Option<&'a SecretString>,
     ) -> Pin<Box<dyn Future<Output = Result<SecretString, ApiError>> + Send + 'a>>;
 }
 
@@ -184,7 +188,7 @@ impl ShopifyApi {
             (Some(expiry), Some(refresher))
                 if expiry.expires_at - REFRESH_MARGIN <= chrono::Utc::now().naive_utc() =>
             {
-                refresher.refresh(&expiry.shop_id).await
+                refresher.refresh(&expiry.shop_id, None).await
             }
             _ => Ok(shop.access_token.clone()),
         }
@@ -210,9 +214,33 @@ impl ShopifyApi {
         query: &str,
         variables: Value,
     ) -> Result<Value, ApiError> {
-        let url = self.endpoint(shop);
         let token = self.token(shop).await?;
         let body = serde_json::json!({ "query": query, "variables": variables });
+        match (
+            self.call(shop, &token, &body).await,
+            &shop.expiry,
+            &self.refresher,
+        ) {
+            // An expiring token refused before its time (revoked, or the app's secret
+            // rotated): renewed once and the call made again. Shopify refuses a token before
+            // doing anything, so the second call cannot repeat the first one's work.
+            (Err(ApiError::Unauthorized(401)), Some(expiry), Some(refresher)) => {
+                tracing::info!(shop = %shop.domain, "Shopify refused the access token early; renewing it");
+                let renewed = refresher.refresh(&expiry.shop_id, Some(&token)).await?;
+                self.call(shop, &renewed, &body).await
+            }
+            (result, _, _) => result,
+        }
+    }
+
+    /// One call with `token`, retried while Shopify is throttling or failing.
+    async fn call(
+        &self,
+        shop: &ShopCredentials,
+        token: &SecretString,
+        body: &Value,
+    ) -> Result<Value, ApiError> {
+        let url = self.endpoint(shop);
         let mut last = ApiError::Network("no attempt made".into());
         // An attempt that timed out or broke after connecting may have been carried out by
         // Shopify; whatever later attempts answer, the call's outcome is unknown: say Timeout.
@@ -222,7 +250,7 @@ impl ShopifyApi {
                 .http
                 .post(&url)
                 .header("X-Shopify-Access-Token", token.expose_secret())
-                .json(&body)
+                .json(body)
                 .send()
                 .await;
             let wait = match sent {

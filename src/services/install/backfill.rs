@@ -142,7 +142,13 @@ pub fn start(
     Ok(())
 }
 
-/// The job: reads pages from the stored cursor until the last one.
+/// Pages one run of the job reads before it hands over to a new run: a year of a large shop is
+/// thousands of pages, and one run holding a worker (and its lease) for that long would starve
+/// the shop's other jobs and outlive the lease.
+pub const PAGES_PER_RUN: usize = 20;
+
+/// The job: reads pages from the stored cursor, [`PAGES_PER_RUN`] at most, then queues the
+/// next run; the run that reads the last page marks the backfill finished.
 pub fn run(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
@@ -171,7 +177,7 @@ pub fn run(
     } else {
         "reconcile"
     };
-    loop {
+    for _ in 0..PAGES_PER_RUN {
         let data = runtime
             .block_on(api.graphql(
                 &credentials,
@@ -222,10 +228,18 @@ pub fn run(
             .pointer("/pageInfo/hasNextPage")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let previous = cursor.take();
         cursor = page
             .pointer("/pageInfo/endCursor")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        if next && cursor.is_some() && cursor == previous {
+            // The same page again and again would never end: stop and say so.
+            return Err(JobError::Permanent(
+                "Shopify answered the same page of orders twice; the history backfill stopped"
+                    .into(),
+            ));
+        }
         let done = !next || cursor.is_none();
         let (read, at) = (nodes.len() as i64, now());
         // The page's orders are stored: only now may a restart skip them.
@@ -243,6 +257,25 @@ pub fn run(
             return Ok(());
         }
     }
+    // More pages: a new run goes on from the stored cursor (its own key, as this run's key
+    // stays taken until it ends).
+    write_transaction(conn, |c| {
+        enqueue(
+            c,
+            JobSpec {
+                shop_id: shop.id.clone(),
+                kind: JobKind::BackfillOrders,
+                payload: json!({}),
+                dedupe_key: Some(format!(
+                    "backfill:after:{}",
+                    cursor.as_deref().unwrap_or("")
+                )),
+                run_at: now(),
+                max_attempts: 20,
+            },
+        )
+    })?;
+    Ok(())
 }
 
 fn store_one(

@@ -117,21 +117,30 @@ impl DbTokenRefresher {
             .ok_or(ApiError::Unauthorized(401))
     }
 
-    async fn renew(&self, shop_id: &str) -> Result<SecretString, ApiError> {
+    async fn renew(
+        &self,
+        shop_id: &str,
+        rejected: Option<&SecretString>,
+    ) -> Result<SecretString, ApiError> {
         let lock = self.lock_for(shop_id);
         let _turn = lock.lock().await;
         let (shop, refresh_enc) = self.load(shop_id).await?;
         let current = now();
-        // Renewed while this call waited for its turn (or never expiring): use it.
+        // Renewed while this call waited for its turn (or never expiring): use it, unless it
+        // is the very token Shopify just refused.
         if shop
             .access_token_expires_at
             .is_none_or(|at| at - REFRESH_MARGIN > current)
         {
-            return self.open(
+            let stored = self.open(
                 &shop,
                 shop.access_token_enc.as_deref(),
                 SealedField::AccessToken,
-            );
+            )?;
+            let refused = rejected.is_some_and(|r| r.expose_secret() == stored.expose_secret());
+            if !refused {
+                return Ok(stored);
+            }
         }
         let refresh = self.open(&shop, refresh_enc.as_deref(), SealedField::RefreshToken)?;
         let base = crate::platform::shopify::api_base(
@@ -149,11 +158,14 @@ impl DbTokenRefresher {
                     .access_token_expires_at
                     .is_some_and(|at| at - REFRESH_MARGIN > current)
                 {
-                    return self.open(
+                    let theirs = self.open(
                         &again,
                         again.access_token_enc.as_deref(),
                         SealedField::AccessToken,
-                    );
+                    )?;
+                    if rejected.is_none_or(|r| r.expose_secret() != theirs.expose_secret()) {
+                        return Ok(theirs);
+                    }
                 }
                 return Err(e);
             }
@@ -191,8 +203,9 @@ impl TokenRefresher for DbTokenRefresher {
     fn refresh<'a>(
         &'a self,
         shop_id: &'a str,
+        rejected: Option<&'a SecretString>,
     ) -> Pin<Box<dyn Future<Output = Result<SecretString, ApiError>> + Send + 'a>> {
-        Box::pin(self.renew(shop_id))
+        Box::pin(self.renew(shop_id, rejected))
     }
 }
 

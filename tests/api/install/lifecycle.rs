@@ -79,6 +79,125 @@ async fn backfill_status(app: &TestApp, domain: &str) -> Value {
     resp.json().await.unwrap()
 }
 
+/// Pages of history answered in turn: page n (from 1) holds order `9200 + n`, says another
+/// page follows until `last`, with cursor `c{n}`; `last == 0`: the same cursor for ever.
+struct HistoryPages {
+    served: std::sync::atomic::AtomicUsize,
+    last: usize,
+}
+
+impl wiremock::Respond for HistoryPages {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let n = self
+            .served
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        let mut page = order_page(9200 + n as u64, 80);
+        let (more, cursor) = match self.last {
+            0 => (true, "stuck".to_owned()),
+            last => (n < last, format!("c{n}")),
+        };
+        page["data"]["orders"]["pageInfo"] = json!({"hasNextPage": more, "endCursor": cursor});
+        ResponseTemplate::new(200).set_body_json(page)
+    }
+}
+
+/// A long history is read a few pages per job run, each run queuing the next from the stored
+/// cursor, to the end; a platform answering the same page for ever stops the backfill with
+/// an error instead of looping.
+#[tokio::test]
+async fn a_long_history_is_read_in_runs_of_a_few_pages_and_a_looping_one_stops() {
+    use boomerang::services::install::backfill::PAGES_PER_RUN;
+    let server = MockServer::start().await;
+    let app = spawn(&server).await;
+    const LONG: &str = "long-history.myshopify.com";
+    const LOOPING: &str = "looping.myshopify.com";
+    let pages = PAGES_PER_RUN + 5;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL))
+        .and(header("X-Shopify-Access-Token", "shpat_long"))
+        .and(body_string_contains("BoomerangReconcile"))
+        .respond_with(HistoryPages {
+            served: Default::default(),
+            last: pages,
+        })
+        .expect(pages as u64)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL))
+        .and(header("X-Shopify-Access-Token", "shpat_loop"))
+        .and(body_string_contains("BoomerangReconcile"))
+        .respond_with(HistoryPages {
+            served: Default::default(),
+            last: 0,
+        })
+        .expect(2)
+        .mount(&server)
+        .await;
+    install_by_exchange(&app, &server, LONG, "shpat_long", "shprt_long").await;
+    install_by_exchange(&app, &server, LOOPING, "shpat_loop", "shprt_loop").await;
+    let ctx = ctx(&app, &server);
+    for _ in 0..4 {
+        jobs::run_pending(&app.db, &ctx).await.unwrap();
+    }
+    let long = backfill_status(&app, LONG).await;
+    assert_eq!(
+        (long["status"].as_str(), long["orders"].as_i64()),
+        (Some("done"), Some(pages as i64)),
+        "{long}"
+    );
+    let looping = backfill_status(&app, LOOPING).await;
+    assert_ne!(looping["status"], "done", "{looping}");
+    assert_eq!(looping["orders"], 1, "the first page is kept: {looping}");
+}
+
+/// A token Shopify refuses before its time (revoked, the app's secret rotated) is renewed with
+/// the refresh token once and the call made again; the refused token is never reused.
+#[tokio::test]
+async fn a_token_refused_before_its_time_is_renewed_once_and_the_call_made_again() {
+    let server = MockServer::start().await;
+    let app = spawn(&server).await;
+    const SHOP: &str = "revoked.myshopify.com";
+    install_by_exchange(&app, &server, SHOP, "shpat_revoked", "shprt_live").await;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL))
+        .and(header("X-Shopify-Access-Token", "shpat_revoked"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_string("[API] Invalid API key or access token"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(TOKEN))
+        .and(body_string_contains("grant_type=refresh_token"))
+        .and(body_string_contains("refresh_token=shprt_live"))
+        .respond_with(grant("shpat_renewed", "shprt_renewed"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(GRAPHQL))
+        .and(header("X-Shopify-Access-Token", "shpat_renewed"))
+        .and(body_string_contains("BoomerangReconcile"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(order_page(9101, 78)))
+        .mount(&server)
+        .await;
+    let ctx = ctx(&app, &server);
+    run_jobs(&app, &ctx).await;
+    let shop = shop(&app, SHOP).await.unwrap();
+    assert_eq!(
+        tokens(&app, &shop).await,
+        (Some("shpat_renewed".into()), Some("shprt_renewed".into()))
+    );
+    let status = backfill_status(&app, SHOP).await;
+    assert_eq!(
+        (status["status"].as_str(), status["orders"].as_i64()),
+        (Some("done"), Some(1))
+    );
+}
+
 #[tokio::test]
 async fn an_expired_token_is_refreshed_and_the_backfill_awards_only_on_request() {
     let server = MockServer::start().await;
