@@ -137,6 +137,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{customer_id}/adjustments",
                     web::post().to(app::customers::adjust),
                 )
+                .route("/referrals", web::get().to(app::review::list))
+                .route("/referrals/{id}", web::post().to(app::review::decide))
+                .route("/emails", web::get().to(app::emails::list))
                 .route("/transfer", web::get().to(app::transfer::show))
                 .route("/import", web::post().to(app::transfer::import))
                 .route(

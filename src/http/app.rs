@@ -3,8 +3,10 @@
 //! carries the session's CSRF token.
 
 pub mod customers;
+pub mod emails;
 pub mod login;
 pub mod overview;
+pub mod review;
 pub mod session;
 pub mod texts;
 pub mod transfer;

@@ -58,6 +58,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app_transfer.html",
         include_str!("pages/templates/app_transfer.html"),
     ),
+    (
+        "app_referrals.html",
+        include_str!("pages/templates/app_referrals.html"),
+    ),
+    (
+        "app_emails.html",
+        include_str!("pages/templates/app_emails.html"),
+    ),
 ];
 
 /// The compiled page templates.
@@ -136,6 +144,22 @@ mod tests {
                 (
                     "app_transfer.html",
                     context! { layout => layout.clone(), report => report },
+                ),
+                (
+                    "app_referrals.html",
+                    context! { layout => layout.clone(), filter => "open", filters => ["open", "pending", "flagged", "approved", "rejected", "void"], decided => "approve", error => "already decided", currency => "EUR", referrals => vec![context! {
+                        id => "r1", referrer_customer_id => "7", friend_email => "f@b.co", friend_customer_id => (), order_id => "o1", order_name => "#1001",
+                        order_subtotal_minor => 5000, via => "discount_code", status => "flagged", risk_score => 60, signals => vec!["same_ip"],
+                        reward_points => 500, settles_at => "2026-12-20T00:00:00Z", decided_by => (), decided_at => (), created_at => "2026-12-01T10:00:00Z",
+                    }] },
+                ),
+                (
+                    "app_emails.html",
+                    context! { layout => layout.clone(), customer_id => "7", kind => "welcome", status => "sent",
+                    kinds => crate::domain::mail::Kind::ALL.map(crate::domain::mail::Kind::as_str), statuses => crate::services::mail::status::ALL,
+                    emails => vec![context! { id => "e1", customer_id => "7", kind => "tier_up", subject => "Gold!", status => "failed", variant => "b",
+                        locale => "ar", error => "550 no such user", send_after => "2026-12-01T10:00:00Z", sent_at => "2026-12-01T10:01:00Z",
+                        opened_at => (), created_at => "2026-12-01T10:00:00Z" }] },
                 ),
                 (
                     "app_overview.html",

@@ -208,7 +208,7 @@ async fn no_header_injection_from_any_stored_value() {
 #[tokio::test]
 async fn the_log_filters_and_keeps_shops_apart() {
     let listener = SmtpListener::start(Behaviour::Accept);
-    let (app, _) = setup(&listener, json!({})).await;
+    let (app, shop_id) = setup(&listener, json!({})).await;
     let paid = order(1008, (7008, "fay@example.com"), "30.00", 0);
     assert_eq!(
         app.deliver(SHOP, "orders/paid", "o-8", &paid).await,
@@ -224,7 +224,7 @@ async fn the_log_filters_and_keeps_shops_apart() {
             .await;
         assert_eq!(resp.status(), 400, "{bad}");
     }
-    app.add_shop("other.myshopify.com", "USD").await;
+    let other_id = app.add_shop("other.myshopify.com", "USD").await;
     let resp = app
         .admin_get(
             &session_token("other.myshopify.com"),
@@ -232,6 +232,37 @@ async fn the_log_filters_and_keeps_shops_apart() {
         )
         .await;
     assert_eq!(resp.json::<Value>().await.unwrap()["emails"], json!([]));
+
+    // The admin UI's log: the same rows and filters, and nothing of another shop.
+    use crate::admin_ui::{client, get, sign_in};
+    let (cookie, _) = sign_in(&app, &shop_id).await;
+    let page = get(&app, &cookie, "/app/emails").await;
+    assert!(
+        page.contains("/app/customers/7008") && page.contains("Points earned"),
+        "{page}"
+    );
+    let none = get(&app, &cookie, "/app/emails?customer_id=9999&kind=&status=").await;
+    assert!(!none.contains("/app/customers/7008"));
+    let queued = get(
+        &app,
+        &cookie,
+        "/app/emails?customer_id=&kind=points_earned&status=queued",
+    )
+    .await;
+    assert!(queued.contains("/app/customers/7008"));
+    for bad in ["?kind=spam", "?status=lost"] {
+        let resp = client()
+            .get(app.url(&format!("/app/emails{bad}")))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{bad}");
+    }
+    let (theirs, _) = sign_in(&app, &other_id).await;
+    assert!(!get(&app, &theirs, "/app/emails")
+        .await
+        .contains("/app/customers/7008"));
 }
 
 #[tokio::test]

@@ -247,3 +247,98 @@ async fn the_review_queue_records_who_decided_and_decides_once() {
         .await;
     assert_eq!(resp.status(), 400);
 }
+
+/// The admin UI's review queue decides through the same decision: with the session's CSRF
+/// token only, once (a second decision is shown as refused, nothing changes), and another
+/// shop's session sees none of it.
+#[tokio::test]
+async fn the_review_page_decides_once_and_only_with_the_sessions_token() {
+    use crate::admin_ui::{get, post, sign_in};
+    let server = platform().await;
+    let (app, shop_id) = setup(&server, referral_program("manual", 10)).await;
+    let code = referrer(&app).await;
+    let order = referred(4301, 8701, "sol@example.com", "50.00", &code);
+    assert_eq!(
+        app.deliver(SHOP, "orders/paid", "sol", &order).await,
+        "accepted"
+    );
+    settle_after(&app, &shop_id, 0).await;
+    let held = referrals(&app, Some("flagged")).await;
+    let id = held[0]["id"].as_str().unwrap().to_owned();
+
+    let (cookie, csrf) = sign_in(&app, &shop_id).await;
+    let page = get(&app, &cookie, "/app/referrals").await;
+    assert!(page.contains(&format!("/app/referrals/{id}")), "{page}");
+    assert!(page.contains("#4301"));
+    let other_id = app.add_shop(OTHER, "USD").await;
+    let (other_cookie, other_csrf) = sign_in(&app, &other_id).await;
+    assert!(!get(&app, &other_cookie, "/app/referrals")
+        .await
+        .contains("#4301"));
+    let path = format!("/app/referrals/{id}");
+    // Another shop's session, a missing or wrong token: refused, nothing decided.
+    let resp = post(
+        &app,
+        &other_cookie,
+        &path,
+        &[("csrf", other_csrf.as_str()), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+    let resp = post(
+        &app,
+        &cookie,
+        &path,
+        &[("csrf", "forged"), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(resp.status(), 403);
+    let resp = post(
+        &app,
+        &cookie,
+        &path,
+        &[("csrf", csrf.as_str()), ("decision", "maybe")],
+    )
+    .await;
+    assert_eq!(resp.status(), 400);
+    assert_eq!(referrals(&app, Some("flagged")).await.len(), 1);
+
+    let resp = post(
+        &app,
+        &cookie,
+        &path,
+        &[("csrf", csrf.as_str()), ("decision", "approve")],
+    )
+    .await;
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/app/referrals?decided=approve");
+    assert_eq!(referral_lines(&app, "7001").await.len(), 1);
+    let shown = get(
+        &app,
+        &cookie,
+        "/app/referrals?status=approved&decided=approve",
+    )
+    .await;
+    assert!(shown.contains("#4301") && shown.contains("role=\"status\""));
+    let again = post(
+        &app,
+        &cookie,
+        &path,
+        &[("csrf", csrf.as_str()), ("decision", "reject")],
+    )
+    .await;
+    assert_eq!(again.status(), 409);
+    assert!(again.text().await.unwrap().contains("role=\"alert\""));
+    assert_eq!(referrals(&app, Some("approved")).await.len(), 1);
+    assert_eq!(referral_lines(&app, "7001").await.len(), 1, "rewarded once");
+    assert_eq!(
+        crate::admin_ui::client()
+            .get(app.url("/app/referrals?status=everything"))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+}
