@@ -18,8 +18,12 @@ pub fn local_date(zone: Tz, utc: NaiveDateTime) -> NaiveDate {
 /// The UTC instant the shop's calendar month of `utc` began (monthly caps count from it).
 pub fn month_start_utc(zone: Tz, utc: NaiveDateTime) -> NaiveDateTime {
     let day = local_date(zone, utc);
-    let first = day.with_day(1).unwrap_or(day);
-    let midnight = first.and_hms_opt(0, 0, 0).unwrap_or_default();
+    day_start_utc(zone, day.with_day(1).unwrap_or(day))
+}
+
+/// The UTC instant the shop's calendar day `day` begins (reports count from it).
+pub fn day_start_utc(zone: Tz, day: NaiveDate) -> NaiveDateTime {
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     // A zone whose midnight is skipped (a DST jump at 00:00) starts the month at the next
     // instant that exists; an ambiguous midnight at its earlier reading.
     zone.from_local_datetime(&midnight)

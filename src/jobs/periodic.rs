@@ -41,7 +41,8 @@ pub fn enqueue_periodic(
             wanted.push((JobKind::TierReview, format!("tier_review:{hour}")));
         }
         if program.earning.birthday_points > 0 {
-            wanted.push((JobKind::AwardBirthdays, daily("birthdays")));
+            // On the shop's own day: a birthday begins at the shop's midnight, not UTC's.
+            wanted.push((JobKind::AwardBirthdays, format!("birthdays:{local_day}")));
         }
         if program.expiry.is_some() {
             wanted.push((JobKind::ExpirePoints, daily("expiry")));

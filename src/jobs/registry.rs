@@ -73,7 +73,9 @@ pub(super) fn execute(
         JobKind::AwardBirthdays => {
             write_transaction(conn, |c| {
                 let shop = Shop::find(c, &job.shop_id)?;
-                crate::services::birthdays::award_due(c, &shop, now().date())
+                let zone = crate::domain::calendar::zone(&shop.timezone);
+                let today = crate::domain::calendar::local_date(zone, now());
+                crate::services::birthdays::award_due(c, &shop, today)
             })?;
             Ok(())
         }

@@ -184,3 +184,56 @@ async fn a_signup_bonus_of_i64_max_saved_before_the_caps_fails_its_events_and_th
     assert_eq!(report["earned"]["points"], 0, "{report}");
     assert_eq!(report["outstanding"]["points"], 0, "{report}");
 }
+
+/// The report's days are the shop's: a line written at 12:00 UTC on 1 June is on 2 June in
+/// Kiritimati (UTC+14), so it counts for 2 June there and not for 1 June.
+#[tokio::test]
+async fn the_reports_days_are_the_shops_days() {
+    use boomerang::db::schema::shops;
+    use boomerang::domain::points::{LedgerKind, LedgerStatus};
+    use boomerang::services::ledger::{post, Posting, WhenShort};
+    use diesel::prelude::*;
+    let app = TestApp::spawn().await;
+    let (shop_id, member_id) = app
+        .add_shop_with_member(SHOP, "7001", "ada@example.com")
+        .await;
+    app.with_db(move |c| {
+        diesel::update(shops::table.find(&shop_id))
+            .set(shops::timezone.eq("Pacific/Kiritimati"))
+            .execute(c)
+            .unwrap();
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 6, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let posting = Posting {
+            shop_id,
+            member_id,
+            delta: 100,
+            kind: LedgerKind::Signup,
+            status: LedgerStatus::Confirmed,
+            reason: None,
+            source: "test".into(),
+            source_id: "signup".into(),
+            action: "signup".into(),
+            detail: None,
+            confirms_at: None,
+            when_short: WhenShort::Refuse,
+        };
+        boomerang::db::write_transaction(c, |c| post(c, &posting, at)).unwrap();
+    })
+    .await;
+    let token = session_token(SHOP);
+    for (day, earned) in [("2026-06-01", 0), ("2026-06-02", 100)] {
+        let report: serde_json::Value = app
+            .admin_get(
+                &token,
+                &format!("/api/admin/v1/reports/liability?from={day}&to={day}"),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["earned"]["points"], earned, "{day}: {report}");
+    }
+}

@@ -7,6 +7,7 @@ use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::Deserialize;
 
 use crate::db::DbError;
+use crate::domain::calendar;
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
 use crate::services::{fulfilments, liability};
@@ -44,6 +45,37 @@ fn day(name: &'static str, value: &str) -> Result<NaiveDate, PeriodError> {
         .ok_or(PeriodError::BadDay(name))
 }
 
+/// The report's period in the shop's own days: from the instant `from` begins there to the
+/// instant the day after `to` begins (UTC instants, as stored). `to` defaults to the shop's
+/// today, `from` to 29 days before `to`.
+pub fn local_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    shop_timezone: &str,
+) -> Result<LocalPeriod, PeriodError> {
+    let zone = calendar::zone(shop_timezone);
+    let today = calendar::local_date(zone, Utc::now().naive_utc());
+    let (start, end) = period(from, to, today)?;
+    let (first, after) = (start.date(), end.date());
+    Ok(LocalPeriod {
+        from: first,
+        to: after.pred_opt().unwrap_or(after),
+        start: calendar::day_start_utc(zone, first),
+        end: calendar::day_start_utc(zone, after),
+    })
+}
+
+/// A period of the shop's days and the UTC instants it spans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// When `from` begins in the shop's time zone.
+    pub start: NaiveDateTime,
+    /// When the day after `to` begins there.
+    pub end: NaiveDateTime,
+}
+
 /// The report's period from the query: `[start of from, start of the day after to)`. `to`
 /// defaults to `today`, `from` to 29 days before `to`.
 pub fn period(
@@ -73,9 +105,12 @@ pub async fn liability(
     range: web::Query<Range>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let today = Utc::now().date_naive();
-    let (start, end) = period(range.from.as_deref(), range.to.as_deref(), today)
-        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let LocalPeriod { start, end, .. } = local_period(
+        range.from.as_deref(),
+        range.to.as_deref(),
+        &session.shop.timezone,
+    )
+    .map_err(|e| AppError::bad_request(e.to_string()))?;
     let report = state
         .db
         .run(move |c| liability::report(c, &session.shop, start, end).map_err(DbError::from))
@@ -84,7 +119,7 @@ pub async fn liability(
 }
 
 /// `GET /api/admin/v1/reports/donations?from&to`: the donations not cancelled, created in the
-/// period (UTC days), per charity.
+/// period (the shop's days), per charity.
 pub async fn donations(
     session: ShopSession,
     range: web::Query<Range>,
@@ -92,9 +127,15 @@ pub async fn donations(
 ) -> Result<HttpResponse, AppError> {
     let from = range.from.as_deref().ok_or(PeriodError::Missing("from"));
     let to = range.to.as_deref().ok_or(PeriodError::Missing("to"));
-    let (start, end) = from
+    let (from, to) = from
         .and_then(|from| Ok((from, to?)))
-        .and_then(|(from, to)| period(Some(from), Some(to), Utc::now().date_naive()))
+        .map_err(|e| AppError::bad_request(e.to_string()))?;
+    let LocalPeriod {
+        from,
+        to,
+        start,
+        end,
+    } = local_period(Some(from), Some(to), &session.shop.timezone)
         .map_err(|e| AppError::bad_request(e.to_string()))?;
     let shop_id = session.shop.id;
     let totals = state
@@ -104,8 +145,8 @@ pub async fn donations(
         })
         .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "from": start.date(),
-        "to": end.date().pred_opt().unwrap_or(end.date()),
+        "from": from,
+        "to": to,
         "charities": totals.charities,
         "total_minor": totals.total_minor,
     })))

@@ -3,7 +3,7 @@
 //! a few thousand at most), the runs of activity that ended in the period (churn), and two
 //! indexed counts for the members' engagement. No order row is read.
 
-use chrono::{Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{Days, NaiveDate};
 use chrono_tz::Tz;
 use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
@@ -114,18 +114,6 @@ pub struct MetricsReport {
     pub avg_days_member_before_churn: Option<f64>,
     pub nps: NpsReport,
     pub series: Vec<SeriesDay>,
-}
-
-/// The UTC instant the shop's day begins (a midnight skipped by DST: the next hour).
-fn day_start_utc(zone: Tz, day: NaiveDate) -> NaiveDateTime {
-    let midnight = day.and_time(NaiveTime::MIN);
-    zone.from_local_datetime(&midnight)
-        .earliest()
-        .or_else(|| {
-            zone.from_local_datetime(&(midnight + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map_or(midnight, |at| at.naive_utc())
 }
 
 /// The figures for `[from, to]` (`from <= to`, checked by the caller).
@@ -309,7 +297,7 @@ fn engagement(
     to: NaiveDate,
     sums: &mut Sums,
 ) -> QueryResult<()> {
-    let end = day_start_utc(zone, to.checked_add_days(Days::new(1)).unwrap_or(to));
+    let end = calendar::day_start_utc(zone, to.checked_add_days(Days::new(1)).unwrap_or(to));
     sums.members_at_end = members::table
         .filter(members::shop_id.eq(shop_id))
         .filter(members::created_at.lt(end))
