@@ -25,20 +25,26 @@ async fn text_of(client: &Client, css: &str) -> String {
     }
 }
 
+/// The element, once the page (perhaps still loading after a click) has it.
+async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match client.find(Locator::Css(css)).await {
+            Ok(e) => return e,
+            Err(e) => assert!(Instant::now() < deadline, "no {css} on the page: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn fill(client: &Client, css: &str, value: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
+    let field = element(client, css).await;
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
 }
 
 async fn click(client: &Client, css: &str) {
-    client
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    element(client, css).await.click().await.unwrap();
 }
 
 async fn owner_session(locale: &str, nav: &str, dir: &str) {
