@@ -90,12 +90,26 @@ impl From<LedgerEntry> for LedgerLineView {
     }
 }
 
+/// What is wrong with an adjustment the owner asked for (the admin UI says it in the shop's
+/// language, next to the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidAdjustment {
+    #[error("reason is required")]
+    ReasonMissing,
+    #[error("reason is longer than 500 characters")]
+    ReasonTooLong,
+    #[error(
+        "points must be a non-zero whole number between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"
+    )]
+    PointsOutOfRange,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum CustomerError {
     #[error("no customer {0} in this shop's program")]
     NotFound(String),
     #[error("{0}")]
-    Invalid(String),
+    Invalid(InvalidAdjustment),
     /// The `Idempotency-Key` was already used for this customer with other points or reason.
     #[error("Idempotency-Key {0:?} was already used for this customer with a different points or reason; send a new key for a new adjustment")]
     KeyReused(String),
@@ -155,18 +169,14 @@ pub fn adjust(
 ) -> Result<(CustomerView, bool), CustomerError> {
     let reason = adjustment.reason.trim();
     if reason.is_empty() {
-        return Err(CustomerError::Invalid("reason is required".into()));
+        return Err(CustomerError::Invalid(InvalidAdjustment::ReasonMissing));
     }
     if reason.chars().count() > 500 {
-        return Err(CustomerError::Invalid(
-            "reason is longer than 500 characters".into(),
-        ));
+        return Err(CustomerError::Invalid(InvalidAdjustment::ReasonTooLong));
     }
     // `unsigned_abs`: `i64::MIN.abs()` overflows (it wrapped to a negative that passed the check).
     if adjustment.points == 0 || adjustment.points.unsigned_abs() > MAX_ADJUSTMENT.unsigned_abs() {
-        return Err(CustomerError::Invalid(format!(
-            "points must be a non-zero whole number between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"
-        )));
+        return Err(CustomerError::Invalid(InvalidAdjustment::PointsOutOfRange));
     }
     let shop_id = shop.id.as_str();
     write_transaction(conn, |conn| {

@@ -7,8 +7,11 @@ use serde::{Deserialize, Serialize};
 use crate::db::models::Member;
 use crate::error::{AppError, ErrorCode};
 use crate::http::app::session::{check_csrf, Layout, Owner};
+use crate::http::app::texts::{language, say};
 use crate::services::customers::search::{self, Filter};
-use crate::services::customers::{self, Adjustment, CustomerError, CustomerView};
+use crate::services::customers::{
+    self, Adjustment, CustomerError, CustomerView, InvalidAdjustment,
+};
 use crate::services::ledger::LedgerError;
 use crate::state::AppState;
 
@@ -170,6 +173,7 @@ pub async fn adjust(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     check_csrf(&req, &owner.0, &form.csrf)?;
+    let lang = language(&owner.0.shop.locale);
     let customer_id = path.into_inner();
     let mut shown = AdjustForm {
         points: form.points.clone(),
@@ -177,7 +181,11 @@ pub async fn adjust(
         ..AdjustForm::default()
     };
     let Ok(points) = form.points.trim().parse::<i64>() else {
-        shown.points_error = Some(format!("{:?} is not a whole number", form.points.trim()));
+        shown.points_error = Some(say(
+            lang,
+            "err_not_whole_number",
+            &[("value", format!("“{}”", form.points.trim()))],
+        ));
         return render_profile(&state, &owner, customer_id, shown, false, 422).await;
     };
     let key = form.key.trim();
@@ -199,16 +207,32 @@ pub async fn adjust(
                 format!("/app/customers/{}?adjusted=1", urlencode(&customer_id)),
             ))
             .finish()),
-        Err(CustomerError::Invalid(message)) if message.starts_with("reason") => {
-            shown.reason_error = Some(message);
+        Err(CustomerError::Invalid(invalid)) => {
+            match invalid {
+                InvalidAdjustment::ReasonMissing => {
+                    shown.reason_error = Some(say(lang, "err_reason_missing", &[]));
+                }
+                InvalidAdjustment::ReasonTooLong => {
+                    shown.reason_error = Some(say(lang, "err_reason_long", &[]));
+                }
+                InvalidAdjustment::PointsOutOfRange => {
+                    let max = [("max", customers::MAX_ADJUSTMENT.to_string())];
+                    shown.points_error = Some(say(lang, "err_points_range", &max));
+                }
+            }
             render_profile(&state, &owner, customer_id, shown, false, 422).await
         }
-        Err(
-            e @ (CustomerError::Invalid(_)
-            | CustomerError::Ledger(LedgerError::InsufficientPoints { .. })
-            | CustomerError::Ledger(LedgerError::BalanceLimit { .. })),
-        ) => {
-            shown.points_error = Some(e.to_string());
+        Err(CustomerError::Ledger(LedgerError::InsufficientPoints { balance, wanted })) => {
+            let args = [
+                ("balance", balance.to_string()),
+                ("wanted", wanted.to_string()),
+            ];
+            shown.points_error = Some(say(lang, "err_insufficient", &args));
+            render_profile(&state, &owner, customer_id, shown, false, 422).await
+        }
+        Err(CustomerError::Ledger(LedgerError::BalanceLimit { .. })) => {
+            let max = [("max", crate::domain::points::MAX_BALANCE.to_string())];
+            shown.points_error = Some(say(lang, "err_balance_limit", &max));
             render_profile(&state, &owner, customer_id, shown, false, 422).await
         }
         Err(CustomerError::KeyReused(_)) => Err(AppError::new(

@@ -212,8 +212,8 @@ pub struct Layout {
 
 impl Layout {
     pub fn of(session: &AdminSession, section: &'static str) -> Self {
-        let arabic = session.shop.locale.split(['-', '_']).next() == Some("ar");
-        let lang = if arabic { "ar" } else { "en" };
+        let lang = crate::http::app::texts::language(&session.shop.locale);
+        let arabic = lang == "ar";
         Self {
             shop: session.shop.domain.clone(),
             lang,

@@ -116,7 +116,32 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind_replenishment", "Replenishment reminder", "تذكير بإعادة الشراء"),
     ("kind_nps_survey", "NPS survey", "استبيان NPS"),
     ("kind_digest", "Digest", "ملخص"),
+    // The adjust form's errors, next to their fields.
+    ("err_not_whole_number", "{value} is not a whole number of points", "{value} ليس عددًا صحيحًا من النقاط"),
+    ("err_points_range", "Points must be a whole number other than 0, from -{max} to {max}.", "يجب أن تكون النقاط عددًا صحيحًا غير الصفر، من ‎-{max} إلى {max}."),
+    ("err_reason_missing", "Give a reason: the customer sees it in their points history.", "اذكر سببًا: يراه العميل في سجل نقاطه."),
+    ("err_reason_long", "The reason is longer than 500 characters.", "السبب أطول من 500 حرف."),
+    ("err_insufficient", "Not enough points: the balance is {balance} and {wanted} were asked for.", "النقاط غير كافية: الرصيد {balance} والمطلوب {wanted}."),
+    ("err_balance_limit", "This would take the customer past the limit of {max} points.", "سيتجاوز هذا حد {max} نقطة للعميل."),
 ];
+
+/// The admin's language for a shop's locale: Arabic for `ar` and its regions, else English.
+pub fn language(locale: &str) -> &'static str {
+    if locale.split(['-', '_']).next() == Some("ar") {
+        "ar"
+    } else {
+        "en"
+    }
+}
+
+/// The text `key` in `lang` with its `{name}` placeholders filled in.
+pub fn say(lang: &str, key: &str, args: &[(&str, String)]) -> String {
+    let mut text = texts(lang).get(key).copied().unwrap_or(key).to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
 
 /// The texts in `locale` (`ar`, else English).
 pub fn texts(locale: &str) -> BTreeMap<&'static str, &'static str> {
@@ -140,5 +165,16 @@ mod tests {
         }
         assert_eq!(texts("ar")["customers"], "العملاء");
         assert_eq!(texts("fr")["customers"], "Customers");
+        assert_eq!(language("ar-SA"), "ar");
+        assert_eq!(language("en_GB"), "en");
+        assert_eq!(
+            say(
+                "en",
+                "err_insufficient",
+                &[("balance", "5".into()), ("wanted", "9".into())]
+            ),
+            "Not enough points: the balance is 5 and 9 were asked for."
+        );
+        assert_eq!(say("en", "no_such_text", &[]), "no_such_text");
     }
 }

@@ -91,9 +91,14 @@ async fn owner_session(locale: &str, nav: &str, dir: &str) {
         fill(&client, "#points", "ten").await;
         fill(&client, "#reason", "welcome gift").await;
         click(&client, "form[action$='/adjustments'] button").await;
-        assert!(text_of(&client, "#points-error")
-            .await
-            .contains("not a whole number"));
+        // In the shop's language, naming what was typed.
+        let refused = text_of(&client, "#points-error").await;
+        assert!(refused.contains("“ten”"), "{refused}");
+        if locale == "ar" {
+            assert!(refused.contains("ليس عددًا صحيحًا"), "{refused}");
+        } else {
+            assert!(refused.contains("not a whole number"), "{refused}");
+        }
         let invalid = client
             .execute(
                 "return document.getElementById('points').getAttribute('aria-invalid');",
