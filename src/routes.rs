@@ -134,6 +134,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{customer_id}/adjustments",
                     web::post().to(app::customers::adjust),
                 )
+                .route("/program", web::get().to(app::program::show))
+                .route("/program", web::post().to(app::program::save))
                 .route("/transfer", web::get().to(app::transfer::show))
                 .route("/import", web::post().to(app::transfer::import))
                 .route(

@@ -5,6 +5,7 @@
 pub mod customers;
 pub mod login;
 pub mod overview;
+pub mod program;
 pub mod session;
 pub mod texts;
 pub mod transfer;

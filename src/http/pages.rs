@@ -58,6 +58,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app_transfer.html",
         include_str!("pages/templates/app_transfer.html"),
     ),
+    (
+        "app_program.html",
+        include_str!("pages/templates/app_program.html"),
+    ),
 ];
 
 /// The compiled page templates.
