@@ -140,6 +140,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referrals", web::get().to(app::review::list))
                 .route("/referrals/{id}", web::post().to(app::review::decide))
                 .route("/emails", web::get().to(app::emails::list))
+                .route("/program", web::get().to(app::program::show))
+                .route("/program", web::post().to(app::program::save))
                 .route("/transfer", web::get().to(app::transfer::show))
                 .route("/import", web::post().to(app::transfer::import))
                 .route(

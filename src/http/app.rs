@@ -6,6 +6,7 @@ pub mod customers;
 pub mod emails;
 pub mod login;
 pub mod overview;
+pub mod program;
 pub mod review;
 pub mod session;
 pub mod texts;

@@ -66,6 +66,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app_emails.html",
         include_str!("pages/templates/app_emails.html"),
     ),
+    (
+        "app_program.html",
+        include_str!("pages/templates/app_program.html"),
+    ),
 ];
 
 /// The compiled page templates.
@@ -164,6 +168,16 @@ mod tests {
                 (
                     "app_overview.html",
                     context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => context! { points => 10, value_minor => 1234 }, segments => vec![context! { key => "seg_new", count => 1 }] },
+                ),
+                (
+                    "app_program.html",
+                    context! { layout => layout.clone(), saved => true,
+                    summary => vec![context! { href => "f-a", label => "A", message => "bad" }, context! { href => (), label => "Program", message => "bad" }],
+                    sections => vec![context! { key => "earning", legend => "Earning", errors => vec!["bad"], fields => ["number", "checkbox", "text", "select", "json", "unset"].iter().map(|input| context! {
+                        path => format!("a.{input}"), id => format!("f-a-{input}"), input => input, label => "A", example => "[]",
+                        value => "1", checked => true, choices => vec![context! { value => "1", label => "One" }], nullable => true,
+                        rows => 3, error => "bad", described_by => "f-a-hint f-a-error",
+                    }).collect::<Vec<_>>() }] },
                 ),
                 (
                     "app_login.html",

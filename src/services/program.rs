@@ -19,6 +19,11 @@ use crate::domain::rewards::{
 use crate::domain::tiers::{validate_references, Membership, TierError, TierProgram};
 use crate::domain::widget::{WidgetError, WidgetSettings};
 
+mod fields;
+mod store;
+
+pub use store::replace;
+
 /// Everything the owner configures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

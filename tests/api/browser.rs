@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
+mod admin_program;
 mod admin_ui;
 mod nps;
 mod referrals;

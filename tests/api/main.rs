@@ -10,6 +10,7 @@
 )]
 
 mod admin;
+mod admin_program;
 mod admin_ui;
 mod backends;
 mod browser;

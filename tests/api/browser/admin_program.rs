@@ -1,0 +1,172 @@
+//! The program editor in a real browser, in English and in Arabic (right to left): sign in with
+//! a one-time link, open the program, enter a bad value and see the message next to its field
+//! (and linked from the summary), fix it, save, see "Saved" — and the whole form posted by the
+//! browser stores exactly the one change.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
+use serde_json::json;
+
+use super::{artifact, browser, driver};
+use crate::helpers::{session_token, TestApp};
+
+const SHOP: &str = "browser-program.myshopify.com";
+
+async fn text_of(client: &Client, css: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(e) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = e.text().await {
+                return text;
+            }
+        }
+        assert!(Instant::now() < deadline, "no {css} on the page");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn fill(client: &Client, css: &str, value: &str) {
+    let field = client.find(Locator::Css(css)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn submit(client: &Client) {
+    client
+        .find(Locator::Css(
+            "form[action='/app/program'] button[type=submit]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn program(app: &TestApp) -> serde_json::Value {
+    app.admin_get(&session_token(SHOP), "/api/admin/v1/program")
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn edit_program(locale: &str, saved: &str) {
+    let Some((driver, chromium)) = driver() else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (shop_id, _) = app
+        .add_shop_with_member(SHOP, "7001", "ada@example.com")
+        .await;
+    let (id, locale_owned) = (shop_id.clone(), locale.to_owned());
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        use diesel::prelude::*;
+        diesel::update(shops::table.find(id))
+            .set(shops::locale.eq(locale_owned))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    let before = program(&app).await;
+    let token = crate::admin_ui::login_token(&app, &shop_id).await;
+    let client = browser(&driver, &chromium).await;
+    let result = async {
+        client
+            .goto(&app.url(&format!("/app/login?token={token}")))
+            .await
+            .unwrap();
+        client
+            .find(Locator::Css("form[action='/app/login'] button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        text_of(&client, "nav a[aria-current=page]").await;
+        client
+            .find(Locator::Css("nav a[href='/app/program']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        assert!(!text_of(&client, "#s-earning legend").await.is_empty());
+
+        // A negative sign-up bonus: refused next to its field, linked from the summary.
+        fill(&client, "#f-earning-signup_points", "-5").await;
+        submit(&client).await;
+        let message = text_of(&client, "#f-earning-signup_points-error").await;
+        assert!(message.contains("signup_points"), "{message}");
+        let field = client
+            .find(Locator::Css("#f-earning-signup_points"))
+            .await
+            .unwrap();
+        assert_eq!(
+            field.attr("aria-invalid").await.unwrap().as_deref(),
+            Some("true")
+        );
+        assert!(field
+            .attr("aria-describedby")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains("f-earning-signup_points-error"));
+        assert_eq!(field.prop("value").await.unwrap().as_deref(), Some("-5"));
+        client
+            .find(Locator::Css(
+                "#error-summary a[href='#f-earning-signup_points']",
+            ))
+            .await
+            .expect("the summary links to the field");
+        let dir = client
+            .execute("return document.documentElement.dir;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(dir, json!(if locale == "ar" { "rtl" } else { "ltr" }));
+        std::fs::write(
+            artifact(&format!("admin-program-refused-{locale}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        assert_eq!(program(&app).await, before, "nothing stored");
+
+        // Fixed: saved, and only that setting changed.
+        fill(&client, "#f-earning-signup_points", "25").await;
+        submit(&client).await;
+        assert_eq!(text_of(&client, "#saved").await, saved);
+        let mut expected = before.clone();
+        expected["earning"]["signup_points"] = json!(25);
+        assert_eq!(program(&app).await, expected);
+        // The page is usable on a phone: nothing wider than the screen.
+        client.set_window_size(375, 800).await.unwrap();
+        let overflow = client
+            .execute(
+                "return document.documentElement.scrollWidth <= window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(true), "the page scrolls sideways at 375 px");
+        std::fs::write(
+            artifact(&format!("admin-program-saved-{locale}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+    }
+    .await;
+    client.close().await.unwrap();
+    result
+}
+
+#[tokio::test]
+async fn an_owner_fixes_a_refused_program_setting_and_saves_in_english() {
+    edit_program("en", "Saved").await;
+}
+
+#[tokio::test]
+async fn an_owner_fixes_a_refused_program_setting_and_saves_in_arabic() {
+    edit_program("ar", "تم الحفظ").await;
+}
