@@ -134,6 +134,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     "/customers/{customer_id}/adjustments",
                     web::post().to(app::customers::adjust),
                 )
+                .route("/reports", web::get().to(app::reports::show))
                 .route("/transfer", web::get().to(app::transfer::show))
                 .route("/import", web::post().to(app::transfer::import))
                 .route(

@@ -20,7 +20,7 @@ pub(crate) async fn login_token(app: &TestApp, shop_id: &str) -> String {
     .await
 }
 
-fn client() -> reqwest::Client {
+pub(crate) fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(Policy::none())
         .build()
@@ -28,7 +28,7 @@ fn client() -> reqwest::Client {
 }
 
 /// Signs in with a fresh link; returns the `Cookie` header value and the page's CSRF token.
-async fn sign_in(app: &TestApp, shop_id: &str) -> (String, String) {
+pub(crate) async fn sign_in(app: &TestApp, shop_id: &str) -> (String, String) {
     let token = login_token(app, shop_id).await;
     let resp = client()
         .post(app.url("/app/login"))

@@ -10,6 +10,8 @@
 )]
 
 mod admin;
+mod admin_overview;
+mod admin_reports;
 mod admin_ui;
 mod backends;
 mod browser;
