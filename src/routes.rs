@@ -142,6 +142,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/emails", web::get().to(app::emails::list))
                 .route("/program", web::get().to(app::program::show))
                 .route("/program", web::post().to(app::program::save))
+                .route("/reports", web::get().to(app::reports::show))
                 .route("/transfer", web::get().to(app::transfer::show))
                 .route("/import", web::post().to(app::transfer::import))
                 .route(

@@ -24,6 +24,7 @@ pub mod program;
 pub mod reconcile;
 pub mod redeem;
 pub mod referrals;
+pub mod reports;
 pub mod retention;
 pub mod sealed;
 pub mod shops;

@@ -2,11 +2,15 @@
 //! signed-in owner. Sign-in is by a one-time link (`boomerang shop login-link`); every form
 //! carries the session's CSRF token.
 
+pub mod charts;
 pub mod customers;
 pub mod emails;
+pub mod figures;
 pub mod login;
 pub mod overview;
+pub mod period;
 pub mod program;
+pub mod reports;
 pub mod review;
 pub mod session;
 pub mod texts;

@@ -70,6 +70,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "app_program.html",
         include_str!("pages/templates/app_program.html"),
     ),
+    (
+        "app_period.html",
+        include_str!("pages/templates/app_period.html"),
+    ),
+    (
+        "app_reports.html",
+        include_str!("pages/templates/app_reports.html"),
+    ),
 ];
 
 /// The compiled page templates.
@@ -136,6 +144,44 @@ mod tests {
                 rows => 2, imported => 1, unchanged => 0, failed => 1,
                 errors => vec![context! { row => 3, message => "bad" }],
             };
+            let period =
+                context! { from => "2026-11-01", to => "2026-11-30", error => (), invalid => () };
+            let refused = context! { from => "soon", to => "", error => "period_bad_from", invalid => "from" };
+            let figure = |key: &str, value: Option<&str>| context! { key => key, label => key, value => value, note => () };
+            let groups = vec![
+                context! { title => "m_retention", figures => vec![figure("crr_pct", Some("75.0 %")), figure("clv", None)] },
+            ];
+            let series: Vec<_> = (1..=3)
+                .map(|d| crate::services::retention::metrics_report::SeriesDay {
+                    date: chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap(),
+                    orders: i64::from(d),
+                    revenue_minor: 100,
+                    new_customers: 0,
+                    points_earned: 5,
+                    points_spent: 1,
+                })
+                .collect();
+            let currency = crate::domain::money::Currency::parse("EUR").unwrap();
+            let charts = minijinja::Value::from_serialize(
+                crate::http::app::charts::overview_charts(
+                    &series,
+                    &currency,
+                    &crate::http::app::texts::texts(lang),
+                )
+                .unwrap(),
+            );
+            let row = |key: &str, cells: Vec<&str>| context! { key => key, cells => cells };
+            let report_view = context! {
+                point_value => "1.00 EUR", per_points => 100,
+                liability => vec![row("earned", vec!["10", "0.10 EUR"]), row("outstanding", vec!["5", "0.05 EUR"])],
+                win_back_groups => vec![row("treated", vec!["3", "1", "5.00 EUR"]), row("holdout", vec!["1", "0", "0.00 EUR"])],
+                order_rate_lift => "+33.3", revenue_lift => (),
+                variants => vec![row("a", vec!["2", "1", "5.00 EUR"])],
+                nps => vec![row("responses", vec!["2"]), row("promoters", vec!["1"]), row("passives", vec!["0"]), row("detractors", vec!["1"])],
+                nps_score => "0.0",
+                donations => vec![row("Red Cross", vec!["1", "5.00 EUR", "500"])],
+                donations_total => "5.00 EUR",
+            };
             let cases = [
                 (
                     "app_customers.html",
@@ -167,7 +213,19 @@ mod tests {
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => context! { points => 10, value_minor => 1234 }, segments => vec![context! { key => "seg_new", count => 1 }] },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone() },
+                ),
+                (
+                    "app_overview.html",
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "0.00 EUR", outstanding_points => 0, segments => Vec::<()>::new(), period => refused.clone(), period_action => "/app", groups => Vec::<()>::new(), charts => Vec::<()>::new() },
+                ),
+                (
+                    "app_reports.html",
+                    context! { layout => layout.clone(), period => period.clone(), period_action => "/app/reports", report => report_view.clone() },
+                ),
+                (
+                    "app_reports.html",
+                    context! { layout => layout.clone(), period => refused.clone(), period_action => "/app/reports", report => () },
                 ),
                 (
                     "app_program.html",

@@ -10,7 +10,9 @@
 )]
 
 mod admin;
+mod admin_overview;
 mod admin_program;
+mod admin_reports;
 mod admin_ui;
 mod backends;
 mod browser;

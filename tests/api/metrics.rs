@@ -45,13 +45,13 @@ fn ago(days: i64) -> String {
     format!("{}T12:00:00Z", day_ago(days))
 }
 
-fn day_ago(days: i64) -> NaiveDate {
+pub(crate) fn day_ago(days: i64) -> NaiveDate {
     Utc::now().date_naive() - Duration::days(days)
 }
 
 /// A paid order of `amount`, dated `days` ago: by account `customer` (non-zero), by a guest
 /// (`customer` 0 with an e-mail) or anonymous (no e-mail).
-fn order(id: u64, customer: u64, email: Option<&str>, amount: &str, days: i64) -> Value {
+pub(crate) fn order(id: u64, customer: u64, email: Option<&str>, amount: &str, days: i64) -> Value {
     let mut body = order_json(
         id,
         email.map(|e| (customer, e)),
@@ -64,7 +64,7 @@ fn order(id: u64, customer: u64, email: Option<&str>, amount: &str, days: i64) -
     body
 }
 
-async fn metrics(app: &TestApp, shop: &str, from: NaiveDate, to: NaiveDate) -> Value {
+pub(crate) async fn metrics(app: &TestApp, shop: &str, from: NaiveDate, to: NaiveDate) -> Value {
     let resp = app
         .admin_get(
             &session_token(shop),
@@ -75,7 +75,7 @@ async fn metrics(app: &TestApp, shop: &str, from: NaiveDate, to: NaiveDate) -> V
     resp.json().await.unwrap()
 }
 
-async fn installed_today(app: &TestApp, shop_id: String) {
+pub(crate) async fn installed_today(app: &TestApp, shop_id: String) {
     app.with_db(move |c| {
         diesel::update(shops::table.find(&shop_id))
             .set(shops::installed_at.eq(boomerang::db::now()))
@@ -86,7 +86,13 @@ async fn installed_today(app: &TestApp, shop_id: String) {
 }
 
 /// A confirmed ledger line for the member of platform customer `customer`.
-async fn post_points(app: &TestApp, shop_id: &str, customer: &str, delta: i64, kind: &str) {
+pub(crate) async fn post_points(
+    app: &TestApp,
+    shop_id: &str,
+    customer: &str,
+    delta: i64,
+    kind: &str,
+) {
     use boomerang::domain::points::{LedgerKind, LedgerStatus};
     use boomerang::services::ledger::{post, Posting, WhenShort};
     let (shop_id, customer, kind) = (shop_id.to_owned(), customer.to_owned(), kind.to_owned());

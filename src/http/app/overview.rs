@@ -1,5 +1,8 @@
-//! `GET /app`: the shop at a glance, and the way in from Shopify's admin.
+//! `GET /app`: the shop at a glance, and the way in from Shopify's admin. Besides the members,
+//! points and segments, it shows the retention metrics of a period the owner picks (the same
+//! figures as `GET /api/admin/v1/metrics`) and charts of their daily series.
 
+use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -7,9 +10,13 @@ use serde::Serialize;
 use crate::db::schema::members;
 use crate::db::DbError;
 use crate::error::AppError;
+use crate::http::app::charts::{overview_charts, Chart};
+use crate::http::app::figures::{self, Group};
+use crate::http::app::period::{self, Chosen, PeriodQuery};
 use crate::http::app::session::{embedded_session_cookie, Layout, Owner};
 use crate::platform::shopify::session_token;
 use crate::services::admin_sessions;
+use crate::services::retention::{metrics_build, metrics_report};
 use crate::services::{liability, retention};
 use crate::state::AppState;
 
@@ -22,6 +29,8 @@ struct SegmentCount {
 #[derive(Debug, serde::Deserialize)]
 pub struct Entry {
     id_token: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 /// `GET /app`. Inside Shopify's admin the page is opened with `?id_token=` (a session token):
@@ -31,9 +40,11 @@ pub async fn entry(
     query: web::Query<Entry>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let Some(id_token) = query.into_inner().id_token.filter(|t| !t.is_empty()) else {
+    let Entry { id_token, from, to } = query.into_inner();
+    let chosen = PeriodQuery { from, to };
+    let Some(id_token) = id_token.filter(|t| !t.is_empty()) else {
         let owner = Owner::extract(&req).await?;
-        return Ok(show(owner, state).await?);
+        return Ok(show(owner, chosen, state).await?);
     };
     let installed = crate::http::install::installer(&state)
         .ensure_installed(&id_token)
@@ -58,7 +69,7 @@ pub async fn entry(
         .map_err(AppError::from)?;
     req.extensions_mut()
         .insert(crate::http::app::session::FramePolicy::of(&session));
-    let mut page = show(Owner(session), state).await?;
+    let mut page = show(Owner(session), chosen, state).await?;
     page.headers_mut().insert(
         actix_web::http::header::SET_COOKIE,
         actix_web::http::header::HeaderValue::from_str(&embedded_session_cookie(&cookie))
@@ -67,10 +78,20 @@ pub async fn entry(
     Ok(page)
 }
 
-pub async fn show(owner: Owner, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn show(
+    owner: Owner,
+    query: PeriodQuery,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let session = owner.0;
     let shop = session.shop.clone();
-    let (members_count, outstanding, segments) = state
+    let layout = Layout::of(&session, "overview");
+    let chosen = period::choose(&query, &shop.timezone, crate::db::now());
+    let days = match &chosen {
+        Chosen::Days { from, to, .. } => Some((*from, *to)),
+        Chosen::Refused(_) => None,
+    };
+    let (members_count, outstanding, segments, metrics) = state
         .db
         .run(move |c| {
             let count: i64 = members::table
@@ -88,19 +109,46 @@ pub async fn show(owner: Owner, state: web::Data<AppState>) -> Result<HttpRespon
                     count: n,
                 })
                 .collect::<Vec<_>>();
-            Ok::<_, AppError>((count, report.outstanding, segments))
+            // As the API does: a shop whose roll-ups were never built gets them first.
+            let metrics = match days {
+                Some((from, to)) => {
+                    metrics_build::build_once(c, &shop.id, crate::db::now())?;
+                    Some(metrics_report::report(c, &shop, from, to)?)
+                }
+                None => None,
+            };
+            Ok::<_, AppError>((count, report.outstanding, segments, metrics))
         })
         .await?;
-    state.pages.render(
+    let currency = figures::currency_of(&session.shop.currency);
+    let (groups, charts): (Vec<Group>, Vec<Chart>) = match &metrics {
+        Some(m) => (
+            figures::groups(m, &currency, &layout.t),
+            overview_charts(&m.series, &currency, &layout.t)?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let (form, status) = match chosen {
+        Chosen::Days { form, .. } => (form, StatusCode::OK),
+        Chosen::Refused(form) => (form, StatusCode::UNPROCESSABLE_ENTITY),
+    };
+    let mut page = state.pages.render(
         "app_overview.html",
         minijinja::context! {
-            layout => Layout::of(&session, "overview"),
+            layout => layout,
             currency => session.shop.currency,
             timezone => session.shop.timezone,
             locale => session.shop.locale,
             members => members_count,
-            outstanding => outstanding,
+            outstanding => figures::money(&currency, outstanding.value_minor),
+            outstanding_points => outstanding.points,
             segments => segments,
+            period => form,
+            period_action => "/app",
+            groups => groups,
+            charts => charts,
         },
-    )
+    )?;
+    *page.status_mut() = status;
+    Ok(page)
 }

@@ -1,7 +1,7 @@
 //! The owner's admin in a real browser, in English and in Arabic (right to left): sign in with a
 //! one-time link, find a customer, see a bad adjustment refused next to its field, adjust, and
-//! import a CSV with a bad row (reported by line, the rest imported); the demo's own link opens
-//! the same admin for the demo shop.
+//! import a CSV with a bad row (reported by line, the rest imported), see the overview's chart;
+//! the demo's own link opens the same admin for the demo shop.
 
 use std::time::{Duration, Instant};
 
@@ -25,26 +25,52 @@ async fn text_of(client: &Client, css: &str) -> String {
     }
 }
 
-/// The element, once the page (perhaps still loading after a click) has it.
-async fn element(client: &Client, css: &str) -> fantoccini::elements::Element {
+/// Types into the field, retrying while the page is still being replaced (a field found on
+/// the page before a navigation finished goes stale under us).
+async fn fill(client: &Client, css: &str, value: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        match client.find(Locator::Css(css)).await {
-            Ok(e) => return e,
-            Err(e) => assert!(Instant::now() < deadline, "no {css} on the page: {e}"),
+        let attempt = async {
+            let field = client.find(Locator::Css(css)).await?;
+            field.clear().await?;
+            field.send_keys(value).await
+        };
+        match attempt.await {
+            Ok(()) => return,
+            Err(e) => assert!(Instant::now() < deadline, "cannot fill {css}: {e}"),
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
-async fn fill(client: &Client, css: &str, value: &str) {
-    let field = element(client, css).await;
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
+/// Clicks something that loads a page (every click here does) and waits for the new page, so
+/// what follows never reads the page being left.
 async fn click(client: &Client, css: &str) {
-    element(client, css).await.click().await.unwrap();
+    client
+        .execute("window.__leaving = true;", vec![])
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let arrived = client
+            .execute(
+                "return window.__leaving !== true && document.readyState === 'complete';",
+                vec![],
+            )
+            .await;
+        if matches!(arrived, Ok(serde_json::Value::Bool(true))) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "clicking {css} loaded no page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn owner_session(locale: &str, nav: &str, dir: &str) {
@@ -65,6 +91,9 @@ async fn owner_session(locale: &str, nav: &str, dir: &str) {
             .unwrap();
     })
     .await;
+    // An anonymous order three days ago (no one's points change), for the overview's chart.
+    let order = crate::metrics::order(1, 0, None, "40.00", 3);
+    app.deliver(SHOP, "orders/paid", "o1", &order).await;
     let token = crate::admin_ui::login_token(&app, &shop_id).await;
     let client = browser(&driver, &chromium).await;
     let result = async {
@@ -149,6 +178,51 @@ async fn owner_session(locale: &str, nav: &str, dir: &str) {
         .unwrap();
         assert_eq!(app.customer(SHOP, "8001").await["points_balance"], 40);
         assert_eq!(app.customer(SHOP, "7001").await["points_balance"], 25);
+
+        // The overview's orders chart is drawn, visible and as wide as its column.
+        client.goto(&app.url("/app")).await.unwrap();
+        let chart = client
+            .find(Locator::Css("#chart-orders svg[role=img]"))
+            .await
+            .unwrap();
+        assert!(chart.is_displayed().await.unwrap());
+        let width = client
+            .execute(
+                "const s = document.querySelector('#chart-orders svg');\
+                 const f = document.querySelector('#chart-orders');\
+                 return [s.getBoundingClientRect().width, s.getBoundingClientRect().height, f.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let [w, h, column] = [0, 1, 2].map(|i| width[i].as_f64().unwrap_or(0.0));
+        assert!(w > 100.0 && h > 30.0 && w <= column, "{width}");
+        client
+            .execute("document.getElementById('chart-orders').scrollIntoView();", vec![])
+            .await
+            .unwrap();
+        std::fs::write(
+            artifact(&format!("admin-overview-wide-{locale}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
+        // On a phone the chart shrinks with the page instead of scrolling it sideways.
+        client.set_window_size(375, 800).await.unwrap();
+        let fits = client
+            .execute(
+                "document.getElementById('chart-orders').scrollIntoView();\
+                 return document.documentElement.scrollWidth <= window.innerWidth \
+                   && document.querySelector('#chart-orders svg').getBoundingClientRect().width > 200;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(fits, serde_json::json!(true));
+        std::fs::write(
+            artifact(&format!("admin-overview-{locale}.png")),
+            client.screenshot().await.unwrap(),
+        )
+        .unwrap();
     }
     .await;
     client.close().await.unwrap();
