@@ -23,7 +23,7 @@ mod queue;
 
 pub use deliver::{deliver_job, has_due_mail, MailSetup};
 pub use links::{open_token, read_open_token, read_unsubscribe_token, unsubscribe_token};
-pub use log::{list, EmailView};
+pub use log::{check_filters, list, EmailView};
 pub use queue::{queue, queue_for_friend, queue_variant, record_held_out};
 
 /// Where a message is (the API's `status`).

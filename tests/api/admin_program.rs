@@ -4,59 +4,14 @@
 //! to its field and the owner's input kept, a post without the session's CSRF token changes
 //! nothing, and a session of one shop never changes another.
 
-use reqwest::redirect::Policy;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::admin_ui::{client, get as page, sign_in};
 use crate::helpers::{session_token, TestApp};
 
 const SHOP: &str = "admin-program.myshopify.com";
 const OTHER: &str = "admin-program-other.myshopify.com";
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// Signs in with a fresh one-time link; returns the `Cookie` header and the CSRF token.
-async fn sign_in(app: &TestApp, shop_id: &str) -> (String, String) {
-    let token = crate::admin_ui::login_token(app, shop_id).await;
-    let resp = client()
-        .post(app.url("/app/login"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let cookie = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = page(app, &cookie, "/app/program").await;
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a csrf field")
-        .to_owned();
-    (cookie, csrf)
-}
-
-async fn page(app: &TestApp, cookie: &str, path: &str) -> String {
-    let resp = client()
-        .get(app.url(path))
-        .header("Cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "{path}");
-    resp.text().await.unwrap()
-}
 
 async fn save(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
     client()

@@ -3,10 +3,9 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::domain::mail::Kind;
 use crate::error::AppError;
 use crate::http::extract::ShopSession;
-use crate::services::mail::{self, status};
+use crate::services::mail;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -24,17 +23,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.into_inner();
-    if let Some(kind) = q.kind.as_deref() {
-        Kind::parse(kind).ok_or_else(|| AppError::bad_request(format!("unknown kind {kind:?}")))?;
-    }
-    if let Some(s) = q.status.as_deref() {
-        if !status::ALL.contains(&s) {
-            return Err(AppError::bad_request(format!(
-                "status must be one of {}",
-                status::ALL.join(", ")
-            )));
-        }
-    }
+    mail::check_filters(q.kind.as_deref(), q.status.as_deref()).map_err(AppError::bad_request)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
     let shop_id = session.shop.id;
     let views = state

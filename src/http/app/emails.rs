@@ -29,17 +29,7 @@ pub async fn list(
     // An empty field of the filter form means "any".
     let given = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let (customer_id, kind, wanted) = (given(q.customer_id), given(q.kind), given(q.status));
-    if let Some(k) = kind.as_deref() {
-        Kind::parse(k).ok_or_else(|| AppError::bad_request(format!("unknown kind {k:?}")))?;
-    }
-    if let Some(s) = wanted.as_deref() {
-        if !status::ALL.contains(&s) {
-            return Err(AppError::bad_request(format!(
-                "status must be one of {}",
-                status::ALL.join(", ")
-            )));
-        }
-    }
+    mail::check_filters(kind.as_deref(), wanted.as_deref()).map_err(AppError::bad_request)?;
     let shop_id = session.shop.id.clone();
     let (c, k, s) = (customer_id.clone(), kind.clone(), wanted.clone());
     let emails = state

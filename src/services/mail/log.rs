@@ -47,6 +47,24 @@ impl EmailView {
     }
 }
 
+/// Checks the log's filters as the owner gave them: a kind and a status the app knows.
+pub fn check_filters(kind: Option<&str>, status: Option<&str>) -> Result<(), String> {
+    if let Some(kind) = kind {
+        if crate::domain::mail::Kind::parse(kind).is_none() {
+            return Err(format!("unknown kind {kind:?}"));
+        }
+    }
+    if let Some(s) = status {
+        if !super::status::ALL.contains(&s) {
+            return Err(format!(
+                "status must be one of {}",
+                super::status::ALL.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The shop's messages, newest first, filtered by customer (platform id), kind and status.
 pub fn list(
     conn: &mut DbConnection,

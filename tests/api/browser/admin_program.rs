@@ -3,45 +3,17 @@
 //! (and linked from the summary), fix it, save, see "Saved" — and the whole form posted by the
 //! browser stores exactly the one change.
 
-use std::time::{Duration, Instant};
-
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
+use super::admin_ui::{click, fill, text_of};
 use super::{artifact, browser, driver};
 use crate::helpers::{session_token, TestApp};
 
 const SHOP: &str = "browser-program.myshopify.com";
 
-async fn text_of(client: &Client, css: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(e) = client.find(Locator::Css(css)).await {
-            if let Ok(text) = e.text().await {
-                return text;
-            }
-        }
-        assert!(Instant::now() < deadline, "no {css} on the page");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn fill(client: &Client, css: &str, value: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
 async fn submit(client: &Client) {
-    client
-        .find(Locator::Css(
-            "form[action='/app/program'] button[type=submit]",
-        ))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(client, "form[action='/app/program'] button[type=submit]").await;
 }
 
 async fn program(app: &TestApp) -> serde_json::Value {
@@ -78,21 +50,9 @@ async fn edit_program(locale: &str, saved: &str) {
             .goto(&app.url(&format!("/app/login?token={token}")))
             .await
             .unwrap();
-        client
-            .find(Locator::Css("form[action='/app/login'] button"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, "form[action='/app/login'] button").await;
         text_of(&client, "nav a[aria-current=page]").await;
-        client
-            .find(Locator::Css("nav a[href='/app/program']"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&client, "nav a[href='/app/program']").await;
         assert!(!text_of(&client, "#s-earning legend").await.is_empty());
 
         // A negative sign-up bonus: refused next to its field, linked from the summary.

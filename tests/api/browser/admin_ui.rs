@@ -12,7 +12,7 @@ use crate::helpers::TestApp;
 
 const SHOP: &str = "browser-admin.myshopify.com";
 
-async fn text_of(client: &Client, css: &str) -> String {
+pub(super) async fn text_of(client: &Client, css: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Ok(e) = client.find(Locator::Css(css)).await {
@@ -27,7 +27,7 @@ async fn text_of(client: &Client, css: &str) -> String {
 
 /// Types into the field, retrying while the page is still being replaced (a field found on
 /// the page before a navigation finished goes stale under us).
-async fn fill(client: &Client, css: &str, value: &str) {
+pub(super) async fn fill(client: &Client, css: &str, value: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let attempt = async {
@@ -45,7 +45,7 @@ async fn fill(client: &Client, css: &str, value: &str) {
 
 /// Clicks something that loads a page (every click here does) and waits for the new page, so
 /// what follows never reads the page being left.
-async fn click(client: &Client, css: &str) {
+pub(super) async fn click(client: &Client, css: &str) {
     client
         .execute("window.__leaving = true;", vec![])
         .await
