@@ -189,7 +189,9 @@ mod tests {
                 ),
                 (
                     "app_customer.html",
-                    context! { layout => layout.clone(), customer => customer.clone(), view => view, ledger => vec![line], form => context! { points => "x", reason => "", points_error => "bad", reason_error => () }, adjusted => true, idempotency_key => "k" },
+                    context! { layout => layout.clone(), customer => customer.clone(), view => view, ledger => vec![line], form => context! { points => "x", reason => "", points_error => "bad", reason_error => () }, adjusted => true, idempotency_key => "k",
+                    currency => "EUR", referrals => vec![context! { created_at => "2026-12-01T10:00:00Z", friend_email => "f@b.co", friend_customer_id => (), order_name => "#1001", order_id => "o1", status => "approved", reward_points => 500 }],
+                    emails => vec![context! { created_at => "2026-12-01T10:00:00Z", kind => "welcome", subject => "Hi", status => "suppressed" }] },
                 ),
                 (
                     "app_transfer.html",

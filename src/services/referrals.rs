@@ -25,7 +25,7 @@ pub(crate) use claim::{decimal, discount_value};
 pub use codes::{ensure_code, member_by_code, record_click, referral_url};
 pub use orders::after_order;
 pub use settle::{decide, settle_due};
-pub use views::{list, ReferralView};
+pub use views::{list, of_referrer, ReferralView};
 
 use crate::db::DbError;
 use crate::domain::referrals::{DecisionError, ReferralConfigError};

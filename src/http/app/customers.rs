@@ -128,14 +128,17 @@ async fn render_profile(
 ) -> Result<HttpResponse, AppError> {
     let session = owner.0.clone();
     let shop = session.shop.clone();
-    let (row, view, ledger) = state
+    let (row, view, ledger, referrals, emails) = state
         .db
         .run(move |c| {
             let member = customers::find(c, &shop.id, &customer_id)?;
             let ledger = customers::ledger(c, &shop.id, &customer_id, 50)?;
+            let referrals = crate::services::referrals::of_referrer(c, &shop.id, &member.id, 50)?;
+            let emails =
+                crate::services::mail::list(c, &shop.id, Some(&customer_id), None, None, 50)?;
             let row = Row::of(&member, None);
             let view = CustomerView::of(c, &shop, member)?;
-            Ok::<_, AppError>((row, view, ledger))
+            Ok::<_, AppError>((row, view, ledger, referrals, emails))
         })
         .await?;
     let mut page = state.pages.render(
@@ -145,6 +148,9 @@ async fn render_profile(
             customer => row,
             view => view,
             ledger => ledger,
+            referrals => referrals,
+            emails => emails,
+            currency => session.shop.currency,
             form => form,
             adjusted => adjusted,
             // A new key per rendering: a double click (or a resent form) posts once.

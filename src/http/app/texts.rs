@@ -116,6 +116,20 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("kind_replenishment", "Replenishment reminder", "تذكير بإعادة الشراء"),
     ("kind_nps_survey", "NPS survey", "استبيان NPS"),
     ("kind_digest", "Digest", "ملخص"),
+    // A customer's points history: why each line exists, and where it stands.
+    ("lk_earn", "Order", "طلب"),
+    ("lk_signup", "Sign-up", "التسجيل"),
+    ("lk_birthday", "Birthday", "عيد الميلاد"),
+    ("lk_adjustment", "Adjustment", "تعديل"),
+    ("lk_redeem", "Reward", "مكافأة"),
+    ("lk_redeem_refund", "Reward given back", "استرداد مكافأة"),
+    ("lk_reversal", "Refund or cancellation", "استرداد أو إلغاء"),
+    ("lk_expiry", "Expired", "انتهت صلاحيتها"),
+    ("lk_referral", "Referral", "إحالة"),
+    ("lk_import", "Imported", "مستوردة"),
+    ("ls_pending", "Pending", "قيد الانتظار"),
+    ("ls_confirmed", "Confirmed", "مؤكدة"),
+    ("ls_void", "Void", "ملغاة"),
     // The adjust form's errors, next to their fields.
     ("err_not_whole_number", "{value} is not a whole number of points", "{value} ليس عددًا صحيحًا من النقاط"),
     ("err_points_range", "Points must be a whole number other than 0, from -{max} to {max}.", "يجب أن تكون النقاط عددًا صحيحًا غير الصفر، من ‎-{max} إلى {max}."),
@@ -359,5 +373,19 @@ mod tests {
             "Not enough points: the balance is 5 and 9 were asked for."
         );
         assert_eq!(say("en", "no_such_text", &[]), "no_such_text");
+        // The pages name every ledger kind and status, in both languages.
+        let names = texts("ar");
+        for kind in crate::domain::points::LedgerKind::ALL {
+            assert!(names.contains_key(format!("lk_{kind}").as_str()), "{kind}");
+        }
+        for status in crate::domain::points::LedgerStatus::ALL {
+            assert!(
+                names.contains_key(format!("ls_{status}").as_str()),
+                "{status}"
+            );
+        }
+        for kind in crate::domain::mail::Kind::ALL {
+            assert!(names.contains_key(format!("kind_{}", kind.as_str()).as_str()));
+        }
     }
 }

@@ -77,6 +77,26 @@ pub fn list(
     status: Option<Status>,
     limit: i64,
 ) -> QueryResult<Vec<ReferralView>> {
+    list_where(conn, shop_id, status, None, limit)
+}
+
+/// The referrals one member made (as the referrer), newest first: their customer profile.
+pub fn of_referrer(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_id: &str,
+    limit: i64,
+) -> QueryResult<Vec<ReferralView>> {
+    list_where(conn, shop_id, None, Some(member_id), limit)
+}
+
+fn list_where(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    status: Option<Status>,
+    referrer: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ReferralView>> {
     let mut query = referrals::table
         .inner_join(members::table.on(members::id.eq(referrals::referrer_member_id)))
         .filter(referrals::shop_id.eq(shop_id))
@@ -86,6 +106,9 @@ pub fn list(
         .into_boxed();
     if let Some(status) = status {
         query = query.filter(referrals::status.eq(status.as_str()));
+    }
+    if let Some(member_id) = referrer {
+        query = query.filter(referrals::referrer_member_id.eq(member_id.to_owned()));
     }
     let rows: Vec<(Referral, Option<String>)> = query.load(conn)?;
     Ok(rows

@@ -241,6 +241,9 @@ async fn the_log_filters_and_keeps_shops_apart() {
         page.contains("/app/customers/7008") && page.contains("Points earned"),
         "{page}"
     );
+    // The customer's profile lists what they were sent.
+    let profile = get(&app, &cookie, "/app/customers/7008").await;
+    assert!(profile.contains("Points earned"), "{profile}");
     let none = get(&app, &cookie, "/app/emails?customer_id=9999&kind=&status=").await;
     assert!(!none.contains("/app/customers/7008"));
     let queued = get(

@@ -331,6 +331,12 @@ async fn the_review_page_decides_once_and_only_with_the_sessions_token() {
     assert!(again.text().await.unwrap().contains("role=\"alert\""));
     assert_eq!(referrals(&app, Some("approved")).await.len(), 1);
     assert_eq!(referral_lines(&app, "7001").await.len(), 1, "rewarded once");
+    // The referrer's profile lists what they referred.
+    let profile = get(&app, &cookie, "/app/customers/7001").await;
+    assert!(
+        profile.contains("#4301") && profile.contains("Approved"),
+        "{profile}"
+    );
     assert_eq!(
         crate::admin_ui::client()
             .get(app.url("/app/referrals?status=everything"))
