@@ -6,7 +6,7 @@
 use fantoccini::{Client, Locator};
 use serde_json::json;
 
-use super::admin_ui::{click, fill, text_of};
+use super::admin_ui::{click, fill, shop_speaking, text_of};
 use super::{artifact, browser, driver};
 use crate::helpers::{session_token, TestApp};
 
@@ -29,19 +29,7 @@ async fn edit_program(locale: &str, saved: &str) {
         return;
     };
     let app = TestApp::spawn().await;
-    let (shop_id, _) = app
-        .add_shop_with_member(SHOP, "7001", "ada@example.com")
-        .await;
-    let (id, locale_owned) = (shop_id.clone(), locale.to_owned());
-    app.with_db(move |c| {
-        use boomerang::db::schema::shops;
-        use diesel::prelude::*;
-        diesel::update(shops::table.find(id))
-            .set(shops::locale.eq(locale_owned))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    let shop_id = shop_speaking(&app, SHOP, locale).await;
     let before = program(&app).await;
     let token = crate::admin_ui::login_token(&app, &shop_id).await;
     let client = browser(&driver, &chromium).await;

@@ -45,6 +45,24 @@ pub(super) async fn fill(client: &Client, css: &str, value: &str) {
 
 /// Clicks something that loads a page (every click here does) and waits for the new page, so
 /// what follows never reads the page being left.
+/// A shop with one customer (7001, Ada) whose admin is in `locale`; its id.
+pub(super) async fn shop_speaking(app: &TestApp, domain: &str, locale: &str) -> String {
+    let (shop_id, _) = app
+        .add_shop_with_member(domain, "7001", "ada@example.com")
+        .await;
+    let (id, locale) = (shop_id.clone(), locale.to_owned());
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        use diesel::prelude::*;
+        diesel::update(shops::table.find(id))
+            .set(shops::locale.eq(locale))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    shop_id
+}
+
 pub(super) async fn click(client: &Client, css: &str) {
     client
         .execute("window.__leaving = true;", vec![])
@@ -78,19 +96,7 @@ async fn owner_session(locale: &str, nav: &str, dir: &str) {
         return;
     };
     let app = TestApp::spawn().await;
-    let (shop_id, _) = app
-        .add_shop_with_member(SHOP, "7001", "ada@example.com")
-        .await;
-    let (id, locale_owned) = (shop_id.clone(), locale.to_owned());
-    app.with_db(move |c| {
-        use boomerang::db::schema::shops;
-        use diesel::prelude::*;
-        diesel::update(shops::table.find(id))
-            .set(shops::locale.eq(locale_owned))
-            .execute(c)
-            .unwrap();
-    })
-    .await;
+    let shop_id = shop_speaking(&app, SHOP, locale).await;
     // An anonymous order three days ago (no one's points change), for the overview's chart.
     let order = crate::metrics::order(1, 0, None, "40.00", 3);
     app.deliver(SHOP, "orders/paid", "o1", &order).await;
