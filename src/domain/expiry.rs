@@ -26,18 +26,27 @@ pub enum ExpiryPolicy {
     },
 }
 
+/// What is wrong with an expiry policy; each names its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ExpiryError {
+    #[error("expiry months must be 1–120")]
+    Months,
+    #[error("remind_days_before must be at most 90")]
+    RemindDays,
+}
+
 fn fourteen() -> u32 {
     14
 }
 
 impl ExpiryPolicy {
-    pub fn validate(&self) -> Result<(), &'static str> {
+    pub fn validate(&self) -> Result<(), ExpiryError> {
         let (months, remind) = self.parts();
         if !(1..=120).contains(&months) {
-            return Err("expiry months must be 1–120");
+            return Err(ExpiryError::Months);
         }
         if remind > 90 {
-            return Err("remind_days_before must be at most 90");
+            return Err(ExpiryError::RemindDays);
         }
         Ok(())
     }

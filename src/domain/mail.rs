@@ -6,6 +6,7 @@ mod policy;
 
 pub use config::{
     EmailConfigError, EmailSettings, QuietHours, SendingPolicy, TemplateOverride, LOCALES,
+    MAX_TEMPLATE_BYTES,
 };
 pub use kinds::Kind;
 pub use policy::{decide, Decision, History};

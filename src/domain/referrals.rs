@@ -14,7 +14,7 @@ pub use attribution::{attribute, landing_site_ref, Attribution, Via, CART_ATTRIB
 pub use codes::{parse_code, referral_code, REFERRAL_CODE_LEN};
 pub use config::{
     Discount, FriendReward, PublicDiscount, ReferralConfigError, ReferralProgram, ReferrerReward,
-    DEFAULT_EXPIRES_DAYS,
+    DEFAULT_EXPIRES_DAYS, MAX_EXPIRES_DAYS, MAX_MONTHLY_CAP, MAX_REFERRER_POINTS,
 };
 pub use life::{decide, on_order_settled, on_reversal, Decision, DecisionError, Review, Status};
 pub use normalize::{

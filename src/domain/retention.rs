@@ -35,10 +35,10 @@ pub use nps::{
 };
 pub use replenishment::{
     reminder_due, usual_interval, ReplenishmentConfigError, ReplenishmentProgram,
-    RepurchaseIntervals, MIN_REPEAT_CUSTOMERS,
+    RepurchaseIntervals, MAX_LEAD_DAYS, MIN_REPEAT_CUSTOMERS,
 };
 pub use segments::{classify, Segment, ShopGaps, LOST_AFTER_DAYS, NEW_WITHIN_DAYS};
 pub use winback::{
     LapseRule, StepReward, SubjectVariant, WinBackConfigError, WinBackProgram, WinBackStep,
-    DEFAULT_AFTER_DAYS, MAX_HOLDOUT_PCT, MAX_STEPS, MAX_VARIANTS,
+    DEFAULT_AFTER_DAYS, MAX_AFTER_DAYS, MAX_DELAY_DAYS, MAX_HOLDOUT_PCT, MAX_STEPS, MAX_VARIANTS,
 };

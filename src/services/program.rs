@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::models::Shop;
 use crate::domain::earning::{EarningRules, RulesError};
-use crate::domain::expiry::ExpiryPolicy;
+use crate::domain::expiry::{ExpiryError, ExpiryPolicy};
 use crate::domain::mail::{EmailConfigError, EmailSettings};
 use crate::domain::money::Currency;
 use crate::domain::referrals::{ReferralConfigError, ReferralProgram};
@@ -68,8 +68,8 @@ pub enum ProgramError {
     Rewards(#[from] CatalogError),
     #[error("code_prefix must be 1–8 letters or digits")]
     CodePrefix,
-    #[error("{0}")]
-    Expiry(&'static str),
+    #[error(transparent)]
+    Expiry(ExpiryError),
     #[error(transparent)]
     Widget(#[from] WidgetError),
     #[error(transparent)]

@@ -103,12 +103,12 @@ async fn the_editor_shows_every_section_with_labelled_fields() {
         "earning.points_per_unit",
         "earning.rounding",
         "earning.include_tax",
-        "earning.campaigns",
-        "rewards",
+        "rewards.0.points_cost",
+        "rewards.0.kind",
+        "rewards.2.max_shipping_minor",
         "code_prefix",
         "expiry",
         "tiers",
-        "memberships",
         "referrals",
         "emails.from",
         "emails.policy.max_per_week",
@@ -125,10 +125,34 @@ async fn the_editor_shows_every_section_with_labelled_fields() {
     assert!(html.contains("<select id=\"f-earning-rounding\""));
     assert!(html.contains("<textarea class=\"json\""));
     assert!(html.contains("Points per unit of currency"));
-    // Every field has its label.
-    for id in html.split(" id=\"f-").skip(1) {
+    // Lists of objects are rows, each with its "remove" box, and an "add" button per list.
+    for list in [
+        "rewards",
+        "earning.product_multipliers",
+        "earning.collection_multipliers",
+        "earning.campaigns",
+        "memberships",
+    ] {
+        assert!(
+            html.contains(&format!("name=\"_add\" value=\"{list}\"")),
+            "{list}"
+        );
+    }
+    assert!(html.contains("name=\"_remove\" value=\"rewards.2\""));
+    assert!(
+        !html.contains("name=\"rewards\""),
+        "the catalog is no JSON text"
+    );
+    // Every input has its label (rows and lists are headed by a legend or a heading).
+    for (before, id) in html.split(" id=\"f-").zip(html.split(" id=\"f-").skip(1)) {
         let id = id.split('"').next().unwrap();
-        if id.ends_with("-hint") || id.ends_with("-error") {
+        let tag = before.rsplit('<').next().unwrap_or_default();
+        if id.ends_with("-hint")
+            || id.ends_with("-error")
+            || !tag.starts_with("input")
+                && !tag.starts_with("select")
+                && !tag.starts_with("textarea")
+        {
             continue;
         }
         assert!(html.contains(&format!("<label for=\"f-{id}\">")), "{id}");
@@ -273,36 +297,41 @@ async fn bad_values_come_back_next_to_their_field_and_change_nothing() {
     )
     .await;
     let page = refused(resp, "f-earning-signup_points").await;
-    assert!(
-        message(&page, "f-earning-signup_points").contains("signup_points must be between 0"),
-        "{page}"
+    assert_eq!(
+        message(&page, "f-earning-signup_points"),
+        "Enter 0 to 10000000 points; -5 is outside that."
     );
 
-    // JSON that does not parse, and JSON the catalog refuses.
-    let page = refused(
-        save(&app, &cookie, &[("csrf", &csrf), ("rewards", "[{\"id\": ")]).await,
-        "f-rewards",
-    )
-    .await;
-    assert!(message(&page, "f-rewards").starts_with("Not valid JSON"));
-    assert!(page.contains("[{&quot;id&quot;: </textarea>"), "kept");
+    // Text in a row's number field, and an id the catalog refuses: next to that row's input.
     let page = refused(
         save(
             &app,
             &cookie,
-            &[
-                ("csrf", &csrf),
-                (
-                    "rewards",
-                    r#"[{"id": "a b", "title": "t", "kind": "fixed_amount", "amount_minor": 500, "points_cost": 500}]"#,
-                ),
-            ],
+            &[("csrf", &csrf), ("rewards.0.points_cost", "lots")],
         )
         .await,
-        "f-rewards",
+        "f-rewards-0-points_cost",
     )
     .await;
-    assert!(message(&page, "f-rewards").contains("a b"));
+    assert_eq!(message(&page, "f-rewards-0-points_cost"), "Enter a number");
+    let page = refused(
+        save(&app, &cookie, &[("csrf", &csrf), ("rewards.1.id", "a b")]).await,
+        "f-rewards-1-id",
+    )
+    .await;
+    assert!(message(&page, "f-rewards-1-id").contains("a b"), "{page}");
+    // JSON that does not parse, where JSON is still edited.
+    let page = refused(
+        save(
+            &app,
+            &cookie,
+            &[("csrf", &csrf), ("rewards.0.titles", "{\"ar\": ")],
+        )
+        .await,
+        "f-rewards-0-titles",
+    )
+    .await;
+    assert!(message(&page, "f-rewards-0-titles").starts_with("Not valid JSON"));
 
     // A nested setting and a colour.
     refused(

@@ -13,7 +13,58 @@ pub enum CatalogError {
     #[error("reward id {0:?} appears twice")]
     DuplicateId(String),
     #[error("reward {0:?}: {1}")]
-    Invalid(String, &'static str),
+    Invalid(String, RewardFault),
+}
+
+/// What is wrong with one reward of a catalog; each names its field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RewardFault {
+    #[error("title (and each of titles) must be 1–100 characters")]
+    Title,
+    #[error("points_cost must be between 1 and 10,000,000")]
+    PointsCost,
+    #[error("min_order_minor must be between 0 and 1,000,000,000,000")]
+    MinOrder,
+    #[error("expires_days must be between 1 and 3650")]
+    ExpiresDays,
+    #[error("amount_minor must be between 1 and 1,000,000,000,000")]
+    Amount,
+    #[error("percent must be 1–100")]
+    Percent,
+    #[error("max_shipping_minor must be between 1 and 1,000,000,000,000")]
+    MaxShipping,
+    #[error("variant_id must be the variant's numeric id")]
+    VariantId,
+    #[error(
+        "variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points"
+    )]
+    VariableBounds,
+    #[error("max_points must be at most 10,000,000")]
+    MaxPoints,
+    #[error("charity must be 1–100 characters")]
+    Charity,
+    #[error("description must be 1–300 characters")]
+    Description,
+}
+
+impl RewardFault {
+    /// The reward's field this is about (`points_cost`).
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Title => "title",
+            Self::PointsCost => "points_cost",
+            Self::MinOrder => "min_order_minor",
+            Self::ExpiresDays => "expires_days",
+            Self::Amount => "amount_minor",
+            Self::Percent => "percent",
+            Self::MaxShipping => "max_shipping_minor",
+            Self::VariantId => "variant_id",
+            Self::VariableBounds => "min_points",
+            Self::MaxPoints => "max_points",
+            Self::Charity => "charity",
+            Self::Description => "description",
+        }
+    }
 }
 
 /// Longest charity name a donation reward may carry (characters).
@@ -39,45 +90,60 @@ impl Reward {
         }
         let title_ok = |t: &str| text_fits(t, 100);
         if !title_ok(&self.title) || !self.titles.values().all(|t| title_ok(t)) {
-            return bad("title (and each of titles) must be 1–100 characters");
+            return bad(RewardFault::Title);
         }
         if !(1..=MAX_REWARD_POINTS).contains(&self.points_cost) {
-            return bad("points_cost must be between 1 and 10,000,000");
+            return bad(RewardFault::PointsCost);
         }
         if self
             .min_order_minor
             .is_some_and(|m| !(0..=MAX_AMOUNT_MINOR).contains(&m))
         {
-            return bad("min_order_minor must be between 0 and 1,000,000,000,000");
+            return bad(RewardFault::MinOrder);
         }
         if !(1..=3650).contains(&self.expires_days) {
-            return bad("expires_days must be between 1 and 3650");
+            return bad(RewardFault::ExpiresDays);
         }
         let money = 1..=MAX_AMOUNT_MINOR;
         let points = 1..=MAX_REWARD_POINTS;
         match &self.kind {
-            RewardKind::FixedAmount { amount_minor } if !money.contains(amount_minor) => bad("amount_minor must be between 1 and 1,000,000,000,000"),
-            RewardKind::Percent { percent } if !(1..=100).contains(percent) => bad("percent must be 1–100"),
-            RewardKind::FreeShipping { max_shipping_minor: Some(m) } if !money.contains(m) => bad("max_shipping_minor must be between 1 and 1,000,000,000,000"),
-            RewardKind::FreeProduct { variant_id } if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) => {
-                bad("variant_id must be the variant's numeric id")
+            RewardKind::FixedAmount { amount_minor } if !money.contains(amount_minor) => {
+                bad(RewardFault::Amount)
             }
-            RewardKind::Variable { points_per_unit, min_points, max_points }
-                if *points_per_unit <= 0 || *min_points < *points_per_unit || max_points < min_points =>
+            RewardKind::Percent { percent } if !(1..=100).contains(percent) => {
+                bad(RewardFault::Percent)
+            }
+            RewardKind::FreeShipping {
+                max_shipping_minor: Some(m),
+            } if !money.contains(m) => bad(RewardFault::MaxShipping),
+            RewardKind::FreeProduct { variant_id }
+                if variant_id.is_empty() || !variant_id.bytes().all(|b| b.is_ascii_digit()) =>
             {
-                bad("variable rewards need points_per_unit > 0 and points_per_unit <= min_points <= max_points")
+                bad(RewardFault::VariantId)
+            }
+            RewardKind::Variable {
+                points_per_unit,
+                min_points,
+                max_points,
+            } if *points_per_unit <= 0
+                || *min_points < *points_per_unit
+                || max_points < min_points =>
+            {
+                bad(RewardFault::VariableBounds)
             }
             RewardKind::Variable { max_points, .. } if !points.contains(max_points) => {
-                bad("max_points must be at most 10,000,000")
+                bad(RewardFault::MaxPoints)
             }
             RewardKind::Donation { charity, .. } if !text_fits(charity, MAX_CHARITY_CHARS) => {
-                bad("charity must be 1–100 characters")
+                bad(RewardFault::Charity)
             }
             RewardKind::Donation { amount_minor, .. } if !money.contains(amount_minor) => {
-                bad("amount_minor must be between 1 and 1,000,000,000,000")
+                bad(RewardFault::Amount)
             }
-            RewardKind::Custom { description } if !text_fits(description, MAX_DESCRIPTION_CHARS) => {
-                bad("description must be 1–300 characters")
+            RewardKind::Custom { description }
+                if !text_fits(description, MAX_DESCRIPTION_CHARS) =>
+            {
+                bad(RewardFault::Description)
             }
             _ => Ok(()),
         }

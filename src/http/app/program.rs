@@ -1,10 +1,17 @@
 //! `/app/program`: the program editor. Every setting of the shop's program on one page, a
 //! `<fieldset>` per section; a post is checked exactly as the admin API's `PUT /program` checks
 //! it and saved through the same service. A refused post shows the page again (422) with what the
-//! owner entered and each message next to its field, and changes nothing.
+//! owner entered and each message next to its field, in the owner's language, and changes
+//! nothing. Lists of objects are edited as rows; "add a …" and "update the form" show the page
+//! again with the row added or the kind's fields, without saving (no JavaScript needed).
 
 mod form;
+mod messages;
+mod order;
+mod paths;
+mod pinpoint;
 mod rebuild;
+mod rows;
 mod summary;
 #[cfg(test)]
 mod tests;
@@ -17,7 +24,7 @@ use serde_json::Value;
 
 use crate::error::AppError;
 use crate::http::app::session::{check_csrf, Layout, Owner};
-use crate::services::program::{self, Program, ProgramError};
+use crate::services::program::{self, Program};
 use crate::state::AppState;
 
 use form::Section;
@@ -41,7 +48,7 @@ pub async fn show(
     let session = owner.0;
     let layout = Layout::of(&session, "program");
     let words = Words::new(layout.lang);
-    let mut sections = form::build(&stored(&session.shop)?, &words);
+    let mut sections = form::build(&stored(&session.shop)?, &words, &[]);
     let saved = query.saved.is_some();
     render(
         &state,
@@ -66,16 +73,33 @@ pub async fn save(
     let layout = Layout::of(&session, "program");
     let words = Words::new(layout.lang);
     let root = stored(&session.shop)?;
-    let mut sections = form::build(&root, &words);
+    let (skeleton, new_items) = rows::skeleton(&root, &entered);
+    let mut sections = form::build(&skeleton, &words, &new_items);
     let refused = StatusCode::UNPROCESSABLE_ENTITY;
-    let Some(json) = rebuild::apply(&root, &mut sections, &entered, &words) else {
+    let rebuilt = rebuild::apply(&skeleton, &mut sections, &entered, &words);
+    if entered.only_shows() {
+        // A row added or a kind chosen: the page again, as entered, nothing saved.
+        return render(
+            &state,
+            layout,
+            &words,
+            &mut sections,
+            None,
+            false,
+            StatusCode::OK,
+        );
+    }
+    let Some(mut json) = rebuilt else {
         return render(&state, layout, &words, &mut sections, None, false, refused);
     };
+    let kept = rows::remove_ticked(&mut json, &entered.removed);
     let bytes = serde_json::to_vec(&json).map_err(AppError::internal)?;
     let parsed = match Program::parse(&bytes) {
         Ok(parsed) => parsed,
         Err(e) => {
-            let general = summary::place(&mut sections, e.field(), message(&e));
+            let field = pinpoint::field(&e, &json).map(|path| kept.on_page(&path));
+            let message = messages::said(&e).in_lang(words.lang());
+            let general = summary::place(&mut sections, field, message);
             return render(
                 &state,
                 layout,
@@ -95,21 +119,6 @@ pub async fn save(
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", "/app/program?saved=1"))
         .finish())
-}
-
-/// The message shown next to a field: the path is where it is shown, so only the problem.
-fn message(e: &ProgramError) -> String {
-    match e {
-        ProgramError::ShapeAt(_, inner) | ProgramError::Shape(inner) => {
-            let text = inner.to_string();
-            // serde's " at line 1 column 220" points into JSON the owner never saw.
-            match text.find(" at line ") {
-                Some(at) => text.get(..at).unwrap_or(&text).to_owned(),
-                None => text,
-            }
-        }
-        other => other.to_string(),
-    }
 }
 
 fn render(

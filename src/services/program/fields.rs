@@ -4,6 +4,7 @@
 //! field it has.
 
 use crate::domain::earning::RulesError;
+use crate::domain::expiry::ExpiryError;
 use crate::domain::mail::EmailConfigError;
 use crate::domain::retention::WinBackConfigError;
 use crate::domain::tiers::TierError;
@@ -19,10 +20,8 @@ impl ProgramError {
             ProgramError::Earning(e) => format!("earning.{}", earning_field(e)),
             ProgramError::Rewards(_) => "rewards".into(),
             ProgramError::CodePrefix => "code_prefix".into(),
-            ProgramError::Expiry(message) if message.contains("remind") => {
-                "expiry.remind_days_before".into()
-            }
-            ProgramError::Expiry(_) => "expiry.months".into(),
+            ProgramError::Expiry(ExpiryError::RemindDays) => "expiry.remind_days_before".into(),
+            ProgramError::Expiry(ExpiryError::Months) => "expiry.months".into(),
             ProgramError::Widget(e) => match e {
                 WidgetError::Colour => "widget.accent_color".into(),
                 WidgetError::Url(field) => format!("widget.{field}"),

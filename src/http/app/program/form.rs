@@ -1,7 +1,8 @@
 //! The program editor's form, made by walking the program's JSON so that every setting is
 //! editable without a hand-written field per setting: a scalar becomes a typed input named by its
-//! dotted path (`earning.points_per_unit`), a list, a map or a shape that changes with its `kind`
-//! becomes a JSON text area. On a post the JSON is rebuilt from the fields using the stored
+//! dotted path (`earning.points_per_unit`), a list of objects becomes rows of such inputs
+//! (`rewards.0.points_cost`, see `rows`), and what rows cannot show (a map keyed by the owner, a
+//! list of words, a nested shape that changes with its `kind`) becomes a JSON text area. On a post the JSON is rebuilt from the fields using the stored
 //! program's shape (what each field's type is), then checked by `Program::parse` like the API's.
 //!
 //! Whether a setting may be empty ("none"), and what type an absent (`null`) setting takes, is
@@ -11,8 +12,12 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::http::app::program::words::{Words, CHOICES, EXAMPLES, JSON_PATHS, TEXT_OR_NUMBER};
-use crate::services::program::Program;
+use crate::http::app::program::order::sort;
+pub use crate::http::app::program::paths::{accepts, get_at, is_empty, probe, set_at};
+use crate::http::app::program::rows::{BLANK_WHEN_NEW, ROW_LISTS};
+use crate::http::app::program::words::{
+    find, pattern, Words, CHOICES, EXAMPLES, JSON_PATHS, TEXT_OR_NUMBER,
+};
 
 /// How a setting is edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,6 +30,29 @@ pub enum Input {
     Json,
     /// "Remove this optional group" (a present optional object shown as fields).
     Unset,
+    /// The head of a list edited as rows (its label and the errors about the whole list).
+    List,
+    /// The start of one row: its legend and "remove" box (`_remove` = the row's path).
+    Item,
+    /// The end of one row.
+    End,
+    /// The list's "add a …" button (`_add` = the list's path), after its rows.
+    Add,
+}
+
+impl Input {
+    /// Whether the owner enters a value of the program here.
+    pub fn holds_value(self) -> bool {
+        !matches!(
+            self,
+            Input::Unset | Input::List | Input::Item | Input::End | Input::Add
+        )
+    }
+
+    /// Whether an error can be shown here.
+    pub fn shows_errors(self) -> bool {
+        !matches!(self, Input::Unset | Input::End | Input::Add)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +79,10 @@ pub struct Field {
     pub error: Option<String>,
     /// Ids of the hint and error, for `aria-describedby`.
     pub described_by: String,
+    /// The row this setting belongs to (`Reward 2`), for the error summary.
+    pub group: Option<String>,
+    /// A row's kind: choosing another shows that kind's settings (after "update the form").
+    pub reshapes: bool,
     #[serde(skip)]
     pub(super) segments: Vec<String>,
 }
@@ -79,61 +111,39 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
     ("widget", &["widget"]),
 ];
 
-/// Lists that are left out of the JSON when empty but are settings all the same.
-const HIDDEN_WHEN_EMPTY: &[(&str, &str)] = &[("win_back", "subject_variants")];
+/// Settings left out of the JSON when empty but settings all the same: (where, which, empty).
+const HIDDEN_WHEN_EMPTY: &[(&str, &str, Empty)] = &[
+    ("win_back", "subject_variants", Empty::List),
+    ("rewards.*", "titles", Empty::Map),
+    ("tiers.levels.*", "names", Empty::Map),
+    ("win_back.steps.*", "reward", Empty::Nothing),
+];
 
-/// Whether the stored program with `value` at `segments` is still a program (shape only).
-/// `Err` says why not, naming the place inside the value when deeper than the field.
-pub fn probe(root: &Value, segments: &[String], value: Value) -> Result<(), String> {
-    let mut changed = root.clone();
-    set_at(&mut changed, segments, value);
-    serde_path_to_error::deserialize::<_, Program>(changed)
-        .map(|_| ())
-        .map_err(|e| {
-            let at = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            let field = segments.join(".");
-            match at.strip_prefix(field.as_str()) {
-                Some(rest) if !rest.is_empty() => {
-                    format!("{}: {inner}", rest.trim_start_matches('.'))
-                }
-                _ => inner,
-            }
-        })
+#[derive(Debug, Clone, Copy)]
+enum Empty {
+    List,
+    Map,
+    Nothing,
 }
 
-fn accepts(root: &Value, segments: &[String], value: Value) -> bool {
-    probe(root, segments, value).is_ok()
-}
-
-/// Puts `value` at `segments`, making the last key if it is missing.
-pub(super) fn set_at(root: &mut Value, segments: &[String], value: Value) {
-    let Some((last, parents)) = segments.split_last() else {
-        *root = value;
-        return;
-    };
-    let mut here = root;
-    for key in parents {
-        let Some(next) = here.get_mut(key.as_str()) else {
-            return;
-        };
-        here = next;
+impl Empty {
+    fn value(self) -> Value {
+        match self {
+            Empty::List => Value::Array(Vec::new()),
+            Empty::Map => Value::Object(serde_json::Map::new()),
+            Empty::Nothing => Value::Null,
+        }
     }
-    if let Some(map) = here.as_object_mut() {
-        map.insert(last.clone(), value);
-    }
-}
-
-pub(super) fn get_at<'v>(root: &'v Value, segments: &[String]) -> Option<&'v Value> {
-    segments
-        .iter()
-        .try_fold(root, |here, key| here.get(key.as_str()))
 }
 
 struct Walker<'a> {
     root: &'a Value,
     words: &'a Words,
+    /// Rows the stored program does not have yet (their placeholders are shown empty).
+    new_items: &'a [String],
     fields: Vec<Field>,
+    /// The row being walked (`Reward 2`).
+    group: Option<String>,
 }
 
 impl Walker<'_> {
@@ -141,10 +151,8 @@ impl Walker<'_> {
         let path = segments.join(".");
         let choices = match input {
             Input::Select => {
-                let mut values: Vec<String> = CHOICES
-                    .iter()
-                    .find(|(p, _)| *p == path)
-                    .map(|(_, options)| options.iter().map(|o| (*o).to_owned()).collect())
+                let mut values: Vec<String> = find(CHOICES, &path)
+                    .map(|options| options.iter().map(|o| (*o).to_owned()).collect())
                     .unwrap_or_default();
                 // A value this page does not know yet stays choosable rather than being lost.
                 if !values.contains(&value) {
@@ -164,10 +172,18 @@ impl Walker<'_> {
             Input::Unset => self.words.unset_label(&path),
             _ => self.words.label(&path),
         };
+        let blank = BLANK_WHEN_NEW.contains(&pattern(&path).as_str())
+            && self
+                .new_items
+                .iter()
+                .any(|item| path.starts_with(&format!("{item}.")));
+        let value = if blank { String::new() } else { value };
         let rows = value.lines().count().clamp(3, 16);
         self.fields.push(Field {
             id: format!("f-{}", path.replace('.', "-")),
-            example: EXAMPLES.iter().find(|(p, _)| *p == path).map(|(_, e)| *e),
+            example: find(EXAMPLES, &path),
+            group: self.group.clone(),
+            reshapes: input == Input::Select && self.group.is_some() && path.ends_with(".kind"),
             checked: value == "true",
             path,
             input,
@@ -182,26 +198,65 @@ impl Walker<'_> {
         });
     }
 
+    /// Each setting of an object, and those it leaves out when empty.
+    fn walk_settings(&mut self, map: &serde_json::Map<String, Value>, segments: &mut Vec<String>) {
+        let path = pattern(&segments.join("."));
+        for (key, inner) in map {
+            segments.push(key.clone());
+            self.walk(inner, segments);
+            segments.pop();
+        }
+        for (parent, key, empty) in HIDDEN_WHEN_EMPTY {
+            if *parent == path && !map.contains_key(*key) {
+                segments.push((*key).to_owned());
+                self.walk(&empty.value(), segments);
+                segments.pop();
+            }
+        }
+    }
+
+    /// A list of objects as rows: its head, each item's settings between its start and end
+    /// (in the order their labels are listed), and the "add" button.
+    fn walk_rows(&mut self, items: &[Value], segments: &mut Vec<String>) {
+        let path = segments.join(".");
+        self.push(segments, Input::List, String::new(), false);
+        for (index, item) in items.iter().enumerate() {
+            segments.push(index.to_string());
+            let legend = self.words.item(&path, index);
+            self.push(segments, Input::Item, "false".into(), false);
+            if let Some(start) = self.fields.last_mut() {
+                start.label.clone_from(&legend);
+            }
+            let outer = self.group.replace(legend);
+            let first = self.fields.len();
+            if let Some(map) = item.as_object() {
+                self.walk_settings(map, segments);
+            }
+            if let Some(settings) = self.fields.get_mut(first..) {
+                sort(settings);
+            }
+            self.group = outer;
+            self.push(segments, Input::End, String::new(), false);
+            segments.pop();
+        }
+        self.push(segments, Input::Add, String::new(), false);
+        if let Some(add) = self.fields.last_mut() {
+            add.label = self.words.add(&path);
+        }
+    }
+
     fn walk(&mut self, value: &Value, segments: &mut Vec<String>) {
         let path = segments.join(".");
         let nullable = accepts(self.root, segments, Value::Null);
         match value {
+            Value::Array(items) if ROW_LISTS.contains(&path.as_str()) => {
+                self.walk_rows(items, segments);
+            }
             Value::Object(map) if !as_json(&path, map) => {
                 if nullable {
                     self.push(segments, Input::Unset, "false".into(), false);
                 }
-                for (key, inner) in map {
-                    segments.push(key.clone());
-                    self.walk(inner, segments);
-                    segments.pop();
-                }
-                for (parent, key) in HIDDEN_WHEN_EMPTY {
-                    if *parent == path && !map.contains_key(*key) {
-                        segments.push((*key).to_owned());
-                        self.walk(&Value::Array(Vec::new()), segments);
-                        segments.pop();
-                    }
-                }
+                self.walk_settings(map, segments);
             }
             Value::Object(_) | Value::Array(_) => {
                 let text = serde_json::to_string_pretty(value).unwrap_or_default();
@@ -219,7 +274,7 @@ impl Walker<'_> {
             }
             Value::Bool(b) => self.push(segments, Input::Checkbox, b.to_string(), false),
             Value::Number(n) => {
-                let input = if TEXT_OR_NUMBER.contains(&path.as_str()) {
+                let input = if TEXT_OR_NUMBER.contains(&pattern(&path).as_str()) {
                     Input::Text
                 } else {
                     Input::Number
@@ -227,7 +282,7 @@ impl Walker<'_> {
                 self.push(segments, input, n.to_string(), nullable);
             }
             Value::String(s) => {
-                let input = if CHOICES.iter().any(|(p, _)| *p == path) {
+                let input = if find(CHOICES, &path).is_some() {
                     Input::Select
                 } else {
                     Input::Text
@@ -239,16 +294,18 @@ impl Walker<'_> {
 }
 
 /// Maps (`emails.enabled`), and shapes that change with their `kind` or `mode`, are edited as
-/// JSON: fields could not add a key or switch the shape.
+/// JSON: fields could not add a key or switch the shape. (A row's own `kind` is a select: the
+/// row is shown again with the chosen kind's fields.)
 fn as_json(path: &str, map: &serde_json::Map<String, Value>) -> bool {
     map.is_empty()
-        || JSON_PATHS.contains(&path)
+        || JSON_PATHS.contains(&pattern(path).as_str())
         || map.contains_key("kind")
         || map.contains_key("mode")
 }
 
-/// The page's sections and fields for the stored program `root` (the program as JSON).
-pub fn build(root: &Value, words: &Words) -> Vec<Section> {
+/// The page's sections and fields for the program `root` (the program as JSON); `new_items`
+/// are the rows it has that the stored program has not.
+pub fn build(root: &Value, words: &Words, new_items: &[String]) -> Vec<Section> {
     let mut sections: Vec<Section> = SECTIONS
         .iter()
         .map(|(key, _)| Section {
@@ -265,7 +322,9 @@ pub fn build(root: &Value, words: &Words) -> Vec<Section> {
         let mut walker = Walker {
             root,
             words,
+            new_items,
             fields: Vec::new(),
+            group: None,
         };
         walker.walk(value, &mut vec![key.clone()]);
         let section = SECTIONS
@@ -285,37 +344,4 @@ pub fn build(root: &Value, words: &Words) -> Vec<Section> {
         sort(&mut section.fields);
     }
     sections
-}
-
-/// Puts fields in the order their labels are listed (the order an owner thinks in, not the
-/// JSON's alphabetical one); a group's "remove" box goes before its first field, fields without
-/// a label after the others.
-fn sort(fields: &mut [Field]) {
-    let rank = |path: &str| crate::http::app::texts::position(&format!("p.{path}"));
-    let ranks: Vec<Option<usize>> = fields.iter().map(|f| rank(&f.path)).collect();
-    let group_rank = |path: &str| {
-        fields
-            .iter()
-            .zip(&ranks)
-            .filter(|(f, _)| f.path.starts_with(&format!("{path}.")))
-            .filter_map(|(_, r)| *r)
-            .min()
-    };
-    let keys: Vec<(usize, bool)> = fields
-        .iter()
-        .zip(&ranks)
-        .map(|(f, r)| match f.input {
-            Input::Unset => (group_rank(&f.path).unwrap_or(usize::MAX), false),
-            _ => (r.unwrap_or(usize::MAX), true),
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..fields.len()).collect();
-    order.sort_by_key(|i| keys.get(*i).copied());
-    let sorted: Vec<Field> = order
-        .iter()
-        .filter_map(|i| fields.get(*i).cloned())
-        .collect();
-    for (slot, field) in fields.iter_mut().zip(sorted) {
-        *slot = field;
-    }
 }

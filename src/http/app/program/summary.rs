@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::http::app::program::form::{Input, Section, SECTIONS};
+use crate::http::app::program::form::{Section, SECTIONS};
 use crate::http::app::program::words::Words;
 
 /// One line of the error summary at the top of the page.
@@ -27,7 +27,7 @@ pub fn place(sections: &mut [Section], path: Option<String>, message: String) ->
         sections
             .iter()
             .flat_map(|s| &s.fields)
-            .filter(|f| f.input != Input::Unset)
+            .filter(|f| f.input.shows_errors())
     };
     let exact = fields().position(|f| f.path == path);
     let inside = fields().position(|f| f.path.starts_with(&format!("{path}.")));
@@ -40,7 +40,7 @@ pub fn place(sections: &mut [Section], path: Option<String>, message: String) ->
         let field = sections
             .iter_mut()
             .flat_map(|s| s.fields.iter_mut())
-            .filter(|f| f.input != Input::Unset)
+            .filter(|f| f.input.shows_errors())
             .nth(index);
         if let Some(field) = field {
             field.error = Some(message);
@@ -92,9 +92,13 @@ pub fn finish(
             }
             if let Some(message) = &field.error {
                 ids.push(format!("{}-error", field.id));
+                let label = match &field.group {
+                    Some(row) => format!("{row} › {}", field.label),
+                    None => field.label.clone(),
+                };
                 summary.push(SummaryItem {
                     href: Some(field.id.clone()),
-                    label: field.label.clone(),
+                    label,
                     message: message.clone(),
                 });
             }

@@ -18,10 +18,46 @@ pub const CHOICES: &[(&str, &[&str])] = &[
         &["lifetime", "calendar_year", "rolling_12_months"],
     ),
     ("referrals.review", &["auto", "manual"]),
+    (
+        "rewards.*.kind",
+        crate::http::app::program::rows::REWARD_KINDS,
+    ),
 ];
 
+/// `rewards.2.points_cost` → `rewards.*.points_cost`: what the tables below are keyed by, so a
+/// setting of a row is described once for every row.
+pub fn pattern(path: &str) -> String {
+    path.split('.')
+        .map(|segment| {
+            if segment.parse::<usize>().is_ok() {
+                "*"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The entry of `table` for the setting at `path`.
+pub fn find<T: Copy>(table: &[(&str, T)], path: &str) -> Option<T> {
+    let pattern = pattern(path);
+    table
+        .iter()
+        .find(|(p, _)| *p == pattern)
+        .map(|(_, value)| *value)
+}
+
 /// Maps keyed by the owner (kinds, languages): edited as JSON even when they have keys.
-pub const JSON_PATHS: &[&str] = &["emails.enabled", "emails.templates", "widget.texts"];
+/// Also the translations of a row's name (`rewards.*.titles`) and a tier's perks.
+pub const JSON_PATHS: &[&str] = &[
+    "emails.enabled",
+    "emails.templates",
+    "widget.texts",
+    "rewards.*.titles",
+    "tiers.levels.*.names",
+    "win_back.subject_variants.*.subject",
+];
 
 /// Settings that take a number or a word (`win_back.after_days`: 90 or "auto").
 pub const TEXT_OR_NUMBER: &[&str] = &["win_back.after_days"];
@@ -29,36 +65,12 @@ pub const TEXT_OR_NUMBER: &[&str] = &["win_back.after_days"];
 /// An example of each setting edited as JSON (JSON reads the same in every language).
 pub const EXAMPLES: &[(&str, &str)] = &[
     (
-        "earning.product_multipliers",
-        r#"[{"product_id": "632910392", "multiplier_pct": 200}]"#,
-    ),
-    (
-        "earning.collection_multipliers",
-        r#"[{"collection_id": "841564295", "multiplier_pct": 150}]"#,
-    ),
-    (
-        "earning.campaigns",
-        r#"[{"name": "Double points", "starts_at": "2026-11-27T00:00:00Z", "ends_at": "2026-11-30T00:00:00Z", "multiplier_pct": 200}]"#,
-    ),
-    (
-        "rewards",
-        r#"[{"id": "5-off", "title": "5 off", "kind": "fixed_amount", "amount_minor": 500, "points_cost": 500}]"#,
-    ),
-    (
         "expiry",
         r#"{"mode": "after_earning", "months": 12, "remind_days_before": 14}"#,
     ),
     (
         "tiers",
         r#"{"basis": "points_earned", "window": "lifetime", "grace_days": 30, "levels": [{"id": "silver", "name": "Silver", "threshold": 300}]}"#,
-    ),
-    (
-        "tiers.levels",
-        r#"[{"id": "silver", "name": "Silver", "threshold": 300, "earn_multiplier_pct": 125}]"#,
-    ),
-    (
-        "memberships",
-        r#"[{"id": "club", "product_id": "123", "tier": "gold", "days": 365}]"#,
     ),
     (
         "referrals",
@@ -81,24 +93,36 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "win_back",
         r#"{"enabled": true, "after_days": 90, "steps": [{"delay_days": 0}]}"#,
     ),
-    (
-        "win_back.steps",
-        r#"[{"delay_days": 0}, {"delay_days": 7}]"#,
-    ),
-    (
-        "win_back.subject_variants",
-        r#"[{"id": "a", "subject": {"en": "We miss you"}}]"#,
-    ),
     ("replenishment", r#"{"enabled": true, "lead_days": 3}"#),
+    ("rewards.*.titles", r#"{"ar": "خصم 5"}"#),
+    ("tiers.levels.*.names", r#"{"ar": "ذهبي"}"#),
+    (
+        "tiers.levels.*.perks",
+        r#"["Free shipping", "Early access"]"#,
+    ),
+    (
+        "win_back.steps.*.reward",
+        r#"{"kind": "percent", "percent": 10, "expires_days": 14}"#,
+    ),
+    (
+        "win_back.subject_variants.*.subject",
+        r#"{"en": "We miss you", "ar": "اشتقنا إليك"}"#,
+    ),
 ];
 
 /// The admin texts in the owner's language, with the editor's look-ups.
 #[derive(Debug)]
-pub struct Words(BTreeMap<&'static str, &'static str>);
+pub struct Words(BTreeMap<&'static str, &'static str>, &'static str);
 
 impl Words {
     pub fn new(lang: &str) -> Self {
-        Self(texts(lang))
+        let lang = if lang == "ar" { "ar" } else { "en" };
+        Self(texts(lang), lang)
+    }
+
+    /// `ar` or `en`.
+    pub fn lang(&self) -> &'static str {
+        self.1
     }
 
     fn lookup(&self, key: &str) -> Option<String> {
@@ -112,7 +136,22 @@ impl Words {
 
     pub fn label(&self, path: &str) -> String {
         self.lookup(&format!("p.{path}"))
+            .or_else(|| self.lookup(&format!("p.{}", pattern(path))))
             .unwrap_or_else(|| path.to_owned())
+    }
+
+    /// What one row of `list` is called, numbered from 1 (`Reward 2`).
+    pub fn item(&self, list: &str, index: usize) -> String {
+        let name = self
+            .lookup(&format!("pi.{list}"))
+            .unwrap_or_else(|| list.to_owned());
+        format!("{name} {}", index + 1)
+    }
+
+    /// The "add a …" button of `list`.
+    pub fn add(&self, list: &str) -> String {
+        self.lookup(&format!("pa.{list}"))
+            .unwrap_or_else(|| format!("+ {list}"))
     }
 
     pub fn legend(&self, section: &str) -> String {
@@ -141,6 +180,23 @@ mod tests {
     fn every_example_is_accepted_at_its_place() {
         for (path, example) in EXAMPLES {
             let value: serde_json::Value = serde_json::from_str(example).unwrap();
+            if let Some((list, key)) = path.split_once(".*.") {
+                // A setting of a row: in a new row of its list (whose placeholders are not
+                // all valid values, so only the shape is checked).
+                let mut item = crate::http::app::program::rows::new_item(list, None);
+                item[key] = value;
+                let mut body = serde_json::json!([item]);
+                for segment in list.rsplit('.') {
+                    body = serde_json::json!({ segment: body });
+                }
+                if list == "win_back.subject_variants" {
+                    body["win_back"]["steps"] = serde_json::json!([{"delay_days": 0}]);
+                }
+                if let Err(e) = serde_json::from_value::<Program>(body) {
+                    panic!("{path}: {example}: {e}");
+                }
+                continue;
+            }
             let mut body = value;
             for key in path.rsplit('.') {
                 let mut map = serde_json::Map::new();
