@@ -233,10 +233,11 @@ mod tests {
                     "app_program.html",
                     context! { layout => layout.clone(), saved => true,
                     summary => vec![context! { href => "f-a", label => "A", message => "bad" }, context! { href => (), label => "Program", message => "bad" }],
-                    sections => vec![context! { key => "earning", legend => "Earning", errors => vec!["bad"], fields => ["number", "checkbox", "text", "select", "json", "unset"].iter().map(|input| context! {
+                    sections => vec![context! { key => "earning", legend => "Earning", errors => vec!["bad"], fields => ["number", "checkbox", "text", "select", "json", "unset", "list", "item", "end", "add"].iter().map(|input| context! {
                         path => format!("a.{input}"), id => format!("f-a-{input}"), input => input, label => "A", example => "[]",
                         value => "1", checked => true, choices => vec![context! { value => "1", label => "One" }], nullable => true,
-                        rows => 3, error => "bad", described_by => "f-a-hint f-a-error",
+                        rows => 3, error => "bad", described_by => "f-a-hint f-a-error", group => "Row 1",
+                        reshapes => true,
                     }).collect::<Vec<_>>() }] },
                 ),
                 (
