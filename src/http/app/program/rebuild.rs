@@ -179,6 +179,8 @@ fn read(root: &Value, field: &Field, text: &str, words: &Words) -> Result<Value,
             })
         }
         Input::Json => serde_json::from_str(trimmed)
-            .map_err(|e| format!("{}: {e}", words.text("prog_bad_json"))),
+            // serde's detail ("expected value at line 1 column 8") is in English either way: kept
+            // left to right inside an Arabic sentence.
+            .map_err(|e| format!("{}: \u{200E}{e}\u{200E}", words.text("prog_bad_json"))),
     }
 }
