@@ -120,7 +120,8 @@ pub struct ShopAddArgs {
     /// Admin API access token (Shopify offline token), stored encrypted.
     #[arg(long)]
     pub access_token: Option<String>,
-    /// Platform API base URL, to point the app at a proxy or a local fake.
+    /// Platform API base URL, to point the app at a proxy or a local fake (WooCommerce: the
+    /// site URL, default https://DOMAIN; plain http only for a loopback host).
     #[arg(long)]
     pub api_base: Option<String>,
     /// Secret the shop signs its webhooks with (WooCommerce), stored encrypted.
@@ -250,6 +251,7 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
     if config.shopify.using_demo_credentials && matches!(args.platform, PlatformArg::Shopify) {
         anyhow::bail!("a Shopify shop needs your app's own credentials (with the public demo ones anyone can sign its webhooks): set SHOPIFY_API_KEY and SHOPIFY_API_SECRET to the app's client id and secret");
     }
+    let public_url = config.public_url.clone();
     let added = blocking(move || {
         let (db, keys) = prepare(&config)?;
         let mut conn = db.get()?;
@@ -280,6 +282,13 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
         println!("admin API key (shown once; use as `Authorization: Bearer …`): {key}");
     }
     println!("widget secret (the storefront's customer digest key; `boomerang shop show` prints it again): {widget_secret}");
+    if added.shop.platform == Platform::WooCommerce {
+        let has_keys = added.shop.consumer_key_enc.is_some();
+        print!(
+            "{}",
+            crate::platform::woocommerce::setup_steps(&public_url, &added.shop.domain, has_keys)
+        );
+    }
     Ok(())
 }
 

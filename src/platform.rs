@@ -3,6 +3,7 @@
 
 pub mod demo;
 pub mod shopify;
+pub mod woocommerce;
 
 use chrono::{DateTime, Utc};
 

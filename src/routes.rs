@@ -18,7 +18,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/token-exchange", web::post().to(install::token_exchange)),
         )
         .service(
-            web::scope("/webhooks").route("/shopify", web::post().to(webhooks::shopify::receive)),
+            web::scope("/webhooks")
+                .route("/shopify", web::post().to(webhooks::shopify::receive))
+                .route(
+                    "/woocommerce/{shop_domain}",
+                    web::post().to(webhooks::woocommerce::receive),
+                ),
         )
         .service(
             web::scope("/api/admin/v1")

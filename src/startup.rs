@@ -28,6 +28,7 @@ use crate::http::{body, rejections};
 use crate::metrics::Metrics;
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
 use crate::platform::shopify::webhook::TOPICS;
+use crate::platform::woocommerce::TOPICS as WOO_TOPICS;
 use crate::services::ingest::Ingest;
 use crate::services::sealed::reseal_all;
 use crate::state::AppState;
@@ -125,8 +126,10 @@ impl Application {
         })
         .await
         .map_err(|e| StartupError::Internal(e.to_string()))??;
-        let ingest = Ingest::start(db.clone(), |topic| TOPICS.contains(&topic))
-            .map_err(|e| StartupError::Internal(e.to_string()))?;
+        let ingest = Ingest::start(db.clone(), |topic| {
+            TOPICS.contains(&topic) || WOO_TOPICS.contains(&topic)
+        })
+        .map_err(|e| StartupError::Internal(e.to_string()))?;
         let oauth = shopify_oauth(&config_for_api)?;
         let state = AppState {
             db: db.clone(),

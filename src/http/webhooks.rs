@@ -1,3 +1,4 @@
 //! Webhooks in: raw bytes → verify → inbox → 200 `{"status": …}`.
 
 pub mod shopify;
+pub mod woocommerce;

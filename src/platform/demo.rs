@@ -1,13 +1,15 @@
 //! The demo shop's store: it has no real Shopify behind it, so its discount codes are
 //! "created" here, and a newcomer can redeem a reward in the demo storefront end to end.
 //! Only shops marked `is_demo` are ever routed here ([`StoreApi::for_shop`]), which also keeps
-//! shops of platforms without an adapter away from the Shopify client.
+//! shops of platforms without an adapter away from the Shopify client, and sends WooCommerce
+//! shops to their own REST API.
 
 use secrecy::SecretString;
 
 use crate::db::models::Shop;
 use crate::db::types::Platform;
 use crate::platform::shopify::api::ShopifyApi;
+use crate::platform::woocommerce::api::WooApi;
 use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials};
 
 /// A stand-in store that accepts every code.
@@ -79,6 +81,8 @@ impl PlatformApi for DemoStore {
 pub enum StoreApi<'a> {
     Shopify(&'a ShopifyApi),
     Demo(DemoStore),
+    /// A WooCommerce shop with REST API keys: coupons on its own site.
+    WooCommerce(WooApi<'a>),
     /// A platform whose adapter does not exist yet: every call fails with
     /// [`ApiError::Unsupported`] (sending its shops' codes to Shopify would fail confusingly).
     Unsupported(Platform),
@@ -86,15 +90,33 @@ pub enum StoreApi<'a> {
 
 impl<'a> StoreApi<'a> {
     /// Whether the shop's store can create discount codes (the demo store, or a platform
-    /// whose adapter exists): asked before recording anything that needs a code.
+    /// whose adapter exists, with the keys it needs): asked before recording anything that
+    /// needs a code.
     pub fn issues_codes(shop: &Shop) -> bool {
-        shop.is_demo || matches!(shop.platform, Platform::Shopify)
+        shop.is_demo
+            || match shop.platform {
+                Platform::Shopify => true,
+                Platform::WooCommerce => Self::has_woo_keys(shop),
+                Platform::BigCommerce => false,
+            }
     }
 
+    /// A WooCommerce shop added without `--api-key`/`--api-secret` earns, but cannot create
+    /// coupons: refused before any points are spent.
+    fn has_woo_keys(shop: &Shop) -> bool {
+        shop.consumer_key_enc.is_some() && shop.consumer_secret_enc.is_some()
+    }
+
+    /// The store of `shop`; other platforms' clients share the Shopify client's HTTP pool and
+    /// retry policy.
     pub fn for_shop(shop: &Shop, shopify: &'a ShopifyApi) -> Self {
         match shop.platform {
             _ if shop.is_demo => StoreApi::Demo(DemoStore),
             Platform::Shopify => StoreApi::Shopify(shopify),
+            Platform::WooCommerce if Self::has_woo_keys(shop) => {
+                let (http, policy) = shopify.http();
+                StoreApi::WooCommerce(WooApi::new(http, policy))
+            }
             other @ (Platform::WooCommerce | Platform::BigCommerce) => StoreApi::Unsupported(other),
         }
     }
@@ -104,7 +126,7 @@ impl PlatformApi for StoreApi<'_> {
     fn check_supported(&self) -> Result<(), ApiError> {
         match self {
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
-            StoreApi::Shopify(_) | StoreApi::Demo(_) => Ok(()),
+            StoreApi::Shopify(_) | StoreApi::Demo(_) | StoreApi::WooCommerce(_) => Ok(()),
         }
     }
 
@@ -116,6 +138,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.create_discount(shop, req).await,
             StoreApi::Demo(api) => api.create_discount(shop, req).await,
+            StoreApi::WooCommerce(api) => api.create_discount(shop, req).await,
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
@@ -128,6 +151,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.find_discount(shop, code).await,
             StoreApi::Demo(api) => api.find_discount(shop, code).await,
+            StoreApi::WooCommerce(api) => api.find_discount(shop, code).await,
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
@@ -140,6 +164,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Demo(api) => api.discount_used(shop, discount_id).await,
+            StoreApi::WooCommerce(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
@@ -152,6 +177,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.deactivate_discount(shop, discount_id).await,
+            StoreApi::WooCommerce(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }
@@ -164,6 +190,7 @@ impl PlatformApi for StoreApi<'_> {
         match self {
             StoreApi::Shopify(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.delete_discount(shop, discount_id).await,
+            StoreApi::WooCommerce(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
         }
     }

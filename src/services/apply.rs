@@ -16,6 +16,7 @@ use crate::db::DbConnection;
 use crate::domain::event::{Event, MappingError};
 use crate::domain::money::Currency;
 use crate::platform::shopify::payload::map_shopify;
+use crate::platform::woocommerce::payload::map_woocommerce;
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::LedgerError;
 use crate::services::{compliance, earn, members};
@@ -76,12 +77,13 @@ pub fn apply(
             "the body contains a NUL character (U+0000), which cannot be stored".into(),
         ));
     }
+    let currency = || {
+        Currency::parse(&shop.currency)
+            .map_err(|e| ApplyError::Permanent(format!("shop currency: {e}")))
+    };
     let mapped = match event.platform {
-        Platform::Shopify => {
-            let currency = Currency::parse(&shop.currency)
-                .map_err(|e| ApplyError::Permanent(format!("shop currency: {e}")))?;
-            map_shopify(&event.topic, &body, &currency)?
-        }
+        Platform::Shopify => map_shopify(&event.topic, &body, &currency()?)?,
+        Platform::WooCommerce => map_woocommerce(&event.topic, &body, &currency()?)?,
         other => return Err(ApplyError::Permanent(format!("no adapter for {other} yet"))),
     };
     let Some(mapped) = mapped else {

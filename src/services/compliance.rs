@@ -279,6 +279,9 @@ impl Subject {
             order_id: Option<serde_json::Value>,
             #[serde(default)]
             customer: Option<Customer>,
+            /// WooCommerce's order names its customer here (0 for a guest).
+            #[serde(default)]
+            customer_id: Option<serde_json::Value>,
             #[serde(default)]
             line_items: Option<IgnoredAny>,
         }
@@ -299,6 +302,7 @@ impl Subject {
         let own_id = text(keys.id);
         // A customer payload's own `id` is the customer; an order's is the order.
         let customer_id = text(keys.customer.and_then(|c| c.id))
+            .or_else(|| text(keys.customer_id).filter(|id| id != "0"))
             .or_else(|| (!is_order && !is_refund).then(|| own_id.clone()).flatten());
         let order_id = if is_order {
             own_id
@@ -372,6 +376,10 @@ mod tests {
         assert_eq!(Subject::of(order), subject(Some("7001"), Some("500")));
         let guest = r#"{"id":501,"line_items":[{"id":1}],"customer":null,"email":"g@x.com"}"#;
         assert_eq!(Subject::of(guest), subject(None, Some("501")));
+        let woo = r#"{"id":727,"customer_id":31,"line_items":[]}"#;
+        assert_eq!(Subject::of(woo), subject(Some("31"), Some("727")));
+        let woo_guest = r#"{"id":727,"customer_id":0,"line_items":[]}"#;
+        assert_eq!(Subject::of(woo_guest), subject(None, Some("727")));
         let refund = r#"{"id":900,"order_id":500,"refund_line_items":[]}"#;
         assert_eq!(Subject::of(refund), subject(None, Some("500")));
         let customer = r#"{"id":"7001","email":"a@x.com"}"#;

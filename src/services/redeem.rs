@@ -20,6 +20,7 @@
 //! a fulfilment for the owner (`fulfil`), on every platform, with or without store API access.
 
 use chrono::{Duration, NaiveDateTime, Utc};
+use secrecy::ExposeSecret;
 
 use crate::crypto::{Keys, SealedField, SealedFor};
 use crate::db::models::{Member, Redemption, Shop};
@@ -215,9 +216,31 @@ async fn refund_failed(db: &Db, shop: &Shop, id: &str, why: &str) -> Result<(), 
     Ok(())
 }
 
+/// What the shop's store API is called with: the (Shopify) access token, or for WooCommerce
+/// the consumer key and secret as the `key:secret` pair Basic auth sends. `None`: the shop
+/// gave the app no access.
 pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
     if shop.is_demo {
         return Some(crate::platform::demo::DemoStore::credentials(shop));
+    }
+    if shop.platform == crate::db::types::Platform::WooCommerce {
+        let unseal = |sealed: Option<&str>, field| {
+            keys.unseal(sealed?, SealedFor::new(&shop.id, field)).ok()
+        };
+        let key = unseal(shop.consumer_key_enc.as_deref(), SealedField::ConsumerKey)?;
+        let secret = unseal(
+            shop.consumer_secret_enc.as_deref(),
+            SealedField::ConsumerSecret,
+        )?;
+        return Some(ShopCredentials {
+            domain: shop.domain.clone(),
+            access_token: crate::platform::woocommerce::api::key_pair(
+                key.expose_secret(),
+                secret.expose_secret(),
+            ),
+            api_base: shop.api_base.clone(),
+            expiry: None,
+        });
     }
     let token = keys
         .unseal(

@@ -92,6 +92,11 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
             }
         }
     }
+    if platform == Platform::WooCommerce {
+        // The consumer key and secret travel in every REST call to the site.
+        crate::platform::woocommerce::site_base(&domain, spec.api_base.as_deref())
+            .map_err(|why| AddShopError::Invalid(format!("--api-base: {why}")))?;
+    }
     if let Some(currency) = &spec.currency {
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(AddShopError::Invalid(format!(
@@ -164,6 +169,35 @@ pub fn add_shop(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Whom a platform's webhook names, as far as verifying it goes.
+#[derive(Debug)]
+pub enum WebhookSigner {
+    /// No shop of that platform has the domain: the delivery is ignored.
+    UnknownShop,
+    /// The shop has no webhook secret the app can open: nothing it sends can be verified.
+    NoSecret,
+    /// The shop's own webhook secret.
+    Secret(secrecy::SecretString),
+}
+
+/// The webhook secret of the `platform` shop with `domain` (WooCommerce signs each shop's
+/// webhooks with that shop's secret, never the app's).
+pub fn webhook_signer(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    platform: Platform,
+    domain: &str,
+) -> Result<WebhookSigner, DieselError> {
+    let Some(shop) = Shop::find_by_domain(conn, platform, domain)? else {
+        return Ok(WebhookSigner::UnknownShop);
+    };
+    let secret = shop.webhook_secret_enc.as_deref().and_then(|sealed| {
+        keys.unseal(sealed, SealedFor::new(&shop.id, SealedField::WebhookSecret))
+            .ok()
+    });
+    Ok(secret.map_or(WebhookSigner::NoSecret, WebhookSigner::Secret))
 }
 
 /// The shop as its owner sees it (`GET /api/admin/v1/shop`, `boomerang shop show`), with the
@@ -270,6 +304,10 @@ mod tests {
         assert!(validate(&woo).is_ok());
         woo.api_base = Some("ftp://x".into());
         assert!(validate(&woo).is_err());
+        woo.api_base = Some("http://shop.example".into());
+        assert!(validate(&woo).is_err(), "keys would travel in the clear");
+        woo.api_base = Some("http://127.0.0.1:8081".into());
+        assert!(validate(&woo).is_ok(), "a local fake");
         let mut cur = spec(Platform::Shopify, "a.myshopify.com");
         cur.currency = Some("usd".into());
         assert!(validate(&cur).is_err());

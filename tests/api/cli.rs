@@ -173,7 +173,12 @@ fn migrate_shop_add_demo_and_jobs_work_against_a_real_database() {
         ])
         .assert()
         .success()
-        .stdout(predicate::str::contains("admin API key (shown once"));
+        .stdout(predicate::str::contains("admin API key (shown once"))
+        // The set-up on the WooCommerce side: where its webhooks go, and the missing REST keys.
+        .stdout(predicate::str::contains(
+            "/webhooks/woocommerce/shop.example",
+        ))
+        .stdout(predicate::str::contains("no REST API keys"));
     for _ in 0..2 {
         boomerang(dir.path(), &url)
             .arg("demo")

@@ -61,3 +61,4 @@ mod tiers;
 mod webhooks;
 mod widget;
 mod win_back;
+mod woocommerce;

@@ -289,7 +289,7 @@ async fn a_code_created_after_its_redemption_was_settled_is_removed_again() {
 }
 
 #[tokio::test]
-async fn a_woocommerce_shop_cannot_redeem_until_its_adapter_exists() {
+async fn a_woocommerce_shop_without_rest_api_keys_cannot_redeem() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(created())

@@ -128,7 +128,8 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// The wait before retry `attempt`: exponential, capped, with jitter.
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.base_delay.saturating_mul(1 << attempt.min(10));
         let capped = exp.min(self.max_delay);
         let jitter = rand::thread_rng().gen_range(0..=capped.as_millis() as u64 / 2);
@@ -192,6 +193,12 @@ impl ShopifyApi {
             }
             _ => Ok(shop.access_token.clone()),
         }
+    }
+
+    /// The HTTP client and retry policy, shared with the other platforms' clients (one
+    /// connection pool, one set of timeouts).
+    pub(crate) fn http(&self) -> (&reqwest::Client, RetryPolicy) {
+        (&self.http, self.policy)
     }
 
     /// The Admin API version calls use (`YYYY-MM`).
@@ -321,7 +328,8 @@ impl ShopifyApi {
     }
 }
 
-fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+/// The wait a 429 asks for (`Retry-After` in seconds, at most 10 s).
+pub(crate) fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     let secs: f64 = resp
         .headers()
         .get("retry-after")?

@@ -15,7 +15,7 @@
 //! an error that names it, except in an order's provenance (landing page, IP, phones,
 //! addresses, card), which the ledger never reads: those are read leniently (`provenance`).
 
-mod json;
+pub(crate) mod json;
 mod provenance;
 #[cfg(test)]
 mod tests;

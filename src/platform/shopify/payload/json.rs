@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::domain::event::{MappingError, PlatformId, Problem};
 use crate::domain::money::{parse_decimal_minor, Currency, Money};
 
-pub(super) type Result<T> = std::result::Result<T, MappingError>;
+pub(crate) type Result<T> = std::result::Result<T, MappingError>;
 
 /// The JSON type of a value, for error messages.
 fn type_name(v: &Value) -> &'static str {
@@ -33,7 +33,7 @@ fn error(field: String, problem: Problem) -> MappingError {
 }
 
 /// Reads an id from a JSON integer (exactly, as `u64`) or a string of digits / GraphQL gid.
-pub(super) fn id_from(field: String, v: &Value) -> Result<PlatformId> {
+pub(crate) fn id_from(field: String, v: &Value) -> Result<PlatformId> {
     match v {
         Value::Number(n) => match n.as_u64() {
             Some(id) => Ok(PlatformId::from_u64(id)),
@@ -86,13 +86,13 @@ fn amount_from(field: String, v: &Value, exponent: u8) -> Result<Money> {
 
 /// One JSON object and where it sits in the payload.
 #[derive(Clone)]
-pub(super) struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     map: &'a Map<String, Value>,
     path: String,
 }
 
 /// The payload's top level, which must be an object.
-pub(super) fn root(body: &Value) -> Result<Obj<'_>> {
+pub(crate) fn root(body: &Value) -> Result<Obj<'_>> {
     match body {
         Value::Object(map) => Ok(Obj {
             map,
@@ -110,7 +110,7 @@ pub(super) fn root(body: &Value) -> Result<Obj<'_>> {
 
 impl<'a> Obj<'a> {
     /// The full path of `key` in this object.
-    pub(super) fn field(&self, key: &str) -> String {
+    pub(crate) fn field(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_owned()
         } else {
@@ -129,12 +129,12 @@ impl<'a> Obj<'a> {
     }
 
     /// An error about `key`.
-    pub(super) fn invalid(&self, key: &str, why: String) -> MappingError {
+    pub(crate) fn invalid(&self, key: &str, why: String) -> MappingError {
         error(self.field(key), Problem::Invalid(why))
     }
 
     /// The value of `key`, `None` when absent or null.
-    pub(super) fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
     }
 
@@ -144,19 +144,19 @@ impl<'a> Obj<'a> {
     }
 
     /// A required id.
-    pub(super) fn id(&self, key: &str) -> Result<PlatformId> {
+    pub(crate) fn id(&self, key: &str) -> Result<PlatformId> {
         id_from(self.field(key), self.required(key)?)
     }
 
     /// An optional id.
-    pub(super) fn opt_id(&self, key: &str) -> Result<Option<PlatformId>> {
+    pub(crate) fn opt_id(&self, key: &str) -> Result<Option<PlatformId>> {
         self.get(key)
             .map(|v| id_from(self.field(key), v))
             .transpose()
     }
 
     /// An optional string.
-    pub(super) fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
+    pub(crate) fn opt_str(&self, key: &str) -> Result<Option<&'a str>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -165,7 +165,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A boolean, `default` when absent.
-    pub(super) fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
+    pub(crate) fn bool_or(&self, key: &str, default: bool) -> Result<bool> {
         match self.get(key) {
             None => Ok(default),
             Some(Value::Bool(b)) => Ok(*b),
@@ -174,19 +174,19 @@ impl<'a> Obj<'a> {
     }
 
     /// A required whole number.
-    pub(super) fn int(&self, key: &str) -> Result<i64> {
+    pub(crate) fn int(&self, key: &str) -> Result<i64> {
         let v = self.required(key)?;
         v.as_i64().ok_or_else(|| self.wrong(key, "an integer", v))
     }
 
     /// A required RFC 3339 time, converted to UTC.
-    pub(super) fn time(&self, key: &str) -> Result<DateTime<Utc>> {
+    pub(crate) fn time(&self, key: &str) -> Result<DateTime<Utc>> {
         self.opt_time(key)?
             .ok_or_else(|| error(self.field(key), Problem::Missing))
     }
 
     /// An optional RFC 3339 time, converted to UTC.
-    pub(super) fn opt_time(&self, key: &str) -> Result<Option<DateTime<Utc>>> {
+    pub(crate) fn opt_time(&self, key: &str) -> Result<Option<DateTime<Utc>>> {
         let Some(text) = self.opt_str(key)? else {
             return Ok(None);
         };
@@ -196,7 +196,7 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional nested object.
-    pub(super) fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>> {
+    pub(crate) fn opt_obj(&self, key: &str) -> Result<Option<Obj<'a>>> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Object(map)) => Ok(Some(Obj {
@@ -208,7 +208,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A required nested object.
-    pub(super) fn obj(&self, key: &str) -> Result<Obj<'a>> {
+    pub(crate) fn obj(&self, key: &str) -> Result<Obj<'a>> {
         self.opt_obj(key)?
             .ok_or_else(|| error(self.field(key), Problem::Missing))
     }
@@ -222,7 +222,7 @@ impl<'a> Obj<'a> {
     }
 
     /// The objects of an array; `required` says whether absence is an error or empty.
-    pub(super) fn objects(&self, key: &str, required: bool) -> Result<Vec<Obj<'a>>> {
+    pub(crate) fn objects(&self, key: &str, required: bool) -> Result<Vec<Obj<'a>>> {
         let Some(items) = self.array(key)? else {
             return if required {
                 Err(error(self.field(key), Problem::Missing))
@@ -250,7 +250,7 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional array of ids (empty when absent).
-    pub(super) fn ids(&self, key: &str) -> Result<Vec<PlatformId>> {
+    pub(crate) fn ids(&self, key: &str) -> Result<Vec<PlatformId>> {
         let items = self.array(key)?.map(Vec::as_slice).unwrap_or_default();
         items
             .iter()
@@ -262,7 +262,7 @@ impl<'a> Obj<'a> {
     /// An amount in the shop's currency: `{key}_set.shop_money.amount` when the payload has
     /// price sets, else the plain `{key}` (older API versions, always in shop currency).
     /// `None` when neither is present.
-    pub(super) fn opt_money(&self, key: &str, shop: &Currency) -> Result<Option<Money>> {
+    pub(crate) fn opt_money(&self, key: &str, shop: &Currency) -> Result<Option<Money>> {
         let set_key = format!("{key}_set");
         if let Some(set) = self.opt_obj(&set_key)? {
             if let Some(shop_money) = set.opt_obj("shop_money")? {
@@ -284,7 +284,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A required amount in the shop's currency (see `opt_money`).
-    pub(super) fn money(&self, key: &str, shop: &Currency) -> Result<Money> {
+    pub(crate) fn money(&self, key: &str, shop: &Currency) -> Result<Money> {
         self.opt_money(key, shop)?.ok_or_else(|| {
             error(
                 format!(

@@ -1,0 +1,265 @@
+//! Coupons over the WooCommerce REST API (`{site}/wp-json/wc/v3/…`, Basic auth with the shop's
+//! consumer key and secret), with the same retry rules as the Shopify client: network errors,
+//! 429 (waiting out `Retry-After`) and 5xx are retried; 401/403 mean the keys are wrong; any
+//! other 4xx is a refusal, except "code already exists", which may be our own lost attempt.
+
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+use super::coupons::{coupon_body, woo_time};
+use crate::platform::shopify::api::{retry_after, RetryPolicy};
+use crate::platform::{ApiError, Audience, DiscountRequest, PlatformApi, ShopCredentials};
+
+/// The REST client for WooCommerce shops. `ShopCredentials::access_token` holds the shop's
+/// `consumer_key:consumer_secret` pair, exactly what Basic auth sends (see
+/// `services::redeem::credentials`).
+#[derive(Debug, Clone, Copy)]
+pub struct WooApi<'a> {
+    http: &'a reqwest::Client,
+    policy: RetryPolicy,
+}
+
+/// The Basic-auth pair of a shop's consumer key and secret.
+pub fn key_pair(consumer_key: &str, consumer_secret: &str) -> SecretString {
+    SecretString::from(format!("{consumer_key}:{consumer_secret}"))
+}
+
+impl<'a> WooApi<'a> {
+    pub fn new(http: &'a reqwest::Client, policy: RetryPolicy) -> Self {
+        Self { http, policy }
+    }
+
+    fn url(shop: &ShopCredentials, path: &str) -> Result<String, ApiError> {
+        let base =
+            super::site_base(&shop.domain, shop.api_base.as_deref()).map_err(ApiError::Rejected)?;
+        Ok(format!("{base}/wp-json/wc/v3/{path}"))
+    }
+
+    /// One call, retried while the site is throttling or failing; returns the JSON answer.
+    async fn call(
+        &self,
+        shop: &ShopCredentials,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Value, ApiError> {
+        let url = Self::url(shop, path)?;
+        let pair = shop.access_token.expose_secret();
+        let (key, secret) = pair.split_once(':').ok_or(ApiError::Unauthorized(401))?;
+        let mut last = ApiError::Network("no attempt made".into());
+        // As for Shopify: once an attempt may have reached the site, the outcome is unknown.
+        let mut outcome_unknown = false;
+        for attempt in 1..=self.policy.attempts {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .basic_auth(key, Some(secret));
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let wait = match request.send().await {
+                Err(e) if e.is_timeout() => {
+                    outcome_unknown = true;
+                    last = ApiError::Timeout(attempt);
+                    self.policy.backoff(attempt)
+                }
+                Err(e) => {
+                    outcome_unknown |= !e.is_connect();
+                    last = ApiError::Network(e.without_url().to_string());
+                    self.policy.backoff(attempt)
+                }
+                Ok(resp) => match resp.status().as_u16() {
+                    status @ (401 | 403) => return Err(ApiError::Unauthorized(status)),
+                    429 => {
+                        last = ApiError::Throttled(attempt);
+                        retry_after(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
+                    }
+                    status @ 500..=599 => {
+                        last = ApiError::Server {
+                            status,
+                            attempts: attempt,
+                        };
+                        self.policy.backoff(attempt)
+                    }
+                    200..=299 => {
+                        return resp.json().await.map_err(|e| {
+                            if e.is_timeout() {
+                                ApiError::Timeout(attempt)
+                            } else {
+                                ApiError::InvalidResponse(e.to_string())
+                            }
+                        })
+                    }
+                    status => {
+                        let answer: Value = resp.json().await.unwrap_or(Value::Null);
+                        return Err(refusal(status, &answer));
+                    }
+                },
+            };
+            if attempt < self.policy.attempts {
+                tracing::debug!(attempt, ?wait, error = %last, "retrying a WooCommerce call");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(match last {
+            ApiError::Timeout(_) => ApiError::Timeout(self.policy.attempts),
+            ApiError::Throttled(_) | ApiError::Server { .. } | ApiError::Network(_)
+                if outcome_unknown =>
+            {
+                ApiError::Timeout(self.policy.attempts)
+            }
+            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
+            other => other,
+        })
+    }
+
+    /// The e-mail of the customer account a code is bound to.
+    async fn customer_email(&self, shop: &ShopCredentials, id: &str) -> Result<String, ApiError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ApiError::Rejected(format!(
+                "customer id {id:?} is not numeric"
+            )));
+        }
+        let customer = self
+            .call(shop, Method::GET, &format!("customers/{id}"), None)
+            .await?;
+        customer
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::Rejected(format!("customer {id} has no e-mail address")))
+    }
+}
+
+/// A 4xx other than 401/403/429, as WooCommerce words it (`{"code","message"}`).
+fn refusal(status: u16, answer: &Value) -> ApiError {
+    let code = answer.get("code").and_then(Value::as_str).unwrap_or("");
+    if code.contains("already_exists") || code == "woocommerce_rest_coupon_code_already_exists" {
+        return ApiError::CodeTaken;
+    }
+    let message = answer
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("no message");
+    ApiError::Rejected(format!(
+        "WooCommerce answered HTTP {status} ({code}): {message}"
+    ))
+}
+
+fn id_of(answer: &Value) -> Result<String, ApiError> {
+    match answer.get("id") {
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        _ => Err(ApiError::InvalidResponse("the coupon has no id".into())),
+    }
+}
+
+fn coupon_path(discount_id: &str) -> Result<String, ApiError> {
+    if discount_id.is_empty() || !discount_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::InvalidResponse(format!(
+            "{discount_id:?} is not a WooCommerce coupon id"
+        )));
+    }
+    Ok(format!("coupons/{discount_id}"))
+}
+
+impl PlatformApi for WooApi<'_> {
+    async fn create_discount(
+        &self,
+        shop: &ShopCredentials,
+        req: &DiscountRequest,
+    ) -> Result<String, ApiError> {
+        req.check()?;
+        let email = match &req.audience {
+            Audience::Customer(id) => Some(self.customer_email(shop, id).await?),
+            Audience::Anyone => None,
+        };
+        let body = coupon_body(req, email.as_deref())?;
+        let created = self
+            .call(shop, Method::POST, "coupons", Some(&body))
+            .await?;
+        id_of(&created)
+    }
+
+    async fn find_discount(
+        &self,
+        shop: &ShopCredentials,
+        code: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("code", code)
+            .finish();
+        let found = self
+            .call(shop, Method::GET, &format!("coupons?{query}"), None)
+            .await?;
+        match found.as_array().and_then(|all| all.first()) {
+            Some(coupon) => id_of(coupon).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn discount_used(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<bool, ApiError> {
+        let coupon = self
+            .call(shop, Method::GET, &coupon_path(discount_id)?, None)
+            .await?;
+        Ok(coupon
+            .get("usage_count")
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n > 0))
+    }
+
+    async fn deactivate_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<(), ApiError> {
+        // WooCommerce coupons have no on/off switch: expiring it now stops it applying while
+        // keeping it (and its usage count) readable.
+        let now = woo_time(chrono::Utc::now());
+        let body = json!({ "date_expires": now, "date_expires_gmt": now });
+        self.call(shop, Method::PUT, &coupon_path(discount_id)?, Some(&body))
+            .await
+            .map(|_| ())
+    }
+
+    async fn delete_discount(
+        &self,
+        shop: &ShopCredentials,
+        discount_id: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!("{}?force=true", coupon_path(discount_id)?);
+        self.call(shop, Method::DELETE, &path, None)
+            .await
+            .map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_existing_code_may_be_our_own_lost_attempt() {
+        let taken = json!({"code": "woocommerce_rest_coupon_code_already_exists",
+                           "message": "The coupon code already exists", "data": {"status": 400}});
+        assert_eq!(refusal(400, &taken), ApiError::CodeTaken);
+        let bad = json!({"code": "rest_invalid_param", "message": "Invalid parameter(s): amount"});
+        assert!(matches!(refusal(400, &bad), ApiError::Rejected(m) if m.contains("amount")));
+        assert!(matches!(refusal(404, &Value::Null), ApiError::Rejected(_)));
+    }
+
+    #[test]
+    fn coupon_ids_are_numeric() {
+        assert_eq!(coupon_path("719").unwrap(), "coupons/719");
+        assert!(coupon_path("../orders").is_err());
+        assert_eq!(id_of(&json!({"id": 719})).unwrap(), "719");
+        assert!(id_of(&json!({})).is_err());
+    }
+}
