@@ -122,10 +122,18 @@ impl<'a> StoreApi<'a> {
     }
 }
 
+/// Why a shop's store cannot make codes: a WooCommerce shop only lacks its REST API keys.
+fn unsupported(platform: Platform) -> ApiError {
+    match platform {
+        Platform::WooCommerce => ApiError::NoApiKeys(platform),
+        other => ApiError::Unsupported(other),
+    }
+}
+
 impl PlatformApi for StoreApi<'_> {
     fn check_supported(&self) -> Result<(), ApiError> {
         match self {
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
             StoreApi::Shopify(_) | StoreApi::Demo(_) | StoreApi::WooCommerce(_) => Ok(()),
         }
     }
@@ -139,7 +147,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.create_discount(shop, req).await,
             StoreApi::Demo(api) => api.create_discount(shop, req).await,
             StoreApi::WooCommerce(api) => api.create_discount(shop, req).await,
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
 
@@ -152,7 +160,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.find_discount(shop, code).await,
             StoreApi::Demo(api) => api.find_discount(shop, code).await,
             StoreApi::WooCommerce(api) => api.find_discount(shop, code).await,
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
 
@@ -165,7 +173,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Demo(api) => api.discount_used(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.discount_used(shop, discount_id).await,
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
 
@@ -178,7 +186,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.deactivate_discount(shop, discount_id).await,
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
 
@@ -191,7 +199,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.delete_discount(shop, discount_id).await,
-            StoreApi::Unsupported(platform) => Err(ApiError::Unsupported(*platform)),
+            StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
 }

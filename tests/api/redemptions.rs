@@ -351,7 +351,7 @@ async fn a_woocommerce_shop_without_rest_api_keys_cannot_redeem() {
         body["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("woocommerce"),
+            .contains("this woocommerce shop: the app was given no REST API keys"),
         "{body}"
     );
     let rows = app

@@ -62,17 +62,17 @@ pub trait TokenRefresher: Send + Sync + std::fmt::Debug {
 pub enum ApiError {
     #[error("the shop refused the access token (HTTP {0}); reinstall the app")]
     Unauthorized(u16),
-    #[error("still throttled by Shopify after {0} attempts")]
+    #[error("still throttled by the platform after {0} attempts")]
     Throttled(u32),
-    #[error("Shopify answered HTTP {status} after {attempts} attempts")]
+    #[error("the platform answered HTTP {status} after {attempts} attempts")]
     Server { status: u16, attempts: u32 },
-    #[error("Shopify did not answer in time after {0} attempts")]
+    #[error("the platform did not answer in time after {0} attempts")]
     Timeout(u32),
-    #[error("cannot reach Shopify: {0}")]
+    #[error("cannot reach the platform: {0}")]
     Network(String),
-    #[error("Shopify rejected the request: {0}")]
+    #[error("the platform rejected the request: {0}")]
     Rejected(String),
-    #[error("unexpected answer from Shopify: {0}")]
+    #[error("unexpected answer from the platform: {0}")]
     InvalidResponse(String),
     /// The platform already has a discount with this code: an earlier attempt whose answer was
     /// lost may have created it, so the caller looks the code up before calling it refused.
@@ -87,6 +87,11 @@ pub enum ApiError {
         "rewards cannot be redeemed in {0} shops yet: the app cannot create their discount codes"
     )]
     Unsupported(crate::db::types::Platform),
+    /// The shop was added without the REST API keys its platform needs for discount codes.
+    #[error(
+        "rewards cannot be redeemed in this {0} shop: the app was given no REST API keys to create its coupons"
+    )]
+    NoApiKeys(crate::db::types::Platform),
 }
 
 impl ApiError {

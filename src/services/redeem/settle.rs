@@ -56,7 +56,7 @@ pub fn resolve_job(
             })?;
             Ok(())
         }
-        Err(e @ ApiError::Unsupported(_)) => {
+        Err(e @ (ApiError::Unsupported(_) | ApiError::NoApiKeys(_))) => {
             write_transaction(conn, |c| {
                 refund(c, &shop.id, &id, RedemptionStatus::Failed, &e.to_string())
             })?;
