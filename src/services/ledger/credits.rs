@@ -54,23 +54,26 @@ pub fn post_credits(
     if credits.is_empty() {
         return Ok(Vec::new());
     }
-    let key_of = |c: &Credit| format!("{}:{}:{}", batch.source, c.source_id, batch.action);
-    // Locks first, then reads the keys: a concurrent poster of one of these keys holds the
-    // member's lock while it writes, so what is read below cannot change before commit.
-    let mut held: HashMap<String, Member> = lock_members(conn, &batch.shop_id, credits)?
+    let keys: Vec<String> = credits
+        .iter()
+        .map(|c| format!("{}:{}:{}", batch.source, c.source_id, batch.action))
+        .collect();
+    // Keys posted before need no lock: importing a file again locks and writes nothing.
+    let mut posted = existing_keys(conn, &batch.shop_id, &keys)?;
+    let fresh: Vec<(&Credit, &String)> = credits
+        .iter()
+        .zip(&keys)
+        .filter(|(_, key)| !posted.contains(*key))
+        .collect();
+    let member_ids: Vec<&str> = fresh.iter().map(|(c, _)| c.member_id.as_str()).collect();
+    let mut held: HashMap<String, Member> = lock_members(conn, &batch.shop_id, member_ids)?
         .into_iter()
         .map(|m| (m.id.clone(), m))
         .collect();
-    let keys: Vec<String> = credits.iter().map(key_of).collect();
-    let mut posted: HashSet<String> = HashSet::new();
-    for chunk in keys.chunks(CHUNK) {
-        let found: Vec<String> = ledger_entries::table
-            .filter(ledger_entries::shop_id.eq(&batch.shop_id))
-            .filter(ledger_entries::idempotency_key.eq_any(chunk))
-            .select(ledger_entries::idempotency_key)
-            .load(conn)?;
-        posted.extend(found);
-    }
+    // Read again under the locks: a concurrent poster of one of these keys holds the member's
+    // lock while it writes, so what is read now cannot change before commit.
+    let fresh_keys: Vec<String> = fresh.iter().map(|(_, key)| (*key).clone()).collect();
+    posted.extend(existing_keys(conn, &batch.shop_id, &fresh_keys)?);
     let counts_lifetime = batch.kind.counts_towards_lifetime();
     let mut results = Vec::with_capacity(credits.len());
     let mut lines = Vec::new();
@@ -134,14 +137,31 @@ pub fn post_credits(
     Ok(results)
 }
 
-/// The credited members, locked as [`Member::lock`] locks one (in id order, so two batches
-/// sharing members cannot deadlock).
+/// Which of `keys` the shop's ledger holds.
+fn existing_keys(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    keys: &[String],
+) -> QueryResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in keys.chunks(CHUNK) {
+        let rows: Vec<String> = ledger_entries::table
+            .filter(ledger_entries::shop_id.eq(shop_id))
+            .filter(ledger_entries::idempotency_key.eq_any(chunk))
+            .select(ledger_entries::idempotency_key)
+            .load(conn)?;
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// The members, locked as [`Member::lock`] locks one (in id order, so two batches sharing
+/// members cannot deadlock).
 fn lock_members(
     conn: &mut DbConnection,
     shop_id: &str,
-    credits: &[Credit],
+    mut ids: Vec<&str>,
 ) -> QueryResult<Vec<Member>> {
-    let mut ids: Vec<&str> = credits.iter().map(|c| c.member_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut found = Vec::with_capacity(ids.len());

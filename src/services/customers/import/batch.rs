@@ -161,13 +161,19 @@ fn grant_tiers(
     }
     let mut granted: HashSet<String> = HashSet::new();
     for chunk in keys.chunks(500) {
-        let found: Vec<String> = tier_grants::table
+        // The membership is checked here rather than in SQL: with it there, PostgreSQL may scan
+        // every import grant of the shop by (shop, membership) instead of looking the keys up.
+        let found: Vec<(String, String)> = tier_grants::table
             .filter(tier_grants::shop_id.eq(&shop.id))
-            .filter(tier_grants::membership_id.eq(IMPORT_MEMBERSHIP))
             .filter(tier_grants::platform_order_id.eq_any(chunk))
-            .select(tier_grants::platform_order_id)
+            .select((tier_grants::platform_order_id, tier_grants::membership_id))
             .load(conn)?;
-        granted.extend(found);
+        granted.extend(
+            found
+                .into_iter()
+                .filter(|(_, membership)| membership == IMPORT_MEMBERSHIP)
+                .map(|(key, _)| key),
+        );
     }
     let today = tiers::today(shop, now);
     let mut grants = Vec::new();
