@@ -2,10 +2,14 @@
 //! ignored, in any order): what it asks for, or why it cannot be imported, in words an owner can
 //! act on with the row number beside them. No I/O: the service applies what this accepts.
 
+mod problem;
+
 use chrono::NaiveDate;
 
 use crate::domain::event::{normalise_email, PlatformId};
 use crate::domain::points::MAX_BALANCE;
+
+pub use problem::RowProblem;
 
 /// The columns the importer reads, by header name (case and surrounding spaces ignored).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -94,33 +98,31 @@ pub fn read_row(
     columns: &Columns,
     fields: &[&str],
     tiers: &[(String, String)],
-) -> Result<ImportRow, String> {
+) -> Result<ImportRow, RowProblem> {
     let field = |slot: Option<usize>| {
         slot.and_then(|i| fields.get(i))
             .map(|f| f.trim())
             .filter(|f| !f.is_empty())
     };
     let customer_id = field(columns.customer_id)
-        .map(|raw| {
-            PlatformId::parse(raw).map_err(|_| format!("customer_id {raw:?} is not a platform id"))
-        })
+        .map(|raw| PlatformId::parse(raw).map_err(|_| RowProblem::BadCustomerId(raw.to_owned())))
         .transpose()?;
     let email = match field(columns.email) {
         None => None,
         Some(raw) if raw.len() > 254 || !looks_like_email(raw) => {
-            return Err(format!("email {raw:?} is not an e-mail address"));
+            return Err(RowProblem::BadEmail(raw.to_owned()));
         }
         Some(raw) => normalise_email(raw),
     };
     if customer_id.is_none() && email.is_none() {
-        return Err("the row has neither a customer_id nor an email".into());
+        return Err(RowProblem::NoCustomer);
     }
     let points = match field(columns.points) {
         None => 0,
         Some(raw) => match raw.parse::<i64>() {
             Ok(p) if (0..=MAX_BALANCE).contains(&p) => p,
-            Ok(_) => return Err(format!("points {raw:?} must be 0–{MAX_BALANCE}")),
-            Err(_) => return Err(format!("points {raw:?} is not a whole number")),
+            Ok(_) => return Err(RowProblem::PointsOutOfRange(raw.to_owned())),
+            Err(_) => return Err(RowProblem::PointsNotWhole(raw.to_owned())),
         },
     };
     let tier = field(columns.tier)
@@ -131,10 +133,12 @@ pub fn read_row(
                 .map(|(id, _)| id.clone())
                 .ok_or_else(|| {
                     if tiers.is_empty() {
-                        format!("tier {raw:?}: the program has no tiers")
+                        RowProblem::NoTiers(raw.to_owned())
                     } else {
-                        let known: Vec<&str> = tiers.iter().map(|(id, _)| id.as_str()).collect();
-                        format!("tier {raw:?} is not one of {}", known.join(", "))
+                        RowProblem::UnknownTier {
+                            value: raw.to_owned(),
+                            known: tiers.iter().map(|(id, _)| id.clone()).collect(),
+                        }
                     }
                 })
         })
@@ -142,7 +146,7 @@ pub fn read_row(
     let birthday = field(columns.birthday)
         .map(|raw| {
             NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .map_err(|_| format!("birthday {raw:?} is not a date (YYYY-MM-DD)"))
+                .map_err(|_| RowProblem::BadBirthday(raw.to_owned()))
         })
         .transpose()?;
     Ok(ImportRow {
@@ -183,7 +187,7 @@ mod tests {
         ]
     }
 
-    fn read(header: &str, row: &str) -> Result<ImportRow, String> {
+    fn read(header: &str, row: &str) -> Result<ImportRow, RowProblem> {
         let fields: Vec<&str> = row.split(',').collect();
         read_row(&columns(header), &fields, &tiers())
     }
@@ -227,11 +231,12 @@ mod tests {
             ("1,,5,,28/02/1990", "YYYY-MM-DD"),
             ("1,,5,,1990-02-30", "birthday"),
         ] {
-            let err = read(h, row).unwrap_err();
+            let err = read(h, row).unwrap_err().to_string();
             assert!(err.contains(needle), "{row}: {err}");
         }
         let no_tiers = read_row(&columns(h), &["1", "", "5", "gold", ""], &[]).unwrap_err();
-        assert!(no_tiers.contains("no tiers"), "{no_tiers}");
+        assert_eq!(no_tiers, RowProblem::NoTiers("gold".into()));
+        assert!(no_tiers.to_string().contains("no tiers"), "{no_tiers}");
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //!   refused, so the balance columns and the ledger's sums never overflow (SQLite would turn
 //!   the sum into a float and PostgreSQL fail with `bigint out of range`).
 
+mod credits;
+
+pub use credits::{post_credits, Credit, Credits};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -205,10 +209,7 @@ pub fn post(
         members::updated_at.eq(now),
     ))
     .execute(c))?;
-    if matches!(
-        p.kind,
-        LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment | LedgerKind::Referral
-    ) {
+    if is_bonus(p.kind) {
         bonus_counts_for_tiers(conn, p, applied, now)?;
     }
     Ok(Posted::New {
@@ -216,6 +217,14 @@ pub fn post(
         applied,
         shortfall,
     })
+}
+
+/// Points given outside orders (not imports: those were earned elsewhere).
+fn is_bonus(kind: LedgerKind) -> bool {
+    matches!(
+        kind,
+        LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment | LedgerKind::Referral
+    )
 }
 
 /// Points given outside orders count towards a points-earned tier once confirmed (orders are

@@ -23,6 +23,7 @@ mod collections;
 mod compliance;
 mod customer_enrol;
 mod customer_import;
+mod customer_import_rows;
 mod customer_search;
 mod donations_report;
 mod earning;

@@ -160,25 +160,29 @@ pub async fn import_customers(
         session.shop,
         payload.map(|c| c.map_err(|e| e.to_string())),
     )
-    .await?;
+    .await??;
     Ok(HttpResponse::Ok().json(report))
 }
 
 /// Imports a CSV arriving as a stream of chunks (a request body, or a form's file field):
 /// parsed and applied on a blocking thread while the chunks are still arriving. At most
-/// [`MAX_IMPORT_BYTES`] are read.
+/// [`MAX_IMPORT_BYTES`] are read. The inner error is the file's fault, for the caller to word
+/// (the API in English, the admin page in the owner's language).
 pub async fn import_stream(
     state: &AppState,
     shop: crate::db::models::Shop,
     mut chunks: impl futures_util::Stream<Item = Result<Bytes, String>> + Unpin,
-) -> Result<import::ImportReport, AppError> {
+) -> Result<Result<import::ImportReport, import::ImportError>, AppError> {
     let (tx, rx) = mpsc::unbounded_channel::<Result<Bytes, String>>();
     let apply = state.db.run(move |c| {
         let reader = ChannelReader {
             chunks: rx,
             current: Bytes::new(),
         };
-        import::run(c, &shop, reader, crate::db::now()).map_err(AppError::from)
+        match import::run(c, &shop, reader, crate::db::now()) {
+            Err(import::ImportError::Database(e)) => Err(AppError::from(e)),
+            outcome => Ok(outcome),
+        }
     });
     let feed = async move {
         let mut received = 0usize;

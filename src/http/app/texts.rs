@@ -385,6 +385,23 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("o.variable", "Points chosen by the customer", "نقاط يختارها العميل"),
     ("o.donation", "Donation to a charity", "تبرع لجهة خيرية"),
     ("o.custom", "Something else (described)", "شيء آخر (موصوف)"),
+    // Why an import refused a row (`imp_{RowProblem::code}`) or the whole file; the English
+    // words are the API's `message`.
+    ("imp_not_utf8", "the row is not UTF-8 text (export the file as CSV UTF-8)", "الصف ليس نصًا بترميز UTF-8 (صدّر الملف بصيغة CSV UTF-8)"),
+    ("imp_bad_customer_id", "customer_id \"{value}\" is not a platform id", "customer_id «{value}» ليس معرّف عميل في المنصة"),
+    ("imp_bad_email", "email \"{value}\" is not an e-mail address", "البريد الإلكتروني «{value}» ليس عنوان بريد إلكتروني صالحًا"),
+    ("imp_no_customer", "the row has neither a customer_id nor an email", "لا يحتوي الصف على customer_id ولا على email"),
+    ("imp_points_not_whole", "points \"{value}\" is not a whole number", "النقاط «{value}» ليست عددًا صحيحًا"),
+    ("imp_points_out_of_range", "points \"{value}\" must be 0–{max}", "يجب أن تكون النقاط «{value}» من 0 إلى {max}"),
+    ("imp_no_tiers", "tier \"{value}\": the program has no tiers", "المستوى «{value}»: لا يتضمن البرنامج أي مستويات"),
+    ("imp_unknown_tier", "tier \"{value}\" is not one of {known}", "المستوى «{value}» ليس من بين: {known}"),
+    ("imp_bad_birthday", "birthday \"{value}\" is not a date (YYYY-MM-DD)", "تاريخ الميلاد «{value}» ليس تاريخًا (YYYY-MM-DD)"),
+    ("imp_erased", "this customer's data was erased on the platform's request; nothing imported", "حُذفت بيانات هذا العميل بطلب من المنصة؛ لم يُستورد شيء"),
+    ("imp_balance_limit", "a credit of {credit} points would take this member past the limit of {max} points (they have {held}, {lifetime} earned in all)", "إضافة {credit} نقطة ستتجاوز بهذا العضو حد {max} نقطة (لديه {held}، وجمع {lifetime} إجمالًا)"),
+    ("imp_file_empty", "the file is empty: it needs a header row (customer_id,email,points,tier,birthday)", "الملف فارغ: يلزمه صف عناوين (customer_id,email,points,tier,birthday)"),
+    ("imp_header_no_customer", "the header row needs a customer_id or an email column (got: {got})", "يحتاج صف العناوين إلى عمود customer_id أو email (الموجود: {got})"),
+    ("imp_header_repeated", "the header row names \"{name}\" twice", "يذكر صف العناوين «{name}» مرتين"),
+    ("imp_file_unreadable", "the file could not be read after {rows} rows ({reason}); rows before it were imported and importing the whole file again is safe", "تعذّرت قراءة الملف بعد {rows} صف ({reason})؛ استُوردت الصفوف السابقة، وإعادة استيراد الملف كاملًا آمنة"),
 ];
 
 /// The admin's language for a shop's locale: Arabic for `ar` and its regions, else English.

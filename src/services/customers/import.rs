@@ -4,26 +4,26 @@
 //! Each row is idempotent on its own: its points arrive as one `import` ledger line keyed by
 //! (customer, the row's content), its tier as a grant keyed the same way, so importing the same
 //! file twice (or a file that repeats rows of an earlier one) changes nothing the second time.
-//! A bad row is reported by its line number and the rest still import; every row runs in a
-//! savepoint, so a row that fails half-way leaves nothing behind.
+//! A bad row is reported by its line number (with a typed reason, see [`RowProblem`]) and the
+//! rest still import. A batch is applied with a few set-based statements (`batch`): every row's
+//! fate is decided before anything is written, so a refused row leaves nothing behind.
+
+mod batch;
+mod members;
 
 use std::io::Read;
 
-use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
+use chrono::NaiveDateTime;
+use diesel::RunQueryDsl;
+use serde::ser::SerializeStruct;
 use serde::Serialize;
 
-use crate::db::models::{Member, Shop};
-use crate::db::schema::{members, tier_grants};
-use crate::db::{new_id, write_transaction, DbConnection};
+use crate::db::models::Shop;
+use crate::db::{write_transaction, DbConnection};
 use crate::domain::customer_import::{read_row, Columns, HeaderError, ImportRow};
-use crate::domain::event::CustomerRef;
-use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::tiers::Occasion;
-use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
-use crate::services::members::{self as member_lookup, GuestClaim};
 use crate::services::program::Program;
-use crate::services::tiers;
+
+pub use crate::domain::customer_import::RowProblem;
 
 /// Rows applied per write transaction: large enough that commits are not the cost, small
 /// enough that other writers (webhooks) wait at most a few milliseconds behind an import.
@@ -38,11 +38,23 @@ pub const IMPORTED_TIER_DAYS: i64 = 365;
 /// The membership id of imported tier grants (paid memberships use their own ids).
 const IMPORT_MEMBERSHIP: &str = "import";
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// A refused row. Answered as `{"row", "code", "message"}`: the message in English, the code
+/// stable for clients (`RowProblem::code`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// The line of the file (the header is line 1).
     pub row: u64,
-    pub message: String,
+    pub problem: RowProblem,
+}
+
+impl Serialize for RowError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("RowError", 3)?;
+        s.serialize_field("row", &self.row)?;
+        s.serialize_field("code", self.problem.code())?;
+        s.serialize_field("message", &self.problem.to_string())?;
+        s.end()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -108,7 +120,7 @@ pub fn run(
     let columns =
         Columns::from_header(header.iter().map(|f| std::str::from_utf8(f).unwrap_or("")))?;
     let mut report = ImportReport::default();
-    let mut batch: Vec<(u64, Result<ImportRow, String>)> = Vec::with_capacity(BATCH);
+    let mut batch: Vec<(u64, Result<ImportRow, RowProblem>)> = Vec::with_capacity(BATCH);
     for record in records {
         let record = record.map_err(|e| unreadable(report.rows + batch.len() as u64, &e))?;
         let line = record.position().map_or(0, |p| p.line());
@@ -121,7 +133,7 @@ pub fn run(
             .collect::<Result<Vec<&str>, _>>()
         {
             Ok(fields) => read_row(&columns, &fields, &tiers),
-            Err(_) => Err("the row is not UTF-8 text (export the file as CSV UTF-8)".into()),
+            Err(_) => Err(RowProblem::NotUtf8),
         };
         batch.push((line, row));
         if batch.len() == BATCH {
@@ -143,7 +155,7 @@ fn apply_batch(
     conn: &mut DbConnection,
     shop: &Shop,
     program: &Program,
-    batch: &mut Vec<(u64, Result<ImportRow, String>)>,
+    batch: &mut Vec<(u64, Result<ImportRow, RowProblem>)>,
     report: &mut ImportReport,
     now: NaiveDateTime,
 ) -> Result<(), ImportError> {
@@ -151,165 +163,30 @@ fn apply_batch(
         return Ok(());
     }
     let outcomes = write_transaction(conn, |conn| {
-        batch
-            .iter()
-            .map(|(line, row)| {
-                let outcome = match row {
-                    Err(message) => Err(message.clone()),
-                    // A savepoint per row: a row refused half-way leaves nothing behind.
-                    Ok(row) => match conn.transaction(|c| apply_row(c, shop, program, row, now)) {
-                        Ok(o) => Ok(o),
-                        Err(RowFailure::Refused(message)) => Err(message),
-                        Err(RowFailure::Database(e)) => return Err(e),
-                    },
-                };
-                Ok::<_, diesel::result::Error>((*line, outcome))
-            })
-            .collect::<Result<Vec<_>, _>>()
+        if let DbConnection::Postgresql(pg) = conn {
+            // Plan each statement for the tables as they are now: an import grows them from
+            // nothing, and a plan cached while they were small (a sequential scan) stays cached
+            // until the next ANALYZE, making every later batch read the whole table.
+            diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
+        }
+        batch::apply(conn, shop, program, batch, now)
     })?;
-    for (line, outcome) in outcomes {
+    for ((line, _), outcome) in batch.iter().zip(outcomes) {
         report.rows += 1;
         match outcome {
             Ok(Outcome::Imported) => report.imported += 1,
             Ok(Outcome::Unchanged) => report.unchanged += 1,
-            Err(message) => {
+            Err(problem) => {
                 report.failed += 1;
                 if report.errors.len() < MAX_LISTED_ERRORS {
-                    report.errors.push(RowError { row: line, message });
+                    report.errors.push(RowError {
+                        row: *line,
+                        problem,
+                    });
                 }
             }
         }
     }
     batch.clear();
     Ok(())
-}
-
-enum RowFailure {
-    Refused(String),
-    Database(diesel::result::Error),
-}
-
-impl From<diesel::result::Error> for RowFailure {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-fn apply_row(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    program: &Program,
-    row: &ImportRow,
-    now: NaiveDateTime,
-) -> Result<Outcome, RowFailure> {
-    let customer = CustomerRef {
-        id: row.customer_id.clone(),
-        email: row.email.clone(),
-    };
-    // Enrols a customer the program has not seen yet (the point of importing from another app);
-    // a guest with the same e-mail stays a guest until the platform proves the account owns it.
-    let member = member_lookup::resolve(
-        conn,
-        &shop.id,
-        Some(&customer),
-        None,
-        GuestClaim::Refused,
-        now,
-    )?
-    .ok_or_else(|| RowFailure::Refused("the row names no customer".into()))?;
-    if member.redacted_at.is_some() || member.merged_into.is_some() {
-        return Err(RowFailure::Refused(
-            "this customer's data was erased on the platform's request; nothing imported".into(),
-        ));
-    }
-    let key = format!("{}:{}", member.id, row.key());
-    let mut changed = false;
-    if row.points > 0 {
-        let posting = Posting {
-            shop_id: shop.id.clone(),
-            member_id: member.id.clone(),
-            delta: row.points,
-            kind: LedgerKind::Import,
-            status: LedgerStatus::Confirmed,
-            reason: Some("Imported balance".into()),
-            source: "import".into(),
-            source_id: key.clone(),
-            action: "import".into(),
-            detail: None,
-            confirms_at: None,
-            when_short: WhenShort::Refuse,
-        };
-        match ledger::post(conn, &posting, now) {
-            Ok(Posted::New { .. }) => changed = true,
-            Ok(_) => {}
-            Err(LedgerError::Database(e)) => return Err(RowFailure::Database(e)),
-            Err(e) => return Err(RowFailure::Refused(e.to_string())),
-        }
-    }
-    if let Some(tier) = &row.tier {
-        changed |= grant_tier(conn, shop, program, &member, tier, &key, now)?;
-    }
-    if let (Some(birthday), None) = (row.birthday, member.birthday) {
-        // The platform's own birthday, once known, is not overwritten by an import.
-        diesel::update(
-            members::table
-                .filter(members::shop_id.eq(&shop.id))
-                .filter(members::id.eq(&member.id)),
-        )
-        .set((members::birthday.eq(birthday), members::updated_at.eq(now)))
-        .execute(conn)?;
-        changed = true;
-    }
-    Ok(if changed {
-        Outcome::Imported
-    } else {
-        Outcome::Unchanged
-    })
-}
-
-/// Holds `tier` for the member for a year from today (the shop's day), then lets their own
-/// activity decide, as a paid membership does; once per (member, row).
-fn grant_tier(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    program: &Program,
-    member: &Member,
-    tier: &str,
-    key: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let grant_key = format!("import:{key}");
-    let exists = tier_grants::table
-        .filter(tier_grants::shop_id.eq(&shop.id))
-        .filter(tier_grants::platform_order_id.eq(&grant_key))
-        .filter(tier_grants::membership_id.eq(IMPORT_MEMBERSHIP))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if exists {
-        return Ok(false);
-    }
-    let today = tiers::today(shop, now);
-    diesel::insert_into(tier_grants::table)
-        .values((
-            tier_grants::id.eq(new_id()),
-            tier_grants::shop_id.eq(&shop.id),
-            tier_grants::member_id.eq(&member.id),
-            tier_grants::membership_id.eq(IMPORT_MEMBERSHIP),
-            tier_grants::tier.eq(tier),
-            tier_grants::platform_order_id.eq(&grant_key),
-            tier_grants::starts_on.eq(today),
-            tier_grants::ends_on.eq(today + Duration::days(IMPORTED_TIER_DAYS)),
-            tier_grants::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    tiers::assess(
-        conn,
-        shop,
-        program,
-        std::slice::from_ref(&member.id),
-        Occasion::Activity,
-        now,
-    )?;
-    Ok(true)
 }
