@@ -205,6 +205,7 @@ pub fn post(
         members::updated_at.eq(now),
     ))
     .execute(c))?;
+    crate::services::outgoing::points_changed(conn, p, &member, applied, &entry_id, now)?;
     if matches!(
         p.kind,
         LedgerKind::Signup | LedgerKind::Birthday | LedgerKind::Adjustment | LedgerKind::Referral
@@ -330,6 +331,7 @@ pub fn confirm_due(
             members::updated_at.eq(now),
         ))
         .execute(conn)?;
+        crate::services::outgoing::points_confirmed(conn, shop_id, &member_id, net, now)?;
         if net > 0 {
             spendable_mail(conn, shop_id, &member_id, net, now)?;
         }
