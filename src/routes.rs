@@ -164,6 +164,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referrals", web::get().to(app::review::list))
                 .route("/referrals/{id}", web::post().to(app::review::decide))
                 .route("/emails", web::get().to(app::emails::list))
+                .route("/webhooks", web::get().to(app::webhooks::list))
+                .route(
+                    "/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver",
+                    web::post().to(app::webhooks::redeliver),
+                )
                 .route("/program", web::get().to(app::program::show))
                 .route("/program", web::post().to(app::program::save))
                 .route("/reports", web::get().to(app::reports::show))

@@ -5,6 +5,7 @@
 
 mod delivery;
 mod events;
+mod page;
 mod subscriptions;
 
 use std::collections::HashMap;
