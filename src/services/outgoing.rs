@@ -17,6 +17,7 @@
 mod deliver;
 mod deliveries;
 mod events;
+mod privacy;
 mod publish;
 mod send;
 mod subscriptions;
@@ -27,6 +28,7 @@ pub use events::{
     member_created, points_changed, points_confirmed, referral_completed, reward_issued,
     tier_changed,
 };
+pub use privacy::{forget_customer, prune_log, LOG_KEPT};
 pub use publish::publish;
 pub use subscriptions::{
     create, delete, disabled_alerts, list, Created, DisabledAlert, NewSubscription,

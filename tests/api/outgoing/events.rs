@@ -161,3 +161,68 @@ async fn a_refused_change_tells_nothing_and_tier_changes_are_told() {
         .iter()
         .any(|b| b["type"] == "points.changed" && b["data"]["delta"] == 150));
 }
+
+#[tokio::test]
+async fn a_redacted_customers_messages_lose_their_bodies() {
+    let app = TestApp::spawn().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let (id, _) = subscribe(
+        &app,
+        SHOP,
+        &receiver.uri(),
+        &["member.created", "points.changed"],
+    )
+    .await;
+    for (order, customer, email) in [
+        (9101, 601, "gone@example.com"),
+        (9102, 602, "kept@example.com"),
+    ] {
+        let body = order_json(order, Some((customer, email)), "paid", &[(1, 1, "10.00")]);
+        assert_eq!(
+            app.deliver(SHOP, "orders/paid", &format!("r-{order}"), &body)
+                .await,
+            "accepted"
+        );
+    }
+    let mut redact: Value =
+        serde_json::from_str(&crate::helpers::fixture("shopify/customers_redact.json")).unwrap();
+    redact["shop_domain"] = json!(SHOP);
+    redact["customer"]["id"] = json!(601);
+    redact["customer"]["email"] = json!("gone@example.com");
+    redact["orders_to_redact"] = json!([9101]);
+    assert_eq!(
+        app.deliver(SHOP, "customers/redact", "redact-1", &redact)
+            .await,
+        "accepted"
+    );
+    run_jobs(&app).await;
+
+    let log = super::deliveries(&app, SHOP, &id).await;
+    assert_eq!(log.len(), 4);
+    let about = |d: &Value| d["payload"].to_string();
+    let gone: Vec<&Value> = log.iter().filter(|d| d["payload"] == json!({})).collect();
+    assert_eq!(gone.len(), 2, "{log:?}");
+    assert!(
+        gone.iter().all(|d| d["status"] == "failed"),
+        "not sent after the redaction"
+    );
+    assert!(log.iter().all(|d| !about(d).contains("gone@example.com")));
+    assert_eq!(
+        log.iter()
+            .filter(|d| about(d).contains("kept@example.com"))
+            .count(),
+        2
+    );
+    assert!(receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .all(|r| !String::from_utf8_lossy(&r.body).contains("gone@example.com")));
+    assert_eq!(message_count(&app, &shop_id).await, 4);
+}
