@@ -45,9 +45,12 @@ pub enum SealedField {
     DkimKey,
     /// `shops.refresh_token_enc`: the single-use token that renews an expiring access token.
     RefreshToken,
+    /// `webhook_subscriptions.secret_enc`: the key outgoing webhooks are signed with.
+    WebhookSubscriptionSecret,
 }
 
 impl SealedField {
+    /// The sealed columns of `shops` (re-sealed together at start-up).
     pub const ALL: [SealedField; 6] = [
         Self::AccessToken,
         Self::WebhookSecret,
@@ -65,6 +68,7 @@ impl SealedField {
             Self::ConsumerSecret => "consumer_secret",
             Self::DkimKey => "dkim_private_key",
             Self::RefreshToken => "refresh_token",
+            Self::WebhookSubscriptionSecret => "webhook_subscription_secret",
         }
     }
 }

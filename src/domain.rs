@@ -8,6 +8,7 @@ pub mod event;
 pub mod expiry;
 pub mod mail;
 pub mod money;
+pub mod outgoing;
 pub mod points;
 pub mod referrals;
 pub mod retention;

@@ -63,6 +63,8 @@ text_enum! {
         SegmentCustomers => "segment_customers",
         /// Read the shop's order history (365 days) through the Admin API, page by page.
         BackfillOrders => "backfill_orders",
+        /// Sends a shop's due outgoing webhooks (their outbox).
+        DeliverWebhooks => "deliver_webhooks",
     }
 }
 

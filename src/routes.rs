@@ -114,6 +114,30 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/affiliates/{id}/report",
                     web::get().to(admin::affiliates::report),
+                )
+                .route(
+                    "/webhook-subscriptions",
+                    web::get().to(admin::webhook_subscriptions::list),
+                )
+                .route(
+                    "/webhook-subscriptions",
+                    web::post().to(admin::webhook_subscriptions::create),
+                )
+                .route(
+                    "/webhook-subscriptions/{id}",
+                    web::delete().to(admin::webhook_subscriptions::delete),
+                )
+                .route(
+                    "/webhook-subscriptions/{id}/deliveries",
+                    web::get().to(admin::webhook_subscriptions::deliveries),
+                )
+                .route(
+                    "/webhook-subscriptions/{id}/deliveries/{delivery_id}/redeliver",
+                    web::post().to(admin::webhook_subscriptions::redeliver),
+                )
+                .route(
+                    "/webhook-deliveries/{delivery_id}/redeliver",
+                    web::post().to(admin::webhook_subscriptions::redeliver_by_id),
                 ),
         )
         // The storefront API, once behind Shopify's app proxy and once for other platforms.
@@ -145,6 +169,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referrals", web::get().to(app::review::list))
                 .route("/referrals/{id}", web::post().to(app::review::decide))
                 .route("/emails", web::get().to(app::emails::list))
+                .route("/webhooks", web::get().to(app::webhooks::list))
+                .route(
+                    "/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver",
+                    web::post().to(app::webhooks::redeliver),
+                )
                 .route("/program", web::get().to(app::program::show))
                 .route("/program", web::post().to(app::program::save))
                 .route("/reports", web::get().to(app::reports::show))

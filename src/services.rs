@@ -20,6 +20,7 @@ pub mod liability;
 pub mod mail;
 pub mod members;
 pub mod nps;
+pub mod outgoing;
 pub mod program;
 pub mod reconcile;
 pub mod redeem;

@@ -17,6 +17,8 @@ pub mod redemption;
 pub mod referral;
 pub mod refund;
 pub mod shop;
+pub mod webhook_message;
+pub mod webhook_subscription;
 pub mod win_back_entry;
 
 pub use affiliate::{Affiliate, AffiliateOrder};
@@ -34,4 +36,6 @@ pub use redemption::Redemption;
 pub use referral::{NewReferralClick, Referral, ReferralClaim};
 pub use refund::Refund;
 pub use shop::{NewShop, Shop};
+pub use webhook_message::{message_status, WebhookAttempt, WebhookMessage};
+pub use webhook_subscription::WebhookSubscription;
 pub use win_back_entry::WinBackEntry;

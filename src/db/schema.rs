@@ -581,6 +581,52 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        shop_id -> Text,
+        url -> Text,
+        topics -> Text,
+        secret_enc -> Text,
+        enabled -> Bool,
+        disabled_at -> Nullable<Timestamp>,
+        disabled_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_messages (id) {
+        id -> Text,
+        shop_id -> Text,
+        subscription_id -> Text,
+        topic -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        last_attempt_at -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        shop_id -> Text,
+        message_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        cause -> Text,
+    }
+}
+
 diesel::joinable!(members -> shops (shop_id));
 diesel::joinable!(ledger_entries -> members (member_id));
 diesel::joinable!(ledger_entries -> shops (shop_id));
@@ -617,6 +663,9 @@ diesel::joinable!(metric_days -> shops (shop_id));
 diesel::joinable!(metric_spells -> shops (shop_id));
 diesel::joinable!(metric_day_changes -> shops (shop_id));
 diesel::joinable!(metric_engagement -> shops (shop_id));
+diesel::joinable!(webhook_subscriptions -> shops (shop_id));
+diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
+diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
@@ -655,4 +704,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     metric_spells,
     metric_day_changes,
     metric_engagement,
+    webhook_subscriptions,
+    webhook_messages,
+    webhook_attempts,
 );

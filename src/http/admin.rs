@@ -16,5 +16,6 @@ pub mod reports;
 pub mod segments;
 pub mod shop;
 pub mod transfer;
+pub mod webhook_subscriptions;
 pub mod webhooks;
 pub mod win_back;

@@ -15,3 +15,4 @@ pub mod review;
 pub mod session;
 pub mod texts;
 pub mod transfer;
+pub mod webhooks;

@@ -67,6 +67,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("pages/templates/app_emails.html"),
     ),
     (
+        "app_webhooks.html",
+        include_str!("pages/templates/app_webhooks.html"),
+    ),
+    (
         "app_program.html",
         include_str!("pages/templates/app_program.html"),
     ),
@@ -204,6 +208,22 @@ mod tests {
                         order_subtotal_minor => 5000, via => "discount_code", status => "flagged", risk_score => 60, signals => vec!["same_ip"],
                         reward_points => 500, settles_at => "2026-12-20T00:00:00Z", decided_by => (), decided_at => (), created_at => "2026-12-01T10:00:00Z",
                     }] },
+                ),
+                (
+                    "app_webhooks.html",
+                    context! { layout => layout.clone(), redelivered => true, sections => vec![context! {
+                        subscription => context! { id => "s1", url => "https://hooks.example.com/in", topics => vec!["points.changed"], enabled => false,
+                            disabled_at => "2026-12-01T10:00:00Z", disabled_reason => "a message failed for 24 hours", created_at => "2026-11-01T10:00:00Z" },
+                        deliveries => vec![context! { id => "msg_1", topic => "points.changed", status => "pending", payload => (), created_at => "2026-12-01T10:00:00Z",
+                            next_attempt_at => "2026-12-01T10:00:05Z", delivered_at => (), attempts => vec![context! { at => "2026-12-01T10:00:00Z", status_code => 500,
+                            duration_ms => 12, error => "the receiver answered 500", cause => "scheduled" }] },
+                            context! { id => "msg_2", topic => "member.created", status => "failed", payload => (), created_at => "2026-12-01T10:00:00Z",
+                            next_attempt_at => (), delivered_at => (), attempts => Vec::<()>::new() }],
+                    }] },
+                ),
+                (
+                    "app_webhooks.html",
+                    context! { layout => layout.clone(), redelivered => false, sections => Vec::<()>::new() },
                 ),
                 (
                     "app_emails.html",

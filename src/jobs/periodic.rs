@@ -36,6 +36,9 @@ pub fn enqueue_periodic(
         if crate::services::mail::has_due_mail(conn, &shop.id, now)? {
             wanted.push((JobKind::DeliverEmails, format!("mail:{hour}")));
         }
+        if crate::services::outgoing::has_due_webhooks(conn, &shop.id, now)? {
+            wanted.push((JobKind::DeliverWebhooks, format!("webhooks:{hour}")));
+        }
         if program.tiers.is_some() {
             // Hourly, so a review day begins close to midnight in the shop's own time zone.
             wanted.push((JobKind::TierReview, format!("tier_review:{hour}")));

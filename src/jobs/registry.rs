@@ -63,6 +63,9 @@ pub(super) fn execute(
         JobKind::DeliverEmails => {
             crate::services::mail::deliver_job(conn, &ctx.runtime, &ctx.mail, &ctx.keys, job)
         }
+        JobKind::DeliverWebhooks => {
+            crate::services::outgoing::deliver_job(conn, &ctx.runtime, &ctx.keys, job)
+        }
         JobKind::IssueGrantedReward => crate::services::redeem::issue_granted_job(
             conn,
             &ctx.runtime,

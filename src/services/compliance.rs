@@ -93,6 +93,13 @@ pub fn redact_customer(
     .execute(conn)?;
     forget_as_friend(conn, shop, &member_ids, email.as_deref(), now)?;
     forget_mail(conn, shop, &member_ids, now)?;
+    crate::services::outgoing::forget_customer(
+        conn,
+        &shop.id,
+        id.as_deref(),
+        email.as_deref(),
+        now,
+    )?;
     crate::services::retention::facts::forget(conn, &shop.id, &member_ids)?;
     crate::services::retention::replenishment::forget(conn, &shop.id, &member_ids)?;
     crate::services::nps::forget_members(conn, &shop.id, &member_ids, now)?;

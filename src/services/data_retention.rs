@@ -10,6 +10,10 @@
 //! Work is done in chunks of [`CHUNK`] rows, each in its own short write transaction: SQLite has
 //! one writer, and webhooks must keep being stored and acknowledged while a big shop is cleaned.
 //!
+//! Outgoing webhook messages that are settled (delivered or failed) are deleted with their
+//! attempts after `services::outgoing::LOG_KEPT` (30 days); after `shop/redact`, all of them and
+//! the shop's subscriptions.
+//!
 //! Sent e-mail keeps its text in `emails` (the owner's log, the demo outbox); it is not pruned
 //! by age yet. A customer's redaction erases it (`services::compliance`).
 
@@ -22,7 +26,8 @@ use crate::db::schema::{
     fulfilments, inbox_events, jobs, ledger_entries, members, metric_day_changes, metric_days,
     metric_engagement, metric_orders, metric_spells, nps_responses, nps_surveys, orders,
     point_reminders, product_collections, product_purchases, redemptions, referral_claims,
-    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, win_back_entries,
+    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, webhook_attempts,
+    webhook_messages, webhook_subscriptions, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -67,6 +72,9 @@ pub fn run(
         erase_settled_bodies(conn, shop_id, before, now)?
     };
     let jobs_pruned = prune_jobs(conn, shop_id, now - JOB_ROWS_KEPT)?;
+    write_transaction(conn, |c| {
+        crate::services::outgoing::prune_log(c, shop_id, now)
+    })?;
     Ok(Report {
         bodies_erased,
         jobs_pruned,
@@ -164,6 +172,9 @@ macro_rules! delete_in_chunks {
 fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Children before their members (no reliance on ON DELETE CASCADE); entry rewards before
     // the redemptions they point at.
+    delete_in_chunks!(conn, webhook_attempts, shop_id);
+    delete_in_chunks!(conn, webhook_messages, shop_id);
+    delete_in_chunks!(conn, webhook_subscriptions, shop_id);
     delete_in_chunks!(conn, entry_rewards, shop_id);
     delete_in_chunks!(conn, redemptions, shop_id);
     delete_in_chunks!(conn, emails, shop_id);

@@ -209,6 +209,7 @@ pub fn post(
         members::updated_at.eq(now),
     ))
     .execute(c))?;
+    crate::services::outgoing::points_changed(conn, p, &member, applied, &entry_id, now)?;
     if is_bonus(p.kind) {
         bonus_counts_for_tiers(conn, p, applied, now)?;
     }
@@ -339,6 +340,7 @@ pub fn confirm_due(
             members::updated_at.eq(now),
         ))
         .execute(conn)?;
+        crate::services::outgoing::points_confirmed(conn, shop_id, &member_id, net, now)?;
         if net > 0 {
             spendable_mail(conn, shop_id, &member_id, net, now)?;
         }

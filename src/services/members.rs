@@ -116,8 +116,9 @@ fn insert(
     email: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Member> {
-    NewMember {
-        id: new_id(),
+    let id = new_id();
+    let member = NewMember {
+        id: id.clone(),
         shop_id: shop_id.to_owned(),
         platform_customer_id: customer_id.map(str::to_owned),
         email: email.map(str::to_owned),
@@ -129,7 +130,12 @@ fn insert(
         created_at: now,
         updated_at: now,
     }
-    .insert_or_get(conn)
+    .insert_or_get(conn)?;
+    // Another delivery may have enrolled the same customer first: only the row made here is new.
+    if member.id == id {
+        crate::services::outgoing::member_created(conn, &member, now)?;
+    }
+    Ok(member)
 }
 
 /// Moves a guest's history and balances into `target` and retires the guest row.

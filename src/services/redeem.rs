@@ -442,6 +442,7 @@ pub(crate) fn mark_issued(
             let title = serde_json::from_str::<Reward>(&redemption.reward)
                 .map(|r| r.title)
                 .unwrap_or_else(|_| redemption.reward_id.clone());
+            crate::services::outgoing::reward_issued(c, &redemption, &member, &title, now())?;
             crate::services::mail::queue(
                 c,
                 &shop,

@@ -85,6 +85,7 @@ pub fn reseal_all(conn: &mut DbConnection, keys: &Keys) -> QueryResult<ResealRep
             }
         }
     }
+    reseal_subscriptions(conn, keys, &mut report)?;
     Ok(report)
 }
 
@@ -114,5 +115,40 @@ fn set(
         SealedField::RefreshToken => diesel::update(row)
             .set(shops::refresh_token_enc.eq(sealed))
             .execute(conn),
+        // Not a column of `shops`: see `reseal_subscriptions`.
+        SealedField::WebhookSubscriptionSecret => Ok(0),
     }
+}
+
+/// Re-seals the signing secrets of outgoing webhook subscriptions sealed under a previous key
+/// (they never had the legacy format, so there is nothing to do without a previous key).
+fn reseal_subscriptions(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    report: &mut ResealReport,
+) -> QueryResult<()> {
+    use crate::db::schema::webhook_subscriptions as subs;
+    if !keys.has_previous() {
+        return Ok(());
+    }
+    let rows: Vec<(String, String, String)> = subs::table
+        .select((subs::id, subs::shop_id, subs::secret_enc))
+        .load(conn)?;
+    for (id, shop_id, sealed) in rows {
+        let to = SealedFor::new(&shop_id, SealedField::WebhookSubscriptionSecret);
+        match keys.open_for_reseal(&sealed, to) {
+            Ok(Opened::Current) => {}
+            Ok(Opened::Stale(plain)) => {
+                diesel::update(subs::table.find(&id))
+                    .set(subs::secret_enc.eq(keys.seal(plain.expose_secret(), to)))
+                    .execute(conn)?;
+                report.resealed += 1;
+            }
+            Err(_) => {
+                tracing::warn!(shop_id = %shop_id, subscription = %id, "a webhook subscription's secret opens with no known APP_SECRET; the owner must subscribe again");
+                report.unreadable += 1;
+            }
+        }
+    }
+    Ok(())
 }

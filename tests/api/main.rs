@@ -43,6 +43,7 @@ mod mail_transport;
 mod metrics;
 mod nps;
 mod ops;
+mod outgoing;
 mod randomized;
 mod raw_http;
 mod reconcile;

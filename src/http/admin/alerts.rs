@@ -1,5 +1,6 @@
 //! `GET /api/admin/v1/alerts`: what needs the owner's attention — reversals that could not take
-//! back points already spent (shortfalls) and webhooks kept as failed.
+//! back points already spent (shortfalls), webhooks kept as failed, and outgoing webhook
+//! subscriptions disabled after a day of failed deliveries.
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -34,7 +35,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let shop_id = session.shop.id.clone();
-    let (rows, failed) = state
+    let (rows, failed, disabled) = state
         .db
         .run(move |c| {
             let rows: Vec<ShortfallRow> = ledger_entries::table
@@ -56,7 +57,8 @@ pub async fn list(
                 .filter(inbox_events::status.eq("failed"))
                 .count()
                 .get_result(c)?;
-            Ok::<_, DbError>((rows, failed))
+            let disabled = crate::services::outgoing::disabled_alerts(c, &shop_id)?;
+            Ok::<_, DbError>((rows, failed, disabled))
         })
         .await?;
     let shortfalls: Vec<Shortfall> = rows
@@ -77,6 +79,9 @@ pub async fn list(
             })
         })
         .collect();
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "shortfalls": shortfalls, "failed_webhooks": failed })))
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "shortfalls": shortfalls,
+        "failed_webhooks": failed,
+        "disabled_webhook_subscriptions": disabled,
+    })))
 }

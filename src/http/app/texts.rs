@@ -402,6 +402,26 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("imp_header_no_customer", "the header row needs a customer_id or an email column (got: {got})", "يحتاج صف العناوين إلى عمود customer_id أو email (الموجود: {got})"),
     ("imp_header_repeated", "the header row names \"{name}\" twice", "يذكر صف العناوين «{name}» مرتين"),
     ("imp_file_unreadable", "the file could not be read after {rows} rows ({reason}); rows before it were imported and importing the whole file again is safe", "تعذّرت قراءة الملف بعد {rows} صف ({reason})؛ استُوردت الصفوف السابقة، وإعادة استيراد الملف كاملًا آمنة"),
+    // Outgoing webhooks (`/app/webhooks`).
+    ("webhooks", "Webhooks", "خطافات الويب"),
+    ("wh_intro", "Signed messages sent to your subscriptions when members, points, tiers, rewards and referrals change. Subscriptions are made through the admin API, which shows each signing secret once.", "رسائل موقَّعة تُرسل إلى اشتراكاتك عند تغيّر الأعضاء أو النقاط أو المستويات أو المكافآت أو الإحالات. تُنشأ الاشتراكات عبر واجهة الإدارة البرمجية التي تعرض كل مفتاح توقيع مرة واحدة."),
+    ("wh_topics", "Topics", "المواضيع"),
+    ("wh_enabled", "Active", "نشط"),
+    ("wh_disabled", "Disabled after a day of failed deliveries", "معطّل بعد يوم من محاولات التسليم الفاشلة"),
+    ("wh_deliveries", "Recent deliveries", "عمليات التسليم الأخيرة"),
+    ("wh_event", "Event", "الحدث"),
+    ("wh_attempts", "Attempts", "المحاولات"),
+    ("wh_last", "Last answer", "آخر رد"),
+    ("wh_no_answer", "no answer", "لا رد"),
+    ("wh_redeliver", "Send again", "أعد الإرسال"),
+    ("wh_redeliver_enable", "Send again and re-enable", "أعد الإرسال وأعد التفعيل"),
+    ("wh_redelivered", "Sent again; the outcome is listed below.", "أُعيد الإرسال؛ النتيجة مذكورة أدناه."),
+    ("wh_no_deliveries", "Nothing sent yet.", "لم يُرسل شيء بعد."),
+    ("wh_none", "No webhook subscriptions yet.", "لا توجد اشتراكات بعد."),
+    ("whs_pending", "Waiting to retry", "بانتظار إعادة المحاولة"),
+    ("whs_sending", "Sending", "قيد الإرسال"),
+    ("whs_delivered", "Delivered", "تم التسليم"),
+    ("whs_failed", "Failed", "فشل"),
 ];
 
 /// The admin's language for a shop's locale: Arabic for `ar` and its regions, else English.

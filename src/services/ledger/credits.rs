@@ -17,6 +17,7 @@ use super::{bonus_counts_for_tiers, LedgerError, Posted, Posting, WhenShort};
 use crate::db::models::{Member, NewLedgerEntry};
 use crate::db::schema::{ledger_entries, members};
 use crate::db::{new_id, DbConnection};
+use crate::domain::outgoing::Topic;
 use crate::domain::points::{credit_fits, LedgerKind, LedgerStatus};
 
 /// Rows per multi-row statement: well inside both backends' limits on bound parameters
@@ -31,6 +32,26 @@ pub struct Credits {
     pub reason: Option<String>,
     pub source: String,
     pub action: String,
+}
+
+impl Credits {
+    /// The posting `post` would have been given for `line`.
+    fn posting(&self, line: &NewLedgerEntry) -> Posting {
+        Posting {
+            shop_id: self.shop_id.clone(),
+            member_id: line.member_id.clone(),
+            delta: line.delta,
+            kind: self.kind,
+            status: LedgerStatus::Confirmed,
+            reason: self.reason.clone(),
+            source: self.source.clone(),
+            source_id: line.source_id.clone(),
+            action: self.action.clone(),
+            detail: None,
+            confirms_at: None,
+            when_short: WhenShort::Refuse,
+        }
+    }
 }
 
 /// One member's credit; its idempotency key is `{source}:{source_id}:{action}`.
@@ -75,6 +96,9 @@ pub fn post_credits(
     let fresh_keys: Vec<String> = fresh.iter().map(|(_, key)| (*key).clone()).collect();
     posted.extend(existing_keys(conn, &batch.shop_id, &fresh_keys)?);
     let counts_lifetime = batch.kind.counts_towards_lifetime();
+    // Subscribers are told of each line (`points.changed`), with the member as it was before it.
+    let tell = crate::services::outgoing::wants(conn, &batch.shop_id, Topic::PointsChanged)?;
+    let mut befores = Vec::new();
     let mut results = Vec::with_capacity(credits.len());
     let mut lines = Vec::new();
     for (credit, key) in credits.iter().zip(keys) {
@@ -96,6 +120,9 @@ pub fn post_credits(
                 credit: credit.points,
             }));
             continue;
+        }
+        if tell {
+            befores.push(member.clone());
         }
         member.points_balance += credit.points;
         if counts_lifetime {
@@ -134,6 +161,17 @@ pub fn post_credits(
     }
     add_to_balances(conn, &batch.shop_id, &lines, counts_lifetime, now)?;
     after_lines(conn, batch, &lines, now)?;
+    for (line, before) in lines.iter().zip(&befores) {
+        let posting = batch.posting(line);
+        crate::services::outgoing::points_changed(
+            conn,
+            &posting,
+            before,
+            line.delta,
+            &line.id,
+            now,
+        )?;
+    }
     Ok(results)
 }
 
@@ -261,20 +299,7 @@ fn after_lines(
             line.delta,
         )?;
         if super::is_bonus(batch.kind) {
-            let posting = Posting {
-                shop_id: batch.shop_id.clone(),
-                member_id: line.member_id.clone(),
-                delta: line.delta,
-                kind: batch.kind,
-                status: LedgerStatus::Confirmed,
-                reason: batch.reason.clone(),
-                source: batch.source.clone(),
-                source_id: line.source_id.clone(),
-                action: batch.action.clone(),
-                detail: None,
-                confirms_at: None,
-                when_short: WhenShort::Refuse,
-            };
+            let posting = batch.posting(line);
             bonus_counts_for_tiers(conn, &posting, line.delta, now).map_err(|e| match e {
                 LedgerError::Database(db) => db,
                 // The bonus hook only reads and writes; it refuses nothing.

@@ -166,6 +166,7 @@ fn reward(
     referral: &Referral,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
+    crate::services::outgoing::referral_completed(conn, referral, now)?;
     let referrer =
         Member::find(conn, &referral.shop_id, &referral.referrer_member_id).optional()?;
     let Some(referrer) = referrer.filter(|m| m.redacted_at.is_none()) else {

@@ -27,6 +27,7 @@ pub fn tier_changed(
         .as_deref()
         .and_then(|t| tiers.level(t))
         .filter(|l| l.entry_reward_id.is_some());
+    crate::services::outgoing::tier_changed(conn, &shop.id, member_id, change, now)?;
     let tagging = tags::wanted(shop, tiers);
     // Most changes of most shops need neither: no extra read for them.
     if entered.is_none() && !tagging {

@@ -74,7 +74,9 @@ fn accounts_by_customer_id(
             .iter()
             .filter_map(|m| m.platform_customer_id.as_deref())
             .collect();
-        found.extend(load_accounts(conn, shop_id, &missing)?);
+        let loaded = load_accounts(conn, shop_id, &missing)?;
+        announce(conn, shop_id, &new, loaded.values(), now)?;
+        found.extend(loaded);
     }
     Ok(found)
 }
@@ -139,7 +141,9 @@ fn members_by_email(
     if !new.is_empty() {
         insert_missing(conn, &new)?;
         let missing: Vec<&str> = new.iter().filter_map(|m| m.email.as_deref()).collect();
-        guests.extend(load_guests(conn, shop_id, &missing)?);
+        let loaded = load_guests(conn, shop_id, &missing)?;
+        announce(conn, shop_id, &new, loaded.values(), now)?;
+        guests.extend(loaded);
     }
     found.extend(guests);
     Ok(found)
@@ -188,6 +192,26 @@ fn new_member(
         created_at: now,
         updated_at: now,
     }
+}
+
+/// Tells subscribers (`member.created`) of the members enrolled here: of those read back, the
+/// ones whose row is the one inserted (a concurrent writer announced its own).
+fn announce<'m>(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    new: &[NewMember],
+    loaded: impl Iterator<Item = &'m Member>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::domain::outgoing::Topic;
+    if !crate::services::outgoing::wants(conn, shop_id, Topic::MemberCreated)? {
+        return Ok(());
+    }
+    let made: std::collections::HashSet<&str> = new.iter().map(|m| m.id.as_str()).collect();
+    for member in loaded.filter(|m| made.contains(m.id.as_str())) {
+        crate::services::outgoing::member_created(conn, member, now)?;
+    }
+    Ok(())
 }
 
 /// Inserts the members, skipping any a concurrent writer enrolled first (the unique customer id
