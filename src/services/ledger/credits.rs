@@ -164,12 +164,7 @@ pub fn post_credits(
     for (line, before) in lines.iter().zip(&befores) {
         let posting = batch.posting(line);
         crate::services::outgoing::points_changed(
-            conn,
-            &posting,
-            before,
-            line.delta,
-            &line.id,
-            now,
+            conn, &posting, before, line.delta, &line.id, now,
         )?;
     }
     Ok(results)

@@ -226,3 +226,66 @@ async fn a_redacted_customers_messages_lose_their_bodies() {
         .all(|r| !String::from_utf8_lossy(&r.body).contains("gone@example.com")));
     assert_eq!(message_count(&app, &shop_id).await, 4);
 }
+
+/// The CSV import writes members and ledger lines in batches, not through the one-row paths:
+/// its members and points are told all the same, once, and a second import tells nothing.
+#[tokio::test]
+async fn an_import_tells_of_the_members_it_enrols_and_the_points_it_adds() {
+    let app = TestApp::spawn().await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let (_, secret) = subscribe(&app, SHOP, &receiver.uri(), &ALL).await;
+    let csv = "customer_id,email,points\n701,a@example.com,250\n,guest@example.com,40\n";
+    let import = || async {
+        let resp = app
+            .client
+            .post(app.url("/api/admin/v1/import/customers"))
+            .bearer_auth(session_token(SHOP))
+            .header("Content-Type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    };
+    import().await;
+    assert_eq!(message_count(&app, &shop_id).await, 4);
+    import().await;
+    assert_eq!(
+        message_count(&app, &shop_id).await,
+        4,
+        "nothing new to tell"
+    );
+    run_jobs(&app).await;
+
+    let bodies = received(&receiver, &secret).await;
+    let of = |kind: &str| -> Vec<&Value> {
+        bodies
+            .iter()
+            .filter(|b| b["type"] == kind)
+            .map(|b| &b["data"])
+            .collect()
+    };
+    let mut joined: Vec<&str> = of("member.created")
+        .iter()
+        .map(|d| d["email"].as_str().unwrap())
+        .collect();
+    joined.sort_unstable();
+    assert_eq!(joined, ["a@example.com", "guest@example.com"]);
+    let mut credited: Vec<(i64, i64, &str)> = of("points.changed")
+        .iter()
+        .map(|d| {
+            (
+                d["delta"].as_i64().unwrap(),
+                d["points_balance"].as_i64().unwrap(),
+                d["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    credited.sort_unstable();
+    assert_eq!(credited, [(40, 40, "import"), (250, 250, "import")]);
+}
