@@ -199,7 +199,7 @@ mod tests {
                 ),
                 (
                     "app_transfer.html",
-                    context! { layout => layout.clone(), report => report },
+                    context! { layout => layout.clone(), report => report, file_error => "the file is empty" },
                 ),
                 (
                     "app_referrals.html",

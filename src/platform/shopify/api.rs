@@ -103,6 +103,22 @@ impl ApiError {
         )
     }
 
+    /// The error to report once `attempts` tries failed with `self` last. A call whose outcome is
+    /// unknown (a try may have reached the platform before its answer was lost) reports a
+    /// timeout, so the caller checks before it calls the call refused.
+    pub fn after_retries(self, attempts: u32, outcome_unknown: bool) -> ApiError {
+        match self {
+            ApiError::Timeout(_) => ApiError::Timeout(attempts),
+            ApiError::Throttled(_) | ApiError::Server { .. } | ApiError::Network(_)
+                if outcome_unknown =>
+            {
+                ApiError::Timeout(attempts)
+            }
+            ApiError::Throttled(_) => ApiError::Throttled(attempts),
+            other => other,
+        }
+    }
+
     /// Whether a failed create may still have made the discount: an answer was lost on the
     /// way back (`Timeout`, see `graphql`), or the shop says the code is taken. The caller
     /// looks the code up before it calls the create refused.
@@ -320,16 +336,7 @@ impl ShopifyApi {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(match last {
-            ApiError::Timeout(_) => ApiError::Timeout(self.policy.attempts),
-            ApiError::Throttled(_) | ApiError::Server { .. } | ApiError::Network(_)
-                if outcome_unknown =>
-            {
-                ApiError::Timeout(self.policy.attempts)
-            }
-            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
-            other => other,
-        })
+        Err(last.after_retries(self.policy.attempts, outcome_unknown))
     }
 }
 

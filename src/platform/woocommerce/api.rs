@@ -102,16 +102,7 @@ impl<'a> WooApi<'a> {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(match last {
-            ApiError::Timeout(_) => ApiError::Timeout(self.policy.attempts),
-            ApiError::Throttled(_) | ApiError::Server { .. } | ApiError::Network(_)
-                if outcome_unknown =>
-            {
-                ApiError::Timeout(self.policy.attempts)
-            }
-            ApiError::Throttled(_) => ApiError::Throttled(self.policy.attempts),
-            other => other,
-        })
+        Err(last.after_retries(self.policy.attempts, outcome_unknown))
     }
 
     /// The e-mail of the customer account a code is bound to.
