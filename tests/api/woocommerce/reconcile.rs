@@ -358,3 +358,59 @@ async fn the_hourly_schedule_reconciles_a_woocommerce_shop() {
         Some(at("2026-11-21T10:00:00"))
     );
 }
+
+/// A run that fails on its second page keeps what the first stored, and the watermark passes
+/// only that page: the next run resumes there.
+#[tokio::test]
+async fn a_run_that_fails_midway_keeps_the_pages_it_stored() {
+    let server = MockServer::start().await;
+    let (app, ctx, shop_id) = setup(&server).await;
+    let first = order(
+        910,
+        31,
+        "ada@example.com",
+        "processing",
+        "2026-11-21T10:00:00",
+        &[],
+    );
+    listing(&server, 1, 2, vec![first]).await;
+    Mock::given(method("GET"))
+        .and(path(ORDERS))
+        .and(query_param("page", "2"))
+        .respond_with(ResponseTemplate::new(403))
+        .mount(&server)
+        .await;
+    let report = reconcile(&app, &ctx, &shop_id, "midway").await;
+    assert_eq!(report.failed, 1);
+    assert_eq!(points(&app, &shop_id, "ada@example.com").await, (0, 18));
+    assert_eq!(
+        watermark(&app, &shop_id).await,
+        Some(at("2026-11-21T10:00:00"))
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_listing_is_waited_out() {
+    let server = MockServer::start().await;
+    let (app, ctx, shop_id) = setup(&server).await;
+    Mock::given(method("GET"))
+        .and(path(ORDERS))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let missed = order(
+        911,
+        31,
+        "ada@example.com",
+        "processing",
+        "2026-11-21T10:00:00",
+        &[],
+    );
+    listing(&server, 1, 1, vec![missed]).await;
+    let report = reconcile(&app, &ctx, &shop_id, "throttled").await;
+    assert_eq!((report.done, report.retried, report.failed), (1, 0, 0));
+    assert_eq!(points(&app, &shop_id, "ada@example.com").await, (0, 18));
+    assert_eq!(modified_after(&server).await.len(), 2);
+}
