@@ -52,7 +52,10 @@ pub fn enqueue_periodic(
         }
         let has_api =
             shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify;
-        if has_api {
+        // Every WooCommerce shop: its webhooks are never retried. One without REST API keys
+        // is skipped by the job with a log line, so the owner can see why.
+        let reconciles = has_api || shop.platform == crate::db::types::Platform::WooCommerce;
+        if reconciles {
             wanted.push((
                 JobKind::ReconcileOrders,
                 crate::services::reconcile::due_key(now),

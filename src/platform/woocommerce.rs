@@ -27,6 +27,16 @@ pub fn verify(body: &[u8], signature_b64: &str, secret: &SecretString) -> bool {
     verify_hmac_sha256(secret.expose_secret().as_bytes(), body, &signature)
 }
 
+/// The inbox key of an order document under `topic`: its content. WooCommerce builds a body
+/// when it sends it and may send one change twice under two delivery ids, and reconciliation
+/// reads the same documents back, so the content (not any delivery id) says "seen before".
+pub fn content_key(topic: &str, body_text: &str) -> String {
+    format!(
+        "sha256:{}",
+        crate::crypto::sha256_hex(&format!("{topic}\n{body_text}"))
+    )
+}
+
 /// Signs `body` as WooCommerce does (tests use this).
 pub fn sign(body: &[u8], secret: &str) -> String {
     STANDARD.encode(crate::crypto::hmac_sha256(secret.as_bytes(), body))

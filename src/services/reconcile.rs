@@ -19,6 +19,8 @@ use crate::platform::shopify::orders_query::{
 use crate::platform::shopify::webhook::TOPICS;
 use crate::services::inbox::{self, Delivery, Receipt};
 
+mod woocommerce;
+
 /// Shopify lets apps read the last 60 days of orders by default.
 const FIRST_RUN_LOOKBACK_DAYS: i64 = 60;
 /// Re-read a little before the watermark: clocks and Shopify's indexing are not exact.
@@ -44,7 +46,8 @@ pub enum ReconcileError {
     Skipped(String),
 }
 
-/// Reconciles one shop: fetches pages with `api` (async) and stores them with `conn`.
+/// Reconciles one shop: fetches pages with `api` (async) and stores them with `conn`. A
+/// WooCommerce shop is read over its own REST API (with `api`'s HTTP pool and retry policy).
 pub fn run(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
@@ -53,6 +56,9 @@ pub fn run(
     shop_id: &str,
 ) -> Result<ReconcileReport, ReconcileError> {
     let shop = Shop::find(conn, shop_id)?;
+    if shop.platform == Platform::WooCommerce && shop.install_state == InstallState::Installed {
+        return woocommerce::run(conn, runtime, api, keys, &shop);
+    }
     if shop.platform != Platform::Shopify || shop.install_state != InstallState::Installed {
         return Err(ReconcileError::Skipped(
             "shop is not an installed Shopify shop".into(),

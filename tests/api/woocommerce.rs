@@ -6,6 +6,7 @@
 
 mod coupons;
 mod receiving;
+mod reconcile;
 
 use serde_json::{json, Value};
 

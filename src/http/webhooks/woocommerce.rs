@@ -2,14 +2,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::crypto::sha256_hex;
 use crate::db::types::Platform;
 use crate::db::DbError;
 use crate::error::{AppError, ErrorCode};
 use crate::http::body::read_raw;
 use crate::http::middleware::record_shop;
 use crate::platform::shopify::webhook::body::check as check_body;
-use crate::platform::woocommerce::{is_creation_ping, verify};
+use crate::platform::woocommerce::{content_key, is_creation_ping, verify};
 use crate::services::inbox::Delivery;
 use crate::services::shops::{webhook_signer, WebhookSigner};
 use crate::state::AppState;
@@ -80,10 +79,7 @@ pub async fn receive(
     // WooCommerce builds a body when it sends it and may send one change twice under two
     // delivery ids: the content is the key (stored as the delivery id), and the delivery id
     // WooCommerce gives is a second key (unique per WooCommerce shop, see migration 000035).
-    let content_key = format!(
-        "sha256:{}",
-        sha256_hex(&format!("{topic}\n{}", checked.text))
-    );
+    let content_key = content_key(&topic, checked.text);
     let delivery = Delivery {
         platform: Platform::WooCommerce,
         shop_domain,

@@ -44,6 +44,20 @@ impl<'a> WooApi<'a> {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Value, ApiError> {
+        self.call_paged(shop, method, path, body)
+            .await
+            .map(|(answer, _)| answer)
+    }
+
+    /// As [`Self::call`], with the number of pages a listing has (`X-WP-TotalPages`), when the
+    /// site says.
+    async fn call_paged(
+        &self,
+        shop: &ShopCredentials,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(Value, Option<u32>), ApiError> {
         let url = Self::url(shop, path)?;
         let pair = shop.access_token.expose_secret();
         let (key, secret) = pair.split_once(':').ok_or(ApiError::Unauthorized(401))?;
@@ -83,13 +97,15 @@ impl<'a> WooApi<'a> {
                         self.policy.backoff(attempt)
                     }
                     200..=299 => {
-                        return resp.json().await.map_err(|e| {
+                        let pages = total_pages(&resp);
+                        let answer = resp.json().await.map_err(|e| {
                             if e.is_timeout() {
                                 ApiError::Timeout(attempt)
                             } else {
                                 ApiError::InvalidResponse(e.to_string())
                             }
-                        })
+                        })?;
+                        return Ok((answer, pages));
                     }
                     status => {
                         let answer: Value = resp.json().await.unwrap_or(Value::Null);
@@ -103,6 +119,36 @@ impl<'a> WooApi<'a> {
             }
         }
         Err(last.after_retries(self.policy.attempts, outcome_unknown))
+    }
+
+    /// One page (from 1) of the orders modified after `after` (UTC, `YYYY-MM-DDTHH:MM:SS`),
+    /// oldest change first, 100 a page; with the number of pages when the site says.
+    pub async fn orders_modified_after(
+        &self,
+        shop: &ShopCredentials,
+        after: &str,
+        page: u32,
+    ) -> Result<OrdersPage, ApiError> {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("modified_after", after)
+            .append_pair("dates_are_gmt", "true")
+            .append_pair("per_page", "100")
+            .append_pair("page", &page.to_string())
+            .append_pair("orderby", "modified")
+            .append_pair("order", "asc")
+            .finish();
+        let (answer, total_pages) = self
+            .call_paged(shop, Method::GET, &format!("orders?{query}"), None)
+            .await?;
+        let Value::Array(orders) = answer else {
+            return Err(ApiError::InvalidResponse(
+                "the order listing is not a JSON array".into(),
+            ));
+        };
+        Ok(OrdersPage {
+            orders,
+            total_pages,
+        })
     }
 
     /// The e-mail of the customer account a code is bound to.
@@ -123,6 +169,25 @@ impl<'a> WooApi<'a> {
             .map(str::to_owned)
             .ok_or_else(|| ApiError::Rejected(format!("customer {id} has no e-mail address")))
     }
+}
+
+/// One page of an order listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrdersPage {
+    /// Each order's whole document, as a webhook would carry it.
+    pub orders: Vec<Value>,
+    /// `X-WP-TotalPages`: absent (or unreadable) when the site does not say.
+    pub total_pages: Option<u32>,
+}
+
+fn total_pages(resp: &reqwest::Response) -> Option<u32> {
+    resp.headers()
+        .get("x-wp-totalpages")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A 4xx other than 401/403/429, as WooCommerce words it (`{"code","message"}`).
