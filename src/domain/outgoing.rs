@@ -81,6 +81,13 @@ pub fn parse_url(raw: &str) -> Result<url::Url, SubscriptionError> {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => return Err(bad("has no host")),
     };
+    if let Some(ip) = literal_ip(&url) {
+        if !may_receive(ip) {
+            return Err(bad(
+                "points into a private network (10/8, 172.16/12, 192.168/16, link-local, …)",
+            ));
+        }
+    }
     match url.scheme() {
         "https" => Ok(url),
         "http" if loopback => Ok(url),
@@ -88,6 +95,50 @@ pub fn parse_url(raw: &str) -> Result<url::Url, SubscriptionError> {
             "must be https:// (plain http:// is accepted only to localhost)",
         )),
         other => Err(bad(&format!("scheme {other}: must be https://"))),
+    }
+}
+
+/// The URL's host when it is an IP address rather than a name.
+pub fn literal_ip(url: &url::Url) -> Option<std::net::IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(ip.into()),
+        url::Host::Ipv6(ip) => Some(ip.into()),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Whether a message may be sent to `ip`: a public address, or this machine (loopback, for
+/// self-hosters and tests). Addresses of private networks, link-local ones (a cloud's metadata
+/// service at 169.254.169.254), carrier-grade NAT, unique-local IPv6 and the like are refused,
+/// so an owner's subscription cannot make the app reach into the network it runs in.
+pub fn may_receive(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || !(v4.is_private()
+                    || v4.is_link_local()
+                    || v4.is_unspecified()
+                    || v4.is_broadcast()
+                    || v4.is_multicast()
+                    || v4.is_documentation()
+                    || a == 0
+                    || (a == 100 && (64..128).contains(&b)) // carrier-grade NAT
+                    || (a == 198 && (b == 18 || b == 19)) // benchmarking
+                    || a >= 240) // reserved
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return may_receive(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || !(v6.is_unspecified()
+                    || v6.is_multicast()
+                    || (first & 0xfe00) == 0xfc00 // unique local (Fly's private network)
+                    || (first & 0xffc0) == 0xfe80) // link-local
+        }
     }
 }
 
@@ -180,6 +231,42 @@ pub fn after_failure(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_networks_are_refused_and_public_or_loopback_addresses_kept() {
+        for refused in [
+            "10.0.0.5",
+            "172.16.3.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::",
+            "fdaa:0:1::3",
+            "fe80::1",
+            "::ffff:10.1.2.3",
+        ] {
+            let ip: std::net::IpAddr = refused.parse().unwrap();
+            assert!(!may_receive(ip), "{refused}");
+        }
+        for kept in [
+            "127.0.0.1",
+            "::1",
+            "93.184.216.34",
+            "2606:4700::1111",
+            "172.32.0.1",
+        ] {
+            let ip: std::net::IpAddr = kept.parse().unwrap();
+            assert!(may_receive(ip), "{kept}");
+        }
+        assert!(parse_url("https://10.0.0.5/hook").is_err());
+        assert!(parse_url("https://[fe80::1]/hook").is_err());
+        assert!(parse_url("https://169.254.169.254/latest/meta-data").is_err());
+        assert!(parse_url("https://93.184.216.34/hook").is_ok());
+        assert!(parse_url("http://127.0.0.1:9000/hook").is_ok());
+    }
 
     fn t(seconds: i64) -> NaiveDateTime {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0)

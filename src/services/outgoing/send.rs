@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 
 use crate::db::now;
-use crate::domain::outgoing::signature;
+use crate::domain::outgoing::{literal_ip, may_receive, signature};
 
 /// How long one attempt may take, connecting included; longer counts as a failure and is
 /// retried like a non-2xx answer.
@@ -23,9 +23,37 @@ fn client() -> &'static reqwest::Client {
             .timeout(ATTEMPT_TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
             .user_agent(concat!("Boomerang-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(std::sync::Arc::new(PublicOnly))
             .build()
             .unwrap_or_default()
     })
+}
+
+/// Resolves a receiver's name and keeps only the addresses a message may go to
+/// ([`may_receive`]): a name that was public when subscribed may point into a private network
+/// later (DNS rebinding), so the check is made at every connection, not only at subscription.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::task::spawn_blocking(move || {
+                use std::net::ToSocketAddrs;
+                (host.as_str(), 0).to_socket_addrs().map(Vec::from_iter)
+            })
+            .await??;
+            let allowed: Vec<std::net::SocketAddr> =
+                found.into_iter().filter(|a| may_receive(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(
+                    "the receiver's name resolves only to private-network addresses".into(),
+                );
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 /// What one attempt came to.
@@ -57,6 +85,17 @@ impl Outcome {
 /// POSTs `body` with the Standard Webhooks headers, signed with `key` at the attempt's time.
 pub async fn send(url: &str, key: &[u8], message_id: &str, body: &str) -> Outcome {
     let attempted_at = now();
+    // An address in the URL itself is not resolved, so the resolver's check does not see it.
+    let private = url::Url::parse(url)
+        .ok()
+        .and_then(|u| literal_ip(&u))
+        .is_some_and(|ip| !may_receive(ip));
+    if private {
+        return Outcome {
+            error: Some("the receiver's address is in a private network".into()),
+            ..Outcome::not_sent("")
+        };
+    }
     let timestamp = attempted_at.and_utc().timestamp();
     let started = Instant::now();
     let answer = client()

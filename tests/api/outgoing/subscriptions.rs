@@ -83,6 +83,15 @@ async fn bad_subscriptions_are_refused_and_change_nothing() {
             json!({"url": "not a url", "topics": ["points.changed"]}),
             "validation_failed",
         ),
+        // Into the network the app runs in: a cloud's metadata service, a private IPv6 range.
+        (
+            json!({"url": "https://169.254.169.254/latest/meta-data", "topics": ["points.changed"]}),
+            "validation_failed",
+        ),
+        (
+            json!({"url": "https://[fdaa::3]/in", "topics": ["points.changed"]}),
+            "validation_failed",
+        ),
         (
             json!({"url": "https://u:p@hooks.example.com/", "topics": ["points.changed"]}),
             "validation_failed",
