@@ -9,6 +9,9 @@ use secrecy::SecretString;
 
 use crate::db::DatabaseUrl;
 
+mod bigcommerce;
+pub use bigcommerce::BigCommerceConfig;
+
 /// The demo app credentials used when `SHOPIFY_API_KEY`/`SHOPIFY_API_SECRET` are unset. They are
 /// public on purpose: the README's signed test webhook uses them.
 pub const DEMO_SHOPIFY_API_KEY: &str = "boomerang-demo-key";
@@ -61,6 +64,7 @@ pub struct Config {
     /// `PUBLIC_URL`: base of links in e-mails and redirects, without a trailing slash.
     pub public_url: String,
     pub shopify: ShopifyConfig,
+    pub bigcommerce: BigCommerceConfig,
     /// `SMTP_URL`: unset means mail is written as `.eml` files to `outbox_dir`.
     pub smtp_url: Option<SecretString>,
     /// `MAIL_FROM`: default sender.
@@ -219,6 +223,7 @@ impl Config {
             bind,
             public_url: public_url.trim_end_matches('/').to_owned(),
             shopify,
+            bigcommerce: BigCommerceConfig::read(&env)?,
             smtp_url: smtp_url.map(Into::into),
             mail_from,
             app_secret: app_secret.map(Into::into),

@@ -1,0 +1,252 @@
+//! The BigCommerce REST client: `{base}/stores/{hash}/{v2|v3}/…` with the shop's
+//! `X-Auth-Token`, JSON in and out, and the same retry rules as the other platforms' clients:
+//! network errors, 429 (waiting out `X-Rate-Limit-Time-Reset-Ms`, BigCommerce's own header,
+//! or `Retry-After`) and 5xx are retried; 401/403 mean the token is wrong or lacks a scope;
+//! any other 4xx is a refusal, worded from BigCommerce's answer.
+//!
+//! `base` is `https://api.bigcommerce.com` unless the shop was added with `--api-base` (a
+//! proxy, or a local fake in tests). Plain http is refused except on a loopback host: the token
+//! travels in every request.
+
+use std::time::Duration;
+
+use reqwest::Method;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+
+use crate::platform::shopify::api::{retry_after, RetryPolicy};
+use crate::platform::{ApiError, ShopCredentials};
+
+/// Where BigCommerce's API lives when a shop names no `--api-base`.
+pub const DEFAULT_API_BASE: &str = "https://api.bigcommerce.com";
+
+/// The longest a throttled call waits before trying again (BigCommerce's windows are seconds).
+const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(15);
+
+/// The REST client for BigCommerce shops, shared by all of them (the pool is the app's).
+#[derive(Debug, Clone, Copy)]
+pub struct BcApi<'a> {
+    http: &'a reqwest::Client,
+    policy: RetryPolicy,
+}
+
+/// What a successful call answered: the JSON (`Null` for an empty body, e.g. a `204`).
+pub type Answer = Value;
+
+impl<'a> BcApi<'a> {
+    pub fn new(http: &'a reqwest::Client, policy: RetryPolicy) -> Self {
+        Self { http, policy }
+    }
+
+    /// The URL of `path` (`v2/orders/250`, `v3/hooks`, with any query) in `shop`'s store.
+    pub fn url(shop: &ShopCredentials, path: &str) -> Result<String, ApiError> {
+        let hash = super::store_hash(&shop.domain).ok_or_else(|| {
+            ApiError::Rejected(format!(
+                "{:?} is not a BigCommerce store (store-{{hash}})",
+                shop.domain
+            ))
+        })?;
+        let base = api_base(shop.api_base.as_deref()).map_err(ApiError::Rejected)?;
+        Ok(format!(
+            "{base}/stores/{hash}/{}",
+            path.trim_start_matches('/')
+        ))
+    }
+
+    /// One call, retried while BigCommerce is throttling or failing; returns the JSON answer.
+    pub async fn call(
+        &self,
+        shop: &ShopCredentials,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        let url = Self::url(shop, path)?;
+        let token = shop.access_token.expose_secret();
+        let mut last = ApiError::Network("no attempt made".into());
+        // Once an attempt may have reached BigCommerce, the outcome of a write is unknown.
+        let mut outcome_unknown = false;
+        for attempt in 1..=self.policy.attempts {
+            let mut request = self
+                .http
+                .request(method.clone(), &url)
+                .header("X-Auth-Token", token)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .timeout(self.policy.timeout);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let wait = match request.send().await {
+                Err(e) if e.is_timeout() => {
+                    outcome_unknown = true;
+                    last = ApiError::Timeout(attempt);
+                    self.policy.backoff(attempt)
+                }
+                Err(e) => {
+                    outcome_unknown |= !e.is_connect();
+                    last = ApiError::Network(e.without_url().to_string());
+                    self.policy.backoff(attempt)
+                }
+                Ok(resp) => match resp.status().as_u16() {
+                    status @ (401 | 403) => return Err(ApiError::Unauthorized(status)),
+                    429 => {
+                        last = ApiError::Throttled(attempt);
+                        throttle_wait(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
+                    }
+                    status @ 500..=599 => {
+                        last = ApiError::Server {
+                            status,
+                            attempts: attempt,
+                        };
+                        self.policy.backoff(attempt)
+                    }
+                    204 => return Ok(Value::Null),
+                    200..=299 => {
+                        let bytes = resp.bytes().await.map_err(|e| {
+                            if e.is_timeout() {
+                                ApiError::Timeout(attempt)
+                            } else {
+                                ApiError::Network(e.without_url().to_string())
+                            }
+                        })?;
+                        if bytes.iter().all(u8::is_ascii_whitespace) {
+                            return Ok(Value::Null);
+                        }
+                        return serde_json::from_slice(&bytes)
+                            .map_err(|e| ApiError::InvalidResponse(e.to_string()));
+                    }
+                    status => {
+                        let answer: Value = resp.json().await.unwrap_or(Value::Null);
+                        return Err(refusal(status, &answer));
+                    }
+                },
+            };
+            if attempt < self.policy.attempts {
+                tracing::debug!(attempt, ?wait, error = %last, "retrying a BigCommerce call");
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(last.after_retries(self.policy.attempts, outcome_unknown))
+    }
+
+    /// `GET` of one resource; `Ok(None)` when BigCommerce answers `404` (an order deleted
+    /// since its webhook was sent, a coupon removed by the owner).
+    pub async fn get_optional(
+        &self,
+        shop: &ShopCredentials,
+        path: &str,
+    ) -> Result<Option<Answer>, ApiError> {
+        match self.call(shop, Method::GET, path, None).await {
+            Err(ApiError::Rejected(why)) if why.starts_with(NOT_FOUND) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+}
+
+/// How a refusal for an unknown resource begins (see [`refusal`]).
+const NOT_FOUND: &str = "BigCommerce answered HTTP 404";
+
+/// The API base: the shop's `--api-base` or BigCommerce's, https unless loopback.
+pub fn api_base(api_base: Option<&str>) -> Result<String, String> {
+    let base = api_base.unwrap_or(DEFAULT_API_BASE);
+    let url = url::Url::parse(base).map_err(|e| format!("API base {base:?}: {e}"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(base.trim_end_matches('/').to_owned()),
+        "http" if loopback => Ok(base.trim_end_matches('/').to_owned()),
+        _ => Err(format!(
+            "API base {base:?} must use https (plain http only for a loopback host)"
+        )),
+    }
+}
+
+/// The wait a 429 asks for: `X-Rate-Limit-Time-Reset-Ms` (BigCommerce's quota window), else
+/// `Retry-After`; never more than [`MAX_THROTTLE_WAIT`].
+fn throttle_wait(resp: &reqwest::Response) -> Option<Duration> {
+    let reset_ms = resp
+        .headers()
+        .get("x-rate-limit-time-reset-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis);
+    reset_ms
+        .or_else(|| retry_after(resp))
+        .map(|wait| wait.min(MAX_THROTTLE_WAIT))
+}
+
+/// A 4xx other than 401/403/429, as BigCommerce words it: v3 answers
+/// `{"status","title","errors":{field: why}}`, v2 answers `[{"status","message"}]`.
+pub fn refusal(status: u16, answer: &Value) -> ApiError {
+    let first = answer
+        .as_array()
+        .and_then(|all| all.first())
+        .unwrap_or(answer);
+    let mut message = first
+        .get("title")
+        .or_else(|| first.get("message"))
+        .and_then(Value::as_str)
+        .unwrap_or("no message")
+        .to_owned();
+    if let Some(errors) = first.get("errors").and_then(Value::as_object) {
+        for (field, why) in errors {
+            let why = why
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| why.to_string());
+            message.push_str(&format!("; {field}: {why}"));
+        }
+    }
+    ApiError::Rejected(format!("BigCommerce answered HTTP {status}: {message}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    fn shop(domain: &str, api_base: Option<&str>) -> ShopCredentials {
+        ShopCredentials {
+            domain: domain.into(),
+            access_token: SecretString::from("token".to_owned()),
+            api_base: api_base.map(str::to_owned),
+            expiry: None,
+        }
+    }
+
+    #[test]
+    fn calls_go_to_the_stores_own_path() {
+        assert_eq!(
+            BcApi::url(&shop("store-abc123", None), "v2/orders/250").unwrap(),
+            "https://api.bigcommerce.com/stores/abc123/v2/orders/250"
+        );
+        assert_eq!(
+            BcApi::url(
+                &shop("store-abc123", Some("http://127.0.0.1:9/")),
+                "/v3/hooks"
+            )
+            .unwrap(),
+            "http://127.0.0.1:9/stores/abc123/v3/hooks"
+        );
+        assert!(BcApi::url(&shop("shop.example", None), "v2/orders").is_err());
+        assert!(BcApi::url(&shop("store-abc", Some("http://api.example")), "v2/orders").is_err());
+    }
+
+    #[test]
+    fn refusals_name_what_bigcommerce_said() {
+        let v3 = json!({"status": 422, "title": "JSON data is missing or invalid",
+                        "errors": {"destination": "must be https"}});
+        assert!(matches!(refusal(422, &v3),
+            ApiError::Rejected(m) if m.contains("HTTP 422") && m.contains("destination: must be https")));
+        let v2 = json!([{"status": 409, "message": "The field 'code' must be unique."}]);
+        assert!(matches!(refusal(409, &v2), ApiError::Rejected(m) if m.contains("must be unique")));
+        assert!(
+            matches!(refusal(404, &Value::Null), ApiError::Rejected(m) if m.starts_with(NOT_FOUND))
+        );
+    }
+}
