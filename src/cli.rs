@@ -170,6 +170,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             let mail = crate::startup::mail_setup(&config)?;
             let oauth = crate::startup::shopify_oauth(&config)?;
             let api_base = config.shopify.api_base.clone();
+            let bigcommerce_api_base = config.bigcommerce.api_base.clone();
             let (db, keys) = blocking(move || prepare(&config)).await??;
             let api =
                 crate::services::install::tokens::with_refresh(api, &db, &keys, &oauth, &api_base);
@@ -179,6 +180,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
                 runtime: tokio::runtime::Handle::current(),
                 webhook_retention_days,
                 mail,
+                bigcommerce_api_base,
             };
             crate::scheduler::periodic(&db).await?;
             let report = crate::jobs::run_pending(&db, &ctx).await?;

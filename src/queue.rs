@@ -65,6 +65,8 @@ text_enum! {
         BackfillOrders => "backfill_orders",
         /// Sends a shop's due outgoing webhooks (their outbox).
         DeliverWebhooks => "deliver_webhooks",
+        /// Read a BigCommerce order a thin webhook named, and submit its whole state.
+        FetchBigCommerceOrder => "fetch_bigcommerce_order",
     }
 }
 

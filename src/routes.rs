@@ -23,6 +23,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route(
                     "/woocommerce/{shop_domain}",
                     web::post().to(webhooks::woocommerce::receive),
+                )
+                .route(
+                    "/bigcommerce/{shop_domain}",
+                    web::post().to(webhooks::bigcommerce::receive),
                 ),
         )
         .service(

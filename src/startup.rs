@@ -127,7 +127,9 @@ impl Application {
         .await
         .map_err(|e| StartupError::Internal(e.to_string()))??;
         let ingest = Ingest::start(db.clone(), |topic| {
-            TOPICS.contains(&topic) || WOO_TOPICS.contains(&topic)
+            TOPICS.contains(&topic)
+                || WOO_TOPICS.contains(&topic)
+                || crate::platform::bigcommerce::payload::is_stored_topic(topic)
         })
         .map_err(|e| StartupError::Internal(e.to_string()))?;
         let oauth = shopify_oauth(&config_for_api)?;

@@ -37,6 +37,7 @@ impl AppState {
             runtime: tokio::runtime::Handle::current(),
             webhook_retention_days: self.config.webhook_retention_days,
             mail: self.mail.clone(),
+            bigcommerce_api_base: self.config.bigcommerce.api_base.clone(),
         }
     }
 }

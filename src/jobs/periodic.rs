@@ -54,7 +54,12 @@ pub fn enqueue_periodic(
             shop.access_token_enc.is_some() && shop.platform == crate::db::types::Platform::Shopify;
         // Every WooCommerce shop: its webhooks are never retried. One without REST API keys
         // is skipped by the job with a log line, so the owner can see why.
-        let reconciles = has_api || shop.platform == crate::db::types::Platform::WooCommerce;
+        // A BigCommerce shop with its token: its webhooks stop for good after two days of
+        // failures, and whatever they missed is found here.
+        let reconciles = has_api
+            || shop.platform == crate::db::types::Platform::WooCommerce
+            || (shop.platform == crate::db::types::Platform::BigCommerce
+                && shop.access_token_enc.is_some());
         if reconciles {
             wanted.push((
                 JobKind::ReconcileOrders,

@@ -18,6 +18,9 @@ pub struct JobContext {
     pub webhook_retention_days: u32,
     /// The mail transport and sender, for the outbox.
     pub mail: crate::services::mail::MailSetup,
+    /// `BIGCOMMERCE_API_BASE`: where BigCommerce shops added without their own `--api-base`
+    /// are called.
+    pub bigcommerce_api_base: String,
 }
 
 /// Runs one claimed job.
@@ -147,9 +150,26 @@ pub(super) fn execute(
             &ctx.keys,
             job,
         ),
+        JobKind::FetchBigCommerceOrder => {
+            crate::services::reconcile::bigcommerce::fetch::fetch_job(
+                conn,
+                &ctx.runtime,
+                &ctx.shopify,
+                &ctx.keys,
+                &ctx.bigcommerce_api_base,
+                job,
+            )
+        }
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};
-            match run(conn, &ctx.runtime, &ctx.shopify, &ctx.keys, &job.shop_id) {
+            match run(
+                conn,
+                &ctx.runtime,
+                &ctx.shopify,
+                &ctx.keys,
+                &ctx.bigcommerce_api_base,
+                &job.shop_id,
+            ) {
                 Ok(_) => Ok(()),
                 Err(ReconcileError::Skipped(why)) => {
                     tracing::info!(reason = %why, "reconciliation skipped");

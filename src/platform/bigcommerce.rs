@@ -7,6 +7,9 @@
 //! `X-Auth-Token`.
 
 pub mod api;
+pub mod orders;
+pub mod payload;
+pub mod webhook;
 
 /// The domain the app knows a BigCommerce store by: `store-{hash}`.
 pub fn domain_of(store_hash: &str) -> String {

@@ -15,6 +15,7 @@ use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::DbConnection;
 use crate::domain::event::{Event, MappingError};
 use crate::domain::money::Currency;
+use crate::platform::bigcommerce::payload::{map_bigcommerce, Mapped as BcMapped};
 use crate::platform::shopify::payload::map_shopify;
 use crate::platform::woocommerce::payload::map_woocommerce;
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
@@ -84,7 +85,17 @@ pub fn apply(
     let mapped = match event.platform {
         Platform::Shopify => map_shopify(&event.topic, &body, &currency()?)?,
         Platform::WooCommerce => map_woocommerce(&event.topic, &body, &currency()?)?,
-        other => return Err(ApplyError::Permanent(format!("no adapter for {other} yet"))),
+        Platform::BigCommerce => match map_bigcommerce(&event.topic, &body, &currency()?)? {
+            Some(BcMapped::Event(event)) => Some(*event),
+            // A thin webhook: the order is read by a job, never inside this transaction.
+            Some(BcMapped::FetchOrder(order_id)) => {
+                crate::services::reconcile::bigcommerce::fetch::enqueue_fetch(
+                    conn, shop, &order_id, now,
+                )?;
+                return Ok(InboxStatus::Applied);
+            }
+            None => None,
+        },
     };
     let Some(mapped) = mapped else {
         return Ok(InboxStatus::Ignored);

@@ -19,6 +19,7 @@ use crate::platform::shopify::orders_query::{
 use crate::platform::shopify::webhook::TOPICS;
 use crate::services::inbox::{self, Delivery, Receipt};
 
+pub mod bigcommerce;
 mod woocommerce;
 
 /// Shopify lets apps read the last 60 days of orders by default.
@@ -47,17 +48,22 @@ pub enum ReconcileError {
 }
 
 /// Reconciles one shop: fetches pages with `api` (async) and stores them with `conn`. A
-/// WooCommerce shop is read over its own REST API (with `api`'s HTTP pool and retry policy).
+/// WooCommerce or BigCommerce shop is read over its own REST API (with `api`'s HTTP pool and
+/// retry policy; a BigCommerce shop without its own `--api-base` at `bigcommerce_api_base`).
 pub fn run(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
     api: &ShopifyApi,
     keys: &Keys,
+    bigcommerce_api_base: &str,
     shop_id: &str,
 ) -> Result<ReconcileReport, ReconcileError> {
     let shop = Shop::find(conn, shop_id)?;
     if shop.platform == Platform::WooCommerce && shop.install_state == InstallState::Installed {
         return woocommerce::run(conn, runtime, api, keys, &shop);
+    }
+    if shop.platform == Platform::BigCommerce && shop.install_state == InstallState::Installed {
+        return bigcommerce::run(conn, runtime, api, keys, bigcommerce_api_base, &shop);
     }
     if shop.platform != Platform::Shopify || shop.install_state != InstallState::Installed {
         return Err(ReconcileError::Skipped(

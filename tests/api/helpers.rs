@@ -457,6 +457,7 @@ pub fn job_context(app_secret: &str) -> boomerang::jobs::JobContext {
         // The default `WEBHOOK_RETENTION_DAYS`; retention tests pass the app's own.
         webhook_retention_days: 30,
         mail: test_mail(),
+        bigcommerce_api_base: boomerang::platform::bigcommerce::api::DEFAULT_API_BASE.to_owned(),
     }
 }
 

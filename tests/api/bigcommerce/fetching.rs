@@ -1,0 +1,83 @@
+//! Reading an order after its webhook, when the fake BigCommerce API throttles, has lost the
+//! order, or fails: throttling is waited out within the read, a lost order is nothing to do, a
+//! failure is retried by the queue.
+
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, ResponseTemplate};
+
+use super::{
+    deliver, document, points, queued_reads, run_jobs, serve, setup, stored, thin, DOCUMENTS,
+    GUEST, HASH,
+};
+
+const CREATED: &str = "Fri, 20 Nov 2026 10:00:05 +0000";
+
+#[tokio::test]
+async fn a_throttled_read_waits_for_the_quota_window_then_earns() {
+    let (app, server, ctx, shop) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/stores/{HASH}/v2/orders/270")))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("X-Rate-Limit-Time-Reset-Ms", "15")
+                .set_body_json(json!({"status": 429, "title": "Too many requests"})),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    serve(&server, &document(270, 0, 11, CREATED, &[]), None).await;
+    deliver(&app, &thin("store/order/created", 270, "h-1")).await;
+    let report = run_jobs(&app, &ctx).await;
+    assert_eq!((report.done, report.retried, report.failed), (1, 0, 0));
+    assert_eq!(points(&app, &shop, GUEST).await.1, 24);
+}
+
+#[tokio::test]
+async fn an_order_bigcommerce_no_longer_has_is_nothing_to_do() {
+    let (app, server, ctx, shop) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/stores/{HASH}/v2/orders/271")))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!([{"status": 404, "message": "The requested resource was not found."}]),
+        ))
+        .mount(&server)
+        .await;
+    deliver(&app, &thin("store/order/created", 271, "h-1")).await;
+    let report = run_jobs(&app, &ctx).await;
+    assert_eq!((report.done, report.retried, report.failed), (1, 0, 0));
+    assert_eq!(stored(&app, DOCUMENTS).await, 0);
+    assert_eq!(points(&app, &shop, GUEST).await, (0, 0));
+}
+
+#[tokio::test]
+async fn a_failing_api_is_retried_by_the_queue() {
+    let (app, server, ctx, _) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/stores/{HASH}/v2/orders/272")))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    deliver(&app, &thin("store/order/created", 272, "h-1")).await;
+    let report = run_jobs(&app, &ctx).await;
+    assert_eq!((report.done, report.retried, report.failed), (0, 1, 0));
+    assert_eq!(stored(&app, DOCUMENTS).await, 0);
+    // While the read waits for its retry, a new webhook about the order queues another: a
+    // change told during a read is never lost behind it.
+    deliver(&app, &thin("store/order/updated", 272, "h-2")).await;
+    assert_eq!(queued_reads(&app).await, 2);
+}
+
+#[tokio::test]
+async fn a_revoked_token_fails_the_read_for_good() {
+    let (app, server, ctx, _) = setup().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/stores/{HASH}/v2/orders/273")))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    deliver(&app, &thin("store/order/created", 273, "h-1")).await;
+    let report = run_jobs(&app, &ctx).await;
+    assert_eq!((report.done, report.retried, report.failed), (0, 0, 1));
+}
