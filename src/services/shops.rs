@@ -67,6 +67,12 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
                 "{domain:?} is not a Shopify shop domain like your-shop.myshopify.com"
             )))
         }
+        // Its webhooks' URL and every API call name the store by its hash.
+        Platform::BigCommerce if crate::platform::bigcommerce::store_hash(&domain).is_none() => {
+            return Err(AddShopError::Invalid(format!(
+                "{domain:?} is not a BigCommerce store domain like store-abc123 (store-{{hash}})"
+            )))
+        }
         Platform::WooCommerce | Platform::BigCommerce if !is_host_name(&domain) => {
             return Err(AddShopError::Invalid(format!("{domain:?} is not a host name like shop.example")))
         }
@@ -308,6 +314,11 @@ mod tests {
         assert!(validate(&woo).is_err(), "keys would travel in the clear");
         woo.api_base = Some("http://127.0.0.1:8081".into());
         assert!(validate(&woo).is_ok(), "a local fake");
+        assert!(validate(&spec(Platform::BigCommerce, "Store-ABC123")).is_ok());
+        assert!(
+            validate(&spec(Platform::BigCommerce, "shop.example")).is_err(),
+            "a BigCommerce store is known by its hash"
+        );
         let mut cur = spec(Platform::Shopify, "a.myshopify.com");
         cur.currency = Some("usd".into());
         assert!(validate(&cur).is_err());
