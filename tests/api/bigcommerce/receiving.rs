@@ -208,3 +208,25 @@ async fn an_uninstall_webhook_uninstalls_the_shop() {
         .await;
     assert_eq!(state, boomerang::db::types::InstallState::Uninstalled);
 }
+
+#[tokio::test]
+async fn a_signature_is_refused_when_the_app_has_no_client_secret_to_check_it() {
+    // An instance serving no BigCommerce app: no BIGCOMMERCE_CLIENT_SECRET.
+    let app = TestApp::spawn().await;
+    add_bc_shop(&app, SHOP, SECRET, "http://127.0.0.1:9").await;
+    let body = thin("store/order/created", 250, "h-1").to_string();
+    let now = chrono::Utc::now().timestamp();
+    let resp = post_signed(&app, &body, "msg_1", now, CLIENT_SECRET).await;
+    assert_eq!(resp.status(), 401);
+    assert!(error_text(resp).await.contains("BIGCOMMERCE_CLIENT_SECRET"));
+    // The shop's own header secret still works.
+    assert_eq!(
+        deliver(&app, &thin("store/order/created", 250, "h-1")).await,
+        "accepted"
+    );
+}
+
+/// The message of an error answer.
+async fn error_text(resp: reqwest::Response) -> String {
+    resp.text().await.unwrap()
+}
