@@ -10,8 +10,9 @@
 //!
 //! - `status_id` (PLATFORMS.md §7): 2, 3, 8, 9, 10, 11 (shipped, awaiting shipment…) are paid;
 //!   4 refunded and 14 partially refunded follow payment, with their amounts from the refunds
-//!   list; 5 is a cancellation; 1, 7, 12, 13 are not paid yet, and 0 (incomplete: the checkout
-//!   was never finished) and 6 (declined) never will be. Nothing earns before payment.
+//!   list; 5 is a cancellation; 1, 7, 12, 13 are not paid yet (nothing earned), and 0
+//!   (incomplete: the checkout was never finished) and 6 (declined) never will be (voided: they
+//!   earn nothing even in a program that awards orders on creation).
 //! - Refunds are a set, as WooCommerce's: each keyed by its BigCommerce id, stored once, and the
 //!   reversal is computed from the stored set, so reading the same order twice takes back
 //!   nothing more and an older document after a newer one never undoes a reversal. A refund
@@ -22,8 +23,8 @@
 //!   it (`applied_discounts[].amount`: coupons, promotions, manual discounts): what the buyer
 //!   paid for the goods before tax and shipping, as `subtotal_price` is for Shopify. BigCommerce
 //!   gives no per-line total after discounts ex tax, and a discount is one amount whatever the
-//!   tax display, so with tax-inclusive prices a discount's tax share is also taken off (a
-//!   fraction of a point at most, in the buyer's disfavour never by more than the discount).
+//!   tax display, so with tax-inclusive prices the discount's tax share is taken off too: the
+//!   line earns a little less, never more, than its goods' net price.
 //! - Amounts are decimal strings with four places (`"336.3200"`, ex-tax prices of tax-inclusive
 //!   shops may use all four) or, in v3 refunds, numbers; they are rounded half away from zero to
 //!   the currency's minor unit. They are in the order's transactional currency
