@@ -7,6 +7,10 @@
 //! `X-Auth-Token`.
 
 pub mod api;
+pub mod hooks;
+pub mod oauth;
+pub mod signed_payload;
+pub mod store;
 
 /// The domain the app knows a BigCommerce store by: `store-{hash}`.
 pub fn domain_of(store_hash: &str) -> String {
