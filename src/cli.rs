@@ -114,17 +114,20 @@ pub struct ShopAddArgs {
     /// The shop's platform.
     #[arg(long, value_enum)]
     pub platform: PlatformArg,
-    /// The shop's domain: your-shop.myshopify.com for Shopify, the site host otherwise.
+    /// The shop's domain: your-shop.myshopify.com for Shopify, store-{hash} for BigCommerce,
+    /// the site host otherwise.
     #[arg(long)]
     pub domain: String,
-    /// Admin API access token (Shopify offline token), stored encrypted.
+    /// Admin API access token (Shopify offline token; BigCommerce: the store API account's
+    /// token, required), stored encrypted.
     #[arg(long)]
     pub access_token: Option<String>,
     /// Platform API base URL, to point the app at a proxy or a local fake (WooCommerce: the
     /// site URL, default https://DOMAIN; plain http only for a loopback host).
     #[arg(long)]
     pub api_base: Option<String>,
-    /// Secret the shop signs its webhooks with (WooCommerce), stored encrypted.
+    /// Secret the shop signs its webhooks with (WooCommerce; BigCommerce: sent back in a
+    /// header, generated when not given), stored encrypted.
     #[arg(long)]
     pub webhook_secret: Option<String>,
     /// REST API consumer key (WooCommerce), stored encrypted (sealed to this shop).
@@ -254,6 +257,7 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
         anyhow::bail!("a Shopify shop needs your app's own credentials (with the public demo ones anyone can sign its webhooks): set SHOPIFY_API_KEY and SHOPIFY_API_SECRET to the app's client id and secret");
     }
     let public_url = config.public_url.clone();
+    let setup_config = config.clone();
     let added = blocking(move || {
         let (db, keys) = prepare(&config)?;
         let mut conn = db.get()?;
@@ -272,10 +276,10 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
         };
         let added = write_transaction(&mut conn, |c| add_shop(c, &keys, &spec))?;
         let widget_secret = keys.widget_secret(&added.shop.id);
-        Ok::<_, anyhow::Error>((added, widget_secret))
+        Ok::<_, anyhow::Error>((added, widget_secret, db, keys))
     })
     .await??;
-    let (added, widget_secret) = added;
+    let (added, widget_secret, db, keys) = added;
     println!(
         "added {} shop {} (id {})",
         added.shop.platform, added.shop.domain, added.shop.id
@@ -290,6 +294,14 @@ async fn shop_add(config: Config, args: ShopAddArgs) -> anyhow::Result<()> {
             "{}",
             crate::platform::woocommerce::setup_steps(&public_url, &added.shop.domain, has_keys)
         );
+    }
+    if added.shop.platform == Platform::BigCommerce {
+        let installer = crate::services::install::bigcommerce::BcInstaller::for_command_line(
+            setup_config,
+            db,
+            keys,
+        )?;
+        print!("{}", installer.set_up_added_shop(&added.shop).await?);
     }
     Ok(())
 }

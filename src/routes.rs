@@ -15,7 +15,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/auth")
                 .route("", web::get().to(install::begin))
                 .route("/callback", web::get().to(install::callback))
-                .route("/token-exchange", web::post().to(install::token_exchange)),
+                .route("/token-exchange", web::post().to(install::token_exchange))
+                .route(
+                    "/bigcommerce/install",
+                    web::get().to(install::bigcommerce::install),
+                )
+                .route(
+                    "/bigcommerce/load",
+                    web::get().to(install::bigcommerce::load),
+                )
+                .route(
+                    "/bigcommerce/uninstall",
+                    web::get().to(install::bigcommerce::uninstall),
+                )
+                .route(
+                    "/bigcommerce/remove_user",
+                    web::get().to(install::bigcommerce::remove_user),
+                ),
         )
         .service(
             web::scope("/webhooks")

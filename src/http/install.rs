@@ -2,6 +2,8 @@
 //! cookie), `GET /auth/callback` (Shopify's redirect back) and `POST /auth/token-exchange`
 //! (managed installation: the admin UI sends its session token as `Bearer`).
 
+pub mod bigcommerce;
+
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;

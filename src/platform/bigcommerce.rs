@@ -7,8 +7,12 @@
 //! `X-Auth-Token`.
 
 pub mod api;
+pub mod hooks;
+pub mod oauth;
 pub mod orders;
 pub mod payload;
+pub mod signed_payload;
+pub mod store;
 pub mod webhook;
 
 /// The domain the app knows a BigCommerce store by: `store-{hash}`.

@@ -6,6 +6,7 @@
 //! A reinstall after `app/uninstalled` is the same path: the row and its data stay.
 
 pub mod backfill;
+pub mod bigcommerce;
 pub mod tokens;
 
 use std::sync::Arc;

@@ -25,8 +25,8 @@ mod subscriptions;
 pub use deliver::{deliver_job, has_due_webhooks};
 pub use deliveries::{list_deliveries, redeliver, AttemptView, DeliveryView};
 pub use events::{
-    member_created, points_changed, points_confirmed, referral_completed, reward_issued,
-    tier_changed,
+    member_created, points_changed, points_confirmed, referral_completed, reward_fulfilment_opened,
+    reward_issued, tier_changed,
 };
 pub use privacy::{forget_customer, prune_log, LOG_KEPT};
 pub use publish::{publish, wants};

@@ -67,11 +67,15 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
                 "{domain:?} is not a Shopify shop domain like your-shop.myshopify.com"
             )))
         }
-        // Its webhooks' URL and every API call name the store by its hash.
         Platform::BigCommerce if crate::platform::bigcommerce::store_hash(&domain).is_none() => {
             return Err(AddShopError::Invalid(format!(
-                "{domain:?} is not a BigCommerce store domain like store-abc123 (store-{{hash}})"
+                "{domain:?} is not a BigCommerce store: use store-{{hash}}, with the hash from the store's API path (…/stores/{{hash}}/)"
             )))
+        }
+        Platform::BigCommerce if spec.access_token.as_deref().is_none_or(|t| t.trim().is_empty()) => {
+            return Err(AddShopError::Invalid(
+                "--access-token is required for BigCommerce (the access token of the store's API account)".into(),
+            ))
         }
         Platform::WooCommerce | Platform::BigCommerce if !is_host_name(&domain) => {
             return Err(AddShopError::Invalid(format!("{domain:?} is not a host name like shop.example")))
@@ -103,6 +107,11 @@ fn validate(spec: &ShopSpec) -> Result<(Platform, String), AddShopError> {
         crate::platform::woocommerce::site_base(&domain, spec.api_base.as_deref())
             .map_err(|why| AddShopError::Invalid(format!("--api-base: {why}")))?;
     }
+    if platform == Platform::BigCommerce {
+        // The access token travels in every REST call to the store.
+        crate::platform::bigcommerce::api::api_base(spec.api_base.as_deref())
+            .map_err(|why| AddShopError::Invalid(format!("--api-base: {why}")))?;
+    }
     if let Some(currency) = &spec.currency {
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
             return Err(AddShopError::Invalid(format!(
@@ -131,6 +140,13 @@ pub fn add_shop(
             .as_deref()
             .map(|v| keys.seal(v, SealedFor::new(&id, field)))
     };
+    // A BigCommerce store sends back the secret its hooks were registered with: one is made
+    // when the operator gives none (`shop add` registers the hooks with it).
+    let webhook_secret = spec
+        .webhook_secret
+        .clone()
+        .filter(|s| !s.is_empty())
+        .or_else(|| (platform == Platform::BigCommerce).then(|| random_token(32)));
     let consumer_key_enc = seal(&spec.consumer_key, SealedField::ConsumerKey);
     let consumer_secret_enc = seal(&spec.consumer_secret, SealedField::ConsumerSecret);
     let new = NewShop {
@@ -138,7 +154,7 @@ pub fn add_shop(
         platform,
         domain: domain.clone(),
         access_token_enc: seal(&spec.access_token, SealedField::AccessToken),
-        webhook_secret_enc: seal(&spec.webhook_secret, SealedField::WebhookSecret),
+        webhook_secret_enc: seal(&webhook_secret, SealedField::WebhookSecret),
         api_key_hash: admin_api_key.as_deref().map(sha256_hex),
         api_base: spec.api_base.clone(),
         currency: spec.currency.clone().unwrap_or_else(|| "USD".into()),
@@ -314,11 +330,6 @@ mod tests {
         assert!(validate(&woo).is_err(), "keys would travel in the clear");
         woo.api_base = Some("http://127.0.0.1:8081".into());
         assert!(validate(&woo).is_ok(), "a local fake");
-        assert!(validate(&spec(Platform::BigCommerce, "Store-ABC123")).is_ok());
-        assert!(
-            validate(&spec(Platform::BigCommerce, "shop.example")).is_err(),
-            "a BigCommerce store is known by its hash"
-        );
         let mut cur = spec(Platform::Shopify, "a.myshopify.com");
         cur.currency = Some("usd".into());
         assert!(validate(&cur).is_err());

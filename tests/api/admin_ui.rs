@@ -93,11 +93,11 @@ async fn a_link_signs_in_once_and_a_get_never_spends_it() {
     let (app, shop_id) = setup().await;
     let unsigned = client().get(app.url("/app")).send().await.unwrap();
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-    // The sign-in prompt shows nothing of a shop: Shopify's admin may frame it (an expired
-    // session inside the admin reads what to do), nobody else.
+    // The sign-in prompt shows nothing of a shop: Shopify's admin and BigCommerce's control
+    // panels may frame it (an expired session inside them reads what to do), nobody else.
     assert_eq!(
         unsigned.headers()["content-security-policy"],
-        "frame-ancestors https://admin.shopify.com https://*.myshopify.com"
+        "frame-ancestors https://admin.shopify.com https://*.myshopify.com https://*.mybigcommerce.com"
     );
     assert!(unsigned.text().await.unwrap().contains("login-link"));
 

@@ -431,3 +431,37 @@ async fn fifty_parallel_donations_of_one_balance_never_overspend() {
         3
     );
 }
+
+#[tokio::test]
+async fn a_donation_bought_is_told_to_the_shops_subscribers_without_a_code() {
+    use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+    let app = setup(600).await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let (_, secret) =
+        crate::outgoing::subscribe(&app, SHOP, &receiver.uri(), &["reward.issued"]).await;
+
+    let donation = redeem(&app, "give-5").await;
+    // Short of points: refused, rolled back, nothing told.
+    let short = redeem_as(&app, "7001", json!({"reward_id": "poster"})).await;
+    assert_ne!(short.status(), 200);
+    crate::outgoing::run_jobs(&app).await;
+
+    let requests = receiver.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1, "one message: the donation");
+    crate::outgoing::verify(&secret, &requests[0]);
+    let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["type"], "reward.issued");
+    let data = &body["data"];
+    assert_eq!(data["shop"], SHOP);
+    assert_eq!(data["customer_id"], "7001");
+    assert_eq!(data["fulfilment_id"], donation["fulfilment_id"]);
+    assert_eq!(data["reward_id"], "give-5");
+    assert_eq!(data["reward_kind"], "donation");
+    assert_eq!(data["points"], 300);
+    assert_eq!(data["code"], Value::Null);
+    assert_eq!(data["expires_at"], Value::Null);
+}

@@ -18,6 +18,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, Respon
 use serde::Serialize;
 
 use crate::crypto::sha256_hex;
+use crate::db::types::Platform;
 use crate::db::DbError;
 use crate::error::{AppError, ErrorCode};
 use crate::http::app::texts::texts;
@@ -91,27 +92,33 @@ impl FromRequest for Owner {
 }
 
 /// Who may show an admin page in a frame (`Content-Security-Policy: frame-ancestors`). A page
-/// of a session opened inside Shopify's admin may be framed by that shop's admin only; every
-/// other admin page by no one, so no other site can overlay it and trick a click.
+/// of a session opened inside Shopify's admin (or a BigCommerce control panel) may be framed by
+/// that shop's admin only; every other admin page by no one, so no other site can overlay it
+/// and trick a click.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FramePolicy {
     /// Not framed (login-link sessions, the sign-in page; the default).
     Nowhere,
     /// A session opened inside this shop's Shopify admin.
     ShopifyAdmin { shop_domain: String },
+    /// A session opened from a BigCommerce store's control panel (`store-{hash}`), which
+    /// shows the app in a frame at `https://store-{hash}.mybigcommerce.com`.
+    BigCommerceControlPanel { shop_domain: String },
     /// The "not signed in" page, which shows nothing of any shop and has no form: Shopify's
-    /// admin may frame it, so an expired session inside the admin says what to do.
+    /// admin and BigCommerce's control panels may frame it, so an expired session inside the
+    /// admin says what to do.
     SignInPrompt,
 }
 
 impl FramePolicy {
     pub fn of(session: &AdminSession) -> Self {
-        if session.embedded {
-            Self::ShopifyAdmin {
-                shop_domain: session.shop.domain.clone(),
-            }
-        } else {
+        let shop_domain = session.shop.domain.clone();
+        if !session.embedded {
             Self::Nowhere
+        } else if session.shop.platform == Platform::BigCommerce {
+            Self::BigCommerceControlPanel { shop_domain }
+        } else {
+            Self::ShopifyAdmin { shop_domain }
         }
     }
 
@@ -121,8 +128,11 @@ impl FramePolicy {
             Self::ShopifyAdmin { shop_domain } => {
                 format!("frame-ancestors https://{shop_domain} https://admin.shopify.com")
             }
+            Self::BigCommerceControlPanel { shop_domain } => {
+                format!("frame-ancestors https://{shop_domain}.mybigcommerce.com")
+            }
             Self::SignInPrompt => {
-                "frame-ancestors https://admin.shopify.com https://*.myshopify.com".to_owned()
+                "frame-ancestors https://admin.shopify.com https://*.myshopify.com https://*.mybigcommerce.com".to_owned()
             }
         }
     }
@@ -221,7 +231,8 @@ impl Layout {
             csrf: session.csrf_token.clone(),
             t: texts(lang),
             section,
-            embedded: session.embedded,
+            // App Bridge is Shopify's; a BigCommerce control panel frames the plain pages.
+            embedded: session.embedded && session.shop.platform == Platform::Shopify,
         }
     }
 }

@@ -20,8 +20,9 @@ use serde_json::Value;
 use super::payload::{ORDER_TOPICS, UNINSTALLED_TOPIC, UNREADABLE_TOPIC};
 use crate::crypto::{hmac_sha256, sha256_hex, verify_hmac_sha256};
 
-/// The header the app's hooks carry with the shop's webhook secret.
-pub const SECRET_HEADER: &str = "x-boomerang-webhook-secret";
+/// The header the app's hooks carry with the shop's webhook secret (set when they are
+/// registered).
+pub use super::hooks::SECRET_HEADER;
 
 /// How far a signature's timestamp may be from now, either way (the spec's replay window).
 pub const TOLERANCE_SECS: i64 = 5 * 60;
@@ -311,6 +312,13 @@ mod tests {
         assert!(
             matches!(read(json!([1])), Envelope::Store { topic, .. } if topic == UNREADABLE_TOPIC)
         );
+    }
+
+    #[test]
+    fn every_scope_the_app_registers_is_one_it_acts_on() {
+        for scope in super::super::hooks::SCOPES {
+            assert!(is_webhook_topic(scope), "{scope}");
+        }
     }
 
     #[test]

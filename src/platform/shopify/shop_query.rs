@@ -37,7 +37,8 @@ impl ShopSettings {
         )
     }
 
-    fn checked(currency: Option<&str>, timezone: Option<&str>, locale: Option<&str>) -> Self {
+    /// Keeps only valid values: an ISO 4217 code, an IANA zone, a locale tag.
+    pub fn checked(currency: Option<&str>, timezone: Option<&str>, locale: Option<&str>) -> Self {
         let currency = currency
             .map(str::trim)
             .filter(|c| c.len() == 3 && c.chars().all(|c| c.is_ascii_uppercase()));

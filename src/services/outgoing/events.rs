@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::publish;
-use crate::db::models::{Member, Redemption, Referral};
+use crate::db::models::{Fulfilment, Member, Redemption, Referral};
 use crate::db::DbConnection;
 use crate::domain::outgoing::Topic;
 use crate::domain::points::LedgerStatus;
@@ -126,6 +126,29 @@ pub fn reward_issued(
             "code": redemption.code,
             "points": redemption.points,
             "expires_at": rfc3339(redemption.expires_at),
+        }))
+    })
+}
+
+/// A donation or custom reward was bought: the points are spent and the owner fulfils it by
+/// hand, so there is no code and no expiry (`code` and `expires_at` are `null`).
+pub fn reward_fulfilment_opened(
+    conn: &mut DbConnection,
+    fulfilment: &Fulfilment,
+    member: &Member,
+    at: NaiveDateTime,
+) -> QueryResult<usize> {
+    publish(conn, &fulfilment.shop_id, Topic::RewardIssued, at, |_| {
+        Ok(json!({
+            "customer_id": member.platform_customer_id,
+            "email": member.email,
+            "fulfilment_id": fulfilment.id,
+            "reward_id": fulfilment.reward_id,
+            "reward_title": fulfilment.reward_title,
+            "reward_kind": fulfilment.kind,
+            "code": null,
+            "points": fulfilment.points,
+            "expires_at": null,
         }))
     })
 }

@@ -86,7 +86,7 @@ fn debit(
     let fulfilment = Fulfilment {
         id: posting.source_id.clone(),
         shop_id: shop.id.clone(),
-        member_id: member.id,
+        member_id: member.id.clone(),
         ledger_key: posting.idempotency_key(),
         reward_id: reward.id.clone(),
         reward_title: reward.title.clone(),
@@ -102,6 +102,8 @@ fn debit(
         updated_at: at,
     };
     fulfilment.insert(conn)?;
+    // Told in the same transaction: a refused or rolled-back redeem tells nothing.
+    crate::services::outgoing::reward_fulfilment_opened(conn, &fulfilment, &member, at)?;
     Ok(Opened {
         fulfilment_id: fulfilment.id,
         kind: reward.kind.name(),

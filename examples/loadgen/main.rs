@@ -10,6 +10,9 @@
 //! `--program plain` (the default) first resets the shop's program to the defaults (the demo
 //! shop's tiers multiply points); `--program tiers` runs with tiers evaluated on every order.
 //!
+//! `--platform woocommerce --shop shop.example --webhook-secret S --shop-api-key K` loads the
+//! WooCommerce path instead (the shop added with `boomerang shop add --platform woocommerce`).
+//!
 //! Only loopback or your own test hosts are valid targets.
 
 use std::time::{Duration, Instant};
@@ -18,7 +21,11 @@ use clap::Parser;
 use futures_util::stream::{self, StreamExt};
 use rand::seq::SliceRandom;
 use rand::Rng;
-use serde_json::{json, Value};
+use serde_json::Value;
+
+mod platform;
+
+use platform::Target;
 
 #[derive(Debug, Parser)]
 #[command(about = "Boomerang load generator")]
@@ -56,6 +63,56 @@ struct Args {
     /// before the first delivery; it replaces the shop's program.
     #[arg(long, default_value = "plain", value_parser = ["plain", "tiers"])]
     program: String,
+    /// The webhook path loaded: `shopify` (the app's secret signs, `--shop` is a
+    /// myshopify domain) or `woocommerce` (the shop's own `--webhook-secret` signs, admin calls
+    /// use `--shop-api-key`, state reads go through `/widget/v1` with the customer digest).
+    #[arg(long, default_value = "shopify", value_parser = ["shopify", "woocommerce"])]
+    platform: String,
+    /// WooCommerce: the secret the shop's webhooks are signed with (`shop add --webhook-secret`).
+    #[arg(long, env = "WOO_WEBHOOK_SECRET", default_value = "")]
+    webhook_secret: String,
+    /// WooCommerce: the shop's admin API key (printed by `shop add`).
+    #[arg(long, env = "SHOP_API_KEY", default_value = "")]
+    shop_api_key: String,
+}
+
+/// The platform the run loads, with what it needs to sign and authenticate.
+async fn target(client: &reqwest::Client, args: &Args) -> anyhow::Result<Target> {
+    if args.platform == "woocommerce" {
+        anyhow::ensure!(
+            !args.webhook_secret.is_empty() && !args.shop_api_key.is_empty(),
+            "--platform woocommerce needs --webhook-secret and --shop-api-key"
+        );
+        let shop: Value = client
+            .get(format!("{}/api/admin/v1/shop", args.url))
+            .bearer_auth(&args.shop_api_key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let widget_secret = shop
+            .get("widget_secret")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow::anyhow!("the shop's answer has no widget_secret"))?;
+        return Ok(Target::WooCommerce {
+            shop: args.shop.clone(),
+            webhook_secret: args.webhook_secret.clone(),
+            shop_api_key: args.shop_api_key.clone(),
+            widget_secret: widget_secret.to_owned(),
+            template: serde_json::from_str(include_str!(
+                "../../tests/fixtures/woocommerce/order_created.json"
+            ))?,
+        });
+    }
+    Ok(Target::Shopify {
+        shop: args.shop.clone(),
+        api_key: args.api_key.clone(),
+        secret: args.secret.clone(),
+        template: serde_json::from_str(include_str!(
+            "../../tests/fixtures/shopify/orders_create.json"
+        ))?,
+    })
 }
 
 const TIERS_PROGRAM: &str = r#"{"earning": {"pending_days": 0}, "tiers": {"basis": "points_earned",
@@ -95,80 +152,12 @@ impl Phase {
     }
 }
 
-/// Replaces one top-level field of the order.
-fn set(order: &mut Value, key: &str, value: Value) {
-    if let Some(map) = order.as_object_mut() {
-        map.insert(key.to_owned(), value);
-    }
-}
-
-fn order_body(template: &Value, order_id: u64, customer_id: u64, units: u64) -> String {
-    let mut o = template.clone();
-    // The fixture's money in shop currency (`*_set`) and net of edits (`current_*`) would take
-    // precedence over the plain fields set below: drop them.
-    if let Some(map) = o.as_object_mut() {
-        map.retain(|k, _| !(k.ends_with("_set") || k.starts_with("current_")));
-    }
-    let price = format!("{units}.00");
-    set(&mut o, "id", json!(order_id));
-    set(&mut o, "name", json!(format!("#LG{order_id}")));
-    set(
-        &mut o,
-        "email",
-        json!(format!("load-{customer_id}@example.com")),
-    );
-    set(&mut o, "financial_status", json!("paid"));
-    set(&mut o, "cancelled_at", Value::Null);
-    set(&mut o, "test", json!(false));
-    set(&mut o, "currency", json!("USD"));
-    set(&mut o, "subtotal_price", json!(price));
-    set(&mut o, "total_price", json!(price));
-    set(&mut o, "total_discounts", json!("0.00"));
-    set(&mut o, "total_tax", json!("0.00"));
-    set(
-        &mut o,
-        "customer",
-        json!({"id": customer_id, "email": format!("load-{customer_id}@example.com")}),
-    );
-    set(&mut o, "shipping_lines", json!([]));
-    set(
-        &mut o,
-        "total_shipping_price_set",
-        json!({"shop_money": {"amount": "0.00", "currency_code": "USD"}}),
-    );
-    set(&mut o, "discount_codes", json!([]));
-    set(&mut o, "discount_applications", json!([]));
-    set(
-        &mut o,
-        "line_items",
-        json!([{
-            "id": order_id * 10, "product_id": 1, "variant_id": 2, "quantity": 1, "current_quantity": 1,
-            "price": price, "total_discount": "0.00", "gift_card": false, "title": "Load item",
-            "price_set": {"shop_money": {"amount": price, "currency_code": "USD"}},
-            "total_discount_set": {"shop_money": {"amount": "0.00", "currency_code": "USD"}},
-            "discount_allocations": [], "tax_lines": []
-        }]),
-    );
-    o.to_string()
-}
-
-fn session_token(shop: &str, api_key: &str, secret: &str) -> String {
-    let now = chrono::Utc::now().timestamp();
-    let claims = json!({"iss": format!("https://{shop}/admin"), "dest": format!("https://{shop}"), "aud": api_key,
-        "sub": "1", "exp": now + 60, "nbf": now - 1, "iat": now, "jti": now.to_string(), "sid": "loadgen"});
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
-    )
-    .unwrap_or_default()
-}
-
 /// A request ready to send: signed before the clock starts, as the platform signs on its side.
-struct Prepared {
-    url: String,
-    headers: Vec<(&'static str, String)>,
-    body: Option<String>,
+#[derive(Clone)]
+pub struct Prepared {
+    pub url: String,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
 }
 
 /// Sends `requests` with `concurrency` in flight; times each.
@@ -212,8 +201,12 @@ async fn measure(
 
 /// Customers whose total (spendable + pending) differs from what was sent.
 /// Whether the shop's inbox still holds deliveries waiting to be applied.
-async fn pending_webhooks(client: &reqwest::Client, args: &Args) -> anyhow::Result<bool> {
-    let token = session_token(&args.shop, &args.api_key, &args.secret);
+async fn pending_webhooks(
+    client: &reqwest::Client,
+    args: &Args,
+    target: &Target,
+) -> anyhow::Result<bool> {
+    let token = target.admin_bearer();
     let page: Value = client
         .get(format!(
             "{}/api/admin/v1/webhooks?status=pending&limit=1",
@@ -234,13 +227,13 @@ async fn pending_webhooks(client: &reqwest::Client, args: &Args) -> anyhow::Resu
 async fn wrong_totals(
     client: &reqwest::Client,
     args: &Args,
+    target: &Target,
     expected: &std::collections::HashMap<u64, i64>,
     report: bool,
 ) -> anyhow::Result<usize> {
     let mut wrong = 0;
     for (customer, points) in expected {
-        // Shopify's tokens live a minute (the app refuses longer ones): one per read.
-        let token = session_token(&args.shop, &args.api_key, &args.secret);
+        let token = target.admin_bearer();
         let got: Value = client
             .get(format!("{}/api/admin/v1/customers/{customer}", args.url))
             .bearer_auth(&token)
@@ -264,18 +257,17 @@ async fn wrong_totals(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let template: Value =
-        serde_json::from_str(include_str!("../tests/fixtures/shopify/orders_create.json"))?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
+    let target = target(&client, &args).await?;
     let program = match args.program.as_str() {
         "tiers" => TIERS_PROGRAM,
         _ => "{}",
     };
     client
         .put(format!("{}/api/admin/v1/program", args.url))
-        .bearer_auth(session_token(&args.shop, &args.api_key, &args.secret))
+        .bearer_auth(target.admin_bearer())
         .header("Content-Type", "application/json")
         .body(program)
         .send()
@@ -287,30 +279,22 @@ async fn main() -> anyhow::Result<()> {
     let customers: Vec<u64> = (0..args.customers).map(|i| run + i).collect();
     let mut expected = std::collections::HashMap::<u64, i64>::new();
     let mut deliveries: Vec<Prepared> = Vec::with_capacity(args.orders * 2);
-    let url = format!("{}/webhooks/shopify", args.url);
     for i in 0..args.orders as u64 {
         let customer = *customers.choose(&mut rng).unwrap_or(&run);
         let units = rng.gen_range(5..500);
         *expected.entry(customer).or_default() += i64::try_from(units)?;
-        let body = order_body(&template, run + i, customer, units);
-        let delivery = || Prepared {
-            url: url.clone(),
-            headers: vec![
-                ("Content-Type", "application/json".into()),
-                ("X-Shopify-Topic", "orders/paid".into()),
-                ("X-Shopify-Shop-Domain", args.shop.clone()),
-                ("X-Shopify-Webhook-Id", format!("lg-{run}-{i}")),
-                (
-                    "X-Shopify-Hmac-Sha256",
-                    boomerang::platform::shopify::webhook::sign(body.as_bytes(), &args.secret),
-                ),
-            ],
-            body: Some(body.clone()),
-        };
+        // Signed once: a redelivery is the same bytes under the same delivery id.
+        let delivery = target.delivery(
+            &args.url,
+            run + i,
+            customer,
+            units,
+            &format!("lg-{run}-{i}"),
+        );
         if rng.gen_bool(args.duplicate_rate.clamp(0.0, 1.0)) {
-            deliveries.push(delivery());
+            deliveries.push(delivery.clone());
         }
-        deliveries.push(delivery());
+        deliveries.push(delivery);
     }
     deliveries.shuffle(&mut rng);
     println!(
@@ -328,17 +312,17 @@ async fn main() -> anyhow::Result<()> {
     // does not slow the applier down), then read every customer's total back and compare.
     let waiting = Instant::now();
     let deadline = waiting + Duration::from_secs(300);
-    while pending_webhooks(&client, &args).await? && Instant::now() < deadline {
+    while pending_webhooks(&client, &args, &target).await? && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let applied_after = (webhooks.elapsed + waiting.elapsed()).as_secs_f64();
-    let mut wrong = wrong_totals(&client, &args, &expected, false).await?;
+    let mut wrong = wrong_totals(&client, &args, &target, &expected, false).await?;
     while wrong > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        wrong = wrong_totals(&client, &args, &expected, false).await?;
+        wrong = wrong_totals(&client, &args, &target, &expected, false).await?;
     }
     if wrong > 0 {
-        wrong = wrong_totals(&client, &args, &expected, true).await?;
+        wrong = wrong_totals(&client, &args, &target, &expected, true).await?;
     }
     println!(
         "applied   all {} orders within {:.2} s of the first delivery = {:.0} orders/s end to end",
@@ -356,18 +340,11 @@ async fn main() -> anyhow::Result<()> {
     if args.state_reads > 0 {
         let reads: Vec<Prepared> = (0..args.state_reads)
             .map(|i| {
-                let customer = customers.get(i % customers.len().max(1)).copied().unwrap_or(run);
-                let q = format!(
-                    "shop={}&logged_in_customer_id={customer}&path_prefix=%2Fapps%2Frewards&timestamp={}",
-                    args.shop,
-                    chrono::Utc::now().timestamp()
-                );
-                let signature = boomerang::platform::shopify::app_proxy::sign(&q, &args.secret);
-                Prepared {
-                    url: format!("{}/proxy/state?{q}&signature={signature}", args.url),
-                    headers: Vec::new(),
-                    body: None,
-                }
+                let customer = customers
+                    .get(i % customers.len().max(1))
+                    .copied()
+                    .unwrap_or(run);
+                target.state_read(&args.url, customer)
             })
             .collect();
         measure("state", &client, reads, args.concurrency)
