@@ -23,6 +23,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use serde_json::Value;
 
+mod bigcommerce;
 mod platform;
 
 use platform::Target;
@@ -66,22 +67,32 @@ struct Args {
     /// The webhook path loaded: `shopify` (the app's secret signs, `--shop` is a
     /// myshopify domain) or `woocommerce` (the shop's own `--webhook-secret` signs, admin calls
     /// use `--shop-api-key`, state reads go through `/widget/v1` with the customer digest).
-    #[arg(long, default_value = "shopify", value_parser = ["shopify", "woocommerce"])]
+    ///
+    /// `bigcommerce`: thin webhooks with the shop's header secret (`--webhook-secret`); this
+    /// process serves the fake BigCommerce API the shop was added with (`shop add --platform
+    /// bigcommerce --domain store-load --access-token T --api-base http://{--fake-api}`), and
+    /// the server must run jobs (`RUN_JOBS=true`): each order is read back by a job.
+    #[arg(long, default_value = "shopify", value_parser = ["shopify", "woocommerce", "bigcommerce"])]
     platform: String,
-    /// WooCommerce: the secret the shop's webhooks are signed with (`shop add --webhook-secret`).
+    /// BigCommerce: where this process serves the fake API.
+    #[arg(long, default_value = "127.0.0.1:18099")]
+    fake_api: String,
+    /// WooCommerce: the secret the shop's webhooks are signed with; BigCommerce: the header
+    /// secret its webhooks carry (both `shop add --webhook-secret`).
     #[arg(long, env = "WOO_WEBHOOK_SECRET", default_value = "")]
     webhook_secret: String,
-    /// WooCommerce: the shop's admin API key (printed by `shop add`).
+    /// WooCommerce and BigCommerce: the shop's admin API key (printed by `shop add`).
     #[arg(long, env = "SHOP_API_KEY", default_value = "")]
     shop_api_key: String,
 }
 
 /// The platform the run loads, with what it needs to sign and authenticate.
 async fn target(client: &reqwest::Client, args: &Args) -> anyhow::Result<Target> {
-    if args.platform == "woocommerce" {
+    if args.platform != "shopify" {
         anyhow::ensure!(
             !args.webhook_secret.is_empty() && !args.shop_api_key.is_empty(),
-            "--platform woocommerce needs --webhook-secret and --shop-api-key"
+            "--platform {} needs --webhook-secret and --shop-api-key",
+            args.platform
         );
         let shop: Value = client
             .get(format!("{}/api/admin/v1/shop", args.url))
@@ -95,6 +106,21 @@ async fn target(client: &reqwest::Client, args: &Args) -> anyhow::Result<Target>
             .get("widget_secret")
             .and_then(Value::as_str)
             .ok_or_else(|| anyhow::anyhow!("the shop's answer has no widget_secret"))?;
+        if args.platform == "bigcommerce" {
+            let template: Value = serde_json::from_str(include_str!(
+                "../../tests/fixtures/bigcommerce/order_document.json"
+            ))?;
+            let orders = bigcommerce::Orders::default();
+            let fake_api = bigcommerce::serve(&args.fake_api, template, orders.clone()).await?;
+            return Ok(Target::BigCommerce {
+                shop: args.shop.clone(),
+                header_secret: args.webhook_secret.clone(),
+                shop_api_key: args.shop_api_key.clone(),
+                widget_secret: widget_secret.to_owned(),
+                orders,
+                _fake_api: fake_api,
+            });
+        }
         return Ok(Target::WooCommerce {
             shop: args.shop.clone(),
             webhook_secret: args.webhook_secret.clone(),
@@ -197,6 +223,29 @@ async fn measure(
         latencies: results.into_iter().map(|(d, _)| d).collect(),
         elapsed: started.elapsed(),
     }
+}
+
+/// Every point the shop holds (pending and spendable), from the liability report.
+async fn held_points(
+    client: &reqwest::Client,
+    args: &Args,
+    target: &Target,
+) -> anyhow::Result<i64> {
+    let report: Value = client
+        .get(format!("{}/api/admin/v1/reports/liability", args.url))
+        .bearer_auth(target.admin_bearer())
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let points = |key: &str| {
+        report
+            .pointer(&format!("/{key}/points"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    };
+    Ok(points("pending") + points("outstanding"))
 }
 
 /// Customers whose total (spendable + pending) differs from what was sent.
@@ -314,6 +363,14 @@ async fn main() -> anyhow::Result<()> {
     let deadline = waiting + Duration::from_secs(300);
     while pending_webhooks(&client, &args, &target).await? && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if matches!(target, Target::BigCommerce { .. }) {
+        // A thin webhook is applied by queueing a read of the order; the points arrive when
+        // the read's document is applied. Wait until the shop holds every point sent.
+        let sent: i64 = expected.values().sum();
+        while held_points(&client, &args, &target).await? < sent && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
     let applied_after = (webhooks.elapsed + waiting.elapsed()).as_secs_f64();
     let mut wrong = wrong_totals(&client, &args, &target, &expected, false).await?;

@@ -3,6 +3,7 @@
 
 use serde_json::{json, Value};
 
+use crate::bigcommerce::{thin_webhook, Orders};
 use crate::Prepared;
 
 /// The platform whose webhook path is loaded.
@@ -25,6 +26,17 @@ pub enum Target {
         widget_secret: String,
         template: Value,
     },
+    /// Thin webhooks with the shop's header secret; the order read back from the fake API in
+    /// this process (`orders` is what it answers); admin and state reads as WooCommerce's.
+    BigCommerce {
+        shop: String,
+        header_secret: String,
+        shop_api_key: String,
+        widget_secret: String,
+        orders: Orders,
+        /// Kept alive for the run.
+        _fake_api: wiremock::MockServer,
+    },
 }
 
 fn set(order: &mut Value, key: &str, value: Value) {
@@ -44,7 +56,9 @@ impl Target {
                 secret,
                 ..
             } => session_token(shop, api_key, secret),
-            Self::WooCommerce { shop_api_key, .. } => shop_api_key.clone(),
+            Self::WooCommerce { shop_api_key, .. } | Self::BigCommerce { shop_api_key, .. } => {
+                shop_api_key.clone()
+            }
         }
     }
 
@@ -102,6 +116,25 @@ impl Target {
                     body: Some(body),
                 }
             }
+            Self::BigCommerce {
+                shop,
+                header_secret,
+                orders,
+                ..
+            } => {
+                if let Ok(mut known) = orders.lock() {
+                    known.insert(order_id, (customer_id, units));
+                }
+                let store_hash = shop.strip_prefix("store-").unwrap_or(shop);
+                Prepared {
+                    url: format!("{base_url}/webhooks/bigcommerce/{shop}"),
+                    headers: vec![
+                        ("Content-Type", "application/json".into()),
+                        ("X-Boomerang-Webhook-Secret", header_secret.clone()),
+                    ],
+                    body: Some(thin_webhook(store_hash, order_id, delivery_id)),
+                }
+            }
         }
     }
 
@@ -117,6 +150,11 @@ impl Target {
                 format!("{base_url}/proxy/state?{q}&signature={signature}")
             }
             Self::WooCommerce {
+                shop,
+                widget_secret,
+                ..
+            }
+            | Self::BigCommerce {
                 shop,
                 widget_secret,
                 ..
