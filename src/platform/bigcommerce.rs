@@ -7,6 +7,8 @@
 //! `X-Auth-Token`.
 
 pub mod api;
+pub mod coupons;
+pub mod current_customer;
 
 /// The domain the app knows a BigCommerce store by: `store-{hash}`.
 pub fn domain_of(store_hash: &str) -> String {

@@ -16,6 +16,7 @@ mod admin_program_rows;
 mod admin_reports;
 mod admin_ui;
 mod backends;
+mod bigcommerce_coupons;
 mod browser;
 mod cancelling;
 mod cli;
