@@ -1,8 +1,8 @@
 //! BigCommerce shops: rewards become v2 coupons through the store's REST API (a wiremock fake
 //! at the shop's `--api-base`): the body checked, refusals giving the points back, a taken code
-//! found again, a throttled call waited out, an owner's cancellation; and the storefront widget
-//! reading the shopper from BigCommerce's current-customer token (forged, expired and other
-//! stores' tokens refused).
+//! found again, a throttled call waited out, an owner's cancellation. The storefront widget
+//! reading the shopper from BigCommerce's current-customer token is in `widget.rs`, and in a
+//! real browser in `browser/bigcommerce.rs`.
 
 use serde_json::{json, Value};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -17,19 +17,21 @@ use boomerang::services::redeem::USAGE_SETTLES_AFTER;
 use crate::helpers::{TestApp, TEST_APP_SECRET};
 use crate::rewards::run_jobs_due_by_with;
 
-const HASH: &str = "abc123";
-const SHOP: &str = "store-abc123";
+mod widget;
+
+pub(crate) const HASH: &str = "abc123";
+pub(crate) const SHOP: &str = "store-abc123";
 const ACCESS_TOKEN: &str = "bc-access-token";
-const CLIENT_ID: &str = "bc-client-id";
-const CLIENT_SECRET: &str = "bc-client-secret";
-const CUSTOMER: u64 = 4927;
+pub(crate) const CLIENT_ID: &str = "bc-client-id";
+pub(crate) const CLIENT_SECRET: &str = "bc-client-secret";
+pub(crate) const CUSTOMER: u64 = 4927;
 const COUPONS: &str = "/stores/abc123/v2/coupons";
 
 /// The app, with the BigCommerce app's credentials, and a BigCommerce store added as
 /// `boomerang shop add --platform bigcommerce --domain store-abc123 --access-token …
 /// --api-base {fake}` would, whose customer 4927 has 1,000 spendable points. Returns the app
 /// and the shop's admin API key.
-async fn setup(server: &MockServer) -> (TestApp, String) {
+pub(crate) async fn setup(server: &MockServer) -> (TestApp, String) {
     let app = TestApp::spawn_with(&[
         ("BIGCOMMERCE_CLIENT_ID", CLIENT_ID),
         ("BIGCOMMERCE_CLIENT_SECRET", CLIENT_SECRET),
@@ -50,7 +52,7 @@ async fn setup(server: &MockServer) -> (TestApp, String) {
 /// Adds a BigCommerce store with `boomerang shop add --platform bigcommerce --domain …
 /// --access-token … [--api-base …]`, and its member (customer 4927); returns the admin API key
 /// the command printed.
-async fn add_store(app: &TestApp, domain: &str, api_base: Option<&str>) -> String {
+pub(crate) async fn add_store(app: &TestApp, domain: &str, api_base: Option<&str>) -> String {
     let database_url = match &app.config.database_url {
         DatabaseUrl::Sqlite(file) => format!("sqlite://{}", file.display()),
         DatabaseUrl::Postgres(url) => url.clone(),
@@ -125,12 +127,12 @@ async fn add_store(app: &TestApp, domain: &str, api_base: Option<&str>) -> Strin
 }
 
 /// A current-customer token as the storefront would get it for customer 4927 of `hash`.
-fn customer_token(hash: &str, secret: &str, issued_ago: i64) -> String {
+pub(crate) fn customer_token(hash: &str, secret: &str, issued_ago: i64) -> String {
     let iat = chrono::Utc::now().timestamp() - issued_ago;
     current_customer::sign(CLIENT_ID, secret, hash, CUSTOMER, iat, iat + 900).unwrap()
 }
 
-fn fresh_token() -> String {
+pub(crate) fn fresh_token() -> String {
     customer_token(HASH, CLIENT_SECRET, 0)
 }
 
@@ -377,71 +379,6 @@ async fn an_owners_cancellation_switches_the_coupon_off_then_deletes_it_and_retu
         "the unused code's points are back"
     );
     assert_eq!(redemption(&app).await.1, "cancelled");
-}
-
-async fn state(app: &TestApp, query: &str) -> reqwest::Response {
-    app.get(&format!("/widget/v1/state?shop={SHOP}{query}"))
-        .await
-}
-
-#[tokio::test]
-async fn the_widget_reads_the_shopper_from_the_current_customer_token() {
-    let server = MockServer::start().await;
-    let (app, _) = setup(&server).await;
-    let resp = state(&app, &format!("&bc_token={}", fresh_token())).await;
-    assert_eq!(resp.status(), 200);
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(
-        body["member"]["customer_id"],
-        CUSTOMER.to_string(),
-        "{body}"
-    );
-    assert_eq!(body["member"]["points_balance"], 1000);
-    // A guest (the storefront answered 404 for the token) sees the rewards, not a member.
-    let guest: Value = state(&app, "").await.json().await.unwrap();
-    assert!(
-        guest["member"].is_null() && guest["rewards"].is_array(),
-        "{guest}"
-    );
-}
-
-#[tokio::test]
-async fn forged_expired_and_other_stores_tokens_are_refused() {
-    let server = MockServer::start().await;
-    let (app, _) = setup(&server).await;
-    // Another BigCommerce store running the app, whose shopper tries their token here.
-    add_store(&app, "store-zzz999", None).await;
-    let other_store = customer_token("zzz999", CLIENT_SECRET, 0);
-    assert_eq!(
-        app.get(&format!(
-            "/widget/v1/state?shop=store-zzz999&bc_token={other_store}"
-        ))
-        .await
-        .status(),
-        200
-    );
-    for (token, why) in [
-        (customer_token(HASH, "not-the-client-secret", 0), "forged"),
-        (customer_token(HASH, CLIENT_SECRET, 2000), "expired"),
-        (other_store, "another store's"),
-        ("not-a-jwt".to_owned(), "malformed"),
-    ] {
-        let resp = state(&app, &format!("&bc_token={token}")).await;
-        assert_eq!(resp.status(), 401, "{why}");
-        let body: Value = resp.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "invalid_signature", "{why}: {body}");
-    }
-    // The token cannot vouch for another customer id sent beside it.
-    let resp = state(&app, &format!("&customer=1&bc_token={}", fresh_token())).await;
-    assert_eq!(resp.status(), 401);
-    // Nor for a shop that is not a BigCommerce store.
-    let resp = app
-        .get(&format!(
-            "/widget/v1/state?shop=woo.example&bc_token={}",
-            fresh_token()
-        ))
-        .await;
-    assert_eq!(resp.status(), 400);
 }
 
 #[tokio::test]
