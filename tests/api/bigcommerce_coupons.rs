@@ -263,6 +263,44 @@ async fn a_refused_coupon_gives_the_points_back() {
     assert_eq!(redemption(&app).await.1, "failed");
 }
 
+#[tokio::test]
+async fn a_free_product_reward_is_refused_before_any_call_and_the_points_stay() {
+    let server = MockServer::start().await;
+    let (app, token) = setup(&server).await;
+    let reward = json!({"rewards": [{"id": "free-mug", "title": "A free mug",
+        "kind": "free_product", "variant_id": "4001", "points_cost": 300}]});
+    let put = app
+        .client
+        .put(app.url("/api/admin/v1/program"))
+        .bearer_auth(&token)
+        .json(&reward)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let resp = app
+        .client
+        .post(app.url(&format!(
+            "/widget/v1/redeem?shop={SHOP}&bc_token={}",
+            fresh_token()
+        )))
+        .json(&json!({"reward_id": "free-mug"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 422);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("free unit"),
+        "{body}"
+    );
+    assert_eq!(balance(&app, &token).await, 1000);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
 /// Answers a coupon listing by code with the coupon of that code.
 struct ListsTheCode;
 
