@@ -1,22 +1,22 @@
 //! BigCommerce shops: rewards become v2 coupons through the store's REST API (a wiremock fake
 //! at the shop's `--api-base`): the body checked, refusals giving the points back, a taken code
-//! found again, a throttled call waited out, an owner's cancellation. The storefront widget
-//! reading the shopper from BigCommerce's current-customer token is in `widget.rs`, and in a
-//! real browser in `browser/bigcommerce.rs`.
+//! found again, a throttled call waited out, a free product refused before any call. An owner's
+//! cancellation is in `cancelling.rs`; the storefront widget reading the shopper from
+//! BigCommerce's current-customer token in `widget.rs`, and in a real browser in
+//! `browser/bigcommerce.rs`.
 
 use serde_json::{json, Value};
-use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use boomerang::db::models::Shop;
 use boomerang::db::types::Platform;
 use boomerang::db::DatabaseUrl;
 use boomerang::platform::bigcommerce::current_customer;
-use boomerang::services::redeem::USAGE_SETTLES_AFTER;
 
 use crate::helpers::{TestApp, TEST_APP_SECRET};
-use crate::rewards::run_jobs_due_by_with;
 
+mod cancelling;
 mod widget;
 
 pub(crate) const HASH: &str = "abc123";
@@ -369,54 +369,6 @@ async fn a_throttled_call_waits_out_the_rate_limit_window_then_succeeds() {
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     assert_eq!(coupon_posts(&server).await.len(), 2);
     assert_eq!(balance(&app, &token).await, 500);
-}
-
-#[tokio::test]
-async fn an_owners_cancellation_switches_the_coupon_off_then_deletes_it_and_returns_the_points() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(COUPONS))
-        .respond_with(created())
-        .mount(&server)
-        .await;
-    let coupon = format!("{COUPONS}/41");
-    Mock::given(method("PUT"))
-        .and(path(coupon.as_str()))
-        .and(body_partial_json(json!({"enabled": false})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 41, "enabled": false})))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(coupon.as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": 41, "num_uses": 0})))
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(coupon.as_str()))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let (app, token) = setup(&server).await;
-    assert_eq!(redeem(&app).await.status(), 200);
-    assert_eq!(balance(&app, &token).await, 500);
-    let (id, ..) = redemption(&app).await;
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/redemptions/{id}/cancel"),
-            json!({}),
-        )
-        .await;
-    assert_eq!(resp.status(), 202);
-    run_jobs_due_by_with(&app, USAGE_SETTLES_AFTER, TEST_APP_SECRET).await;
-    assert_eq!(
-        balance(&app, &token).await,
-        1000,
-        "the unused code's points are back"
-    );
-    assert_eq!(redemption(&app).await.1, "cancelled");
 }
 
 #[tokio::test]
