@@ -195,12 +195,15 @@ impl Application {
     }
 }
 
-/// The Shopify API client with the configured version, `SHOPIFY_API_BASE` and the default
-/// retry policy (expiring tokens are renewed once [`crate::services::install::tokens::with_refresh`]
+/// The Shopify API client with the configured version, `SHOPIFY_API_BASE` (and, for the
+/// BigCommerce calls its pool carries, `BIGCOMMERCE_API_BASE`) and the default retry policy (expiring tokens are renewed once [`crate::services::install::tokens::with_refresh`]
 /// gives it the database).
 pub fn shopify_client(config: &Config) -> Result<ShopifyApi, StartupError> {
     ShopifyApi::new(&config.shopify.api_version, RetryPolicy::default())
-        .map(|api| api.with_api_base(&config.shopify.api_base))
+        .map(|api| {
+            api.with_api_base(&config.shopify.api_base)
+                .with_bigcommerce_api_base(&config.bigcommerce.api_base)
+        })
         .map_err(|e| StartupError::Internal(e.to_string()))
 }
 

@@ -1,16 +1,19 @@
 //! The storefront API, served twice with the same JSON: under `/proxy` for Shopify (through the
 //! app proxy, signed by Shopify) and under `/widget/v1` for other platforms (the customer proven
-//! by a per-shop digest). The `Shopper` extractor makes that difference disappear for handlers.
+//! by a per-shop digest, or on BigCommerce by the store's current-customer token). The
+//! `Shopper` extractor makes that difference disappear for handlers.
 
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::config::BigCommerceConfig;
 use crate::crypto::Keys;
 use crate::db::models::Shop;
 use crate::db::types::{InstallState, Platform};
 use crate::db::{read_snapshot, DbConnection};
 use crate::error::{AppError, ErrorCode};
 use crate::http::middleware::record_shop;
+use crate::platform::bigcommerce::{self, current_customer};
 use crate::platform::shopify::app_proxy;
 use crate::services::redeem::{self, RedeemError, Redeemed};
 use crate::state::AppState;
@@ -76,6 +79,9 @@ impl ShopperClaim {
                 .filter(|v| !v.is_empty())
         };
         let domain = get("shop").ok_or_else(|| AppError::bad_request("missing shop"))?;
+        if let Some(token) = get("bc_token") {
+            return Self::bigcommerce(&state.config.bigcommerce, &domain, &token, get("customer"));
+        }
         let customer = match get("customer") {
             Some(id) => Customer::Claimed {
                 id,
@@ -87,6 +93,40 @@ impl ShopperClaim {
             platform: None,
             domain,
             customer,
+        })
+    }
+
+    /// A BigCommerce shopper proven by the store's current-customer token (a Stencil theme
+    /// cannot compute the digest): the token must be the app's, fresh, and for this store, so
+    /// only a BigCommerce shop with this hash is looked up.
+    fn bigcommerce(
+        config: &BigCommerceConfig,
+        domain: &str,
+        token: &str,
+        customer: Option<String>,
+    ) -> Result<Self, AppError> {
+        let domain = domain.trim().to_ascii_lowercase();
+        let hash = bigcommerce::store_hash(&domain).ok_or_else(|| {
+            AppError::bad_request("bc_token is for BigCommerce stores (shop=store-{hash})")
+        })?;
+        let (Some(client_id), Some(secret)) = (&config.client_id, &config.client_secret) else {
+            return Err(AppError::new(
+                ErrorCode::Unavailable,
+                "this app has no BigCommerce client id and secret to check bc_token with",
+            ));
+        };
+        let id = current_customer::verify(token, client_id, secret, hash)
+            .map_err(|e| AppError::new(ErrorCode::InvalidSignature, e.to_string()))?;
+        if customer.is_some_and(|claimed| claimed != id) {
+            return Err(AppError::new(
+                ErrorCode::InvalidSignature,
+                "customer is not the one the BigCommerce customer token names",
+            ));
+        }
+        Ok(Self {
+            platform: Some(Platform::BigCommerce),
+            domain,
+            customer: Customer::Proven(id),
         })
     }
 

@@ -7,6 +7,8 @@
 //! `X-Auth-Token`.
 
 pub mod api;
+pub mod coupons;
+pub mod current_customer;
 pub mod hooks;
 pub mod oauth;
 pub mod orders;

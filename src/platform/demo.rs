@@ -2,12 +2,13 @@
 //! "created" here, and a newcomer can redeem a reward in the demo storefront end to end.
 //! Only shops marked `is_demo` are ever routed here ([`StoreApi::for_shop`]), which also keeps
 //! shops of platforms without an adapter away from the Shopify client, and sends WooCommerce
-//! shops to their own REST API.
+//! and BigCommerce shops to their own REST APIs.
 
 use secrecy::SecretString;
 
 use crate::db::models::Shop;
 use crate::db::types::Platform;
+use crate::platform::bigcommerce::api::BcApi;
 use crate::platform::shopify::api::ShopifyApi;
 use crate::platform::woocommerce::api::WooApi;
 use crate::platform::{ApiError, DiscountRequest, PlatformApi, ShopCredentials};
@@ -83,6 +84,8 @@ pub enum StoreApi<'a> {
     Demo(DemoStore),
     /// A WooCommerce shop with REST API keys: coupons on its own site.
     WooCommerce(WooApi<'a>),
+    /// A BigCommerce store with an access token: v2 coupons through its REST API.
+    BigCommerce(BcApi<'a>),
     /// A platform whose adapter does not exist yet: every call fails with
     /// [`ApiError::Unsupported`] (sending its shops' codes to Shopify would fail confusingly).
     Unsupported(Platform),
@@ -97,7 +100,7 @@ impl<'a> StoreApi<'a> {
             || match shop.platform {
                 Platform::Shopify => true,
                 Platform::WooCommerce => Self::has_woo_keys(shop),
-                Platform::BigCommerce => false,
+                Platform::BigCommerce => shop.access_token_enc.is_some(),
             }
     }
 
@@ -117,15 +120,22 @@ impl<'a> StoreApi<'a> {
                 let (http, policy) = shopify.http();
                 StoreApi::WooCommerce(WooApi::new(http, policy))
             }
+            Platform::BigCommerce if shop.access_token_enc.is_some() => {
+                let (http, policy) = shopify.http();
+                StoreApi::BigCommerce(
+                    BcApi::new(http, policy).with_default_base(shopify.bigcommerce_api_base()),
+                )
+            }
             other @ (Platform::WooCommerce | Platform::BigCommerce) => StoreApi::Unsupported(other),
         }
     }
 }
 
-/// Why a shop's store cannot make codes: a WooCommerce shop only lacks its REST API keys.
+/// Why a shop's store cannot make codes: a WooCommerce shop only lacks its REST API keys, a
+/// BigCommerce one its access token.
 fn unsupported(platform: Platform) -> ApiError {
     match platform {
-        Platform::WooCommerce => ApiError::NoApiKeys(platform),
+        Platform::WooCommerce | Platform::BigCommerce => ApiError::NoApiKeys(platform),
         other => ApiError::Unsupported(other),
     }
 }
@@ -134,7 +144,10 @@ impl PlatformApi for StoreApi<'_> {
     fn check_supported(&self) -> Result<(), ApiError> {
         match self {
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
-            StoreApi::Shopify(_) | StoreApi::Demo(_) | StoreApi::WooCommerce(_) => Ok(()),
+            StoreApi::Shopify(_)
+            | StoreApi::Demo(_)
+            | StoreApi::WooCommerce(_)
+            | StoreApi::BigCommerce(_) => Ok(()),
         }
     }
 
@@ -147,6 +160,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.create_discount(shop, req).await,
             StoreApi::Demo(api) => api.create_discount(shop, req).await,
             StoreApi::WooCommerce(api) => api.create_discount(shop, req).await,
+            StoreApi::BigCommerce(api) => api.create_discount(shop, req).await,
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
@@ -160,6 +174,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.find_discount(shop, code).await,
             StoreApi::Demo(api) => api.find_discount(shop, code).await,
             StoreApi::WooCommerce(api) => api.find_discount(shop, code).await,
+            StoreApi::BigCommerce(api) => api.find_discount(shop, code).await,
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
@@ -173,6 +188,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Demo(api) => api.discount_used(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.discount_used(shop, discount_id).await,
+            StoreApi::BigCommerce(api) => api.discount_used(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
@@ -186,6 +202,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.deactivate_discount(shop, discount_id).await,
+            StoreApi::BigCommerce(api) => api.deactivate_discount(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }
@@ -199,6 +216,7 @@ impl PlatformApi for StoreApi<'_> {
             StoreApi::Shopify(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Demo(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::WooCommerce(api) => api.delete_discount(shop, discount_id).await,
+            StoreApi::BigCommerce(api) => api.delete_discount(shop, discount_id).await,
             StoreApi::Unsupported(platform) => Err(unsupported(*platform)),
         }
     }

@@ -216,9 +216,10 @@ async fn refund_failed(db: &Db, shop: &Shop, id: &str, why: &str) -> Result<(), 
     Ok(())
 }
 
-/// What the shop's store API is called with: the (Shopify) access token, or for WooCommerce
-/// the consumer key and secret as the `key:secret` pair Basic auth sends. `None`: the shop
-/// gave the app no access.
+/// What the shop's store API is called with: the access token (Shopify; BigCommerce, whose
+/// calls go to the shop's `api_base`, else `BIGCOMMERCE_API_BASE`: see `BcApi`), or for
+/// WooCommerce the consumer key and secret as the `key:secret` pair Basic auth sends. `None`:
+/// the shop gave the app no access.
 pub(crate) fn credentials(shop: &Shop, keys: &Keys) -> Option<ShopCredentials> {
     if shop.is_demo {
         return Some(crate::platform::demo::DemoStore::credentials(shop));

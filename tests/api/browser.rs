@@ -20,6 +20,7 @@ use crate::helpers::TestApp;
 
 mod admin_program;
 mod admin_ui;
+mod bigcommerce;
 mod nps;
 mod referrals;
 mod tiers;

@@ -17,6 +17,7 @@ mod admin_reports;
 mod admin_ui;
 mod backends;
 mod bigcommerce;
+mod bigcommerce_coupons;
 mod bigcommerce_install;
 mod browser;
 mod cancelling;

@@ -1,7 +1,9 @@
 /*! Boomerang rewards widget. MIT. No dependencies.
  * <script src="https://APP/widget.js" defer data-base="/apps/rewards" data-locale="ar"></script>
  * data-base: the app proxy path (Shopify) or https://APP/widget/v1 with data-shop,
- * data-customer and data-digest (other platforms). Optional: data-color, data-position
+ * data-customer and data-digest (other platforms); on BigCommerce data-shop="store-{hash}",
+ * data-platform="bigcommerce" and data-client-id instead of the customer and digest (the
+ * shopper is proven by the store's current-customer token). Optional: data-color, data-position
  * (left|right), data-label (the launcher's text before the shop's texts load).
  * Everything lives in a shadow root, fixed to a corner: the page layout never moves. */
 (() => {
@@ -28,14 +30,31 @@
   // kept across re-renders.
   const claim = { email: "", error: "" };
 
-  const url = (path, query) => {
-    const u = new URL(base + path, location.href);
-    for (const k of ["shop", "customer", "digest"]) if (cfg[k]) u.searchParams.set(k, cfg[k]);
-    for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, v);
-    return u;
+  // BigCommerce: the store's own origin vouches for the shopper with a token that lives 15
+  // minutes (a guest gets a 404: no token); one is reused for 10 minutes.
+  let bc = null;
+  const who = () => {
+    if (cfg.platform !== "bigcommerce" || !cfg.clientId) return Promise.resolve("");
+    if (!bc || Date.now() - bc[1] > 6e5)
+      bc = [
+        fetch("/customer/current.jwt?app_client_id=" + encodeURIComponent(cfg.clientId)).then(
+          (r) => (r.ok ? r.text() : ""),
+          () => "",
+        ),
+        Date.now(),
+      ];
+    return bc[0];
   };
+  const call = (path, query, init) =>
+    who().then((token) => {
+      const u = new URL(base + path, location.href);
+      for (const k of ["shop", "customer", "digest"]) if (cfg[k]) u.searchParams.set(k, cfg[k]);
+      for (const [k, v] of Object.entries(query || {})) u.searchParams.set(k, v);
+      if (token) u.searchParams.set("bc_token", token.trim());
+      return fetch(u, init);
+    });
   const post = (path, payload) =>
-    fetch(url(path), {
+    call(path, null, {
       method: "POST",
       headers: { "Content-Type": "application/json", Accept: "application/json" },
       body: JSON.stringify(payload),
@@ -193,7 +212,7 @@ label{display:block;margin:8px 0 4px}
   function load() {
     if (loading) return loading;
     if (!data) body.replaceChildren(h("p", { class: "m" }, boot[1]));
-    loading = fetch(url("/state", { locale: tag }), { headers: { Accept: "application/json" } })
+    loading = call("/state", { locale: tag }, { headers: { Accept: "application/json" } })
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
       .then((json) => {
         data = json;

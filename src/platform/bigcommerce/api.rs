@@ -28,6 +28,8 @@ const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(15);
 pub struct BcApi<'a> {
     http: &'a reqwest::Client,
     policy: RetryPolicy,
+    /// `BIGCOMMERCE_API_BASE`, for shops added without their own `--api-base`.
+    default_base: Option<&'a str>,
 }
 
 /// What a successful call answered: the JSON (`Null` for an empty body, e.g. a `204`).
@@ -35,18 +37,33 @@ pub type Answer = Value;
 
 impl<'a> BcApi<'a> {
     pub fn new(http: &'a reqwest::Client, policy: RetryPolicy) -> Self {
-        Self { http, policy }
+        Self {
+            http,
+            policy,
+            default_base: None,
+        }
+    }
+
+    /// Calls for shops without their own `api_base` go to `base` (`BIGCOMMERCE_API_BASE`)
+    /// rather than to BigCommerce's.
+    pub fn with_default_base(mut self, base: Option<&'a str>) -> Self {
+        self.default_base = base;
+        self
     }
 
     /// The URL of `path` (`v2/orders/250`, `v3/hooks`, with any query) in `shop`'s store.
     pub fn url(shop: &ShopCredentials, path: &str) -> Result<String, ApiError> {
+        Self::url_at(shop, shop.api_base.as_deref(), path)
+    }
+
+    fn url_at(shop: &ShopCredentials, base: Option<&str>, path: &str) -> Result<String, ApiError> {
         let hash = super::store_hash(&shop.domain).ok_or_else(|| {
             ApiError::Rejected(format!(
                 "{:?} is not a BigCommerce store (store-{{hash}})",
                 shop.domain
             ))
         })?;
-        let base = api_base(shop.api_base.as_deref()).map_err(ApiError::Rejected)?;
+        let base = api_base(base).map_err(ApiError::Rejected)?;
         Ok(format!(
             "{base}/stores/{hash}/{}",
             path.trim_start_matches('/')
@@ -61,7 +78,7 @@ impl<'a> BcApi<'a> {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, ApiError> {
-        let url = Self::url(shop, path)?;
+        let url = Self::url_at(shop, shop.api_base.as_deref().or(self.default_base), path)?;
         let token = shop.access_token.expose_secret();
         let mut last = ApiError::Network("no attempt made".into());
         // Once an attempt may have reached BigCommerce, the outcome of a write is unknown.
@@ -145,6 +162,13 @@ impl<'a> BcApi<'a> {
 
 /// How a refusal for an unknown resource begins (see [`refusal`]).
 const NOT_FOUND: &str = "BigCommerce answered HTTP 404";
+
+/// Whether `error` is BigCommerce refusing with HTTP `status` (a `409` for a coupon code that
+/// exists, a `404` for one already deleted).
+pub fn refused_with(error: &ApiError, status: u16) -> bool {
+    matches!(error, ApiError::Rejected(why)
+        if why.starts_with(&format!("BigCommerce answered HTTP {status}:")))
+}
 
 /// The API base: the shop's `--api-base` or BigCommerce's, https unless loopback.
 pub fn api_base(api_base: Option<&str>) -> Result<String, String> {
@@ -248,5 +272,8 @@ mod tests {
         assert!(
             matches!(refusal(404, &Value::Null), ApiError::Rejected(m) if m.starts_with(NOT_FOUND))
         );
+        assert!(refused_with(&refusal(409, &v2), 409));
+        assert!(!refused_with(&refusal(409, &v2), 40));
+        assert!(!refused_with(&ApiError::CodeTaken, 409));
     }
 }

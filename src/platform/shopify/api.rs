@@ -167,6 +167,8 @@ pub struct ShopifyApi {
     /// `SHOPIFY_API_BASE`, `{shop}` standing for the domain.
     base: String,
     refresher: Option<Arc<dyn TokenRefresher>>,
+    /// `BIGCOMMERCE_API_BASE`: this client's pool also carries BigCommerce's calls.
+    bigcommerce_api_base: Option<String>,
 }
 
 impl ShopifyApi {
@@ -183,6 +185,7 @@ impl ShopifyApi {
             policy,
             base: "https://{shop}".into(),
             refresher: None,
+            bigcommerce_api_base: None,
         })
     }
 
@@ -190,6 +193,17 @@ impl ShopifyApi {
     pub fn with_api_base(mut self, template: &str) -> Self {
         template.clone_into(&mut self.base);
         self
+    }
+
+    /// BigCommerce calls of shops without their own `api_base` go to `base`.
+    pub fn with_bigcommerce_api_base(mut self, base: &str) -> Self {
+        self.bigcommerce_api_base = Some(base.to_owned());
+        self
+    }
+
+    /// Where BigCommerce calls go when the shop names no `api_base` (`None`: BigCommerce's).
+    pub(crate) fn bigcommerce_api_base(&self) -> Option<&str> {
+        self.bigcommerce_api_base.as_deref()
     }
 
     /// Expiring tokens are renewed through `refresher` before a call.
