@@ -310,3 +310,68 @@ async fn a_granted_reward_given_up_on_cannot_be_retried() {
     );
     assert_eq!(row(&app, &failed).await, ("failed".into(), 5));
 }
+
+#[tokio::test]
+async fn retrying_the_job_of_a_dismissed_webhook_leaves_the_webhook_dismissed() {
+    use boomerang::db::schema::inbox_events;
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let token = session_token(SHOP);
+    // An order body the adapter cannot read: stored and kept as failed.
+    app.deliver(
+        SHOP,
+        "orders/paid",
+        "unreadable",
+        &json!({"id": 1, "line_items": "nope"}),
+    )
+    .await;
+    let event: String = app
+        .with_db(|c| {
+            inbox_events::table
+                .filter(inbox_events::delivery_id.eq("unreadable"))
+                .select(inbox_events::id)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    let job = job_in(&app, &shop_id, JobKind::ApplyInboxEvent, "failed", None).await;
+    let (job_id, payload) = (job.clone(), json!({ "inbox_event_id": event }).to_string());
+    app.with_db(move |c| {
+        diesel::update(job_rows::table.find(&job_id))
+            .set(job_rows::payload.eq(payload))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let resp = app
+        .admin_post(
+            &token,
+            &format!("/api/admin/v1/webhooks/{event}/dismiss"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .admin_post(
+            &token,
+            &format!("/api/admin/v1/jobs/{job}/retry"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let report =
+        boomerang::jobs::run_pending(&app.db, &job_context("unused-0123456789abcdef0123456789ab"))
+            .await
+            .unwrap();
+    assert_eq!((report.done, report.failed), (1, 0));
+    let status: String = app
+        .with_db(move |c| {
+            inbox_events::table
+                .find(&event)
+                .select(inbox_events::status)
+                .first(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(status, "dismissed");
+}
