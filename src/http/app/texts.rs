@@ -454,6 +454,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("job_segment_customers", "Updating customer segments", "تحديث شرائح العملاء"),
     ("job_backfill_orders", "Reading the shop's order history", "قراءة سجل طلبات المتجر"),
     ("job_deliver_webhooks", "Sending webhooks to your subscriptions", "إرسال خطافات الويب إلى اشتراكاتك"),
+    ("job_fetch_bigcommerce_order", "Reading a BigCommerce order a webhook announced", "قراءة طلب BigCommerce أعلن عنه خطاف ويب"),
     ("mail_body_erased", "Text erased after {days} days", "حُذف النص بعد {days} يومًا"),
 ];
 
