@@ -1,5 +1,7 @@
-//! The command line: `serve` (default), `migrate`, `shop add|show`, `jobs run-once`, `demo`,
-//! `seed-customers`, `segment-customers`.
+//! The command line: `serve` (default), `migrate`, `shop add|show`, `jobs run-once|failed|retry|
+//! dismiss`, `demo`, `seed-customers`, `segment-customers`.
+
+mod dead_letters;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -90,6 +92,12 @@ pub struct ShopShowArgs {
 pub enum JobsCommand {
     /// Run every due job once, then exit.
     RunOnce,
+    /// List the background tasks that failed for good (all shops, or one).
+    Failed(dead_letters::FailedArgs),
+    /// Queue a failed task again, due now, its attempts reset.
+    Retry(dead_letters::JobIdArgs),
+    /// Give up on a failed task (retention prunes it later).
+    Dismiss(dead_letters::JobIdArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -193,6 +201,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Jobs {
+            command: JobsCommand::Failed(args),
+        } => dead_letters::failed(config, args).await,
+        Command::Jobs {
+            command: JobsCommand::Retry(args),
+        } => dead_letters::retry(config, args).await,
+        Command::Jobs {
+            command: JobsCommand::Dismiss(args),
+        } => dead_letters::dismiss(config, args).await,
         Command::SeedCustomers(args) => seed_customers(config, args).await,
         Command::SegmentCustomers(args) => segment_customers(config, args).await,
         Command::Demo => {

@@ -87,6 +87,9 @@ pub struct Config {
     /// `WEBHOOK_RETENTION_DAYS`: raw bodies of applied webhooks are erased after this many days
     /// (0..=3650; `0` erases them at the next retention run).
     pub webhook_retention_days: u32,
+    /// `JOB_LEASE_SECS`: how long a claimed job is held without a heartbeat before another
+    /// instance takes it over (an instance that crashed mid-job); 1..=3600, 300 by default.
+    pub job_lease: chrono::Duration,
 }
 
 impl Config {
@@ -239,6 +242,11 @@ impl Config {
             )?),
             data_dir: PathBuf::from(env.string_or("DATA_DIR", "data")),
             webhook_retention_days: env.webhook_retention_days()?,
+            job_lease: chrono::Duration::seconds(env.parsed_or(
+                "JOB_LEASE_SECS",
+                300,
+                |n: &i64| (1..=3600).contains(n),
+            )?),
         })
     }
 }
@@ -393,6 +401,9 @@ mod tests {
         assert!(c.run_jobs);
         assert_eq!(c.mail_from, "Boomerang <rewards@localhost>");
         assert_eq!(c.webhook_retention_days, 30);
+        assert_eq!(c.job_lease, chrono::Duration::minutes(5));
+        let short = config(&[("JOB_LEASE_SECS", "2")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(short.job_lease, chrono::Duration::seconds(2));
     }
 
     #[test]
@@ -422,6 +433,7 @@ mod tests {
             ("RUN_JOBS", "maybe"),
             ("DATABASE_POOL_SIZE", "0"),
             ("SHOPIFY_API_VERSION", "latest"),
+            ("JOB_LEASE_SECS", "0"),
         ];
         for (name, value) in cases {
             let err = config(&[(name, value)])

@@ -16,5 +16,5 @@ mod registry;
 mod runner;
 
 pub use periodic::enqueue_periodic;
-pub use registry::JobContext;
+pub use registry::{settled_by_giving_up, JobContext};
 pub use runner::{run_pending, run_pending_blocking, RunReport};

@@ -20,11 +20,14 @@ use crate::db::types::JobStatus;
 use crate::db::{new_id, now, DbConnection};
 use crate::text_enum;
 
+pub mod dead_letters;
 mod heartbeat;
 mod job;
+mod lease;
 
 pub use heartbeat::Heartbeat;
 pub use job::{Job, NewJob};
+pub use lease::{lease, set_lease};
 
 text_enum! {
     /// Every kind of job the runner knows.
@@ -71,7 +74,7 @@ text_enum! {
 }
 
 /// How long a claimed job may run before another worker may take it over, unless its
-/// heartbeat extends the claim.
+/// heartbeat extends the claim: the default of `JOB_LEASE_SECS` (see [`lease`]).
 pub const LEASE: Duration = Duration::minutes(5);
 
 /// Parameters of a new job.

@@ -93,6 +93,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::webhooks::dismiss),
                 )
                 .route("/alerts", web::get().to(admin::alerts::list))
+                .route("/jobs", web::get().to(admin::jobs::list))
+                .route("/jobs/{id}/retry", web::post().to(admin::jobs::retry))
+                .route("/jobs/{id}/dismiss", web::post().to(admin::jobs::dismiss))
                 .route(
                     "/redemptions/{id}/cancel",
                     web::post().to(admin::redemptions::cancel),
@@ -189,6 +192,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/referrals", web::get().to(app::review::list))
                 .route("/referrals/{id}", web::post().to(app::review::decide))
                 .route("/emails", web::get().to(app::emails::list))
+                .route("/jobs", web::get().to(app::jobs::list))
+                .route("/jobs/{id}/retry", web::post().to(app::jobs::retry))
+                .route("/jobs/{id}/dismiss", web::post().to(app::jobs::dismiss))
                 .route("/webhooks", web::get().to(app::webhooks::list))
                 .route(
                     "/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver",

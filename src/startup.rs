@@ -62,6 +62,8 @@ const LEGACY_SECRET_SETTING: &str = "app_secret";
 /// there is none yet, else it serves once as a previous key. Stored values sealed under a
 /// previous key, or in the unbound legacy format, are then re-sealed under the current one.
 pub fn prepare(config: &Config) -> Result<(Db, Keys), StartupError> {
+    // Every command that runs jobs prepares first: the lease is the deployment's.
+    crate::queue::set_lease(config.job_lease);
     let db = Db::connect(&config.database_url, config.database_pool_size)?;
     let applied = db.migrate()?;
     if applied > 0 {

@@ -387,6 +387,7 @@ diesel::table! {
         opened_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        body_erased_at -> Nullable<Timestamp>,
     }
 }
 

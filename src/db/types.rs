@@ -136,8 +136,10 @@ text_enum! {
         Queued => "queued",
         Running => "running",
         Done => "done",
-        /// Gave up after `max_attempts`; kept for the operator.
+        /// Gave up after `max_attempts`; kept until the owner or operator retries or dismisses it.
         Failed => "failed",
+        /// A failed job the owner or operator gave up on; pruned with the finished rows.
+        Dismissed => "dismissed",
     }
 }
 

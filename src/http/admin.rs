@@ -8,6 +8,7 @@ pub mod customers;
 pub mod dkim;
 pub mod emails;
 pub mod fulfilments;
+pub mod jobs;
 pub mod metrics;
 pub mod program;
 pub mod redemptions;

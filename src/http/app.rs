@@ -6,6 +6,7 @@ pub mod charts;
 pub mod customers;
 pub mod emails;
 pub mod figures;
+pub mod jobs;
 pub mod login;
 pub mod overview;
 pub mod period;

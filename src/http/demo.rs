@@ -278,6 +278,7 @@ pub async fn outbox(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         minijinja::context! {
             smtp => state.config.smtp_url.is_some(),
             dir => state.config.data_dir.join("outbox").display().to_string(),
+            retention_days => state.config.webhook_retention_days,
             mails,
         },
     )
@@ -310,6 +311,8 @@ pub async fn outbox_message(
             subject => email.subject.unwrap_or_default(),
             text => email.text_body.unwrap_or_default(),
             html => email.html_body.unwrap_or_default(),
+            erased => email.body_erased_at.is_some(),
+            retention_days => state.config.webhook_retention_days,
         },
     )
 }

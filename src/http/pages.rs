@@ -71,6 +71,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("pages/templates/app_webhooks.html"),
     ),
     (
+        "app_jobs.html",
+        include_str!("pages/templates/app_jobs.html"),
+    ),
+    (
         "app_program.html",
         include_str!("pages/templates/app_program.html"),
     ),
@@ -231,15 +235,25 @@ mod tests {
                     kinds => crate::domain::mail::Kind::ALL.map(crate::domain::mail::Kind::as_str), statuses => crate::services::mail::status::ALL,
                     emails => vec![context! { id => "e1", customer_id => "7", kind => "tier_up", subject => "Gold!", status => "failed", variant => "b",
                         locale => "ar", error => "550 no such user", send_after => "2026-12-01T10:00:00Z", sent_at => "2026-12-01T10:01:00Z",
-                        opened_at => (), created_at => "2026-12-01T10:00:00Z" }] },
+                        opened_at => (), created_at => "2026-12-01T10:00:00Z", body_erased_at => "2026-12-31T10:00:00Z" }], erased_note => "Text erased after 30 days" },
+                ),
+                (
+                    "app_jobs.html",
+                    context! { layout => layout.clone(), done => "retried", error => "only a failed background task can be retried", next_cursor => "j2", jobs => vec![context! {
+                    id => "j1", kind => "confirm_points", description => "Confirming points", status => "failed", attempts => 5, max_attempts => 5,
+                    last_error => "database unreachable", created_at => "2026-12-01T10:00:00Z", updated_at => "2026-12-01T11:00:00Z" }] },
+                ),
+                (
+                    "app_jobs.html",
+                    context! { layout => layout.clone(), done => (), error => (), next_cursor => (), jobs => Vec::<()>::new() },
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone() },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone(), failed_jobs_alert => "2 background tasks failed" },
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "0.00 EUR", outstanding_points => 0, segments => Vec::<()>::new(), period => refused.clone(), period_action => "/app", groups => Vec::<()>::new(), charts => Vec::<()>::new() },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "0.00 EUR", outstanding_points => 0, segments => Vec::<()>::new(), period => refused.clone(), period_action => "/app", groups => Vec::<()>::new(), charts => Vec::<()>::new(), failed_jobs_alert => () },
                 ),
                 (
                     "app_reports.html",

@@ -9,13 +9,23 @@ use crate::db::schema::shops;
 use crate::db::DbConnection;
 use crate::queue::{enqueue_once, JobKind};
 
+/// The PostgreSQL advisory lock key of [`enqueue_periodic`] (any constant; "BOOMPERI").
+const PERIODIC_LOCK: i64 = 0x424f_4f4d_5045_5249;
+
 /// Enqueues the periodic work of every installed shop (hourly buckets, each enqueued once).
 /// Cheap enough to call every few minutes. Old job rows are pruned by each shop's daily
-/// retention job.
+/// retention job. Call in a write transaction.
 pub fn enqueue_periodic(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> Result<usize, diesel::result::Error> {
+    // Instances enqueue one after the other: each checks whether a bucket was ever queued, then
+    // adds it, and the dedupe index only covers live jobs. Without the lock, two instances that
+    // both saw nothing could each add a bucket, one after the other had already finished, and
+    // the work would run twice. SQLite's write transaction is already exclusive.
+    if let DbConnection::Postgresql(c) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PERIODIC_LOCK})")).execute(c)?;
+    }
     let installed: Vec<Shop> = shops::table
         .filter(shops::install_state.eq(crate::db::types::InstallState::Installed.as_str()))
         .select(Shop::as_select())

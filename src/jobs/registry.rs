@@ -202,3 +202,11 @@ pub(super) fn gave_up(
     }
     Ok(())
 }
+
+/// Why a failed job cannot usefully run again, if it cannot: giving up settled its outcome, and
+/// a retry would end `done` having done nothing (see [`gave_up`]).
+pub fn settled_by_giving_up(job: &Job) -> Option<&'static str> {
+    (job.kind == JobKind::IssueGrantedReward.as_str()).then_some(
+        "giving up marked the reward failed and gave its points back; the member can redeem again",
+    )
+}

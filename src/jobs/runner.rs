@@ -2,7 +2,7 @@
 //! heartbeat, and records done, retry (with backoff) or failed for good.
 
 use crate::db::{now, write_transaction, Db, DbError};
-use crate::queue::{backoff, Heartbeat, Job, JobError, LEASE};
+use crate::queue::{backoff, lease, Heartbeat, Job, JobError};
 
 use super::registry::{execute, gave_up, JobContext};
 
@@ -20,7 +20,7 @@ pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<R
     let mut conn = db.get()?;
     for _ in 0..limit {
         let at = now();
-        let claimed = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + LEASE))?;
+        let claimed = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + lease()))?;
         let Some(job) = claimed else { break };
         let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
         let _entered = span.enter();

@@ -2,10 +2,10 @@
 
 use chrono::Duration;
 
-use super::{Job, LEASE};
+use super::{lease, Job};
 use crate::db::{now, write_transaction, Db, DbError};
 
-/// Keeps a running job's claim alive: extends its lease every third of [`LEASE`] until dropped,
+/// Keeps a running job's claim alive: extends its lease every third of [`lease`] until dropped,
 /// so a job that runs long (a big reconciliation) is not taken over by another worker while
 /// it still runs.
 pub struct Heartbeat {
@@ -15,10 +15,11 @@ pub struct Heartbeat {
 
 impl Heartbeat {
     pub fn start(db: &Db, job: &Job) -> Self {
-        let every = (LEASE / 3)
+        let lease = lease();
+        let every = (lease / 3)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(60));
-        Self::beating(db, job, every, LEASE)
+        Self::beating(db, job, every, lease)
     }
 
     /// Extends the lease of `job` to `lease` from now, every `every`.

@@ -235,7 +235,12 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
         .ok_or_else(|| JobError::Permanent("job payload lacks inbox_event_id".into()))?;
     crate::db::write_transaction(conn, |c| {
         let event = InboxEvent::find(c, &job.shop_id, &id)?;
-        if matches!(event.status, InboxStatus::Applied | InboxStatus::Ignored) {
+        // A dismissed event stays dismissed (the owner gave up on it, and retention may have
+        // erased its body), even when its failed job is retried.
+        if matches!(
+            event.status,
+            InboxStatus::Applied | InboxStatus::Ignored | InboxStatus::Dismissed
+        ) {
             return Ok(());
         }
         let shop = Shop::find(c, &job.shop_id)?;

@@ -1,5 +1,6 @@
 //! The daily `retention` job of a shop: erases the raw bodies of webhooks it no longer needs and
-//! forgets old job rows; after `shop/redact`, the same job erases every stored body of the shop.
+//! the text of settled e-mails, and forgets old job rows; after `shop/redact`, the same job
+//! erases every stored body of the shop.
 //!
 //! Bodies are erased, not rows: the row keeps its status, ids, keys and timestamps (duplicate
 //! deliveries are still recognised, the owner's list stays whole) and `body_erased_at` says the
@@ -14,8 +15,14 @@
 //! attempts after `services::outgoing::LOG_KEPT` (30 days); after `shop/redact`, all of them and
 //! the shop's subscriptions.
 //!
-//! Sent e-mail keeps its text in `emails` (the owner's log, the demo outbox); it is not pruned
-//! by age yet. A customer's redaction erases it (`services::compliance`).
+//! Settled e-mail (sent, failed, suppressed, held out, merged) keeps its row, the owner's log
+//! (recipient, subject, status, times), and loses its text (both parts and the facts it was
+//! rendered from) after the same `WEBHOOK_RETENTION_DAYS`; `body_erased_at` marks it. Mail still
+//! queued, sending or capped keeps its text until it settles. A customer's redaction erases it
+//! at once (`services::compliance`).
+//!
+//! Job rows: done and dismissed ones go after [`JOB_ROWS_KEPT`]; failed ones (dead letters) stay
+//! until the owner or operator retries or dismisses them.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -31,6 +38,7 @@ use crate::db::schema::{
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
+use crate::services::mail::status as mail_status;
 
 /// Rows erased or deleted per write transaction.
 const CHUNK: i64 = 500;
@@ -38,9 +46,19 @@ const CHUNK: i64 = 500;
 /// What an erased body is replaced by (the column is NOT NULL; `body_erased_at` is the mark).
 pub const ERASED_BODY: &str = "{}";
 
-/// How long finished and failed job rows are kept: the one rule for pruning the queue, a week,
-/// long enough for the operator to look at a failure, short enough that payloads do not pile up.
+/// How long done and dismissed job rows are kept: the one rule for pruning the queue, a week,
+/// long enough to look back at what ran, short enough that payloads do not pile up. Failed rows
+/// are kept until retried or dismissed.
 pub const JOB_ROWS_KEPT: Duration = Duration::days(7);
+
+/// E-mail statuses whose text retention erases: nothing will render or send it again.
+const SETTLED_MAIL: [&str; 5] = [
+    mail_status::SENT,
+    mail_status::FAILED,
+    mail_status::SUPPRESSED,
+    mail_status::HELD_OUT,
+    mail_status::MERGED,
+];
 
 /// Statuses whose bodies retention erases: the event is settled and nobody will replay it.
 const SETTLED: [InboxStatus; 3] = [
@@ -53,6 +71,7 @@ const SETTLED: [InboxStatus; 3] = [
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
     pub bodies_erased: usize,
+    pub mail_bodies_erased: usize,
     pub jobs_pruned: usize,
 }
 
@@ -64,12 +83,16 @@ pub fn run(
     now: NaiveDateTime,
 ) -> QueryResult<Report> {
     let shop = Shop::find(conn, shop_id)?;
-    let bodies_erased = if shop.install_state == InstallState::Redacted {
+    let (bodies_erased, mail_bodies_erased) = if shop.install_state == InstallState::Redacted {
+        // The shop's e-mails are deleted with its other rows.
         delete_shop_rows(conn, shop_id)?;
-        erase_all_bodies(conn, shop_id, now)?
+        (erase_all_bodies(conn, shop_id, now)?, 0)
     } else {
         let before = now - Duration::days(i64::from(retention_days));
-        erase_settled_bodies(conn, shop_id, before, now)?
+        (
+            erase_settled_bodies(conn, shop_id, before, now)?,
+            erase_settled_mail(conn, shop_id, before, now)?,
+        )
     };
     let jobs_pruned = prune_jobs(conn, shop_id, now - JOB_ROWS_KEPT)?;
     write_transaction(conn, |c| {
@@ -77,8 +100,49 @@ pub fn run(
     })?;
     Ok(Report {
         bodies_erased,
+        mail_bodies_erased,
         jobs_pruned,
     })
+}
+
+/// Erases the text of the shop's settled e-mails queued before `before`.
+fn erase_settled_mail(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    before: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    in_chunks(
+        conn,
+        |c| {
+            emails::table
+                .filter(emails::shop_id.eq(shop_id))
+                .filter(emails::body_erased_at.is_null())
+                .filter(emails::created_at.lt(before))
+                .filter(emails::status.eq_any(SETTLED_MAIL))
+                .order(emails::created_at.asc())
+                .limit(CHUNK)
+                .select(emails::id)
+                .load(c)
+        },
+        |c, ids| {
+            // The status is checked again: a capped message may have moved on since the read.
+            diesel::update(
+                emails::table
+                    .filter(emails::shop_id.eq(shop_id))
+                    .filter(emails::id.eq_any(ids))
+                    .filter(emails::body_erased_at.is_null())
+                    .filter(emails::status.eq_any(SETTLED_MAIL)),
+            )
+            .set((
+                emails::text_body.eq(None::<String>),
+                emails::html_body.eq(None::<String>),
+                emails::context.eq(ERASED_BODY),
+                emails::body_erased_at.eq(Some(now)),
+            ))
+            .execute(c)
+        },
+    )
 }
 
 /// Erases the bodies of the shop's settled events received before `before`.
@@ -266,9 +330,10 @@ fn erase_all_bodies(
     )
 }
 
-/// Deletes the shop's done and failed job rows last updated before `before`.
+/// Deletes the shop's done and dismissed job rows last updated before `before`. Failed ones
+/// stay: they wait for the owner (`/app/jobs`) or the operator (`boomerang jobs failed`).
 fn prune_jobs(conn: &mut DbConnection, shop_id: &str, before: NaiveDateTime) -> QueryResult<usize> {
-    let finished = [JobStatus::Done.as_str(), JobStatus::Failed.as_str()];
+    let finished = [JobStatus::Done.as_str(), JobStatus::Dismissed.as_str()];
     in_chunks(
         conn,
         |c| {

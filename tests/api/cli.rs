@@ -40,6 +40,9 @@ fn every_command_answers_help() {
         vec!["shop", "add", "--help"],
         vec!["shop", "show", "--help"],
         vec!["jobs", "run-once", "--help"],
+        vec!["jobs", "failed", "--help"],
+        vec!["jobs", "retry", "--help"],
+        vec!["jobs", "dismiss", "--help"],
         vec!["demo", "--help"],
     ] {
         boomerang(dir.path(), "sqlite://x")

@@ -286,10 +286,13 @@ async fn old_job_rows_are_pruned_by_the_retention_job() {
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(SHOP, "USD").await;
     let other_id = app.add_shop(OTHER_SHOP, "USD").await;
-    // (shop, status, age in days, kept?)
+    // (shop, status, age in days, kept?). Failed jobs wait for the owner however old.
     let cases = [
         (&shop_id, "done", 8, false),
-        (&shop_id, "failed", 8, false),
+        (&shop_id, "dismissed", 8, false),
+        (&shop_id, "failed", 8, true),
+        (&shop_id, "failed", 400, true),
+        (&shop_id, "dismissed", 1, true),
         (&shop_id, "done", 1, true),
         (&shop_id, "queued", 30, true),
         (&other_id, "done", 8, true),

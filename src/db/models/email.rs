@@ -39,6 +39,8 @@ pub struct Email {
     pub opened_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When retention erased the text (subject and recipient stay, for the owner's log).
+    pub body_erased_at: Option<NaiveDateTime>,
 }
 
 impl Email {

@@ -1,6 +1,7 @@
 //! `GET /api/admin/v1/alerts`: what needs the owner's attention — reversals that could not take
-//! back points already spent (shortfalls), webhooks kept as failed, and outgoing webhook
-//! subscriptions disabled after a day of failed deliveries.
+//! back points already spent (shortfalls), webhooks kept as failed, outgoing webhook
+//! subscriptions disabled after a day of failed deliveries, and background tasks that failed
+//! for good (`GET /api/admin/v1/jobs`).
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
@@ -35,7 +36,7 @@ pub async fn list(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let shop_id = session.shop.id.clone();
-    let (rows, failed, disabled) = state
+    let (rows, failed, disabled, failed_jobs) = state
         .db
         .run(move |c| {
             let rows: Vec<ShortfallRow> = ledger_entries::table
@@ -58,7 +59,8 @@ pub async fn list(
                 .count()
                 .get_result(c)?;
             let disabled = crate::services::outgoing::disabled_alerts(c, &shop_id)?;
-            Ok::<_, DbError>((rows, failed, disabled))
+            let failed_jobs = crate::queue::dead_letters::count_failed(c, &shop_id)?;
+            Ok::<_, DbError>((rows, failed, disabled, failed_jobs))
         })
         .await?;
     let shortfalls: Vec<Shortfall> = rows
@@ -83,5 +85,6 @@ pub async fn list(
         "shortfalls": shortfalls,
         "failed_webhooks": failed,
         "disabled_webhook_subscriptions": disabled,
+        "failed_jobs": failed_jobs,
     })))
 }

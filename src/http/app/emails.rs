@@ -46,10 +46,17 @@ pub async fn list(
             .map_err(AppError::from)
         })
         .await?;
+    let layout = Layout::of(&session, "emails");
+    let erased_note = crate::http::app::texts::say(
+        layout.lang,
+        "mail_body_erased",
+        &[("days", state.config.webhook_retention_days.to_string())],
+    );
     state.pages.render(
         "app_emails.html",
         minijinja::context! {
-            layout => Layout::of(&session, "emails"),
+            layout => layout,
+            erased_note => erased_note,
             emails => emails,
             customer_id => customer_id.unwrap_or_default(),
             kind => kind.unwrap_or_default(),

@@ -91,7 +91,7 @@ pub async fn show(
         Chosen::Days { from, to, .. } => Some((*from, *to)),
         Chosen::Refused(_) => None,
     };
-    let (members_count, outstanding, segments, metrics) = state
+    let (members_count, outstanding, segments, metrics, failed_jobs) = state
         .db
         .run(move |c| {
             let count: i64 = members::table
@@ -117,7 +117,8 @@ pub async fn show(
                 }
                 None => None,
             };
-            Ok::<_, AppError>((count, report.outstanding, segments, metrics))
+            let failed_jobs = crate::queue::dead_letters::count_failed(c, &shop.id)?;
+            Ok::<_, AppError>((count, report.outstanding, segments, metrics, failed_jobs))
         })
         .await?;
     let currency = figures::currency_of(&session.shop.currency);
@@ -132,10 +133,18 @@ pub async fn show(
         Chosen::Days { form, .. } => (form, StatusCode::OK),
         Chosen::Refused(form) => (form, StatusCode::UNPROCESSABLE_ENTITY),
     };
+    let failed_jobs_alert = (failed_jobs > 0).then(|| {
+        crate::http::app::texts::say(
+            layout.lang,
+            "jobs_alert",
+            &[("count", failed_jobs.to_string())],
+        )
+    });
     let mut page = state.pages.render(
         "app_overview.html",
         minijinja::context! {
             layout => layout,
+            failed_jobs_alert => failed_jobs_alert,
             currency => session.shop.currency,
             timezone => session.shop.timezone,
             locale => session.shop.locale,

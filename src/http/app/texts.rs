@@ -422,6 +422,40 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("whs_sending", "Sending", "قيد الإرسال"),
     ("whs_delivered", "Delivered", "تم التسليم"),
     ("whs_failed", "Failed", "فشل"),
+    // Background tasks that failed for good (/app/jobs, the overview's alert), what each kind
+    // of task does, and the e-mail bodies retention erased.
+    ("jobs", "Failed background tasks", "المهام الخلفية الفاشلة"),
+    ("jobs_intro", "These tasks stopped after using up their automatic retries. Retry one once its cause is fixed (it runs again within seconds), or dismiss it.", "توقفت هذه المهام بعد استنفاد محاولاتها التلقائية. أعد تشغيل المهمة بعد إصلاح سببها (تعمل مجددًا خلال ثوانٍ)، أو تجاهلها."),
+    ("jobs_alert", "{count} background tasks failed", "فشلت {count} من المهام الخلفية"),
+    ("jobs_alert_link", "See them", "اعرضها"),
+    ("jobs_task", "Task", "المهمة"),
+    ("jobs_last_error", "Last error", "آخر خطأ"),
+    ("jobs_failed_at", "Failed at", "وقت الفشل"),
+    ("jobs_retry", "Retry", "أعد المحاولة"),
+    ("jobs_dismiss", "Dismiss", "تجاهل"),
+    ("jobs_retried", "The task is queued again and runs within seconds.", "أُعيدت المهمة إلى قائمة الانتظار وستعمل خلال ثوانٍ."),
+    ("jobs_dismissed", "The task was dismissed.", "تم تجاهل المهمة."),
+    ("jobs_none", "No failed background tasks.", "لا توجد مهام خلفية فاشلة."),
+    ("job_apply_inbox_event", "Applying an order or customer update from the shop", "تطبيق تحديث طلب أو عميل من المتجر"),
+    ("job_confirm_points", "Confirming points whose return window has passed", "تأكيد النقاط التي انقضت مهلة إرجاعها"),
+    ("job_reconcile_orders", "Checking the shop's recent orders for missed updates", "مراجعة طلبات المتجر الأخيرة بحثًا عن تحديثات فائتة"),
+    ("job_award_birthdays", "Awarding birthday points", "منح نقاط أعياد الميلاد"),
+    ("job_sync_collections", "Reading the product collections of the earning rules", "قراءة مجموعات المنتجات في قواعد الكسب"),
+    ("job_resolve_redemption", "Finishing a reward redemption left pending", "إكمال استبدال مكافأة بقي معلّقًا"),
+    ("job_expire_points", "Expiring old points and sending reminders", "إنهاء صلاحية النقاط القديمة وإرسال التذكيرات"),
+    ("job_settle_cancellation", "Settling a cancelled reward", "تسوية مكافأة ملغاة"),
+    ("job_erase_webhook_bodies", "Erasing the stored data of a customer who asked to be forgotten", "محو البيانات المخزنة لعميل طلب حذف بياناته"),
+    ("job_retention", "Erasing old stored data", "محو البيانات المخزنة القديمة"),
+    ("job_tier_review", "Reviewing members' tiers", "مراجعة مستويات الأعضاء"),
+    ("job_reevaluate_tiers", "Re-evaluating every member's tier after a tier change", "إعادة تقييم مستوى كل عضو بعد تغيير المستويات"),
+    ("job_sync_customer_tags", "Putting a member's tier tag on the shop's customer", "وضع وسم المستوى على العميل في المتجر"),
+    ("job_issue_granted_reward", "Creating the code of a reward given to a member", "إنشاء رمز مكافأة مُنحت لعضو"),
+    ("job_deliver_emails", "Sending the program's e-mails", "إرسال رسائل البرنامج البريدية"),
+    ("job_segment_customers", "Updating customer segments", "تحديث شرائح العملاء"),
+    ("job_backfill_orders", "Reading the shop's order history", "قراءة سجل طلبات المتجر"),
+    ("job_deliver_webhooks", "Sending webhooks to your subscriptions", "إرسال خطافات الويب إلى اشتراكاتك"),
+    ("job_fetch_bigcommerce_order", "Reading a BigCommerce order a webhook announced", "قراءة طلب BigCommerce أعلن عنه خطاف ويب"),
+    ("mail_body_erased", "Text erased after {days} days", "حُذف النص بعد {days} يومًا"),
 ];
 
 /// The admin's language for a shop's locale: Arabic for `ar` and its regions, else English.
@@ -494,6 +528,10 @@ mod tests {
         }
         for kind in crate::domain::mail::Kind::ALL {
             assert!(names.contains_key(format!("kind_{}", kind.as_str()).as_str()));
+        }
+        // The failed-task list says what each kind of job was doing.
+        for kind in crate::queue::JobKind::ALL {
+            assert!(names.contains_key(format!("job_{kind}").as_str()), "{kind}");
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct EmailView {
     pub sent_at: Option<String>,
     pub opened_at: Option<String>,
     pub created_at: String,
+    /// Set once retention erased the text (after `WEBHOOK_RETENTION_DAYS`); the row stays.
+    pub body_erased_at: Option<String>,
 }
 
 fn rfc3339(at: chrono::NaiveDateTime) -> String {
@@ -43,6 +45,7 @@ impl EmailView {
             sent_at: e.sent_at.map(rfc3339),
             opened_at: e.opened_at.map(rfc3339),
             created_at: rfc3339(e.created_at),
+            body_erased_at: e.body_erased_at.map(rfc3339),
         }
     }
 }

@@ -294,6 +294,7 @@ fn queue_digest(
         opened_at: None,
         created_at: now(),
         updated_at: now(),
+        body_erased_at: None,
     };
     if row.insert_once(conn)? {
         wake_deliverer(conn, &shop.id, at)?;

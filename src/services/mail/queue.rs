@@ -89,6 +89,7 @@ pub fn queue_variant(
         opened_at: None,
         created_at: now,
         updated_at: now,
+        body_erased_at: None,
     };
     let added = row.insert_once(conn)?;
     if added && !suppressed {
@@ -132,6 +133,7 @@ pub fn record_held_out(
         opened_at: None,
         created_at: now,
         updated_at: now,
+        body_erased_at: None,
     }
     .insert_once(conn)
 }
