@@ -90,6 +90,9 @@ pub struct Config {
     /// `JOB_LEASE_SECS`: how long a claimed job is held without a heartbeat before another
     /// instance takes it over (an instance that crashed mid-job); 1..=3600, 300 by default.
     pub job_lease: chrono::Duration,
+    /// `JOB_WORKERS`: jobs this instance runs side by side when `RUN_JOBS` is on; 1..=64, 4 by
+    /// default (see `jobs::run_pending_concurrently`).
+    pub job_workers: usize,
 }
 
 impl Config {
@@ -247,6 +250,7 @@ impl Config {
                 300,
                 |n: &i64| (1..=3600).contains(n),
             )?),
+            job_workers: env.parsed_or("JOB_WORKERS", 4, |n: &usize| (1..=64).contains(n))?,
         })
     }
 }
@@ -404,6 +408,9 @@ mod tests {
         assert_eq!(c.job_lease, chrono::Duration::minutes(5));
         let short = config(&[("JOB_LEASE_SECS", "2")]).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(short.job_lease, chrono::Duration::seconds(2));
+        assert_eq!(c.job_workers, 4);
+        assert!(config(&[("JOB_WORKERS", "0")]).is_err());
+        assert!(config(&[("JOB_WORKERS", "65")]).is_err());
     }
 
     #[test]

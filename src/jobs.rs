@@ -17,4 +17,4 @@ mod runner;
 
 pub use periodic::enqueue_periodic;
 pub use registry::{settled_by_giving_up, JobContext};
-pub use runner::{run_pending, run_pending_blocking, RunReport};
+pub use runner::{run_pending, run_pending_blocking, run_pending_concurrently, RunReport};

@@ -5,12 +5,16 @@
 use std::time::{Duration, Instant};
 
 use crate::db::{now, write_transaction, Db};
-use crate::jobs::{enqueue_periodic, run_pending, JobContext, RunReport};
+use crate::jobs::{enqueue_periodic, run_pending_concurrently, JobContext, RunReport};
 
 const TICK: Duration = Duration::from_secs(2);
 const PERIODIC_EVERY: Duration = Duration::from_secs(300);
 
-pub async fn run(db: Db, ctx: JobContext) {
+/// Runs until aborted; `workers` (`JOB_WORKERS`) jobs side by side
+/// (`jobs::run_pending_concurrently`): by default 4, enough to overlap platform API round trips,
+/// few enough that SQLite's single writer and the PostgreSQL pool (16 connections by default,
+/// shared with requests) are not crowded.
+pub async fn run(db: Db, ctx: JobContext, workers: usize) {
     let mut interval = tokio::time::interval(TICK);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_periodic: Option<Instant> = None;
@@ -22,7 +26,7 @@ pub async fn run(db: Db, ctx: JobContext) {
                 tracing::warn!(error = %e, "cannot enqueue periodic jobs");
             }
         }
-        match run_pending(&db, &ctx).await {
+        match run_pending_concurrently(&db, &ctx, workers).await {
             Ok(report) if report != RunReport::default() => {
                 tracing::info!(?report, "ran background jobs")
             }

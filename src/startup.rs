@@ -187,6 +187,7 @@ impl Application {
             tokio::spawn(crate::scheduler::run(
                 self.state.db.clone(),
                 self.state.job_context(),
+                self.state.config.job_workers,
             ))
         });
         let result = self.server.await;

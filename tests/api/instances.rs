@@ -45,6 +45,10 @@ fn start(url: &str, dir: &std::path::Path, port: u16) -> Child {
         .env("BIND", format!("127.0.0.1:{port}"))
         .env("RUN_JOBS", "true")
         .env("JOB_LEASE_SECS", "2")
+        // One job at a time per process, so "each process runs one slow job" is something the
+        // test can wait for and kill on; jobs side by side in one process are tested in
+        // `bigcommerce::fetching` (four claimers, each order read once).
+        .env("JOB_WORKERS", "1")
         .env("RUST_LOG", "error")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

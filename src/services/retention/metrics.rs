@@ -379,6 +379,33 @@ fn replace_spells(
     Ok(())
 }
 
+/// On PostgreSQL, holds each customer's roll-ups for the rest of the transaction.
+///
+/// A customer's roll-ups are read, recomputed from their orders and written whole. Two
+/// transactions doing that for one customer at once (two instances, or two job workers,
+/// applying two of their orders) would each compute from the orders they can see: the later
+/// commit would either collide on a spell's key or, worse, write spells that miss the other's
+/// order. A transaction-scoped advisory lock per (shop, customer), taken in a fixed order so two
+/// transactions never wait on each other crosswise, makes them take turns. SQLite has a single
+/// writer, so nothing is needed there.
+fn lock_customers(conn: &mut DbConnection, shop_id: &str, customers: &[&str]) -> QueryResult<()> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    let mut keys: Vec<String> = customers
+        .iter()
+        .map(|customer| format!("metrics:{shop_id}:{customer}"))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Applies `change` to `metric_orders` and moves the roll-ups of the customers it touches from
 /// their orders before to their orders after.
 fn recount(
@@ -388,6 +415,7 @@ fn recount(
     mut deltas: DayDeltas,
     change: impl FnOnce(&mut DbConnection) -> QueryResult<()>,
 ) -> QueryResult<()> {
+    lock_customers(conn, shop_id, customers)?;
     let mut before = Vec::with_capacity(customers.len());
     for customer in customers {
         before.push(customer_orders(conn, shop_id, customer)?);

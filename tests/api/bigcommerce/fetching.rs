@@ -81,3 +81,47 @@ async fn a_revoked_token_fails_the_read_for_good() {
     let report = run_jobs(&app, &ctx).await;
     assert_eq!((report.done, report.retried, report.failed), (0, 0, 1));
 }
+
+#[tokio::test]
+async fn four_claimers_read_a_burst_of_orders_each_once_and_every_point_arrives() {
+    let (app, server, ctx, shop) = setup().await;
+    // Twelve orders of one guest, each read through a fake API that takes its time, so the
+    // claimers overlap.
+    let orders: Vec<u64> = (300..312).collect();
+    for id in &orders {
+        let doc = document(*id, 0, 11, CREATED, &[]);
+        let base = format!("/stores/{HASH}");
+        Mock::given(method("GET"))
+            .and(path(format!("{base}/v2/orders/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(doc["order"].clone())
+                    .set_delay(std::time::Duration::from_millis(50)),
+            )
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        serve(&server, &doc, None).await;
+        deliver(&app, &thin("store/order/created", *id, &format!("h-{id}"))).await;
+    }
+    assert_eq!(queued_reads(&app).await, 12);
+    let report = boomerang::jobs::run_pending_concurrently(&app.db, &ctx, 4)
+        .await
+        .unwrap();
+    assert_eq!((report.done, report.retried, report.failed), (12, 0, 0));
+    // The documents the reads stored are applied by the next drain's applier.
+    run_jobs(&app, &ctx).await;
+    assert_eq!(stored(&app, DOCUMENTS).await, 12);
+    assert_eq!(points(&app, &shop, GUEST).await, (0, 12 * 24));
+    // Each order was read once: no two claimers took the same job.
+    let requests = server.received_requests().await.unwrap();
+    for id in &orders {
+        let order_path = format!("/stores/{HASH}/v2/orders/{id}");
+        let reads = requests
+            .iter()
+            .filter(|r| r.url.path() == order_path)
+            .count();
+        assert_eq!(reads, 1, "order {id}");
+    }
+}
