@@ -13,6 +13,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use crate::helpers::{order_json, session_token_with, TestDb, TEST_APP_SECRET};
+use crate::processes::{deliver_order, wait_ready};
 
 const SHOP: &str = "faults.myshopify.com";
 /// The app's own credentials: a real Shopify shop is never served on the public demo ones.
@@ -33,44 +34,6 @@ fn start(url: &str, dir: &std::path::Path, port: u16) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    let ready = || async {
-        client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .map(|r| r.status().is_success())
-            .unwrap_or(false)
-    };
-    while !ready().await {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "server did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn deliver(client: &reqwest::Client, base: &str, id: &str, body: &str) -> Option<u16> {
-    client
-        .post(format!("{base}/webhooks/shopify"))
-        .header("Content-Type", "application/json")
-        .header("X-Shopify-Topic", "orders/paid")
-        .header("X-Shopify-Shop-Domain", SHOP)
-        .header("X-Shopify-Webhook-Id", id)
-        .header(
-            "X-Shopify-Hmac-Sha256",
-            boomerang::platform::shopify::webhook::sign(body.as_bytes(), API_SECRET),
-        )
-        .body(body.to_owned())
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
 }
 
 #[tokio::test]
@@ -137,7 +100,9 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
                     let (client, base, acknowledged) =
                         (client.clone(), base.clone(), acknowledged.clone());
                     async move {
-                        if deliver(&client, &base, &id, &body).await == Some(200) {
+                        if deliver_order(&client, &base, (SHOP, API_SECRET), &id, &body).await
+                            == Some(200)
+                        {
                             acknowledged.fetch_add(1, Ordering::SeqCst);
                         }
                     }
@@ -168,7 +133,7 @@ async fn kill_9_mid_load_then_full_redelivery_leaves_every_total_exact() {
     wait_ready(&client, &base).await;
     for (id, body) in &deliveries {
         assert_eq!(
-            deliver(&client, &base, id, body).await,
+            deliver_order(&client, &base, (SHOP, API_SECRET), id, body).await,
             Some(200),
             "redelivery of {id}"
         );

@@ -25,6 +25,7 @@ use boomerang::db::{DatabaseUrl, Db};
 use boomerang::queue::{self, JobKind, JobSpec};
 
 use crate::helpers::{order_json, session_token_with, TestDb, TEST_APP_SECRET};
+use crate::processes::{deliver_order, wait_ready};
 
 const SHOP: &str = "instances.myshopify.com";
 /// A shop whose Admin API answers slowly: its reconciliation jobs run long enough to be
@@ -64,25 +65,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(client: &reqwest::Client, base: &str) {
-    let started = Instant::now();
-    loop {
-        let ready = client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success());
-        if ready {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "{base} did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Polls `done` every 100 ms until it holds; panics with `what` after `limit`.
 async fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -90,25 +72,6 @@ async fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool)
         assert!(started.elapsed() < limit, "timed out waiting: {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn deliver(client: &reqwest::Client, base: &str, id: &str, body: &str) -> Option<u16> {
-    client
-        .post(format!("{base}/webhooks/shopify"))
-        .header("Content-Type", "application/json")
-        .header("X-Shopify-Topic", "orders/paid")
-        .header("X-Shopify-Shop-Domain", SHOP)
-        .header("X-Shopify-Webhook-Id", id)
-        .header(
-            "X-Shopify-Hmac-Sha256",
-            boomerang::platform::shopify::webhook::sign(body.as_bytes(), API_SECRET),
-        )
-        .body(body.to_owned())
-        .timeout(Duration::from_secs(10))
-        .send()
-        .await
-        .ok()
-        .map(|r| r.status().as_u16())
 }
 
 /// Kills the process on drop, so a failed assertion leaves no server behind.
@@ -256,7 +219,7 @@ async fn two_instances_apply_every_order_once_run_every_job_once_and_survive_a_k
     let statuses: Vec<Option<u16>> = stream::iter(deliveries.iter().enumerate())
         .map(|(n, (id, body))| {
             let (client, base) = (&client, &bases[n % 2]);
-            async move { deliver(client, base, id, body).await }
+            async move { deliver_order(client, base, (SHOP, API_SECRET), id, body).await }
         })
         .buffer_unordered(16)
         .collect()

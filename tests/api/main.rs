@@ -50,6 +50,7 @@ mod metrics;
 mod nps;
 mod ops;
 mod outgoing;
+mod processes;
 mod randomized;
 mod raw_http;
 mod reconcile;
