@@ -798,9 +798,22 @@ async fn customers_redact_erases_stored_bodies_in_a_job_off_the_acknowledgement_
         "her sign-up, order, refund and the redaction itself are still stored"
     );
     let report = run_jobs(&app).await;
-    // The erasure, and the deliver job her sign-up's welcome mail queued (which finds her
-    // erased and sends nothing).
-    assert_eq!((report.done, report.failed), (2, 0));
+    // The erasure ran, and so did the deliver jobs her sign-up's welcome mail queued (they find
+    // her erased and send nothing). Mail wakes its deliverer once per shop and second, so a slow
+    // run may have queued more than one of those: count the erasure, not every job.
+    assert_eq!(report.failed, 0, "{report:?}");
+    let erasures_done: i64 = app
+        .with_db(|c| {
+            use boomerang::db::schema::jobs;
+            jobs::table
+                .filter(jobs::kind.eq("erase_webhook_bodies"))
+                .filter(jobs::status.eq("done"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(erasures_done, 1);
     let after = stored_payloads(&app, &shop_id).await;
     assert!(naming_ada(after.clone()).is_empty(), "{after:?}");
     assert_eq!(
