@@ -23,12 +23,39 @@ pub struct JobContext {
     pub bigcommerce_api_base: String,
 }
 
-/// Runs one claimed job.
-pub(super) fn execute(
+/// How many due jobs of `kind` (one shop's) one claim takes to run together; 1 for kinds that
+/// run one at a time.
+pub(super) fn batch_limit(kind: &str) -> usize {
+    if kind == JobKind::FetchBigCommerceOrder.as_str() {
+        crate::services::reconcile::bigcommerce::fetch::BATCH
+    } else {
+        1
+    }
+}
+
+/// Runs the jobs of one claim (see [`batch_limit`]); one outcome per job, in order.
+pub(super) fn execute_batch(
     conn: &mut DbConnection,
     ctx: &JobContext,
-    job: &Job,
-) -> Result<(), JobError> {
+    jobs: &[Job],
+) -> Vec<Result<(), JobError>> {
+    match jobs {
+        [first, ..] if first.kind == JobKind::FetchBigCommerceOrder.as_str() => {
+            crate::services::reconcile::bigcommerce::fetch::fetch_batch(
+                conn,
+                &ctx.runtime,
+                &ctx.shopify,
+                &ctx.keys,
+                &ctx.bigcommerce_api_base,
+                jobs,
+            )
+        }
+        _ => jobs.iter().map(|job| execute(conn, ctx, job)).collect(),
+    }
+}
+
+/// Runs one claimed job.
+fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), JobError> {
     let kind: JobKind = job
         .kind
         .parse()
@@ -151,14 +178,16 @@ pub(super) fn execute(
             job,
         ),
         JobKind::FetchBigCommerceOrder => {
-            crate::services::reconcile::bigcommerce::fetch::fetch_job(
+            crate::services::reconcile::bigcommerce::fetch::fetch_batch(
                 conn,
                 &ctx.runtime,
                 &ctx.shopify,
                 &ctx.keys,
                 &ctx.bigcommerce_api_base,
-                job,
+                std::slice::from_ref(job),
             )
+            .pop()
+            .unwrap_or(Ok(()))
         }
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};

@@ -1,10 +1,11 @@
-//! Drains the queue: claims due jobs one at a time, runs each through the registry under a
-//! heartbeat, and records done, retry (with backoff) or failed for good.
+//! Drains the queue: claims due jobs (one at a time, or a batch of one shop's jobs of a kind
+//! that runs cheaper together), runs them through the registry under a heartbeat, and records
+//! each one's outcome: done, retry (with backoff) or failed for good.
 
-use crate::db::{now, write_transaction, Db, DbError};
+use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::queue::{backoff, lease, Heartbeat, Job, JobError};
 
-use super::registry::{execute, gave_up, JobContext};
+use super::registry::{batch_limit, execute_batch, gave_up, JobContext};
 
 /// What one drain of the queue did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -18,51 +19,74 @@ pub struct RunReport {
 pub fn run_pending_blocking(db: &Db, ctx: &JobContext, limit: usize) -> Result<RunReport, DbError> {
     let mut report = RunReport::default();
     let mut conn = db.get()?;
-    for _ in 0..limit {
+    let mut ran = 0;
+    while ran < limit {
         let at = now();
-        let claimed = write_transaction(&mut conn, |c| Job::claim_next(c, at, at + lease()))?;
-        let Some(job) = claimed else { break };
-        let span = tracing::info_span!("job", id = %job.id, kind = %job.kind, shop = %job.shop_id);
+        let claimed = write_transaction(&mut conn, |c| {
+            let Some(first) = Job::claim_next(c, at, at + lease())? else {
+                return Ok(Vec::new());
+            };
+            let more = batch_limit(&first.kind).min(limit - ran).saturating_sub(1);
+            let mut batch = Job::claim_more_like(c, &first, more, at, at + lease())?;
+            batch.insert(0, first);
+            Ok::<_, diesel::result::Error>(batch)
+        })?;
+        let Some(first) = claimed.first() else { break };
+        ran += claimed.len();
+        let span = tracing::info_span!("jobs", first = %first.id, kind = %first.kind, shop = %first.shop_id, count = claimed.len());
         let _entered = span.enter();
-        let outcome = {
-            let _heartbeat = Heartbeat::start(db, &job);
-            execute(&mut conn, ctx, &job)
+        let outcomes = {
+            let _heartbeat = Heartbeat::start(db, &claimed);
+            execute_batch(&mut conn, ctx, &claimed)
         };
         // Job rows are written through the fair writer queue like every other SQLite write: a
-        // write outside it waits in SQLite's busy handler and fails under webhook load.
-        let recorded = match outcome {
-            Ok(()) => {
-                let held = write_transaction(&mut conn, |c| Job::finish(c, &job, now()))?;
-                report.done += usize::from(held);
-                held
+        // write outside it waits in SQLite's busy handler and fails under webhook load. The
+        // outcomes of a batch are recorded together (one commit).
+        report += write_transaction(&mut conn, |c| {
+            let mut recorded = RunReport::default();
+            for (job, outcome) in claimed.iter().zip(outcomes) {
+                recorded += record(c, job, outcome)?;
             }
-            Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
-                let retry_at = now() + backoff(job.attempts);
-                tracing::warn!(error = %msg, attempt = job.attempts, %retry_at, "job failed; will retry");
-                let held = write_transaction(&mut conn, |c| {
-                    Job::fail(c, &job, &msg, Some(retry_at), now())
-                })?;
-                report.retried += usize::from(held);
-                held
-            }
-            Err(e) => {
-                tracing::error!(error = %e, attempt = job.attempts, "job failed for good");
-                let held = write_transaction(&mut conn, |c| {
-                    let held = Job::fail(c, &job, &e.to_string(), None, now())?;
-                    if held {
-                        gave_up(c, &job, &e.to_string())?;
-                    }
-                    Ok::<_, diesel::result::Error>(held)
-                })?;
-                report.failed += usize::from(held);
-                held
-            }
-        };
-        if !recorded {
-            tracing::warn!("job was claimed again by another worker while it ran; its outcome is theirs to record");
-        }
+            Ok::<_, diesel::result::Error>(recorded)
+        })?;
     }
     Ok(report)
+}
+
+/// Records one job's outcome, if its claim still holds it; counts what it recorded.
+fn record(
+    c: &mut DbConnection,
+    job: &Job,
+    outcome: Result<(), JobError>,
+) -> Result<RunReport, diesel::result::Error> {
+    let mut recorded = RunReport::default();
+    let held = match outcome {
+        Ok(()) => {
+            let held = Job::finish(c, job, now())?;
+            recorded.done += usize::from(held);
+            held
+        }
+        Err(JobError::Retry(msg)) if job.attempts < job.max_attempts => {
+            let retry_at = now() + backoff(job.attempts);
+            tracing::warn!(job = %job.id, error = %msg, attempt = job.attempts, %retry_at, "job failed; will retry");
+            let held = Job::fail(c, job, &msg, Some(retry_at), now())?;
+            recorded.retried += usize::from(held);
+            held
+        }
+        Err(e) => {
+            tracing::error!(job = %job.id, error = %e, attempt = job.attempts, "job failed for good");
+            let held = Job::fail(c, job, &e.to_string(), None, now())?;
+            if held {
+                gave_up(c, job, &e.to_string())?;
+            }
+            recorded.failed += usize::from(held);
+            held
+        }
+    };
+    if !held {
+        tracing::warn!(job = %job.id, "job was claimed again by another worker while it ran; its outcome is theirs to record");
+    }
+    Ok(recorded)
 }
 
 impl std::ops::AddAssign for RunReport {

@@ -1,31 +1,33 @@
 //! A running job's heartbeat: the claim lasts as long as the job runs.
 
 use chrono::Duration;
+use diesel::QueryResult;
 
 use super::{lease, Job};
 use crate::db::{now, write_transaction, Db, DbError};
 
-/// Keeps a running job's claim alive: extends its lease every third of [`lease`] until dropped,
-/// so a job that runs long (a big reconciliation) is not taken over by another worker while
-/// it still runs.
+/// Keeps running jobs' claims alive: extends their leases every third of [`lease`] until
+/// dropped, so a job that runs long (a big reconciliation, a batch of order reads) is not taken
+/// over by another worker while it still runs.
 pub struct Heartbeat {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Heartbeat {
-    pub fn start(db: &Db, job: &Job) -> Self {
+    /// The heartbeat of the jobs of one claim (one job, or a batch run together).
+    pub fn start(db: &Db, jobs: &[Job]) -> Self {
         let lease = lease();
         let every = (lease / 3)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(60));
-        Self::beating(db, job, every, lease)
+        Self::beating(db, jobs, every, lease)
     }
 
-    /// Extends the lease of `job` to `lease` from now, every `every`.
-    fn beating(db: &Db, job: &Job, every: std::time::Duration, lease: Duration) -> Self {
+    /// Extends the leases of `jobs` to `lease` from now, every `every`, one transaction a beat.
+    fn beating(db: &Db, jobs: &[Job], every: std::time::Duration, lease: Duration) -> Self {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let (db, claim) = (db.clone(), job.clone());
+        let (db, mut claims) = (db.clone(), jobs.to_vec());
         let thread = std::thread::Builder::new()
             .name("job-heartbeat".into())
             .spawn(move || loop {
@@ -34,18 +36,32 @@ impl Heartbeat {
                     _ => return,
                 }
                 let extended = db.get().and_then(|mut c| {
-                    write_transaction(&mut c, |c| Job::extend_lease(c, &claim, now() + lease))
-                        .map_err(DbError::from)
+                    write_transaction(&mut c, |c| {
+                        let until = now() + lease;
+                        claims
+                            .iter()
+                            .map(|claim| Job::extend_lease(c, claim, until))
+                            .collect::<QueryResult<Vec<bool>>>()
+                    })
+                    .map_err(DbError::from)
                 });
                 match extended {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        tracing::warn!(job = %claim.id, "job lost its claim while running");
-                        return;
+                    Ok(held) => {
+                        let mut still = held.into_iter();
+                        claims.retain(|claim| {
+                            let kept = still.next().unwrap_or(false);
+                            if !kept {
+                                tracing::warn!(job = %claim.id, "job lost its claim while running");
+                            }
+                            kept
+                        });
+                        if claims.is_empty() {
+                            return;
+                        }
                     }
-                    // The lease has two more beats to go before it lapses; try again then.
+                    // The leases have two more beats to go before they lapse; try again then.
                     Err(e) => {
-                        tracing::warn!(job = %claim.id, error = %e, "cannot extend the job's lease")
+                        tracing::warn!(jobs = claims.len(), error = %e, "cannot extend the jobs' leases")
                     }
                 }
             })
@@ -109,7 +125,12 @@ mod tests {
         })
         .unwrap()
         .unwrap();
-        let heartbeat = Heartbeat::beating(&db, &job, std::time::Duration::from_millis(100), lease);
+        let heartbeat = Heartbeat::beating(
+            &db,
+            std::slice::from_ref(&job),
+            std::time::Duration::from_millis(100),
+            lease,
+        );
         // The job runs three leases long; another worker looks for due work all along.
         for _ in 0..9 {
             std::thread::sleep(std::time::Duration::from_millis(100));

@@ -107,6 +107,57 @@ impl Job {
             .map(Some)
     }
 
+    /// Claims up to `limit` more due jobs of `first`'s kind and shop, in the caller's claiming
+    /// transaction, for the same lease: jobs that are cheaper together (reading a burst of one
+    /// shop's orders: the reads overlap, the results are stored in one transaction) run as one
+    /// batch. Each job keeps its own row, attempts and outcome.
+    pub fn claim_more_like(
+        conn: &mut DbConnection,
+        first: &Job,
+        limit: usize,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+    ) -> QueryResult<Vec<Job>> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let due = jobs::table
+            .filter(jobs::shop_id.eq(&first.shop_id))
+            .filter(jobs::kind.eq(&first.kind))
+            .filter(jobs::id.ne(&first.id))
+            .filter(
+                jobs::status
+                    .eq(JobStatus::Queued.as_str())
+                    .and(jobs::run_at.le(now))
+                    .or(jobs::status
+                        .eq(JobStatus::Running.as_str())
+                        .and(jobs::locked_until.lt(now))),
+            )
+            .order(jobs::run_at.asc())
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select(jobs::id);
+        let ids: Vec<String> = match conn {
+            DbConnection::Postgresql(c) => due.for_update().skip_locked().load(c)?,
+            DbConnection::Sqlite(c) => due.load(c)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
+            .set((
+                jobs::status.eq(JobStatus::Running.as_str()),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::locked_until.eq(Some(lease_until)),
+                jobs::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        jobs::table
+            .filter(jobs::id.eq_any(&ids))
+            .order(jobs::run_at.asc())
+            .select(Job::as_select())
+            .load(conn)
+    }
+
     /// Marks the job done, if `claim` still holds it; returns whether it did.
     ///
     /// Each claim adds one to `attempts`, so the attempt number identifies the claim: a worker

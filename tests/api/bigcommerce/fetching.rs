@@ -1,6 +1,6 @@
 //! Reading an order after its webhook, when the fake BigCommerce API throttles, has lost the
 //! order, or fails: throttling is waited out within the read, a lost order is nothing to do, a
-//! failure is retried by the queue.
+//! failure is retried by the queue; a burst is claimed in batches, each order read once.
 
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -83,11 +83,54 @@ async fn a_revoked_token_fails_the_read_for_good() {
 }
 
 #[tokio::test]
+async fn a_batch_of_reads_retries_only_the_order_whose_read_failed() {
+    let (app, server, ctx, shop) = setup().await;
+    let base = format!("/stores/{HASH}");
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/v2/orders/322")))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{base}/v2/orders/323")))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&server)
+        .await;
+    for id in [320, 321, 324] {
+        serve(&server, &document(id, 0, 11, CREATED, &[]), None).await;
+    }
+    for id in 320..325 {
+        deliver(&app, &thin("store/order/created", id, &format!("h-{id}"))).await;
+    }
+    // One claim takes all five; each job has its own outcome.
+    let report = run_jobs(&app, &ctx).await;
+    assert_eq!((report.done, report.retried, report.failed), (4, 1, 0));
+    assert_eq!(stored(&app, DOCUMENTS).await, 3);
+    assert_eq!(points(&app, &shop, GUEST).await, (0, 3 * 24));
+    let retrying: Vec<(String, i32)> = app
+        .with_db(|c| {
+            use boomerang::db::schema::jobs;
+            use diesel::prelude::*;
+            jobs::table
+                .filter(jobs::kind.eq("fetch_bigcommerce_order"))
+                .filter(jobs::status.eq("queued"))
+                .select((jobs::payload, jobs::attempts))
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(retrying.len(), 1, "{retrying:?}");
+    assert!(retrying[0].0.contains("\"322\""), "{retrying:?}");
+    assert_eq!(retrying[0].1, 1);
+}
+
+#[tokio::test]
 async fn four_claimers_read_a_burst_of_orders_each_once_and_every_point_arrives() {
     let (app, server, ctx, shop) = setup().await;
-    // Twelve orders of one guest, each read through a fake API that takes its time, so the
-    // claimers overlap.
-    let orders: Vec<u64> = (300..312).collect();
+    // More orders of one guest than one claim takes, each read through a fake API that takes
+    // its time, so the claimers' batches overlap.
+    let orders: Vec<u64> = (300..450).collect();
+    assert!(orders.len() > 2 * boomerang::services::reconcile::bigcommerce::fetch::BATCH);
     for id in &orders {
         let doc = document(*id, 0, 11, CREATED, &[]);
         let base = format!("/stores/{HASH}");
@@ -96,7 +139,7 @@ async fn four_claimers_read_a_burst_of_orders_each_once_and_every_point_arrives(
             .respond_with(
                 ResponseTemplate::new(200)
                     .set_body_json(doc["order"].clone())
-                    .set_delay(std::time::Duration::from_millis(50)),
+                    .set_delay(std::time::Duration::from_millis(20)),
             )
             .up_to_n_times(1)
             .expect(1)
@@ -105,15 +148,15 @@ async fn four_claimers_read_a_burst_of_orders_each_once_and_every_point_arrives(
         serve(&server, &doc, None).await;
         deliver(&app, &thin("store/order/created", *id, &format!("h-{id}"))).await;
     }
-    assert_eq!(queued_reads(&app).await, 12);
+    let burst = orders.len();
+    assert_eq!(queued_reads(&app).await, burst as i64);
     let report = boomerang::jobs::run_pending_concurrently(&app.db, &ctx, 4)
         .await
         .unwrap();
-    assert_eq!((report.done, report.retried, report.failed), (12, 0, 0));
-    // The documents the reads stored are applied by the next drain's applier.
-    run_jobs(&app, &ctx).await;
-    assert_eq!(stored(&app, DOCUMENTS).await, 12);
-    assert_eq!(points(&app, &shop, GUEST).await, (0, 12 * 24));
+    assert_eq!((report.done, report.retried, report.failed), (burst, 0, 0));
+    // Stored and applied in the batches' own transactions.
+    assert_eq!(stored(&app, DOCUMENTS).await, burst as i64);
+    assert_eq!(points(&app, &shop, GUEST).await, (0, burst as i64 * 24));
     // Each order was read once: no two claimers took the same job.
     let requests = server.received_requests().await.unwrap();
     for id in &orders {

@@ -7,9 +7,16 @@
 //! order (created, statusUpdated, updated…) reads it once. The job lets go of that key when it
 //! starts reading, so a change made while it reads queues a fresh read instead of being lost
 //! behind it. Reading the same state twice stores it once (the content is the key).
+//!
+//! The runner claims a shop's waiting reads together (up to [`BATCH`]): they are read with a
+//! few calls in flight and stored in one transaction, so a burst costs a claim and a commit per
+//! batch rather than per order, and the API's round trips overlap.
+
+use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::crypto::{Keys, SealedField, SealedFor};
@@ -23,8 +30,9 @@ use crate::platform::bigcommerce::orders::order_document;
 use crate::platform::bigcommerce::payload::ORDER_DOCUMENT_TOPIC;
 use crate::platform::bigcommerce::webhook::content_key;
 use crate::platform::shopify::api::ShopifyApi;
-use crate::platform::ShopCredentials;
+use crate::platform::{ApiError, ShopCredentials};
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
+use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Receipt};
 
 /// Attempts of one read: transient API errors are retried with the queue's backoff.
@@ -89,58 +97,189 @@ pub fn credentials(
     })
 }
 
-/// The `fetch_bigcommerce_order` job.
-pub fn fetch_job(
+/// Order reads one claim takes together: a burst of webhooks is read with several calls in
+/// flight and stored in one transaction, instead of one claim, one read and two commits each.
+pub const BATCH: usize = 64;
+/// Orders read at once within a batch. BigCommerce throttles per store; the client waits out
+/// each `429`, so more in flight would only queue behind the same window.
+const READS_IN_FLIGHT: usize = 8;
+
+/// The `fetch_bigcommerce_order` jobs of one claim, all of one shop: each reads its order and
+/// the documents are stored (and applied) together. One outcome per job, in order: an order
+/// BigCommerce no longer has ends its job done; a throttled or failed read retries only that
+/// job.
+pub fn fetch_batch(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
     shopify: &ShopifyApi,
     keys: &Keys,
     default_base: &str,
-    job: &Job,
-) -> Result<(), JobError> {
-    let order_id = serde_json::from_str::<Value>(&job.payload)
-        .ok()
-        .and_then(|p| PlatformId::parse(p.get("order_id")?.as_str()?).ok())
-        .ok_or_else(|| JobError::Permanent("job payload lacks a numeric order_id".into()))?;
-    let shop = Shop::find(conn, &job.shop_id)?;
+    jobs: &[Job],
+) -> Vec<Result<(), JobError>> {
+    match read_and_store(conn, runtime, shopify, keys, default_base, jobs) {
+        Ok(outcomes) => outcomes,
+        Err(e) => {
+            // Nothing of the batch was stored (the shop, the credentials or the storing
+            // transaction failed): every job gets the same outcome.
+            let message = e.to_string();
+            let permanent = matches!(e, JobError::Permanent(_));
+            jobs.iter()
+                .map(|_| {
+                    Err(if permanent {
+                        JobError::Permanent(message.clone())
+                    } else {
+                        JobError::Retry(message.clone())
+                    })
+                })
+                .collect()
+        }
+    }
+}
+
+fn read_and_store(
+    conn: &mut DbConnection,
+    runtime: &tokio::runtime::Handle,
+    shopify: &ShopifyApi,
+    keys: &Keys,
+    default_base: &str,
+    jobs: &[Job],
+) -> Result<Vec<Result<(), JobError>>, JobError> {
+    let Some(first) = jobs.first() else {
+        return Ok(Vec::new());
+    };
+    let shop = Shop::find(conn, &first.shop_id)?;
     if shop.platform != Platform::BigCommerce
         || shop.install_state != InstallState::Installed
         || shop.is_demo
     {
-        tracing::info!(shop = %shop.domain, "not an installed BigCommerce shop; order not read");
-        return Ok(());
+        tracing::info!(shop = %shop.domain, orders = jobs.len(), "not an installed BigCommerce shop; orders not read");
+        return Ok(jobs.iter().map(|_| Ok(())).collect());
     }
     let credentials =
         credentials(&shop, keys, default_base).map_err(|e| JobError::Permanent(e.to_string()))?;
-    release_dedupe_key(conn, job)?;
+    release_dedupe_keys(conn, jobs)?;
+    let order_ids: Vec<Option<PlatformId>> = jobs.iter().map(order_id_of).collect();
     let (http, policy) = shopify.http();
     let api = BcApi::new(http, policy);
-    let Some(document) = runtime.block_on(order_document(&api, &credentials, order_id.as_u64()))?
-    else {
-        tracing::info!(shop = %shop.domain, order = %order_id, "order gone from BigCommerce; nothing to read");
-        return Ok(());
-    };
-    let stored = submit(conn, &shop, &document)?;
-    tracing::debug!(shop = %shop.domain, order = %order_id, stored, "read a BigCommerce order");
-    Ok(())
+    // One read per distinct order (a retried job and a fresh one may name the same order).
+    let mut distinct: Vec<u64> = order_ids.iter().flatten().map(PlatformId::as_u64).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let reads: Vec<(u64, Result<Option<Value>, ApiError>)> = runtime.block_on(
+        futures_util::stream::iter(distinct)
+            .map(|id| {
+                let (api, credentials) = (&api, &credentials);
+                async move { (id, order_document(api, credentials, id).await) }
+            })
+            .buffer_unordered(READS_IN_FLIGHT)
+            .collect(),
+    );
+    let mut documents = Vec::with_capacity(reads.len());
+    let mut read_of: HashMap<u64, Read> = HashMap::with_capacity(reads.len());
+    for (id, read) in reads {
+        let read = match read {
+            Ok(Some(document)) => {
+                documents.push(document);
+                Read::Stored
+            }
+            Ok(None) => Read::Gone,
+            Err(e) => Read::Failed {
+                transient: e.is_transient(),
+                message: e.to_string(),
+            },
+        };
+        read_of.insert(id, read);
+    }
+    let stored = submit_all(conn, &shop, &documents)?;
+    tracing::debug!(shop = %shop.domain, read = documents.len(), stored, "read a batch of BigCommerce orders");
+    Ok(order_ids
+        .iter()
+        .map(|id| {
+            let id = id.as_ref().ok_or_else(|| {
+                JobError::Permanent("job payload lacks a numeric order_id".into())
+            })?;
+            match read_of.get(&id.as_u64()).unwrap_or(&Read::Gone) {
+                Read::Stored => Ok(()),
+                Read::Gone => {
+                    tracing::info!(shop = %shop.domain, order = %id, "order gone from BigCommerce; nothing to read");
+                    Ok(())
+                }
+                Read::Failed { transient: true, message } => Err(JobError::Retry(message.clone())),
+                Read::Failed { message, .. } => Err(JobError::Permanent(message.clone())),
+            }
+        })
+        .collect())
 }
 
-/// Lets webhooks arriving from now on queue a fresh read of the order (see the module docs).
-fn release_dedupe_key(conn: &mut DbConnection, job: &Job) -> QueryResult<()> {
+/// What reading one order of a batch came to.
+enum Read {
+    Stored,
+    /// BigCommerce no longer has the order.
+    Gone,
+    Failed {
+        transient: bool,
+        message: String,
+    },
+}
+
+fn order_id_of(job: &Job) -> Option<PlatformId> {
+    serde_json::from_str::<Value>(&job.payload)
+        .ok()
+        .and_then(|p| PlatformId::parse(p.get("order_id")?.as_str()?).ok())
+}
+
+/// Lets webhooks arriving from now on queue a fresh read of the orders (see the module docs).
+fn release_dedupe_keys(conn: &mut DbConnection, claimed: &[Job]) -> QueryResult<()> {
+    let ids: Vec<&str> = claimed.iter().map(|job| job.id.as_str()).collect();
     // Through the fair writer queue: on SQLite a write outside it fails under webhook load.
     write_transaction(conn, |c| {
-        diesel::update(jobs::table.find(&job.id))
+        diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
             .set(jobs::dedupe_key.eq(None::<String>))
             .execute(c)
             .map(|_| ())
     })
 }
 
-/// Submits an order document to the inbox (stored once by content, applied at once); returns
-/// whether it was new.
-pub fn submit(conn: &mut DbConnection, shop: &Shop, document: &Value) -> QueryResult<bool> {
+/// Stores order documents in one write transaction, each once by its content and applied at
+/// once; returns how many were new. They are applied in the order of their customers, so two
+/// batches applying orders of the same customers take those members' locks in the same order
+/// (on PostgreSQL, batches of different workers then wait for each other instead of
+/// deadlocking).
+pub fn submit_all(conn: &mut DbConnection, shop: &Shop, documents: &[Value]) -> QueryResult<usize> {
+    let mut deliveries: Vec<(Option<u64>, Delivery, Subject)> = documents
+        .iter()
+        .map(|document| {
+            let customer = document
+                .pointer("/order/customer_id")
+                .and_then(Value::as_u64);
+            let delivery = delivery_of(shop, document);
+            let subject = Subject::of(&delivery.payload);
+            (customer, delivery, subject)
+        })
+        .collect();
+    deliveries.sort_by_key(|(customer, ..)| *customer);
+    write_transaction(conn, |c| {
+        // The shop as it is now: an uninstall committed since the batch began is honoured.
+        let shop = Shop::find(c, &shop.id)?;
+        let mut stored = 0;
+        for (_, delivery, subject) in &deliveries {
+            let received = inbox::store(
+                c,
+                Some(&shop),
+                delivery,
+                subject,
+                |t| t == ORDER_DOCUMENT_TOPIC,
+                true,
+            )?;
+            stored += usize::from(received.receipt == Receipt::Accepted);
+        }
+        Ok(stored)
+    })
+}
+
+fn delivery_of(shop: &Shop, document: &Value) -> Delivery {
     let text = document.to_string();
-    let delivery = Delivery {
+    Delivery {
         platform: Platform::BigCommerce,
         shop_domain: shop.domain.clone(),
         topic: ORDER_DOCUMENT_TOPIC.to_owned(),
@@ -149,7 +288,14 @@ pub fn submit(conn: &mut DbConnection, shop: &Shop, document: &Value) -> QueryRe
         api_version: None,
         triggered_at: None,
         payload: text,
-    };
-    let received = inbox::receive(conn, &delivery, |t| t == ORDER_DOCUMENT_TOPIC)?;
+    }
+}
+
+/// Submits one order document to the inbox (stored once by content, applied at once); returns
+/// whether it was new.
+pub fn submit(conn: &mut DbConnection, shop: &Shop, document: &Value) -> QueryResult<bool> {
+    let received = inbox::receive(conn, &delivery_of(shop, document), |t| {
+        t == ORDER_DOCUMENT_TOPIC
+    })?;
     Ok(received.receipt == Receipt::Accepted)
 }
