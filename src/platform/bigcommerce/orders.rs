@@ -47,20 +47,13 @@ pub async fn document_for(
     let Some(coupons) = v2_list(api, shop, &format!("v2/orders/{id}/coupons")).await? else {
         return Ok(None);
     };
-    let refunds = match api
-        .get_optional(shop, &format!("v3/orders/{id}/payment_actions/refunds"))
-        .await?
-    {
-        None => return Ok(None),
-        Some(answer) => match answer.get("data") {
-            Some(Value::Array(items)) => items.clone(),
-            None | Some(Value::Null) => Vec::new(),
-            Some(_) => {
-                return Err(ApiError::InvalidResponse(
-                    "refunds: `data` is not a list".into(),
-                ))
-            }
-        },
+    let refunds = if nothing_refunded(&order) {
+        Vec::new()
+    } else {
+        match refunds_of(api, shop, id).await? {
+            Some(refunds) => refunds,
+            None => return Ok(None),
+        }
     };
     Ok(Some(json!({
         "order": order,
@@ -68,6 +61,45 @@ pub async fn document_for(
         "coupons": coupons,
         "refunds": refunds,
     })))
+}
+
+/// Whether the order itself says no money went back (`refunded_amount` zero, and a status
+/// other than refunded or partially refunded): then its refunds list is empty and reading it
+/// would spend one of the store's rate-limited calls for nothing. Anything else, or an amount
+/// that does not read as a number, is read.
+fn nothing_refunded(order: &Value) -> bool {
+    let refunded_status = matches!(order.get("status_id").and_then(Value::as_i64), Some(4 | 14));
+    let zero = match order.get("refunded_amount") {
+        Some(Value::String(amount)) => amount.parse::<f64>().is_ok_and(|a| a == 0.0),
+        Some(Value::Number(amount)) => amount.as_f64() == Some(0.0),
+        _ => false,
+    };
+    zero && !refunded_status
+}
+
+/// The order's refunds (v3 `payment_actions/refunds`); `None` when the order is gone.
+async fn refunds_of(
+    api: &BcApi<'_>,
+    shop: &ShopCredentials,
+    id: u64,
+) -> Result<Option<Vec<Value>>, ApiError> {
+    Ok(Some(
+        match api
+            .get_optional(shop, &format!("v3/orders/{id}/payment_actions/refunds"))
+            .await?
+        {
+            None => return Ok(None),
+            Some(answer) => match answer.get("data") {
+                Some(Value::Array(items)) => items.clone(),
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => {
+                    return Err(ApiError::InvalidResponse(
+                        "refunds: `data` is not a list".into(),
+                    ))
+                }
+            },
+        },
+    ))
 }
 
 /// Every item of a v2 sub-resource, page by page; `None` on a 404 (the order is gone). v2
@@ -127,3 +159,25 @@ pub async fn orders_modified_since(
 
 /// Orders a listing page holds at most: fewer means it was the last.
 pub const ORDERS_PAGE: usize = V2_PAGE;
+
+#[cfg(test)]
+mod tests {
+    use super::nothing_refunded;
+    use serde_json::json;
+
+    #[test]
+    fn refunds_are_read_unless_the_order_says_none_went_back() {
+        let order = |status: i64, amount: serde_json::Value| json!({"id": 1, "status_id": status, "refunded_amount": amount});
+        assert!(nothing_refunded(&order(11, json!("0.0000"))));
+        assert!(nothing_refunded(&order(2, json!(0))));
+        assert!(!nothing_refunded(&order(11, json!("5.0000"))));
+        assert!(!nothing_refunded(&order(5, json!("0.0100"))));
+        // Refunded statuses are read whatever the amount says.
+        assert!(!nothing_refunded(&order(4, json!("0.0000"))));
+        assert!(!nothing_refunded(&order(14, json!("0.0000"))));
+        // Missing or unreadable: read.
+        assert!(!nothing_refunded(&json!({"id": 1, "status_id": 11})));
+        assert!(!nothing_refunded(&order(11, json!("n/a"))));
+        assert!(!nothing_refunded(&order(11, json!(null))));
+    }
+}
