@@ -177,7 +177,7 @@ impl Target {
     }
 }
 
-/// The Shopify fixture as a paid order of `units` whole units.
+/// The Shopify fixture as a paid order of `units` whole units, placed now.
 fn shopify_order(template: &Value, order_id: u64, customer_id: u64, units: u64) -> String {
     let mut o = template.clone();
     // The fixture's money in shop currency (`*_set`) and net of edits (`current_*`) would take
@@ -187,6 +187,12 @@ fn shopify_order(template: &Value, order_id: u64, customer_id: u64, units: u64) 
     }
     let price = format!("{units}.00");
     let email = format!("load-{customer_id}@example.com");
+    // Placed now: an order dated before the shop's install is history and earns nothing (a
+    // shop added for the run was installed just before it).
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    for key in ["created_at", "processed_at", "updated_at"] {
+        set(&mut o, key, json!(now));
+    }
     set(&mut o, "id", json!(order_id));
     set(&mut o, "name", json!(format!("#LG{order_id}")));
     set(&mut o, "email", json!(email));

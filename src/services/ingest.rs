@@ -29,7 +29,9 @@ use crate::services::apply::apply_stored;
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
+mod subject_locks;
 mod supervise;
+pub use subject_locks::lock_subjects;
 use supervise::{supervise, Alive};
 
 /// The most deliveries stored in one transaction.
@@ -205,6 +207,15 @@ fn store_batch(
 ) -> Result<Vec<Received>, diesel::result::Error> {
     if apply_now {
         plan_each_execution(conn)?;
+        lock_subjects(
+            conn,
+            batch.iter().map(|s| {
+                (
+                    s.subject.customer_id.as_deref(),
+                    s.subject.order_id.as_deref(),
+                )
+            }),
+        )?;
     }
     let mut shops: HashMap<(String, String), Option<Shop>> = HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
@@ -275,19 +286,47 @@ fn applier(db: &Db, woken: &std_mpsc::Receiver<()>, counters: &Counters) {
 
 /// Applies up to [`APPLY_BATCH`] pending events that no job owns yet (never attempted), oldest
 /// first, in one transaction; returns how many.
+///
+/// Every instance runs an applier. On PostgreSQL each claims its events `FOR UPDATE SKIP
+/// LOCKED`, so two instances apply different events side by side instead of both applying
+/// (and waiting on each other over) the same oldest ones; on SQLite the write lock already
+/// makes one applier at a time.
 pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
     let mut conn = db.get()?;
     write_transaction(&mut conn, |c| {
-        let events: Vec<InboxEvent> = inbox_events::table
+        let oldest = inbox_events::table
             .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
             .filter(inbox_events::attempts.eq(0))
             .order((inbox_events::received_at.asc(), inbox_events::id.asc()))
-            .limit(APPLY_BATCH)
-            .select(InboxEvent::as_select())
-            .load(c)?;
-        if !events.is_empty() {
+            .limit(APPLY_BATCH);
+        let claimed: Vec<(InboxEvent, Option<String>, Option<String>)> = match c {
+            DbConnection::Postgresql(pg) => oldest
+                .select((
+                    InboxEvent::as_select(),
+                    inbox_events::customer_id,
+                    inbox_events::order_id,
+                ))
+                .for_update()
+                .skip_locked()
+                .load(pg)?,
+            DbConnection::Sqlite(lite) => oldest
+                .select((
+                    InboxEvent::as_select(),
+                    inbox_events::customer_id,
+                    inbox_events::order_id,
+                ))
+                .load(lite)?,
+        };
+        if !claimed.is_empty() {
             plan_each_execution(c)?;
+            lock_subjects(
+                c,
+                claimed
+                    .iter()
+                    .map(|(_, customer, order)| (customer.as_deref(), order.as_deref())),
+            )?;
         }
+        let events: Vec<InboxEvent> = claimed.into_iter().map(|(event, ..)| event).collect();
         let mut shops: HashMap<String, Shop> = HashMap::new();
         for event in &events {
             let shop = match shops.get(&event.shop_id) {

@@ -241,28 +241,29 @@ fn release_dedupe_keys(conn: &mut DbConnection, claimed: &[Job]) -> QueryResult<
 }
 
 /// Stores order documents in one write transaction, each once by its content and applied at
-/// once; returns how many were new. They are applied in the order of their customers, so two
-/// batches applying orders of the same customers take those members' locks in the same order
-/// (on PostgreSQL, batches of different workers then wait for each other instead of
-/// deadlocking).
+/// once; returns how many were new. The customers they are about are locked first, as every
+/// applier does (`ingest::lock_subjects`), so batches of other workers and instances about the
+/// same customers take turns instead of deadlocking.
 pub fn submit_all(conn: &mut DbConnection, shop: &Shop, documents: &[Value]) -> QueryResult<usize> {
-    let mut deliveries: Vec<(Option<u64>, Delivery, Subject)> = documents
+    let deliveries: Vec<(Delivery, Subject)> = documents
         .iter()
         .map(|document| {
-            let customer = document
-                .pointer("/order/customer_id")
-                .and_then(Value::as_u64);
             let delivery = delivery_of(shop, document);
             let subject = Subject::of(&delivery.payload);
-            (customer, delivery, subject)
+            (delivery, subject)
         })
         .collect();
-    deliveries.sort_by_key(|(customer, ..)| *customer);
     write_transaction(conn, |c| {
         // The shop as it is now: an uninstall committed since the batch began is honoured.
         let shop = Shop::find(c, &shop.id)?;
+        crate::services::ingest::lock_subjects(
+            c,
+            deliveries
+                .iter()
+                .map(|(_, subject)| (subject.customer_id.as_deref(), subject.order_id.as_deref())),
+        )?;
         let mut stored = 0;
-        for (_, delivery, subject) in &deliveries {
+        for (delivery, subject) in &deliveries {
             let received = inbox::store(
                 c,
                 Some(&shop),
