@@ -81,7 +81,10 @@ pub fn verify(
             Some(Ok(data)) => data.claims,
             // Signed with the previous secret but wrong otherwise: say that, not "signature".
             Some(Err(second))
-                if matches!(first.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+                if matches!(
+                    first.kind(),
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature
+                ) =>
             {
                 return Err(refusal(&second))
             }
@@ -166,7 +169,13 @@ mod tests {
     fn a_fresh_token_for_this_store_names_its_customer() {
         let now = chrono::Utc::now().timestamp();
         assert_eq!(
-            verify(&token("abc123", now, now + 900), ID, &secret(), None, "abc123"),
+            verify(
+                &token("abc123", now, now + 900),
+                ID,
+                &secret(),
+                None,
+                "abc123"
+            ),
             Ok("4927".into())
         );
     }

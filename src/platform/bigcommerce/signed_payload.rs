@@ -100,7 +100,10 @@ pub fn verify(
             // Signed with the previous secret but wrong otherwise (expired, another app…):
             // that is what to say, not that the signature does not match the current secret.
             Some(Err(second))
-                if matches!(first.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+                if matches!(
+                    first.kind(),
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature
+                ) =>
             {
                 return Err(SignedPayloadError::Invalid(plain_reason(&second)))
             }
