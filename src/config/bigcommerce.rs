@@ -16,6 +16,11 @@ pub struct BigCommerceConfig {
     pub client_id: Option<String>,
     /// `BIGCOMMERCE_CLIENT_SECRET`: set together with the client id.
     pub client_secret: Option<SecretString>,
+    /// `BIGCOMMERCE_CLIENT_SECRET_PREVIOUS`: the secret before a rotation. What BigCommerce
+    /// signed with it (webhooks, `signed_payload_jwt`, current-customer tokens) is accepted too
+    /// until it is removed, since deliveries and open control panels outlive the switch; the
+    /// OAuth code exchange always sends the current one.
+    pub previous_client_secret: Option<SecretString>,
     /// `BIGCOMMERCE_LOGIN_BASE`: base of the OAuth token exchange (`{base}/oauth2/token`).
     pub login_base: String,
     /// `BIGCOMMERCE_API_BASE`: base of REST calls (`{base}/stores/{hash}/…`); a shop's own
@@ -39,9 +44,20 @@ impl BigCommerceConfig {
                     .into(),
             });
         }
+        let previous_client_secret = env.optional("BIGCOMMERCE_CLIENT_SECRET_PREVIOUS");
+        // A previous secret only widens what the current one accepts: alone it would mean an
+        // app that checks signatures with a secret it says it has retired.
+        if previous_client_secret.is_some() && client_secret.is_none() {
+            return Err(ConfigError {
+                variable: "BIGCOMMERCE_CLIENT_SECRET_PREVIOUS",
+                message: "is the secret BIGCOMMERCE_CLIENT_SECRET replaced: set BIGCOMMERCE_CLIENT_ID and BIGCOMMERCE_CLIENT_SECRET too, or unset it"
+                    .into(),
+            });
+        }
         Ok(Self {
             client_id,
             client_secret: client_secret.map(Into::into),
+            previous_client_secret: previous_client_secret.map(Into::into),
             login_base: base(env, "BIGCOMMERCE_LOGIN_BASE", DEFAULT_LOGIN_BASE)?,
             api_base: base(
                 env,
@@ -96,5 +112,33 @@ mod tests {
         assert_eq!(c.bigcommerce.login_base, "http://127.0.0.1:9");
         let err = config(&[("BIGCOMMERCE_API_BASE", "nope")]).unwrap_err();
         assert_eq!(err.variable, "BIGCOMMERCE_API_BASE");
+    }
+
+    #[test]
+    fn the_previous_secret_needs_a_current_one() {
+        assert!(config(&[])
+            .unwrap()
+            .bigcommerce
+            .previous_client_secret
+            .is_none());
+        let err = config(&[("BIGCOMMERCE_CLIENT_SECRET_PREVIOUS", "old")]).unwrap_err();
+        assert_eq!(err.variable, "BIGCOMMERCE_CLIENT_SECRET_PREVIOUS");
+        assert!(
+            err.message.contains("BIGCOMMERCE_CLIENT_SECRET replaced"),
+            "{}",
+            err.message
+        );
+        let c = config(&[
+            ("BIGCOMMERCE_CLIENT_ID", "id"),
+            ("BIGCOMMERCE_CLIENT_SECRET", "new"),
+            ("BIGCOMMERCE_CLIENT_SECRET_PREVIOUS", " old "),
+        ])
+        .unwrap();
+        use secrecy::ExposeSecret;
+        let previous = c.bigcommerce.previous_client_secret.unwrap();
+        assert_eq!(previous.expose_secret(), "old");
+        // Empty is unset, as for every variable.
+        let c = config(&[("BIGCOMMERCE_CLIENT_SECRET_PREVIOUS", "")]).unwrap();
+        assert!(c.bigcommerce.previous_client_secret.is_none());
     }
 }

@@ -496,6 +496,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    bigcommerce_used_payloads (store_hash, jti) {
+        store_hash -> Text,
+        jti -> Text,
+        expires_at -> Timestamp,
+        used_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     history_backfills (shop_id) {
         shop_id -> Text,
         since -> Timestamp,

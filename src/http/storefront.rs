@@ -115,7 +115,8 @@ impl ShopperClaim {
                 "this app has no BigCommerce client id and secret to check bc_token with",
             ));
         };
-        let id = current_customer::verify(token, client_id, secret, hash)
+        let previous = config.previous_client_secret.as_ref();
+        let id = current_customer::verify(token, client_id, secret, previous, hash)
             .map_err(|e| AppError::new(ErrorCode::InvalidSignature, e.to_string()))?;
         if customer.is_some_and(|claimed| claimed != id) {
             return Err(AppError::new(

@@ -23,6 +23,9 @@
 //!
 //! Job rows: done and dismissed ones go after [`JOB_ROWS_KEPT`]; failed ones (dead letters) stay
 //! until the owner or operator retries or dismisses them.
+//!
+//! The used BigCommerce `signed_payload_jwt`s (of every store) go once they have expired
+//! (`services::install::bigcommerce::used_payloads`).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -73,6 +76,7 @@ pub struct Report {
     pub bodies_erased: usize,
     pub mail_bodies_erased: usize,
     pub jobs_pruned: usize,
+    pub used_payloads_pruned: usize,
 }
 
 /// Runs retention for one shop at `now`, keeping bodies `retention_days` days.
@@ -98,10 +102,14 @@ pub fn run(
     write_transaction(conn, |c| {
         crate::services::outgoing::prune_log(c, shop_id, now)
     })?;
+    let used_payloads_pruned = write_transaction(conn, |c| {
+        crate::services::install::bigcommerce::used_payloads::prune_expired(c, now)
+    })?;
     Ok(Report {
         bodies_erased,
         mail_bodies_erased,
         jobs_pruned,
+        used_payloads_pruned,
     })
 }
 

@@ -1,10 +1,12 @@
 //! The BigCommerce app's install, load, uninstall and remove-user callbacks through the real
 //! HTTP app, against a fake login service and store API (`fake.rs`); `boomerang shop add
-//! --platform bigcommerce` in `cli.rs`.
+//! --platform bigcommerce` in `cli.rs`; each signed payload used once, and the client-secret
+//! rotation, in `replay.rs`.
 
 mod callbacks;
 mod cli;
 mod fake;
+mod replay;
 
 use secrecy::ExposeSecret;
 use serde_json::Value;

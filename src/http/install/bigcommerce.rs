@@ -20,9 +20,9 @@ impl From<BcInstallError> for AppError {
         match e {
             BcInstallError::NotConfigured => AppError::new(ErrorCode::Unavailable, message),
             BcInstallError::BadRequest(_) => AppError::bad_request(message),
-            BcInstallError::SignedPayload(_) | BcInstallError::NotInstalled(_) => {
-                AppError::unauthorized(message)
-            }
+            BcInstallError::SignedPayload(_)
+            | BcInstallError::NotInstalled(_)
+            | BcInstallError::Replayed => AppError::unauthorized(message),
             BcInstallError::Refused(ref api) | BcInstallError::Hooks(ref api, _)
                 if api.is_transient() =>
             {
@@ -138,7 +138,7 @@ pub async fn remove_user(
     state: web::Data<AppState>,
     query: web::Query<SignedQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let payload = installer(&state).remove_user(query.token())?;
+    let payload = installer(&state).remove_user(query.token()).await?;
     tracing::info!(store = %payload.store_hash, user = ?payload.user.id, "BigCommerce user removed from the app");
     Ok(HttpResponse::Ok().json(json!({ "status": "ok" })))
 }
@@ -167,5 +167,6 @@ mod tests {
             status(BcInstallError::NotInstalled("store-x".into())),
             ErrorCode::Unauthorized
         );
+        assert_eq!(status(BcInstallError::Replayed), ErrorCode::Unauthorized);
     }
 }

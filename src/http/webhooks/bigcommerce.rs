@@ -74,11 +74,13 @@ pub async fn receive(
                 timestamp: header(&req, "webhook-timestamp").unwrap_or_default(),
                 signature,
             };
-            match &state.config.bigcommerce.client_secret {
+            let bc = &state.config.bigcommerce;
+            match &bc.client_secret {
                 Some(client_secret) => verify_signed(
                     &body,
                     &signed,
                     client_secret,
+                    bc.previous_client_secret.as_ref(),
                     chrono::Utc::now().timestamp(),
                 ),
                 None => Err(VerifyError::NoClientSecret),

@@ -52,13 +52,15 @@ pub enum CurrentCustomerError {
 }
 
 /// Verifies `token` for the store `store_hash` and returns the customer's id (as the store's
-/// orders name it). Only HS256 with `client_secret` is accepted (no `alg: none`, no algorithm
-/// confusion); `aud` must be `client_id` and `iss` BigCommerce's when present; an expired
-/// token, or one issued to another store, is refused.
+/// orders name it). Only HS256 with `client_secret` (or, during a rotation, `previous`; the
+/// current one is tried first) is accepted (no `alg: none`, no algorithm confusion); `aud` must
+/// be `client_id` and `iss` BigCommerce's when present; an expired token, or one issued to
+/// another store, is refused.
 pub fn verify(
     token: &str,
     client_id: &str,
     client_secret: &SecretString,
+    previous: Option<&SecretString>,
     store_hash: &str,
 ) -> Result<String, CurrentCustomerError> {
     let mut validation = Validation::new(Algorithm::HS256);
@@ -66,23 +68,29 @@ pub fn verify(
     validation.set_issuer(&[ISSUER]);
     validation.set_required_spec_claims(&["exp"]);
     validation.leeway = LEEWAY_SECS;
-    let claims = decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(client_secret.expose_secret().as_bytes()),
-        &validation,
-    )
-    .map_err(|e| {
-        use jsonwebtoken::errors::ErrorKind;
-        CurrentCustomerError::Invalid(match e.kind() {
-            ErrorKind::ExpiredSignature => "has expired".into(),
-            ErrorKind::InvalidSignature => "has a bad signature".into(),
-            ErrorKind::InvalidAudience => "was issued to another app".into(),
-            ErrorKind::InvalidIssuer => "was not issued by BigCommerce".into(),
-            ErrorKind::InvalidAlgorithm => "is not signed HS256".into(),
-            _ => "is malformed".into(),
-        })
-    })?
-    .claims;
+    let attempt = |secret: &SecretString| {
+        decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            &validation,
+        )
+    };
+    let claims = match attempt(client_secret) {
+        Ok(data) => data.claims,
+        Err(first) => match previous.map(attempt) {
+            Some(Ok(data)) => data.claims,
+            // Signed with the previous secret but wrong otherwise: say that, not "signature".
+            Some(Err(second))
+                if matches!(
+                    first.kind(),
+                    jsonwebtoken::errors::ErrorKind::InvalidSignature
+                ) =>
+            {
+                return Err(refusal(&second))
+            }
+            _ => return Err(refusal(&first)),
+        },
+    };
     let same_store = |hash: &str| hash.eq_ignore_ascii_case(store_hash);
     if !same_store(&claims.store_hash) || claims.sub.as_deref().is_some_and(|s| !same_store(s)) {
         return Err(CurrentCustomerError::OtherStore);
@@ -102,6 +110,22 @@ pub fn verify(
         Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Ok(s),
         _ => Err(CurrentCustomerError::Invalid("names no customer".into())),
     }
+}
+
+/// What was wrong with a token, in words.
+fn refusal(e: &jsonwebtoken::errors::Error) -> CurrentCustomerError {
+    use jsonwebtoken::errors::ErrorKind;
+    CurrentCustomerError::Invalid(
+        match e.kind() {
+            ErrorKind::ExpiredSignature => "has expired",
+            ErrorKind::InvalidSignature => "has a bad signature",
+            ErrorKind::InvalidAudience => "was issued to another app",
+            ErrorKind::InvalidIssuer => "was not issued by BigCommerce",
+            ErrorKind::InvalidAlgorithm => "is not signed HS256",
+            _ => "is malformed",
+        }
+        .into(),
+    )
 }
 
 /// A current-customer token as BigCommerce makes one (tests, and the demo of the snippet).
@@ -145,7 +169,13 @@ mod tests {
     fn a_fresh_token_for_this_store_names_its_customer() {
         let now = chrono::Utc::now().timestamp();
         assert_eq!(
-            verify(&token("abc123", now, now + 900), ID, &secret(), "abc123"),
+            verify(
+                &token("abc123", now, now + 900),
+                ID,
+                &secret(),
+                None,
+                "abc123"
+            ),
             Ok("4927".into())
         );
     }
@@ -156,25 +186,57 @@ mod tests {
         let good = token("abc123", now, now + 900);
         let wrong_secret = SecretString::from("another-secret".to_owned());
         assert!(
-            matches!(verify(&good, ID, &wrong_secret, "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("signature"))
+            matches!(verify(&good, ID, &wrong_secret, None, "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("signature"))
         );
         assert!(
-            matches!(verify(&good, "other-app", &secret(), "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("another app"))
+            matches!(verify(&good, "other-app", &secret(), None, "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("another app"))
         );
         assert_eq!(
-            verify(&good, ID, &secret(), "zzz999"),
+            verify(&good, ID, &secret(), None, "zzz999"),
             Err(CurrentCustomerError::OtherStore)
         );
         let expired = token("abc123", now - 2000, now - 1100);
         assert!(
-            matches!(verify(&expired, ID, &secret(), "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("expired"))
+            matches!(verify(&expired, ID, &secret(), None, "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("expired"))
         );
         let forever = token("abc123", now, now + 86_400 * 365);
         assert!(matches!(
-            verify(&forever, ID, &secret(), "abc123"),
+            verify(&forever, ID, &secret(), None, "abc123"),
             Err(CurrentCustomerError::TooLong(_))
         ));
-        assert!(verify("not.a.jwt", ID, &secret(), "abc123").is_err());
+        assert!(verify("not.a.jwt", ID, &secret(), None, "abc123").is_err());
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_during_a_rotation_only() {
+        let now = chrono::Utc::now().timestamp();
+        let (new, old) = (SecretString::from("new"), SecretString::from("old"));
+        let by_old = sign(ID, "old", "abc123", 4927, now, now + 900).unwrap();
+        assert_eq!(
+            verify(&by_old, ID, &new, Some(&old), "abc123"),
+            Ok("4927".into())
+        );
+        let by_new = sign(ID, "new", "abc123", 4927, now, now + 900).unwrap();
+        assert_eq!(
+            verify(&by_new, ID, &new, Some(&old), "abc123"),
+            Ok("4927".into())
+        );
+        assert!(
+            matches!(verify(&by_old, ID, &new, None, "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("signature"))
+        );
+        let by_neither = sign(ID, "neither", "abc123", 4927, now, now + 900).unwrap();
+        assert!(
+            matches!(verify(&by_neither, ID, &new, Some(&old), "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("signature"))
+        );
+        // The previous secret loosens nothing else, and the refusal says why.
+        let expired = sign(ID, "old", "abc123", 4927, now - 2000, now - 1100).unwrap();
+        assert!(
+            matches!(verify(&expired, ID, &new, Some(&old), "abc123"), Err(CurrentCustomerError::Invalid(m)) if m.contains("expired"))
+        );
+        assert_eq!(
+            verify(&by_old, ID, &new, Some(&old), "zzz999"),
+            Err(CurrentCustomerError::OtherStore)
+        );
     }
 
     #[test]
@@ -187,6 +249,6 @@ mod tests {
             now + 900
         );
         let unsigned = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), b64(&claims));
-        assert!(verify(&unsigned, ID, &secret(), "abc123").is_err());
+        assert!(verify(&unsigned, ID, &secret(), Some(&secret()), "abc123").is_err());
     }
 }

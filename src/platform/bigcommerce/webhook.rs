@@ -55,11 +55,14 @@ pub enum VerifyError {
     WrongSecret,
 }
 
-/// Checks a Standard Webhooks signature under `client_secret` at `now` (Unix seconds).
+/// Checks a Standard Webhooks signature under `client_secret` or, during a rotation,
+/// `previous` (deliveries signed before the switch are still being retried), at `now` (Unix
+/// seconds).
 pub fn verify_signed(
     body: &[u8],
     signed: &Signed<'_>,
     client_secret: &SecretString,
+    previous: Option<&SecretString>,
     now: i64,
 ) -> Result<(), VerifyError> {
     let (id, timestamp) = (signed.id.trim(), signed.timestamp.trim());
@@ -71,13 +74,21 @@ pub fn verify_signed(
         return Err(VerifyError::Stale);
     }
     let message = signed_content(id, timestamp, body);
-    let key = client_secret.expose_secret().as_bytes();
-    let matches = signed
+    let signatures: Vec<Vec<u8>> = signed
         .signature
         .split_whitespace()
         .filter_map(|entry| entry.strip_prefix("v1,"))
         .filter_map(|b64| STANDARD.decode(b64).ok())
-        .any(|signature| verify_hmac_sha256(key, &message, &signature));
+        .collect();
+    // The current secret first: after a rotation nearly every delivery is signed with it.
+    let matches = std::iter::once(client_secret)
+        .chain(previous)
+        .any(|secret| {
+            let key = secret.expose_secret().as_bytes();
+            signatures
+                .iter()
+                .any(|signature| verify_hmac_sha256(key, &message, signature))
+        });
     matches.then_some(()).ok_or(VerifyError::NoMatch)
 }
 
@@ -194,7 +205,7 @@ mod tests {
             timestamp: ts,
             signature: sig,
         };
-        verify_signed(body, &signed, &secret("client-secret"), NOW)
+        verify_signed(body, &signed, &secret("client-secret"), None, NOW)
     }
 
     #[test]
@@ -251,6 +262,58 @@ mod tests {
             Err(VerifyError::Stale)
         );
         assert_eq!(check(body, "msg_3", &ts, "v1,"), Err(VerifyError::NoMatch));
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_during_a_rotation_only() {
+        let body = br#"{"scope":"store/order/created"}"#;
+        let ts = NOW.to_string();
+        let signed = |signature: &str| {
+            let signed = Signed {
+                id: "msg_5",
+                timestamp: &ts,
+                signature,
+            };
+            verify_signed(
+                body,
+                &signed,
+                &secret("new-secret"),
+                Some(&secret("old-secret")),
+                NOW,
+            )
+        };
+        assert_eq!(signed(&sign(body, "msg_5", NOW, "old-secret")), Ok(()));
+        assert_eq!(signed(&sign(body, "msg_5", NOW, "new-secret")), Ok(()));
+        assert_eq!(
+            signed(&sign(body, "msg_5", NOW, "neither-secret")),
+            Err(VerifyError::NoMatch)
+        );
+        let by_old = sign(body, "msg_5", NOW, "old-secret");
+        let without_previous = Signed {
+            id: "msg_5",
+            timestamp: &ts,
+            signature: &by_old,
+        };
+        assert_eq!(
+            verify_signed(body, &without_previous, &secret("new-secret"), None, NOW),
+            Err(VerifyError::NoMatch)
+        );
+        // The window holds for the previous secret too.
+        let stale = Signed {
+            id: "msg_5",
+            timestamp: &(NOW - 301).to_string(),
+            signature: &sign(body, "msg_5", NOW - 301, "old-secret"),
+        };
+        assert_eq!(
+            verify_signed(
+                body,
+                &stale,
+                &secret("new-secret"),
+                Some(&secret("old-secret")),
+                NOW
+            ),
+            Err(VerifyError::Stale)
+        );
     }
 
     #[test]

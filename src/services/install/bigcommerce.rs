@@ -2,12 +2,13 @@
 //! permanent token, the shop `store-{hash}` created or brought back (a reinstall keeps its
 //! members and ledger), its settings read, its webhooks registered, and the owner signed in to
 //! the admin. The load, uninstall and remove-user callbacks are verified by their
-//! `signed_payload_jwt`.
+//! `signed_payload_jwt`, each good once (`used_payloads`).
 //!
 //! BigCommerce is called only outside database transactions: the code exchange and the
 //! store's settings before the shop is stored, the webhooks after.
 
 pub mod setup;
+pub mod used_payloads;
 
 use std::sync::Arc;
 
@@ -46,6 +47,8 @@ pub enum BcInstallError {
     SignedPayload(#[from] SignedPayloadError),
     #[error("store {0} has not installed this app (or has uninstalled it): install it from the BigCommerce control panel")]
     NotInstalled(String),
+    #[error("this signed_payload_jwt was already used: open the app again from the BigCommerce control panel")]
+    Replayed,
     #[error("the app is installed, but BigCommerce did not register its webhooks ({0}), so orders do not earn points yet: PUBLIC_URL must be the app's public https address ({1}); then open the app again")]
     Hooks(ApiError, String),
     #[error(transparent)]
@@ -180,27 +183,41 @@ impl BcInstaller {
         self.sign_in(shop, &grant.user).await
     }
 
-    /// The Load Callback: a verified payload of an installed store signs its user in.
+    /// The Load Callback: a verified, unused payload of an installed store signs its user in.
     pub async fn load(&self, token: &str) -> Result<SignedIn, BcInstallError> {
         let payload = self.verify(token)?;
         let domain = domain_of(&payload.store_hash);
-        let shop = self
-            .find(&domain)
-            .await?
-            .filter(|s| s.install_state == InstallState::Installed)
-            .ok_or(BcInstallError::NotInstalled(domain))?;
-        self.sign_in(shop, &payload.user).await
+        let actor = payload.user.actor();
+        let (cookie, session) = self
+            .db
+            .run(move |c| {
+                write_transaction(c, |c| -> Result<_, BcInstallError> {
+                    spend(c, &payload)?;
+                    let shop = Shop::find_by_domain(c, Platform::BigCommerce, &domain)?
+                        .filter(|s| s.install_state == InstallState::Installed)
+                        .ok_or(BcInstallError::NotInstalled(domain))?;
+                    // Embedded: the admin runs in a frame of the store's control panel.
+                    Ok(admin_sessions::open(c, shop, &actor, true, now())?)
+                })
+            })
+            .await?;
+        Ok(SignedIn {
+            shop: session.shop,
+            cookie,
+        })
     }
 
     /// The Uninstall Callback: the shop is uninstalled as Shopify's `app/uninstalled` does
-    /// (token dropped, data kept). Idempotent; answers the shop when this call uninstalled it.
+    /// (token dropped, data kept). Idempotent for fresh payloads; answers the shop when this
+    /// call uninstalled it.
     pub async fn uninstall(&self, token: &str) -> Result<Option<Shop>, BcInstallError> {
         let payload = self.verify(token)?;
         let domain = domain_of(&payload.store_hash);
         let uninstalled = self
             .db
             .run(move |c| {
-                write_transaction(c, |c| -> QueryResult<Option<Shop>> {
+                write_transaction(c, |c| -> Result<Option<Shop>, BcInstallError> {
+                    spend(c, &payload)?;
                     let Some(shop) = Shop::find_by_domain(c, Platform::BigCommerce, &domain)?
                         .filter(|s| s.install_state == InstallState::Installed)
                     else {
@@ -209,7 +226,6 @@ impl BcInstaller {
                     crate::services::compliance::uninstall(c, &shop, now())?;
                     Ok(Some(shop))
                 })
-                .map_err(DbError::from)
             })
             .await?;
         if let Some(shop) = &uninstalled {
@@ -218,14 +234,22 @@ impl BcInstaller {
         Ok(uninstalled)
     }
 
-    /// The Remove User Callback (multi-user apps): verified, changes nothing (sessions are not
-    /// tied to BigCommerce users and end within hours).
-    pub fn remove_user(&self, token: &str) -> Result<SignedPayload, BcInstallError> {
-        self.verify(token)
+    /// The Remove User Callback (multi-user apps): verified and spent, changes nothing else
+    /// (sessions are not tied to BigCommerce users and end within hours).
+    pub async fn remove_user(&self, token: &str) -> Result<SignedPayload, BcInstallError> {
+        let payload = self.verify(token)?;
+        let spent = payload.clone();
+        self.db
+            .run(move |c| write_transaction(c, |c| spend(c, &spent)))
+            .await?;
+        Ok(payload)
     }
 
+    /// Checks the payload's signature (current client secret, else the previous one during a
+    /// rotation) and claims; whether it was used already is [`spend`]'s part.
     fn verify(&self, token: &str) -> Result<SignedPayload, BcInstallError> {
-        Ok(signed_payload::verify(token, self.app()?)?)
+        let previous = self.config.bigcommerce.previous_client_secret.as_ref();
+        Ok(signed_payload::verify(token, self.app()?, previous)?)
     }
 
     async fn find(&self, domain: &str) -> Result<Option<Shop>, BcInstallError> {
@@ -270,6 +294,16 @@ impl BcInstaller {
             shop: session.shop,
             cookie,
         })
+    }
+}
+
+/// Records `payload` as used, in the caller's write transaction; refuses a second use.
+fn spend(c: &mut DbConnection, payload: &SignedPayload) -> Result<(), BcInstallError> {
+    if used_payloads::record(c, payload, now())? {
+        Ok(())
+    } else {
+        tracing::warn!(store = %payload.store_hash, "a used signed_payload_jwt came again: refused");
+        Err(BcInstallError::Replayed)
     }
 }
 

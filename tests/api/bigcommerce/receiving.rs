@@ -1,7 +1,8 @@
 //! What a BigCommerce webhook gets on receipt: Standard Webhooks signatures (checked here with
 //! the independent `standardwebhooks` crate), the custom header secret (the shop's own only),
-//! another store's deliveries, bodies that are not JSON, unknown shops and scopes, and signed
-//! bodies of another shape (kept as failed, replayable).
+//! another store's deliveries, bodies that are not JSON, unknown shops and scopes, signed
+//! bodies of another shape (kept as failed, replayable), and the previous client secret
+//! accepted during a rotation.
 
 use serde_json::{json, Value};
 use standardwebhooks::Webhook;
@@ -224,6 +225,34 @@ async fn a_signature_is_refused_when_the_app_has_no_client_secret_to_check_it() 
         deliver(&app, &thin("store/order/created", 250, "h-1")).await,
         "accepted"
     );
+}
+
+#[tokio::test]
+async fn during_a_rotation_a_signature_by_the_previous_client_secret_is_accepted_too() {
+    let app = TestApp::spawn_with(&[
+        ("BIGCOMMERCE_CLIENT_ID", "bc-client-id"),
+        ("BIGCOMMERCE_CLIENT_SECRET", CLIENT_SECRET),
+        (
+            "BIGCOMMERCE_CLIENT_SECRET_PREVIOUS",
+            "bc-client-secret-before",
+        ),
+    ])
+    .await;
+    add_bc_shop(&app, SHOP, SECRET, "http://127.0.0.1:9").await;
+    let now = chrono::Utc::now().timestamp();
+    // A delivery signed before the switch, retried after it.
+    let old = thin("store/order/created", 251, "h-old").to_string();
+    let resp = post_signed(&app, &old, "msg_6a", now, "bc-client-secret-before").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.json::<Value>().await.unwrap()["status"], "accepted");
+    let new = thin("store/order/created", 252, "h-new").to_string();
+    let resp = post_signed(&app, &new, "msg_6b", now, CLIENT_SECRET).await;
+    assert_eq!(resp.json::<Value>().await.unwrap()["status"], "accepted");
+    let forged = thin("store/order/created", 253, "h-forged").to_string();
+    let resp = post_signed(&app, &forged, "msg_6c", now, "neither-secret").await;
+    assert_eq!(resp.status(), 401);
+    assert_eq!(error_code(resp).await, "invalid_signature");
+    assert_eq!(queued_reads(&app).await, 2);
 }
 
 /// The message of an error answer.

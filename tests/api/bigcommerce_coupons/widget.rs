@@ -1,12 +1,14 @@
 //! `/widget/v1` for BigCommerce storefronts: the shopper read from the store's current-customer
 //! token (`bc_token`), a guest without one; forged, expired, other stores' and malformed tokens
 //! refused, as is a token beside another customer id or for a shop that is not a BigCommerce
-//! store.
+//! store; during a client-secret rotation a token signed with the previous secret is accepted.
 
 use serde_json::Value;
 use wiremock::MockServer;
 
-use super::{add_store, customer_token, fresh_token, setup, CLIENT_SECRET, CUSTOMER, HASH, SHOP};
+use super::{
+    add_store, customer_token, fresh_token, setup, CLIENT_ID, CLIENT_SECRET, CUSTOMER, HASH, SHOP,
+};
 use crate::helpers::TestApp;
 
 async fn state(app: &TestApp, query: &str) -> reqwest::Response {
@@ -72,4 +74,36 @@ async fn forged_expired_and_other_stores_tokens_are_refused() {
         ))
         .await;
     assert_eq!(resp.status(), 400);
+}
+
+#[tokio::test]
+async fn during_a_rotation_a_token_of_the_previous_secret_is_accepted_too() {
+    const OLD: &str = "bc-client-secret-before";
+    let app = TestApp::spawn_with(&[
+        ("BIGCOMMERCE_CLIENT_ID", CLIENT_ID),
+        ("BIGCOMMERCE_CLIENT_SECRET", CLIENT_SECRET),
+        ("BIGCOMMERCE_CLIENT_SECRET_PREVIOUS", OLD),
+    ])
+    .await;
+    add_store(&app, SHOP, None).await;
+    // A storefront page loaded before the switch still holds a token of the old secret.
+    for secret in [OLD, CLIENT_SECRET] {
+        let resp = state(
+            &app,
+            &format!("&bc_token={}", customer_token(HASH, secret, 0)),
+        )
+        .await;
+        assert_eq!(resp.status(), 200, "{secret}");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(
+            body["member"]["customer_id"],
+            CUSTOMER.to_string(),
+            "{body}"
+        );
+    }
+    let forged = customer_token(HASH, "neither-secret", 0);
+    let resp = state(&app, &format!("&bc_token={forged}")).await;
+    assert_eq!(resp.status(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_signature", "{body}");
 }

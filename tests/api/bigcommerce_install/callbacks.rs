@@ -199,7 +199,15 @@ async fn uninstall_marks_the_shop_uninstalled_once_and_closes_its_admin() {
     assert!(shop.uninstalled_at.is_some());
     assert_eq!(shop.access_token_enc, None, "the dead token is dropped");
 
-    let again = get(&app, &path).await;
+    // BigCommerce calling again (with a payload of its own: each is good once).
+    let again = get(
+        &app,
+        &format!(
+            "/auth/bigcommerce/uninstall?signed_payload_jwt={}",
+            signed_payload(HASH, CLIENT_SECRET, |_| {})
+        ),
+    )
+    .await;
     assert_eq!(again.status(), 200);
     assert_eq!(
         again.json::<serde_json::Value>().await.unwrap()["status"],
@@ -210,8 +218,12 @@ async fn uninstall_marks_the_shop_uninstalled_once_and_closes_its_admin() {
         401,
         "the session ended with the install"
     );
-    let load = get(&app, &load_path(&token)).await;
-    assert_eq!(load.status(), 401);
+    let load = get(
+        &app,
+        &load_path(&signed_payload(HASH, CLIENT_SECRET, |_| {})),
+    )
+    .await;
+    assert_eq!(load.status(), 401, "the store has uninstalled the app");
 }
 
 #[tokio::test]

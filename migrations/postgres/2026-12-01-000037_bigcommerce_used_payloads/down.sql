@@ -1,0 +1,1 @@
+DROP TABLE bigcommerce_used_payloads;
