@@ -5,6 +5,7 @@
 //! `receiving.rs`, the API's failures in `fetching.rs`, reconciliation in `reconcile.rs`.
 
 mod earning;
+mod erasure;
 mod fetching;
 mod receiving;
 mod reconcile;
