@@ -148,6 +148,7 @@ pub(super) fn execute(
             &ctx.runtime,
             &ctx.shopify,
             &ctx.keys,
+            &ctx.bigcommerce_api_base,
             job,
         ),
         JobKind::FetchBigCommerceOrder => {
@@ -160,6 +161,14 @@ pub(super) fn execute(
                 job,
             )
         }
+        JobKind::RegisterBigCommerceHooks => crate::services::install::bigcommerce::hooks_job::run(
+            conn,
+            &ctx.runtime,
+            &ctx.shopify,
+            &ctx.keys,
+            &ctx.bigcommerce_api_base,
+            job,
+        ),
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};
             match run(

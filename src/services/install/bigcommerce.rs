@@ -2,11 +2,12 @@
 //! permanent token, the shop `store-{hash}` created or brought back (a reinstall keeps its
 //! members and ledger), its settings read, its webhooks registered, and the owner signed in to
 //! the admin. The load, uninstall and remove-user callbacks are verified by their
-//! `signed_payload_jwt`.
+//! `signed_payload_jwt`. A first install (or a reinstall) starts the history backfill.
 //!
 //! BigCommerce is called only outside database transactions: the code exchange and the
 //! store's settings before the shop is stored, the webhooks after.
 
+pub mod hooks_job;
 pub mod setup;
 
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use crate::platform::shopify::api::RetryPolicy;
 use crate::platform::shopify::shop_query::ShopSettings;
 use crate::platform::{ApiError, ShopCredentials};
 use crate::services::admin_sessions;
-use crate::services::install::apply_settings;
+use crate::services::install::{apply_settings, backfill};
 use crate::services::shops::{add_shop, AddShopError, ShopSpec};
 
 /// Why a callback was refused. Nothing is stored for any of these but [`Self::Hooks`], which
@@ -180,7 +181,8 @@ impl BcInstaller {
         self.sign_in(shop, &grant.user).await
     }
 
-    /// The Load Callback: a verified payload of an installed store signs its user in.
+    /// The Load Callback: a verified payload of an installed store signs its user in, and a
+    /// job makes sure the store's webhooks are registered (see `hooks_job`).
     pub async fn load(&self, token: &str) -> Result<SignedIn, BcInstallError> {
         let payload = self.verify(token)?;
         let domain = domain_of(&payload.store_hash);
@@ -189,6 +191,16 @@ impl BcInstaller {
             .await?
             .filter(|s| s.install_state == InstallState::Installed)
             .ok_or(BcInstallError::NotInstalled(domain))?;
+        let (queued, destination) = (
+            shop.clone(),
+            hooks::destination(&self.config.public_url, &shop.domain),
+        );
+        self.db
+            .run(move |c| {
+                write_transaction(c, |c| hooks_job::enqueue(c, &queued, &destination, now()))
+                    .map_err(DbError::from)
+            })
+            .await?;
         self.sign_in(shop, &payload.user).await
     }
 
@@ -282,7 +294,7 @@ struct Stored {
 }
 
 /// Creates the shop or brings it back (keeping its id, members and ledger), with the new token
-/// and webhook secret sealed to it.
+/// and webhook secret sealed to it; a shop not installed before starts its history backfill.
 fn store_install(
     c: &mut DbConnection,
     keys: &Keys,
@@ -290,7 +302,11 @@ fn store_install(
     stored: &Stored,
     now: NaiveDateTime,
 ) -> Result<Shop, BcInstallError> {
-    let id = match Shop::find_by_domain(c, Platform::BigCommerce, domain)? {
+    let existing = Shop::find_by_domain(c, Platform::BigCommerce, domain)?;
+    let fresh = existing
+        .as_ref()
+        .is_none_or(|s| s.install_state != InstallState::Installed);
+    let id = match existing {
         Some(shop) => shop.id,
         None => {
             let spec = ShopSpec {
@@ -319,5 +335,10 @@ fn store_install(
         ))
         .execute(c)?;
     apply_settings(c, &id, &stored.settings, now)?;
+    if fresh {
+        // A first install (or a reinstall) reads the year of orders before it, as Shopify's
+        // install does; the owner may award them later (`POST /api/admin/v1/backfill`).
+        backfill::start(c, &id, false, now)?;
+    }
     Ok(Shop::find(c, &id)?)
 }
