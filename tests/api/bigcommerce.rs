@@ -8,6 +8,7 @@ mod backfill;
 mod earning;
 mod erasure;
 mod fetching;
+mod program;
 mod receiving;
 mod reconcile;
 

@@ -5,6 +5,7 @@
 mod callbacks;
 mod cli;
 mod fake;
+mod load_hooks;
 
 use secrecy::ExposeSecret;
 use serde_json::Value;
