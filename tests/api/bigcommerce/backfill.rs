@@ -178,7 +178,10 @@ async fn a_backfill_cut_short_goes_on_from_its_stored_cursor() {
         vec![(resumed.to_owned(), "3".to_owned())]
     );
     let done = status(&app, &token).await;
-    assert_eq!((&done["status"], &done["orders"]), (&json!("done"), &json!(751)));
+    assert_eq!(
+        (&done["status"], &done["orders"]),
+        (&json!("done"), &json!(751))
+    );
     assert_eq!(earned_and_orders(&app, &shop_id).await, (0, 1));
 }
 

@@ -52,7 +52,11 @@ async fn the_admin_api_refuses_a_free_product_for_a_bigcommerce_shop_only() {
         message.contains("\"free-mug\"") && message.contains("BigCommerce"),
         "{body}"
     );
-    assert_eq!(stored_program(&app, &shop_id).await, before, "nothing saved");
+    assert_eq!(
+        stored_program(&app, &shop_id).await,
+        before,
+        "nothing saved"
+    );
     // Without the free product the same catalog is saved.
     let mut fixed_only = with_free_mug();
     fixed_only["rewards"].as_array_mut().unwrap().pop();
@@ -65,7 +69,11 @@ async fn the_admin_api_refuses_a_free_product_for_a_bigcommerce_shop_only() {
     app.add_shop_with_member(shopify, "7001", "ada@example.com")
         .await;
     let resp = put_program(&app, &session_token(shopify), &with_free_mug()).await;
-    assert_eq!(resp.status(), StatusCode::OK, "a Shopify code gives one unit");
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "a Shopify code gives one unit"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +108,9 @@ async fn the_editor_says_which_reward_cannot_be_given_in_english_and_arabic() {
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = resp.text().await.unwrap();
     assert!(
-        page.contains("The reward “free-mug” gives a free product, which a BigCommerce shop cannot give"),
+        page.contains(
+            "The reward “free-mug” gives a free product, which a BigCommerce shop cannot give"
+        ),
         "{page}"
     );
 

@@ -48,7 +48,10 @@ async fn an_install_starts_the_backfill_and_a_load_registers_lost_hooks_in_a_job
     );
     session_cookie(&get(&app, &load).await);
     session_cookie(&get(&app, &load).await);
-    assert!(hooks.all().is_empty(), "the load did not wait for BigCommerce");
+    assert!(
+        hooks.all().is_empty(),
+        "the load did not wait for BigCommerce"
+    );
     assert_eq!(queued(&app, "register_bigcommerce_hooks").await, 1, "once");
 
     let mut ctx = job_context(TEST_APP_SECRET);
