@@ -70,6 +70,8 @@ text_enum! {
         DeliverWebhooks => "deliver_webhooks",
         /// Read a BigCommerce order a thin webhook named, and submit its whole state.
         FetchBigCommerceOrder => "fetch_bigcommerce_order",
+        /// Make sure a BigCommerce store delivers the app's webhooks (each time the app loads).
+        RegisterBigCommerceHooks => "register_bigcommerce_hooks",
     }
 }
 

@@ -56,6 +56,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::get().to(admin::customers::show),
                 )
                 .route(
+                    "/customers/{customer_id}",
+                    web::delete().to(admin::erasure::erase),
+                )
+                .route(
                     "/export/customers.csv",
                     web::get().to(admin::transfer::export_customers),
                 )

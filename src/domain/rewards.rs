@@ -11,7 +11,7 @@ use crate::domain::widget::Locale;
 mod fields;
 mod validate;
 pub use fields::strict_catalog;
-pub use validate::{validate_catalog, CatalogError, RewardFault};
+pub use validate::{validate_bigcommerce_catalog, validate_catalog, CatalogError, RewardFault};
 
 /// Highest price of a reward in points, and the widest range of a variable reward.
 pub const MAX_REWARD_POINTS: i64 = 10_000_000;

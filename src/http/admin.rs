@@ -7,6 +7,7 @@ pub mod backfill;
 pub mod customers;
 pub mod dkim;
 pub mod emails;
+pub mod erasure;
 pub mod fulfilments;
 pub mod jobs;
 pub mod metrics;

@@ -175,6 +175,7 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             &ctx.runtime,
             &ctx.shopify,
             &ctx.keys,
+            &ctx.bigcommerce_api_base,
             job,
         ),
         JobKind::FetchBigCommerceOrder => {
@@ -189,6 +190,14 @@ fn execute(conn: &mut DbConnection, ctx: &JobContext, job: &Job) -> Result<(), J
             .pop()
             .unwrap_or(Ok(()))
         }
+        JobKind::RegisterBigCommerceHooks => crate::services::install::bigcommerce::hooks_job::run(
+            conn,
+            &ctx.runtime,
+            &ctx.shopify,
+            &ctx.keys,
+            &ctx.bigcommerce_api_base,
+            job,
+        ),
         JobKind::ReconcileOrders => {
             use crate::services::reconcile::{run, ReconcileError};
             match run(

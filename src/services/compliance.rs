@@ -16,6 +16,9 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef, PlatformId};
 use crate::queue::{Job, JobError, JobKind, JobSpec};
 
+mod subject;
+pub use subject::Subject;
+
 const REDACTED_PAYLOAD: &str = r#"{"redacted":true}"#;
 
 pub fn uninstall(
@@ -258,71 +261,6 @@ pub fn redact_shop(
     Ok(())
 }
 
-/// Who and what a stored webhook is about: the keys kept beside its body on the inbox row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Subject {
-    /// The platform's customer id: an order's or refund's customer, a customer payload's own
-    /// id, a compliance payload's customer.
-    pub customer_id: Option<String>,
-    /// The platform's order id: an order's own id, a refund's order.
-    pub order_id: Option<String>,
-}
-
-impl Subject {
-    /// Reads the keys from a webhook body (order, refund, customer or compliance payload).
-    /// Only those fields are decoded; a body of another shape is about no one.
-    pub fn of(payload: &str) -> Self {
-        use serde::de::IgnoredAny;
-        #[derive(serde::Deserialize)]
-        struct Customer {
-            #[serde(default)]
-            id: Option<serde_json::Value>,
-        }
-        #[derive(serde::Deserialize)]
-        struct Keys {
-            #[serde(default)]
-            id: Option<serde_json::Value>,
-            #[serde(default)]
-            order_id: Option<serde_json::Value>,
-            #[serde(default)]
-            customer: Option<Customer>,
-            /// WooCommerce's order names its customer here (0 for a guest).
-            #[serde(default)]
-            customer_id: Option<serde_json::Value>,
-            #[serde(default)]
-            line_items: Option<IgnoredAny>,
-        }
-        let text = |v: Option<serde_json::Value>| match v {
-            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-            Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
-            _ => None,
-        };
-        // Only an object: serde would also read a JSON array as the fields in order.
-        if !payload.trim_start().starts_with('{') {
-            return Self::default();
-        }
-        let Ok(keys) = serde_json::from_str::<Keys>(payload) else {
-            return Self::default();
-        };
-        let is_order = keys.line_items.is_some();
-        let is_refund = keys.order_id.is_some();
-        let own_id = text(keys.id);
-        // A customer payload's own `id` is the customer; an order's is the order.
-        let customer_id = text(keys.customer.and_then(|c| c.id))
-            .or_else(|| text(keys.customer_id).filter(|id| id != "0"))
-            .or_else(|| (!is_order && !is_refund).then(|| own_id.clone()).flatten());
-        let order_id = if is_order {
-            own_id
-        } else {
-            text(keys.order_id)
-        };
-        Self {
-            customer_id,
-            order_id,
-        }
-    }
-}
-
 /// Bodies erased per statement, so the fair writer queue is held only briefly.
 const ERASE_CHUNK: usize = 500;
 
@@ -364,36 +302,4 @@ pub fn erase_webhook_bodies(conn: &mut DbConnection, job: &Job) -> Result<usize,
         })?;
     }
     Ok(erased)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Subject;
-
-    fn subject(customer: Option<&str>, order: Option<&str>) -> Subject {
-        Subject {
-            customer_id: customer.map(str::to_owned),
-            order_id: order.map(str::to_owned),
-        }
-    }
-
-    #[test]
-    fn a_stored_body_is_keyed_by_its_customer_and_order() {
-        let order = r#"{"id":500,"line_items":[],"customer":{"id":7001,"email":"a@x.com"}}"#;
-        assert_eq!(Subject::of(order), subject(Some("7001"), Some("500")));
-        let guest = r#"{"id":501,"line_items":[{"id":1}],"customer":null,"email":"g@x.com"}"#;
-        assert_eq!(Subject::of(guest), subject(None, Some("501")));
-        let woo = r#"{"id":727,"customer_id":31,"line_items":[]}"#;
-        assert_eq!(Subject::of(woo), subject(Some("31"), Some("727")));
-        let woo_guest = r#"{"id":727,"customer_id":0,"line_items":[]}"#;
-        assert_eq!(Subject::of(woo_guest), subject(None, Some("727")));
-        let refund = r#"{"id":900,"order_id":500,"refund_line_items":[]}"#;
-        assert_eq!(Subject::of(refund), subject(None, Some("500")));
-        let customer = r#"{"id":"7001","email":"a@x.com"}"#;
-        assert_eq!(Subject::of(customer), subject(Some("7001"), None));
-        let redact = r#"{"shop_id":1,"customer":{"id":7001},"orders_to_redact":[500]}"#;
-        assert_eq!(Subject::of(redact), subject(Some("7001"), None));
-        assert_eq!(Subject::of("[1,2]"), Subject::default());
-        assert_eq!(Subject::of(r#"{"customer":"odd"}"#), Subject::default());
-    }
 }

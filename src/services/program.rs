@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::db::models::Shop;
+use crate::db::types::Platform;
 use crate::domain::earning::{EarningRules, RulesError};
 use crate::domain::expiry::{ExpiryError, ExpiryPolicy};
 use crate::domain::mail::{EmailConfigError, EmailSettings};
@@ -14,7 +15,8 @@ use crate::domain::retention::{
     LapseRule, ReplenishmentConfigError, ReplenishmentProgram, WinBackConfigError, WinBackProgram,
 };
 use crate::domain::rewards::{
-    code_prefix, default_catalog, strict_catalog, validate_catalog, CatalogError, Reward,
+    code_prefix, default_catalog, strict_catalog, validate_bigcommerce_catalog, validate_catalog,
+    CatalogError, Reward,
 };
 use crate::domain::tiers::{validate_references, Membership, TierError, TierProgram};
 use crate::domain::widget::{WidgetError, WidgetSettings};
@@ -127,6 +129,24 @@ impl Program {
         })?;
         program.validate()?;
         Ok(program)
+    }
+
+    /// [`Program::parse`] for a shop on `platform`: also refuses what that platform's discount
+    /// codes cannot give (a free product on BigCommerce), so the owner learns it when saving
+    /// rather than a member when redeeming.
+    pub fn parse_for(body: &[u8], platform: Platform) -> Result<Program, ProgramError> {
+        let program = Self::parse(body)?;
+        program.validate_for(platform)?;
+        Ok(program)
+    }
+
+    /// What only the shop's platform limits; absent rewards are the default catalog, which
+    /// every platform can give.
+    pub fn validate_for(&self, platform: Platform) -> Result<(), ProgramError> {
+        if let (Platform::BigCommerce, Some(rewards)) = (platform, &self.rewards) {
+            validate_bigcommerce_catalog(rewards)?;
+        }
+        Ok(())
     }
 
     pub fn validate(&self) -> Result<(), ProgramError> {

@@ -20,6 +20,7 @@ use crate::platform::shopify::webhook::TOPICS;
 use crate::services::inbox::{self, Delivery, Receipt};
 
 pub mod bigcommerce;
+mod watermark;
 mod woocommerce;
 
 /// Shopify lets apps read the last 60 days of orders by default.

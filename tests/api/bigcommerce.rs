@@ -4,8 +4,11 @@
 //! duplicates and out-of-order deliveries (`earning.rs`). Receipt (signatures, shapes) is in
 //! `receiving.rs`, the API's failures in `fetching.rs`, reconciliation in `reconcile.rs`.
 
+mod backfill;
 mod earning;
+mod erasure;
 mod fetching;
+mod program;
 mod receiving;
 mod reconcile;
 

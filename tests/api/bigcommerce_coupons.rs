@@ -37,6 +37,12 @@ pub(crate) async fn setup(server: &MockServer) -> (TestApp, String) {
         ("BIGCOMMERCE_CLIENT_SECRET", CLIENT_SECRET),
     ])
     .await;
+    // `shop add` queues the history backfill: the store has no orders.
+    Mock::given(method("GET"))
+        .and(path(format!("/stores/{HASH}/v2/orders")))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(server)
+        .await;
     let token = add_store(&app, SHOP, Some(&server.uri())).await;
     let resp = app
         .admin_post(
@@ -277,7 +283,25 @@ async fn a_free_product_reward_is_refused_before_any_call_and_the_points_stay() 
         .send()
         .await
         .unwrap();
-    assert_eq!(put.status(), 200);
+    // Refused when saved, naming the reward...
+    assert_eq!(put.status(), 422);
+    let refused: Value = put.json().await.unwrap();
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("\"free-mug\"") && message.contains("every unit"),
+        "{refused}"
+    );
+    // ...and at redemption too, for a program saved before saving refused it.
+    let stored = reward.to_string();
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        use diesel::prelude::*;
+        diesel::update(shops::table)
+            .set(shops::program.eq(stored))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
     let resp = app
         .client
         .post(app.url(&format!(

@@ -6,6 +6,7 @@
 mod callbacks;
 mod cli;
 mod fake;
+mod load_hooks;
 mod replay;
 
 use secrecy::ExposeSecret;

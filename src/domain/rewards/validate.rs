@@ -14,6 +14,11 @@ pub enum CatalogError {
     DuplicateId(String),
     #[error("reward {0:?}: {1}")]
     Invalid(String, RewardFault),
+    /// A v2 coupon of BigCommerce's takes its discount off every unit of the products it
+    /// names, so one free unit cannot be given: refused when the program is saved rather than
+    /// when a member redeems.
+    #[error("reward {0:?}: a BigCommerce shop cannot give a free product (a BigCommerce coupon discounts every unit of the product in the cart, not one); offer an amount or a percentage off instead")]
+    FreeProductOnBigCommerce(String),
 }
 
 /// What is wrong with one reward of a catalog; each names its field.
@@ -165,6 +170,18 @@ pub fn validate_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
     Ok(())
 }
 
+/// Checks what a BigCommerce shop's catalog cannot hold on top of [`validate_catalog`]: no free
+/// product (see [`CatalogError::FreeProductOnBigCommerce`]).
+pub fn validate_bigcommerce_catalog(rewards: &[Reward]) -> Result<(), CatalogError> {
+    match rewards
+        .iter()
+        .find(|r| matches!(r.kind, RewardKind::FreeProduct { .. }))
+    {
+        Some(free) => Err(CatalogError::FreeProductOnBigCommerce(free.id.clone())),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,5 +296,24 @@ mod tests {
             r.kind = RewardKind::Custom { description: good };
             assert!(r.validate().is_ok(), "{:?}", r.kind);
         }
+    }
+
+    #[test]
+    fn a_bigcommerce_catalog_names_its_free_product_reward() {
+        let catalog = default_catalog(100);
+        assert!(validate_bigcommerce_catalog(&catalog).is_ok());
+        let mut free = catalog[0].clone();
+        free.id = "free-mug".into();
+        free.kind = RewardKind::FreeProduct {
+            variant_id: "4001".into(),
+        };
+        let with_free = [catalog, vec![free]].concat();
+        assert!(validate_catalog(&with_free).is_ok());
+        let err = validate_bigcommerce_catalog(&with_free).unwrap_err();
+        assert_eq!(
+            err,
+            CatalogError::FreeProductOnBigCommerce("free-mug".into())
+        );
+        assert!(err.to_string().contains("\"free-mug\""), "{err}");
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /api/admin/v1/backfill` (the history backfill's progress) and
 //! `POST /api/admin/v1/backfill {"award_points": bool}` (start it again from the first page;
-//! with `award_points: true` orders dated before the install earn points too): 202.
+//! with `award_points: true` orders dated before the install earn points too): 202. Shopify
+//! and BigCommerce shops.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -35,9 +36,13 @@ pub async fn start(
     state: web::Data<AppState>,
     body: web::Json<StartBackfill>,
 ) -> Result<HttpResponse, AppError> {
-    if session.shop.platform != Platform::Shopify || session.shop.is_demo {
+    let reads_history = matches!(
+        session.shop.platform,
+        Platform::Shopify | Platform::BigCommerce
+    );
+    if !reads_history || session.shop.is_demo {
         return Err(AppError::validation(
-            "the history backfill reads orders through Shopify's Admin API: only installed Shopify shops have one",
+            "the history backfill reads orders through the platform's API: only Shopify and BigCommerce shops have one",
         ));
     }
     let shop_id = session.shop.id;

@@ -20,7 +20,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, AppError> {
     // Not JSON: 400. JSON that is not a valid program (an unknown field, a value past its cap):
     // 422, with the message naming the field.
-    let parsed = Program::parse(&body).map_err(|e| match e {
+    let parsed = Program::parse_for(&body, session.shop.platform).map_err(|e| match e {
         ProgramError::NotJson(_) => {
             AppError::new(crate::error::ErrorCode::InvalidJson, e.to_string())
         }

@@ -94,7 +94,7 @@ pub async fn save(
     };
     let kept = rows::remove_ticked(&mut json, &entered.removed);
     let bytes = serde_json::to_vec(&json).map_err(AppError::internal)?;
-    let parsed = match Program::parse(&bytes) {
+    let parsed = match Program::parse_for(&bytes, session.shop.platform) {
         Ok(parsed) => parsed,
         Err(e) => {
             let field = pinpoint::field(&e, &json).map(|path| kept.on_page(&path));

@@ -456,6 +456,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("job_deliver_webhooks", "Sending webhooks to your subscriptions", "إرسال خطافات الويب إلى اشتراكاتك"),
     ("job_fetch_bigcommerce_order", "Reading a BigCommerce order a webhook announced", "قراءة طلب BigCommerce أعلن عنه خطاف ويب"),
     ("mail_body_erased", "Text erased after {days} days", "حُذف النص بعد {days} يومًا"),
+    ("job_register_bigcommerce_hooks", "Registering the BigCommerce store's webhooks", "تسجيل خطافات الويب لمتجر BigCommerce"),
+    // The program editor refusing a free-product reward for a BigCommerce shop.
+    ("program_bc_free_product", "The reward “{reward}” gives a free product, which a BigCommerce shop cannot give: a BigCommerce coupon takes the discount off every unit of the product in the cart, not one. Offer an amount or a percentage off instead.", "المكافأة «{reward}» تمنح منتجًا مجانيًا، وهذا لا يمكن في متجر BigCommerce: قسيمة BigCommerce تخصم من كل وحدة من المنتج في السلة لا من وحدة واحدة. قدّم مبلغًا أو نسبة خصم بدلًا من ذلك."),
 ];
 
 /// The admin's language for a shop's locale: Arabic for `ar` and its regions, else English.

@@ -1,6 +1,7 @@
 //! The history backfill: the orders of the 365 days before the install, read page by page
-//! through the Admin API (the throttle-aware client paces it) and fed into the inbox as
-//! `orders/updated` deliveries, so they take the webhook path. Orders dated before the install
+//! through the platform's API (the throttle-aware client paces it) and fed into the inbox as
+//! the webhook path's deliveries: Shopify's as `orders/updated` (here), BigCommerce's as order
+//! documents (`bigcommerce`). Orders dated before the install
 //! are history: they count for facts, segments, tiers and metrics, and earn points only when
 //! the owner asked for it (`award_points`, kept as `shops.award_history`).
 //!
@@ -23,6 +24,8 @@ use crate::platform::shopify::orders_query::{
 };
 use crate::queue::{enqueue, Job, JobError, JobKind, JobSpec};
 use crate::services::reconcile::store;
+
+mod bigcommerce;
 
 /// How far back the history goes.
 pub const HISTORY_DAYS: i64 = 365;
@@ -147,23 +150,60 @@ pub fn start(
 /// the shop's other jobs and outlive the lease.
 pub const PAGES_PER_RUN: usize = 20;
 
-/// The job: reads pages from the stored cursor, [`PAGES_PER_RUN`] at most, then queues the
-/// next run; the run that reads the last page marks the backfill finished.
+/// The `backfill_orders` job of an installed Shopify or BigCommerce shop: reads pages from the
+/// stored cursor, a bounded number per run, then queues the next run; the run that reads the
+/// last page marks the backfill finished. BigCommerce shops without their own `--api-base` are
+/// read at `bigcommerce_api_base`.
 pub fn run(
     conn: &mut DbConnection,
     runtime: &tokio::runtime::Handle,
     api: &ShopifyApi,
     keys: &Keys,
+    bigcommerce_api_base: &str,
     job: &Job,
 ) -> Result<(), JobError> {
     let shop = Shop::find(conn, &job.shop_id)?;
-    if shop.platform != Platform::Shopify || shop.install_state != InstallState::Installed {
+    if shop.install_state != InstallState::Installed {
         return Ok(());
     }
-    let Some((since, mut cursor, _, _, None)) = row(conn, &shop.id)? else {
+    // Finished or never started: nothing to read.
+    let Some((since, cursor, _, _, None)) = row(conn, &shop.id)? else {
         return Ok(());
     };
-    let credentials = crate::services::redeem::credentials(&shop, keys)
+    let progress = Progress { since, cursor };
+    match shop.platform {
+        Platform::Shopify => run_shopify(conn, runtime, api, keys, &shop, progress),
+        Platform::BigCommerce if !shop.is_demo => bigcommerce::run(
+            conn,
+            runtime,
+            api,
+            keys,
+            bigcommerce_api_base,
+            &shop,
+            progress,
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Where an unfinished backfill stands: the oldest order date asked for and the stored cursor
+/// (`None` before the first page).
+struct Progress {
+    since: NaiveDateTime,
+    cursor: Option<String>,
+}
+
+/// Shopify's pages: the GraphQL orders connection filtered by `created_at`, by its cursor.
+fn run_shopify(
+    conn: &mut DbConnection,
+    runtime: &tokio::runtime::Handle,
+    api: &ShopifyApi,
+    keys: &Keys,
+    shop: &Shop,
+    progress: Progress,
+) -> Result<(), JobError> {
+    let Progress { since, mut cursor } = progress;
+    let credentials = crate::services::redeem::credentials(shop, keys)
         .ok_or_else(|| JobError::Permanent("the shop has no access token".into()))?;
     let filter = format!(
         "created_at:>='{}'",
@@ -208,7 +248,7 @@ pub fn run(
             let (id, updated) = (text(&order, "id"), text(&order, "updated_at"));
             store_one(
                 conn,
-                &shop,
+                shop,
                 "orders/updated",
                 format!("{prefix}:order:{id}:{updated}"),
                 &order,
@@ -217,7 +257,7 @@ pub fn run(
                 let refund_id = text(&refund, "id");
                 store_one(
                     conn,
-                    &shop,
+                    shop,
                     "refunds/create",
                     format!("{prefix}:refund:{refund_id}"),
                     &refund,
@@ -241,41 +281,55 @@ pub fn run(
             ));
         }
         let done = !next || cursor.is_none();
-        let (read, at) = (nodes.len() as i64, now());
-        // The page's orders are stored: only now may a restart skip them.
-        write_transaction(conn, |c| {
-            diesel::update(history_backfills::table.find(&shop.id))
-                .set((
-                    history_backfills::cursor.eq(&cursor),
-                    history_backfills::orders.eq(history_backfills::orders + read),
-                    history_backfills::finished_at.eq(done.then_some(at)),
-                ))
-                .execute(c)
-        })?;
+        record_page(conn, &shop.id, cursor.as_deref(), nodes.len() as i64, done)?;
         if done {
             tracing::info!(shop = %shop.domain, "history backfill finished");
             return Ok(());
         }
     }
-    // More pages: a new run goes on from the stored cursor (its own key, as this run's key
-    // stays taken until it ends).
+    queue_next_run(conn, &shop.id, cursor.as_deref().unwrap_or(""))?;
+    Ok(())
+}
+
+/// Records a stored page: the cursor to go on from, the orders read, and whether it was the
+/// last. The page's orders are stored before: only now may a restart skip them.
+fn record_page(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    cursor: Option<&str>,
+    read: i64,
+    done: bool,
+) -> QueryResult<()> {
+    let at = now();
+    write_transaction(conn, |c| {
+        diesel::update(history_backfills::table.find(shop_id))
+            .set((
+                history_backfills::cursor.eq(cursor),
+                history_backfills::orders.eq(history_backfills::orders + read),
+                history_backfills::finished_at.eq(done.then_some(at)),
+            ))
+            .execute(c)
+            .map(|_| ())
+    })
+}
+
+/// More pages after this run's bound: a new run goes on from the stored cursor (its own key,
+/// as this run's key stays taken until it ends).
+fn queue_next_run(conn: &mut DbConnection, shop_id: &str, cursor: &str) -> QueryResult<()> {
     write_transaction(conn, |c| {
         enqueue(
             c,
             JobSpec {
-                shop_id: shop.id.clone(),
+                shop_id: shop_id.to_owned(),
                 kind: JobKind::BackfillOrders,
                 payload: json!({}),
-                dedupe_key: Some(format!(
-                    "backfill:after:{}",
-                    cursor.as_deref().unwrap_or("")
-                )),
+                dedupe_key: Some(format!("backfill:after:{cursor}")),
                 run_at: now(),
                 max_attempts: 20,
             },
         )
-    })?;
-    Ok(())
+        .map(|_| ())
+    })
 }
 
 fn store_one(

@@ -2,11 +2,13 @@
 //! permanent token, the shop `store-{hash}` created or brought back (a reinstall keeps its
 //! members and ledger), its settings read, its webhooks registered, and the owner signed in to
 //! the admin. The load, uninstall and remove-user callbacks are verified by their
-//! `signed_payload_jwt`, each good once (`used_payloads`).
+//! `signed_payload_jwt`, each good once (`used_payloads`). A first install (or a reinstall)
+//! starts the history backfill.
 //!
 //! BigCommerce is called only outside database transactions: the code exchange and the
 //! store's settings before the shop is stored, the webhooks after.
 
+pub mod hooks_job;
 pub mod setup;
 pub mod used_payloads;
 
@@ -30,7 +32,7 @@ use crate::platform::shopify::api::RetryPolicy;
 use crate::platform::shopify::shop_query::ShopSettings;
 use crate::platform::{ApiError, ShopCredentials};
 use crate::services::admin_sessions;
-use crate::services::install::apply_settings;
+use crate::services::install::{apply_settings, backfill};
 use crate::services::shops::{add_shop, AddShopError, ShopSpec};
 
 /// Why a callback was refused. Nothing is stored for any of these but [`Self::Hooks`], which
@@ -183,11 +185,13 @@ impl BcInstaller {
         self.sign_in(shop, &grant.user).await
     }
 
-    /// The Load Callback: a verified, unused payload of an installed store signs its user in.
+    /// The Load Callback: a verified, unused payload of an installed store signs its user in,
+    /// and a job makes sure the store's webhooks are registered (see `hooks_job`).
     pub async fn load(&self, token: &str) -> Result<SignedIn, BcInstallError> {
         let payload = self.verify(token)?;
         let domain = domain_of(&payload.store_hash);
         let actor = payload.user.actor();
+        let public_url = self.config.public_url.clone();
         let (cookie, session) = self
             .db
             .run(move |c| {
@@ -196,6 +200,8 @@ impl BcInstaller {
                     let shop = Shop::find_by_domain(c, Platform::BigCommerce, &domain)?
                         .filter(|s| s.install_state == InstallState::Installed)
                         .ok_or(BcInstallError::NotInstalled(domain))?;
+                    let destination = hooks::destination(&public_url, &shop.domain);
+                    hooks_job::enqueue(c, &shop, &destination, now())?;
                     // Embedded: the admin runs in a frame of the store's control panel.
                     Ok(admin_sessions::open(c, shop, &actor, true, now())?)
                 })
@@ -316,7 +322,7 @@ struct Stored {
 }
 
 /// Creates the shop or brings it back (keeping its id, members and ledger), with the new token
-/// and webhook secret sealed to it.
+/// and webhook secret sealed to it; a shop not installed before starts its history backfill.
 fn store_install(
     c: &mut DbConnection,
     keys: &Keys,
@@ -324,7 +330,11 @@ fn store_install(
     stored: &Stored,
     now: NaiveDateTime,
 ) -> Result<Shop, BcInstallError> {
-    let id = match Shop::find_by_domain(c, Platform::BigCommerce, domain)? {
+    let existing = Shop::find_by_domain(c, Platform::BigCommerce, domain)?;
+    let fresh = existing
+        .as_ref()
+        .is_none_or(|s| s.install_state != InstallState::Installed);
+    let id = match existing {
         Some(shop) => shop.id,
         None => {
             let spec = ShopSpec {
@@ -353,5 +363,10 @@ fn store_install(
         ))
         .execute(c)?;
     apply_settings(c, &id, &stored.settings, now)?;
+    if fresh {
+        // A first install (or a reinstall) reads the year of orders before it, as Shopify's
+        // install does; the owner may award them later (`POST /api/admin/v1/backfill`).
+        backfill::start(c, &id, false, now)?;
+    }
     Ok(Shop::find(c, &id)?)
 }

@@ -4,26 +4,21 @@
 //! content: a document already received changes nothing, and refunds are still taken back by
 //! difference when the order is applied.
 
-use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
+use chrono::NaiveDateTime;
 use serde_json::Value;
 
+use super::watermark::{self, newest, PageRead, PageReader};
 use super::{ReconcileError, ReconcileReport};
 use crate::crypto::Keys;
 use crate::db::models::Shop;
-use crate::db::schema::shops;
 use crate::db::types::Platform;
-use crate::db::{now, write_transaction, DbConnection};
+use crate::db::{now, DbConnection};
 use crate::platform::shopify::api::ShopifyApi;
 use crate::platform::woocommerce::api::WooApi;
 use crate::platform::woocommerce::{content_key, TOPICS};
+use crate::platform::ShopCredentials;
 use crate::services::inbox::{self, Delivery, Receipt};
 
-/// How far back a shop's first run reads.
-const FIRST_RUN_LOOKBACK_DAYS: i64 = 60;
-/// Re-read a little before the watermark: orders modified in the same second as the last one
-/// read may sit on the next page, and re-reading a stored document changes nothing.
-const OVERLAP: Duration = Duration::minutes(5);
 /// A bound on one run (100 orders a page), so a huge backlog is spread over several runs.
 const MAX_PAGES: u32 = 200;
 /// The topic a reconciled order is stored under: the whole document, as on every change.
@@ -50,34 +45,58 @@ pub(super) fn run(
         ));
     };
     let (http, policy) = shopify.http();
-    let api = WooApi::new(http, policy);
-    let since = shop
-        .reconciled_until
-        .map(|t| t - OVERLAP)
-        .unwrap_or_else(|| now() - Duration::days(FIRST_RUN_LOOKBACK_DAYS));
-    let after = since.format("%Y-%m-%dT%H:%M:%S").to_string();
-    let mut report = ReconcileReport::default();
-    for page in 1..=MAX_PAGES {
-        let listing = runtime.block_on(api.orders_modified_after(&credentials, &after, page))?;
+    let mut listing = Listing {
+        runtime,
+        api: WooApi::new(http, policy),
+        credentials,
+        shop,
+        after: watermark::start(shop, now())
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
+        page: 1,
+    };
+    let report = watermark::follow(conn, shop, MAX_PAGES, &mut listing)?;
+    tracing::info!(shop = %shop.domain, ?report, "reconciled WooCommerce orders");
+    Ok(report)
+}
+
+/// The orders listing by `modified_after`, followed by page number (WooCommerce says how many
+/// pages there are).
+struct Listing<'a> {
+    runtime: &'a tokio::runtime::Handle,
+    api: WooApi<'a>,
+    credentials: ShopCredentials,
+    shop: &'a Shop,
+    after: String,
+    page: u32,
+}
+
+impl PageReader for Listing<'_> {
+    fn read_page(
+        &mut self,
+        conn: &mut DbConnection,
+        report: &mut ReconcileReport,
+    ) -> Result<PageRead, ReconcileError> {
+        let listing = self.runtime.block_on(self.api.orders_modified_after(
+            &self.credentials,
+            &self.after,
+            self.page,
+        ))?;
         let mut read_until: Option<NaiveDateTime> = None;
         for order in &listing.orders {
             report.orders += 1;
-            report.new += store(conn, shop, order)?;
+            report.new += store(conn, self.shop, order)?;
             if let Some(at) = modified_at(order) {
-                read_until = Some(read_until.map_or(at, |r| r.max(at)));
+                read_until = newest(read_until, at);
             }
         }
-        // Every order of the page is committed: only now may the watermark pass them.
-        if let Some(read_until) = read_until {
-            advance_watermark(conn, &shop.id, read_until)?;
-        }
-        let last_page = listing.total_pages.is_some_and(|total| page >= total);
-        if listing.orders.is_empty() || last_page {
-            break;
-        }
+        let last_page = listing.total_pages.is_some_and(|total| self.page >= total);
+        self.page += 1;
+        Ok(PageRead {
+            read_until,
+            more: !listing.orders.is_empty() && !last_page,
+        })
     }
-    tracing::info!(shop = %shop.domain, ?report, "reconciled WooCommerce orders");
-    Ok(report)
 }
 
 /// Stores one order document as an `order.updated` delivery; returns 1 when it was new.
@@ -101,27 +120,6 @@ fn store(conn: &mut DbConnection, shop: &Shop, order: &Value) -> Result<usize, R
 fn modified_at(order: &Value) -> Option<NaiveDateTime> {
     let text = order.get("date_modified_gmt")?.as_str()?.trim();
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").ok()
-}
-
-/// Moves the shop's watermark forward to `to`, never back (a re-read overlap or a concurrent
-/// run must not undo progress).
-fn advance_watermark(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    to: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
-    // Through the fair writer queue: on SQLite a write outside it fails under webhook load.
-    write_transaction(conn, |c| {
-        diesel::update(shops::table.find(shop_id))
-            .filter(
-                shops::reconciled_until
-                    .is_null()
-                    .or(shops::reconciled_until.lt(to)),
-            )
-            .set(shops::reconciled_until.eq(Some(to)))
-            .execute(c)
-            .map(|_| ())
-    })
 }
 
 #[cfg(test)]

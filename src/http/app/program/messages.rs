@@ -197,6 +197,12 @@ fn catalog(e: &CatalogError) -> Said {
             format!("المعرّف «{}» مستخدم لمكافأتين.", iso(id)),
         ),
         CatalogError::Invalid(_, fault) => reward(*fault),
+        CatalogError::FreeProductOnBigCommerce(id) => {
+            let said = |lang, id: String| {
+                crate::http::app::texts::say(lang, "program_bc_free_product", &[("reward", id)])
+            };
+            Said::new(said("en", id.clone()), said("ar", iso(id)))
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub fn field(e: &ProgramError, checked: &Value) -> Option<String> {
             CatalogError::BadId(id) => item("rewards", "id", id, false, "id"),
             CatalogError::DuplicateId(id) => item("rewards", "id", id, true, "id"),
             CatalogError::Invalid(id, fault) => item("rewards", "id", id, false, fault.field()),
+            CatalogError::FreeProductOnBigCommerce(id) => item("rewards", "id", id, false, "kind"),
             CatalogError::TooMany(_) => None,
         },
         ProgramError::Tiers(e) => tier(e, &rows),

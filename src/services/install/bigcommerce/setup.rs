@@ -1,6 +1,6 @@
 //! `boomerang shop add --platform bigcommerce`: once the shop is stored (with the API account's
-//! token and a webhook secret), its settings are read and its webhooks registered as the app
-//! install does. When the app's address is one BigCommerce cannot reach (loopback, the default
+//! token and a webhook secret), its settings are read, its history backfill queued and its
+//! webhooks registered as the app install does. When the app's address is one BigCommerce cannot reach (loopback, the default
 //! `http://localhost:8080`), nothing is registered and the output says how to do it by hand.
 
 use secrecy::{ExposeSecret, SecretString};
@@ -17,6 +17,7 @@ use crate::platform::bigcommerce::hooks::{self, SCOPES, SECRET_HEADER};
 use crate::platform::shopify::api::{RetryPolicy, ShopifyApi};
 use crate::platform::ApiError;
 use crate::services::install::apply_settings;
+use crate::services::install::backfill::{self, HISTORY_DAYS};
 
 /// Why a just-added shop could not be set up at all.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +85,17 @@ impl BcInstaller {
                 "warning: could not read the store's settings ({e}); the --currency, --timezone and --locale given are kept\n"
             )),
         }
+        // The year before, as an app install reads it; the server's job workers read it.
+        let id = shop.id.clone();
+        self.db
+            .run(move |c| {
+                write_transaction(c, |c| backfill::start(c, &id, false, now()))
+                    .map_err(DbError::from)
+            })
+            .await?;
+        out.push_str(&format!(
+            "history backfill queued: the orders of the last {HISTORY_DAYS} days are read from BigCommerce once the server runs (progress: GET /api/admin/v1/backfill)\n"
+        ));
         let public_url = &self.config.public_url;
         let destination = hooks::destination(public_url, &shop.domain);
         if !reachable_from_outside(public_url) {
