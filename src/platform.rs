@@ -3,6 +3,7 @@
 
 pub mod bigcommerce;
 pub mod demo;
+mod rest;
 pub mod shopify;
 pub mod woocommerce;
 

@@ -1,13 +1,14 @@
 //! Coupons over the WooCommerce REST API (`{site}/wp-json/wc/v3/…`, Basic auth with the shop's
-//! consumer key and secret), with the same retry rules as the Shopify client: network errors,
-//! 429 (waiting out `Retry-After`) and 5xx are retried; 401/403 mean the keys are wrong; any
-//! other 4xx is a refusal, except "code already exists", which may be our own lost attempt.
+//! consumer key and secret), with the retry rules of `platform::rest`: network errors, 429
+//! (waiting out `Retry-After`) and 5xx are retried; 401/403 mean the keys are wrong; any other
+//! 4xx is a refusal, except "code already exists", which may be our own lost attempt.
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::coupons::{coupon_body, woo_time};
+use crate::platform::rest::{self, Dialect};
 use crate::platform::shopify::api::{retry_after, RetryPolicy};
 use crate::platform::{ApiError, Audience, DiscountRequest, PlatformApi, ShopCredentials};
 
@@ -19,6 +20,13 @@ pub struct WooApi<'a> {
     http: &'a reqwest::Client,
     policy: RetryPolicy,
 }
+
+/// How WooCommerce asks a throttled call to wait (`Retry-After`) and words a refusal.
+const DIALECT: Dialect = Dialect {
+    name: "WooCommerce",
+    throttle_wait: retry_after,
+    refusal,
+};
 
 /// The Basic-auth pair of a shop's consumer key and secret.
 pub fn key_pair(consumer_key: &str, consumer_secret: &str) -> SecretString {
@@ -61,64 +69,19 @@ impl<'a> WooApi<'a> {
         let url = Self::url(shop, path)?;
         let pair = shop.access_token.expose_secret();
         let (key, secret) = pair.split_once(':').ok_or(ApiError::Unauthorized(401))?;
-        let mut last = ApiError::Network("no attempt made".into());
-        // As for Shopify: once an attempt may have reached the site, the outcome is unknown.
-        let mut outcome_unknown = false;
-        for attempt in 1..=self.policy.attempts {
-            let mut request = self
+        let request = || {
+            let request = self
                 .http
                 .request(method.clone(), &url)
                 .basic_auth(key, Some(secret));
-            if let Some(body) = body {
-                request = request.json(body);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
             }
-            let wait = match request.send().await {
-                Err(e) if e.is_timeout() => {
-                    outcome_unknown = true;
-                    last = ApiError::Timeout(attempt);
-                    self.policy.backoff(attempt)
-                }
-                Err(e) => {
-                    outcome_unknown |= !e.is_connect();
-                    last = ApiError::Network(e.without_url().to_string());
-                    self.policy.backoff(attempt)
-                }
-                Ok(resp) => match resp.status().as_u16() {
-                    status @ (401 | 403) => return Err(ApiError::Unauthorized(status)),
-                    429 => {
-                        last = ApiError::Throttled(attempt);
-                        retry_after(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
-                    }
-                    status @ 500..=599 => {
-                        last = ApiError::Server {
-                            status,
-                            attempts: attempt,
-                        };
-                        self.policy.backoff(attempt)
-                    }
-                    200..=299 => {
-                        let pages = total_pages(&resp);
-                        let answer = resp.json().await.map_err(|e| {
-                            if e.is_timeout() {
-                                ApiError::Timeout(attempt)
-                            } else {
-                                ApiError::InvalidResponse(e.to_string())
-                            }
-                        })?;
-                        return Ok((answer, pages));
-                    }
-                    status => {
-                        let answer: Value = resp.json().await.unwrap_or(Value::Null);
-                        return Err(refusal(status, &answer));
-                    }
-                },
-            };
-            if attempt < self.policy.attempts {
-                tracing::debug!(attempt, ?wait, error = %last, "retrying a WooCommerce call");
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(last.after_retries(self.policy.attempts, outcome_unknown))
+        };
+        let delivered = rest::send(self.policy, &DIALECT, request).await?;
+        let pages = total_pages(&delivered.response);
+        Ok((delivered.json().await?, pages))
     }
 
     /// One page (from 1) of the orders modified after `after` (UTC, `YYYY-MM-DDTHH:MM:SS`),
