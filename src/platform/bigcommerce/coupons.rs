@@ -22,7 +22,9 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::api::{refused_with, BcApi};
-use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::platform::{
+    checked_id, numeric_id, ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials,
+};
 
 /// BigCommerce's limits on a coupon's name (unique in the store) and code.
 const MAX_NAME_CHARS: usize = 100;
@@ -98,19 +100,12 @@ fn coupon_name(title: &str, code: &str) -> String {
 }
 
 fn id_of(coupon: &Value) -> Result<String, ApiError> {
-    match coupon.get("id") {
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        _ => Err(ApiError::InvalidResponse("the coupon has no id".into())),
-    }
+    numeric_id(coupon, "the coupon")
 }
 
 fn coupon_path(discount_id: &str) -> Result<String, ApiError> {
-    if discount_id.is_empty() || !discount_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidResponse(format!(
-            "{discount_id:?} is not a BigCommerce coupon id"
-        )));
-    }
-    Ok(format!("v2/coupons/{discount_id}"))
+    let id = checked_id(discount_id, "a BigCommerce coupon")?;
+    Ok(format!("v2/coupons/{id}"))
 }
 
 impl PlatformApi for BcApi<'_> {

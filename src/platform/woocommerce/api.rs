@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 use super::coupons::{coupon_body, woo_time};
 use crate::platform::rest::{self, Dialect};
 use crate::platform::shopify::api::{retry_after, RetryPolicy};
-use crate::platform::{ApiError, Audience, DiscountRequest, PlatformApi, ShopCredentials};
+use crate::platform::{
+    checked_id, is_numeric_id, numeric_id, ApiError, Audience, DiscountRequest, PlatformApi,
+    ShopCredentials,
+};
 
 /// The REST client for WooCommerce shops. `ShopCredentials::access_token` holds the shop's
 /// `consumer_key:consumer_secret` pair, exactly what Basic auth sends (see
@@ -116,7 +119,7 @@ impl<'a> WooApi<'a> {
 
     /// The e-mail of the customer account a code is bound to.
     async fn customer_email(&self, shop: &ShopCredentials, id: &str) -> Result<String, ApiError> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_numeric_id(id) {
             return Err(ApiError::Rejected(format!(
                 "customer id {id:?} is not numeric"
             )));
@@ -168,21 +171,13 @@ fn refusal(status: u16, answer: &Value) -> ApiError {
     ))
 }
 
-fn id_of(answer: &Value) -> Result<String, ApiError> {
-    match answer.get("id") {
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(ApiError::InvalidResponse("the coupon has no id".into())),
-    }
+fn id_of(coupon: &Value) -> Result<String, ApiError> {
+    numeric_id(coupon, "the coupon")
 }
 
 fn coupon_path(discount_id: &str) -> Result<String, ApiError> {
-    if discount_id.is_empty() || !discount_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidResponse(format!(
-            "{discount_id:?} is not a WooCommerce coupon id"
-        )));
-    }
-    Ok(format!("coupons/{discount_id}"))
+    let id = checked_id(discount_id, "a WooCommerce coupon")?;
+    Ok(format!("coupons/{id}"))
 }
 
 impl PlatformApi for WooApi<'_> {
