@@ -174,10 +174,28 @@ pub trait PlatformApi {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use chrono::TimeZone;
     use serde_json::json;
 
     use super::*;
+
+    /// The request a customer's redeemed "5 off (500 points)" reward makes: code `BMR-ABC123`
+    /// for customer 31, single use, from 2026-11-20 to 2026-12-20 10:00 UTC; the adapters'
+    /// coupon tests start from it.
+    pub(crate) fn reward_request(value: DiscountValue) -> DiscountRequest {
+        DiscountRequest {
+            code: "BMR-ABC123".into(),
+            title: "5 off (500 points)".into(),
+            audience: Audience::Customer("31".into()),
+            value,
+            min_subtotal: None,
+            starts_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+            ends_at: Some(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap()),
+            usage_limit: Some(1),
+            once_per_customer: true,
+        }
+    }
 
     #[test]
     fn amounts_of_zero_or_less_never_reach_a_platform() {
