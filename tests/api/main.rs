@@ -24,6 +24,7 @@ mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
+mod coupon_shops;
 mod customer_enrol;
 mod customer_import;
 mod customer_import_rows;
