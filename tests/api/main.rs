@@ -12,7 +12,6 @@
 mod admin;
 mod admin_overview;
 mod admin_program;
-mod admin_program_rows;
 mod admin_reports;
 mod admin_ui;
 mod backends;
