@@ -20,17 +20,19 @@ const OTHER: &str = "admin-program-other.myshopify.com";
 
 /// Posts the editor's `form` (pairs of field name and value) as the signed-in owner.
 async fn save(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client()
-        .post(app.url("/app/program"))
-        .header("Cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
+    post_form(app, cookie, form).await
 }
 
 /// As [`save`], for a form built at run time.
 async fn save_all(app: &TestApp, cookie: &str, form: &[(String, String)]) -> reqwest::Response {
+    post_form(app, cookie, form).await
+}
+
+async fn post_form(
+    app: &TestApp,
+    cookie: &str,
+    form: &(impl serde::Serialize + ?Sized),
+) -> reqwest::Response {
     client()
         .post(app.url("/app/program"))
         .header("Cookie", cookie)
