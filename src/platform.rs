@@ -3,10 +3,12 @@
 
 pub mod bigcommerce;
 pub mod demo;
+mod rest;
 pub mod shopify;
 pub mod woocommerce;
 
 use chrono::{DateTime, Utc};
+use serde_json::Value;
 
 pub use demo::StoreApi;
 pub use shopify::api::{ApiError, ShopCredentials};
@@ -38,9 +40,7 @@ impl DiscountValue {
             } if !is_positive_decimal(max) => {
                 bad(format!("shipping cap {max:?} must be above zero"))
             }
-            Self::FreeVariant(variant)
-                if variant.is_empty() || !variant.bytes().all(|b| b.is_ascii_digit()) =>
-            {
+            Self::FreeVariant(variant) if !is_numeric_id(variant) => {
                 bad(format!("variant id {variant:?} must be numeric"))
             }
             _ => Ok(()),
@@ -53,6 +53,37 @@ pub fn is_positive_decimal(text: &str) -> bool {
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     digits(whole) && digits(fraction) && text.bytes().any(|b| (b'1'..=b'9').contains(&b))
+}
+
+/// Whether `id` is a numeric platform id (`719`): digits only, at least one. The REST
+/// platforms put ids into URL paths, so only such an id may go there (never `../orders`).
+pub fn is_numeric_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `id` itself when it is numeric, ready for a path; else an error naming it as `what` ("a
+/// WooCommerce coupon"). The ids checked here are ones the platform gave us earlier, so one
+/// that is not numeric is an answer the app should never have taken.
+pub fn checked_id<'a>(id: &'a str, what: &str) -> Result<&'a str, ApiError> {
+    if is_numeric_id(id) {
+        Ok(id)
+    } else {
+        Err(ApiError::InvalidResponse(format!(
+            "{id:?} is not {what} id"
+        )))
+    }
+}
+
+/// The numeric `id` of `answer` (`{"id": 719}`, or `"719"` as some answers quote it) as text,
+/// as [`checked_id`] takes it back; `what` names the thing answered ("the coupon").
+pub fn numeric_id(answer: &Value, what: &str) -> Result<String, ApiError> {
+    match answer.get("id") {
+        Some(Value::Number(n)) if n.is_u64() => Ok(n.to_string()),
+        Some(Value::String(s)) if is_numeric_id(s) => Ok(s.clone()),
+        _ => Err(ApiError::InvalidResponse(format!(
+            "{what} has no numeric id"
+        ))),
+    }
 }
 
 /// Who may use a discount code.
@@ -143,8 +174,28 @@ pub trait PlatformApi {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use chrono::TimeZone;
+    use serde_json::json;
+
     use super::*;
+
+    /// The request a customer's redeemed "5 off (500 points)" reward makes: code `BMR-ABC123`
+    /// for customer 31, single use, from 2026-11-20 to 2026-12-20 10:00 UTC; the adapters'
+    /// coupon tests start from it.
+    pub(crate) fn reward_request(value: DiscountValue) -> DiscountRequest {
+        DiscountRequest {
+            code: "BMR-ABC123".into(),
+            title: "5 off (500 points)".into(),
+            audience: Audience::Customer("31".into()),
+            value,
+            min_subtotal: None,
+            starts_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
+            ends_at: Some(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap()),
+            usage_limit: Some(1),
+            once_per_customer: true,
+        }
+    }
 
     #[test]
     fn amounts_of_zero_or_less_never_reach_a_platform() {
@@ -174,6 +225,33 @@ mod tests {
         assert!(DiscountValue::FreeVariant("gid://x".into())
             .check()
             .is_err());
+    }
+
+    #[test]
+    fn ids_that_go_into_paths_are_numeric() {
+        assert_eq!(checked_id("719", "a coupon"), Ok("719"));
+        for bad in ["", "../orders", "71 9", "-1", "７１９"] {
+            assert!(checked_id(bad, "a coupon").is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            numeric_id(&json!({"id": 719}), "the coupon").unwrap(),
+            "719"
+        );
+        assert_eq!(
+            numeric_id(&json!({"id": "720"}), "the coupon").unwrap(),
+            "720"
+        );
+        for bad in [
+            json!({}),
+            json!({"id": "x"}),
+            json!({"id": -1}),
+            json!({"id": 1.5}),
+        ] {
+            assert!(
+                matches!(numeric_id(&bad, "the coupon"), Err(ApiError::InvalidResponse(m)) if m == "the coupon has no numeric id"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

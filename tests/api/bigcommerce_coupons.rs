@@ -14,6 +14,7 @@ use boomerang::db::types::Platform;
 use boomerang::db::DatabaseUrl;
 use boomerang::platform::bigcommerce::current_customer;
 
+use crate::coupon_shops::{self, add_member, grant_points, redemption};
 use crate::helpers::{TestApp, TEST_APP_SECRET};
 
 mod cancelling;
@@ -44,14 +45,7 @@ pub(crate) async fn setup(server: &MockServer) -> (TestApp, String) {
         .mount(server)
         .await;
     let token = add_store(&app, SHOP, Some(&server.uri())).await;
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/customers/{CUSTOMER}/adjustments"),
-            json!({"points": 1000, "reason": "test"}),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
+    grant_points(&app, &token, CUSTOMER, 1000).await;
     (app, token)
 }
 
@@ -111,22 +105,7 @@ pub(crate) async fn add_store(app: &TestApp, domain: &str, api_base: Option<&str
             .unwrap()
             .unwrap();
         crate::helpers::backdate_install(c, &shop.id);
-        let at = boomerang::db::now();
-        boomerang::db::models::NewMember {
-            id: boomerang::db::new_id(),
-            shop_id: shop.id,
-            platform_customer_id: Some(CUSTOMER.to_string()),
-            email: Some("ada@example.com".into()),
-            first_name: None,
-            last_name: None,
-            birthday: None,
-            accepts_marketing: false,
-            referral_code: None,
-            created_at: at,
-            updated_at: at,
-        }
-        .insert(c)
-        .unwrap();
+        add_member(c, &shop.id, CUSTOMER, "ada@example.com");
     })
     .await;
     key
@@ -154,41 +133,13 @@ async fn redeem(app: &TestApp) -> reqwest::Response {
         .unwrap()
 }
 
+/// The points customer 4927 can spend.
 async fn balance(app: &TestApp, token: &str) -> i64 {
-    let resp = app
-        .admin_get(token, &format!("/api/admin/v1/customers/{CUSTOMER}"))
-        .await;
-    resp.json::<Value>().await.unwrap()["points_balance"]
-        .as_i64()
-        .unwrap()
-}
-
-/// The (id, status, platform discount id) of the shop's only redemption.
-async fn redemption(app: &TestApp) -> (String, String, Option<String>) {
-    app.with_db(|c| {
-        use boomerang::db::schema::redemptions;
-        use diesel::prelude::*;
-        redemptions::table
-            .select((
-                redemptions::id,
-                redemptions::status,
-                redemptions::platform_discount_id,
-            ))
-            .first::<(String, String, Option<String>)>(c)
-            .unwrap()
-    })
-    .await
+    coupon_shops::balance(app, token, CUSTOMER).await
 }
 
 async fn coupon_posts(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == COUPONS)
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
+    coupon_shops::coupon_posts(server, COUPONS).await
 }
 
 fn created() -> ResponseTemplate {
@@ -420,14 +371,7 @@ async fn a_store_without_its_own_api_base_is_called_at_bigcommerce_api_base() {
     ])
     .await;
     let token = add_store(&app, SHOP, None).await;
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/customers/{CUSTOMER}/adjustments"),
-            json!({"points": 1000, "reason": "test"}),
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
+    grant_points(&app, &token, CUSTOMER, 1000).await;
     assert_eq!(redeem(&app).await.status(), 200);
     assert_eq!(balance(&app, &token).await, 500);
 }

@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use boomerang::db::schema::jobs as job_rows;
+use boomerang::db::DbConnection;
 use boomerang::queue::{self, JobKind, JobSpec};
 
 use crate::helpers::{error_code, job_context, session_token, TestApp};
@@ -15,8 +16,36 @@ use crate::helpers::{error_code, job_context, session_token, TestApp};
 const SHOP: &str = "dead-letters.myshopify.com";
 const OTHER: &str = "dead-letters-other.myshopify.com";
 
-/// Adds a job of `kind` to `shop_id` in `status`, as the runner leaves one that gave up
-/// (`failed`: five attempts and the last error); returns its id.
+/// Adds the job `spec` in `status`, as the runner leaves one that gave up (`failed`: every
+/// attempt used, `last_error` kept) or one still going; returns its id.
+pub(crate) fn job_row(
+    c: &mut DbConnection,
+    spec: JobSpec,
+    status: &str,
+    last_error: &str,
+) -> String {
+    let (shop_id, max_attempts) = (spec.shop_id.clone(), spec.max_attempts);
+    queue::enqueue(c, spec).unwrap();
+    let id: String = job_rows::table
+        .filter(job_rows::shop_id.eq(&shop_id))
+        .order(job_rows::id.desc())
+        .select(job_rows::id)
+        .first(c)
+        .unwrap();
+    let failed = status == "failed";
+    diesel::update(job_rows::table.find(&id))
+        .set((
+            job_rows::status.eq(status),
+            job_rows::attempts.eq(if failed { max_attempts } else { 1 }),
+            job_rows::last_error.eq(failed.then_some(last_error)),
+        ))
+        .execute(c)
+        .unwrap();
+    id
+}
+
+/// Adds a job of `kind` to `shop_id` in `status` (`failed`: five attempts and the last error);
+/// returns its id.
 pub(crate) async fn job_in(
     app: &TestApp,
     shop_id: &str,
@@ -24,39 +53,17 @@ pub(crate) async fn job_in(
     status: &str,
     dedupe_key: Option<&str>,
 ) -> String {
-    let (shop_id, status, key) = (
-        shop_id.to_owned(),
-        status.to_owned(),
-        dedupe_key.map(str::to_owned),
-    );
-    app.with_db(move |c| {
-        let spec = JobSpec {
-            shop_id: shop_id.clone(),
-            kind,
-            payload: json!({}),
-            dedupe_key: key,
-            run_at: boomerang::db::now(),
-            max_attempts: 5,
-        };
-        queue::enqueue(c, spec).unwrap();
-        let id: String = job_rows::table
-            .filter(job_rows::shop_id.eq(&shop_id))
-            .order(job_rows::id.desc())
-            .select(job_rows::id)
-            .first(c)
-            .unwrap();
-        let failed = status == "failed";
-        diesel::update(job_rows::table.find(&id))
-            .set((
-                job_rows::status.eq(status),
-                job_rows::attempts.eq(if failed { 5 } else { 1 }),
-                job_rows::last_error.eq(failed.then_some("shop API unreachable")),
-            ))
-            .execute(c)
-            .unwrap();
-        id
-    })
-    .await
+    let spec = JobSpec {
+        shop_id: shop_id.to_owned(),
+        kind,
+        payload: json!({}),
+        dedupe_key: dedupe_key.map(str::to_owned),
+        run_at: boomerang::db::now(),
+        max_attempts: 5,
+    };
+    let status = status.to_owned();
+    app.with_db(move |c| job_row(c, spec, &status, "shop API unreachable"))
+        .await
 }
 
 pub(crate) async fn row(app: &TestApp, id: &str) -> (String, i32) {
@@ -76,10 +83,35 @@ async fn json_of(resp: reqwest::Response, status: StatusCode) -> Value {
     resp.json().await.unwrap()
 }
 
-#[tokio::test]
-async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismissed() {
+/// The app with the test shop; returns the app, the shop's id and an admin session token.
+async fn shop() -> (TestApp, String, String) {
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(SHOP, "USD").await;
+    (app, shop_id, session_token(SHOP))
+}
+
+/// Posts `action` (`retry`, `dismiss`) for job `id` through the admin API.
+async fn act(app: &TestApp, token: &str, id: &str, action: &str) -> reqwest::Response {
+    app.admin_post(
+        token,
+        &format!("/api/admin/v1/jobs/{id}/{action}"),
+        json!({}),
+    )
+    .await
+}
+
+/// Runs the jobs due now; returns how many were done and how many failed.
+async fn run_jobs(app: &TestApp) -> (usize, usize) {
+    let report =
+        boomerang::jobs::run_pending(&app.db, &job_context("unused-0123456789abcdef0123456789ab"))
+            .await
+            .unwrap();
+    (report.done, report.failed)
+}
+
+#[tokio::test]
+async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismissed() {
+    let (app, shop_id, token) = shop().await;
     let other_id = app.add_shop(OTHER, "USD").await;
     let mut failed = Vec::new();
     for _ in 0..3 {
@@ -87,7 +119,6 @@ async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismiss
     }
     let done = job_in(&app, &shop_id, JobKind::ConfirmPoints, "done", None).await;
     let others = job_in(&app, &other_id, JobKind::ConfirmPoints, "failed", None).await;
-    let token = session_token(SHOP);
 
     // Newest first, two per page, only this shop's.
     let first = json_of(
@@ -152,27 +183,13 @@ async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismiss
 
     // Another shop's job, an unknown id: 404, nothing changed. A job that did not fail: 409.
     for id in [others.as_str(), "01930000-0000-7000-8000-000000000000"] {
-        let resp = app
-            .admin_post(&token, &format!("/api/admin/v1/jobs/{id}/retry"), json!({}))
-            .await;
+        let resp = act(&app, &token, id, "retry").await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-        let resp = app
-            .admin_post(
-                &token,
-                &format!("/api/admin/v1/jobs/{id}/dismiss"),
-                json!({}),
-            )
-            .await;
+        let resp = act(&app, &token, id, "dismiss").await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     }
     assert_eq!(row(&app, &others).await, ("failed".into(), 5));
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{done}/retry"),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &done, "retry").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     assert_eq!(error_code(resp).await, "conflict");
     assert_eq!(row(&app, &done).await, ("done".into(), 1));
@@ -186,54 +203,24 @@ async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismiss
     assert_eq!(alerts["failed_jobs"], 3);
 
     // Retried: queued, due now, attempts reset; the runner then finishes it.
-    let retried = json_of(
-        app.admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{}/retry", failed[0]),
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    let retried = json_of(act(&app, &token, &failed[0], "retry").await, StatusCode::OK).await;
     assert_eq!(
         (retried["status"].as_str(), retried["attempts"].as_i64()),
         (Some("queued"), Some(0))
     );
-    let report =
-        boomerang::jobs::run_pending(&app.db, &job_context("unused-0123456789abcdef0123456789ab"))
-            .await
-            .unwrap();
-    assert_eq!((report.done, report.failed), (1, 0));
+    assert_eq!(run_jobs(&app).await, (1, 0));
     assert_eq!(row(&app, &failed[0]).await, ("done".into(), 1));
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{}/retry", failed[0]),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &failed[0], "retry").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     // Dismissed: no longer listed as failed, once only.
     let dismissed = json_of(
-        app.admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{}/dismiss", failed[1]),
-            json!({}),
-        )
-        .await,
+        act(&app, &token, &failed[1], "dismiss").await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(dismissed["status"], "dismissed");
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{}/dismiss", failed[1]),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &failed[1], "dismiss").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let left = json_of(
         app.admin_get(&token, "/api/admin/v1/jobs").await,
@@ -252,8 +239,7 @@ async fn failed_jobs_are_listed_per_shop_a_page_at_a_time_and_retried_or_dismiss
 
 #[tokio::test]
 async fn a_failed_job_whose_work_is_queued_again_meanwhile_is_not_queued_twice() {
-    let app = TestApp::spawn().await;
-    let shop_id = app.add_shop(SHOP, "USD").await;
+    let (app, shop_id, token) = shop().await;
     let failed = job_in(
         &app,
         &shop_id,
@@ -270,14 +256,7 @@ async fn a_failed_job_whose_work_is_queued_again_meanwhile_is_not_queued_twice()
         Some("mail:2026-12-01T10"),
     )
     .await;
-    let token = session_token(SHOP);
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{failed}/retry"),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &failed, "retry").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: Value = resp.json().await.unwrap();
     assert!(
@@ -289,16 +268,9 @@ async fn a_failed_job_whose_work_is_queued_again_meanwhile_is_not_queued_twice()
 
 #[tokio::test]
 async fn a_granted_reward_given_up_on_cannot_be_retried() {
-    let app = TestApp::spawn().await;
-    let shop_id = app.add_shop(SHOP, "USD").await;
+    let (app, shop_id, token) = shop().await;
     let failed = job_in(&app, &shop_id, JobKind::IssueGrantedReward, "failed", None).await;
-    let resp = app
-        .admin_post(
-            &session_token(SHOP),
-            &format!("/api/admin/v1/jobs/{failed}/retry"),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &failed, "retry").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
     let body: Value = resp.json().await.unwrap();
     assert!(
@@ -314,9 +286,7 @@ async fn a_granted_reward_given_up_on_cannot_be_retried() {
 #[tokio::test]
 async fn retrying_the_job_of_a_dismissed_webhook_leaves_the_webhook_dismissed() {
     use boomerang::db::schema::inbox_events;
-    let app = TestApp::spawn().await;
-    let shop_id = app.add_shop(SHOP, "USD").await;
-    let token = session_token(SHOP);
+    let (app, shop_id, token) = shop().await;
     // An order body the adapter cannot read: stored and kept as failed.
     app.deliver(
         SHOP,
@@ -351,19 +321,9 @@ async fn retrying_the_job_of_a_dismissed_webhook_leaves_the_webhook_dismissed() 
         )
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app
-        .admin_post(
-            &token,
-            &format!("/api/admin/v1/jobs/{job}/retry"),
-            json!({}),
-        )
-        .await;
+    let resp = act(&app, &token, &job, "retry").await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let report =
-        boomerang::jobs::run_pending(&app.db, &job_context("unused-0123456789abcdef0123456789ab"))
-            .await
-            .unwrap();
-    assert_eq!((report.done, report.failed), (1, 0));
+    assert_eq!(run_jobs(&app).await, (1, 0));
     let status: String = app
         .with_db(move |c| {
             inbox_events::table

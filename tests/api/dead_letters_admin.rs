@@ -7,10 +7,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use boomerang::db::schema::jobs as job_rows;
-use boomerang::queue::{self, JobKind, JobSpec};
+use boomerang::queue::{JobKind, JobSpec};
 
 use crate::admin_ui::{get, post, sign_in};
-use crate::dead_letters::{job_in, row};
+use crate::dead_letters::{job_in, job_row, row};
 use crate::helpers::{TestApp, TestDb};
 
 const SHOP: &str = "dead-letters-admin.myshopify.com";
@@ -49,23 +49,11 @@ async fn the_owner_sees_an_alert_and_retries_from_the_admin_in_english_and_arabi
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(row(&app, &failed).await, ("failed".into(), 5));
     // Another shop's job: 404 on the page, nothing changed.
-    let resp = post(
-        &app,
-        &cookie,
-        &format!("/app/jobs/{others}/retry"),
-        &[("csrf", &csrf)],
-    )
-    .await;
+    let resp = press(&app, &cookie, &csrf, &others, "retry").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     assert_eq!(row(&app, &others).await, ("failed".into(), 5));
 
-    let resp = post(
-        &app,
-        &cookie,
-        &format!("/app/jobs/{failed}/retry"),
-        &[("csrf", &csrf)],
-    )
-    .await;
+    let resp = press(&app, &cookie, &csrf, &failed, "retry").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()["location"], "/app/jobs?done=retried");
     assert_eq!(row(&app, &failed).await, ("queued".into(), 0));
@@ -73,13 +61,7 @@ async fn the_owner_sees_an_alert_and_retries_from_the_admin_in_english_and_arabi
     assert!(list.contains("The task is queued again"));
     assert!(list.contains("No failed background tasks."));
     // Retrying twice (a second tab): 409 on the page.
-    let resp = post(
-        &app,
-        &cookie,
-        &format!("/app/jobs/{failed}/retry"),
-        &[("csrf", &csrf)],
-    )
-    .await;
+    let resp = press(&app, &cookie, &csrf, &failed, "retry").await;
     assert_eq!(resp.status(), StatusCode::CONFLICT);
 
     // In Arabic.
@@ -99,15 +81,36 @@ async fn the_owner_sees_an_alert_and_retries_from_the_admin_in_english_and_arabi
         .contains("فشلت 1 من المهام الخلفية"));
     let list = get(&app, &cookie, "/app/jobs").await;
     assert!(list.contains("مراجعة مستويات الأعضاء"));
-    let resp = post(
-        &app,
-        &cookie,
-        &format!("/app/jobs/{second}/dismiss"),
-        &[("csrf", &csrf)],
-    )
-    .await;
+    let resp = press(&app, &cookie, &csrf, &second, "dismiss").await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(row(&app, &second).await, ("dismissed".into(), 5));
+}
+
+/// Presses `action`'s button (`retry`, `dismiss`) on job `id` in the admin UI.
+async fn press(
+    app: &TestApp,
+    cookie: &str,
+    csrf: &str,
+    id: &str,
+    action: &str,
+) -> reqwest::Response {
+    post(
+        app,
+        cookie,
+        &format!("/app/jobs/{id}/{action}"),
+        &[("csrf", csrf)],
+    )
+    .await
+}
+
+/// What the command printed.
+fn stdout(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// What the command said went wrong.
+fn stderr(out: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(out.get_output().stderr.clone()).unwrap()
 }
 
 /// The binary against `url`, in `dir`.
@@ -147,36 +150,21 @@ async fn the_operator_lists_and_retries_failed_jobs_from_the_command_line() {
     };
     let mut ids = Vec::new();
     for domain in [SHOP, OTHER] {
-        let shop_id = shop_of(&mut c, domain);
         let spec = JobSpec {
-            shop_id: shop_id.clone(),
+            shop_id: shop_of(&mut c, domain),
             kind: JobKind::ExpirePoints,
             payload: json!({}),
             dedupe_key: None,
             run_at: boomerang::db::now(),
             max_attempts: 3,
         };
-        queue::enqueue(&mut c, spec).unwrap();
-        let id: String = job_rows::table
-            .filter(job_rows::shop_id.eq(&shop_id))
-            .select(job_rows::id)
-            .first(&mut c)
-            .unwrap();
-        diesel::update(job_rows::table.find(&id))
-            .set((
-                job_rows::status.eq("failed"),
-                job_rows::attempts.eq(3),
-                job_rows::last_error.eq("boom"),
-            ))
-            .execute(&mut c)
-            .unwrap();
-        ids.push(id);
+        ids.push(job_row(&mut c, spec, "failed", "boom"));
     }
     let out = boomerang(dir.path(), &url)
         .args(["jobs", "failed"])
         .assert()
         .success();
-    let all = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let all = stdout(&out);
     assert!(ids.iter().all(|id| all.contains(id.as_str())), "{all}");
     assert!(
         all.contains("expire_points (Expiring old points and sending reminders)  3/3 attempts"),
@@ -186,7 +174,7 @@ async fn the_operator_lists_and_retries_failed_jobs_from_the_command_line() {
         .args(["jobs", "failed", "--domain", OTHER])
         .assert()
         .success();
-    let one = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let one = stdout(&out);
     assert!(
         one.contains(ids[1].as_str()) && !one.contains(ids[0].as_str()),
         "{one}"
@@ -206,7 +194,7 @@ async fn the_operator_lists_and_retries_failed_jobs_from_the_command_line() {
         .args(["jobs", "retry", &ids[0]])
         .assert()
         .failure();
-    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    let err = stderr(&out);
     assert!(
         err.contains("only a failed background task can be retried; this one is queued"),
         "{err}"
@@ -219,14 +207,10 @@ async fn the_operator_lists_and_retries_failed_jobs_from_the_command_line() {
         .args(["jobs", "retry", "no-such-id"])
         .assert()
         .failure();
-    assert!(String::from_utf8(out.get_output().stderr.clone())
-        .unwrap()
-        .contains("no such background task"));
+    assert!(stderr(&out).contains("no such background task"));
     let out = boomerang(dir.path(), &url)
         .args(["jobs", "failed"])
         .assert()
         .success();
-    assert!(String::from_utf8(out.get_output().stdout.clone())
-        .unwrap()
-        .contains("no failed background tasks"));
+    assert!(stdout(&out).contains("no failed background tasks"));
 }

@@ -12,7 +12,6 @@
 mod admin;
 mod admin_overview;
 mod admin_program;
-mod admin_program_rows;
 mod admin_reports;
 mod admin_ui;
 mod backends;
@@ -24,6 +23,7 @@ mod cancelling;
 mod cli;
 mod collections;
 mod compliance;
+mod coupon_shops;
 mod customer_enrol;
 mod customer_import;
 mod customer_import_rows;

@@ -1,8 +1,8 @@
 //! The BigCommerce REST client: `{base}/stores/{hash}/{v2|v3}/…` with the shop's
-//! `X-Auth-Token`, JSON in and out, and the same retry rules as the other platforms' clients:
-//! network errors, 429 (waiting out `X-Rate-Limit-Time-Reset-Ms`, BigCommerce's own header,
-//! or `Retry-After`) and 5xx are retried; 401/403 mean the token is wrong or lacks a scope;
-//! any other 4xx is a refusal, worded from BigCommerce's answer.
+//! `X-Auth-Token`, JSON in and out, and the retry rules of `platform::rest`: network errors,
+//! 429 (waiting out `X-Rate-Limit-Time-Reset-Ms`, BigCommerce's own header, or `Retry-After`)
+//! and 5xx are retried; 401/403 mean the token is wrong or lacks a scope; any other 4xx is a
+//! refusal, worded from BigCommerce's answer.
 //!
 //! `base` is `https://api.bigcommerce.com` unless the shop was added with `--api-base` (a
 //! proxy, or a local fake in tests). Plain http is refused except on a loopback host: the token
@@ -14,11 +14,19 @@ use reqwest::Method;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 
+use crate::platform::rest::{self, Dialect};
 use crate::platform::shopify::api::{retry_after, RetryPolicy};
 use crate::platform::{ApiError, ShopCredentials};
 
 /// Where BigCommerce's API lives when a shop names no `--api-base`.
 pub const DEFAULT_API_BASE: &str = "https://api.bigcommerce.com";
+
+/// How BigCommerce asks a throttled call to wait and words a refusal.
+const DIALECT: Dialect = Dialect {
+    name: "BigCommerce",
+    throttle_wait,
+    refusal,
+};
 
 /// The longest a throttled call waits before trying again (BigCommerce's windows are seconds).
 const MAX_THROTTLE_WAIT: Duration = Duration::from_secs(15);
@@ -80,70 +88,22 @@ impl<'a> BcApi<'a> {
     ) -> Result<Answer, ApiError> {
         let url = Self::url_at(shop, shop.api_base.as_deref().or(self.default_base), path)?;
         let token = shop.access_token.expose_secret();
-        let mut last = ApiError::Network("no attempt made".into());
-        // Once an attempt may have reached BigCommerce, the outcome of a write is unknown.
-        let mut outcome_unknown = false;
-        for attempt in 1..=self.policy.attempts {
-            let mut request = self
+        let request = || {
+            let request = self
                 .http
                 .request(method.clone(), &url)
                 .header("X-Auth-Token", token)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .timeout(self.policy.timeout);
-            if let Some(body) = body {
-                request = request.json(body);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
             }
-            let wait = match request.send().await {
-                Err(e) if e.is_timeout() => {
-                    outcome_unknown = true;
-                    last = ApiError::Timeout(attempt);
-                    self.policy.backoff(attempt)
-                }
-                Err(e) => {
-                    outcome_unknown |= !e.is_connect();
-                    last = ApiError::Network(e.without_url().to_string());
-                    self.policy.backoff(attempt)
-                }
-                Ok(resp) => match resp.status().as_u16() {
-                    status @ (401 | 403) => return Err(ApiError::Unauthorized(status)),
-                    429 => {
-                        last = ApiError::Throttled(attempt);
-                        throttle_wait(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
-                    }
-                    status @ 500..=599 => {
-                        last = ApiError::Server {
-                            status,
-                            attempts: attempt,
-                        };
-                        self.policy.backoff(attempt)
-                    }
-                    204 => return Ok(Value::Null),
-                    200..=299 => {
-                        let bytes = resp.bytes().await.map_err(|e| {
-                            if e.is_timeout() {
-                                ApiError::Timeout(attempt)
-                            } else {
-                                ApiError::Network(e.without_url().to_string())
-                            }
-                        })?;
-                        if bytes.iter().all(u8::is_ascii_whitespace) {
-                            return Ok(Value::Null);
-                        }
-                        return serde_json::from_slice(&bytes)
-                            .map_err(|e| ApiError::InvalidResponse(e.to_string()));
-                    }
-                    status => {
-                        let answer: Value = resp.json().await.unwrap_or(Value::Null);
-                        return Err(refusal(status, &answer));
-                    }
-                },
-            };
-            if attempt < self.policy.attempts {
-                tracing::debug!(attempt, ?wait, error = %last, "retrying a BigCommerce call");
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(last.after_retries(self.policy.attempts, outcome_unknown))
+        };
+        rest::send(self.policy, &DIALECT, request)
+            .await?
+            .json_or_null()
+            .await
     }
 
     /// `GET` of one resource; `Ok(None)` when BigCommerce answers `404` (an order deleted

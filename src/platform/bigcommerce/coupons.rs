@@ -22,7 +22,9 @@ use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::api::{refused_with, BcApi};
-use crate::platform::{ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials};
+use crate::platform::{
+    checked_id, numeric_id, ApiError, DiscountRequest, DiscountValue, PlatformApi, ShopCredentials,
+};
 
 /// BigCommerce's limits on a coupon's name (unique in the store) and code.
 const MAX_NAME_CHARS: usize = 100;
@@ -97,20 +99,9 @@ fn coupon_name(title: &str, code: &str) -> String {
     format!("{} ({code})", title.trim_end())
 }
 
-fn id_of(coupon: &Value) -> Result<String, ApiError> {
-    match coupon.get("id") {
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        _ => Err(ApiError::InvalidResponse("the coupon has no id".into())),
-    }
-}
-
 fn coupon_path(discount_id: &str) -> Result<String, ApiError> {
-    if discount_id.is_empty() || !discount_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidResponse(format!(
-            "{discount_id:?} is not a BigCommerce coupon id"
-        )));
-    }
-    Ok(format!("v2/coupons/{discount_id}"))
+    let id = checked_id(discount_id, "a BigCommerce coupon")?;
+    Ok(format!("v2/coupons/{id}"))
 }
 
 impl PlatformApi for BcApi<'_> {
@@ -124,7 +115,7 @@ impl PlatformApi for BcApi<'_> {
             .call(shop, Method::POST, "v2/coupons", Some(&body))
             .await
         {
-            Ok(created) => id_of(&created),
+            Ok(created) => numeric_id(&created, "the coupon"),
             // A coupon's code and name are its only unique fields, and the name carries the
             // code: a conflict is this code existing, maybe from our own lost attempt.
             Err(e) if refused_with(&e, 409) => Err(ApiError::CodeTaken),
@@ -153,7 +144,7 @@ impl PlatformApi for BcApi<'_> {
                     .and_then(Value::as_str)
                     .is_some_and(|c| c.eq_ignore_ascii_case(code))
             })
-            .map(id_of)
+            .map(|coupon| numeric_id(coupon, "the coupon"))
             .transpose()
     }
 
@@ -202,24 +193,9 @@ impl PlatformApi for BcApi<'_> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
-
     use super::*;
+    use crate::platform::tests::reward_request as request;
     use crate::platform::Audience;
-
-    fn request(value: DiscountValue) -> DiscountRequest {
-        DiscountRequest {
-            code: "BMR-ABC123".into(),
-            title: "5 off (500 points)".into(),
-            audience: Audience::Customer("31".into()),
-            value,
-            min_subtotal: None,
-            starts_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
-            ends_at: Some(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap()),
-            usage_limit: Some(1),
-            once_per_customer: true,
-        }
-    }
 
     #[test]
     fn an_amount_off_is_a_single_use_coupon_on_the_whole_order() {
@@ -294,7 +270,5 @@ mod tests {
     fn coupon_ids_are_numeric() {
         assert_eq!(coupon_path("719").unwrap(), "v2/coupons/719");
         assert!(coupon_path("../orders").is_err());
-        assert_eq!(id_of(&json!({"id": 719})).unwrap(), "719");
-        assert!(id_of(&json!({"id": "x"})).is_err());
     }
 }

@@ -1,15 +1,19 @@
 //! Coupons over the WooCommerce REST API (`{site}/wp-json/wc/v3/…`, Basic auth with the shop's
-//! consumer key and secret), with the same retry rules as the Shopify client: network errors,
-//! 429 (waiting out `Retry-After`) and 5xx are retried; 401/403 mean the keys are wrong; any
-//! other 4xx is a refusal, except "code already exists", which may be our own lost attempt.
+//! consumer key and secret), with the retry rules of `platform::rest`: network errors, 429
+//! (waiting out `Retry-After`) and 5xx are retried; 401/403 mean the keys are wrong; any other
+//! 4xx is a refusal, except "code already exists", which may be our own lost attempt.
 
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::coupons::{coupon_body, woo_time};
+use crate::platform::rest::{self, Dialect};
 use crate::platform::shopify::api::{retry_after, RetryPolicy};
-use crate::platform::{ApiError, Audience, DiscountRequest, PlatformApi, ShopCredentials};
+use crate::platform::{
+    checked_id, is_numeric_id, numeric_id, ApiError, Audience, DiscountRequest, PlatformApi,
+    ShopCredentials,
+};
 
 /// The REST client for WooCommerce shops. `ShopCredentials::access_token` holds the shop's
 /// `consumer_key:consumer_secret` pair, exactly what Basic auth sends (see
@@ -19,6 +23,13 @@ pub struct WooApi<'a> {
     http: &'a reqwest::Client,
     policy: RetryPolicy,
 }
+
+/// How WooCommerce asks a throttled call to wait (`Retry-After`) and words a refusal.
+const DIALECT: Dialect = Dialect {
+    name: "WooCommerce",
+    throttle_wait: retry_after,
+    refusal,
+};
 
 /// The Basic-auth pair of a shop's consumer key and secret.
 pub fn key_pair(consumer_key: &str, consumer_secret: &str) -> SecretString {
@@ -61,64 +72,19 @@ impl<'a> WooApi<'a> {
         let url = Self::url(shop, path)?;
         let pair = shop.access_token.expose_secret();
         let (key, secret) = pair.split_once(':').ok_or(ApiError::Unauthorized(401))?;
-        let mut last = ApiError::Network("no attempt made".into());
-        // As for Shopify: once an attempt may have reached the site, the outcome is unknown.
-        let mut outcome_unknown = false;
-        for attempt in 1..=self.policy.attempts {
-            let mut request = self
+        let request = || {
+            let request = self
                 .http
                 .request(method.clone(), &url)
                 .basic_auth(key, Some(secret));
-            if let Some(body) = body {
-                request = request.json(body);
+            match body {
+                Some(body) => request.json(body),
+                None => request,
             }
-            let wait = match request.send().await {
-                Err(e) if e.is_timeout() => {
-                    outcome_unknown = true;
-                    last = ApiError::Timeout(attempt);
-                    self.policy.backoff(attempt)
-                }
-                Err(e) => {
-                    outcome_unknown |= !e.is_connect();
-                    last = ApiError::Network(e.without_url().to_string());
-                    self.policy.backoff(attempt)
-                }
-                Ok(resp) => match resp.status().as_u16() {
-                    status @ (401 | 403) => return Err(ApiError::Unauthorized(status)),
-                    429 => {
-                        last = ApiError::Throttled(attempt);
-                        retry_after(&resp).unwrap_or_else(|| self.policy.backoff(attempt))
-                    }
-                    status @ 500..=599 => {
-                        last = ApiError::Server {
-                            status,
-                            attempts: attempt,
-                        };
-                        self.policy.backoff(attempt)
-                    }
-                    200..=299 => {
-                        let pages = total_pages(&resp);
-                        let answer = resp.json().await.map_err(|e| {
-                            if e.is_timeout() {
-                                ApiError::Timeout(attempt)
-                            } else {
-                                ApiError::InvalidResponse(e.to_string())
-                            }
-                        })?;
-                        return Ok((answer, pages));
-                    }
-                    status => {
-                        let answer: Value = resp.json().await.unwrap_or(Value::Null);
-                        return Err(refusal(status, &answer));
-                    }
-                },
-            };
-            if attempt < self.policy.attempts {
-                tracing::debug!(attempt, ?wait, error = %last, "retrying a WooCommerce call");
-                tokio::time::sleep(wait).await;
-            }
-        }
-        Err(last.after_retries(self.policy.attempts, outcome_unknown))
+        };
+        let delivered = rest::send(self.policy, &DIALECT, request).await?;
+        let pages = total_pages(&delivered.response);
+        Ok((delivered.json().await?, pages))
     }
 
     /// One page (from 1) of the orders modified after `after` (UTC, `YYYY-MM-DDTHH:MM:SS`),
@@ -153,7 +119,7 @@ impl<'a> WooApi<'a> {
 
     /// The e-mail of the customer account a code is bound to.
     async fn customer_email(&self, shop: &ShopCredentials, id: &str) -> Result<String, ApiError> {
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        if !is_numeric_id(id) {
             return Err(ApiError::Rejected(format!(
                 "customer id {id:?} is not numeric"
             )));
@@ -205,21 +171,9 @@ fn refusal(status: u16, answer: &Value) -> ApiError {
     ))
 }
 
-fn id_of(answer: &Value) -> Result<String, ApiError> {
-    match answer.get("id") {
-        Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        _ => Err(ApiError::InvalidResponse("the coupon has no id".into())),
-    }
-}
-
 fn coupon_path(discount_id: &str) -> Result<String, ApiError> {
-    if discount_id.is_empty() || !discount_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::InvalidResponse(format!(
-            "{discount_id:?} is not a WooCommerce coupon id"
-        )));
-    }
-    Ok(format!("coupons/{discount_id}"))
+    let id = checked_id(discount_id, "a WooCommerce coupon")?;
+    Ok(format!("coupons/{id}"))
 }
 
 impl PlatformApi for WooApi<'_> {
@@ -237,7 +191,7 @@ impl PlatformApi for WooApi<'_> {
         let created = self
             .call(shop, Method::POST, "coupons", Some(&body))
             .await?;
-        id_of(&created)
+        numeric_id(&created, "the coupon")
     }
 
     async fn find_discount(
@@ -252,7 +206,7 @@ impl PlatformApi for WooApi<'_> {
             .call(shop, Method::GET, &format!("coupons?{query}"), None)
             .await?;
         match found.as_array().and_then(|all| all.first()) {
-            Some(coupon) => id_of(coupon).map(Some),
+            Some(coupon) => numeric_id(coupon, "the coupon").map(Some),
             None => Ok(None),
         }
     }
@@ -315,7 +269,5 @@ mod tests {
     fn coupon_ids_are_numeric() {
         assert_eq!(coupon_path("719").unwrap(), "coupons/719");
         assert!(coupon_path("../orders").is_err());
-        assert_eq!(id_of(&json!({"id": 719})).unwrap(), "719");
-        assert!(id_of(&json!({})).is_err());
     }
 }

@@ -64,24 +64,8 @@ pub fn coupon_body(req: &DiscountRequest, email: Option<&str>) -> Result<Value, 
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
-
     use super::*;
-    use crate::platform::Audience;
-
-    fn request(value: DiscountValue) -> DiscountRequest {
-        DiscountRequest {
-            code: "BMR-ABC123".into(),
-            title: "5 off".into(),
-            audience: Audience::Customer("31".into()),
-            value,
-            min_subtotal: None,
-            starts_at: Utc.with_ymd_and_hms(2026, 11, 20, 10, 0, 0).unwrap(),
-            ends_at: Some(Utc.with_ymd_and_hms(2026, 12, 20, 10, 0, 0).unwrap()),
-            usage_limit: Some(1),
-            once_per_customer: true,
-        }
-    }
+    use crate::platform::tests::reward_request as request;
 
     #[test]
     fn an_amount_off_is_a_single_use_cart_coupon_for_one_email() {
@@ -92,7 +76,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             body,
-            json!({"code": "BMR-ABC123", "description": "5 off", "discount_type": "fixed_cart",
+            json!({"code": "BMR-ABC123", "description": "5 off (500 points)", "discount_type": "fixed_cart",
                    "amount": "5.00", "email_restrictions": ["jo@example.com"], "usage_limit": 1,
                    "usage_limit_per_user": 1, "date_expires": "2026-12-20T10:00:00",
                    "date_expires_gmt": "2026-12-20T10:00:00"})

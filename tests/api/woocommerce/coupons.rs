@@ -7,42 +7,20 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{add_woo_shop, SECRET, SHOP};
+use crate::coupon_shops::{self, add_member, grant_points, redemption};
 use crate::helpers::TestApp;
 
 const COUPONS: &str = "/wp-json/wc/v3/coupons";
+const CUSTOMER: u64 = 31;
 
 /// A shop on the fake site whose customer 31 (ada@example.com) has 1,000 spendable points.
 async fn setup(server: &MockServer) -> (TestApp, String, String) {
     let app = TestApp::spawn().await;
     let (shop_id, token) = add_woo_shop(&app, SHOP, SECRET, Some(&server.uri())).await;
     let id = shop_id.clone();
-    app.with_db(move |c| {
-        let at = boomerang::db::now();
-        boomerang::db::models::NewMember {
-            id: boomerang::db::new_id(),
-            shop_id: id,
-            platform_customer_id: Some("31".into()),
-            email: Some("ada@example.com".into()),
-            first_name: None,
-            last_name: None,
-            birthday: None,
-            accepts_marketing: false,
-            referral_code: None,
-            created_at: at,
-            updated_at: at,
-        }
-        .insert(c)
-        .unwrap();
-    })
-    .await;
-    let resp = app
-        .admin_post(
-            &token,
-            "/api/admin/v1/customers/31/adjustments",
-            json!({"points": 1000, "reason": "test"}),
-        )
+    app.with_db(move |c| add_member(c, &id, CUSTOMER, "ada@example.com"))
         .await;
-    assert_eq!(resp.status(), 201);
+    grant_points(&app, &token, CUSTOMER, 1000).await;
     Mock::given(method("GET"))
         .and(path("/wp-json/wc/v3/customers/31"))
         .respond_with(
@@ -68,22 +46,13 @@ async fn redeem(app: &TestApp, shop_id: &str) -> reqwest::Response {
         .unwrap()
 }
 
+/// The points customer 31 can spend.
 async fn balance(app: &TestApp, token: &str) -> i64 {
-    let resp = app.admin_get(token, "/api/admin/v1/customers/31").await;
-    resp.json::<Value>().await.unwrap()["points_balance"]
-        .as_i64()
-        .unwrap()
+    coupon_shops::balance(app, token, CUSTOMER).await
 }
 
 async fn coupon_posts(server: &MockServer) -> Vec<Value> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.method.as_str() == "POST" && r.url.path() == COUPONS)
-        .map(|r| serde_json::from_slice(&r.body).unwrap())
-        .collect()
+    coupon_shops::coupon_posts(server, COUPONS).await
 }
 
 fn created() -> ResponseTemplate {
@@ -119,18 +88,11 @@ async fn a_reward_becomes_a_single_use_coupon_for_the_customers_email() {
     assert_eq!(coupon["date_expires"].as_str(), Some(expires));
     let expires_at = issued["expires_at"].as_str().unwrap();
     assert!(expires_at.starts_with(expires), "{expires_at} vs {expires}");
-    let status = app
-        .with_db(move |c| {
-            use boomerang::db::schema::redemptions;
-            use diesel::prelude::*;
-            redemptions::table
-                .filter(redemptions::shop_id.eq(shop_id))
-                .select((redemptions::status, redemptions::platform_discount_id))
-                .first::<(String, Option<String>)>(c)
-                .unwrap()
-        })
-        .await;
-    assert_eq!(status, ("issued".to_owned(), Some("719".to_owned())));
+    let (_, status, discount) = redemption(&app).await;
+    assert_eq!(
+        (status.as_str(), discount.as_deref()),
+        ("issued", Some("719"))
+    );
 }
 
 #[tokio::test]

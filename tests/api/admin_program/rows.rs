@@ -6,39 +6,12 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::admin_ui::{client, get as page, sign_in};
+use super::{message, program, save, save_all};
+use crate::admin_ui::{get as page, sign_in};
 use crate::helpers::{session_token, TestApp};
 
 const SHOP: &str = "admin-rows.myshopify.com";
 const OTHER: &str = "admin-rows-other.myshopify.com";
-
-async fn save(app: &TestApp, cookie: &str, form: &[(&str, &str)]) -> reqwest::Response {
-    client()
-        .post(app.url("/app/program"))
-        .header("Cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn save_all(app: &TestApp, cookie: &str, form: &[(String, String)]) -> reqwest::Response {
-    client()
-        .post(app.url("/app/program"))
-        .header("Cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn program(app: &TestApp, shop: &str) -> Value {
-    let resp = app
-        .admin_get(&session_token(shop), "/api/admin/v1/program")
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
-    resp.json().await.unwrap()
-}
 
 /// Two shops, `SHOP` speaking `locale`; the signed-in session's cookie and CSRF token.
 async fn setup(locale: &str) -> (TestApp, String, String) {
@@ -60,16 +33,6 @@ async fn setup(locale: &str) -> (TestApp, String, String) {
     .await;
     let (cookie, csrf) = sign_in(&app, &shop_id).await;
     (app, cookie, csrf)
-}
-
-/// The text of the message shown for the input `id`.
-fn message(page: &str, id: &str) -> String {
-    page.split(&format!("id=\"{id}-error\""))
-        .nth(1)
-        .and_then(|rest| rest.split('>').nth(1))
-        .and_then(|rest| rest.split('<').next())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn arabic(text: &str) -> bool {
