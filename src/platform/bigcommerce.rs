@@ -17,6 +17,44 @@ pub mod signed_payload;
 pub mod store;
 pub mod webhook;
 
+/// Decodes a JWT signed with the app's client secret or, during a rotation, with `previous`
+/// (tried second). When both fail, the error told is the previous secret's if the current one
+/// failed only on the signature (the token is the previous secret's, wrong in another way:
+/// expired, another app…), else the current secret's.
+pub(crate) fn decode_with_rotation<C: serde::de::DeserializeOwned>(
+    token: &str,
+    current: &secrecy::SecretString,
+    previous: Option<&secrecy::SecretString>,
+    validation: &jsonwebtoken::Validation,
+) -> Result<C, jsonwebtoken::errors::Error> {
+    use jsonwebtoken::errors::ErrorKind;
+    use secrecy::ExposeSecret;
+    let attempt = |secret: &secrecy::SecretString| {
+        jsonwebtoken::decode::<C>(
+            token,
+            &jsonwebtoken::DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            validation,
+        )
+        .map(|data| data.claims)
+    };
+    match attempt(current) {
+        Ok(claims) => Ok(claims),
+        Err(first) => match previous.map(attempt) {
+            Some(Ok(claims)) => Ok(claims),
+            Some(Err(second)) if matches!(first.kind(), ErrorKind::InvalidSignature) => Err(second),
+            _ => Err(first),
+        },
+    }
+}
+
+/// An order's RFC 2822 date field (`date_created`, `date_modified`), in UTC.
+pub fn order_date(order: &serde_json::Value, field: &str) -> Option<chrono::NaiveDateTime> {
+    let text = order.get(field)?.as_str()?.trim();
+    chrono::DateTime::parse_from_rfc2822(text)
+        .ok()
+        .map(|t| t.naive_utc())
+}
+
 /// The domain the app knows a BigCommerce store by: `store-{hash}`.
 pub fn domain_of(store_hash: &str) -> String {
     format!("store-{}", store_hash.trim().to_ascii_lowercase())

@@ -7,8 +7,8 @@
 //! `iat`/`exp` (15 minutes); a guest gets a 404 instead. The widget passes the token on as
 //! `bc_token` and [`verify`] checks it here.
 
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use jsonwebtoken::{Algorithm, Validation};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -68,29 +68,8 @@ pub fn verify(
     validation.set_issuer(&[ISSUER]);
     validation.set_required_spec_claims(&["exp"]);
     validation.leeway = LEEWAY_SECS;
-    let attempt = |secret: &SecretString| {
-        decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-            &validation,
-        )
-    };
-    let claims = match attempt(client_secret) {
-        Ok(data) => data.claims,
-        Err(first) => match previous.map(attempt) {
-            Some(Ok(data)) => data.claims,
-            // Signed with the previous secret but wrong otherwise: say that, not "signature".
-            Some(Err(second))
-                if matches!(
-                    first.kind(),
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature
-                ) =>
-            {
-                return Err(refusal(&second))
-            }
-            _ => return Err(refusal(&first)),
-        },
-    };
+    let claims: Claims = super::decode_with_rotation(token, client_secret, previous, &validation)
+        .map_err(|e| refusal(&e))?;
     let same_store = |hash: &str| hash.eq_ignore_ascii_case(store_hash);
     if !same_store(&claims.store_hash) || claims.sub.as_deref().is_some_and(|s| !same_store(s)) {
         return Err(CurrentCustomerError::OtherStore);

@@ -10,8 +10,8 @@
 //! one). During a client-secret rotation a payload signed with the previous secret is accepted
 //! too.
 
-use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use jsonwebtoken::{Algorithm, Validation};
+use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::oauth::{store_of_context, AppCredentials, BcUser, RawUser};
@@ -86,30 +86,9 @@ pub fn verify(
     validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
     validation.validate_nbf = true;
     validation.leeway = LEEWAY_SECS;
-    let attempt = |secret: &SecretString| {
-        decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-            &validation,
-        )
-    };
-    let claims = match attempt(app.client_secret) {
-        Ok(data) => data.claims,
-        Err(first) => match previous.map(attempt) {
-            Some(Ok(data)) => data.claims,
-            // Signed with the previous secret but wrong otherwise (expired, another app…):
-            // that is what to say, not that the signature does not match the current secret.
-            Some(Err(second))
-                if matches!(
-                    first.kind(),
-                    jsonwebtoken::errors::ErrorKind::InvalidSignature
-                ) =>
-            {
-                return Err(SignedPayloadError::Invalid(plain_reason(&second)))
-            }
-            _ => return Err(SignedPayloadError::Invalid(plain_reason(&first))),
-        },
-    };
+    let claims: Claims =
+        super::decode_with_rotation(token, app.client_secret, previous, &validation)
+            .map_err(|e| SignedPayloadError::Invalid(plain_reason(&e)))?;
     // From now too: a payload without `nbf` and `iat` must not live longer either (its `jti`
     // is remembered until `exp`, so `exp` must stay near).
     let now = chrono::Utc::now().timestamp();

@@ -6,7 +6,7 @@
 
 pub mod fetch;
 
-use chrono::{DateTime, NaiveDateTime};
+use chrono::NaiveDateTime;
 use serde_json::Value;
 
 use super::watermark::{self, newest, PageRead, PageReader};
@@ -107,12 +107,9 @@ impl PageReader for Listing<'_> {
     }
 }
 
-/// An order's `date_modified` (RFC 2822), in UTC.
+/// An order's `date_modified`, in UTC.
 fn modified_at(order: &Value) -> Option<NaiveDateTime> {
-    let text = order.get("date_modified")?.as_str()?.trim();
-    DateTime::parse_from_rfc2822(text)
-        .ok()
-        .map(|t| t.naive_utc())
+    crate::platform::bigcommerce::order_date(order, "date_modified")
 }
 
 #[cfg(test)]

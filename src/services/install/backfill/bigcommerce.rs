@@ -146,12 +146,9 @@ fn submit(conn: &mut DbConnection, shop: &Shop, document: &Value) -> Result<(), 
     Ok(())
 }
 
-/// An order's `date_created` (RFC 2822), in UTC.
+/// An order's `date_created`, in UTC.
 fn created_at(order: &Value) -> Option<NaiveDateTime> {
-    let text = order.get("date_created")?.as_str()?.trim();
-    DateTime::parse_from_rfc2822(text)
-        .ok()
-        .map(|t| t.naive_utc())
+    crate::platform::bigcommerce::order_date(order, "date_created")
 }
 
 #[cfg(test)]
