@@ -93,7 +93,13 @@ pub struct Config {
     /// `JOB_WORKERS`: jobs this instance runs side by side when `RUN_JOBS` is on; 1..=64, 4 by
     /// default (see `jobs::run_pending_concurrently`).
     pub job_workers: usize,
+    /// `INBOX_APPLIERS`: threads applying stored webhooks side by side in this instance; 1..=16.
+    /// Unset: one on SQLite (one writer at a time anyway), [`PG_INBOX_APPLIERS`] on PostgreSQL.
+    pub inbox_appliers: Option<usize>,
 }
+
+/// Inbox appliers per instance on PostgreSQL unless `INBOX_APPLIERS` says otherwise.
+pub const PG_INBOX_APPLIERS: usize = 2;
 
 impl Config {
     /// Reads the process environment (after `.env`, which `main` loads).
@@ -251,6 +257,12 @@ impl Config {
                 |n: &i64| (1..=3600).contains(n),
             )?),
             job_workers: env.parsed_or("JOB_WORKERS", 4, |n: &usize| (1..=64).contains(n))?,
+            inbox_appliers: match env.optional("INBOX_APPLIERS") {
+                None => None,
+                Some(_) => {
+                    Some(env.parsed_or("INBOX_APPLIERS", 1, |n: &usize| (1..=16).contains(n))?)
+                }
+            },
         })
     }
 }
@@ -411,6 +423,11 @@ mod tests {
         assert_eq!(c.job_workers, 4);
         assert!(config(&[("JOB_WORKERS", "0")]).is_err());
         assert!(config(&[("JOB_WORKERS", "65")]).is_err());
+        assert_eq!(c.inbox_appliers, None);
+        let three = config(&[("INBOX_APPLIERS", "3")]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(three.inbox_appliers, Some(3));
+        assert!(config(&[("INBOX_APPLIERS", "0")]).is_err());
+        assert!(config(&[("INBOX_APPLIERS", "17")]).is_err());
     }
 
     #[test]

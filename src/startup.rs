@@ -128,7 +128,11 @@ impl Application {
         })
         .await
         .map_err(|e| StartupError::Internal(e.to_string()))??;
-        let ingest = Ingest::start(db.clone(), |topic| {
+        let appliers = config.inbox_appliers.unwrap_or(match db.backend() {
+            Backend::Sqlite => 1,
+            Backend::Postgres => crate::config::PG_INBOX_APPLIERS,
+        });
+        let ingest = Ingest::start(db.clone(), appliers, |topic| {
             TOPICS.contains(&topic)
                 || WOO_TOPICS.contains(&topic)
                 || crate::platform::bigcommerce::payload::is_stored_topic(topic)

@@ -74,7 +74,7 @@ impl FakeApi {
     fn order(&self, id: u64, customer: u64, units: u64) -> Value {
         let mut order = self.template.get("order").cloned().unwrap_or_default();
         let price = format!("{units}.0000");
-        let now = chrono::Utc::now().to_rfc2822();
+        let now = crate::platform::placed_now().to_rfc2822();
         if let Some(o) = order.as_object_mut() {
             for (key, value) in [
                 ("id", json!(id)),

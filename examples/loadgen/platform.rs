@@ -188,8 +188,9 @@ fn shopify_order(template: &Value, order_id: u64, customer_id: u64, units: u64) 
     let price = format!("{units}.00");
     let email = format!("load-{customer_id}@example.com");
     // Placed now: an order dated before the shop's install is history and earns nothing (a
-    // shop added for the run was installed just before it).
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // shop added for the run was installed just before it, within the same second perhaps:
+    // whole seconds are rounded up, not down).
+    let now = placed_now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for key in ["created_at", "processed_at", "updated_at"] {
         set(&mut o, key, json!(now));
     }
@@ -235,7 +236,7 @@ fn shopify_order(template: &Value, order_id: u64, customer_id: u64, units: u64) 
 fn woocommerce_order(template: &Value, order_id: u64, customer_id: u64, units: u64) -> String {
     let mut o = template.clone();
     let price = format!("{units}.00");
-    let now = chrono::Utc::now()
+    let now = placed_now()
         .naive_utc()
         .format("%Y-%m-%dT%H:%M:%S")
         .to_string();
@@ -279,4 +280,11 @@ fn session_token(shop: &str, api_key: &str, secret: &str) -> String {
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .unwrap_or_default()
+}
+
+/// An order date for "now" in whole seconds, rounded up: dates are sent to the second, and one
+/// rounded down could fall before the install of a shop added a moment earlier (history, which
+/// earns nothing).
+pub fn placed_now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::seconds(1)
 }

@@ -7,14 +7,17 @@
 //!
 //! A small batch (the normal, unloaded case) is also applied in that transaction, so points
 //! show at once. A large batch means a burst: its events are stored `pending` and the applier
-//! thread applies them right after, in batches of its own, keeping acknowledgements fast. The
-//! applier also sweeps pending events on start and every second, so events stored before a
+//! threads apply them right after, in batches of their own, keeping acknowledgements fast. The
+//! appliers also sweep pending events on start and every second, so events stored before a
 //! crash are applied after the restart. Applying is idempotent, so nothing is counted twice
 //! whoever gets there first.
+//!
+//! On SQLite one applier is enough (there is one writer at a time anyway). On PostgreSQL
+//! several apply side by side (`INBOX_APPLIERS`), like appliers of other instances: each claims
+//! different events (`SKIP LOCKED`) and first locks the customers they are about.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc as std_mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +34,10 @@ use crate::services::inbox::{self, Delivery, Received};
 
 mod subject_locks;
 mod supervise;
+mod wake;
 pub use subject_locks::lock_subjects;
 use supervise::{supervise, Alive};
+use wake::{CloseOnDrop, Wake, Woken};
 
 /// The most deliveries stored in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -67,13 +72,13 @@ pub struct Ingest {
 struct Counters {
     /// Deliveries submitted and not yet taken by the writer.
     queued: AtomicUsize,
-    /// Events deferred to the applier and not yet applied. While there are any, the writer
-    /// defers too: two threads applying at once would contend for the same members' row locks
-    /// (on PostgreSQL, deadlocks), and the applier is faster at it in batches anyway.
+    /// Events deferred to the appliers and not yet applied. While there are any, the writer
+    /// defers too: applying inline would wait for the appliers' locks on the same customers
+    /// (and hold acknowledgements up meanwhile), and the appliers are faster at it in batches.
     backlog: AtomicUsize,
     /// Whether the writer thread is running; without it no webhook can be acknowledged.
     writer_alive: AtomicBool,
-    /// Whether the applier thread is running.
+    /// Whether the applier threads are running.
     applier_alive: AtomicBool,
 }
 
@@ -81,30 +86,38 @@ struct Counters {
 const YIELD_TO_WRITER: Duration = Duration::from_millis(20);
 
 impl Ingest {
-    /// Starts the writer and the applier threads on `db`. `topic_is_used` filters topics the
-    /// app ignores before anything is stored.
-    pub fn start(db: Db, topic_is_used: fn(&str) -> bool) -> std::io::Result<Self> {
+    /// Starts the writer and `appliers` applier threads (at least one) on `db`.
+    /// `topic_is_used` filters topics the app ignores before anything is stored.
+    pub fn start(
+        db: Db,
+        appliers: usize,
+        topic_is_used: fn(&str) -> bool,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Submission>(MAX_BATCH * 8);
-        let (wake, woken) = std_mpsc::channel::<()>();
+        let wake = Arc::new(Wake::default());
         let counters = Arc::new(Counters::default());
-        let (applier_db, applier_counters) = (db.clone(), counters.clone());
         // Marked alive before the threads start, so a probe right after start sees them up.
         counters.applier_alive.store(true, Ordering::Release);
         counters.writer_alive.store(true, Ordering::Release);
-        std::thread::Builder::new()
-            .name("inbox-applier".into())
-            .spawn(move || {
-                let _alive = Alive::mark(&applier_counters.applier_alive);
-                supervise("inbox-applier", || {
-                    applier(&applier_db, &woken, &applier_counters);
-                });
-            })?;
+        for n in 0..appliers.max(1) {
+            let (applier_db, applier_counters, wake) = (db.clone(), counters.clone(), wake.clone());
+            std::thread::Builder::new()
+                .name(format!("inbox-applier-{n}"))
+                .spawn(move || {
+                    let _alive = Alive::mark(&applier_counters.applier_alive);
+                    supervise("inbox-applier", || {
+                        applier(&applier_db, &wake, &applier_counters);
+                    });
+                })?;
+        }
         let writer_counters = counters.clone();
         let mut rx = rx;
         std::thread::Builder::new()
             .name("inbox-writer".into())
             .spawn(move || {
                 let _alive = Alive::mark(&writer_counters.writer_alive);
+                // When the writer is gone (the app is stopping), so are the appliers.
+                let _close = CloseOnDrop(&wake);
                 // A panic loses only the batch in hand: its senders get an error (a 5xx, so
                 // the platform delivers again), and the restarted writer takes the next one.
                 supervise("inbox-writer", || {
@@ -143,7 +156,7 @@ impl Ingest {
 fn writer(
     db: &Db,
     rx: &mut mpsc::Receiver<Submission>,
-    wake: &std_mpsc::Sender<()>,
+    wake: &Wake,
     counters: &Counters,
     topic_is_used: fn(&str) -> bool,
 ) {
@@ -180,7 +193,7 @@ fn writer(
                     let _ = submission.reply.send(Ok(outcome));
                 }
                 if deferred > 0 {
-                    let _ = wake.send(());
+                    wake.signal();
                 }
             }
             Err(e) => {
@@ -248,8 +261,9 @@ fn store_batch(
     Ok(out)
 }
 
-fn applier(db: &Db, woken: &std_mpsc::Receiver<()>, counters: &Counters) {
+fn applier(db: &Db, wake: &Wake, counters: &Counters) {
     let backlog = &counters.backlog;
+    let mut seen = wake.seen();
     loop {
         loop {
             // Acknowledgements first: they are what the platform waits for (and times out on).
@@ -277,9 +291,8 @@ fn applier(db: &Db, woken: &std_mpsc::Receiver<()>, counters: &Counters) {
                 }
             }
         }
-        match woken.recv_timeout(SWEEP_EVERY) {
-            Ok(()) | Err(std_mpsc::RecvTimeoutError::Timeout) => {}
-            Err(std_mpsc::RecvTimeoutError::Disconnected) => return,
+        if wake.wait(&mut seen, SWEEP_EVERY) == Woken::Closed {
+            return;
         }
     }
 }
@@ -411,8 +424,8 @@ mod tests {
         let counters = Arc::new(Counters::default());
         counters.applier_alive.store(true, Ordering::Release);
         let writer_counters = counters.clone();
-        let (started, start) = std_mpsc::channel::<()>();
-        let (stop, stopped) = std_mpsc::channel::<()>();
+        let (started, start) = std::sync::mpsc::channel::<()>();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let writer = std::thread::spawn(move || {
             let _alive = Alive::mark(&writer_counters.writer_alive);
             let _ = started.send(());
