@@ -92,14 +92,7 @@ impl Job {
             DbConnection::Sqlite(c) => due.select(Job::as_select()).first(c).optional()?,
         };
         let Some(job) = job else { return Ok(None) };
-        diesel::update(jobs::table.find(&job.id))
-            .set((
-                jobs::status.eq(JobStatus::Running.as_str()),
-                jobs::attempts.eq(jobs::attempts + 1),
-                jobs::locked_until.eq(Some(lease_until)),
-                jobs::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+        start_running(conn, std::slice::from_ref(&job.id), now, lease_until)?;
         jobs::table
             .find(&job.id)
             .select(Job::as_select())
@@ -143,14 +136,7 @@ impl Job {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        diesel::update(jobs::table.filter(jobs::id.eq_any(&ids)))
-            .set((
-                jobs::status.eq(JobStatus::Running.as_str()),
-                jobs::attempts.eq(jobs::attempts + 1),
-                jobs::locked_until.eq(Some(lease_until)),
-                jobs::updated_at.eq(now),
-            ))
-            .execute(conn)?;
+        start_running(conn, &ids, now, lease_until)?;
         jobs::table
             .filter(jobs::id.eq_any(&ids))
             .order(jobs::run_at.asc())
@@ -234,4 +220,21 @@ impl Job {
             .count()
             .get_result(conn)
     }
+}
+
+/// Marks claimed jobs running under the claimer's lease, counting the attempt.
+fn start_running(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+        .set((
+            jobs::status.eq(JobStatus::Running.as_str()),
+            jobs::attempts.eq(jobs::attempts + 1),
+            jobs::locked_until.eq(Some(lease_until)),
+            jobs::updated_at.eq(now),
+        ))
+        .execute(conn)
 }
