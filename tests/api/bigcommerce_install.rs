@@ -191,22 +191,7 @@ async fn a_reinstall_keeps_the_shop_and_its_members_and_updates_its_hooks_in_pla
     let first = the_shop(&app).await;
     let shop_id = first.id.clone();
     app.with_db(move |c| {
-        let at = boomerang::db::now();
-        boomerang::db::models::NewMember {
-            id: boomerang::db::new_id(),
-            shop_id,
-            platform_customer_id: Some("11".into()),
-            email: Some("shopper@example.com".into()),
-            first_name: None,
-            last_name: None,
-            birthday: None,
-            accepts_marketing: false,
-            referral_code: None,
-            created_at: at,
-            updated_at: at,
-        }
-        .insert(c)
-        .unwrap();
+        crate::helpers::insert_member(c, &shop_id, Some("11"), Some("shopper@example.com"));
     })
     .await;
     let first_hook_ids: Vec<Value> = hooks.all().iter().map(|h| h["id"].clone()).collect();

@@ -11,22 +11,7 @@ use crate::helpers::TestApp;
 
 /// Makes the platform's customer `customer` (`email`) a member of `shop_id`.
 pub(crate) fn add_member(c: &mut DbConnection, shop_id: &str, customer: u64, email: &str) {
-    let at = boomerang::db::now();
-    boomerang::db::models::NewMember {
-        id: boomerang::db::new_id(),
-        shop_id: shop_id.to_owned(),
-        platform_customer_id: Some(customer.to_string()),
-        email: Some(email.to_owned()),
-        first_name: None,
-        last_name: None,
-        birthday: None,
-        accepts_marketing: false,
-        referral_code: None,
-        created_at: at,
-        updated_at: at,
-    }
-    .insert(c)
-    .unwrap();
+    crate::helpers::insert_member(c, shop_id, Some(&customer.to_string()), Some(email));
 }
 
 /// Gives `customer` `points` to spend, as the owner would through the admin API.

@@ -318,22 +318,7 @@ async fn other_platforms_redeem_through_the_widget_api_and_complete_with_the_api
             };
             let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
             let added = boomerang::services::shops::add_shop(c, &keys, &spec).unwrap();
-            let at = boomerang::db::now();
-            boomerang::db::models::NewMember {
-                id: boomerang::db::new_id(),
-                shop_id: added.shop.id.clone(),
-                platform_customer_id: Some("31".into()),
-                email: Some("woo@example.com".into()),
-                first_name: None,
-                last_name: None,
-                birthday: None,
-                accepts_marketing: false,
-                referral_code: None,
-                created_at: at,
-                updated_at: at,
-            }
-            .insert(c)
-            .unwrap();
+            crate::helpers::insert_member(c, &added.shop.id, Some("31"), Some("woo@example.com"));
             (added.shop.id, added.admin_api_key.unwrap())
         })
         .await;

@@ -267,22 +267,7 @@ impl TestApp {
                 .unwrap()
                 .shop;
             backdate_install(c, &shop.id);
-            let at = boomerang::db::now();
-            let member = boomerang::db::models::NewMember {
-                id: boomerang::db::new_id(),
-                shop_id: shop.id.clone(),
-                platform_customer_id: Some(customer_id),
-                email: Some(email),
-                first_name: None,
-                last_name: None,
-                birthday: None,
-                accepts_marketing: false,
-                referral_code: None,
-                created_at: at,
-                updated_at: at,
-            }
-            .insert(c)
-            .unwrap();
+            let member = insert_member(c, &shop.id, Some(&customer_id), Some(&email));
             (shop.id, member.id)
         })
         .await
@@ -490,6 +475,32 @@ impl TestApp {
 /// Dates a test shop's install before every fixture and test order (2021–2026), so their
 /// orders are not history and earn. The helpers that add shops do this; a test of history
 /// sets `installed_at` itself.
+/// Adds a plain member to `shop_id`: the platform's customer `customer` with `email`, as a test
+/// set-up needs it (no name, birthday, consent or referral code).
+pub fn insert_member(
+    c: &mut DbConnection,
+    shop_id: &str,
+    customer: Option<&str>,
+    email: Option<&str>,
+) -> boomerang::db::models::Member {
+    let at = boomerang::db::now();
+    boomerang::db::models::NewMember {
+        id: boomerang::db::new_id(),
+        shop_id: shop_id.to_owned(),
+        platform_customer_id: customer.map(str::to_owned),
+        email: email.map(str::to_owned),
+        first_name: None,
+        last_name: None,
+        birthday: None,
+        accepts_marketing: false,
+        referral_code: None,
+        created_at: at,
+        updated_at: at,
+    }
+    .insert(c)
+    .unwrap()
+}
+
 pub fn backdate_install(c: &mut DbConnection, shop_id: &str) {
     use boomerang::db::schema::shops;
     use diesel::prelude::*;

@@ -263,22 +263,7 @@ fn new_member(c: &mut DbConnection, case: usize) -> (String, String) {
     )
     .unwrap()
     .shop;
-    let at = now();
-    let member = boomerang::db::models::NewMember {
-        id: boomerang::db::new_id(),
-        shop_id: shop.id.clone(),
-        platform_customer_id: Some("1".into()),
-        email: None,
-        first_name: None,
-        last_name: None,
-        birthday: None,
-        accepts_marketing: false,
-        referral_code: None,
-        created_at: at,
-        updated_at: at,
-    }
-    .insert(c)
-    .unwrap();
+    let member = crate::helpers::insert_member(c, &shop.id, Some("1"), None);
     (shop.id, member.id)
 }
 

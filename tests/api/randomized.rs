@@ -26,7 +26,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use boomerang::db::models::{NewMember, Shop};
+use boomerang::db::models::Shop;
 use boomerang::db::schema::{inbox_events, ledger_entries, members, orders, redemptions, refunds};
 use boomerang::db::{write_transaction, Db, DbConnection};
 use boomerang::domain::points::LedgerKind;
@@ -80,23 +80,7 @@ fn dollars(cents: i64) -> String {
 }
 
 fn insert_member(c: &mut DbConnection, shop_id: &str, customer: u64, email: &str) -> String {
-    let at = boomerang::db::now();
-    let id = NewMember {
-        id: boomerang::db::new_id(),
-        shop_id: shop_id.to_owned(),
-        platform_customer_id: Some(customer.to_string()),
-        email: Some(email.to_owned()),
-        first_name: None,
-        last_name: None,
-        birthday: None,
-        accepts_marketing: false,
-        referral_code: None,
-        created_at: at,
-        updated_at: at,
-    }
-    .insert(c)
-    .unwrap()
-    .id;
+    let id = crate::helpers::insert_member(c, shop_id, Some(&customer.to_string()), Some(email)).id;
     // A known account whose e-mail is proven: guest checkouts with it go to the account.
     diesel::update(members::table.filter(members::id.eq(&id)))
         .set(members::email_verified.eq(true))

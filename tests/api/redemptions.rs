@@ -312,22 +312,7 @@ async fn a_woocommerce_shop_without_rest_api_keys_cannot_redeem() {
             let shop = boomerang::services::shops::add_shop(c, &keys(), &spec)
                 .unwrap()
                 .shop;
-            let at = boomerang::db::now();
-            boomerang::db::models::NewMember {
-                id: boomerang::db::new_id(),
-                shop_id: shop.id.clone(),
-                platform_customer_id: Some("31".into()),
-                email: Some("woo@example.com".into()),
-                first_name: None,
-                last_name: None,
-                birthday: None,
-                accepts_marketing: false,
-                referral_code: None,
-                created_at: at,
-                updated_at: at,
-            }
-            .insert(c)
-            .unwrap();
+            crate::helpers::insert_member(c, &shop.id, Some("31"), Some("woo@example.com"));
             shop.id
         })
         .await;

@@ -30,22 +30,7 @@ pub(crate) async fn setup(server: &MockServer, points: i64) -> TestApp {
         )
         .unwrap()
         .unwrap();
-        let at = boomerang::db::now();
-        boomerang::db::models::NewMember {
-            id: boomerang::db::new_id(),
-            shop_id: shop.id,
-            platform_customer_id: Some("7001".into()),
-            email: Some("ada@example.com".into()),
-            first_name: None,
-            last_name: None,
-            birthday: None,
-            accepts_marketing: false,
-            referral_code: None,
-            created_at: at,
-            updated_at: at,
-        }
-        .insert(c)
-        .unwrap();
+        crate::helpers::insert_member(c, &shop.id, Some("7001"), Some("ada@example.com"));
     })
     .await;
     if points > 0 {
