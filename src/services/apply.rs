@@ -177,6 +177,20 @@ fn catching_panics(
     })
 }
 
+/// Applies a stored event and marks it with the outcome, without a savepoint of its own: for a
+/// batch whose transaction is rolled back whole when this returns an error (and then applied
+/// with [`apply_stored`], event by event). On error nothing is recorded.
+pub fn apply_and_mark(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    event: &InboxEvent,
+    now: chrono::NaiveDateTime,
+) -> Result<InboxStatus, ApplyError> {
+    let status = apply_catching_panics(conn, shop, event, now)?;
+    InboxEvent::mark(conn, &shop.id, &event.id, status, None, now)?;
+    Ok(status)
+}
+
 /// Applies a just-stored event inside the caller's transaction, isolating its failure in a
 /// savepoint so the stored event itself is never lost.
 pub fn apply_stored(

@@ -19,15 +19,16 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::db::models::{LedgerEntry, Member, NewOrder, Order, Refund, Shop};
+use crate::db::models::{Member, NewOrder, Order, Refund, Shop};
 use crate::db::schema::orders;
 use crate::db::{new_id, DbConnection};
 use crate::domain::earning::{award_for_order, earns_despite_date, should_earn};
 use crate::domain::event::{OrderFacts, PlatformId, RefundFacts};
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::services::ledger::{self, LedgerError, Posting, WhenShort};
+use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
+use crate::services::retention::facts::OrderChange;
 use crate::services::{referrals, retention, tiers};
 use reversals::{store_refund, sync_reversals};
 
@@ -58,17 +59,39 @@ pub fn apply_order(
     for refund in &facts.refunds {
         store_refund(conn, shop, refund, now)?;
     }
+    // Read once for the order row and the reversals: nothing below stores a refund.
+    let refunds = Refund::for_order(conn, &shop.id, facts.order_id.as_str())?;
+    // Storing a refund updates the row's refunded total; without one, the row read is current.
+    let stored = if facts.refunds.is_empty() {
+        before.clone()
+    } else {
+        Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?
+    };
     // A cancellation sticks, whatever order the deliveries arrive in: an older `orders/paid`
     // delivered after `orders/cancelled` must not award the order.
     let order = upsert_order(
         conn,
         shop,
         facts,
+        Stored {
+            order: stored,
+            refunds: &refunds,
+        },
         member.as_ref(),
         cancelled || facts.cancelled_at.is_some(),
         now,
     )?;
-    retention::facts::order_changed(conn, &shop.id, &shop.timezone, before.as_ref(), &order, now)?;
+    retention::facts::order_changed(
+        conn,
+        &shop.id,
+        &shop.timezone,
+        OrderChange {
+            before: before.as_ref(),
+            after: &order,
+            member: member.as_ref(),
+        },
+        now,
+    )?;
     let cancelled = order.cancelled;
     let mut member = member;
     if let (Some(m), Some(locale)) = (member.as_mut(), &facts.customer_locale) {
@@ -91,10 +114,11 @@ pub fn apply_order(
     let order_id = facts.order_id.as_str();
     let program = Program::of(shop);
     let rules = &program.earning;
-    let awarded = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))?.is_some();
     let earns = should_earn(rules, facts)
         && earns_despite_date(facts, shop.installed_at.and_utc(), shop.award_history);
-    if !awarded && !cancelled && earns {
+    // Whether the order was awarded before is the posting's own idempotency check: another
+    // delivery of an awarded order computes the award again and posts nothing.
+    if !cancelled && earns {
         // Collections only when the rules use them: no extra query on the common path.
         let collections = if rules.collection_multipliers.is_empty() {
             Default::default()
@@ -118,7 +142,7 @@ pub fn apply_order(
             // The return window runs from the order's own date, not from when we heard of it.
             let confirms_at =
                 facts.date().naive_utc() + Duration::days(i64::from(rules.pending_days));
-            ledger::post(
+            let posted = ledger::post(
                 conn,
                 &Posting {
                     shop_id: shop.id.clone(),
@@ -137,7 +161,8 @@ pub fn apply_order(
                 now,
             )?;
             // Old orders reaching us late (imports, reconciliation) earn quietly.
-            if facts.date().naive_utc() > now - Duration::days(7) {
+            let first_award = matches!(posted, Posted::New { .. });
+            if first_award && facts.date().naive_utc() > now - Duration::days(7) {
                 crate::services::mail::queue(
                     conn,
                     shop,
@@ -151,7 +176,7 @@ pub fn apply_order(
             }
         }
     }
-    sync_reversals(conn, shop, order_id, cancelled, "award", now)?;
+    sync_reversals(conn, shop, order_id, &refunds, cancelled, "award", now)?;
     // Tier standing: paid, non-test orders count, whether or not they earned points (history
     // counts for spend- and order-based tiers).
     let eligible =
@@ -195,14 +220,26 @@ pub fn apply_refund(
     let before = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())?;
     store_refund(conn, shop, refund, now)?;
     let trigger = format!("refund:{}", refund.refund_id.as_str());
-    sync_reversals(conn, shop, refund.order_id.as_str(), false, &trigger, now)?;
+    let refunds = Refund::for_order(conn, &shop.id, refund.order_id.as_str())?;
+    sync_reversals(
+        conn,
+        shop,
+        refund.order_id.as_str(),
+        &refunds,
+        false,
+        &trigger,
+        now,
+    )?;
     if let Some(order) = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())? {
         retention::facts::order_changed(
             conn,
             &shop.id,
             &shop.timezone,
-            before.as_ref(),
-            &order,
+            OrderChange {
+                before: before.as_ref(),
+                after: &order,
+                member: None,
+            },
             now,
         )?;
         let program = Program::of(shop);
@@ -212,10 +249,18 @@ pub fn apply_refund(
     Ok(())
 }
 
+/// The order's row as stored before this delivery, and its stored refunds.
+struct Stored<'a> {
+    order: Option<Order>,
+    refunds: &'a [Refund],
+}
+
+/// Inserts or updates the order's row and returns it as written, without reading it back.
 fn upsert_order(
     conn: &mut DbConnection,
     shop: &Shop,
     facts: &OrderFacts,
+    stored: Stored<'_>,
     member: Option<&Member>,
     cancelled: bool,
     now: NaiveDateTime,
@@ -224,9 +269,9 @@ fn upsert_order(
         LedgerError::Database(diesel::result::Error::SerializationError(Box::new(e)))
     })?;
     let updated_at = facts.updated_at.naive_utc();
-    let mut stored = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
-    if stored.is_none() {
-        let inserted = NewOrder {
+    let mut current = stored.order;
+    if current.is_none() {
+        let row = NewOrder {
             id: new_id(),
             shop_id: shop.id.clone(),
             platform_order_id: facts.order_id.as_str().to_owned(),
@@ -239,47 +284,59 @@ fn upsert_order(
             subtotal_minor: facts.subtotal.minor,
             total_minor: facts.total.minor,
             // Refunds may have arrived before the order.
-            refunded_minor: Refund::for_order(conn, &shop.id, facts.order_id.as_str())?
-                .iter()
-                .map(|r| r.amount_minor)
-                .sum(),
+            refunded_minor: stored.refunds.iter().map(|r| r.amount_minor).sum(),
             snapshot: snapshot.clone(),
             placed_at: facts.date().naive_utc(),
             platform_updated_at: updated_at,
             created_at: now,
             updated_at: now,
+        };
+        if row.insert_once(conn)? {
+            return Ok(Order::from(row));
         }
-        .insert_once(conn)?;
-        if !inserted {
-            // Another delivery of this order stored it first: update that row below.
-            stored = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
-        }
+        // Another delivery of this order stored it first: update that row below.
+        current = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
     }
-    match stored {
-        None => {}
+    let Some(order) = current else {
+        return Err(LedgerError::Database(diesel::result::Error::NotFound));
+    };
+    if updated_at >= order.platform_updated_at {
         // Deliveries are not ordered: only a newer version of the order replaces the snapshot;
         // a cancellation sticks whatever order it arrives in.
-        Some(order) if updated_at >= order.platform_updated_at => {
-            diesel::update(orders::table.find(&order.id))
-                .set((
-                    orders::member_id.eq(member.map(|m| m.id.clone()).or(order.member_id)),
-                    orders::financial_status.eq(facts.financial_status.as_str()),
-                    orders::cancelled.eq(cancelled || order.cancelled),
-                    orders::subtotal_minor.eq(facts.subtotal.minor),
-                    orders::total_minor.eq(facts.total.minor),
-                    orders::snapshot.eq(snapshot),
-                    orders::platform_updated_at.eq(updated_at),
-                    orders::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        Some(order) if cancelled && !order.cancelled => {
-            diesel::update(orders::table.find(&order.id))
-                .set((orders::cancelled.eq(true), orders::updated_at.eq(now)))
-                .execute(conn)?;
-        }
-        Some(_) => {}
+        let updated = Order {
+            member_id: member.map(|m| m.id.clone()).or(order.member_id),
+            financial_status: facts.financial_status.as_str().to_owned(),
+            cancelled: cancelled || order.cancelled,
+            subtotal_minor: facts.subtotal.minor,
+            total_minor: facts.total.minor,
+            snapshot,
+            platform_updated_at: updated_at,
+            updated_at: now,
+            ..order
+        };
+        diesel::update(orders::table.find(&updated.id))
+            .set((
+                orders::member_id.eq(&updated.member_id),
+                orders::financial_status.eq(&updated.financial_status),
+                orders::cancelled.eq(updated.cancelled),
+                orders::subtotal_minor.eq(updated.subtotal_minor),
+                orders::total_minor.eq(updated.total_minor),
+                orders::snapshot.eq(&updated.snapshot),
+                orders::platform_updated_at.eq(updated.platform_updated_at),
+                orders::updated_at.eq(updated.updated_at),
+            ))
+            .execute(conn)?;
+        return Ok(updated);
     }
-    Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?
-        .ok_or(LedgerError::Database(diesel::result::Error::NotFound))
+    if cancelled && !order.cancelled {
+        diesel::update(orders::table.find(&order.id))
+            .set((orders::cancelled.eq(true), orders::updated_at.eq(now)))
+            .execute(conn)?;
+        return Ok(Order {
+            cancelled: true,
+            updated_at: now,
+            ..order
+        });
+    }
+    Ok(order)
 }

@@ -175,13 +175,7 @@ pub fn post(
         // Lost a race with the same posting on another connection (PostgreSQL): it won.
         return Ok(Posted::AlreadyPosted);
     }
-    crate::services::retention::metrics_engagement::line_posted(
-        conn,
-        &p.shop_id,
-        &p.member_id,
-        p.kind,
-        now,
-    )?;
+    crate::services::retention::metrics_engagement::member_line_posted(conn, &member, p.kind, now)?;
     if p.status == LedgerStatus::Confirmed {
         crate::services::retention::metrics::ledger_confirmed(
             conn,

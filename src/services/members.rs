@@ -41,7 +41,14 @@ pub fn resolve(
         .or(fallback_email)
         .and_then(normalise_email);
     if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
-        let mut member = match Member::find_by_customer_id(conn, shop_id, id.as_str())? {
+        // A guest who may be claimed is looked for in the same read as the account.
+        let (found, guest) = match (&email, claim) {
+            (Some(email), GuestClaim::Allowed) => {
+                Member::find_by_customer_id_and_guest(conn, shop_id, id.as_str(), email)?
+            }
+            _ => (Member::find_by_customer_id(conn, shop_id, id.as_str())?, None),
+        };
+        let mut member = match found {
             Some(m) => m,
             None => insert(conn, shop_id, Some(id.as_str()), email.as_deref(), now)?,
         };
@@ -56,7 +63,7 @@ pub fn resolve(
                 .execute(conn)?;
                 member.email_verified = true;
             }
-            if let Some(guest) = Member::find_guest_by_email(conn, shop_id, email)? {
+            if let Some(guest) = guest {
                 merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
                 // The merge moved the guest's points onto the member: read the new balances.
                 return Member::find(conn, shop_id, &member.id).map(Some);

@@ -72,7 +72,10 @@ pub fn after_order(
     }
     let day = local_day(shop, order.placed_at);
     let last = NpsSurvey::last_sent_on(conn, &shop.id, &member.id)?;
-    if !may_survey(last, counted_orders(conn, &shop.id, &member.id)?, day) {
+    // Orders are counted only for a member the interval allows to ask (most repeat orders
+    // come within it): the count is the dearer read.
+    if !may_answer(last, day) || !may_survey(last, counted_orders(conn, &shop.id, &member.id)?, day)
+    {
         return Ok(false);
     }
     let mut bytes = [0u8; 32];

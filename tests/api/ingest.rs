@@ -427,3 +427,92 @@ async fn a_webhook_whose_apply_job_gives_up_is_marked_failed_and_shown() {
     );
     assert_eq!(failed_webhooks(&app).await.len(), 1);
 }
+
+/// Makes the database refuse the ledger line of one order (on PostgreSQL an error that aborts
+/// the whole transaction it happens in).
+async fn refuse_ledger_line_of(app: &TestApp, order_id: &str) {
+    let sql = if app.test_db.is_postgres() {
+        format!(
+            "CREATE FUNCTION refuse_one_line() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.source_id = '{order_id}' THEN \
+             RAISE EXCEPTION 'this line refused' USING ERRCODE = '23514'; END IF; \
+             RETURN NEW; END $$; \
+             CREATE TRIGGER refuse_one_line BEFORE INSERT ON ledger_entries \
+             FOR EACH ROW EXECUTE FUNCTION refuse_one_line();"
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER refuse_one_line BEFORE INSERT ON ledger_entries \
+             WHEN NEW.source_id = '{order_id}' BEGIN SELECT RAISE(ABORT, 'this line refused'); END;"
+        )
+    };
+    app.with_db(move |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute(&sql).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_that_fail_inside_an_applier_batch_are_kept_failed_and_the_others_of_the_batch_apply(
+) {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    refuse_ledger_line_of(&app, "84002").await;
+    let order = |id: u64, customer: u64| {
+        order_json(
+            id,
+            Some((customer, &format!("c{customer}@example.com"))),
+            "paid",
+            &[(1, 1, "42.00")],
+        )
+    };
+    // One batch: a good order, one the database refuses, one of the wrong shape, a good one.
+    store_pending(
+        &app,
+        &shop_id,
+        vec![
+            ("orders/paid", "good-1", order(84_001, 9401)),
+            ("orders/paid", "refused", order(84_002, 9402)),
+            (
+                "orders/paid",
+                "bad-shape",
+                serde_json::json!({"id": "not a number"}),
+            ),
+            ("orders/paid", "good-2", order(84_004, 9404)),
+        ],
+    )
+    .await;
+    drained(&app).await;
+    let rows = inbox_rows(&app, &shop_id).await;
+    let status: HashMap<&str, &str> = rows
+        .iter()
+        .map(|(id, status, _)| (id.as_str(), status.as_str()))
+        .collect();
+    assert_eq!(status["good-1"], "applied", "{rows:?}");
+    assert_eq!(status["refused"], "failed", "{rows:?}");
+    assert_eq!(status["bad-shape"], "failed", "{rows:?}");
+    assert_eq!(status["good-2"], "applied", "{rows:?}");
+    let refused = rows.iter().find(|r| r.0 == "refused").unwrap();
+    assert!(
+        refused.2.as_deref().unwrap_or("").contains("this line refused"),
+        "{rows:?}"
+    );
+    assert_eq!(app.customer(SHOP, "9401").await["pending_points"], 42);
+    assert_eq!(app.customer(SHOP, "9404").await["pending_points"], 42);
+    // Nothing of the refused order's application is left half-done.
+    let shop = shop_id.clone();
+    let refused_orders: i64 = app
+        .with_db(move |c| {
+            use boomerang::db::schema::orders;
+            orders::table
+                .filter(orders::shop_id.eq(&shop))
+                .filter(orders::platform_order_id.eq("84002"))
+                .count()
+                .get_result(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(refused_orders, 0, "the refused order was rolled back whole");
+    assert_eq!(failed_webhooks(&app).await.len(), 2);
+}

@@ -95,6 +95,34 @@ impl Member {
             .optional())
     }
 
+    /// The member with the customer id and the live guest with the e-mail, in one read: the
+    /// order path looks for both on every order of an account.
+    pub fn find_by_customer_id_and_guest(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        customer_id: &str,
+        email: &str,
+    ) -> QueryResult<(Option<Member>, Option<Member>)> {
+        // A union, not one `OR`: each half uses its own index (SQLite would not combine them).
+        let rows: Vec<Member> = crate::per_backend!(conn, |c| members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::platform_customer_id.eq(customer_id))
+            .select(Member::as_select())
+            .union_all(
+                members::table
+                    .filter(members::shop_id.eq(shop_id))
+                    .filter(members::email.eq(email))
+                    .filter(members::platform_customer_id.is_null())
+                    .filter(members::merged_into.is_null())
+                    .select(Member::as_select()),
+            )
+            .load(c))?;
+        let (accounts, guests): (Vec<Member>, Vec<Member>) = rows
+            .into_iter()
+            .partition(|m| m.platform_customer_id.is_some());
+        Ok((accounts.into_iter().next(), guests.into_iter().next()))
+    }
+
     /// The live guest member for an e-mail (no customer account, not merged).
     pub fn find_guest_by_email(
         conn: &mut DbConnection,

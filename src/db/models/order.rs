@@ -79,6 +79,31 @@ impl Order {
     }
 }
 
+impl From<NewOrder> for Order {
+    /// The row an insert of `new` wrote (every column is given; none has a default).
+    fn from(new: NewOrder) -> Self {
+        Self {
+            id: new.id,
+            shop_id: new.shop_id,
+            platform_order_id: new.platform_order_id,
+            member_id: new.member_id,
+            name: new.name,
+            email: new.email,
+            financial_status: new.financial_status,
+            cancelled: new.cancelled,
+            currency: new.currency,
+            subtotal_minor: new.subtotal_minor,
+            total_minor: new.total_minor,
+            refunded_minor: new.refunded_minor,
+            snapshot: new.snapshot,
+            placed_at: new.placed_at,
+            platform_updated_at: new.platform_updated_at,
+            created_at: new.created_at,
+            updated_at: new.updated_at,
+        }
+    }
+}
+
 impl NewOrder {
     /// Inserts unless the order is already stored; returns whether this call inserted it (two
     /// topics of one order may arrive at once).

@@ -58,11 +58,11 @@ pub(super) fn sync_reversals(
     conn: &mut DbConnection,
     shop: &Shop,
     order_id: &str,
+    refunds: &[Refund],
     cancelled: bool,
     trigger: &str,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
-    let refunds = Refund::for_order(conn, &shop.id, order_id)?;
     if refunds.is_empty() && !cancelled {
         return Ok(()); // The common case: nothing to take back, no further reads.
     }
@@ -85,7 +85,7 @@ pub(super) fn sync_reversals(
     if !refunds.is_empty() {
         let mut lines: Vec<(PlatformId, i64)> = Vec::new();
         let (mut unattributed, mut shipping, mut tax) = (Money::ZERO, Money::ZERO, Money::ZERO);
-        for stored in &refunds {
+        for stored in refunds {
             let Ok(facts) = serde_json::from_str::<RefundFacts>(&stored.facts) else {
                 continue;
             };
@@ -118,7 +118,7 @@ pub(super) fn sync_reversals(
         };
         let due = reversal_for_refunds(&snapshot, &refunded, reversed);
         let action = if trigger == "award" {
-            unused_refund_action(conn, &shop.id, order_id, &refunds)?
+            unused_refund_action(conn, &shop.id, order_id, refunds)?
         } else {
             trigger.to_owned()
         };

@@ -43,19 +43,34 @@ pub fn counted(order: &Order, zone: Tz) -> Option<CountedOrder> {
     )
 }
 
+/// One order row's change, as [`order_changed`] takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct OrderChange<'a> {
+    /// The row before (`None`: it did not exist).
+    pub before: Option<&'a Order>,
+    /// The row as written.
+    pub after: &'a Order,
+    /// The order's member, when the caller has its row in hand: spares reading it again.
+    pub member: Option<&'a crate::db::models::Member>,
+}
+
 /// An order row changed from `before` (`None`: it did not exist) to `after`: the facts of its
 /// member (and of its former member, if it moved) follow. Call in the transaction that wrote it.
 pub fn order_changed(
     conn: &mut DbConnection,
     shop_id: &str,
     timezone: &str,
-    before: Option<&Order>,
-    after: &Order,
+    change: OrderChange<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    let OrderChange {
+        before,
+        after,
+        member,
+    } = change;
     let zone = calendar::zone(timezone);
     super::replenishment::order_changed(conn, shop_id, zone, after)?;
-    super::metrics::order_changed(conn, shop_id, zone, after)?;
+    super::metrics::order_changed(conn, shop_id, zone, after, member)?;
     let key = order_key(&after.platform_order_id);
     let was = before.and_then(|o| o.member_id.as_deref().map(|m| (m, counted(o, zone))));
     let is = after

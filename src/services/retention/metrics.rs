@@ -450,6 +450,7 @@ pub fn order_changed(
     shop_id: &str,
     zone: Tz,
     order: &Order,
+    member_in_hand: Option<&crate::db::models::Member>,
 ) -> QueryResult<()> {
     let stored: Option<MetricOrder> = metric_orders::table
         .filter(metric_orders::shop_id.eq(shop_id))
@@ -464,9 +465,10 @@ pub fn order_changed(
             // not become members' orders when the guest later claims an account.
             let member = match &stored {
                 Some(s) if s.customer_id == order.member_id => s.member,
-                _ => match order.member_id.as_deref() {
-                    Some(m) => is_account(conn, shop_id, m)?,
-                    None => false,
+                _ => match (order.member_id.as_deref(), member_in_hand) {
+                    (Some(id), Some(m)) if m.id == id => m.platform_customer_id.is_some(),
+                    (Some(id), _) => is_account(conn, shop_id, id)?,
+                    (None, _) => false,
                 },
             };
             Some(MetricOrder {

@@ -17,6 +17,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
+use crate::db::models::Member;
 use crate::db::schema::{ledger_entries, members, metric_engagement, shops};
 use crate::db::DbConnection;
 use crate::domain::calendar;
@@ -53,6 +54,29 @@ pub fn line_posted(
     if !ENGAGING_KINDS.contains(&kind) || !is_account(conn, shop_id, member_id)? {
         return Ok(());
     }
+    engaged_on(conn, shop_id, member_id, at)
+}
+
+/// [`line_posted`] for a member whose row is in hand (a posting locked it): no read of it.
+pub fn member_line_posted(
+    conn: &mut DbConnection,
+    member: &Member,
+    kind: LedgerKind,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let account = member.platform_customer_id.is_some() && member.merged_into.is_none();
+    if !ENGAGING_KINDS.contains(&kind) || !account {
+        return Ok(());
+    }
+    engaged_on(conn, &member.shop_id, &member.id, at)
+}
+
+fn engaged_on(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_id: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
     let timezone: String = shops::table
         .find(shop_id)
         .select(shops::timezone)
@@ -84,21 +108,35 @@ fn add_day(
             .filter(metric_engagement::shop_id.eq(shop_id))
             .filter(metric_engagement::member_id.eq(member_id))
     };
-    let known: i64 = of_member()
-        .filter(metric_engagement::day.eq(day))
-        .select(count_star())
-        .first(conn)?;
-    if known > 0 {
-        return Ok(());
-    }
-    let previous_day: Option<NaiveDate> = of_member()
-        .filter(metric_engagement::day.lt(day))
+    // Lines are posted as they happen, so the day is nearly always the member's latest (or a
+    // new one after it): one read decides. Only a line dated before the latest day (a merge
+    // brings those) looks for its neighbours.
+    let latest: Option<NaiveDate> = of_member()
         .select(max(metric_engagement::day))
         .first(conn)?;
-    let next_day: Option<NaiveDate> = of_member()
-        .filter(metric_engagement::day.gt(day))
-        .select(min(metric_engagement::day))
-        .first(conn)?;
+    let (previous_day, next_day) = match latest {
+        Some(latest) if latest == day => return Ok(()),
+        Some(latest) if latest < day => (Some(latest), None),
+        None => (None, None),
+        Some(_) => {
+            let known: i64 = of_member()
+                .filter(metric_engagement::day.eq(day))
+                .select(count_star())
+                .first(conn)?;
+            if known > 0 {
+                return Ok(());
+            }
+            let previous_day: Option<NaiveDate> = of_member()
+                .filter(metric_engagement::day.lt(day))
+                .select(max(metric_engagement::day))
+                .first(conn)?;
+            let next_day: Option<NaiveDate> = of_member()
+                .filter(metric_engagement::day.gt(day))
+                .select(min(metric_engagement::day))
+                .first(conn)?;
+            (previous_day, next_day)
+        }
+    };
     let row = EngagedDay {
         shop_id,
         member_id,
