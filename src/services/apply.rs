@@ -257,6 +257,9 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
         ) {
             return Ok(());
         }
+        // As the appliers do: never beside an uninstall or a redaction of the shop.
+        let alone = crate::services::ingest::changes_the_shop(&event.topic);
+        crate::services::ingest::lock_shops(c, [(job.shop_id.as_str(), alone)])?;
         let shop = Shop::find(c, &job.shop_id)?;
         // In a savepoint, so a failure leaves nothing half-applied behind the `failed` mark.
         match c.transaction(|c| apply_catching_panics(c, &shop, &event, crate::db::now())) {

@@ -35,7 +35,7 @@ use crate::services::inbox::{self, Delivery, Received};
 mod subject_locks;
 mod supervise;
 mod wake;
-pub use subject_locks::lock_subjects;
+pub use subject_locks::{lock_shops, lock_subjects};
 use supervise::{supervise, Alive};
 use wake::{CloseOnDrop, Wake, Woken};
 
@@ -211,6 +211,11 @@ fn writer(
 /// Topics whose application changes the shop row itself.
 const CHANGES_THE_SHOP: &[&str] = &["app/uninstalled", "shop/redact", "shop/update"];
 
+/// Whether applying an event of `topic` changes the shop row itself.
+pub fn changes_the_shop(topic: &str) -> bool {
+    CHANGES_THE_SHOP.contains(&topic)
+}
+
 /// Stores each delivery of the batch (once), applying it too when `apply_now`.
 fn store_batch(
     conn: &mut DbConnection,
@@ -220,6 +225,24 @@ fn store_batch(
 ) -> Result<Vec<Received>, diesel::result::Error> {
     if apply_now {
         plan_each_execution(conn)?;
+        // The shops' locks come first, so their ids are read here and the shops themselves
+        // after the locks (as a concurrent uninstall or redaction left them).
+        let mut ids: HashMap<(String, String), Option<String>> = HashMap::new();
+        let mut shop_locks: Vec<(String, bool)> = Vec::new();
+        for Submission { delivery, .. } in batch {
+            let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
+            if !ids.contains_key(&key) {
+                let shop = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?;
+                ids.insert(key.clone(), shop.map(|s| s.id));
+            }
+            if let Some(Some(id)) = ids.get(&key) {
+                shop_locks.push((id.clone(), changes_the_shop(&delivery.topic)));
+            }
+        }
+        lock_shops(
+            conn,
+            shop_locks.iter().map(|(id, alone)| (id.as_str(), *alone)),
+        )?;
         lock_subjects(
             conn,
             batch.iter().map(|s| {
@@ -253,7 +276,7 @@ fn store_batch(
             topic_is_used,
             apply_now,
         )?);
-        if apply_now && CHANGES_THE_SHOP.contains(&delivery.topic.as_str()) {
+        if apply_now && changes_the_shop(&delivery.topic) {
             // Later deliveries of the batch must see the shop as this one left it.
             shops.remove(&key);
         }
@@ -372,7 +395,7 @@ fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, B
                 apply_stored(conn, &shop, event, now())?;
             }
         }
-        if CHANGES_THE_SHOP.contains(&event.topic.as_str()) {
+        if changes_the_shop(&event.topic) {
             // Later events of the batch must see the shop as this one left it: after a
             // `shop/redact` they are ignored, not given members and personal data again.
             shops.remove(&event.shop_id);
@@ -408,6 +431,12 @@ fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<InboxEvent>> {
     };
     if !claimed.is_empty() {
         plan_each_execution(c)?;
+        lock_shops(
+            c,
+            claimed
+                .iter()
+                .map(|(event, ..)| (event.shop_id.as_str(), changes_the_shop(&event.topic))),
+        )?;
         lock_subjects(
             c,
             claimed

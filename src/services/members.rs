@@ -46,7 +46,10 @@ pub fn resolve(
             (Some(email), GuestClaim::Allowed) => {
                 Member::find_by_customer_id_and_guest(conn, shop_id, id.as_str(), email)?
             }
-            _ => (Member::find_by_customer_id(conn, shop_id, id.as_str())?, None),
+            _ => (
+                Member::find_by_customer_id(conn, shop_id, id.as_str())?,
+                None,
+            ),
         };
         let mut member = match found {
             Some(m) => m,

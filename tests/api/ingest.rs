@@ -308,7 +308,16 @@ async fn an_order_applied_after_a_shop_redact_in_the_same_batch_brings_no_person
     assert_eq!(members, 0, "a redacted shop has no members");
     let rows = inbox_rows(&app, &shop_id).await;
     assert_eq!(rows[1].0, "late-order");
-    assert_eq!(rows[1].1, "ignored", "{rows:?}");
+    if app.test_db.is_postgres() {
+        // Two appliers may claim the two events apart: the order then waits for the redaction
+        // (and is ignored) or goes first (and is erased by it); never beside it.
+        assert!(
+            ["ignored", "applied"].contains(&rows[1].1.as_str()),
+            "{rows:?}"
+        );
+    } else {
+        assert_eq!(rows[1].1, "ignored", "{rows:?}");
+    }
 }
 
 /// Makes every ledger insert of the database fail with `message`; on PostgreSQL with the
@@ -495,7 +504,11 @@ async fn events_that_fail_inside_an_applier_batch_are_kept_failed_and_the_others
     assert_eq!(status["good-2"], "applied", "{rows:?}");
     let refused = rows.iter().find(|r| r.0 == "refused").unwrap();
     assert!(
-        refused.2.as_deref().unwrap_or("").contains("this line refused"),
+        refused
+            .2
+            .as_deref()
+            .unwrap_or("")
+            .contains("this line refused"),
         "{rows:?}"
     );
     assert_eq!(app.customer(SHOP, "9401").await["pending_points"], 42);

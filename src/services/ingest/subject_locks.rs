@@ -40,6 +40,38 @@ pub fn lock_subjects<'a>(
     .map(|_| ())
 }
 
+/// Takes each shop's lock before the subjects' (every applier does, so the order of the two
+/// kinds never crosses): alone for a batch with an event that changes the shop itself (an
+/// uninstall, a redaction, new settings), shared otherwise. So an order of a shop is never
+/// applied beside that shop's redaction: it is applied before it (and erased by it) or after it
+/// (and sees the shop redacted). `shops` are (shop id, whether the event changes the shop).
+pub fn lock_shops<'a>(
+    conn: &mut DbConnection,
+    shops: impl IntoIterator<Item = (&'a str, bool)>,
+) -> QueryResult<()> {
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    for (key, alone) in shop_keys(shops) {
+        let lock = if alone {
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+        } else {
+            "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))"
+        };
+        diesel::sql_query(lock).bind::<Text, _>(key).execute(pg)?;
+    }
+    Ok(())
+}
+
+/// Each shop's lock key once, in key order, held alone if any of its events asks for that.
+fn shop_keys<'a>(shops: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<(String, bool)> {
+    let mut keys: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
+    for (shop, alone) in shops {
+        *keys.entry(format!("apply:shop:{shop}")).or_default() |= alone;
+    }
+    keys.into_iter().collect()
+}
+
 /// The lock keys of `subjects`: the customer's, or the order's for an event without one.
 /// Platform ids are unique per platform's shop; two shops sharing one only share a turn.
 fn subject_keys<'a>(
@@ -60,7 +92,19 @@ fn subject_keys<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::subject_keys;
+    use super::{shop_keys, subject_keys};
+
+    #[test]
+    fn a_shop_is_locked_once_and_alone_when_any_of_its_events_asks() {
+        let keys = shop_keys([("b", false), ("a", false), ("b", true), ("a", false)]);
+        assert_eq!(
+            keys,
+            vec![
+                ("apply:shop:a".to_owned(), false),
+                ("apply:shop:b".to_owned(), true)
+            ]
+        );
+    }
 
     #[test]
     fn a_customer_is_locked_once_and_orders_only_without_one() {

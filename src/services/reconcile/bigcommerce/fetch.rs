@@ -254,6 +254,7 @@ pub fn submit_all(conn: &mut DbConnection, shop: &Shop, documents: &[Value]) -> 
         })
         .collect();
     write_transaction(conn, |c| {
+        crate::services::ingest::lock_shops(c, [(shop.id.as_str(), false)])?;
         // The shop as it is now: an uninstall committed since the batch began is honoured.
         let shop = Shop::find(c, &shop.id)?;
         crate::services::ingest::lock_subjects(
