@@ -21,20 +21,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use diesel::prelude::*;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::models::{InboxEvent, Shop};
-use crate::db::schema::inbox_events;
-use crate::db::types::InboxStatus;
-use crate::db::{now, write_transaction, Db, DbConnection, DbError};
-use crate::services::apply::{apply_and_mark, apply_stored};
+use crate::db::models::Shop;
+use crate::db::{write_transaction, Db, DbConnection, DbError};
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
+mod pending;
 mod subject_locks;
 mod supervise;
 mod wake;
+pub use pending::apply_pending;
+use pending::plan_each_execution;
 pub use subject_locks::{lock_shops, lock_subjects};
 use supervise::{supervise, Alive};
 use wake::{CloseOnDrop, Wake, Woken};
@@ -43,9 +42,6 @@ use wake::{CloseOnDrop, Wake, Woken};
 pub const MAX_BATCH: usize = 256;
 /// Batches up to this size are applied at once, in the storing transaction.
 pub const INLINE_APPLY_MAX: usize = 32;
-/// Deferred events applied per applier transaction: small enough that acknowledgements waiting
-/// for the SQLite write lock behind it are not held up long.
-const APPLY_BATCH: i64 = 16;
 /// How often the applier looks for pending events without being woken.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
@@ -317,151 +313,6 @@ fn applier(db: &Db, wake: &Wake, counters: &Counters) {
         if wake.wait(&mut seen, SWEEP_EVERY) == Woken::Closed {
             return;
         }
-    }
-}
-
-/// Applies up to [`APPLY_BATCH`] pending events that no job owns yet (never attempted), oldest
-/// first, in one transaction; returns how many.
-///
-/// Every instance runs an applier. On PostgreSQL each claims its events `FOR UPDATE SKIP
-/// LOCKED`, so two instances apply different events side by side instead of both applying
-/// (and waiting on each other over) the same oldest ones; on SQLite the write lock already
-/// makes one applier at a time.
-///
-/// The batch is first applied without a savepoint per event (two statements fewer each). When
-/// one event fails, that transaction is rolled back whole and the batch applied again with a
-/// savepoint each, so the failure is recorded on its event and the others apply.
-pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
-    let mut conn = db.get()?;
-    match write_transaction(&mut conn, |c| apply_batch(c, Isolation::Together)) {
-        Err(BatchError::OneFailed) => {
-            // A fresh connection: a panic caught inside nested transactions leaves diesel's
-            // count of them off on this one (the pool discards such a connection).
-            drop(conn);
-            let mut conn = db.get()?;
-            write_transaction(&mut conn, |c| apply_batch(c, Isolation::EachInSavepoint))
-        }
-        outcome => outcome,
-    }
-    .map_err(|e| match e {
-        BatchError::Database(e) => DbError::from(e),
-        // Never returned with savepoints: each failure is recorded on its event.
-        BatchError::OneFailed => DbError::TaskAborted,
-    })
-}
-
-/// How the events of an applier batch are kept apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Isolation {
-    /// All in the batch's transaction; the first failure abandons the batch.
-    Together,
-    /// Each in a savepoint, its failure recorded on it.
-    EachInSavepoint,
-}
-
-#[derive(Debug)]
-enum BatchError {
-    Database(diesel::result::Error),
-    /// An event of a batch applied [`Isolation::Together`] failed.
-    OneFailed,
-}
-
-impl From<diesel::result::Error> for BatchError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Database(e)
-    }
-}
-
-fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, BatchError> {
-    let events = claim_pending(conn)?;
-    let mut shops: HashMap<String, Shop> = HashMap::new();
-    for event in &events {
-        let shop = match shops.get(&event.shop_id) {
-            Some(shop) => shop.clone(),
-            None => {
-                let shop = Shop::find(conn, &event.shop_id)?;
-                shops.insert(event.shop_id.clone(), shop.clone());
-                shop
-            }
-        };
-        match isolation {
-            Isolation::Together => {
-                if let Err(e) = apply_and_mark(conn, &shop, event, now()) {
-                    tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
-                    return Err(BatchError::OneFailed);
-                }
-            }
-            Isolation::EachInSavepoint => {
-                apply_stored(conn, &shop, event, now())?;
-            }
-        }
-        if changes_the_shop(&event.topic) {
-            // Later events of the batch must see the shop as this one left it: after a
-            // `shop/redact` they are ignored, not given members and personal data again.
-            shops.remove(&event.shop_id);
-        }
-    }
-    Ok(events.len())
-}
-
-/// Claims the oldest pending events no job owns and locks the customers they are about.
-fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<InboxEvent>> {
-    let oldest = inbox_events::table
-        .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
-        .filter(inbox_events::attempts.eq(0))
-        .order((inbox_events::received_at.asc(), inbox_events::id.asc()))
-        .limit(APPLY_BATCH);
-    let claimed: Vec<(InboxEvent, Option<String>, Option<String>)> = match c {
-        DbConnection::Postgresql(pg) => oldest
-            .select((
-                InboxEvent::as_select(),
-                inbox_events::customer_id,
-                inbox_events::order_id,
-            ))
-            .for_update()
-            .skip_locked()
-            .load(pg)?,
-        DbConnection::Sqlite(lite) => oldest
-            .select((
-                InboxEvent::as_select(),
-                inbox_events::customer_id,
-                inbox_events::order_id,
-            ))
-            .load(lite)?,
-    };
-    if !claimed.is_empty() {
-        plan_each_execution(c)?;
-        lock_shops(
-            c,
-            claimed
-                .iter()
-                .map(|(event, ..)| (event.shop_id.as_str(), changes_the_shop(&event.topic))),
-        )?;
-        lock_subjects(
-            c,
-            claimed
-                .iter()
-                .map(|(_, customer, order)| (customer.as_deref(), order.as_deref())),
-        )?;
-    }
-    Ok(claimed.into_iter().map(|(event, ..)| event).collect())
-}
-
-/// On PostgreSQL, plans this transaction's statements for their actual values.
-///
-/// Diesel keeps prepared statements per connection, and PostgreSQL switches a prepared
-/// statement to a generic plan after a few runs. On a young database that plan is made while
-/// the tables are nearly empty, where a sequential scan is cheapest, and it stays until
-/// autovacuum analyses the table (a minute or more): a first burst of orders then scanned the
-/// whole ledger for every idempotency key (a 10,000-order burst took over two minutes to apply
-/// instead of under thirty seconds). Applying is write-heavy; planning is cheap next to it.
-fn plan_each_execution(conn: &mut DbConnection) -> QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConnection::Postgresql(c) => {
-            c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        }
-        DbConnection::Sqlite(_) => Ok(()),
     }
 }
 
