@@ -397,6 +397,27 @@ pub fn is_retryable_conflict(e: &diesel::result::Error) -> bool {
     }
 }
 
+/// On PostgreSQL, takes a transaction-scoped advisory lock per key, all in one statement, sorted
+/// by the lock's own key (the hash): two transactions locking overlapping sets never wait on
+/// each other crosswise, even when two keys share a hash. Re-taking a lock the transaction holds
+/// is free. SQLite has one writer; nothing to do there.
+pub fn lock_keys(conn: &mut DbConnection, keys: Vec<String>) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    let DbConnection::Postgresql(pg) = conn else {
+        return Ok(());
+    };
+    if keys.is_empty() {
+        return Ok(());
+    }
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(h) FROM \
+         (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS s",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(keys)
+    .execute(pg)
+    .map(|_| ())
+}
+
 /// Whether a database error may go away by itself, so the same work is worth trying again
 /// later: a busy or locked database, a lost race or deadlock, a dropped connection. Anything
 /// else (a constraint the data breaks, a row that is not there, a value that does not decode)

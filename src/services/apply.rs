@@ -100,6 +100,14 @@ pub fn apply(
     let Some(mapped) = mapped else {
         return Ok(InboxStatus::Ignored);
     };
+    if !matches!(
+        mapped,
+        Event::Order(_) | Event::OrderCancelled(_) | Event::Refund(_)
+    ) {
+        // Anything but an order or a refund may read or rewrite the roll-ups (a claim, a
+        // redaction, new settings): what the batch collected so far is written first.
+        crate::services::retention::rollups::flush(conn)?;
+    }
     match mapped {
         Event::Order(facts) => earn::apply_order(conn, shop, &facts, false, now)?,
         Event::OrderCancelled(facts) => earn::apply_order(conn, shop, &facts, true, now)?,

@@ -2,7 +2,8 @@
 //! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]),
 //! win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report;
 //! replenishment reminders ([`replenishment`]) and the shop metrics' daily roll-ups
-//! ([`metrics`], [`metrics_build`], [`metrics_report`]).
+//! ([`metrics`], [`metrics_build`], [`metrics_report`]); [`rollups`] writes what an order row
+//! moves, at once or once per applier batch.
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
 pub mod backfill;
@@ -13,6 +14,7 @@ pub mod metrics_engagement;
 pub mod metrics_report;
 pub mod query;
 pub mod replenishment;
+pub mod rollups;
 pub mod seed;
 pub mod segments;
 pub mod winback;

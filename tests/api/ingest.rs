@@ -27,7 +27,7 @@ async fn pending_events(app: &TestApp) -> i64 {
 }
 
 /// Waits until the applier has applied everything (bounded).
-async fn drained(app: &TestApp) {
+pub(crate) async fn drained(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while pending_events(app).await > 0 {
         if Instant::now() > deadline {
@@ -220,7 +220,11 @@ async fn events_stored_but_not_applied_before_a_crash_are_applied_after_restart(
 
 /// Stores `(topic, delivery id, body)` as pending, never-attempted events received one
 /// millisecond apart, in one transaction: what a burst leaves for the applier.
-async fn store_pending(app: &TestApp, shop_id: &str, events: Vec<(&str, &str, serde_json::Value)>) {
+pub(crate) async fn store_pending(
+    app: &TestApp,
+    shop_id: &str,
+    events: Vec<(&str, &str, serde_json::Value)>,
+) {
     let shop_id = shop_id.to_owned();
     let events: Vec<(String, String, String)> = events
         .into_iter()

@@ -384,6 +384,130 @@ async fn the_roll_ups_rebuilt_from_orders_equal_the_kept_ones() {
     assert_eq!(kept["rpr_pct"], 100.0);
 }
 
+/// One history, applied two ways: on one shop as stored pending events the applier takes in one
+/// batch (whose roll-ups are written once, at its end), on another delivered one at a time. The
+/// batch holds a second delivery of an order, a refund and a cancellation of orders earlier in
+/// it, a guest's order and then an account with the guest's e-mail, an anonymous order. Both
+/// shops show the same figures, and the same as the roll-ups rebuilt from the orders.
+#[tokio::test]
+async fn orders_applied_in_one_batch_roll_up_as_orders_applied_one_at_a_time() {
+    let app = TestApp::spawn().await;
+    let batched = app.add_shop(SHOP, "USD").await;
+    installed_today(&app, batched.clone()).await;
+    let one_by_one = app.add_shop(OTHER, "USD").await;
+    installed_today(&app, one_by_one).await;
+    let e = |n: u64| format!("c{n}@example.com");
+    let mut cancelled = order(3, 302, Some(&e(302)), "30.00", 60);
+    cancelled["cancelled_at"] = json!(ago(55));
+    cancelled["updated_at"] = json!(ago(55));
+    let history: Vec<(&str, &str, Value)> = vec![
+        (
+            "orders/paid",
+            "a1",
+            order(1, 301, Some(&e(301)), "10.00", 100),
+        ),
+        (
+            "orders/paid",
+            "a2",
+            order(2, 301, Some(&e(301)), "20.00", 40),
+        ),
+        (
+            "orders/paid",
+            "a3",
+            order(3, 302, Some(&e(302)), "30.00", 60),
+        ),
+        (
+            "orders/paid",
+            "a4",
+            order(4, 0, Some("g@example.com"), "15.00", 50),
+        ),
+        ("orders/paid", "a5", order(5, 0, None, "25.00", 20)),
+        (
+            "refunds/create",
+            "a6",
+            refund_json(20, 2, &[(20, 1, "5.00")], "5.00"),
+        ),
+        ("orders/cancelled", "a7", cancelled),
+        (
+            "orders/paid",
+            "a8",
+            order(6, 303, Some("g@example.com"), "40.00", 10),
+        ),
+        (
+            "orders/paid",
+            "a9",
+            order(1, 301, Some(&e(301)), "10.00", 100),
+        ),
+        (
+            "orders/paid",
+            "a10",
+            order(7, 301, Some(&e(301)), "12.00", 5),
+        ),
+        (
+            "orders/paid",
+            "a11",
+            order(8, 302, Some(&e(302)), "8.00", 3),
+        ),
+    ];
+    for (topic, id, body) in &history {
+        app.deliver(OTHER, topic, id, body).await;
+    }
+    crate::ingest::store_pending(&app, &batched, history).await;
+    crate::ingest::drained(&app).await;
+
+    let (from, to) = (day_ago(200), day_ago(0));
+    let kept = metrics(&app, SHOP, from, to).await;
+    assert_eq!(kept, metrics(&app, OTHER, from, to).await);
+    // 10 + (20 - 5) + 15 + 25 + 40 + 12 + 8: the cancelled order counts for nothing.
+    assert_eq!(kept["revenue_minor"]["total"], 12_500, "{kept}");
+    let id = batched.clone();
+    app.with_db(move |c| {
+        boomerang::db::write_transaction(c, |c| {
+            boomerang::services::retention::metrics_build::rebuild(c, &id, "UTC")
+        })
+        .unwrap()
+    })
+    .await;
+    assert_eq!(metrics(&app, SHOP, from, to).await, kept);
+    // The purchases kept for replenishment: the cancelled order's are gone, the anonymous
+    // order has none, and both shops keep the same.
+    let purchases = |shop: String| {
+        app.with_db(move |c| {
+            use boomerang::db::schema::product_purchases as p;
+            let mut rows: Vec<String> = p::table
+                .filter(p::shop_id.eq(&shop))
+                .select(p::platform_order_id)
+                .load(c)
+                .unwrap();
+            rows.sort();
+            rows
+        })
+    };
+    let kept_purchases = purchases(batched).await;
+    assert!(
+        !kept_purchases.contains(&"3".to_owned()),
+        "{kept_purchases:?}"
+    );
+    assert!(
+        !kept_purchases.contains(&"5".to_owned()),
+        "{kept_purchases:?}"
+    );
+    assert!(
+        kept_purchases.contains(&"1".to_owned()),
+        "{kept_purchases:?}"
+    );
+    let other_id = app
+        .with_db(|c| {
+            shops::table
+                .filter(shops::domain.eq(OTHER))
+                .select(shops::id)
+                .first::<String>(c)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(purchases(other_id).await, kept_purchases);
+}
+
 #[tokio::test]
 async fn bad_periods_are_refused_and_a_token_is_required() {
     let app = TestApp::spawn().await;

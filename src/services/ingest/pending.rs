@@ -12,6 +12,7 @@ use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::services::apply::{apply_and_mark, apply_stored};
+use crate::services::retention::rollups;
 
 /// Deferred events applied per applier transaction: small enough that acknowledgements waiting
 /// for the SQLite write lock behind it are not held up long.
@@ -71,6 +72,9 @@ impl From<diesel::result::Error> for BatchError {
 
 fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, BatchError> {
     let events = claim_pending(conn)?;
+    // Applied together, the batch's orders move the roll-ups once at its end; event by event,
+    // each in a savepoint that may be rolled back, they move them as each is applied.
+    let rollups = (isolation == Isolation::Together).then(rollups::Batch::begin);
     let mut shops: HashMap<String, Shop> = HashMap::new();
     for event in &events {
         let shop = match shops.get(&event.shop_id) {
@@ -96,6 +100,13 @@ fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, B
             // Later events of the batch must see the shop as this one left it: after a
             // `shop/redact` they are ignored, not given members and personal data again.
             shops.remove(&event.shop_id);
+        }
+    }
+    if let Some(rollups) = rollups {
+        // Whichever event's rows the database refuses, event by event finds it.
+        if let Err(e) = rollups.finish(conn) {
+            tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
+            return Err(BatchError::OneFailed);
         }
     }
     Ok(events.len())

@@ -12,7 +12,7 @@
 //! writer; nothing is needed there.
 
 use diesel::prelude::*;
-use diesel::sql_types::{Array, Text};
+use diesel::sql_types::Text;
 
 use crate::db::DbConnection;
 
@@ -22,22 +22,7 @@ pub fn lock_subjects<'a>(
     conn: &mut DbConnection,
     subjects: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
 ) -> QueryResult<()> {
-    let DbConnection::Postgresql(pg) = conn else {
-        return Ok(());
-    };
-    let keys = subject_keys(subjects);
-    if keys.is_empty() {
-        return Ok(());
-    }
-    // Sorted by the lock's own key (the hash), so two transactions never wait crosswise even
-    // when two subjects share a hash.
-    diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(h) FROM \
-         (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS k ORDER BY h) AS s",
-    )
-    .bind::<Array<Text>, _>(keys)
-    .execute(pg)
-    .map(|_| ())
+    crate::db::lock_keys(conn, subject_keys(subjects))
 }
 
 /// Takes each shop's lock before the subjects' (every applier does, so the order of the two

@@ -44,9 +44,13 @@ pub fn backfill_once(
         after = last.id.clone();
         walked += page.len() as u64;
         write_transaction(conn, |c| {
+            let changes: Vec<_> = page
+                .iter()
+                .map(|order| super::rollups::Changed::new(order, zone, None))
+                .collect();
+            super::replenishment::orders_changed(c, &shop.id, &changes)?;
             let mut members = BTreeSet::new();
             for order in &page {
-                super::replenishment::order_changed(c, &shop.id, zone, order)?;
                 members.extend(order.member_id.as_deref());
             }
             for member in members {

@@ -69,8 +69,11 @@ pub fn order_changed(
         member,
     } = change;
     let zone = calendar::zone(timezone);
-    super::replenishment::order_changed(conn, shop_id, zone, after)?;
-    super::metrics::order_changed(conn, shop_id, zone, after, member)?;
+    super::rollups::order_changed(
+        conn,
+        shop_id,
+        super::rollups::Changed::new(after, zone, member),
+    )?;
     let key = order_key(&after.platform_order_id);
     let was = before.and_then(|o| o.member_id.as_deref().map(|m| (m, counted(o, zone))));
     let is = after

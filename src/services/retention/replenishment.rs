@@ -10,10 +10,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate, NaiveDateTime};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use crate::db::models::{Member, Order, Shop};
+use crate::db::models::{Member, Shop};
 use crate::db::schema::product_purchases;
 use crate::db::DbConnection;
 use crate::domain::event::OrderFacts;
@@ -29,58 +28,70 @@ pub const CATCH_UP_DAYS: u64 = 7;
 /// Purchases read per page.
 const PAGE: i64 = 5_000;
 
-/// The order's products as purchases of its member: replaced whole, removed when the order no
-/// longer counts (cancelled, fully refunded, a test) or has no member.
-pub fn order_changed(
+/// The orders' products as purchases of their members: replaced whole (one delete and one
+/// insert for all of them), removed when an order no longer counts (cancelled, fully refunded,
+/// a test) or has no member.
+pub fn orders_changed(
     conn: &mut DbConnection,
     shop_id: &str,
-    zone: Tz,
-    order: &Order,
+    changes: &[super::rollups::Changed],
 ) -> QueryResult<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = changes
+        .iter()
+        .map(|c| c.order.platform_order_id.as_str())
+        .collect();
     diesel::delete(
         product_purchases::table
             .filter(product_purchases::shop_id.eq(shop_id))
-            .filter(product_purchases::platform_order_id.eq(&order.platform_order_id)),
+            .filter(product_purchases::platform_order_id.eq_any(&ids)),
     )
     .execute(conn)?;
-    let (Some(member_id), Some(counted)) = (order.member_id.as_deref(), counted(order, zone))
-    else {
-        return Ok(());
-    };
-    // A redacted order keeps no snapshot: nothing to remember of it.
-    let Ok(facts) = serde_json::from_str::<OrderFacts>(&order.snapshot) else {
-        return Ok(());
-    };
-    let mut products: BTreeMap<&str, Option<&str>> = BTreeMap::new();
-    for line in facts
-        .lines
-        .iter()
-        .filter(|l| l.quantity > 0 && !l.gift_card)
-    {
-        if let Some(product) = &line.product_id {
-            let title = products.entry(product.as_str()).or_default();
-            if title.is_none() {
-                *title = line.title.as_deref();
+    let mut rows = Vec::new();
+    for change in changes {
+        let order = &change.order;
+        let (Some(member_id), Some(counted)) =
+            (order.member_id.as_deref(), counted(order, change.zone))
+        else {
+            continue;
+        };
+        // A redacted order keeps no snapshot: nothing to remember of it.
+        let Ok(facts) = serde_json::from_str::<OrderFacts>(&order.snapshot) else {
+            continue;
+        };
+        let mut products: BTreeMap<String, Option<String>> = BTreeMap::new();
+        for line in facts
+            .lines
+            .into_iter()
+            .filter(|l| l.quantity > 0 && !l.gift_card)
+        {
+            if let Some(product) = line.product_id {
+                let title = products.entry(product.as_str().to_owned()).or_default();
+                if title.is_none() {
+                    *title = line.title;
+                }
             }
         }
-    }
-    let rows: Vec<_> = products
-        .into_iter()
-        .map(|(product, title)| {
+        rows.extend(products.into_iter().map(|(product, title)| {
             (
-                product_purchases::shop_id.eq(shop_id),
-                product_purchases::platform_order_id.eq(&order.platform_order_id),
+                product_purchases::shop_id.eq(shop_id.to_owned()),
+                product_purchases::platform_order_id.eq(order.platform_order_id.clone()),
                 product_purchases::product_id.eq(product),
-                product_purchases::member_id.eq(member_id),
+                product_purchases::member_id.eq(member_id.to_owned()),
                 product_purchases::purchased_on.eq(counted.date),
                 product_purchases::title.eq(title),
             )
-        })
-        .collect();
-    if !rows.is_empty() {
-        crate::per_backend!(conn, |c| diesel::insert_into(product_purchases::table)
-            .values(&rows)
-            .execute(c))?;
+        }));
+    }
+    // Bound the statement's parameters (SQLite allows 32,766).
+    for chunk in rows.chunks(1_000) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(
+            product_purchases::table
+        )
+        .values(chunk)
+        .execute(c))?;
     }
     Ok(())
 }

@@ -1,0 +1,266 @@
+//! The roll-ups an order row moves (the retention metrics' `metric_orders`, `metric_spells` and
+//! `metric_day_changes`, and replenishment's `product_purchases`), written at once or, inside an
+//! applier batch, once for the whole batch.
+//!
+//! Per order these are about eleven statements (read the stored metric row and the customer's
+//! orders twice, delete and insert the metric row, the spells and the purchases, record the
+//! day). An applier batch of sixteen orders collects the changed rows instead and writes each
+//! table once when the batch ends: one read of the stored rows, one of the customers' orders,
+//! one delete and one multi-row insert per table. Nothing else in an order's application reads
+//! these tables, so writing them at the end of the same transaction changes no outcome; what
+//! does read or rewrite them (a guest claimed by an account, a redaction, any event that is not
+//! an order or a refund) calls [`flush`] first.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use chrono_tz::Tz;
+use diesel::QueryResult;
+
+use crate::db::models::{Member, Order};
+use crate::db::DbConnection;
+
+/// One order row as written, with what the caller knew of its member.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub order: Order,
+    pub zone: Tz,
+    /// Whether the order's member is an account, when the caller had the member in hand
+    /// (`None`: read it when writing).
+    pub member_is_account: Option<bool>,
+}
+
+impl Changed {
+    pub fn new(order: &Order, zone: Tz, member_in_hand: Option<&Member>) -> Self {
+        Self {
+            order: order.clone(),
+            zone,
+            member_is_account: is_account(
+                order.member_id.as_deref(),
+                member_in_hand.map(|m| (m.id.as_str(), m.platform_customer_id.is_some())),
+            ),
+        }
+    }
+}
+
+/// Whether the order's member is an account, as far as the member in hand (id, is an account)
+/// tells: an order without a member is nobody's; another member's row tells nothing.
+fn is_account(order_member: Option<&str>, in_hand: Option<(&str, bool)>) -> Option<bool> {
+    match (order_member, in_hand) {
+        (None, _) => Some(false),
+        (Some(id), Some((hand, account))) if hand == id => Some(account),
+        (Some(_), _) => None,
+    }
+}
+
+/// Changes collected by the batch on this thread, by (shop, order id): the last row of an
+/// order wins, since the roll-ups follow from the row alone.
+type Pending = BTreeMap<(String, String), Changed>;
+
+thread_local! {
+    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+}
+
+/// An applier batch's collection of roll-up changes, on this thread, inside its transaction.
+///
+/// Dropped without [`Batch::finish`] (the batch failed and its transaction is rolled back), it
+/// forgets what it collected.
+#[must_use = "a batch's roll-ups are written by finish()"]
+pub struct Batch {
+    // Tied to the thread whose collection it opened.
+    _thread: PhantomData<*const ()>,
+}
+
+impl Batch {
+    /// Starts collecting. Batches do not nest: one already open on this thread is a bug.
+    pub fn begin() -> Self {
+        PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            debug_assert!(
+                p.is_none(),
+                "a roll-up batch is already open on this thread"
+            );
+            *p = Some(Pending::new());
+        });
+        Self {
+            _thread: PhantomData,
+        }
+    }
+
+    /// Writes what the batch collected (in the caller's transaction) and stops collecting.
+    pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
+        flush(conn)
+        // Dropping `self` closes the collection.
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        PENDING.with(|p| *p.borrow_mut() = None);
+    }
+}
+
+/// An order row was written: its roll-ups follow, now or at the end of the open batch.
+pub fn order_changed(conn: &mut DbConnection, shop_id: &str, change: Changed) -> QueryResult<()> {
+    let change = PENDING.with(|p| match p.borrow_mut().as_mut() {
+        Some(pending) => {
+            keep(pending, shop_id, change);
+            None
+        }
+        None => Some(change),
+    });
+    match change {
+        Some(change) => write(conn, shop_id, &[change]),
+        None => Ok(()),
+    }
+}
+
+/// Keeps the order's latest row, with the membership it first had in the batch (an order
+/// counts with the membership it first counted with) unless it moved to another member.
+fn keep(pending: &mut Pending, shop_id: &str, change: Changed) {
+    let key = (shop_id.to_owned(), change.order.id.clone());
+    let change = match pending.remove(&key) {
+        Some(earlier) if earlier.order.member_id == change.order.member_id => Changed {
+            member_is_account: earlier.member_is_account.or(change.member_is_account),
+            ..change
+        },
+        _ => change,
+    };
+    pending.insert(key, change);
+}
+
+/// Writes the open batch's collected changes now (before something reads or rewrites the
+/// roll-ups); the batch stays open. Nothing to do outside a batch.
+pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
+    let pending = PENDING.with(|p| p.borrow_mut().as_mut().map(std::mem::take));
+    let Some(pending) = pending else {
+        return Ok(());
+    };
+    let mut by_shop: BTreeMap<String, Vec<Changed>> = BTreeMap::new();
+    for ((shop_id, _), change) in pending {
+        by_shop.entry(shop_id).or_default().push(change);
+    }
+    for (shop_id, changes) in by_shop {
+        write(conn, &shop_id, &changes)?;
+    }
+    Ok(())
+}
+
+fn write(conn: &mut DbConnection, shop_id: &str, changes: &[Changed]) -> QueryResult<()> {
+    super::replenishment::orders_changed(conn, shop_id, changes)?;
+    super::metrics::orders_changed(conn, shop_id, changes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(id: &str, member: Option<&str>) -> Order {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        Order {
+            id: id.into(),
+            shop_id: "s".into(),
+            platform_order_id: id.into(),
+            member_id: member.map(Into::into),
+            name: None,
+            email: None,
+            financial_status: "paid".into(),
+            cancelled: false,
+            currency: "USD".into(),
+            subtotal_minor: 100,
+            total_minor: 100,
+            refunded_minor: 0,
+            snapshot: "{}".into(),
+            placed_at: at,
+            platform_updated_at: at,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    fn pending() -> Vec<(String, Option<bool>, i64)> {
+        PENDING.with(|p| {
+            p.borrow()
+                .as_ref()
+                .map(|p| {
+                    p.values()
+                        .map(|c| {
+                            (
+                                c.order.id.clone(),
+                                c.member_is_account,
+                                c.order.refunded_minor,
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    fn collect(change: Changed) {
+        PENDING.with(|p| {
+            keep(
+                p.borrow_mut().as_mut().expect("a batch is open"),
+                "s",
+                change,
+            )
+        });
+    }
+
+    #[test]
+    fn a_batch_keeps_the_last_row_of_an_order_with_the_membership_it_first_had() {
+        let batch = Batch::begin();
+        let zone = chrono_tz::UTC;
+        let first = Changed {
+            member_is_account: Some(false),
+            ..Changed::new(&order("o1", Some("m1")), zone, None)
+        };
+        collect(first);
+        let mut refunded = order("o1", Some("m1"));
+        refunded.refunded_minor = 40;
+        collect(Changed {
+            member_is_account: Some(true),
+            ..Changed::new(&refunded, zone, None)
+        });
+        collect(Changed::new(&order("o2", None), zone, None));
+        assert_eq!(
+            pending(),
+            vec![
+                ("o1".into(), Some(false), 40),
+                ("o2".into(), Some(false), 0)
+            ]
+        );
+        drop(batch);
+        assert!(pending().is_empty());
+        PENDING.with(|p| assert!(p.borrow().is_none(), "a dropped batch closes"));
+    }
+
+    #[test]
+    fn an_order_moved_to_another_member_in_the_batch_takes_the_new_members_standing() {
+        let _batch = Batch::begin();
+        let zone = chrono_tz::UTC;
+        collect(Changed {
+            member_is_account: Some(false),
+            ..Changed::new(&order("o1", Some("guest")), zone, None)
+        });
+        collect(Changed {
+            member_is_account: Some(true),
+            ..Changed::new(&order("o1", Some("account")), zone, None)
+        });
+        assert_eq!(pending(), vec![("o1".into(), Some(true), 0)]);
+    }
+
+    #[test]
+    fn the_member_in_hand_decides_membership_only_when_it_is_the_orders_member() {
+        assert_eq!(is_account(Some("m1"), Some(("m1", true))), Some(true));
+        assert_eq!(is_account(Some("m1"), Some(("m1", false))), Some(false));
+        assert_eq!(is_account(Some("m1"), Some(("m2", true))), None);
+        assert_eq!(is_account(Some("m1"), None), None);
+        assert_eq!(is_account(None, Some(("m1", true))), Some(false));
+        assert_eq!(is_account(None, None), Some(false));
+    }
+}
