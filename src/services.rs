@@ -2,6 +2,7 @@
 
 pub mod admin_sessions;
 pub mod apply;
+pub mod batch;
 pub mod birthdays;
 pub mod collections;
 pub mod compliance;

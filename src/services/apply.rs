@@ -104,9 +104,10 @@ pub fn apply(
         mapped,
         Event::Order(_) | Event::OrderCancelled(_) | Event::Refund(_)
     ) {
-        // Anything but an order or a refund may read or rewrite the roll-ups (a claim, a
-        // redaction, new settings): what the batch collected so far is written first.
-        crate::services::retention::rollups::flush(conn)?;
+        // Anything but an order or a refund may read or rewrite the roll-ups or change what the
+        // batch read once (a claim, a redaction, new settings): what the batch collected so
+        // far is written first, and what it read is read again.
+        crate::services::batch::before_other_event(conn)?;
     }
     match mapped {
         Event::Order(facts) => earn::apply_order(conn, shop, &facts, false, now)?,

@@ -156,6 +156,8 @@ pub fn merge_guest(
     target_id: &str,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
+    // What an open applier batch collected about either is written before they are merged.
+    crate::services::retention::rollups::flush(conn)?;
     let guest = Member::lock(conn, shop_id, guest_id)?;
     Member::lock(conn, shop_id, target_id)?;
     diesel::update(
@@ -175,7 +177,9 @@ pub fn merge_guest(
     // The purchase facts follow the orders: the account's are rebuilt with the guest's orders.
     crate::services::retention::facts::forget(conn, shop_id, &[guest_id.to_owned()])?;
     crate::services::retention::facts::rebuild(conn, shop_id, target_id, now)?;
-    crate::services::retention::metrics::customer_moved(conn, shop_id, guest_id, target_id)?;
+    crate::services::retention::metrics_customers::customer_moved(
+        conn, shop_id, guest_id, target_id,
+    )?;
     let timezone: String = crate::db::schema::shops::table
         .find(shop_id)
         .select(crate::db::schema::shops::timezone)

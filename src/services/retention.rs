@@ -2,7 +2,7 @@
 //! ([`facts`]), the daily RFM segmentation ([`segments`]) and the segments' queries ([`query`]),
 //! win-back ([`winback`]): entry in the daily pass, the steps, the end on an order, the report;
 //! replenishment reminders ([`replenishment`]) and the shop metrics' daily roll-ups
-//! ([`metrics`], [`metrics_build`], [`metrics_report`]); [`rollups`] writes what an order row
+//! ([`metrics`], [`metrics_customers`], [`metrics_build`], [`metrics_report`]); [`rollups`] writes what an order row
 //! moves, at once or once per applier batch.
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
@@ -10,6 +10,7 @@ pub mod backfill;
 pub mod facts;
 pub mod metrics;
 pub mod metrics_build;
+pub mod metrics_customers;
 pub mod metrics_engagement;
 pub mod metrics_report;
 pub mod query;

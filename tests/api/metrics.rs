@@ -395,7 +395,7 @@ async fn orders_applied_in_one_batch_roll_up_as_orders_applied_one_at_a_time() {
     let batched = app.add_shop(SHOP, "USD").await;
     installed_today(&app, batched.clone()).await;
     let one_by_one = app.add_shop(OTHER, "USD").await;
-    installed_today(&app, one_by_one).await;
+    installed_today(&app, one_by_one.clone()).await;
     let e = |n: u64| format!("c{n}@example.com");
     let mut cancelled = order(3, 302, Some(&e(302)), "30.00", 60);
     cancelled["cancelled_at"] = json!(ago(55));
@@ -483,7 +483,7 @@ async fn orders_applied_in_one_batch_roll_up_as_orders_applied_one_at_a_time() {
             rows
         })
     };
-    let kept_purchases = purchases(batched).await;
+    let kept_purchases = purchases(batched.clone()).await;
     assert!(
         !kept_purchases.contains(&"3".to_owned()),
         "{kept_purchases:?}"
@@ -496,17 +496,56 @@ async fn orders_applied_in_one_batch_roll_up_as_orders_applied_one_at_a_time() {
         kept_purchases.contains(&"1".to_owned()),
         "{kept_purchases:?}"
     );
-    let other_id = app
-        .with_db(|c| {
-            shops::table
-                .filter(shops::domain.eq(OTHER))
-                .select(shops::id)
-                .first::<String>(c)
-                .unwrap()
+    assert_eq!(purchases(one_by_one.clone()).await, kept_purchases);
+    // The members' purchase facts (written once for the batch) match too: 301's three orders
+    // (10 + 15 + 12), and 303 holds the guest's order it claimed in the middle of the batch.
+    let facts = |shop: String| {
+        app.with_db(move |c| {
+            use boomerang::db::schema::customer_facts as f;
+            let members: Vec<(String, Option<String>, Option<String>)> = members::table
+                .filter(members::shop_id.eq(&shop))
+                .select((members::id, members::platform_customer_id, members::email))
+                .load(c)
+                .unwrap();
+            let rows: Vec<(String, i64, i64, FactDays)> = f::table
+                .filter(f::shop_id.eq(&shop))
+                .select((
+                    f::member_id,
+                    f::order_count,
+                    f::net_spend_minor,
+                    (f::first_order_on, f::last_order_on),
+                ))
+                .load(c)
+                .unwrap();
+            let mut named: Vec<_> = rows
+                .into_iter()
+                .map(|(member, count, spend, days)| {
+                    let (_, customer, email) = members.iter().find(|m| m.0 == member).unwrap();
+                    (customer.clone(), email.clone(), count, spend, days)
+                })
+                .collect();
+            named.sort();
+            named
         })
-        .await;
-    assert_eq!(purchases(other_id).await, kept_purchases);
+    };
+    let kept_facts = facts(batched).await;
+    assert_eq!(kept_facts, facts(one_by_one).await);
+    assert!(
+        kept_facts
+            .iter()
+            .any(|f| f.0.as_deref() == Some("301") && f.2 == 3 && f.3 == 3_700),
+        "{kept_facts:?}"
+    );
+    assert!(
+        kept_facts
+            .iter()
+            .any(|f| f.0.as_deref() == Some("303") && f.2 == 2 && f.3 == 5_500),
+        "{kept_facts:?}"
+    );
 }
+
+/// A member's first and last order days, as their facts row keeps them.
+type FactDays = (Option<NaiveDate>, Option<NaiveDate>);
 
 #[tokio::test]
 async fn bad_periods_are_refused_and_a_token_is_required() {

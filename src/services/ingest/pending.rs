@@ -12,7 +12,7 @@ use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction, Db, DbConnection, DbError};
 use crate::services::apply::{apply_and_mark, apply_stored};
-use crate::services::retention::rollups;
+use crate::services::batch;
 
 /// Deferred events applied per applier transaction: small enough that acknowledgements waiting
 /// for the SQLite write lock behind it are not held up long.
@@ -72,9 +72,10 @@ impl From<diesel::result::Error> for BatchError {
 
 fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, BatchError> {
     let events = claim_pending(conn)?;
-    // Applied together, the batch's orders move the roll-ups once at its end; event by event,
-    // each in a savepoint that may be rolled back, they move them as each is applied.
-    let rollups = (isolation == Isolation::Together).then(rollups::Batch::begin);
+    // Applied together, the batch's orders move the roll-ups once at its end and read what is
+    // the same for all of them once; event by event, each in a savepoint that may be rolled
+    // back, they do it all as each is applied.
+    let together = (isolation == Isolation::Together).then(batch::Batch::begin);
     let mut shops: HashMap<String, Shop> = HashMap::new();
     for event in &events {
         let shop = match shops.get(&event.shop_id) {
@@ -102,9 +103,9 @@ fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, B
             shops.remove(&event.shop_id);
         }
     }
-    if let Some(rollups) = rollups {
+    if let Some(together) = together {
         // Whichever event's rows the database refuses, event by event finds it.
-        if let Err(e) = rollups.finish(conn) {
+        if let Err(e) = together.finish(conn) {
             tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
             return Err(BatchError::OneFailed);
         }

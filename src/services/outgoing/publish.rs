@@ -13,14 +13,17 @@ use crate::queue::{enqueue, JobKind, JobSpec};
 /// Whether any enabled subscription of the shop wants `topic`: batch writers (the import) ask
 /// once per batch instead of once per row.
 pub fn wants(conn: &mut DbConnection, shop_id: &str, topic: Topic) -> QueryResult<bool> {
-    Ok(WebhookSubscription::enabled(conn, shop_id)?
-        .iter()
-        .any(|s| s.wants(topic.as_str())))
+    Ok(
+        crate::services::batch::enabled_subscriptions(conn, shop_id)?
+            .iter()
+            .any(|s| s.wants(topic.as_str())),
+    )
 }
 
 /// Queues one message of `topic` per enabled subscription of the shop that wants it; `data`
 /// builds the envelope's `data` (the shop's domain is added as `shop`) and runs only when some
-/// subscription wants the topic, so a shop without subscriptions pays one index probe.
+/// subscription wants the topic, so a shop without subscriptions pays one index probe (one per
+/// applier batch: `services::batch`).
 /// Returns how many messages were queued.
 pub fn publish(
     conn: &mut DbConnection,
@@ -29,10 +32,11 @@ pub fn publish(
     at: NaiveDateTime,
     data: impl FnOnce(&mut DbConnection) -> QueryResult<serde_json::Value>,
 ) -> QueryResult<usize> {
-    let wanting: Vec<WebhookSubscription> = WebhookSubscription::enabled(conn, shop_id)?
-        .into_iter()
-        .filter(|s| s.wants(topic.as_str()))
-        .collect();
+    let wanting: Vec<WebhookSubscription> =
+        crate::services::batch::enabled_subscriptions(conn, shop_id)?
+            .into_iter()
+            .filter(|s| s.wants(topic.as_str()))
+            .collect();
     if wanting.is_empty() {
         return Ok(0);
     }

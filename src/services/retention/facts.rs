@@ -6,6 +6,8 @@
 //! Guests (orders without a member) have no facts. Facts that no longer know a date
 //! (`needs_rebuild`) are rebuilt from the member's order rows.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -80,77 +82,107 @@ pub fn order_changed(
         .member_id
         .as_deref()
         .map(|m| (m, counted(after, zone)));
-    match (was, is) {
+    let change = |member: &str, before, after| FactChange {
+        member_id: member.to_owned(),
+        key,
+        before,
+        after,
+    };
+    let changes = match (was, is) {
         (Some((old_member, old)), Some((new_member, new))) if old_member == new_member => {
-            apply(conn, shop_id, zone, new_member, key, old, new, now)
+            vec![change(new_member, old, new)]
         }
-        (was, is) => {
-            if let Some((old_member, old)) = was {
-                apply(conn, shop_id, zone, old_member, key, old, None, now)?;
-            }
-            if let Some((new_member, new)) = is {
-                apply(conn, shop_id, zone, new_member, key, None, new, now)?;
-            }
-            Ok(())
-        }
-    }
+        (was, is) => was
+            .map(|(old_member, old)| change(old_member, old, None))
+            .into_iter()
+            .chain(is.map(|(new_member, new)| change(new_member, None, new)))
+            .collect(),
+    };
+    super::rollups::facts_changed(conn, shop_id, zone, changes, now)
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one order's change, passed through"
-)]
-fn apply(
+/// The segment a member's facts row keeps, and since when (the daily pass sets it).
+type Segment = Option<(String, chrono::NaiveDate)>;
+
+/// One member's purchase facts moving for one order: from what the order counted for before
+/// to what it counts for now (`None`: nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactChange {
+    pub member_id: String,
+    pub key: u64,
+    pub before: Option<CountedOrder>,
+    pub after: Option<CountedOrder>,
+}
+
+/// The members' facts move by these changes, in order. Their stored facts are read together,
+/// their open win-back entries too, and the facts written in one statement; a member whose
+/// facts must be built whole from their order rows (their first counted order, or facts that
+/// lost a date they need) is rebuilt from the rows as they are now, which include every change.
+pub fn members_changed(
     conn: &mut DbConnection,
     shop_id: &str,
     zone: Tz,
-    member_id: &str,
-    key: u64,
-    before: Option<CountedOrder>,
-    after: Option<CountedOrder>,
+    changes: &[FactChange],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    if before.is_none() && after.is_none() {
+    let changes: Vec<&FactChange> = changes
+        .iter()
+        .filter(|c| c.before.is_some() || c.after.is_some())
+        .collect();
+    if changes.is_empty() {
         return Ok(());
     }
-    let stored = load(conn, shop_id, member_id)?;
-    if stored.is_none() && after.is_some() {
-        // A member's first counted order, or one whose orders predate the facts (stored before
-        // this table existed): built whole from their order rows, which include this one.
-        return rebuild_in(conn, shop_id, zone, member_id, now);
+    let members: BTreeSet<&str> = changes.iter().map(|c| c.member_id.as_str()).collect();
+    let stored = load_all(conn, shop_id, &members)?;
+    let mut rebuild = Vec::new();
+    let mut save = Vec::new();
+    for member in members {
+        let stored = stored.get(member);
+        let mut facts = stored.map(|(facts, _)| facts.clone()).unwrap_or_default();
+        let mut whole = false;
+        for c in changes.iter().filter(|c| c.member_id == member) {
+            if stored.is_none() && c.after.is_some() {
+                // A member's first counted order, or one whose orders predate the facts
+                // (stored before this table existed): built whole from their order rows.
+                whole = true;
+                break;
+            }
+            facts.apply(c.key, c.before, c.after);
+            whole |= facts.needs_rebuild();
+        }
+        if whole {
+            rebuild.push(member);
+        } else if stored.is_none_or(|(old, _)| *old != facts) {
+            let segment = stored.and_then(|(_, row)| row.segment.clone().zip(row.segment_on));
+            save.push((member, facts, segment));
+        }
     }
-    let mut facts = stored
-        .as_ref()
-        .map(|(facts, _)| facts.clone())
-        .unwrap_or_default();
-    facts.apply(key, before, after);
-    if stored.as_ref().is_some_and(|(old, _)| *old == facts) {
-        return Ok(());
+    save_all(conn, shop_id, &save, now)?;
+    for member in rebuild {
+        rebuild_in(conn, shop_id, zone, member, now)?;
     }
-    if facts.needs_rebuild() {
-        return rebuild_in(conn, shop_id, zone, member_id, now);
-    }
-    let segment = stored.and_then(|(_, row)| row.segment.zip(row.segment_on));
-    save(conn, shop_id, member_id, &facts, segment, now)
+    Ok(())
 }
 
-/// The member's stored facts and row, if any.
-fn load(
+/// These members' stored facts and rows, by member.
+fn load_all(
     conn: &mut DbConnection,
     shop_id: &str,
-    member_id: &str,
-) -> QueryResult<Option<(PurchaseFacts, CustomerFact)>> {
-    let row = customer_facts::table
+    members: &BTreeSet<&str>,
+) -> QueryResult<HashMap<String, (PurchaseFacts, CustomerFact)>> {
+    let rows: Vec<CustomerFact> = customer_facts::table
         .filter(customer_facts::shop_id.eq(shop_id))
-        .filter(customer_facts::member_id.eq(member_id))
+        .filter(customer_facts::member_id.eq_any(members))
         .select(CustomerFact::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|row| {
-        // A row that cannot be read is rebuilt by the next change (it reads as empty here).
-        let facts = serde_json::from_str(&row.orders).unwrap_or_default();
-        (facts, row)
-    }))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            // A row that cannot be read is rebuilt by the next change (it reads as empty here).
+            let facts = serde_json::from_str(&row.orders).unwrap_or_default();
+            (row.member_id.clone(), (facts, row))
+        })
+        .collect())
 }
 
 /// The row of `facts`: written whole, or deleted when no order counts (no facts, no segment).
@@ -177,36 +209,55 @@ pub fn row_of(
     }
 }
 
-fn save(
+/// Writes these members' facts (each with the segment its row keeps): rows of members with no
+/// counted order left are deleted, the others upserted, all in one statement each; an order
+/// after a lapse ends the member's win-back sequence, in this same transaction.
+fn save_all(
     conn: &mut DbConnection,
     shop_id: &str,
-    member_id: &str,
-    facts: &PurchaseFacts,
-    segment: Option<(String, chrono::NaiveDate)>,
+    members: &[(&str, PurchaseFacts, Segment)],
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    // An order after the lapse ends the member's win-back sequence, in this same transaction.
-    super::winback::end_on_order(conn, member_id, facts, now)?;
-    let target = customer_facts::table
-        .filter(customer_facts::shop_id.eq(shop_id))
-        .filter(customer_facts::member_id.eq(member_id));
-    if facts.order_count() == 0 {
-        diesel::delete(target).execute(conn)?;
+    if members.is_empty() {
         return Ok(());
     }
-    let row = row_of(shop_id, member_id, facts, segment, now);
-    crate::per_backend!(&mut *conn, |c| diesel::insert_into(customer_facts::table)
-        .values(row.clone())
-        .on_conflict(customer_facts::member_id)
+    let facts: Vec<(&str, &PurchaseFacts)> = members.iter().map(|(m, f, _)| (*m, f)).collect();
+    super::winback::end_on_orders(conn, &facts, now)?;
+    let gone: Vec<&str> = members
+        .iter()
+        .filter(|(_, facts, _)| facts.order_count() == 0)
+        .map(|(member, _, _)| *member)
+        .collect();
+    if !gone.is_empty() {
+        diesel::delete(
+            customer_facts::table
+                .filter(customer_facts::shop_id.eq(shop_id))
+                .filter(customer_facts::member_id.eq_any(&gone)),
+        )
+        .execute(conn)?;
+    }
+    let rows: Vec<CustomerFact> = members
+        .iter()
+        .filter(|(_, facts, _)| facts.order_count() > 0)
+        .map(|(member, facts, segment)| row_of(shop_id, member, facts, segment.clone(), now))
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    use customer_facts as f;
+    use diesel::upsert::excluded;
+    crate::per_backend!(&mut *conn, |c| diesel::insert_into(f::table)
+        .values(&rows)
+        .on_conflict(f::member_id)
         .do_update()
         .set((
-            customer_facts::first_order_on.eq(row.first_order_on),
-            customer_facts::last_order_on.eq(row.last_order_on),
-            customer_facts::order_count.eq(row.order_count),
-            customer_facts::net_spend_minor.eq(row.net_spend_minor),
-            customer_facts::median_gap_days.eq(row.median_gap_days),
-            customer_facts::orders.eq(&row.orders),
-            customer_facts::updated_at.eq(row.updated_at),
+            f::first_order_on.eq(excluded(f::first_order_on)),
+            f::last_order_on.eq(excluded(f::last_order_on)),
+            f::order_count.eq(excluded(f::order_count)),
+            f::net_spend_minor.eq(excluded(f::net_spend_minor)),
+            f::median_gap_days.eq(excluded(f::median_gap_days)),
+            f::orders.eq(excluded(f::orders)),
+            f::updated_at.eq(excluded(f::updated_at)),
         ))
         .execute(c))?;
     Ok(())
@@ -220,6 +271,8 @@ pub fn rebuild(
     member_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    // Built from the rows as they are: changes an open batch collected must not apply again.
+    super::rollups::flush(conn)?;
     let timezone: String = crate::db::schema::shops::table
         .find(shop_id)
         .select(crate::db::schema::shops::timezone)
@@ -243,13 +296,16 @@ fn rebuild_in(
         rows.iter()
             .filter_map(|o| counted(o, zone).map(|c| (order_key(&o.platform_order_id), c))),
     );
-    let segment =
-        load(conn, shop_id, member_id)?.and_then(|(_, row)| row.segment.zip(row.segment_on));
-    save(conn, shop_id, member_id, &facts, segment, now)
+    let segment = load_all(conn, shop_id, &BTreeSet::from([member_id]))?
+        .remove(member_id)
+        .and_then(|(_, row)| row.segment.zip(row.segment_on));
+    save_all(conn, shop_id, &[(member_id, facts, segment)], now)
 }
 
 /// Forgets the facts of these members (customer redact).
 pub fn forget(conn: &mut DbConnection, shop_id: &str, member_ids: &[String]) -> QueryResult<usize> {
+    // Changes an open batch collected must not bring the facts back after this.
+    super::rollups::flush(conn)?;
     diesel::delete(
         customer_facts::table
             .filter(customer_facts::shop_id.eq(shop_id))

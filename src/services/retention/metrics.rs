@@ -3,28 +3,21 @@
 //! by the order's own day, so a refund or cancellation arriving later corrects the day the
 //! order is dated on) and `metric_spells` (each customer's runs of activity, for churn).
 //!
-//! A change to an order recounts its customer whole: their orders are read (one indexed range),
-//! their deltas before and after are computed by `domain::retention::metrics`, and only the
-//! difference is written. Changed orders come in sets (an applier batch's, see `rollups`), so
-//! each table is read and written once per set. Replays change nothing (the stored row equals
-//! the new one).
+//! The customers' side (their orders and spells, recounted when an order changes) is in
+//! `metrics_customers`; this keeps the days: the changes orders and ledger lines record, and
+//! the daily pass that folds them in.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use crate::db::models::Order;
-use crate::db::schema::{
-    members, metric_day_changes, metric_days, metric_orders, metric_spells, shops,
-};
+use crate::db::schema::{metric_day_changes, metric_days, metric_orders};
 use crate::db::DbConnection;
 use crate::domain::calendar;
 use crate::domain::points::{LedgerKind, LedgerStatus};
-use crate::domain::retention::{
-    customer_deltas, merge, order_delta, spells, CustomerOrder, DayDelta, DayDeltas,
-};
+use crate::domain::retention::{DayDelta, DayDeltas};
 
 /// One stored counted order.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -272,17 +265,6 @@ pub fn fold_changes(conn: &mut DbConnection, shop_id: &str) -> QueryResult<usize
     }
 }
 
-#[derive(Insertable)]
-#[diesel(table_name = metric_spells)]
-pub struct SpellRow<'a> {
-    pub shop_id: &'a str,
-    pub customer_id: &'a str,
-    pub started_on: NaiveDate,
-    pub last_order_on: NaiveDate,
-    pub ended_on: NaiveDate,
-    pub member: bool,
-}
-
 /// Adds the deltas to the shop's days (rows are created at zero and added to).
 pub fn add_days(conn: &mut DbConnection, shop_id: &str, deltas: &DayDeltas) -> QueryResult<()> {
     let rows: Vec<DayRow> = deltas
@@ -321,316 +303,6 @@ pub fn add_days(conn: &mut DbConnection, shop_id: &str, deltas: &DayDeltas) -> Q
     Ok(())
 }
 
-/// These customers' counted orders, each customer's by day and then key (sorted here, so the
-/// order never depends on the database's collation).
-fn orders_of_customers(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    customers: &[&str],
-) -> QueryResult<BTreeMap<String, Vec<CustomerOrder>>> {
-    let rows: Vec<(Option<String>, NaiveDate, String, i64, bool)> = metric_orders::table
-        .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(metric_orders::customer_id.eq_any(customers))
-        .select((
-            metric_orders::customer_id,
-            metric_orders::ordered_on,
-            metric_orders::order_id,
-            metric_orders::net_minor,
-            metric_orders::member,
-        ))
-        .load(conn)?;
-    let mut by_customer: BTreeMap<String, Vec<CustomerOrder>> = BTreeMap::new();
-    for (customer, day, key, net_minor, member) in rows {
-        let Some(customer) = customer else { continue };
-        by_customer
-            .entry(customer)
-            .or_default()
-            .push(CustomerOrder {
-                day,
-                key,
-                net_minor,
-                member,
-            });
-    }
-    for orders in by_customer.values_mut() {
-        orders.sort_by(|a, b| (a.day, &a.key).cmp(&(b.day, &b.key)));
-    }
-    Ok(by_customer)
-}
-
-/// Writes these customers' runs of activity whole.
-fn replace_spells_of(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    customers: &[(&str, Vec<CustomerOrder>)],
-) -> QueryResult<()> {
-    if customers.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<&str> = customers.iter().map(|(id, _)| *id).collect();
-    diesel::delete(
-        metric_spells::table
-            .filter(metric_spells::shop_id.eq(shop_id))
-            .filter(metric_spells::customer_id.eq_any(&ids)),
-    )
-    .execute(conn)?;
-    let rows: Vec<SpellRow> = customers
-        .iter()
-        .flat_map(|(customer_id, orders)| {
-            spells(orders).into_iter().map(move |s| SpellRow {
-                shop_id,
-                customer_id,
-                started_on: s.started_on,
-                last_order_on: s.last_order_on,
-                ended_on: s.ended_on,
-                member: s.member,
-            })
-        })
-        .collect();
-    // Bound the statement's parameters (SQLite allows 32,766).
-    for chunk in rows.chunks(1_000) {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(metric_spells::table)
-            .values(chunk)
-            .execute(c))?;
-    }
-    Ok(())
-}
-
-/// On PostgreSQL, holds each customer's roll-ups for the rest of the transaction.
-///
-/// A customer's roll-ups are read, recomputed from their orders and written whole. Two
-/// transactions doing that for one customer at once (two instances, or two job workers,
-/// applying two of their orders) would each compute from the orders they can see: the later
-/// commit would either collide on a spell's key or, worse, write spells that miss the other's
-/// order. A transaction-scoped advisory lock per (shop, customer), all taken in one statement in
-/// a fixed order so two transactions never wait on each other crosswise, makes them take turns. SQLite has a single
-/// writer, so nothing is needed there.
-fn lock_customers(conn: &mut DbConnection, shop_id: &str, customers: &[&str]) -> QueryResult<()> {
-    crate::db::lock_keys(
-        conn,
-        customers
-            .iter()
-            .map(|customer| format!("metrics:{shop_id}:{customer}"))
-            .collect(),
-    )
-}
-
-/// Applies `change` to `metric_orders` and moves the roll-ups of the customers it touches from
-/// their orders before to their orders after.
-fn recount(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    customers: &[&str],
-    mut deltas: DayDeltas,
-    change: impl FnOnce(&mut DbConnection) -> QueryResult<()>,
-) -> QueryResult<()> {
-    lock_customers(conn, shop_id, customers)?;
-    let mut before = orders_of_customers(conn, shop_id, customers)?;
-    change(conn)?;
-    let mut after = orders_of_customers(conn, shop_id, customers)?;
-    let mut respelled = Vec::new();
-    for customer in customers {
-        let old = before.remove(*customer).unwrap_or_default();
-        let new = after.remove(*customer).unwrap_or_default();
-        if new == old {
-            continue;
-        }
-        merge(&mut deltas, &customer_deltas(&old), -1);
-        merge(&mut deltas, &customer_deltas(&new), 1);
-        respelled.push((*customer, new));
-    }
-    replace_spells_of(conn, shop_id, &respelled)?;
-    record_days(conn, shop_id, &deltas)
-}
-
-/// Which of these members rows are accounts (a guest who never claimed is not a member).
-fn accounts(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    member_ids: &BTreeSet<&str>,
-) -> QueryResult<BTreeSet<String>> {
-    if member_ids.is_empty() {
-        return Ok(BTreeSet::new());
-    }
-    let rows: Vec<String> = members::table
-        .filter(members::shop_id.eq(shop_id))
-        .filter(members::id.eq_any(member_ids))
-        .filter(members::platform_customer_id.is_not_null())
-        .select(members::id)
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
-}
-
-/// Order rows were written: their counted state moves the roll-ups. Call in the same
-/// transaction. Each order is given once (its latest row).
-///
-/// The stored rows of all of them are read together, then the orders of every customer whose
-/// figures move, and each table is written once: however many orders, about seven statements.
-pub fn orders_changed(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    changes: &[super::rollups::Changed],
-) -> QueryResult<()> {
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<&str> = changes.iter().map(|c| c.order.id.as_str()).collect();
-    let stored: BTreeMap<String, MetricOrder> = metric_orders::table
-        .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(metric_orders::order_id.eq_any(&ids))
-        .select(MetricOrder::as_select())
-        .load(conn)?
-        .into_iter()
-        .map(|row: MetricOrder| (row.order_id.clone(), row))
-        .collect();
-    // Membership is the order's, at the time it first counted: a guest's old orders do not
-    // become members' orders when the guest later claims an account.
-    let keeps_membership = |order: &Order| {
-        stored
-            .get(&order.id)
-            .filter(|s| s.customer_id == order.member_id)
-            .map(|s| s.member)
-    };
-    let unknown: BTreeSet<&str> = changes
-        .iter()
-        .filter(|c| keeps_membership(&c.order).is_none() && c.member_is_account.is_none())
-        .filter_map(|c| c.order.member_id.as_deref())
-        .collect();
-    let accounts = accounts(conn, shop_id, &unknown)?;
-    let mut moved: Vec<(Option<&MetricOrder>, Option<MetricOrder>)> = Vec::new();
-    for change in changes {
-        let order = &change.order;
-        let now = super::facts::counted(order, change.zone).map(|counted| MetricOrder {
-            shop_id: shop_id.to_owned(),
-            order_id: order.id.clone(),
-            customer_id: order.member_id.clone(),
-            ordered_on: counted.date,
-            net_minor: counted.net_minor,
-            member: keeps_membership(order)
-                .or(change.member_is_account)
-                .unwrap_or_else(|| {
-                    order
-                        .member_id
-                        .as_ref()
-                        .is_some_and(|id| accounts.contains(id))
-                }),
-        });
-        let before = stored.get(&order.id);
-        if before != now.as_ref() {
-            moved.push((before, now));
-        }
-    }
-    if moved.is_empty() {
-        return Ok(());
-    }
-    let mut deltas = DayDeltas::new();
-    for (before, now) in &moved {
-        for (row, sign) in [(*before, -1), (now.as_ref(), 1)] {
-            if let Some(r) = row {
-                let anonymous = r.customer_id.is_none();
-                order_delta(
-                    &mut deltas,
-                    r.ordered_on,
-                    r.net_minor,
-                    (r.member, anonymous),
-                    sign,
-                );
-            }
-        }
-    }
-    let customers: BTreeSet<&str> = moved
-        .iter()
-        .flat_map(|(before, now)| {
-            [
-                before.and_then(|r| r.customer_id.as_deref()),
-                now.as_ref().and_then(|r| r.customer_id.as_deref()),
-            ]
-        })
-        .flatten()
-        .collect();
-    let customer_list: Vec<&str> = customers.iter().copied().collect();
-    lock_customers(conn, shop_id, &customer_list)?;
-    let before = orders_of_customers(conn, shop_id, &customer_list)?;
-    let mut after = before.clone();
-    for (old, new) in &moved {
-        if let Some(old) = old {
-            if let Some(list) = old.customer_id.as_ref().and_then(|c| after.get_mut(c)) {
-                list.retain(|o| o.key != old.order_id);
-            }
-        }
-        if let Some(new) = new {
-            if let Some(customer) = &new.customer_id {
-                after
-                    .entry(customer.clone())
-                    .or_default()
-                    .push(CustomerOrder {
-                        day: new.ordered_on,
-                        key: new.order_id.clone(),
-                        net_minor: new.net_minor,
-                        member: new.member,
-                    });
-            }
-        }
-    }
-    let mut respelled: Vec<(&str, Vec<CustomerOrder>)> = Vec::new();
-    for customer in &customers {
-        let old = before.get(*customer).map(Vec::as_slice).unwrap_or_default();
-        let mut new = after.remove(*customer).unwrap_or_default();
-        new.sort_by(|a, b| (a.day, &a.key).cmp(&(b.day, &b.key)));
-        if new.as_slice() == old {
-            continue;
-        }
-        merge(&mut deltas, &customer_deltas(old), -1);
-        merge(&mut deltas, &customer_deltas(&new), 1);
-        respelled.push((customer, new));
-    }
-    let moved_ids: Vec<&str> = moved
-        .iter()
-        .map(|(before, now)| {
-            before
-                .map(|r| r.order_id.as_str())
-                .or(now.as_ref().map(|r| r.order_id.as_str()))
-                .unwrap_or_default()
-        })
-        .collect();
-    diesel::delete(
-        metric_orders::table
-            .filter(metric_orders::shop_id.eq(shop_id))
-            .filter(metric_orders::order_id.eq_any(&moved_ids)),
-    )
-    .execute(conn)?;
-    let rows: Vec<&MetricOrder> = moved.iter().filter_map(|(_, now)| now.as_ref()).collect();
-    if !rows.is_empty() {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(metric_orders::table)
-            .values(rows.into_iter().cloned().collect::<Vec<_>>())
-            .execute(c))?;
-    }
-    replace_spells_of(conn, shop_id, &respelled)?;
-    record_days(conn, shop_id, &deltas)
-}
-
-/// A guest's orders moved to an account (the account claimed them): both are recounted; the
-/// orders keep the membership they were placed with.
-pub fn customer_moved(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    from: &str,
-    to: &str,
-) -> QueryResult<()> {
-    // The guest's orders collected by an open batch are written before they are moved.
-    super::rollups::flush(conn)?;
-    recount(conn, shop_id, &[from, to], DayDeltas::new(), |c| {
-        diesel::update(
-            metric_orders::table
-                .filter(metric_orders::shop_id.eq(shop_id))
-                .filter(metric_orders::customer_id.eq(from)),
-        )
-        .set(metric_orders::customer_id.eq(to))
-        .execute(c)
-        .map(|_| ())
-    })
-}
-
 /// What a confirmed ledger line adds to its day's points: earned (points for orders, sign-up,
 /// birthdays, referrals) or spent (redemptions, less what failed redemptions gave back).
 pub fn points_of(kind: &str, status: &str, delta: i64) -> Option<DayDelta> {
@@ -666,10 +338,7 @@ pub fn ledger_confirmed(
     let Some(points) = points_of(kind, LedgerStatus::Confirmed.as_str(), delta) else {
         return Ok(());
     };
-    let timezone: String = shops::table
-        .find(shop_id)
-        .select(shops::timezone)
-        .first(conn)?;
+    let timezone = crate::services::batch::shop_timezone(conn, shop_id)?;
     let day = calendar::local_date(calendar::zone(&timezone), created_at);
     record_days(conn, shop_id, &BTreeMap::from([(day, points)]))
 }

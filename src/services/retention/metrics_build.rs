@@ -17,7 +17,8 @@ use crate::domain::calendar;
 use crate::domain::points::LedgerStatus;
 use crate::domain::retention::{customer_deltas, merge, order_delta, spells, CustomerOrder};
 
-use super::metrics::{add_days, points_of, MetricOrder, SpellRow};
+use super::metrics::{add_days, points_of, MetricOrder};
+use super::metrics_customers::SpellRow;
 
 const PAGE: i64 = 5_000;
 const INSERT_CHUNK: usize = 1_000;

@@ -18,7 +18,7 @@ use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
 use crate::db::models::Member;
-use crate::db::schema::{ledger_entries, members, metric_engagement, shops};
+use crate::db::schema::{ledger_entries, members, metric_engagement};
 use crate::db::DbConnection;
 use crate::domain::calendar;
 use crate::domain::points::{LedgerKind, LedgerStatus};
@@ -77,10 +77,7 @@ fn engaged_on(
     member_id: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
-    let timezone: String = shops::table
-        .find(shop_id)
-        .select(shops::timezone)
-        .first(conn)?;
+    let timezone = crate::services::batch::shop_timezone(conn, shop_id)?;
     let day = calendar::local_date(calendar::zone(&timezone), at);
     add_day(conn, shop_id, member_id, day)
 }

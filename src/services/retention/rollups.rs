@@ -1,25 +1,26 @@
 //! The roll-ups an order row moves (the retention metrics' `metric_orders`, `metric_spells` and
-//! `metric_day_changes`, and replenishment's `product_purchases`), written at once or, inside an
-//! applier batch, once for the whole batch.
+//! `metric_day_changes`, replenishment's `product_purchases`, and the members' purchase facts
+//! in `customer_facts`), written at once or, inside an applier batch, once for the whole batch.
 //!
-//! Per order these are about eleven statements (read the stored metric row and the customer's
-//! orders twice, delete and insert the metric row, the spells and the purchases, record the
-//! day). An applier batch of sixteen orders collects the changed rows instead and writes each
+//! Per order these are about fourteen statements (read the stored metric row and the
+//! customer's orders twice, delete and insert the metric row, the spells and the purchases,
+//! record the day, read and upsert the facts, read the open win-back entries). An applier batch of sixteen orders collects the changed rows instead and writes each
 //! table once when the batch ends: one read of the stored rows, one of the customers' orders,
 //! one delete and one multi-row insert per table. Nothing else in an order's application reads
 //! these tables, so writing them at the end of the same transaction changes no outcome; what
 //! does read or rewrite them (a guest claimed by an account, a redaction, any event that is not
-//! an order or a refund) calls [`flush`] first.
+//! an order or a refund) calls [`flush`] first. The batch itself is `services::batch`.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::marker::PhantomData;
 
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use diesel::QueryResult;
 
+use super::facts::FactChange;
 use crate::db::models::{Member, Order};
 use crate::db::DbConnection;
+use crate::services::batch;
 
 /// One order row as written, with what the caller knew of its member.
 #[derive(Debug, Clone)]
@@ -54,58 +55,28 @@ fn is_account(order_member: Option<&str>, in_hand: Option<(&str, bool)>) -> Opti
     }
 }
 
-/// Changes collected by the batch on this thread, by (shop, order id): the last row of an
-/// order wins, since the roll-ups follow from the row alone.
-type Pending = BTreeMap<(String, String), Changed>;
-
-thread_local! {
-    static PENDING: RefCell<Option<Pending>> = const { RefCell::new(None) };
+/// Changes collected by an applier batch.
+#[derive(Debug, Default)]
+pub(crate) struct Pending {
+    /// By (shop, order id): the last row of an order wins, since its roll-ups follow from the
+    /// row alone.
+    orders: BTreeMap<(String, String), Changed>,
+    /// Purchase facts moves by shop, in the order they were made (each moves from the last).
+    facts: BTreeMap<String, ShopFacts>,
 }
 
-/// An applier batch's collection of roll-up changes, on this thread, inside its transaction.
-///
-/// Dropped without [`Batch::finish`] (the batch failed and its transaction is rolled back), it
-/// forgets what it collected.
-#[must_use = "a batch's roll-ups are written by finish()"]
-pub struct Batch {
-    // Tied to the thread whose collection it opened.
-    _thread: PhantomData<*const ()>,
-}
-
-impl Batch {
-    /// Starts collecting. Batches do not nest: one already open on this thread is a bug.
-    pub fn begin() -> Self {
-        PENDING.with(|p| {
-            let mut p = p.borrow_mut();
-            debug_assert!(
-                p.is_none(),
-                "a roll-up batch is already open on this thread"
-            );
-            *p = Some(Pending::new());
-        });
-        Self {
-            _thread: PhantomData,
-        }
-    }
-
-    /// Writes what the batch collected (in the caller's transaction) and stops collecting.
-    pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
-        flush(conn)
-        // Dropping `self` closes the collection.
-    }
-}
-
-impl Drop for Batch {
-    fn drop(&mut self) {
-        PENDING.with(|p| *p.borrow_mut() = None);
-    }
+#[derive(Debug)]
+struct ShopFacts {
+    zone: Tz,
+    changes: Vec<FactChange>,
+    now: NaiveDateTime,
 }
 
 /// An order row was written: its roll-ups follow, now or at the end of the open batch.
 pub fn order_changed(conn: &mut DbConnection, shop_id: &str, change: Changed) -> QueryResult<()> {
-    let change = PENDING.with(|p| match p.borrow_mut().as_mut() {
-        Some(pending) => {
-            keep(pending, shop_id, change);
+    let change = batch::with_state(|state| match state {
+        Some(state) => {
+            keep(&mut state.rollups.orders, shop_id, change);
             None
         }
         None => Some(change),
@@ -118,7 +89,7 @@ pub fn order_changed(conn: &mut DbConnection, shop_id: &str, change: Changed) ->
 
 /// Keeps the order's latest row, with the membership it first had in the batch (an order
 /// counts with the membership it first counted with) unless it moved to another member.
-fn keep(pending: &mut Pending, shop_id: &str, change: Changed) {
+fn keep(pending: &mut BTreeMap<(String, String), Changed>, shop_id: &str, change: Changed) {
     let key = (shop_id.to_owned(), change.order.id.clone());
     let change = match pending.remove(&key) {
         Some(earlier) if earlier.order.member_id == change.order.member_id => Changed {
@@ -133,23 +104,59 @@ fn keep(pending: &mut Pending, shop_id: &str, change: Changed) {
 /// Writes the open batch's collected changes now (before something reads or rewrites the
 /// roll-ups); the batch stays open. Nothing to do outside a batch.
 pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
-    let pending = PENDING.with(|p| p.borrow_mut().as_mut().map(std::mem::take));
+    let pending = batch::with_state(|state| state.map(|s| std::mem::take(&mut s.rollups)));
     let Some(pending) = pending else {
         return Ok(());
     };
     let mut by_shop: BTreeMap<String, Vec<Changed>> = BTreeMap::new();
-    for ((shop_id, _), change) in pending {
+    for ((shop_id, _), change) in pending.orders {
         by_shop.entry(shop_id).or_default().push(change);
     }
     for (shop_id, changes) in by_shop {
         write(conn, &shop_id, &changes)?;
     }
+    for (shop_id, facts) in pending.facts {
+        super::facts::members_changed(conn, &shop_id, facts.zone, &facts.changes, facts.now)?;
+    }
     Ok(())
+}
+
+/// Members' purchase facts move for an order (see `facts`): now, or at the end of the open
+/// batch, in the order they were made.
+pub fn facts_changed(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    zone: Tz,
+    changes: Vec<FactChange>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let changes = batch::with_state(|state| match state {
+        Some(state) => {
+            let shop = state
+                .rollups
+                .facts
+                .entry(shop_id.to_owned())
+                .or_insert_with(|| ShopFacts {
+                    zone,
+                    changes: Vec::new(),
+                    now,
+                });
+            shop.zone = zone;
+            shop.now = now;
+            shop.changes.extend(changes);
+            None
+        }
+        None => Some(changes),
+    });
+    match changes {
+        Some(changes) => super::facts::members_changed(conn, shop_id, zone, &changes, now),
+        None => Ok(()),
+    }
 }
 
 fn write(conn: &mut DbConnection, shop_id: &str, changes: &[Changed]) -> QueryResult<()> {
     super::replenishment::orders_changed(conn, shop_id, changes)?;
-    super::metrics::orders_changed(conn, shop_id, changes)
+    super::metrics_customers::orders_changed(conn, shop_id, changes)
 }
 
 #[cfg(test)]
@@ -183,11 +190,13 @@ mod tests {
     }
 
     fn pending() -> Vec<(String, Option<bool>, i64)> {
-        PENDING.with(|p| {
-            p.borrow()
-                .as_ref()
-                .map(|p| {
-                    p.values()
+        batch::with_state(|state| {
+            state
+                .map(|state| {
+                    state
+                        .rollups
+                        .orders
+                        .values()
                         .map(|c| {
                             (
                                 c.order.id.clone(),
@@ -202,9 +211,9 @@ mod tests {
     }
 
     fn collect(change: Changed) {
-        PENDING.with(|p| {
+        batch::with_state(|state| {
             keep(
-                p.borrow_mut().as_mut().expect("a batch is open"),
+                &mut state.expect("a batch is open").rollups.orders,
                 "s",
                 change,
             )
@@ -213,7 +222,7 @@ mod tests {
 
     #[test]
     fn a_batch_keeps_the_last_row_of_an_order_with_the_membership_it_first_had() {
-        let batch = Batch::begin();
+        let batch = batch::Batch::begin();
         let zone = chrono_tz::UTC;
         let first = Changed {
             member_is_account: Some(false),
@@ -235,13 +244,15 @@ mod tests {
             ]
         );
         drop(batch);
-        assert!(pending().is_empty());
-        PENDING.with(|p| assert!(p.borrow().is_none(), "a dropped batch closes"));
+        assert!(
+            pending().is_empty(),
+            "a dropped batch forgets what it collected"
+        );
     }
 
     #[test]
     fn an_order_moved_to_another_member_in_the_batch_takes_the_new_members_standing() {
-        let _batch = Batch::begin();
+        let _batch = batch::Batch::begin();
         let zone = chrono_tz::UTC;
         collect(Changed {
             member_is_account: Some(false),

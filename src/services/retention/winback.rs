@@ -1,6 +1,6 @@
 //! Win-back, persisted: lapsed customers enter the sequence (or its hold-out) in the daily pass
 //! ([`EnterLapsed`]), an applied order ends their sequence in its own transaction
-//! ([`end_on_order`]), the steps job sends what is due ([`steps`]), and the report compares the
+//! ([`end_on_orders`]), the steps job sends what is due ([`steps`]), and the report compares the
 //! groups from the stored entries and purchase facts ([`report`]). The rules are pure, in
 //! `domain::retention`.
 
@@ -90,21 +90,28 @@ fn entry_day(facts: &PurchaseFacts, program: &WinBackProgram, today: NaiveDate) 
     }
 }
 
-/// Ends the member's open sequence when their facts, just updated by an applied order, say it
-/// ends (an order after the lapse): in the order's transaction, dated by the order.
-pub fn end_on_order(
+/// Ends the members' open sequences when their facts, just updated by applied orders, say they
+/// end (an order after the lapse): in the orders' transaction, dated by the order. One read of
+/// the open entries of all of them.
+pub fn end_on_orders(
     conn: &mut DbConnection,
-    member_id: &str,
-    facts: &PurchaseFacts,
+    members: &[(&str, &PurchaseFacts)],
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    if members.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
     let open: Vec<WinBackEntry> = win_back_entries::table
-        .filter(win_back_entries::member_id.eq(member_id))
+        .filter(win_back_entries::member_id.eq_any(&ids))
         .filter(win_back_entries::ended_on.is_null())
         .select(WinBackEntry::as_select())
         .load(conn)?;
     let mut ended = 0;
     for entry in open {
+        let Some((_, facts)) = members.iter().find(|(id, _)| *id == entry.member_id) else {
+            continue;
+        };
         if !ends_sequence(entry.lapse_on, facts) {
             continue;
         }
