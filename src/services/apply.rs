@@ -188,7 +188,8 @@ fn catching_panics(
 
 /// Applies a stored event and marks it with the outcome, without a savepoint of its own: for a
 /// batch whose transaction is rolled back whole when this returns an error (and then applied
-/// with [`apply_stored`], event by event). On error nothing is recorded.
+/// with [`apply_stored`], event by event). On error nothing is recorded. In an applier batch
+/// the mark is written with the batch's others (`services::batch`).
 pub fn apply_and_mark(
     conn: &mut DbConnection,
     shop: &Shop,
@@ -196,7 +197,7 @@ pub fn apply_and_mark(
     now: chrono::NaiveDateTime,
 ) -> Result<InboxStatus, ApplyError> {
     let status = apply_catching_panics(conn, shop, event, now)?;
-    InboxEvent::mark(conn, &shop.id, &event.id, status, None, now)?;
+    crate::services::batch::mark_applied(conn, &shop.id, &event.id, status, now)?;
     Ok(status)
 }
 

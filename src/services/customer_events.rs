@@ -29,8 +29,15 @@ pub fn apply(
     } else {
         GuestClaim::Refused
     };
-    let Some(member) =
-        member_service::resolve(conn, &shop.id, Some(&facts.customer), None, claim, now)?
+    let Some(member) = member_service::resolve(
+        conn,
+        &shop.id,
+        Some(&facts.customer),
+        None,
+        claim,
+        None,
+        now,
+    )?
     else {
         return Ok(());
     };

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::crypto::Keys;
 use crate::db::models::{Member, NewMember, Shop};
-use crate::db::schema::{members, shops};
+use crate::db::schema::shops;
 use crate::db::types::Platform;
 use crate::db::{new_id, now, write_transaction, DbConnection};
 use crate::domain::points::{LedgerKind, LedgerStatus};
@@ -122,12 +122,12 @@ pub fn seed(conn: &mut DbConnection, keys: &Keys) -> Result<Shop, AddShopError> 
                 referral_code: None,
                 created_at: at,
                 updated_at: at,
+                email_verified: false,
+                locale: customer.locale.map(Into::into),
             }
+            // With its locale before anything is mailed: each message is rendered in the
+            // customer's language.
             .insert(conn)?;
-            // Before anything is mailed: each message is rendered in the customer's language.
-            diesel::update(members::table.find(&member.id))
-                .set(members::locale.eq(customer.locale))
-                .execute(conn)?;
             let member = Member::find(conn, &added.shop.id, &member.id)?;
             if customer.starting_points == 0 {
                 // Nothing to post: like any new member, Alan holds the first tier (threshold 0).

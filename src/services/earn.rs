@@ -29,7 +29,7 @@ use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
 use crate::services::program::Program;
 use crate::services::retention::facts::OrderChange;
-use crate::services::{referrals, retention, tiers};
+use crate::services::{batch, referrals, retention, tiers};
 use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
@@ -50,17 +50,27 @@ pub fn apply_order(
         facts.customer.as_ref(),
         facts.email.as_deref(),
         guest_claim(facts),
+        facts.customer_locale.as_deref(),
         now,
     )?;
+    // Read with the applier batch's other orders when it started, if this is the order's first
+    // event in it (after the member: a guest claimed above moves orders, and forgets them).
+    let prefetched = batch::take_order(&shop.id, facts.order_id.as_str());
     // The row as it was, for the purchase facts to move from.
-    let before = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
+    let before = match &prefetched {
+        Some(read) => read.order.clone(),
+        None => Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?,
+    };
     // Refunds the order already carries are stored like `refunds/create` deliveries, before the
     // order row (which sums them) and the award (which takes them back).
     for refund in &facts.refunds {
         store_refund(conn, shop, refund, now)?;
     }
     // Read once for the order row and the reversals: nothing below stores a refund.
-    let refunds = Refund::for_order(conn, &shop.id, facts.order_id.as_str())?;
+    let refunds = match prefetched {
+        Some(read) if facts.refunds.is_empty() => read.refunds,
+        _ => Refund::for_order(conn, &shop.id, facts.order_id.as_str())?,
+    };
     // Storing a refund updates the row's refunded total; without one, the row read is current.
     let stored = if facts.refunds.is_empty() {
         before.clone()
@@ -217,7 +227,11 @@ pub fn apply_refund(
     refund: &RefundFacts,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
-    let before = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())?;
+    // The refund changes the order's rows: what the batch read of them is stale from here.
+    let before = match batch::take_order(&shop.id, refund.order_id.as_str()) {
+        Some(read) => read.order,
+        None => Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())?,
+    };
     store_refund(conn, shop, refund, now)?;
     let trigger = format!("refund:{}", refund.refund_id.as_str());
     let refunds = Refund::for_order(conn, &shop.id, refund.order_id.as_str())?;

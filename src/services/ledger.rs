@@ -19,7 +19,7 @@ pub use credits::{post_credits, Credit, Credits};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::models::{LedgerEntry, Member, NewLedgerEntry};
+use crate::db::models::{Member, NewLedgerEntry};
 use crate::db::schema::{ledger_entries, members};
 use crate::db::{new_id, DbConnection};
 use crate::domain::points::{apply_debit, credit_fits, LedgerKind, LedgerStatus, MAX_BALANCE};
@@ -105,10 +105,10 @@ pub fn post(
     now: NaiveDateTime,
 ) -> Result<Posted, LedgerError> {
     let key = p.idempotency_key();
-    if LedgerEntry::find_by_key(conn, &p.shop_id, &key)?.is_some() {
+    let (member, already_posted) = Member::lock_for_posting(conn, &p.shop_id, &p.member_id, &key)?;
+    if already_posted {
         return Ok(Posted::AlreadyPosted);
     }
-    let member = Member::lock(conn, &p.shop_id, &p.member_id)?;
     let (applied, shortfall) = match (p.status, p.delta < 0) {
         (LedgerStatus::Void, _) => return Err(LedgerError::InvalidStatus(p.status)),
         (_, false) => (p.delta, 0),

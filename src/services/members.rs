@@ -28,12 +28,14 @@ pub enum GuestClaim {
 /// The member for a customer reference, creating it if needed; `None` when the event names
 /// neither a customer id nor an e-mail (nobody to credit). A guest with the account's e-mail is
 /// merged into the account only when `claim` allows it.
+/// `locale` is the customer's language as the event reports it, given to a member made here.
 pub fn resolve(
     conn: &mut DbConnection,
     shop_id: &str,
     customer: Option<&CustomerRef>,
     fallback_email: Option<&str>,
     claim: GuestClaim,
+    locale: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Option<Member>> {
     let email = customer
@@ -53,7 +55,18 @@ pub fn resolve(
         };
         let mut member = match found {
             Some(m) => m,
-            None => insert(conn, shop_id, Some(id.as_str()), email.as_deref(), now)?,
+            // Made with what the event proves, rather than updated right after.
+            None => insert(
+                conn,
+                shop_id,
+                Some(id.as_str()),
+                email.as_deref(),
+                Proven {
+                    verified: email.is_some() && claim == GuestClaim::Allowed,
+                    locale,
+                },
+                now,
+            )?,
         };
         if let (Some(email), GuestClaim::Allowed) = (&email, claim) {
             if !member.email_verified && member.email.as_deref() == Some(email.as_str()) {
@@ -92,7 +105,18 @@ pub fn resolve(
     }
     match Member::find_guest_by_email(conn, shop_id, &email)? {
         Some(guest) => Ok(Some(guest)),
-        None => insert(conn, shop_id, None, Some(&email), now).map(Some),
+        None => insert(
+            conn,
+            shop_id,
+            None,
+            Some(&email),
+            Proven {
+                verified: false,
+                locale,
+            },
+            now,
+        )
+        .map(Some),
     }
 }
 
@@ -119,11 +143,19 @@ pub fn find_existing(
         .optional()
 }
 
+/// What the event that makes a member tells about them beyond who they are.
+struct Proven<'a> {
+    /// The e-mail is proven theirs (see [`GuestClaim`]).
+    verified: bool,
+    locale: Option<&'a str>,
+}
+
 fn insert(
     conn: &mut DbConnection,
     shop_id: &str,
     customer_id: Option<&str>,
     email: Option<&str>,
+    proven: Proven<'_>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Member> {
     let id = new_id();
@@ -139,6 +171,8 @@ fn insert(
         referral_code: None,
         created_at: now,
         updated_at: now,
+        email_verified: proven.verified,
+        locale: proven.locale.map(str::to_owned),
     }
     .insert_or_get(conn)?;
     // Another delivery may have enrolled the same customer first: only the row made here is new.
@@ -156,8 +190,10 @@ pub fn merge_guest(
     target_id: &str,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
-    // What an open applier batch collected about either is written before they are merged.
+    // What an open applier batch collected about either is written before they are merged,
+    // and the orders it read are read again (the guest's now belong to the account).
     crate::services::retention::rollups::flush(conn)?;
+    crate::services::batch::forget_orders();
     let guest = Member::lock(conn, shop_id, guest_id)?;
     Member::lock(conn, shop_id, target_id)?;
     diesel::update(

@@ -52,6 +52,8 @@ fn member(c: &mut DbConnection, shop_id: &str, customer: &str) -> Member {
         referral_code: Some(format!("REF{customer}")),
         created_at: at,
         updated_at: at,
+        email_verified: false,
+        locale: None,
     }
     .insert(c)
     .unwrap()

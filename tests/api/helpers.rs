@@ -496,6 +496,8 @@ pub fn insert_member(
         referral_code: None,
         created_at: at,
         updated_at: at,
+        email_verified: false,
+        locale: None,
     }
     .insert(c)
     .unwrap()

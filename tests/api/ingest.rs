@@ -219,7 +219,8 @@ async fn events_stored_but_not_applied_before_a_crash_are_applied_after_restart(
 }
 
 /// Stores `(topic, delivery id, body)` as pending, never-attempted events received one
-/// millisecond apart, in one transaction: what a burst leaves for the applier.
+/// millisecond apart, in one transaction, with the customer and order each is about as the
+/// webhook endpoint records them: what a burst leaves for the applier.
 pub(crate) async fn store_pending(
     app: &TestApp,
     shop_id: &str,
@@ -234,6 +235,7 @@ pub(crate) async fn store_pending(
         boomerang::db::write_transaction(c, |c| {
             let t0 = boomerang::db::now();
             for (i, (topic, delivery_id, payload)) in events.into_iter().enumerate() {
+                let about = boomerang::services::compliance::Subject::of(&payload);
                 boomerang::db::models::NewInboxEvent {
                     id: boomerang::db::new_id(),
                     shop_id: shop_id.clone(),
@@ -250,7 +252,11 @@ pub(crate) async fn store_pending(
                     received_at: t0 + chrono::Duration::milliseconds(i as i64),
                     processed_at: None,
                 }
-                .insert_once(c)?;
+                .insert_once_about(
+                    c,
+                    about.customer_id.as_deref(),
+                    about.order_id.as_deref(),
+                )?;
             }
             Ok::<_, diesel::result::Error>(())
         })

@@ -15,6 +15,7 @@ mod admin_program;
 mod admin_reports;
 mod admin_ui;
 mod backends;
+mod batch_apply;
 mod bigcommerce;
 mod bigcommerce_coupons;
 mod bigcommerce_install;

@@ -122,6 +122,26 @@ impl InboxEvent {
         Ok(())
     }
 
+    /// Marks applied events with one outcome, in one statement (an applier batch): rows it
+    /// claimed itself, named by their primary key alone. (With the shop's id beside a list of
+    /// ids, SQLite walks the shop's whole inbox by its shop index instead of the keys.)
+    pub fn mark_all(
+        conn: &mut DbConnection,
+        ids: &[String],
+        status: InboxStatus,
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(inbox_events::table.filter(inbox_events::id.eq_any(ids)))
+            .set((
+                inbox_events::status.eq(status.as_str()),
+                inbox_events::error.eq(None::<String>),
+                inbox_events::attempts.eq(inbox_events::attempts + 1),
+                inbox_events::processed_at.eq(Some(at)),
+            ))
+            .execute(conn)?;
+        Ok(())
+    }
+
     /// Marks a failed event dismissed (the owner gave up on it); false if it was not failed.
     pub fn dismiss(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<bool> {
         let changed = diesel::update(

@@ -60,6 +60,8 @@ pub struct NewMember {
     pub referral_code: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub email_verified: bool,
+    pub locale: Option<String>,
 }
 
 impl NewMember {
@@ -157,6 +159,39 @@ impl Member {
         }
     }
 
+    /// [`Member::lock`], and in the same read whether the ledger already holds a line with
+    /// `idempotency_key` (then the caller posts nothing): one round trip per posting instead
+    /// of two.
+    pub fn lock_for_posting(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        id: &str,
+        idempotency_key: &str,
+    ) -> QueryResult<(Member, bool)> {
+        use crate::db::schema::ledger_entries;
+        // Built per backend: `as_select` is typed by the backend it loads from.
+        macro_rules! query {
+            () => {
+                members::table
+                    .filter(members::shop_id.eq(shop_id))
+                    .filter(members::id.eq(id))
+                    .select((
+                        Member::as_select(),
+                        diesel::dsl::exists(
+                            ledger_entries::table
+                                .filter(ledger_entries::shop_id.eq(shop_id))
+                                .filter(ledger_entries::idempotency_key.eq(idempotency_key)),
+                        ),
+                    ))
+            };
+        }
+        match conn {
+            // Only the member's row is locked; the subquery's rows are read, not locked.
+            DbConnection::Postgresql(c) => query!().for_no_key_update().first(c),
+            DbConnection::Sqlite(c) => query!().first(c),
+        }
+    }
+
     /// Members of a shop, most recent first (admin and demo listings).
     pub fn list(conn: &mut DbConnection, shop_id: &str, limit: i64) -> QueryResult<Vec<Member>> {
         members::table
@@ -174,10 +209,16 @@ impl NewMember {
     /// exists, and returns whichever row is there. Two deliveries for a new customer arriving at
     /// once on PostgreSQL both get the one row instead of one failing on the unique index.
     pub fn insert_or_get(&self, conn: &mut DbConnection) -> QueryResult<Member> {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(members::table)
+        // The row made here comes back from the insert itself; only a lost race reads.
+        let inserted = crate::per_backend!(&mut *conn, |c| diesel::insert_into(members::table)
             .values(self.clone())
             .on_conflict_do_nothing()
-            .execute(c))?;
+            .returning(Member::as_returning())
+            .get_result(c)
+            .optional())?;
+        if let Some(member) = inserted {
+            return Ok(member);
+        }
         let existing = match (&self.platform_customer_id, &self.email) {
             (Some(id), _) => Member::find_by_customer_id(conn, &self.shop_id, id)?,
             (None, Some(email)) => Member::find_guest_by_email(conn, &self.shop_id, email)?,

@@ -70,6 +70,7 @@ pub fn enrol(
         Some(&reference),
         None,
         GuestClaim::Refused,
+        None,
         now,
     )?
     .ok_or(diesel::result::Error::NotFound)?;

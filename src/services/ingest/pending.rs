@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use super::changes_the_shop;
-use super::subject_locks::{lock_shops, lock_subjects};
+use super::subject_locks::{lock_shops, try_lock_subjects};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
@@ -24,7 +24,8 @@ const APPLY_BATCH: i64 = 16;
 /// Every instance runs an applier. On PostgreSQL each claims its events `FOR UPDATE SKIP
 /// LOCKED`, so two instances apply different events side by side instead of both applying
 /// (and waiting on each other over) the same oldest ones; on SQLite the write lock already
-/// makes one applier at a time.
+/// makes one applier at a time. Of the events claimed, those about a customer or an order
+/// another applier is applying right now are left for a later batch rather than waited for.
 ///
 /// The batch is first applied without a savepoint per event (two statements fewer each). When
 /// one event fails, that transaction is rolled back whole and the batch applied again with a
@@ -71,11 +72,17 @@ impl From<diesel::result::Error> for BatchError {
 }
 
 fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, BatchError> {
-    let events = claim_pending(conn)?;
+    let claimed = claim_pending(conn)?;
     // Applied together, the batch's orders move the roll-ups once at its end and read what is
     // the same for all of them once; event by event, each in a savepoint that may be rolled
     // back, they do it all as each is applied.
     let together = (isolation == Isolation::Together).then(batch::Batch::begin);
+    let orders: Vec<(String, String)> = claimed
+        .iter()
+        .filter_map(|(event, _, order)| Some((event.shop_id.clone(), order.clone()?)))
+        .collect();
+    batch::prefetch_orders(conn, &orders)?;
+    let events: Vec<InboxEvent> = claimed.into_iter().map(|(event, ..)| event).collect();
     let mut shops: HashMap<String, Shop> = HashMap::new();
     for event in &events {
         let shop = match shops.get(&event.shop_id) {
@@ -113,14 +120,15 @@ fn apply_batch(conn: &mut DbConnection, isolation: Isolation) -> Result<usize, B
     Ok(events.len())
 }
 
-/// Claims the oldest pending events no job owns and locks the customers they are about.
-fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<InboxEvent>> {
+/// Claims the oldest pending events no job owns and locks the customers and orders they are
+/// about; returns each with its customer and order ids.
+fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<Claimed>> {
     let oldest = inbox_events::table
         .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
         .filter(inbox_events::attempts.eq(0))
         .order((inbox_events::received_at.asc(), inbox_events::id.asc()))
         .limit(APPLY_BATCH);
-    let claimed: Vec<(InboxEvent, Option<String>, Option<String>)> = match c {
+    let mut claimed: Vec<Claimed> = match c {
         DbConnection::Postgresql(pg) => oldest
             .select((
                 InboxEvent::as_select(),
@@ -146,15 +154,53 @@ fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<InboxEvent>> {
                 .iter()
                 .map(|(event, ..)| (event.shop_id.as_str(), changes_the_shop(&event.topic))),
         )?;
-        lock_subjects(
-            c,
-            claimed
+        let subjects: Vec<(Option<&str>, Option<&str>)> = claimed
+            .iter()
+            .map(|(_, customer, order)| (customer.as_deref(), order.as_deref()))
+            .collect();
+        let free = try_lock_subjects(c, &subjects)?;
+        let busy = busy_subjects(&subjects, &free);
+        if !busy.is_empty() {
+            // Left pending for a later batch (ours, or the other applier's once it commits):
+            // the events of customers and orders another applier holds, and with them every
+            // other event of this claim about the same customer or order, which would otherwise
+            // overtake them. (Deliveries reach us in no guaranteed order anyway; applying
+            // copes with any.)
+            let keep: Vec<bool> = subjects
                 .iter()
-                .map(|(_, customer, order)| (customer.as_deref(), order.as_deref())),
-        )?;
+                .map(|(customer, order)| {
+                    !customer.is_some_and(|c| busy.contains(&(Some(c), None)))
+                        && !order.is_some_and(|o| busy.contains(&(None, Some(o))))
+                })
+                .collect();
+            let mut keep = keep.into_iter();
+            claimed.retain(|_| keep.next().unwrap_or(false));
+        }
     }
-    Ok(claimed.into_iter().map(|(event, ..)| event).collect())
+    Ok(claimed)
 }
+
+/// The customers `(Some(id), None)` and orders `(None, Some(id))` of the subjects not `free`.
+fn busy_subjects<'a>(
+    subjects: &[(Option<&'a str>, Option<&'a str>)],
+    free: &[bool],
+) -> std::collections::HashSet<(Option<&'a str>, Option<&'a str>)> {
+    subjects
+        .iter()
+        .zip(free)
+        .filter(|(_, free)| !**free)
+        .flat_map(|((customer, order), _)| {
+            [
+                customer.map(|c| (Some(c), None)),
+                order.map(|o| (None, Some(o))),
+            ]
+        })
+        .flatten()
+        .collect()
+}
+
+/// A claimed event with the platform's customer and order ids it is about.
+type Claimed = (InboxEvent, Option<String>, Option<String>);
 
 /// On PostgreSQL, plans this transaction's statements for their actual values.
 ///
@@ -171,5 +217,28 @@ pub(super) fn plan_each_execution(conn: &mut DbConnection) -> QueryResult<()> {
             c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
         }
         DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::busy_subjects;
+
+    #[test]
+    fn the_customers_and_orders_of_subjects_not_free_are_busy() {
+        let subjects = [
+            (Some("7"), Some("100")),
+            (None, Some("101")),
+            (Some("8"), Some("102")),
+            (None, None),
+        ];
+        let busy = busy_subjects(&subjects, &[false, false, true, true]);
+        let mut busy: Vec<_> = busy.into_iter().collect();
+        busy.sort();
+        assert_eq!(
+            busy,
+            vec![(None, Some("100")), (None, Some("101")), (Some("7"), None)]
+        );
+        assert!(busy_subjects(&subjects, &[true; 4]).is_empty());
     }
 }

@@ -161,6 +161,7 @@ pub fn queue_for_friend(
         None,
         email.as_deref(),
         crate::services::members::GuestClaim::Refused,
+        None,
         now,
     )?;
     match member {
@@ -176,8 +177,8 @@ pub(super) fn wake_deliverer(
     conn: &mut DbConnection,
     shop_id: &str,
     at: NaiveDateTime,
-) -> QueryResult<bool> {
-    crate::queue::enqueue(
+) -> QueryResult<()> {
+    crate::services::batch::wake(
         conn,
         JobSpec {
             shop_id: shop_id.to_owned(),

@@ -8,7 +8,7 @@ use crate::db::models::{message_status, WebhookMessage, WebhookSubscription};
 use crate::db::schema::shops;
 use crate::db::DbConnection;
 use crate::domain::outgoing::{envelope, Topic};
-use crate::queue::{enqueue, JobKind, JobSpec};
+use crate::queue::{JobKind, JobSpec};
 
 /// Whether any enabled subscription of the shop wants `topic`: batch writers (the import) ask
 /// once per batch instead of once per row.
@@ -82,8 +82,8 @@ pub(super) fn wake_deliverer(
     conn: &mut DbConnection,
     shop_id: &str,
     at: NaiveDateTime,
-) -> QueryResult<bool> {
-    enqueue(
+) -> QueryResult<()> {
+    crate::services::batch::wake(
         conn,
         JobSpec {
             shop_id: shop_id.to_owned(),

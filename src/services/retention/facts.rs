@@ -157,11 +157,43 @@ pub fn members_changed(
             save.push((member, facts, segment));
         }
     }
-    save_all(conn, shop_id, &save, now)?;
-    for member in rebuild {
-        rebuild_in(conn, shop_id, zone, member, now)?;
+    // Members built whole from their order rows: one read for all of them, written with the
+    // others (each keeps the segment its row has).
+    let built = from_order_rows(conn, shop_id, zone, &rebuild)?;
+    for (member, facts) in rebuild.into_iter().zip(built) {
+        let segment = stored
+            .get(member)
+            .and_then(|(_, row)| row.segment.clone().zip(row.segment_on));
+        save.push((member, facts, segment));
     }
-    Ok(())
+    save_all(conn, shop_id, &save, now)
+}
+
+/// The facts of each of `members` built from their order rows, in the order given.
+fn from_order_rows(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    zone: Tz,
+    members: &[&str],
+) -> QueryResult<Vec<PurchaseFacts>> {
+    if members.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<Order> = orders::table
+        .filter(orders::shop_id.eq(shop_id))
+        .filter(orders::member_id.eq_any(members))
+        .select(Order::as_select())
+        .load(conn)?;
+    Ok(members
+        .iter()
+        .map(|member| {
+            PurchaseFacts::from_orders(
+                rows.iter()
+                    .filter(|o| o.member_id.as_deref() == Some(*member))
+                    .filter_map(|o| counted(o, zone).map(|c| (order_key(&o.platform_order_id), c))),
+            )
+        })
+        .collect())
 }
 
 /// These members' stored facts and rows, by member.
@@ -287,15 +319,9 @@ fn rebuild_in(
     member_id: &str,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let rows: Vec<Order> = orders::table
-        .filter(orders::shop_id.eq(shop_id))
-        .filter(orders::member_id.eq(member_id))
-        .select(Order::as_select())
-        .load(conn)?;
-    let facts = PurchaseFacts::from_orders(
-        rows.iter()
-            .filter_map(|o| counted(o, zone).map(|c| (order_key(&o.platform_order_id), c))),
-    );
+    let facts = from_order_rows(conn, shop_id, zone, &[member_id])?
+        .pop()
+        .unwrap_or_default();
     let segment = load_all(conn, shop_id, &BTreeSet::from([member_id]))?
         .remove(member_id)
         .and_then(|(_, row)| row.segment.zip(row.segment_on));

@@ -11,7 +11,7 @@
 //! engaged, stays engaged. Guests are no members here: only accounts (a platform customer id,
 //! not merged away) count, as in "members at `to`".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, max, min};
@@ -35,6 +35,8 @@ pub const ENGAGING_KINDS: [LedgerKind; 5] = [
 
 #[derive(Insertable)]
 #[diesel(table_name = metric_engagement)]
+// NULL, not DEFAULT, for a first day: SQLite takes several rows in one insert only so.
+#[diesel(treat_none_as_default_value = false)]
 struct EngagedDay<'a> {
     shop_id: &'a str,
     member_id: &'a str,
@@ -79,7 +81,78 @@ fn engaged_on(
 ) -> QueryResult<()> {
     let timezone = crate::services::batch::shop_timezone(conn, shop_id)?;
     let day = calendar::local_date(calendar::zone(&timezone), at);
+    // In an applier batch, written with the batch's other days at its end.
+    if super::rollups::day_engaged(shop_id, member_id, day) {
+        return Ok(());
+    }
     add_day(conn, shop_id, member_id, day)
+}
+
+/// Adds the days an applier batch collected, per member: one read of the members' latest
+/// days and one insert for the days after them (the days of a batch are nearly always today);
+/// a day on or before a member's latest goes the one-day way ([`add_day`]).
+pub(super) fn add_days(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    days: &BTreeMap<String, BTreeSet<NaiveDate>>,
+) -> QueryResult<()> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let members: Vec<&str> = days.keys().map(String::as_str).collect();
+    let latest: HashMap<String, Option<NaiveDate>> = metric_engagement::table
+        .filter(metric_engagement::shop_id.eq(shop_id))
+        .filter(metric_engagement::member_id.eq_any(&members))
+        .group_by(metric_engagement::member_id)
+        .select((metric_engagement::member_id, max(metric_engagement::day)))
+        .load::<(String, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .collect();
+    let mut rows = Vec::new();
+    let mut dated_back = Vec::new();
+    for (member, member_days) in days {
+        let (chain, back) = chained_after(latest.get(member).copied().flatten(), member_days);
+        rows.extend(chain.into_iter().map(|(day, previous_day)| EngagedDay {
+            shop_id,
+            member_id: member,
+            day,
+            previous_day,
+        }));
+        dated_back.extend(back.into_iter().map(|day| (member, day)));
+    }
+    for chunk in rows.chunks(1_000) {
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(
+            metric_engagement::table
+        )
+        .values(chunk)
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    }
+    for (member, day) in dated_back {
+        add_day(conn, shop_id, member, day)?;
+    }
+    Ok(())
+}
+
+/// The days after `latest` chained from it, and the days on or before it (which need their
+/// neighbours looked up).
+fn chained_after(
+    latest: Option<NaiveDate>,
+    days: &BTreeSet<NaiveDate>,
+) -> (Vec<(NaiveDate, Option<NaiveDate>)>, Vec<NaiveDate>) {
+    let (back, after): (Vec<NaiveDate>, Vec<NaiveDate>) = days
+        .iter()
+        .partition(|&&day| latest.is_some_and(|l| day <= l));
+    let mut previous = latest;
+    let chain = after
+        .into_iter()
+        .map(|day| {
+            let row = (day, previous);
+            previous = Some(day);
+            row
+        })
+        .collect();
+    (chain, back)
 }
 
 fn is_account(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<bool> {
@@ -248,6 +321,38 @@ mod tests {
 
     fn d(day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn a_batch_s_days_chain_from_the_member_s_latest_and_earlier_ones_are_set_apart() {
+        let days: BTreeSet<NaiveDate> = [d(9), d(2), d(12), d(5)].into();
+        assert_eq!(
+            chained_after(None, &days),
+            (
+                vec![
+                    (d(2), None),
+                    (d(5), Some(d(2))),
+                    (d(9), Some(d(5))),
+                    (d(12), Some(d(9)))
+                ],
+                vec![]
+            )
+        );
+        assert_eq!(
+            chained_after(Some(d(5)), &days),
+            (
+                vec![(d(9), Some(d(5))), (d(12), Some(d(9)))],
+                vec![d(2), d(5)]
+            )
+        );
+        assert_eq!(
+            chained_after(Some(d(20)), &days),
+            (vec![], vec![d(2), d(5), d(9), d(12)])
+        );
+        assert_eq!(
+            chained_after(Some(d(1)), &BTreeSet::new()),
+            (vec![], vec![])
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! `metric_day_changes`, replenishment's `product_purchases`, and the members' purchase facts
 //! in `customer_facts`), written at once or, inside an applier batch, once for the whole batch.
 //!
+//! The engagement roll-up's days (`metric_engagement`) are collected the same way.
+//!
 //! Per order these are about fourteen statements (read the stored metric row and the
 //! customer's orders twice, delete and insert the metric row, the spells and the purchases,
 //! record the day, read and upsert the facts, read the open win-back entries). An applier batch of sixteen orders collects the changed rows instead and writes each
@@ -11,9 +13,9 @@
 //! does read or rewrite them (a guest claimed by an account, a redaction, any event that is not
 //! an order or a refund) calls [`flush`] first. The batch itself is `services::batch`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
 use diesel::QueryResult;
 
@@ -63,6 +65,8 @@ pub(crate) struct Pending {
     orders: BTreeMap<(String, String), Changed>,
     /// Purchase facts moves by shop, in the order they were made (each moves from the last).
     facts: BTreeMap<String, ShopFacts>,
+    /// The engagement roll-up's days, by shop and member (`metrics_engagement`).
+    engaged: BTreeMap<String, BTreeMap<String, BTreeSet<NaiveDate>>>,
 }
 
 #[derive(Debug)]
@@ -118,7 +122,28 @@ pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
     for (shop_id, facts) in pending.facts {
         super::facts::members_changed(conn, &shop_id, facts.zone, &facts.changes, facts.now)?;
     }
+    for (shop_id, days) in pending.engaged {
+        super::metrics_engagement::add_days(conn, &shop_id, &days)?;
+    }
     Ok(())
+}
+
+/// A member was engaged on a shop-local day: kept for the end of the open batch (true), or
+/// false outside one (the caller writes it now).
+pub(super) fn day_engaged(shop_id: &str, member_id: &str, day: NaiveDate) -> bool {
+    batch::with_state(|state| {
+        state.is_some_and(|state| {
+            state
+                .rollups
+                .engaged
+                .entry(shop_id.to_owned())
+                .or_default()
+                .entry(member_id.to_owned())
+                .or_default()
+                .insert(day);
+            true
+        })
+    })
 }
 
 /// Members' purchase facts move for an order (see `facts`): now, or at the end of the open
@@ -164,7 +189,7 @@ mod tests {
     use super::*;
 
     fn order(id: &str, member: Option<&str>) -> Order {
-        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+        let at = NaiveDate::from_ymd_opt(2026, 1, 1)
             .unwrap()
             .and_hms_opt(0, 0, 0)
             .unwrap();

@@ -32,8 +32,9 @@ struct NewActivity {
 }
 
 /// Writes (or rewrites) one source's contribution. The first write fixes when it counts;
-/// later ones only change the amounts (and the member, after a guest merge).
-fn upsert(conn: &mut DbConnection, row: &NewActivity) -> QueryResult<()> {
+/// later ones only change the amounts (and the member, after a guest merge). Returns whether
+/// the row counts: `row.counted` for a new row, the stored flag for one rewritten.
+fn upsert(conn: &mut DbConnection, row: &NewActivity) -> QueryResult<bool> {
     crate::per_backend!(&mut *conn, |c| diesel::insert_into(tier_activity::table)
         .values(row.clone())
         .on_conflict((tier_activity::shop_id, tier_activity::source))
@@ -45,8 +46,8 @@ fn upsert(conn: &mut DbConnection, row: &NewActivity) -> QueryResult<()> {
             tier_activity::orders.eq(row.orders),
             tier_activity::updated_at.eq(row.updated_at),
         ))
-        .execute(c))?;
-    Ok(())
+        .returning(tier_activity::counted)
+        .get_result(c))
 }
 
 /// Whether the row of `source` exists, and if so whether it counts already.
@@ -74,8 +75,9 @@ pub fn record_order(
         return Ok(None);
     };
     let source = format!("order:{}", order.platform_order_id);
-    let existing = counted(conn, &shop.id, &source)?;
-    if existing.is_none() && eligible != Some(true) {
+    // An eligible order's row is written whatever is there, and the write tells whether it
+    // counts; anything else only rewrites a row that exists.
+    if eligible != Some(true) && counted(conn, &shop.id, &source)?.is_none() {
         return Ok(None);
     }
     // An order has a handful of lines; summed here because SQL's SUM of a BIGINT is NUMERIC.
@@ -111,8 +113,8 @@ pub fn record_order(
         counted: counts_from <= now,
         updated_at: now,
     };
-    upsert(conn, &row)?;
-    Ok(existing.unwrap_or(row.counted).then_some(member_id))
+    let counts = upsert(conn, &row)?;
+    Ok(counts.then_some(member_id))
 }
 
 /// Records a bonus line (sign-up, birthday, owner adjustment) under its ledger key; it counts

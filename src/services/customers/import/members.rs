@@ -191,6 +191,8 @@ fn new_member(
         referral_code: None,
         created_at: now,
         updated_at: now,
+        email_verified: false,
+        locale: None,
     }
 }
 

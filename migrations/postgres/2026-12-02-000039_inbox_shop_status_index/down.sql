@@ -1,0 +1,1 @@
+DROP INDEX inbox_events_shop_status;
