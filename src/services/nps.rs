@@ -42,15 +42,22 @@ fn local_day(shop: &Shop, at: chrono::NaiveDateTime) -> NaiveDate {
 /// (`FinancialStatus::has_been_paid`; a unit test keeps the two in step).
 const PAID_STATUSES: [&str; 3] = ["paid", "partially_refunded", "refunded"];
 
-/// A member's counted orders: paid at some point and not cancelled.
-pub fn counted_orders(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<u32> {
-    let n: i64 = orders::table
+/// How many orders of a member count: paid at some point and not cancelled.
+#[diesel::dsl::auto_type]
+fn counted_orders_query<'a>(shop_id: &'a str, member_id: &'a str) -> _ {
+    let paid: [&'static str; 3] = PAID_STATUSES;
+    let cancelled: bool = false;
+    orders::table
         .filter(orders::shop_id.eq(shop_id))
         .filter(orders::member_id.eq(member_id))
-        .filter(orders::cancelled.eq(false))
-        .filter(orders::financial_status.eq_any(PAID_STATUSES))
+        .filter(orders::cancelled.eq(cancelled))
+        .filter(orders::financial_status.eq_any(paid))
         .count()
-        .get_result(conn)?;
+}
+
+/// A member's counted orders: paid at some point and not cancelled.
+pub fn counted_orders(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<u32> {
+    let n: i64 = counted_orders_query(shop_id, member_id).get_result(conn)?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
 
@@ -67,13 +74,7 @@ fn last_survey_and_orders(
         .filter(nps_surveys::member_id.eq(member_id))
         .select(diesel::dsl::max(nps_surveys::sent_on))
         .single_value();
-    let orders = orders::table
-        .filter(orders::shop_id.eq(shop_id))
-        .filter(orders::member_id.eq(member_id))
-        .filter(orders::cancelled.eq(false))
-        .filter(orders::financial_status.eq_any(PAID_STATUSES))
-        .count()
-        .single_value();
+    let orders = counted_orders_query(shop_id, member_id).single_value();
     let (last, orders): (Option<NaiveDate>, Option<i64>) =
         diesel::select((last, orders)).get_result(conn)?;
     Ok((last, u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX)))

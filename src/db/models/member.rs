@@ -73,6 +73,20 @@ impl NewMember {
     }
 }
 
+/// Reads `$select` of the shop's member `$id`, the row locked as [`Member::lock`] says. A macro:
+/// the selection is typed by the backend it loads from, so it is spelled once per backend.
+macro_rules! first_locked {
+    ($conn:expr, $shop_id:expr, $id:expr, $select:expr) => {{
+        let row = members::table
+            .filter(members::shop_id.eq($shop_id))
+            .filter(members::id.eq($id));
+        match $conn {
+            DbConnection::Postgresql(c) => row.select($select).for_no_key_update().first(c),
+            DbConnection::Sqlite(c) => row.select($select).first(c),
+        }
+    }};
+}
+
 impl Member {
     pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
         crate::per_backend!(conn, |c| members::table
@@ -147,16 +161,7 @@ impl Member {
     /// order or ledger line takes a `KEY SHARE` lock on the member through its foreign key, and
     /// `FOR UPDATE` would deadlock two orders of one customer against each other.
     pub fn lock(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
-        let query = members::table
-            .filter(members::shop_id.eq(shop_id))
-            .filter(members::id.eq(id));
-        match conn {
-            DbConnection::Postgresql(c) => query
-                .select(Member::as_select())
-                .for_no_key_update()
-                .first(c),
-            DbConnection::Sqlite(c) => query.select(Member::as_select()).first(c),
-        }
+        first_locked!(conn, shop_id, id, Member::as_select())
     }
 
     /// [`Member::lock`], and in the same read whether the ledger already holds a line with
@@ -169,27 +174,20 @@ impl Member {
         idempotency_key: &str,
     ) -> QueryResult<(Member, bool)> {
         use crate::db::schema::ledger_entries;
-        // Built per backend: `as_select` is typed by the backend it loads from.
-        macro_rules! query {
-            () => {
-                members::table
-                    .filter(members::shop_id.eq(shop_id))
-                    .filter(members::id.eq(id))
-                    .select((
-                        Member::as_select(),
-                        diesel::dsl::exists(
-                            ledger_entries::table
-                                .filter(ledger_entries::shop_id.eq(shop_id))
-                                .filter(ledger_entries::idempotency_key.eq(idempotency_key)),
-                        ),
-                    ))
-            };
-        }
-        match conn {
-            // Only the member's row is locked; the subquery's rows are read, not locked.
-            DbConnection::Postgresql(c) => query!().for_no_key_update().first(c),
-            DbConnection::Sqlite(c) => query!().first(c),
-        }
+        // Only the member's row is locked; the subquery's rows are read, not locked.
+        first_locked!(
+            conn,
+            shop_id,
+            id,
+            (
+                Member::as_select(),
+                diesel::dsl::exists(
+                    ledger_entries::table
+                        .filter(ledger_entries::shop_id.eq(shop_id))
+                        .filter(ledger_entries::idempotency_key.eq(idempotency_key)),
+                ),
+            )
+        )
     }
 
     /// Members of a shop, most recent first (admin and demo listings).

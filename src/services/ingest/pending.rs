@@ -158,45 +158,14 @@ fn claim_pending(c: &mut DbConnection) -> QueryResult<Vec<Claimed>> {
             .iter()
             .map(|(_, customer, order)| (customer.as_deref(), order.as_deref()))
             .collect();
-        let free = try_lock_subjects(c, &subjects)?;
-        let busy = busy_subjects(&subjects, &free);
-        if !busy.is_empty() {
-            // Left pending for a later batch (ours, or the other applier's once it commits):
-            // the events of customers and orders another applier holds, and with them every
-            // other event of this claim about the same customer or order, which would otherwise
-            // overtake them. (Deliveries reach us in no guaranteed order anyway; applying
-            // copes with any.)
-            let keep: Vec<bool> = subjects
-                .iter()
-                .map(|(customer, order)| {
-                    !customer.is_some_and(|c| busy.contains(&(Some(c), None)))
-                        && !order.is_some_and(|o| busy.contains(&(None, Some(o))))
-                })
-                .collect();
-            let mut keep = keep.into_iter();
-            claimed.retain(|_| keep.next().unwrap_or(false));
-        }
+        // Left pending for a later batch (ours, or the other applier's once it commits): the
+        // events of customers and orders another applier holds, and with them every other event
+        // of this claim about the same customer or order, which would otherwise overtake them.
+        // (Deliveries reach us in no guaranteed order anyway; applying copes with any.)
+        let mut free = try_lock_subjects(c, &subjects)?.into_iter();
+        claimed.retain(|_| free.next().unwrap_or(false));
     }
     Ok(claimed)
-}
-
-/// The customers `(Some(id), None)` and orders `(None, Some(id))` of the subjects not `free`.
-fn busy_subjects<'a>(
-    subjects: &[(Option<&'a str>, Option<&'a str>)],
-    free: &[bool],
-) -> std::collections::HashSet<(Option<&'a str>, Option<&'a str>)> {
-    subjects
-        .iter()
-        .zip(free)
-        .filter(|(_, free)| !**free)
-        .flat_map(|((customer, order), _)| {
-            [
-                customer.map(|c| (Some(c), None)),
-                order.map(|o| (None, Some(o))),
-            ]
-        })
-        .flatten()
-        .collect()
 }
 
 /// A claimed event with the platform's customer and order ids it is about.
@@ -217,28 +186,5 @@ pub(super) fn plan_each_execution(conn: &mut DbConnection) -> QueryResult<()> {
             c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
         }
         DbConnection::Sqlite(_) => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::busy_subjects;
-
-    #[test]
-    fn the_customers_and_orders_of_subjects_not_free_are_busy() {
-        let subjects = [
-            (Some("7"), Some("100")),
-            (None, Some("101")),
-            (Some("8"), Some("102")),
-            (None, None),
-        ];
-        let busy = busy_subjects(&subjects, &[false, false, true, true]);
-        let mut busy: Vec<_> = busy.into_iter().collect();
-        busy.sort();
-        assert_eq!(
-            busy,
-            vec![(None, Some("100")), (None, Some("101")), (Some("7"), None)]
-        );
-        assert!(busy_subjects(&subjects, &[true; 4]).is_empty());
     }
 }

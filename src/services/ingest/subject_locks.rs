@@ -11,6 +11,8 @@
 //! take turns, batches about others run side by side. SQLite has one
 //! writer; nothing is needed there.
 
+use std::collections::HashSet;
+
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 
@@ -26,7 +28,7 @@ pub fn lock_subjects<'a>(
 }
 
 /// Takes the locks of `subjects` that no other transaction holds, without waiting; returns, for
-/// each subject, whether all of its locks are now held. An applier claiming a batch leaves the
+/// each subject, whether its event may be applied now. An applier claiming a batch leaves the
 /// events of subjects another applier is busy with for a later batch instead of waiting for
 /// that one to commit (two appliers taking the oldest events would otherwise take turns on
 /// their shared customers, and a second applier would add little). SQLite has one writer:
@@ -43,31 +45,38 @@ pub fn try_lock_subjects(
         return Ok(vec![true; subjects.len()]);
     }
     #[derive(QueryableByName)]
-    struct Taken {
+    struct Held {
         #[diesel(sql_type = Text)]
         key: String,
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        taken: bool,
     }
-    let taken: Vec<Taken> = diesel::sql_query(
-        "SELECT k AS key, pg_try_advisory_xact_lock(hashtextextended(k, 0)) AS taken \
-         FROM unnest($1::text[]) AS k",
+    let held_elsewhere: Vec<Held> = diesel::sql_query(
+        "SELECT k AS key FROM unnest($1::text[]) AS k \
+         WHERE NOT pg_try_advisory_xact_lock(hashtextextended(k, 0))",
     )
     .bind::<diesel::sql_types::Array<Text>, _>(keys)
     .load(pg)?;
-    let busy: std::collections::HashSet<String> = taken
-        .into_iter()
-        .filter(|t| !t.taken)
-        .map(|t| t.key)
-        .collect();
-    Ok(subjects
+    Ok(free_now(
+        subjects,
+        &held_elsewhere.into_iter().map(|h| h.key).collect(),
+    ))
+}
+
+/// Whether each subject's event may be applied now: none of its keys is held by another
+/// applier, and none is shared with an event left for later for that reason (the later event
+/// of a customer would otherwise overtake the earlier one of the same customer).
+fn free_now(
+    subjects: &[(Option<&str>, Option<&str>)],
+    held_elsewhere: &HashSet<String>,
+) -> Vec<bool> {
+    let keys: Vec<Vec<String>> = subjects.iter().map(|s| subject_keys([*s])).collect();
+    let left: HashSet<&String> = keys
         .iter()
-        .map(|subject| {
-            subject_keys([*subject])
-                .iter()
-                .all(|key| !busy.contains(key))
-        })
-        .collect())
+        .filter(|keys| keys.iter().any(|k| held_elsewhere.contains(k)))
+        .flatten()
+        .collect();
+    keys.iter()
+        .map(|keys| keys.iter().all(|k| !left.contains(k)))
+        .collect()
 }
 
 /// Takes each shop's lock before the subjects' (every applier does, so the order of the two
@@ -127,7 +136,29 @@ fn subject_keys<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{shop_keys, subject_keys};
+    use std::collections::HashSet;
+
+    use super::{free_now, shop_keys, subject_keys};
+
+    #[test]
+    fn events_sharing_a_customer_or_order_with_one_held_elsewhere_wait_with_it() {
+        let subjects = [
+            (Some("7"), Some("100")),
+            (None, Some("101")),
+            (Some("8"), Some("102")),
+            (None, None),
+            (Some("7"), Some("103")),
+            (None, Some("101")),
+        ];
+        let held: HashSet<String> = ["apply:order:100", "apply:order:101"]
+            .map(str::to_owned)
+            .into();
+        assert_eq!(
+            free_now(&subjects, &held),
+            [false, false, true, true, false, false]
+        );
+        assert_eq!(free_now(&subjects, &HashSet::new()), [true; 6]);
+    }
 
     #[test]
     fn a_shop_is_locked_once_and_alone_when_any_of_its_events_asks() {
