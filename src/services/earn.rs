@@ -71,6 +71,7 @@ pub fn apply_order(
         Some(read) if facts.refunds.is_empty() => read.refunds,
         _ => Refund::for_order(conn, &shop.id, facts.order_id.as_str())?,
     };
+    let new_order = before.is_none();
     // Storing a refund updates the row's refunded total; without one, the row read is current.
     let stored = if facts.refunds.is_empty() {
         before.clone()
@@ -128,6 +129,8 @@ pub fn apply_order(
         && earns_despite_date(facts, shop.installed_at.and_utc(), shop.award_history);
     // Whether the order was awarded before is the posting's own idempotency check: another
     // delivery of an awarded order computes the award again and posts nothing.
+    // What this event awarded, when it wrote the award.
+    let mut awarded_now = None;
     if !cancelled && earns {
         // Collections only when the rules use them: no extra query on the common path.
         let collections = if rules.collection_multipliers.is_empty() {
@@ -152,7 +155,14 @@ pub fn apply_order(
             // The return window runs from the order's own date, not from when we heard of it.
             let confirms_at =
                 facts.date().naive_utc() + Duration::days(i64::from(rules.pending_days));
-            let posted = ledger::post(
+            // A new order's award is new unless an earlier delivery awarded it under another
+            // row (a redaction erased the row, say): try the posting that assumes so.
+            let post = if new_order {
+                ledger::post_expecting_new
+            } else {
+                ledger::post
+            };
+            let posted = post(
                 conn,
                 &Posting {
                     shop_id: shop.id.clone(),
@@ -170,10 +180,13 @@ pub fn apply_order(
                 },
                 now,
             )?;
+            if let Posted::New { applied, .. } = posted {
+                awarded_now = Some(applied);
+            }
             // Old orders reaching us late (imports, reconciliation) earn quietly.
-            let first_award = matches!(posted, Posted::New { .. });
+            let first_award = awarded_now.is_some();
             if first_award && facts.date().naive_utc() > now - Duration::days(7) {
-                crate::services::mail::queue(
+                crate::services::mail::queue_deferred(
                     conn,
                     shop,
                     &program,
@@ -193,7 +206,18 @@ pub fn apply_order(
         facts.financial_status.has_been_paid() && (!facts.test || rules.earn_on_test_orders);
     // The row as stored above: refunds it carries were stored before it, and reversals do
     // not change it.
-    tiers::after_order(conn, shop, &program, &order, Some(eligible), now)?;
+    // A new order without refunds, awarded now, has that award as its only line: its points
+    // need no read.
+    let net_points = awarded_now.filter(|_| new_order && refunds.is_empty() && !cancelled);
+    tiers::after_order(
+        conn,
+        shop,
+        &program,
+        &order,
+        Some(eligible),
+        net_points,
+        now,
+    )?;
     // The NPS survey follows the second counted order (at most once per 90 days).
     crate::services::nps::after_order(conn, shop, &program, &member, &order, now)?;
     referrals::after_order(
@@ -257,7 +281,7 @@ pub fn apply_refund(
             now,
         )?;
         let program = Program::of(shop);
-        tiers::after_order(conn, shop, &program, &order, None, now)?;
+        tiers::after_order(conn, shop, &program, &order, None, None, now)?;
         referrals::after_order(conn, shop, &program, &order, None, None, now)?;
     }
     Ok(())

@@ -12,15 +12,19 @@
 //!   refused, so the balance columns and the ledger's sums never overflow (SQLite would turn
 //!   the sum into a float and PostgreSQL fail with `bigint out of range`).
 
+mod confirm;
 mod credits;
+mod expected_new;
 
+pub use confirm::confirm_due;
 pub use credits::{post_credits, Credit, Credits};
+pub use expected_new::post_expecting_new;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::models::{Member, NewLedgerEntry};
-use crate::db::schema::{ledger_entries, members};
+use crate::db::schema::members;
 use crate::db::{new_id, DbConnection};
 use crate::domain::points::{apply_debit, credit_fits, LedgerKind, LedgerStatus, MAX_BALANCE};
 
@@ -144,6 +148,68 @@ pub fn post(
             credit: applied,
         });
     }
+    let Some(entry_id) = insert_line(conn, p, applied, shortfall, key, now)? else {
+        // Lost a race with the same posting on another connection (PostgreSQL): it won.
+        return Ok(Posted::AlreadyPosted);
+    };
+    let moved = Moved::of(p, applied);
+    // Native connection: this runs for every line posted (see `Shop::find_by_domain`).
+    crate::per_backend!(conn, |c| diesel::update(
+        members::table
+            .filter(members::shop_id.eq(&p.shop_id))
+            .filter(members::id.eq(&p.member_id)),
+    )
+    .set((
+        members::points_balance.eq(members::points_balance + moved.spendable),
+        members::pending_points.eq(members::pending_points + moved.pending),
+        members::lifetime_points.eq(members::lifetime_points + moved.lifetime),
+        members::updated_at.eq(now),
+    ))
+    .execute(c))?;
+    line_posted(conn, p, &member, applied, &entry_id, now)?;
+    Ok(Posted::New {
+        entry_id,
+        applied,
+        shortfall,
+    })
+}
+
+/// How a line moves its member's cached balances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Moved {
+    spendable: i64,
+    pending: i64,
+    lifetime: i64,
+}
+
+impl Moved {
+    fn of(p: &Posting, applied: i64) -> Self {
+        let (spendable, pending) = match p.status {
+            LedgerStatus::Pending => (0, applied),
+            _ => (applied, 0),
+        };
+        Self {
+            spendable,
+            pending,
+            lifetime: if p.kind.counts_towards_lifetime() {
+                applied
+            } else {
+                0
+            },
+        }
+    }
+}
+
+/// Writes the line unless its key is in the ledger; returns its id, `None` when another
+/// connection wrote the same key first.
+fn insert_line(
+    conn: &mut DbConnection,
+    p: &Posting,
+    applied: i64,
+    shortfall: i64,
+    key: String,
+    now: NaiveDateTime,
+) -> QueryResult<Option<String>> {
     let mut detail = p.detail.clone();
     if shortfall > 0 {
         let obj = detail.get_or_insert_with(|| serde_json::json!({}));
@@ -171,11 +237,21 @@ pub fn post(
         updated_at: now,
     }
     .insert_once(conn)?;
-    if !inserted {
-        // Lost a race with the same posting on another connection (PostgreSQL): it won.
-        return Ok(Posted::AlreadyPosted);
-    }
-    crate::services::retention::metrics_engagement::member_line_posted(conn, &member, p.kind, now)?;
+    Ok(inserted.then_some(entry_id))
+}
+
+/// What follows every new line, its member's balances moved: the engagement and daily
+/// metrics, the outgoing `points.changed` webhook, and a bonus's tier activity. `before` is
+/// the member as they were before the line.
+fn line_posted(
+    conn: &mut DbConnection,
+    p: &Posting,
+    before: &Member,
+    applied: i64,
+    entry_id: &str,
+    now: NaiveDateTime,
+) -> Result<(), LedgerError> {
+    crate::services::retention::metrics_engagement::member_line_posted(conn, before, p.kind, now)?;
     if p.status == LedgerStatus::Confirmed {
         crate::services::retention::metrics::ledger_confirmed(
             conn,
@@ -185,33 +261,11 @@ pub fn post(
             applied,
         )?;
     }
-    let lifetime = if counts_lifetime { applied } else { 0 };
-    let (spendable, pending) = match p.status {
-        LedgerStatus::Pending => (0, applied),
-        _ => (applied, 0),
-    };
-    // Native connection: this runs for every line posted (see `Shop::find_by_domain`).
-    crate::per_backend!(conn, |c| diesel::update(
-        members::table
-            .filter(members::shop_id.eq(&p.shop_id))
-            .filter(members::id.eq(&p.member_id)),
-    )
-    .set((
-        members::points_balance.eq(members::points_balance + spendable),
-        members::pending_points.eq(members::pending_points + pending),
-        members::lifetime_points.eq(members::lifetime_points + lifetime),
-        members::updated_at.eq(now),
-    ))
-    .execute(c))?;
-    crate::services::outgoing::points_changed(conn, p, &member, applied, &entry_id, now)?;
+    crate::services::outgoing::points_changed(conn, p, before, applied, entry_id, now)?;
     if is_bonus(p.kind) {
         bonus_counts_for_tiers(conn, p, applied, now)?;
     }
-    Ok(Posted::New {
-        entry_id,
-        applied,
-        shortfall,
-    })
+    Ok(())
 }
 
 /// Points given outside orders (not imports: those were earned elsewhere).
@@ -257,130 +311,6 @@ fn bonus_counts_for_tiers(
         )?;
     }
     Ok(())
-}
-
-/// Confirms every pending line of the shop that is due at `now`, member by member, moving the
-/// points from pending to spendable. Returns how many lines were confirmed.
-pub fn confirm_due(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    now: NaiveDateTime,
-) -> Result<usize, LedgerError> {
-    let due: Vec<(String, String, i64)> = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(shop_id))
-        .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-        .filter(ledger_entries::confirms_at.le(now))
-        .order((
-            ledger_entries::member_id.asc(),
-            ledger_entries::confirms_at.asc(),
-        ))
-        .select((
-            ledger_entries::id,
-            ledger_entries::member_id,
-            ledger_entries::delta,
-        ))
-        .load(conn)?;
-    let mut confirmed = 0;
-    for (member_id, lines) in group_by_member(due) {
-        // Lock first so a concurrent redemption sees either all or none of the confirmation.
-        Member::lock(conn, shop_id, &member_id)?;
-        // A reversal is pending with its award's date, so a member's due lines net to >= 0; if
-        // that were ever broken, the CHECK on points_balance fails the transaction loudly rather
-        // than letting the balance and the ledger disagree.
-        //
-        // Only the lines this run's update moved count: another run (a job whose lease ran out,
-        // `jobs run-once` beside the scheduler) may have confirmed some of them between the read
-        // above and the lock, and adding what was read would credit them twice.
-        let mut net: i64 = 0;
-        let mut moved_here = 0;
-        for (id, delta) in &lines {
-            let moved = diesel::update(
-                ledger_entries::table
-                    .filter(ledger_entries::shop_id.eq(shop_id))
-                    .filter(ledger_entries::id.eq(id))
-                    .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str())),
-            )
-            .set((
-                ledger_entries::status.eq(LedgerStatus::Confirmed.as_str()),
-                ledger_entries::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-            if moved == 1 {
-                net += delta;
-                moved_here += 1;
-                // The metrics count confirmed points on the day the line was written.
-                let (created_at, kind): (NaiveDateTime, String) = ledger_entries::table
-                    .filter(ledger_entries::shop_id.eq(shop_id))
-                    .filter(ledger_entries::id.eq(id))
-                    .select((ledger_entries::created_at, ledger_entries::kind))
-                    .first(conn)?;
-                crate::services::retention::metrics::ledger_confirmed(
-                    conn, shop_id, created_at, &kind, *delta,
-                )?;
-            }
-        }
-        if moved_here == 0 {
-            continue;
-        }
-        confirmed += moved_here;
-        diesel::update(
-            members::table
-                .filter(members::shop_id.eq(shop_id))
-                .filter(members::id.eq(&member_id)),
-        )
-        .set((
-            members::points_balance.eq(members::points_balance + net),
-            members::pending_points.eq(members::pending_points - net),
-            members::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        crate::services::outgoing::points_confirmed(conn, shop_id, &member_id, net, now)?;
-        if net > 0 {
-            spendable_mail(conn, shop_id, &member_id, net, now)?;
-        }
-    }
-    Ok(confirmed)
-}
-
-/// Tells the member their points became spendable (one message a day at most).
-fn spendable_mail(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    member_id: &str,
-    points: i64,
-    now: NaiveDateTime,
-) -> Result<(), LedgerError> {
-    let shop = crate::db::models::Shop::find(conn, shop_id)?;
-    let program = crate::services::program::Program::of(&shop);
-    if !program
-        .emails
-        .is_enabled(crate::domain::mail::Kind::PointsSpendable)
-    {
-        return Ok(());
-    }
-    let member = Member::find(conn, shop_id, member_id)?;
-    crate::services::mail::queue(
-        conn,
-        &shop,
-        &program,
-        &member,
-        crate::domain::mail::Kind::PointsSpendable,
-        &format!("spendable:{}", now.date()),
-        serde_json::json!({ "points": points }),
-        now,
-    )?;
-    Ok(())
-}
-
-fn group_by_member(rows: Vec<(String, String, i64)>) -> Vec<(String, Vec<(String, i64)>)> {
-    let mut groups: Vec<(String, Vec<(String, i64)>)> = Vec::new();
-    for (id, member_id, delta) in rows {
-        match groups.last_mut() {
-            Some((m, lines)) if *m == member_id => lines.push((id, delta)),
-            _ => groups.push((member_id, vec![(id, delta)])),
-        }
-    }
-    groups
 }
 
 #[cfg(test)]

@@ -30,13 +30,15 @@ use crate::services::program::Program;
 /// After an order, refund or cancellation was applied: brings the order's activity and any
 /// membership it bought up to date and re-evaluates its member when their standing changed.
 /// `eligible`: the order is paid and not a test (`None`: unknown here, as for a refund: only
-/// an order already counted is updated).
+/// an order already counted is updated). `net_points`: the order's points when the caller has
+/// just written its only line (else read from the ledger).
 pub fn after_order(
     conn: &mut DbConnection,
     shop: &Shop,
     program: &Program,
     order: &Order,
     eligible: Option<bool>,
+    net_points: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let counts = activity::record_order(
@@ -45,6 +47,7 @@ pub fn after_order(
         program.earning.pending_days,
         order,
         eligible,
+        net_points,
         now,
     )?;
     let granted = grants::sync_order(

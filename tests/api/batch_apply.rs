@@ -2,7 +2,8 @@
 //! as pending events that an applier takes in one batch (orders and refunds read together at
 //! its start, outcomes, engagement days and deliverer wake-ups written at its end), and the
 //! same history delivered one webhook at a time to another shop. Every balance, ledger line,
-//! tier, tier activity row, engagement day, queued e-mail and inbox outcome must be the same.
+//! tier, tier activity row, engagement day, queued e-mail (the points mail written at the
+//! batch's end, a suppressed address's too) and inbox outcome must be the same.
 
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
@@ -239,6 +240,7 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
     let ada = (7001, "ada@example.com");
     let bob = (7002, "bob@example.com");
     let carol = (7003, "guest@example.com");
+    let dave = (7004, "dave@example.com");
     let mut with_locale = order(3, Some(ada), "50.00", 1);
     with_locale["customer_locale"] = json!("ar");
     let mut bob_cancelled = order(5, Some(bob), "40.00", 40);
@@ -275,7 +277,23 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         ("orders/paid", "h12", order(8, None, "25.00", 1)),
         ("orders/paid", "h13", order(9, Some(bob), "15.00", 0)),
         ("orders/paid", "h14", order(10, Some(bob), "16.00", 0)),
+        // Today's order of a customer whose address is on the suppression list.
+        ("orders/paid", "h15", order(11, Some(dave), "20.00", 0)),
     ];
+    for shop_id in [&batched, &one_by_one] {
+        let shop_id = shop_id.clone();
+        app.with_db(move |c| {
+            boomerang::db::models::email::suppress(
+                c,
+                &shop_id,
+                dave.1,
+                "unsubscribed",
+                boomerang::db::now(),
+            )
+            .unwrap();
+        })
+        .await;
+    }
     for (topic, id, body) in &history {
         app.deliver(ONE_BY_ONE, topic, id, body).await;
     }
@@ -302,9 +320,32 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
             .any(|l| l.contains(" reversal ") && l.contains(" 2 ")),
         "{kept:#?}"
     );
+    // Order 4's refund (its whole line) came before it: its tier points are its award net of
+    // the reversal the order's own event posted (nothing), not the award alone.
+    let order_4_net: i64 = kept
+        .ledger
+        .iter()
+        .map(|l| l.split(' ').collect::<Vec<_>>())
+        .filter(|f| f[4] == "4" && (f[2] == "earn" || f[2] == "reversal"))
+        .map(|f| f[1].parse::<i64>().unwrap())
+        .sum();
+    let order_4_tier: Vec<&str> = kept
+        .tier_activity
+        .iter()
+        .find(|row| row.starts_with("order:4 "))
+        .unwrap()
+        .split(' ')
+        .collect();
+    assert_eq!(order_4_tier[2], order_4_net.to_string(), "{kept:#?}");
     assert!(!kept.engagement.is_empty(), "{kept:#?}");
     assert!(
         kept.emails.iter().any(|m| m.contains("points_earned")),
+        "{kept:#?}"
+    );
+    assert!(
+        kept.emails
+            .iter()
+            .any(|m| m.contains("points_earned order:11 suppressed")),
         "{kept:#?}"
     );
     assert!(kept.deliverer_woken, "{kept:#?}");

@@ -1,6 +1,8 @@
 //! Ledger invariants, property-tested against the real database under test:
 //! the cached balances always equal the sums of the ledger, never go below zero, and replaying
-//! any sequence of postings changes nothing.
+//! any sequence of postings changes nothing, whether posted as `post` does or as
+//! `post_expecting_new` does (an order's first award: the balance moved first, the line after
+//! it, the move taken back when the line was there).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -11,7 +13,9 @@ use boomerang::db::models::Member;
 use boomerang::db::schema::ledger_entries;
 use boomerang::db::{now, write_transaction, Db, DbConnection};
 use boomerang::domain::points::{LedgerKind, LedgerStatus};
-use boomerang::services::ledger::{confirm_due, post, LedgerError, Posted, Posting, WhenShort};
+use boomerang::services::ledger::{
+    confirm_due, post, post_expecting_new, LedgerError, Posted, Posting, WhenShort,
+};
 
 use crate::helpers::TestApp;
 
@@ -86,7 +90,12 @@ fn apply(
                 (p.source, p.source_id, p.action) =
                     ("order".into(), order.to_string(), "earn".into());
                 p.confirms_at = Some(t0 + Duration::days(14));
-                post(c, &p, t0)?;
+                // Half the orders' awards posted the way a new order's is.
+                if order % 2 == 0 {
+                    post_expecting_new(c, &p, t0)?;
+                } else {
+                    post(c, &p, t0)?;
+                }
                 made = Some(p);
             }
             Op::Reverse { order, points } => {
@@ -215,9 +224,14 @@ async fn balances_equal_the_ledger_and_replays_change_nothing() {
                     .count()
                     .get_result(c)
                     .unwrap();
-                // Replay every posting (same keys), in reverse order: nothing changes.
-                for p in postings.iter().rev() {
-                    let replay = write_transaction(c, |c| post(c, p, t0));
+                // Replay every posting (same keys), in reverse order, every other one as a new
+                // order's award would be posted: nothing changes.
+                for (i, p) in postings.iter().enumerate().rev() {
+                    let replay = if i % 2 == 0 {
+                        write_transaction(c, |c| post_expecting_new(c, p, t0))
+                    } else {
+                        write_transaction(c, |c| post(c, p, t0))
+                    };
                     prop_assert_eq!(replay.unwrap(), Posted::AlreadyPosted);
                 }
                 let after = check_invariants(c, &shop, &member);
@@ -273,7 +287,8 @@ async fn a_credit_past_the_balance_limit_is_refused_and_balances_still_equal_the
     let app = TestApp::spawn().await;
     app.with_db(|c| {
         let (shop, member) = new_member(c, 0);
-        let mut keyed = |delta, status, key: &str| {
+        // `as_new`: posted as a new order's award is.
+        let mut posted = |delta, status, key: &str, as_new: bool| {
             let kind = if delta < 0 {
                 LedgerKind::Redeem
             } else {
@@ -281,24 +296,33 @@ async fn a_credit_past_the_balance_limit_is_refused_and_balances_still_equal_the
             };
             let mut p = posting(&shop, &member, delta, kind, status);
             p.source_id = key.into();
-            write_transaction(c, |c| post(c, &p, now()))
+            if as_new {
+                write_transaction(c, |c| post_expecting_new(c, &p, now()))
+            } else {
+                write_transaction(c, |c| post(c, &p, now()))
+            }
         };
         // Pending and spendable points count together.
-        assert!(keyed(MAX_BALANCE - 100, LedgerStatus::Pending, "a").is_ok());
-        assert!(keyed(90, LedgerStatus::Confirmed, "b").is_ok());
+        assert!(posted(MAX_BALANCE - 100, LedgerStatus::Pending, "a", false).is_ok());
+        assert!(posted(90, LedgerStatus::Confirmed, "b", false).is_ok());
         for (delta, key) in [(11, "c"), (i64::MAX, "d")] {
-            let refused = keyed(delta, LedgerStatus::Confirmed, key);
+            let refused = posted(delta, LedgerStatus::Confirmed, key, false);
+            assert!(
+                matches!(refused, Err(LedgerError::BalanceLimit { .. })),
+                "{delta}: {refused:?}"
+            );
+            let refused = posted(delta, LedgerStatus::Pending, &format!("{key}-new"), true);
             assert!(
                 matches!(refused, Err(LedgerError::BalanceLimit { .. })),
                 "{delta}: {refused:?}"
             );
         }
         assert!(
-            keyed(10, LedgerStatus::Confirmed, "e").is_ok(),
-            "up to the limit"
+            posted(10, LedgerStatus::Confirmed, "e", true).is_ok(),
+            "up to the limit, as a new order's award too"
         );
         assert!(
-            keyed(-5, LedgerStatus::Confirmed, "f").is_ok(),
+            posted(-5, LedgerStatus::Confirmed, "f", false).is_ok(),
             "debits still work"
         );
         let m = check_invariants(c, &shop, &member);

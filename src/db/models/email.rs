@@ -54,6 +54,20 @@ impl Email {
         Ok(n == 1)
     }
 
+    /// [`Email::insert_once`] for many, in as few statements as the bind limit allows; returns
+    /// how many rows were added.
+    pub fn insert_all_once(conn: &mut DbConnection, rows: &[Email]) -> QueryResult<usize> {
+        let mut added = 0;
+        // 23 columns: well under SQLite's 32,766 bound values per statement.
+        for chunk in rows.chunks(1_000) {
+            added += crate::per_backend!(&mut *conn, |c| diesel::insert_into(emails::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c))?;
+        }
+        Ok(added)
+    }
+
     pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Email> {
         emails::table
             .filter(emails::shop_id.eq(shop_id))
@@ -71,6 +85,20 @@ pub fn is_suppressed(conn: &mut DbConnection, shop_id: &str, email: &str) -> Que
         .count()
         .get_result(conn)?;
     Ok(n > 0)
+}
+
+/// Which of `emails` are on the shop's suppression list, in one read.
+pub fn suppressed_among(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    emails: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let listed: Vec<String> = email_suppressions::table
+        .filter(email_suppressions::shop_id.eq(shop_id))
+        .filter(email_suppressions::email.eq_any(emails))
+        .select(email_suppressions::email)
+        .load(conn)?;
+    Ok(listed.into_iter().collect())
 }
 
 /// Adds `email` to the shop's suppression list (once; the first reason stays).

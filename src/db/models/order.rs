@@ -77,6 +77,19 @@ impl Order {
             .first(c)
             .optional())
     }
+
+    /// The shop's stored orders among `platform_order_ids` (any order).
+    pub fn find_by_platform_ids(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        platform_order_ids: &[&str],
+    ) -> QueryResult<Vec<Order>> {
+        crate::per_backend!(conn, |c| orders::table
+            .filter(orders::shop_id.eq(shop_id))
+            .filter(orders::platform_order_id.eq_any(platform_order_ids))
+            .select(Order::as_select())
+            .load(c))
+    }
 }
 
 impl From<NewOrder> for Order {

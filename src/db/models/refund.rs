@@ -47,4 +47,19 @@ impl Refund {
             .select(Refund::as_select())
             .load(c))
     }
+
+    /// The refunds of the shop's orders `platform_order_ids`, oldest first, as
+    /// [`Refund::for_order`] reads each order's.
+    pub fn for_orders(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        platform_order_ids: &[&str],
+    ) -> QueryResult<Vec<Refund>> {
+        crate::per_backend!(conn, |c| refunds::table
+            .filter(refunds::shop_id.eq(shop_id))
+            .filter(refunds::platform_order_id.eq_any(platform_order_ids))
+            .order((refunds::refunded_at.asc(), refunds::id.asc()))
+            .select(Refund::as_select())
+            .load(c))
+    }
 }

@@ -12,7 +12,7 @@ use crate::crypto::Keys;
 use crate::db::models::email::is_suppressed;
 use crate::db::models::{Email, Member, Shop};
 use crate::db::schema::{emails, orders};
-use crate::db::{new_id, now, DbConnection};
+use crate::db::{now, DbConnection};
 use crate::domain::calendar;
 use crate::domain::mail::{decide, Decision, History, Kind};
 use crate::domain::widget::Locale;
@@ -271,30 +271,10 @@ fn queue_digest(
     locale: &str,
     at: NaiveDateTime,
 ) -> QueryResult<()> {
+    let occasion = format!("digest:{}", at.format("%Y-%m-%d"));
     let row = Email {
-        id: new_id(),
-        shop_id: shop.id.clone(),
-        member_id: member.id.clone(),
-        kind: Kind::Digest.as_str().to_owned(),
-        occasion: format!("digest:{}", at.format("%Y-%m-%d")),
-        locale: locale.to_owned(),
-        context: "{}".into(),
-        to_address: None,
-        subject: None,
-        text_body: None,
-        html_body: None,
-        status: status::QUEUED.to_owned(),
-        variant: None,
         send_after: at,
-        attempts: 0,
-        lease_until: None,
-        digest_id: None,
-        error: None,
-        sent_at: None,
-        opened_at: None,
-        created_at: now(),
-        updated_at: now(),
-        body_erased_at: None,
+        ..super::queue::blank(&shop.id, &member.id, Kind::Digest, &occasion, locale, now())
     };
     if row.insert_once(conn)? {
         wake_deliverer(conn, &shop.id, at)?;

@@ -134,15 +134,17 @@ pub(super) fn add_days(
     Ok(())
 }
 
-/// The days after `latest` chained from it, and the days on or before it (which need their
-/// neighbours looked up).
+/// The days after `latest` chained from it, and the days before it (which need their
+/// neighbours looked up). `latest` itself is known already: a member ordering again on the
+/// day of their last order (the common case in a busy shop) adds nothing and reads nothing.
 fn chained_after(
     latest: Option<NaiveDate>,
     days: &BTreeSet<NaiveDate>,
 ) -> (Vec<(NaiveDate, Option<NaiveDate>)>, Vec<NaiveDate>) {
     let (back, after): (Vec<NaiveDate>, Vec<NaiveDate>) = days
         .iter()
-        .partition(|&&day| latest.is_some_and(|l| day <= l));
+        .filter(|&&day| Some(day) != latest)
+        .partition(|&&day| latest.is_some_and(|l| day < l));
     let mut previous = latest;
     let chain = after
         .into_iter()
@@ -340,14 +342,15 @@ mod tests {
         );
         assert_eq!(
             chained_after(Some(d(5)), &days),
-            (
-                vec![(d(9), Some(d(5))), (d(12), Some(d(9)))],
-                vec![d(2), d(5)]
-            )
+            (vec![(d(9), Some(d(5))), (d(12), Some(d(9)))], vec![d(2)])
         );
         assert_eq!(
             chained_after(Some(d(20)), &days),
             (vec![], vec![d(2), d(5), d(9), d(12)])
+        );
+        assert_eq!(
+            chained_after(Some(d(12)), &days),
+            (vec![], vec![d(2), d(5), d(9)])
         );
         assert_eq!(
             chained_after(Some(d(1)), &BTreeSet::new()),

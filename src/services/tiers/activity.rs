@@ -63,12 +63,15 @@ fn counted(conn: &mut DbConnection, shop_id: &str, source: &str) -> QueryResult<
 /// Brings an order's row up to date from the stored order and its ledger lines. Returns its
 /// member when the change counts already (the caller re-evaluates them). `eligible`: whether a
 /// paid, non-test order; anything but `Some(true)` only updates a row that exists.
+/// `net_points`: what the order's earn and reversal lines sum to, when the caller knows it
+/// (it has just written the order's only line); read from the ledger otherwise.
 pub fn record_order(
     conn: &mut DbConnection,
     shop: &Shop,
     pending_days: u32,
     order: &Order,
     eligible: Option<bool>,
+    net_points: Option<i64>,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
     let Some(member_id) = order.member_id.clone() else {
@@ -80,19 +83,10 @@ pub fn record_order(
     if eligible != Some(true) && counted(conn, &shop.id, &source)?.is_none() {
         return Ok(None);
     }
-    // An order has a handful of lines; summed here because SQL's SUM of a BIGINT is NUMERIC.
-    let net_points: i64 = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(&shop.id))
-        .filter(ledger_entries::source.eq("order"))
-        .filter(ledger_entries::source_id.eq(&order.platform_order_id))
-        .filter(
-            ledger_entries::kind.eq_any([LedgerKind::Earn.as_str(), LedgerKind::Reversal.as_str()]),
-        )
-        .filter(ledger_entries::status.ne(LedgerStatus::Void.as_str()))
-        .select(ledger_entries::delta)
-        .load::<i64>(conn)?
-        .iter()
-        .sum();
+    let net_points = match net_points {
+        Some(known) => known,
+        None => order_net_points(conn, &shop.id, &order.platform_order_id)?,
+    };
     let c = Contribution::of_order(
         order.subtotal_minor,
         order.total_minor,
@@ -115,6 +109,27 @@ pub fn record_order(
     };
     let counts = upsert(conn, &row)?;
     Ok(counts.then_some(member_id))
+}
+
+/// What an order's earn and reversal lines sum to. An order has a handful of lines; summed here
+/// because SQL's SUM of a BIGINT is NUMERIC.
+fn order_net_points(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    platform_order_id: &str,
+) -> QueryResult<i64> {
+    Ok(ledger_entries::table
+        .filter(ledger_entries::shop_id.eq(shop_id))
+        .filter(ledger_entries::source.eq("order"))
+        .filter(ledger_entries::source_id.eq(platform_order_id))
+        .filter(
+            ledger_entries::kind.eq_any([LedgerKind::Earn.as_str(), LedgerKind::Reversal.as_str()]),
+        )
+        .filter(ledger_entries::status.ne(LedgerStatus::Void.as_str()))
+        .select(ledger_entries::delta)
+        .load::<i64>(conn)?
+        .iter()
+        .sum())
 }
 
 /// Records a bonus line (sign-up, birthday, owner adjustment) under its ledger key; it counts

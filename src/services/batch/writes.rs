@@ -1,0 +1,99 @@
+//! What an applier batch writes once, when it ends: the inbox rows' outcomes, the points mail
+//! of its orders and the deliverers' wake-up jobs.
+
+use chrono::NaiveDateTime;
+use diesel::QueryResult;
+
+use super::with_state;
+use crate::db::models::InboxEvent;
+use crate::db::types::InboxStatus;
+use crate::db::DbConnection;
+use crate::queue::JobSpec;
+use crate::services::mail::Queued;
+
+/// Records an applied inbox row's outcome: in a batch, written with the others of its outcome
+/// when the batch ends (or before an event that is not an order or a refund); at once
+/// outside one.
+pub fn mark_applied(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    event_id: &str,
+    status: InboxStatus,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let deferred = with_state(|state| {
+        state.map(|state| {
+            state
+                .outcomes
+                .entry(status)
+                .or_default()
+                .push(event_id.to_owned());
+        })
+    });
+    match deferred {
+        Some(()) => Ok(()),
+        None => InboxEvent::mark(conn, shop_id, event_id, status, None, at),
+    }
+}
+
+pub(super) fn write_outcomes(conn: &mut DbConnection) -> QueryResult<()> {
+    let outcomes = with_state(|s| {
+        s.map(|s| std::mem::take(&mut s.outcomes))
+            .unwrap_or_default()
+    });
+    let at = crate::db::now();
+    for (status, ids) in outcomes {
+        InboxEvent::mark_all(conn, &ids, status, at)?;
+    }
+    Ok(())
+}
+
+/// Asks for a deliverer's wake-up job: in a batch, the first asked for per shop and kind is
+/// queued when the batch ends (its messages are committed with it, and the deliverer takes
+/// everything due); at once outside one.
+pub fn wake(conn: &mut DbConnection, spec: JobSpec) -> QueryResult<()> {
+    let spec = with_state(|state| match state {
+        Some(state) => {
+            state
+                .wakes
+                .entry((spec.shop_id.clone(), spec.kind))
+                .or_insert(spec);
+            None
+        }
+        None => Some(spec),
+    });
+    if let Some(spec) = spec {
+        crate::queue::enqueue(conn, spec)?;
+    }
+    Ok(())
+}
+
+/// Holds a message for the batch's end (`None`), or gives it back outside a batch to be
+/// written now. Of messages for the same member, kind and occasion the first is kept, as the
+/// first insert would be.
+pub fn defer_email(message: Queued) -> Option<Queued> {
+    with_state(|state| {
+        let Some(state) = state else {
+            return Some(message);
+        };
+        if state.email_occasions.insert(message.occasion_key()) {
+            state.emails.push(message);
+        }
+        None
+    })
+}
+
+/// Writes the messages held (their wake-ups join the batch's).
+pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
+    let messages = with_state(|s| {
+        s.map(|s| {
+            s.email_occasions.clear();
+            std::mem::take(&mut s.emails)
+        })
+        .unwrap_or_default()
+    });
+    if messages.is_empty() {
+        return Ok(());
+    }
+    crate::services::mail::write_queued(conn, messages)
+}
