@@ -44,7 +44,7 @@ pub fn apply_order(
     cancelled: bool,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
-    let member = members::resolve(
+    let resolved = members::resolve_noting_new(
         conn,
         &shop.id,
         facts.customer.as_ref(),
@@ -53,6 +53,8 @@ pub fn apply_order(
         facts.customer_locale.as_deref(),
         now,
     )?;
+    let member_is_new = resolved.as_ref().is_some_and(|r| r.new);
+    let member = resolved.map(|r| r.member);
     // Read with the applier batch's other orders when it started, if this is the order's first
     // event in it (after the member: a guest claimed above moves orders, and forgets them).
     let prefetched = batch::take_order(&shop.id, facts.order_id.as_str());
@@ -219,7 +221,7 @@ pub fn apply_order(
         now,
     )?;
     // The NPS survey follows the second counted order (at most once per 90 days).
-    crate::services::nps::after_order(conn, shop, &program, &member, &order, now)?;
+    crate::services::nps::after_order(conn, shop, &program, &member, &order, member_is_new, now)?;
     referrals::after_order(
         conn,
         shop,

@@ -38,6 +38,29 @@ pub fn resolve(
     locale: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Option<Member>> {
+    let found = resolve_noting_new(conn, shop_id, customer, fallback_email, claim, locale, now)?;
+    Ok(found.map(|r| r.member))
+}
+
+/// The member [`resolve`] finds, and whether this call made them.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub member: Member,
+    /// Made by this call, with nothing merged into them: they have no history before this
+    /// event (an order that made its member is that member's only order).
+    pub new: bool,
+}
+
+/// [`resolve`], saying whether the member is new.
+pub fn resolve_noting_new(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    customer: Option<&CustomerRef>,
+    fallback_email: Option<&str>,
+    claim: GuestClaim,
+    locale: Option<&str>,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<Option<Resolved>> {
     let email = customer
         .and_then(|c| c.email.as_deref())
         .or(fallback_email)
@@ -53,8 +76,8 @@ pub fn resolve(
                 None,
             ),
         };
-        let mut member = match found {
-            Some(m) => m,
+        let (mut member, new) = match found {
+            Some(m) => (m, false),
             // Made with what the event proves, rather than updated right after.
             None => insert(
                 conn,
@@ -82,10 +105,11 @@ pub fn resolve(
             if let Some(guest) = guest {
                 merge_guest(conn, shop_id, &guest.id, &member.id, now)?;
                 // The merge moved the guest's points onto the member: read the new balances.
-                return Member::find(conn, shop_id, &member.id).map(Some);
+                let member = Member::find(conn, shop_id, &member.id)?;
+                return Ok(Some(Resolved { member, new: false }));
             }
         }
-        return Ok(Some(member));
+        return Ok(Some(Resolved { member, new }));
     }
     let Some(email) = email else { return Ok(None) };
     // A guest order from the e-mail of an existing account goes to that account, if the account
@@ -101,10 +125,13 @@ pub fn resolve(
         .first(conn)
         .optional()?;
     if let Some(account) = account {
-        return Ok(Some(account));
+        return Ok(Some(Resolved {
+            member: account,
+            new: false,
+        }));
     }
-    match Member::find_guest_by_email(conn, shop_id, &email)? {
-        Some(guest) => Ok(Some(guest)),
+    let (member, new) = match Member::find_guest_by_email(conn, shop_id, &email)? {
+        Some(guest) => (guest, false),
         None => insert(
             conn,
             shop_id,
@@ -115,9 +142,9 @@ pub fn resolve(
                 locale,
             },
             now,
-        )
-        .map(Some),
-    }
+        )?,
+    };
+    Ok(Some(Resolved { member, new }))
 }
 
 /// The member a customer reference names, if the program knows them; never creates one.
@@ -150,6 +177,8 @@ struct Proven<'a> {
     locale: Option<&'a str>,
 }
 
+/// Makes the member, or finds the one another delivery made first; returns it and whether it
+/// was made here.
 fn insert(
     conn: &mut DbConnection,
     shop_id: &str,
@@ -157,7 +186,7 @@ fn insert(
     email: Option<&str>,
     proven: Proven<'_>,
     now: chrono::NaiveDateTime,
-) -> QueryResult<Member> {
+) -> QueryResult<(Member, bool)> {
     let id = new_id();
     let member = NewMember {
         id: id.clone(),
@@ -176,10 +205,11 @@ fn insert(
     }
     .insert_or_get(conn)?;
     // Another delivery may have enrolled the same customer first: only the row made here is new.
-    if member.id == id {
+    let made = member.id == id;
+    if made {
         crate::services::outgoing::member_created(conn, &member, now)?;
     }
-    Ok(member)
+    Ok((member, made))
 }
 
 /// Moves a guest's history and balances into `target` and retires the guest row.

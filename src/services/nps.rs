@@ -81,13 +81,16 @@ fn last_survey_and_orders(
 }
 
 /// After `order` was stored for `member`: queues the survey mail if the member is due one.
-/// Returns whether a survey was made.
+/// `member_is_new`: the order's event made the member (nothing merged into them), so they were
+/// never surveyed and this is their only order: nothing to read. Returns whether a survey was
+/// made.
 pub fn after_order(
     conn: &mut DbConnection,
     shop: &Shop,
     program: &Program,
     member: &Member,
     order: &Order,
+    member_is_new: bool,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<bool> {
     let counted =
@@ -97,7 +100,11 @@ pub fn after_order(
         return Ok(false);
     }
     let day = local_day(shop, order.placed_at);
-    let (last, orders) = last_survey_and_orders(conn, &shop.id, &member.id)?;
+    let (last, orders) = if member_is_new {
+        (None, 1)
+    } else {
+        last_survey_and_orders(conn, &shop.id, &member.id)?
+    };
     if !may_answer(last, day) || !may_survey(last, orders, day) {
         return Ok(false);
     }

@@ -314,6 +314,12 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         kept.members.iter().any(|m| m.contains("merged:true")),
         "{kept:#?}"
     );
+    // Carol's account, made by her order, claimed her guest order: that is her second order,
+    // and the survey is due (the account is new, but not without history).
+    assert!(
+        kept.surveys.iter().any(|s| s.starts_with("Some(\"7003\")")),
+        "{kept:#?}"
+    );
     assert!(
         kept.ledger
             .iter()
