@@ -258,7 +258,7 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
     let id = event_id_of(job)
         .ok_or_else(|| JobError::Permanent("job payload lacks inbox_event_id".into()))?;
     crate::db::write_transaction(conn, |c| {
-        let event = InboxEvent::find(c, &job.shop_id, &id)?;
+        let (event, customer, order) = InboxEvent::find_with_subject(c, &job.shop_id, &id)?;
         // A dismissed event stays dismissed (the owner gave up on it, and retention may have
         // erased its body), even when its failed job is retried.
         if matches!(
@@ -267,9 +267,12 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
         ) {
             return Ok(());
         }
-        // As the appliers do: never beside an uninstall or a redaction of the shop.
+        // As the appliers do: never beside an uninstall or a redaction of the shop, nor beside
+        // an applier applying another event of the same customer or order (an order and its
+        // refund side by side would each miss the other's uncommitted rows).
         let alone = crate::services::ingest::changes_the_shop(&event.topic);
         crate::services::ingest::lock_shops(c, [(job.shop_id.as_str(), alone)])?;
+        crate::services::ingest::lock_subjects(c, [(customer.as_deref(), order.as_deref())])?;
         let shop = Shop::find(c, &job.shop_id)?;
         // In a savepoint, so a failure leaves nothing half-applied behind the `failed` mark.
         match c.transaction(|c| apply_catching_panics(c, &shop, &event, crate::db::now())) {

@@ -539,3 +539,94 @@ async fn events_that_fail_inside_an_applier_batch_are_kept_failed_and_the_others
     assert_eq!(refused_orders, 0, "the refused order was rolled back whole");
     assert_eq!(failed_webhooks(&app).await.len(), 2);
 }
+
+/// The `apply_inbox_event` job (a retry of an event the writer or an applier could not apply)
+/// takes its customer's and order's locks as appliers do: on PostgreSQL, while another
+/// transaction holds the order's, the job waits and applies nothing; then it applies the event.
+#[tokio::test]
+async fn an_apply_job_waits_for_whoever_holds_its_order() {
+    use boomerang::db::models::NewInboxEvent;
+    use boomerang::db::types::{InboxStatus, JobStatus, Platform};
+    use boomerang::db::{new_id, now};
+    use boomerang::queue::{Job, NewJob};
+
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let order = order_json(
+        84_001,
+        Some((9500, "held@example.com")),
+        "paid",
+        &[(1, 1, "42.00")],
+    );
+    let (sid, body) = (shop_id.clone(), order.to_string());
+    let job: Job = app
+        .with_db(move |c| {
+            let id = new_id();
+            // Attempted once already (so the running appliers leave it to its job).
+            NewInboxEvent {
+                id: id.clone(),
+                shop_id: sid.clone(),
+                platform: Platform::Shopify,
+                topic: "orders/paid".into(),
+                delivery_id: "retried".into(),
+                event_id: None,
+                api_version: None,
+                triggered_at: None,
+                payload: body,
+                status: InboxStatus::Pending,
+                error: None,
+                attempts: 1,
+                received_at: now(),
+                processed_at: None,
+            }
+            .insert_once_about(c, Some("9500"), Some("84001"))
+            .unwrap();
+            NewJob {
+                id: new_id(),
+                shop_id: sid,
+                kind: "apply_inbox_event".into(),
+                payload: serde_json::json!({ "inbox_event_id": id }).to_string(),
+                dedupe_key: None,
+                status: JobStatus::Queued,
+                attempts: 0,
+                max_attempts: 5,
+                run_at: now(),
+                locked_until: None,
+                last_error: None,
+                created_at: now(),
+                updated_at: now(),
+            }
+            .enqueue(c)
+            .unwrap();
+            Job::claim_next(c, now(), now() + chrono::Duration::minutes(5))
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    let status = || async { inbox_rows(&app, &shop_id).await[0].1.clone() };
+
+    let holder = if app.test_db.is_postgres() {
+        let mut c = app.db.get().unwrap();
+        diesel::sql_query("SELECT pg_advisory_lock(hashtextextended('apply:order:84001', 0))")
+            .execute(&mut *c)
+            .unwrap();
+        Some(c)
+    } else {
+        None
+    };
+    let db = app.db.clone();
+    let run = tokio::task::spawn_blocking(move || {
+        let mut c = db.get().unwrap();
+        boomerang::services::apply::run_job(&mut c, &job)
+    });
+    if let Some(mut c) = holder {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!run.is_finished(), "the job waits for the order's lock");
+        assert_eq!(status().await, "pending");
+        diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended('apply:order:84001', 0))")
+            .execute(&mut *c)
+            .unwrap();
+    }
+    run.await.unwrap().unwrap();
+    assert_eq!(status().await, "applied");
+}

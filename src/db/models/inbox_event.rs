@@ -97,6 +97,24 @@ impl InboxEvent {
             .first(conn)
     }
 
+    /// [`InboxEvent::find`], with the platform customer id and order id the event is about (as
+    /// recorded when it was stored; `None` for rows stored before they were).
+    pub fn find_with_subject(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        id: &str,
+    ) -> QueryResult<(InboxEvent, Option<String>, Option<String>)> {
+        inbox_events::table
+            .filter(inbox_events::shop_id.eq(shop_id))
+            .filter(inbox_events::id.eq(id))
+            .select((
+                InboxEvent::as_select(),
+                inbox_events::customer_id,
+                inbox_events::order_id,
+            ))
+            .first(conn)
+    }
+
     /// Records the outcome of applying the event.
     pub fn mark(
         conn: &mut DbConnection,
