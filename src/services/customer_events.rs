@@ -38,7 +38,7 @@ pub fn apply(
         None,
         now,
     )?
-    else {
+    .map(|r| r.member) else {
         return Ok(());
     };
     if member.redacted_at.is_some() {

@@ -44,7 +44,7 @@ pub fn apply_order(
     cancelled: bool,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
-    let resolved = members::resolve_noting_new(
+    let resolved = members::resolve(
         conn,
         &shop.id,
         facts.customer.as_ref(),

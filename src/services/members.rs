@@ -25,23 +25,6 @@ pub enum GuestClaim {
     Refused,
 }
 
-/// The member for a customer reference, creating it if needed; `None` when the event names
-/// neither a customer id nor an e-mail (nobody to credit). A guest with the account's e-mail is
-/// merged into the account only when `claim` allows it.
-/// `locale` is the customer's language as the event reports it, given to a member made here.
-pub fn resolve(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    customer: Option<&CustomerRef>,
-    fallback_email: Option<&str>,
-    claim: GuestClaim,
-    locale: Option<&str>,
-    now: chrono::NaiveDateTime,
-) -> QueryResult<Option<Member>> {
-    let found = resolve_noting_new(conn, shop_id, customer, fallback_email, claim, locale, now)?;
-    Ok(found.map(|r| r.member))
-}
-
 /// The member [`resolve`] finds, and whether this call made them.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -51,8 +34,11 @@ pub struct Resolved {
     pub new: bool,
 }
 
-/// [`resolve`], saying whether the member is new.
-pub fn resolve_noting_new(
+/// The member for a customer reference, creating it if needed; `None` when the event names
+/// neither a customer id nor an e-mail (nobody to credit). A guest with the account's e-mail is
+/// merged into the account only when `claim` allows it. Says whether the member is new.
+/// `locale` is the customer's language as the event reports it, given to a member made here.
+pub fn resolve(
     conn: &mut DbConnection,
     shop_id: &str,
     customer: Option<&CustomerRef>,

@@ -73,6 +73,7 @@ pub fn enrol(
         None,
         now,
     )?
+    .map(|r| r.member)
     .ok_or(diesel::result::Error::NotFound)?;
     if member.first_name.is_none() && member.last_name.is_none() {
         diesel::update(

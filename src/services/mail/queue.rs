@@ -248,7 +248,7 @@ pub fn queue_for_friend(
         None,
         now,
     )?;
-    match member {
+    match member.map(|r| r.member) {
         Some(member) => queue(conn, shop, program, &member, kind, occasion, context, now),
         None => Ok(false),
     }
