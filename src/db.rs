@@ -10,6 +10,7 @@
 //! outbox row) runs as one transaction in one hop.
 
 pub mod models;
+pub mod reused;
 pub mod schema;
 pub mod types;
 

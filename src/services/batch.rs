@@ -1,6 +1,7 @@
 //! What an applier batch keeps for the length of its transaction, on the thread applying it.
 //!
-//! An applier applies up to sixteen events in one transaction. Some work is better done once
+//! An applier applies up to 16 events in one transaction while webhooks are being acknowledged, up
+//! to 128 (256 on SQLite) once they are not (`ingest::batch_size`). Some work is better done once
 //! per batch than once per order:
 //!
 //! - the roll-ups an order row moves (metrics, replenishment purchases): collected here and

@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::models::{Member, NewOrder, Order, Refund, Shop};
+use crate::db::reused::reused;
 use crate::db::schema::orders;
 use crate::db::{new_id, DbConnection};
 use crate::domain::earning::{award_for_order, earns_despite_date, should_earn};
@@ -354,18 +355,23 @@ fn upsert_order(
             updated_at: now,
             ..order
         };
-        diesel::update(orders::table.find(&updated.id))
-            .set((
-                orders::member_id.eq(&updated.member_id),
-                orders::financial_status.eq(&updated.financial_status),
-                orders::cancelled.eq(updated.cancelled),
-                orders::subtotal_minor.eq(updated.subtotal_minor),
-                orders::total_minor.eq(updated.total_minor),
-                orders::snapshot.eq(&updated.snapshot),
-                orders::platform_updated_at.eq(updated.platform_updated_at),
-                orders::updated_at.eq(updated.updated_at),
-            ))
-            .execute(conn)?;
+        // Kept prepared (`db::reused`, hence the `RETURNING`): every later delivery of an
+        // order runs it.
+        let _: String = reused(
+            diesel::update(orders::table.find(&updated.id))
+                .set((
+                    orders::member_id.eq(&updated.member_id),
+                    orders::financial_status.eq(&updated.financial_status),
+                    orders::cancelled.eq(updated.cancelled),
+                    orders::subtotal_minor.eq(updated.subtotal_minor),
+                    orders::total_minor.eq(updated.total_minor),
+                    orders::snapshot.eq(&updated.snapshot),
+                    orders::platform_updated_at.eq(updated.platform_updated_at),
+                    orders::updated_at.eq(updated.updated_at),
+                ))
+                .returning(orders::id),
+        )
+        .get_result(conn)?;
         return Ok(updated);
     }
     if cancelled && !order.cancelled {

@@ -17,14 +17,14 @@
 //! different events (`SKIP LOCKED`) and first locks the customers they are about.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::models::Shop;
-use crate::db::{write_transaction, Db, DbConnection, DbError};
+use crate::db::{write_transaction, Backend, Db, DbConnection, DbError};
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
@@ -34,6 +34,9 @@ mod supervise;
 mod wake;
 pub use pending::apply_pending;
 use pending::plan_each_execution;
+use pending::{
+    apply_pending_up_to, APPLY_BATCH, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
+};
 pub use subject_locks::{lock_shops, lock_subjects};
 use supervise::{supervise, Alive};
 use wake::{CloseOnDrop, Wake, Woken};
@@ -76,6 +79,40 @@ struct Counters {
     writer_alive: AtomicBool,
     /// Whether the applier threads are running.
     applier_alive: AtomicBool,
+    /// When the writer last stored a batch, in [`millis`].
+    last_stored: AtomicU64,
+}
+
+/// Milliseconds since the first call in this process: a clock the threads can share through
+/// an atomic.
+fn millis() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How long the writer must have stored nothing before the appliers take large batches.
+const WRITER_QUIET_FOR: Duration = Duration::from_millis(50);
+
+impl Counters {
+    /// Events per applier batch now (see [`batch_size`]).
+    fn apply_batch_size(&self, backend: Backend) -> usize {
+        let quiet_since = self.last_stored.load(Ordering::Acquire);
+        let quiet_for = Duration::from_millis(millis().saturating_sub(quiet_since));
+        batch_size(self.queued.load(Ordering::Acquire), quiet_for, backend)
+    }
+}
+
+/// Events per applier batch: small while webhooks are being acknowledged (on SQLite an
+/// acknowledgement waits for the applier's batch to commit), large once none is queued and the
+/// writer has stored nothing for [`WRITER_QUIET_FOR`] (the rest of a burst).
+fn batch_size(queued: usize, writer_quiet_for: Duration, backend: Backend) -> usize {
+    let writer_quiet = queued == 0 && writer_quiet_for >= WRITER_QUIET_FOR;
+    match (writer_quiet, backend) {
+        (false, _) => APPLY_BATCH,
+        (true, Backend::Sqlite) => APPLY_BATCH_UNCONTENDED_SQLITE,
+        (true, Backend::Postgres) => APPLY_BATCH_UNCONTENDED,
+    }
 }
 
 /// How long the applier lets waiting acknowledgements go first before it takes its turn.
@@ -177,6 +214,7 @@ fn writer(
             })
             .map_err(DbError::from)
         });
+        counters.last_stored.store(millis(), Ordering::Release);
         match stored {
             Ok(received) => {
                 let deferred = if apply_now {
@@ -286,12 +324,12 @@ fn applier(db: &Db, wake: &Wake, counters: &Counters) {
     loop {
         loop {
             // Acknowledgements first: they are what the platform waits for (and times out on).
-            let since = std::time::Instant::now();
+            let since = Instant::now();
             while counters.queued.load(Ordering::Acquire) > 0 && since.elapsed() < YIELD_TO_WRITER {
                 std::thread::sleep(Duration::from_micros(200));
             }
             let counted = backlog.load(Ordering::Acquire);
-            match apply_pending(db) {
+            match apply_pending_up_to(db, counters.apply_batch_size(db.backend())) {
                 Ok(0) => {
                     // Nothing pending: no backlog, whatever the count says (others may have
                     // applied some), unless the writer deferred more meanwhile.
@@ -353,6 +391,32 @@ mod tests {
         assert_eq!(ingest.counters.queued.load(Ordering::Acquire), 1);
         assert!(rx.try_recv().is_ok(), "the first delivery was queued");
         assert!(rx.try_recv().is_err(), "the second never was");
+    }
+
+    #[test]
+    fn appliers_take_small_batches_while_webhooks_are_acknowledged_and_large_ones_after() {
+        let quiet = WRITER_QUIET_FOR;
+        let just_stored = Duration::ZERO;
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            assert_eq!(
+                batch_size(1, quiet * 10, backend),
+                APPLY_BATCH,
+                "one is queued"
+            );
+            assert_eq!(batch_size(0, just_stored, backend), APPLY_BATCH);
+            assert_eq!(
+                batch_size(0, quiet - Duration::from_millis(1), backend),
+                APPLY_BATCH
+            );
+        }
+        assert_eq!(
+            batch_size(0, quiet, Backend::Sqlite),
+            APPLY_BATCH_UNCONTENDED_SQLITE
+        );
+        assert_eq!(
+            batch_size(0, quiet, Backend::Postgres),
+            APPLY_BATCH_UNCONTENDED
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use rand::RngCore;
 use serde_json::json;
 
 use crate::db::models::{Member, NpsResponse, NpsSurvey, Order, Shop};
+use crate::db::reused::reused;
 use crate::db::schema::{nps_responses, orders};
 use crate::db::{new_id, DbConnection};
 use crate::domain::calendar;
@@ -75,8 +76,10 @@ fn last_survey_and_orders(
         .select(diesel::dsl::max(nps_surveys::sent_on))
         .single_value();
     let orders = counted_orders_query(shop_id, member_id).single_value();
+    // Kept prepared (`db::reused`): SQLite's `IN` list of paid statuses would otherwise be
+    // parsed again after every order.
     let (last, orders): (Option<NaiveDate>, Option<i64>) =
-        diesel::select((last, orders)).get_result(conn)?;
+        reused(diesel::select((last, orders))).get_result(conn)?;
     Ok((last, u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX)))
 }
 

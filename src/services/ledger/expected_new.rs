@@ -14,6 +14,7 @@ use diesel::prelude::*;
 
 use super::{insert_line, line_posted, LedgerError, Moved, Posted, Posting};
 use crate::db::models::Member;
+use crate::db::reused::reused;
 use crate::db::schema::members;
 use crate::db::DbConnection;
 use crate::domain::points::{LedgerStatus, MAX_BALANCE};
@@ -67,20 +68,22 @@ fn credit_in_place(
     // `held + credit <= MAX` written so that nothing can overflow.
     let room = MAX_BALANCE - credit;
     let lifetime_room = if moved.lifetime > 0 { room } else { i64::MAX };
-    crate::per_backend!(conn, |c| diesel::update(
-        members::table
-            .filter(members::shop_id.eq(&p.shop_id))
-            .filter(members::id.eq(&p.member_id))
-            .filter((members::points_balance + members::pending_points).le(room))
-            .filter(members::lifetime_points.le(lifetime_room)),
+    crate::per_backend!(conn, |c| reused(
+        diesel::update(
+            members::table
+                .filter(members::shop_id.eq(&p.shop_id))
+                .filter(members::id.eq(&p.member_id))
+                .filter((members::points_balance + members::pending_points).le(room))
+                .filter(members::lifetime_points.le(lifetime_room)),
+        )
+        .set((
+            members::points_balance.eq(members::points_balance + moved.spendable),
+            members::pending_points.eq(members::pending_points + moved.pending),
+            members::lifetime_points.eq(members::lifetime_points + moved.lifetime),
+            members::updated_at.eq(now),
+        ))
+        .returning(Member::as_returning())
     )
-    .set((
-        members::points_balance.eq(members::points_balance + moved.spendable),
-        members::pending_points.eq(members::pending_points + moved.pending),
-        members::lifetime_points.eq(members::lifetime_points + moved.lifetime),
-        members::updated_at.eq(now),
-    ))
-    .returning(Member::as_returning())
     .get_result(c)
     .optional())
 }

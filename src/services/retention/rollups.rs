@@ -6,7 +6,7 @@
 //!
 //! Per order these are about fourteen statements (read the stored metric row and the
 //! customer's orders twice, delete and insert the metric row, the spells and the purchases,
-//! record the day, read and upsert the facts, read the open win-back entries). An applier batch of sixteen orders collects the changed rows instead and writes each
+//! record the day, read and upsert the facts, read the open win-back entries). An applier batch (16 to 256 orders) collects the changed rows instead and writes each
 //! table once when the batch ends: one read of the stored rows, one of the customers' orders,
 //! one delete and one multi-row insert per table. Nothing else in an order's application reads
 //! these tables, so writing them at the end of the same transaction changes no outcome; what
