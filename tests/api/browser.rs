@@ -150,6 +150,39 @@ async fn click(client: &Client, what: &str, selector: &str) {
     panic!("{what} kept being replaced before it could be clicked");
 }
 
+/// Clicks an element of the widget if it is there now; false when it is not, or was replaced or
+/// covered before the click landed (a re-render), so the caller can bring it back.
+async fn click_if_there(client: &Client, selector: &str) -> bool {
+    let script = format!(
+        "const host = document.getElementById('boomerang-rewards');
+         return host && host.shadowRoot.querySelector({});",
+        json!(selector)
+    );
+    let value = client.execute(&script, vec![]).await.unwrap();
+    let Some(id) = value
+        .as_object()
+        .and_then(|o| o.values().next())
+        .and_then(Value::as_str)
+    else {
+        return false;
+    };
+    let element = Element::from_element_id(client.clone(), ElementRef::from(id.to_owned()));
+    match element.click().await {
+        Ok(_) => true,
+        Err(fantoccini::error::CmdError::Standard(e))
+            if matches!(
+                e.error,
+                fantoccini::error::ErrorStatus::StaleElementReference
+                    | fantoccini::error::ErrorStatus::ElementNotInteractable
+                    | fantoccini::error::ErrorStatus::ElementClickIntercepted
+            ) =>
+        {
+            false
+        }
+        Err(e) => panic!("clicking {selector}: {e}"),
+    }
+}
+
 /// Whether an element of the widget shows up within two seconds.
 async fn appears(client: &Client, selector: &str) -> bool {
     let script = format!(
@@ -279,18 +312,19 @@ async fn redeem_in_the_demo(expect: Expect) {
         );
 
         // Redeem "5 off" (500 of Ada's 2,400 points): ask, confirm, see the code.
-        // The panel may re-render with fresh state between the two clicks and drop the
-        // confirmation: ask again until the confirm button is there.
-        let mut asked = false;
+        // The panel may re-render with fresh state at any moment, before or after the confirm
+        // button shows, and drop the confirmation: ask again until a click on it lands.
+        let mut confirmed = false;
         for _ in 0..5 {
             click(&client, "the redeem button", "[data-k='r-5-off']").await;
-            if appears(&client, "[data-k='yes-5-off']").await {
-                asked = true;
+            if appears(&client, "[data-k='yes-5-off']").await
+                && click_if_there(&client, "[data-k='yes-5-off']").await
+            {
+                confirmed = true;
                 break;
             }
         }
-        assert!(asked, "the confirm button never appeared");
-        click(&client, "the confirm button", "[data-k='yes-5-off']").await;
+        assert!(confirmed, "the confirm button was never clicked");
         let code = wait_for(
             &client,
             "the code",

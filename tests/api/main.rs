@@ -51,6 +51,7 @@ mod metrics;
 mod nps;
 mod ops;
 mod outgoing;
+mod planner;
 mod processes;
 mod randomized;
 mod raw_http;

@@ -1,0 +1,212 @@
+//! The database keeps to each statement's key for a shop its statistics have not seen (a new
+//! install after the tables were analysed): a member is found by its id or the platform's
+//! customer id through the index of that key, not by reading every member of the shop; an
+//! applier's claim reads the pending events in order through the claim's index instead of
+//! sorting all of them, and the owner's list of a shop's pending events reads that shop's. On both backends, with the statistics gathered by `ANALYZE` before the
+//! new shop came (PostgreSQL's autovacuum does that on its own; SQLite only when asked).
+
+use boomerang::db::DbConnection;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::helpers::{insert_member, TestApp};
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+#[derive(QueryableByName)]
+struct PlanStep {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+/// The plan of `sql`, one line (PostgreSQL) or step (SQLite) each.
+fn plan(c: &mut DbConnection, sql: &str) -> Vec<String> {
+    match c {
+        DbConnection::Postgresql(pg) => diesel::sql_query(format!("EXPLAIN {sql}"))
+            .load::<PlanLine>(pg)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.line)
+            .collect(),
+        DbConnection::Sqlite(lite) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<PlanStep>(lite)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.detail)
+            .collect(),
+    }
+}
+
+/// Stores a webhook delivery of `shop` in `status`, as the inbox does.
+fn event(c: &mut DbConnection, shop: &str, delivery: &str, status: &str, attempts: i32) {
+    c.batch_execute(&format!(
+        "INSERT INTO inbox_events (id, shop_id, platform, topic, delivery_id, payload, status, \
+         attempts, received_at) VALUES ('{shop}-{delivery}', '{shop}', 'shopify', 'orders/paid', \
+         '{delivery}', '{{}}', '{status}', {attempts}, '2026-12-01 10:00:00')"
+    ))
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_shop_the_statistics_have_not_seen_is_still_read_by_its_keys() {
+    let app = TestApp::spawn().await;
+    let old = app.add_shop("planner-old.myshopify.com", "USD").await;
+    let new = app.add_shop("planner-new.myshopify.com", "USD").await;
+    let postgres = app.test_db.is_postgres();
+    let (member, account, claim, pending) = app
+        .with_db(move |c| {
+            for i in 0..400 {
+                let email = format!("old-{i}@example.com");
+                insert_member(c, &old, Some(&format!("old-{i}")), Some(&email));
+                event(c, &old, &format!("old-{i}"), "applied", 1);
+            }
+            c.batch_execute("ANALYZE").unwrap();
+            let mut newest = None;
+            for i in 0..200 {
+                let email = format!("new-{i}@example.com");
+                newest = Some(insert_member(
+                    c,
+                    &new,
+                    Some(&format!("new-{i}")),
+                    Some(&email),
+                ));
+                event(c, &new, &format!("new-{i}"), "pending", 0);
+            }
+            let m = newest.unwrap();
+            let member = plan(
+                c,
+                &format!(
+                    "UPDATE members SET points_balance = points_balance + 5 \
+                     WHERE shop_id = '{new}' AND id = '{}' \
+                     AND (points_balance + pending_points) <= 100 AND lifetime_points <= 100",
+                    m.id
+                ),
+            );
+            let account = plan(
+                c,
+                &format!(
+                    "SELECT id FROM members WHERE shop_id = '{new}' \
+                     AND platform_customer_id = 'new-7'"
+                ),
+            );
+            let lock = if matches!(c, DbConnection::Postgresql(_)) {
+                " FOR UPDATE SKIP LOCKED"
+            } else {
+                ""
+            };
+            let claim = plan(
+                c,
+                &format!(
+                    "SELECT id FROM inbox_events WHERE status = 'pending' AND attempts = 0 \
+                     ORDER BY received_at, id LIMIT 16{lock}"
+                ),
+            );
+            let pending = plan(
+                c,
+                &format!(
+                    "SELECT id FROM inbox_events WHERE shop_id = '{new}' AND status = 'pending' \
+                     ORDER BY received_at LIMIT 1"
+                ),
+            );
+            (member, account, claim, pending)
+        })
+        .await;
+    if postgres {
+        let cond = |plan: &[String]| -> String {
+            plan.iter()
+                .find(|l| l.contains("Index Cond"))
+                .cloned()
+                .unwrap_or_else(|| panic!("no index used: {plan:#?}"))
+        };
+        assert!(cond(&member).contains("(id = '"), "{member:#?}");
+        assert!(
+            account
+                .iter()
+                .any(|l| l.contains("members_shop_id_platform_customer_id_key")),
+            "{account:#?}"
+        );
+        assert!(
+            claim.iter().any(|l| l.contains("inbox_events_claim"))
+                && !claim
+                    .iter()
+                    .any(|l| l.trim_start().starts_with("-> Sort")
+                        || l.trim_start().starts_with("Sort")),
+            "{claim:#?}"
+        );
+        assert!(
+            pending
+                .iter()
+                .any(|l| l.contains("inbox_events_shop_status")),
+            "{pending:#?}"
+        );
+    } else {
+        assert!(
+            member
+                .iter()
+                .any(|s| s.contains(" id=?") || s.contains("(id=?")),
+            "{member:#?}"
+        );
+        assert!(
+            account
+                .iter()
+                .any(|s| s.contains("(shop_id=? AND platform_customer_id=?)")),
+            "{account:#?}"
+        );
+        assert!(
+            claim.iter().any(|s| s.contains("inbox_events_claim"))
+                && !claim.iter().any(|s| s.contains("TEMP B-TREE")),
+            "{claim:#?}"
+        );
+        assert!(
+            pending
+                .iter()
+                .any(|s| s.contains("inbox_events_shop_status (shop_id=? AND status=?)")),
+            "{pending:#?}"
+        );
+    }
+}
+
+#[derive(QueryableByName)]
+struct Table {
+    #[diesel(sql_type = Text)]
+    relname: String,
+}
+
+/// Every table's shop_id and the queues' state columns are kept out of PostgreSQL's statistics
+/// (see the migration `planner_keeps_to_keys`), including tables added later; SQLite gathers none at all, since
+/// the app never runs ANALYZE there.
+#[tokio::test]
+async fn no_table_keeps_statistics_on_which_shops_it_holds() {
+    let app = TestApp::spawn().await;
+    let gathered = app
+        .with_db(|c| match c {
+            DbConnection::Postgresql(pg) => diesel::sql_query(
+                "SELECT c.relname::text AS relname FROM pg_attribute a \
+                 JOIN pg_class c ON c.oid = a.attrelid \
+                 WHERE (a.attname = 'shop_id' \
+                        OR (c.relname = 'inbox_events' AND a.attname IN ('status', 'attempts')) \
+                        OR (c.relname IN ('jobs', 'emails') AND a.attname = 'status')) \
+                 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') \
+                 AND c.relnamespace = current_schema()::regnamespace \
+                 AND COALESCE(a.attstattarget, -1) <> 0",
+            )
+            .load::<Table>(pg)
+            .unwrap(),
+            DbConnection::Sqlite(lite) => diesel::sql_query(
+                "SELECT name AS relname FROM sqlite_master WHERE name LIKE 'sqlite_stat%'",
+            )
+            .load::<Table>(lite)
+            .unwrap(),
+        })
+        .await;
+    let names: Vec<String> = gathered.into_iter().map(|t| t.relname).collect();
+    assert!(
+        names.is_empty(),
+        "statistics on which shops are held: {names:?}"
+    );
+}
