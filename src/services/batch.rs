@@ -57,6 +57,8 @@ pub(crate) struct State {
     /// Messages queued for the batch's end, and their (shop, member, kind, occasion).
     emails: Vec<crate::services::mail::Queued>,
     email_occasions: HashSet<(String, String, String, String)>,
+    /// New orders' awards, written when the batch ends (`ledger::post_award`).
+    pub(crate) held_awards: crate::services::ledger::HeldAwards,
 }
 
 /// An order's row as stored when the batch started (`None`: not stored yet), and its refunds.
@@ -98,6 +100,7 @@ impl Batch {
 
     /// Writes what the batch collected (in the caller's transaction) and closes it.
     pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
+        crate::services::ledger::write_held(conn)?;
         // First: the messages' wake-ups join the others.
         write_emails(conn)?;
         rollups::flush(conn)?;
@@ -125,6 +128,8 @@ pub(crate) fn with_state<R>(f: impl FnOnce(Option<&mut State>) -> R) -> R {
 /// Before an event that is not an order or a refund: writes the collected roll-ups and forgets
 /// the cached reads. Nothing to do outside a batch.
 pub fn before_other_event(conn: &mut DbConnection) -> QueryResult<()> {
+    // Balances and lines as they are, for whatever the event reads.
+    crate::services::ledger::write_held(conn)?;
     // A redaction erases the member's mail: the messages held are written first.
     write_emails(conn)?;
     rollups::flush(conn)?;

@@ -45,6 +45,9 @@ pub fn apply_order(
     cancelled: bool,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
+    // An earlier event of the batch may hold this order's award: its member and lines are read
+    // below as they are.
+    ledger::write_held_for_order(conn, &shop.id, facts.order_id.as_str())?;
     let resolved = members::resolve(
         conn,
         &shop.id,
@@ -158,31 +161,28 @@ pub fn apply_order(
             // The return window runs from the order's own date, not from when we heard of it.
             let confirms_at =
                 facts.date().naive_utc() + Duration::days(i64::from(rules.pending_days));
-            // A new order's award is new unless an earlier delivery awarded it under another
-            // row (a redaction erased the row, say): try the posting that assumes so.
-            let post = if new_order {
-                ledger::post_expecting_new
-            } else {
-                ledger::post
+            let posting = Posting {
+                shop_id: shop.id.clone(),
+                member_id: member.id.clone(),
+                delta: snapshot.points,
+                kind: LedgerKind::Earn,
+                status: LedgerStatus::Pending,
+                reason: Some(format!("Order {}", facts.name)),
+                source: "order".into(),
+                source_id: order_id.to_owned(),
+                action: "earn".into(),
+                detail: Some(json!({ "snapshot": snapshot })),
+                confirms_at: Some(confirms_at),
+                when_short: WhenShort::Refuse,
             };
-            let posted = post(
-                conn,
-                &Posting {
-                    shop_id: shop.id.clone(),
-                    member_id: member.id.clone(),
-                    delta: snapshot.points,
-                    kind: LedgerKind::Earn,
-                    status: LedgerStatus::Pending,
-                    reason: Some(format!("Order {}", facts.name)),
-                    source: "order".into(),
-                    source_id: order_id.to_owned(),
-                    action: "earn".into(),
-                    detail: Some(json!({ "snapshot": snapshot })),
-                    confirms_at: Some(confirms_at),
-                    when_short: WhenShort::Refuse,
-                },
-                now,
-            )?;
+            // A new order's award is new unless an earlier delivery awarded it under another
+            // row (a redaction erased the row, say): try the posting that assumes so (held for
+            // the end of an applier batch).
+            let posted = if new_order {
+                ledger::post_award(conn, &posting, &member, now)?
+            } else {
+                ledger::post(conn, &posting, now)?
+            };
             if let Posted::New { applied, .. } = posted {
                 awarded_now = Some(applied);
             }
@@ -254,6 +254,7 @@ pub fn apply_refund(
     refund: &RefundFacts,
     now: NaiveDateTime,
 ) -> Result<(), LedgerError> {
+    ledger::write_held_for_order(conn, &shop.id, refund.order_id.as_str())?;
     // The refund changes the order's rows: what the batch read of them is stale from here.
     let before = match batch::take_order(&shop.id, refund.order_id.as_str()) {
         Some(read) => read.order,

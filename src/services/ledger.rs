@@ -15,10 +15,13 @@
 mod confirm;
 mod credits;
 mod expected_new;
+mod held;
 
 pub use confirm::confirm_due;
 pub use credits::{post_credits, Credit, Credits};
 pub use expected_new::post_expecting_new;
+pub(crate) use held::HeldAwards;
+pub use held::{post_award, write_held, write_held_for_order};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -108,6 +111,8 @@ pub fn post(
     p: &Posting,
     now: NaiveDateTime,
 ) -> Result<Posted, LedgerError> {
+    // Awards an applier batch holds move balances this posting reads.
+    write_held(conn)?;
     let key = p.idempotency_key();
     let (member, already_posted) = Member::lock_for_posting(conn, &p.shop_id, &p.member_id, &key)?;
     if already_posted {
@@ -159,12 +164,7 @@ pub fn post(
             .filter(members::shop_id.eq(&p.shop_id))
             .filter(members::id.eq(&p.member_id)),
     )
-    .set((
-        members::points_balance.eq(members::points_balance + moved.spendable),
-        members::pending_points.eq(members::pending_points + moved.pending),
-        members::lifetime_points.eq(members::lifetime_points + moved.lifetime),
-        members::updated_at.eq(now),
-    ))
+    .set(moved.changeset(now))
     .execute(c))?;
     line_posted(conn, p, &member, applied, &entry_id, now)?;
     Ok(Posted::New {
@@ -175,14 +175,64 @@ pub fn post(
 }
 
 /// How a line moves its member's cached balances.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Moved {
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Moved {
     spendable: i64,
     pending: i64,
     lifetime: i64,
 }
 
+/// `column = column + amount`.
+type Shift<C> = diesel::dsl::Eq<C, diesel::dsl::Add<C, i64>>;
+
+/// The SET clause of [`Moved::changeset`].
+pub(crate) type MoveBalances = (
+    Shift<members::points_balance>,
+    Shift<members::pending_points>,
+    Shift<members::lifetime_points>,
+    diesel::dsl::Eq<members::updated_at, NaiveDateTime>,
+);
+
 impl Moved {
+    /// Everything `member` holds, to move it to another account (a guest merged into a
+    /// customer's).
+    pub(crate) fn holdings_of(member: &Member) -> Self {
+        Self {
+            spendable: member.points_balance,
+            pending: member.pending_points,
+            lifetime: member.lifetime_points,
+        }
+    }
+
+    /// This move and `other` made together.
+    fn plus(self, other: Self) -> Self {
+        Self {
+            spendable: self.spendable + other.spendable,
+            pending: self.pending + other.pending,
+            lifetime: self.lifetime + other.lifetime,
+        }
+    }
+
+    /// The opposite move, to undo this one.
+    fn reversed(self) -> Self {
+        Self {
+            spendable: -self.spendable,
+            pending: -self.pending,
+            lifetime: -self.lifetime,
+        }
+    }
+
+    /// The SET clause that adds these amounts to a member's three balances (written relative to
+    /// the stored values, so concurrent moves of one member add up instead of overwriting).
+    pub(crate) fn changeset(self, now: NaiveDateTime) -> MoveBalances {
+        (
+            members::points_balance.eq(members::points_balance + self.spendable),
+            members::pending_points.eq(members::pending_points + self.pending),
+            members::lifetime_points.eq(members::lifetime_points + self.lifetime),
+            members::updated_at.eq(now),
+        )
+    }
+
     fn of(p: &Posting, applied: i64) -> Self {
         let (spendable, pending) = match p.status {
             LedgerStatus::Pending => (0, applied),
@@ -210,6 +260,19 @@ fn insert_line(
     key: String,
     now: NaiveDateTime,
 ) -> QueryResult<Option<String>> {
+    let line = new_line(p, applied, shortfall, key, now);
+    let entry_id = line.id.clone();
+    Ok(line.insert_once(conn)?.then_some(entry_id))
+}
+
+/// The line a posting writes, with a new id.
+fn new_line(
+    p: &Posting,
+    applied: i64,
+    shortfall: i64,
+    key: String,
+    now: NaiveDateTime,
+) -> NewLedgerEntry {
     let mut detail = p.detail.clone();
     if shortfall > 0 {
         let obj = detail.get_or_insert_with(|| serde_json::json!({}));
@@ -217,9 +280,8 @@ fn insert_line(
             map.insert("shortfall".into(), shortfall.into());
         }
     }
-    let entry_id = new_id();
-    let inserted = NewLedgerEntry {
-        id: entry_id.clone(),
+    NewLedgerEntry {
+        id: new_id(),
         shop_id: p.shop_id.clone(),
         member_id: p.member_id.clone(),
         delta: applied,
@@ -236,8 +298,6 @@ fn insert_line(
         created_at: now,
         updated_at: now,
     }
-    .insert_once(conn)?;
-    Ok(inserted.then_some(entry_id))
 }
 
 /// What follows every new line, its member's balances moved: the engagement and daily
@@ -330,5 +390,35 @@ mod tests {
             JobError::from(Error::NotFound),
             JobError::Permanent(_)
         ));
+    }
+
+    #[test]
+    fn a_move_adds_to_the_stored_balances_and_its_reverse_takes_the_same_back() {
+        let moved = Moved {
+            spendable: 5,
+            pending: -2,
+            lifetime: 7,
+        };
+        assert_eq!(moved.reversed().reversed(), moved);
+        assert_eq!(
+            moved.reversed(),
+            Moved {
+                spendable: -5,
+                pending: 2,
+                lifetime: -7
+            }
+        );
+        let now = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(
+            &diesel::update(members::table).set(moved.changeset(now)),
+        )
+        .to_string();
+        assert!(
+            sql.contains("`points_balance` = (`members`.`points_balance` + ?)")
+                && sql.contains("`pending_points` = (`members`.`pending_points` + ?)")
+                && sql.contains("`lifetime_points` = (`members`.`lifetime_points` + ?)")
+                && sql.contains("binds: [5, -2, 7, "),
+            "{sql}"
+        );
     }
 }

@@ -209,6 +209,7 @@ pub fn merge_guest(
     // What an open applier batch collected about either is written before they are merged,
     // and the orders it read are read again (the guest's now belong to the account).
     crate::services::retention::rollups::flush(conn)?;
+    crate::services::ledger::write_held(conn)?;
     crate::services::batch::forget_orders();
     let guest = Member::lock(conn, shop_id, guest_id)?;
     Member::lock(conn, shop_id, target_id)?;
@@ -261,12 +262,7 @@ pub fn merge_guest(
             .filter(members::shop_id.eq(shop_id))
             .filter(members::id.eq(target_id)),
     )
-    .set((
-        members::points_balance.eq(members::points_balance + guest.points_balance),
-        members::pending_points.eq(members::pending_points + guest.pending_points),
-        members::lifetime_points.eq(members::lifetime_points + guest.lifetime_points),
-        members::updated_at.eq(now),
-    ))
+    .set(crate::services::ledger::Moved::holdings_of(&guest).changeset(now))
     .execute(conn)?;
     diesel::update(
         members::table

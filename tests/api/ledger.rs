@@ -2,7 +2,9 @@
 //! the cached balances always equal the sums of the ledger, never go below zero, and replaying
 //! any sequence of postings changes nothing, whether posted as `post` does or as
 //! `post_expecting_new` does (an order's first award: the balance moved first, the line after
-//! it, the move taken back when the line was there).
+//! it, the move taken back when the line was there) or held to the end of an applier batch as
+//! `post_award` holds it (a batch whose held award was posted before is rolled back and applied
+//! again one posting at a time, as the applier does).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -13,8 +15,10 @@ use boomerang::db::models::Member;
 use boomerang::db::schema::ledger_entries;
 use boomerang::db::{now, write_transaction, Db, DbConnection};
 use boomerang::domain::points::{LedgerKind, LedgerStatus};
+use boomerang::services::batch::Batch;
 use boomerang::services::ledger::{
-    confirm_due, post, post_expecting_new, LedgerError, Posted, Posting, WhenShort,
+    confirm_due, post, post_award, post_expecting_new, write_held, write_held_for_order,
+    LedgerError, Posted, Posting, WhenShort,
 };
 
 use crate::helpers::TestApp;
@@ -40,6 +44,56 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|points| Op::Adjust { points }),
         (0i64..30).prop_map(|day| Op::Confirm { day }),
     ]
+}
+
+/// Order `order`'s award, pending for 14 days.
+fn award(shop: &str, member: &str, order: u8, points: i64, t0: NaiveDateTime) -> Posting {
+    let mut p = posting(
+        shop,
+        member,
+        points,
+        LedgerKind::Earn,
+        LedgerStatus::Pending,
+    );
+    (p.source, p.source_id, p.action) = ("order".into(), order.to_string(), "earn".into());
+    p.confirms_at = Some(t0 + Duration::days(14));
+    p
+}
+
+/// Awards applied as an applier batch applies new orders: in one transaction with a batch open,
+/// each held to its end (the member read as the event reads it, after what the batch holds
+/// for the same order is written). Some of the orders were awarded before: the batch's end
+/// finds their keys, fails, and the awards are applied again one at a time, as `apply` does.
+fn apply_awards_as_batch(
+    c: &mut DbConnection,
+    shop: &str,
+    member: &str,
+    t0: NaiveDateTime,
+    run: &[(usize, Op)],
+) -> Vec<Posting> {
+    let together: Result<Vec<Posting>, LedgerError> = write_transaction(c, |c| {
+        let batch = Batch::begin();
+        let mut made = Vec::new();
+        for (_, op) in run {
+            let Op::Earn { order, points } = op else {
+                unreachable!("only awards are held")
+            };
+            let p = award(shop, member, *order, *points, t0);
+            write_held_for_order(c, shop, &p.source_id)?;
+            let read = Member::find(c, shop, member)?;
+            post_award(c, &p, &read, t0)?;
+            made.push(p);
+        }
+        batch.finish(c)?;
+        Ok(made)
+    });
+    match together {
+        Ok(made) => made,
+        Err(_) => run
+            .iter()
+            .filter_map(|(i, op)| apply(c, shop, member, t0, *i, op))
+            .collect(),
+    }
 }
 
 fn posting(
@@ -80,16 +134,7 @@ fn apply(
     let outcome: Result<(), LedgerError> = write_transaction(c, |c| {
         match op {
             Op::Earn { order, points } => {
-                let mut p = posting(
-                    shop,
-                    member,
-                    *points,
-                    LedgerKind::Earn,
-                    LedgerStatus::Pending,
-                );
-                (p.source, p.source_id, p.action) =
-                    ("order".into(), order.to_string(), "earn".into());
-                p.confirms_at = Some(t0 + Duration::days(14));
+                let p = award(shop, member, *order, *points, t0);
                 // Half the orders' awards posted the way a new order's is.
                 if order % 2 == 0 {
                     post_expecting_new(c, &p, t0)?;
@@ -214,8 +259,22 @@ async fn balances_equal_the_ledger_and_replays_change_nothing() {
                 let (shop, member) = new_member(c, case.get());
                 let t0 = now();
                 let mut postings = Vec::new();
-                for (i, op) in ops.iter().enumerate() {
-                    postings.extend(apply(c, &shop, &member, t0, i, op));
+                let mut ops = ops.iter().cloned().enumerate().peekable();
+                while let Some((i, op)) = ops.next() {
+                    // Awards of orders divisible by three go in applier batches of up to four.
+                    let held = |op: &Op| matches!(op, Op::Earn { order, .. } if order % 3 == 0);
+                    if held(&op) {
+                        let mut run = vec![(i, op)];
+                        while run.len() < 4 {
+                            match ops.next_if(|(_, op)| held(op)) {
+                                Some(next) => run.push(next),
+                                None => break,
+                            }
+                        }
+                        postings.extend(apply_awards_as_batch(c, &shop, &member, t0, &run));
+                    } else {
+                        postings.extend(apply(c, &shop, &member, t0, i, &op));
+                    }
                     check_invariants(c, &shop, &member);
                 }
                 let before = check_invariants(c, &shop, &member);
@@ -328,6 +387,72 @@ async fn a_credit_past_the_balance_limit_is_refused_and_balances_still_equal_the
         let m = check_invariants(c, &shop, &member);
         assert_eq!(m.points_balance + m.pending_points, MAX_BALANCE - 5);
         assert_eq!(m.lifetime_points, MAX_BALANCE);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_held_award_whose_key_was_posted_or_whose_member_moved_past_the_limit_fails_the_batch() {
+    use boomerang::domain::points::MAX_BALANCE;
+    let app = TestApp::spawn().await;
+    app.with_db(|c| {
+        let (shop, member) = new_member(c, 0);
+        let t0 = now();
+        if matches!(c, DbConnection::Sqlite(_)) {
+            // Nothing is held on SQLite: the award is written at once, in the batch too.
+            write_transaction(c, |c| -> Result<(), LedgerError> {
+                let batch = Batch::begin();
+                let read = Member::find(c, &shop, &member)?;
+                post_award(c, &award(&shop, &member, 1, 100, t0), &read, t0)?;
+                assert_eq!(Member::find(c, &shop, &member)?.pending_points, 100);
+                batch.finish(c)?;
+                Ok(())
+            })
+            .unwrap();
+            let m = check_invariants(c, &shop, &member);
+            assert_eq!((m.pending_points, m.lifetime_points), (100, 100));
+            return;
+        }
+        let held_then = |c: &mut DbConnection, order: u8, meanwhile: &dyn Fn(&mut DbConnection)| {
+            write_transaction(c, |c| -> Result<(), LedgerError> {
+                let batch = Batch::begin();
+                let read = Member::find(c, &shop, &member)?;
+                let posted = post_award(c, &award(&shop, &member, order, 100, t0), &read, t0)?;
+                assert!(matches!(posted, Posted::New { applied: 100, .. }));
+                // Held: nothing written yet.
+                assert_eq!(Member::find(c, &shop, &member)?.pending_points, read.pending_points);
+                meanwhile(c);
+                write_held(c)?;
+                batch.finish(c)?;
+                Ok(())
+            })
+        };
+        // Written at the batch's end, balance and line.
+        held_then(c, 1, &|_| {}).unwrap();
+        let m = check_invariants(c, &shop, &member);
+        assert_eq!((m.pending_points, m.lifetime_points), (100, 100));
+        // The same award again: its key is in the ledger, the batch fails and changes nothing.
+        let again = held_then(c, 1, &|_| {});
+        assert!(
+            matches!(&again, Err(LedgerError::Database(e)) if e.to_string().contains("key is in the ledger")),
+            "{again:?}"
+        );
+        // Another connection's posting took the member near the limit after the event read it.
+        // (Written as that posting would move it; the batch's rollback takes it back too.)
+        let near_limit = |c: &mut DbConnection| {
+            use boomerang::db::schema::members;
+            diesel::update(members::table.filter(members::id.eq(&member)))
+                .set(members::points_balance.eq(MAX_BALANCE - 150))
+                .execute(c)
+                .unwrap();
+        };
+        let past = held_then(c, 2, &near_limit);
+        assert!(
+            matches!(&past, Err(LedgerError::Database(e)) if e.to_string().contains("balance limit")),
+            "{past:?}"
+        );
+        let m = check_invariants(c, &shop, &member);
+        assert_eq!((m.points_balance, m.pending_points, m.lifetime_points), (0, 100, 100));
     })
     .await;
 }

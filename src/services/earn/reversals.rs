@@ -66,6 +66,8 @@ pub(super) fn sync_reversals(
     if refunds.is_empty() && !cancelled {
         return Ok(()); // The common case: nothing to take back, no further reads.
     }
+    // The award may be held by the applier batch (`ledger::post_award`).
+    ledger::write_held(conn)?;
     let Some(award) = LedgerEntry::find_by_key(conn, &shop.id, &award_key(order_id))? else {
         return Ok(()); // Nothing earned (yet): a refund that came first is applied at award time.
     };

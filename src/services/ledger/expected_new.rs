@@ -76,12 +76,7 @@ fn credit_in_place(
                 .filter((members::points_balance + members::pending_points).le(room))
                 .filter(members::lifetime_points.le(lifetime_room)),
         )
-        .set((
-            members::points_balance.eq(members::points_balance + moved.spendable),
-            members::pending_points.eq(members::pending_points + moved.pending),
-            members::lifetime_points.eq(members::lifetime_points + moved.lifetime),
-            members::updated_at.eq(now),
-        ))
+        .set(moved.changeset(now))
         .returning(Member::as_returning())
     )
     .get_result(c)
@@ -100,12 +95,7 @@ fn take_back(
             .filter(members::shop_id.eq(&p.shop_id))
             .filter(members::id.eq(&p.member_id)),
     )
-    .set((
-        members::points_balance.eq(members::points_balance - moved.spendable),
-        members::pending_points.eq(members::pending_points - moved.pending),
-        members::lifetime_points.eq(members::lifetime_points - moved.lifetime),
-        members::updated_at.eq(now),
-    ))
+    .set(moved.reversed().changeset(now))
     .execute(c))?;
     Ok(())
 }

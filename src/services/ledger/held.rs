@@ -1,0 +1,216 @@
+//! A new order's award in an applier batch, held to the batch's end: the awards' lines go in
+//! one multi-row insert and their balance moves in one update for all the batch's members,
+//! instead of a balance update and a line insert per order (two round trips each). Only on
+//! PostgreSQL: on SQLite a statement is a function call, and holding measured slower there
+//! (0.93 of the rate posting at once, `docs/PERFORMANCE.md`; the multi-row insert is prepared
+//! again every batch). Outside a batch, on SQLite, or when someone is told of each balance
+//! (`points.changed` subscribers, whose message carries the balance as it was), the award is
+//! posted at once by [`super::post_expecting_new`].
+//!
+//! Nothing in the batch may read what is held, so it is written ([`write_held`]) before
+//! anything reads a balance or an order's lines:
+//! - any other posting ([`super::post`]: a reversal, a referral reward) and a guest merge;
+//! - an event about an order whose award is held ([`write_held_for_order`], before the event
+//!   reads its member);
+//! - anything that is not an order or a refund, and the batch's end (`services::batch`).
+//!
+//! The member the event read does not see the moves held for its earlier orders in the batch:
+//! they are added to it for the limit check and for what follows the line (`line_posted`).
+//! The writes check again what `post_expecting_new` checks: a key already in the ledger, or a
+//! credit that no longer fits under `MAX_BALANCE` (a concurrent posting moved the member since
+//! the read), fails the write, and the batch is rolled back and applied again event by event,
+//! where nothing is held.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::PgConnection;
+
+use super::{line_posted, new_line, post_expecting_new, LedgerError, Moved, Posted, Posting};
+use crate::db::models::{Member, NewLedgerEntry};
+use crate::db::schema::ledger_entries;
+use crate::db::DbConnection;
+use crate::domain::outgoing::Topic;
+use crate::domain::points::{credit_fits, LedgerStatus, MAX_BALANCE};
+use crate::services::batch;
+
+/// Rows per multi-row insert: well inside both backends' limits on bound parameters (16 a line).
+const CHUNK: usize = 500;
+
+/// The awards an applier batch holds (part of its state, `services::batch`).
+#[derive(Debug, Default)]
+pub(crate) struct HeldAwards {
+    lines: Vec<NewLedgerEntry>,
+    /// The sum of each member's held moves, by (shop, member): written in this order, so two
+    /// batches lock the members they share in the same order.
+    moves: BTreeMap<(String, String), Moved>,
+    /// The orders whose award is held, by (shop, platform order id).
+    orders: HashSet<(String, String)>,
+}
+
+/// Posts a new order's award as [`post_expecting_new`] does; in an applier batch on PostgreSQL,
+/// holds it for the batch's end. `member` is the posting's member as the event read it.
+pub fn post_award(
+    conn: &mut DbConnection,
+    p: &Posting,
+    member: &Member,
+    now: NaiveDateTime,
+) -> Result<Posted, LedgerError> {
+    debug_assert_eq!(member.id, p.member_id, "the award's member");
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return post_expecting_new(conn, p, now);
+    }
+    let holdable = p.delta > 0 && p.status == LedgerStatus::Pending && p.source == "order";
+    let member_key = (p.shop_id.clone(), p.member_id.clone());
+    // `None`: no batch is open.
+    let Some(earlier) = batch::with_state(|s| {
+        s.map(|s| {
+            s.held_awards
+                .moves
+                .get(&member_key)
+                .copied()
+                .unwrap_or_default()
+        })
+    }) else {
+        return post_expecting_new(conn, p, now);
+    };
+    if !holdable || crate::services::outgoing::wants(conn, &p.shop_id, Topic::PointsChanged)? {
+        return post_expecting_new(conn, p, now);
+    }
+    let before = Member {
+        points_balance: member.points_balance + earlier.spendable,
+        pending_points: member.pending_points + earlier.pending,
+        lifetime_points: member.lifetime_points + earlier.lifetime,
+        ..member.clone()
+    };
+    let moved = Moved::of(p, p.delta);
+    let held = before.points_balance.saturating_add(before.pending_points);
+    if !credit_fits(held, p.delta)
+        || (moved.lifetime > 0 && !credit_fits(before.lifetime_points, p.delta))
+    {
+        // `post` writes what is held first and refuses the credit as it always does.
+        return super::post(conn, p, now);
+    }
+    let line = new_line(p, p.delta, 0, p.idempotency_key(), now);
+    let entry_id = line.id.clone();
+    batch::with_state(|s| {
+        if let Some(s) = s {
+            let held = &mut s.held_awards;
+            held.lines.push(line);
+            held.orders.insert((p.shop_id.clone(), p.source_id.clone()));
+            let sum = held.moves.entry(member_key).or_default();
+            *sum = sum.plus(moved);
+        }
+    });
+    line_posted(conn, p, &before, p.delta, &entry_id, now)?;
+    Ok(Posted::New {
+        entry_id,
+        applied: p.delta,
+        shortfall: 0,
+    })
+}
+
+/// Writes what the batch holds if the order's award is among it: an event about the order is
+/// about to read its member and its lines.
+pub fn write_held_for_order(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    platform_order_id: &str,
+) -> QueryResult<()> {
+    let held = batch::with_state(|s| {
+        s.is_some_and(|s| {
+            s.held_awards
+                .orders
+                .contains(&(shop_id.to_owned(), platform_order_id.to_owned()))
+        })
+    });
+    if held {
+        write_held(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes the awards the open batch holds: the balance moves (one update per shop), then the
+/// lines. Fails, writing nothing the caller's transaction keeps, when a line's key is in the
+/// ledger or a move no longer fits under `MAX_BALANCE`. Nothing to do outside a batch, nor on
+/// SQLite, where nothing is held.
+pub fn write_held(conn: &mut DbConnection) -> QueryResult<()> {
+    let DbConnection::Postgresql(conn) = conn else {
+        return Ok(());
+    };
+    let held = batch::with_state(|s| s.map(|s| std::mem::take(&mut s.held_awards)));
+    let Some(held) = held.filter(|h| !h.lines.is_empty()) else {
+        return Ok(());
+    };
+    let mut by_shop: BTreeMap<&str, Vec<(&str, Moved)>> = BTreeMap::new();
+    for ((shop_id, member_id), moved) in &held.moves {
+        by_shop
+            .entry(shop_id)
+            .or_default()
+            .push((member_id, *moved));
+    }
+    let now = crate::db::now();
+    for (shop_id, moves) in by_shop {
+        let moved = move_balances(conn, shop_id, &moves, now)?;
+        if moved != moves.len() {
+            return Err(refused(
+                "a held award no longer fits under the balance limit (or its member is gone)",
+            ));
+        }
+    }
+    let mut inserted = 0;
+    for chunk in held.lines.chunks(CHUNK) {
+        inserted += diesel::insert_into(ledger_entries::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    if inserted != held.lines.len() {
+        return Err(refused("a held award's key is in the ledger already"));
+    }
+    Ok(())
+}
+
+/// The batch is applied again event by event, where nothing is held and each posting says
+/// what it found.
+fn refused(why: &str) -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(
+        format!("{why}; the batch is applied again event by event").into(),
+    )
+}
+
+/// Adds each member's held moves to their balances where they still fit; returns how many
+/// members were moved.
+fn move_balances(
+    conn: &mut PgConnection,
+    shop_id: &str,
+    moves: &[(&str, Moved)],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Text, Timestamp};
+    let ids: Vec<&str> = moves.iter().map(|(id, _)| *id).collect();
+    let column = |f: fn(&Moved) -> i64| moves.iter().map(|(_, m)| f(m)).collect::<Vec<_>>();
+    // `held + credit <= MAX` written so that nothing can overflow, as `post` checks it.
+    diesel::sql_query(
+        "UPDATE members SET \
+           points_balance = members.points_balance + held.spendable, \
+           pending_points = members.pending_points + held.pending, \
+           lifetime_points = members.lifetime_points + held.lifetime, \
+           updated_at = $5 \
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) \
+           AS held(id, spendable, pending, lifetime) \
+         WHERE members.shop_id = $6 AND members.id = held.id \
+           AND members.points_balance + members.pending_points \
+             <= $7 - (held.spendable + held.pending) \
+           AND (held.lifetime = 0 OR members.lifetime_points <= $7 - held.lifetime)",
+    )
+    .bind::<Array<Text>, _>(ids)
+    .bind::<Array<BigInt>, _>(column(|m| m.spendable))
+    .bind::<Array<BigInt>, _>(column(|m| m.pending))
+    .bind::<Array<BigInt>, _>(column(|m| m.lifetime))
+    .bind::<Timestamp, _>(now)
+    .bind::<Text, _>(shop_id)
+    .bind::<BigInt, _>(MAX_BALANCE)
+    .execute(conn)
+}
