@@ -204,6 +204,16 @@ impl Moved {
         }
     }
 
+    /// `member` with this move made to its balances.
+    pub(crate) fn added_to(self, member: &Member) -> Member {
+        Member {
+            points_balance: member.points_balance + self.spendable,
+            pending_points: member.pending_points + self.pending,
+            lifetime_points: member.lifetime_points + self.lifetime,
+            ..member.clone()
+        }
+    }
+
     /// This move and `other` made together.
     fn plus(self, other: Self) -> Self {
         Self {

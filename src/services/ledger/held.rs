@@ -58,32 +58,22 @@ pub fn post_award(
     now: NaiveDateTime,
 ) -> Result<Posted, LedgerError> {
     debug_assert_eq!(member.id, p.member_id, "the award's member");
-    if !matches!(conn, DbConnection::Postgresql(_)) {
-        return post_expecting_new(conn, p, now);
-    }
-    let holdable = p.delta > 0 && p.status == LedgerStatus::Pending && p.source == "order";
+    let holdable = matches!(conn, DbConnection::Postgresql(_))
+        && p.delta > 0
+        && p.status == LedgerStatus::Pending
+        && p.source == "order";
     let member_key = (p.shop_id.clone(), p.member_id.clone());
-    // `None`: no batch is open.
-    let Some(earlier) = batch::with_state(|s| {
-        s.map(|s| {
-            s.held_awards
-                .moves
-                .get(&member_key)
-                .copied()
-                .unwrap_or_default()
-        })
-    }) else {
+    // `None`: not holdable, or no batch is open.
+    let earlier = holdable
+        .then(|| batch::with_state(|s| s.map(|s| s.held_awards.moves.get(&member_key).copied())))
+        .flatten();
+    let Some(earlier) = earlier else {
         return post_expecting_new(conn, p, now);
     };
-    if !holdable || crate::services::outgoing::wants(conn, &p.shop_id, Topic::PointsChanged)? {
+    if crate::services::outgoing::wants(conn, &p.shop_id, Topic::PointsChanged)? {
         return post_expecting_new(conn, p, now);
     }
-    let before = Member {
-        points_balance: member.points_balance + earlier.spendable,
-        pending_points: member.pending_points + earlier.pending,
-        lifetime_points: member.lifetime_points + earlier.lifetime,
-        ..member.clone()
-    };
+    let before = earlier.unwrap_or_default().added_to(member);
     let moved = Moved::of(p, p.delta);
     let held = before.points_balance.saturating_add(before.pending_points);
     if !credit_fits(held, p.delta)
