@@ -12,6 +12,8 @@
 //! - the stored rows of the batch's orders and their refunds, read together when the batch
 //!   starts: each order's first event takes them, later ones (and anything after a change
 //!   elsewhere, such as a guest claimed by an account) read them again;
+//! - its customers' accounts, the guests they may claim and their survey facts, likewise
+//!   (`members`);
 //! - writes that one statement can do for all events: the inbox rows' outcomes (one update
 //!   per outcome), the points-earned mail of its orders (one read of the suppression list and
 //!   one insert) and the wake-up jobs of the mail and webhook deliverers (one per shop and
@@ -35,9 +37,13 @@ use crate::db::DbConnection;
 use crate::queue::{JobKind, JobSpec};
 use crate::services::retention::rollups;
 
+mod members;
 mod reads;
 mod writes;
 
+pub use members::{
+    forget_member, forget_members, guest_with_email, prefetch_members, take_account, touched,
+};
 pub use reads::{enabled_subscriptions, forget_orders, prefetch_orders, shop_timezone, take_order};
 pub use writes::{defer_email, mark_applied, wake};
 use writes::{write_emails, write_outcomes};
@@ -54,6 +60,8 @@ pub(crate) struct State {
     wakes: HashMap<(String, JobKind), JobSpec>,
     /// By (shop, platform order id), until an event of the order takes it.
     orders: HashMap<(String, String), Prefetched>,
+    /// The batch's members as read when it started (`members`).
+    members: members::Prefetched,
     /// Messages queued for the batch's end, and their (shop, member, kind, occasion).
     emails: Vec<crate::services::mail::Queued>,
     email_occasions: HashSet<(String, String, String, String)>,
@@ -142,6 +150,7 @@ pub fn before_other_event(conn: &mut DbConnection) -> QueryResult<()> {
             state.orders.clear();
         }
     });
+    forget_members();
     Ok(())
 }
 

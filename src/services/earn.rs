@@ -13,24 +13,25 @@
 //! - Orders dated before the install are stored as history but earn nothing unless the shop
 //!   awards history (`domain::earning::earns_despite_date`).
 
+mod order_row;
 mod reversals;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::db::models::{Member, NewOrder, Order, Refund, Shop};
-use crate::db::reused::reused;
-use crate::db::schema::orders;
-use crate::db::{new_id, DbConnection};
+use crate::db::models::{Order, Refund, Shop};
+use crate::db::DbConnection;
 use crate::domain::earning::{award_for_order, earns_despite_date, should_earn};
 use crate::domain::event::{OrderFacts, PlatformId, RefundFacts};
 use crate::domain::points::{LedgerKind, LedgerStatus};
 use crate::services::ledger::{self, LedgerError, Posted, Posting, WhenShort};
 use crate::services::members::{self, GuestClaim};
+use crate::services::nps::SurveyHistory;
 use crate::services::program::Program;
 use crate::services::retention::facts::OrderChange;
 use crate::services::{batch, referrals, retention, tiers};
+use order_row::{upsert_order, Stored};
 use reversals::{store_refund, sync_reversals};
 
 fn award_key(order_id: &str) -> String {
@@ -59,6 +60,10 @@ pub fn apply_order(
     )?;
     let member_is_new = resolved.as_ref().is_some_and(|r| r.new);
     let member = resolved.map(|r| r.member);
+    // What an applier batch read of the member when it started is this event's from here on.
+    let survey_facts = member
+        .as_ref()
+        .and_then(|m| batch::touched(&shop.id, &m.id));
     // Read with the applier batch's other orders when it started, if this is the order's first
     // event in it (after the member: a guest claimed above moves orders, and forgets them).
     let prefetched = batch::take_order(&shop.id, facts.order_id.as_str());
@@ -109,6 +114,24 @@ pub fn apply_order(
         },
         now,
     )?;
+    // A member whose order this changed without resolving them (an anonymous delivery of their
+    // order, an order passing to another member): what the batch read of them is stale.
+    let resolved_id = member.as_ref().map(|m| m.id.as_str());
+    for other in [
+        before.as_ref().and_then(|o| o.member_id.as_deref()),
+        order.member_id.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|id| Some(*id) != resolved_id)
+    {
+        batch::forget_member(&shop.id, other);
+    }
+    let survey_history = match (&member, survey_facts) {
+        _ if member_is_new => SurveyHistory::NewMember,
+        (Some(m), Some(f)) => SurveyHistory::Known(f.after_change(&m.id, before.as_ref(), &order)),
+        _ => SurveyHistory::Unknown,
+    };
     let cancelled = order.cancelled;
     let mut member = member;
     if let (Some(m), Some(locale)) = (member.as_mut(), &facts.customer_locale) {
@@ -222,7 +245,7 @@ pub fn apply_order(
         now,
     )?;
     // The NPS survey follows the second counted order (at most once per 90 days).
-    crate::services::nps::after_order(conn, shop, &program, &member, &order, member_is_new, now)?;
+    crate::services::nps::after_order(conn, shop, &program, &member, &order, survey_history, now)?;
     referrals::after_order(
         conn,
         shop,
@@ -273,6 +296,10 @@ pub fn apply_refund(
         now,
     )?;
     if let Some(order) = Order::find_by_platform_id(conn, &shop.id, refund.order_id.as_str())? {
+        // Its member's tier and points move without an event resolving them.
+        if let Some(member_id) = &order.member_id {
+            batch::forget_member(&shop.id, member_id);
+        }
         retention::facts::order_changed(
             conn,
             &shop.id,
@@ -289,101 +316,4 @@ pub fn apply_refund(
         referrals::after_order(conn, shop, &program, &order, None, None, now)?;
     }
     Ok(())
-}
-
-/// The order's row as stored before this delivery, and its stored refunds.
-struct Stored<'a> {
-    order: Option<Order>,
-    refunds: &'a [Refund],
-}
-
-/// Inserts or updates the order's row and returns it as written, without reading it back.
-fn upsert_order(
-    conn: &mut DbConnection,
-    shop: &Shop,
-    facts: &OrderFacts,
-    stored: Stored<'_>,
-    member: Option<&Member>,
-    cancelled: bool,
-    now: NaiveDateTime,
-) -> Result<Order, LedgerError> {
-    let snapshot = serde_json::to_string(facts).map_err(|e| {
-        LedgerError::Database(diesel::result::Error::SerializationError(Box::new(e)))
-    })?;
-    let updated_at = facts.updated_at.naive_utc();
-    let mut current = stored.order;
-    if current.is_none() {
-        let row = NewOrder {
-            id: new_id(),
-            shop_id: shop.id.clone(),
-            platform_order_id: facts.order_id.as_str().to_owned(),
-            member_id: member.map(|m| m.id.clone()),
-            name: Some(facts.name.clone()),
-            email: facts.email.clone(),
-            financial_status: facts.financial_status.as_str().to_owned(),
-            cancelled,
-            currency: facts.currency.clone(),
-            subtotal_minor: facts.subtotal.minor,
-            total_minor: facts.total.minor,
-            // Refunds may have arrived before the order.
-            refunded_minor: stored.refunds.iter().map(|r| r.amount_minor).sum(),
-            snapshot: snapshot.clone(),
-            placed_at: facts.date().naive_utc(),
-            platform_updated_at: updated_at,
-            created_at: now,
-            updated_at: now,
-        };
-        if row.insert_once(conn)? {
-            return Ok(Order::from(row));
-        }
-        // Another delivery of this order stored it first: update that row below.
-        current = Order::find_by_platform_id(conn, &shop.id, facts.order_id.as_str())?;
-    }
-    let Some(order) = current else {
-        return Err(LedgerError::Database(diesel::result::Error::NotFound));
-    };
-    if updated_at >= order.platform_updated_at {
-        // Deliveries are not ordered: only a newer version of the order replaces the snapshot;
-        // a cancellation sticks whatever order it arrives in.
-        let updated = Order {
-            member_id: member.map(|m| m.id.clone()).or(order.member_id),
-            financial_status: facts.financial_status.as_str().to_owned(),
-            cancelled: cancelled || order.cancelled,
-            subtotal_minor: facts.subtotal.minor,
-            total_minor: facts.total.minor,
-            snapshot,
-            platform_updated_at: updated_at,
-            updated_at: now,
-            ..order
-        };
-        // Kept prepared (`db::reused`, hence the `RETURNING`): every later delivery of an
-        // order runs it.
-        let _: String = reused(
-            diesel::update(orders::table.find(&updated.id))
-                .set((
-                    orders::member_id.eq(&updated.member_id),
-                    orders::financial_status.eq(&updated.financial_status),
-                    orders::cancelled.eq(updated.cancelled),
-                    orders::subtotal_minor.eq(updated.subtotal_minor),
-                    orders::total_minor.eq(updated.total_minor),
-                    orders::snapshot.eq(&updated.snapshot),
-                    orders::platform_updated_at.eq(updated.platform_updated_at),
-                    orders::updated_at.eq(updated.updated_at),
-                ))
-                .returning(orders::id),
-        )
-        .get_result(conn)?;
-        return Ok(updated);
-    }
-    if cancelled && !order.cancelled {
-        diesel::update(orders::table.find(&order.id))
-            .set((orders::cancelled.eq(true), orders::updated_at.eq(now)))
-            .execute(conn)?;
-        return Ok(Order {
-            cancelled: true,
-            updated_at: now,
-            ..order
-        });
-    }
-    Ok(order)
 }

@@ -118,6 +118,9 @@ pub fn post(
     if already_posted {
         return Ok(Posted::AlreadyPosted);
     }
+    // Maybe not its event's member (a referrer's reward): what an applier batch read of this
+    // one is stale from here.
+    crate::services::batch::forget_member(&p.shop_id, &member.id);
     let (applied, shortfall) = match (p.status, p.delta < 0) {
         (LedgerStatus::Void, _) => return Err(LedgerError::InvalidStatus(p.status)),
         (_, false) => (p.delta, 0),

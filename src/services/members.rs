@@ -15,6 +15,7 @@ use crate::db::models::{Member, NewMember};
 use crate::db::schema::{ledger_entries, members, orders};
 use crate::db::{new_id, DbConnection};
 use crate::domain::event::{normalise_email, CustomerRef};
+use crate::services::batch;
 
 /// Whether the event proves the account owns its e-mail, so it may claim a guest's points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,15 +53,23 @@ pub fn resolve(
         .or(fallback_email)
         .and_then(normalise_email);
     if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
-        // A guest who may be claimed is looked for in the same read as the account.
+        // As an applier batch read them when it started, if this is the customer's first event
+        // in it; else a guest who may be claimed is looked for in the same read as the account.
+        let prefetched = batch::take_account(shop_id, id.as_str());
         let (found, guest) = match (&email, claim) {
             (Some(email), GuestClaim::Allowed) => {
-                Member::find_by_customer_id_and_guest(conn, shop_id, id.as_str(), email)?
+                match (prefetched, batch::guest_with_email(shop_id, email)) {
+                    (Some(account), Some(guest)) => (account, guest),
+                    _ => Member::find_by_customer_id_and_guest(conn, shop_id, id.as_str(), email)?,
+                }
             }
-            _ => (
-                Member::find_by_customer_id(conn, shop_id, id.as_str())?,
-                None,
-            ),
+            _ => match prefetched {
+                Some(account) => (account, None),
+                None => (
+                    Member::find_by_customer_id(conn, shop_id, id.as_str())?,
+                    None,
+                ),
+            },
         };
         let (mut member, new) = match found {
             Some(m) => (m, false),
@@ -192,6 +201,10 @@ fn insert(
     .insert_or_get(conn)?;
     // Another delivery may have enrolled the same customer first: only the row made here is new.
     let made = member.id == id;
+    if made && customer_id.is_none() {
+        // A new guest: the guests an applier batch read by e-mail are not all there are.
+        batch::forget_members();
+    }
     if made {
         crate::services::outgoing::member_created(conn, &member, now)?;
     }
@@ -210,7 +223,8 @@ pub fn merge_guest(
     // and the orders it read are read again (the guest's now belong to the account).
     crate::services::retention::rollups::flush(conn)?;
     crate::services::ledger::write_held(conn)?;
-    crate::services::batch::forget_orders();
+    batch::forget_orders();
+    batch::forget_members();
     let guest = Member::lock(conn, shop_id, guest_id)?;
     Member::lock(conn, shop_id, target_id)?;
     diesel::update(

@@ -241,12 +241,49 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
     let bob = (7002, "bob@example.com");
     let carol = (7003, "guest@example.com");
     let dave = (7004, "dave@example.com");
+    let erin = (7005, "erin@example.com");
+    let frank = (7006, "frank@example.com");
+    let gina = (7008, "gina@example.com");
+    // Members the batch finds already there, so what it reads of them when it starts is used.
+    let mut gina_unproven = order(61, Some(gina), "10.00", 3);
+    gina_unproven["email"] = json!("not-gina@example.com");
+    let before: Vec<(&str, &str, Value)> = vec![
+        // Erin and Frank have one counted order each.
+        ("orders/paid", "b1", order(50, Some(erin), "20.00", 0)),
+        ("orders/paid", "b2", order(51, Some(frank), "20.00", 0)),
+        // Gina's guest order, and her account, whose order did not prove the guest's e-mail hers.
+        (
+            "orders/paid",
+            "b3",
+            order(60, Some((0, gina.1)), "10.00", 3),
+        ),
+        ("orders/paid", "b4", gina_unproven),
+    ];
+    let mut frank_cancelled = order(51, None, "20.00", 0);
+    frank_cancelled["cancelled_at"] = json!(Utc::now().to_rfc3339());
+    frank_cancelled["updated_at"] = frank_cancelled["cancelled_at"].clone();
     let mut with_locale = order(3, Some(ada), "50.00", 1);
     with_locale["customer_locale"] = json!("ar");
     let mut bob_cancelled = order(5, Some(bob), "40.00", 40);
     bob_cancelled["cancelled_at"] = json!((Utc::now() - Duration::days(39)).to_rfc3339());
     bob_cancelled["updated_at"] = bob_cancelled["cancelled_at"].clone();
     let history: Vec<(&str, &str, Value)> = vec![
+        // First, while what the batch read at its start is in use (a guest made or merged
+        // further on forgets it). A guest checkout with Erin's proven e-mail is hers: her second order (a survey), then
+        // her own third (none: surveyed today). What the batch read of her at its start is
+        // stale after the first.
+        (
+            "orders/paid",
+            "h16",
+            order(52, Some((0, erin.1)), "20.00", 0),
+        ),
+        ("orders/paid", "h17", order(53, Some(erin), "20.00", 0)),
+        // Frank's order cancelled by a delivery that does not name him, then his next: still his
+        // only counted order (no survey).
+        ("orders/cancelled", "h18", frank_cancelled),
+        ("orders/paid", "h19", order(54, Some(frank), "20.00", 0)),
+        // Gina's account orders with her e-mail: it claims the guest read at the batch's start.
+        ("orders/paid", "h20", order(62, Some(gina), "10.00", 2)),
         // Ada reaches Gold (200.00) with her second order; the third earns double.
         ("orders/paid", "h1", order(1, Some(ada), "120.00", 60)),
         ("orders/paid", "h2", order(2, Some(ada), "100.00", 45)),
@@ -294,6 +331,12 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         })
         .await;
     }
+    for shop in [ONE_BY_ONE, BATCHED] {
+        for (topic, id, body) in &before {
+            app.deliver(shop, topic, id, body).await;
+            crate::ingest::drained(&app).await;
+        }
+    }
     // Each applied before the next is sent: with two appliers (PostgreSQL), events of different
     // customers sent back to back may be applied in either order (a guest's order and the
     // account that claims it, say), which is not the history this shop is the reference for.
@@ -314,6 +357,8 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         app.with_db(move |c| {
             inbox_events::table
                 .filter(inbox_events::shop_id.eq(&batched))
+                // The history's, not those delivered before it one at a time.
+                .filter(inbox_events::delivery_id.like("h%"))
                 .select(inbox_events::processed_at)
                 .distinct()
                 .load::<Option<chrono::NaiveDateTime>>(c)
@@ -375,6 +420,16 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         "{kept:#?}"
     );
     assert!(kept.deliverer_woken, "{kept:#?}");
+    // Erin surveyed once (her second order), Frank not at all, Gina's guest claimed.
+    let surveyed = |who: &str| kept.surveys.iter().filter(|s| s.starts_with(who)).count();
+    assert_eq!(surveyed("Some(\"7005\")"), 1, "{kept:#?}");
+    assert_eq!(surveyed("Some(\"7006\")"), 0, "{kept:#?}");
+    assert!(
+        kept.members
+            .iter()
+            .any(|m| m.starts_with("None/Some(\"gina@example.com\")/merged:true")),
+        "{kept:#?}"
+    );
     assert!(
         kept.inbox.iter().all(|row| row.ends_with(" applied 1")),
         "{kept:#?}"

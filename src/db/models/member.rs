@@ -190,6 +190,35 @@ impl Member {
         )
     }
 
+    /// The shop's members with any of the platform customer ids, in one read (an applier
+    /// batch's accounts, `services::batch`).
+    pub fn find_by_customer_ids(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        customer_ids: &[&str],
+    ) -> QueryResult<Vec<Member>> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::platform_customer_id.eq_any(customer_ids))
+            .select(Member::as_select())
+            .load(conn)
+    }
+
+    /// The shop's live guests (no account, not merged) with any of the e-mails, in one read.
+    pub fn find_guests_by_emails(
+        conn: &mut DbConnection,
+        shop_id: &str,
+        emails: &[&str],
+    ) -> QueryResult<Vec<Member>> {
+        members::table
+            .filter(members::shop_id.eq(shop_id))
+            .filter(members::email.eq_any(emails))
+            .filter(members::platform_customer_id.is_null())
+            .filter(members::merged_into.is_null())
+            .select(Member::as_select())
+            .load(conn)
+    }
+
     /// Members of a shop, most recent first (admin and demo listings).
     pub fn list(conn: &mut DbConnection, shop_id: &str, limit: i64) -> QueryResult<Vec<Member>> {
         members::table

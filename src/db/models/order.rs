@@ -128,3 +128,32 @@ impl NewOrder {
         Ok(inserted == 1)
     }
 }
+
+#[cfg(test)]
+impl Order {
+    /// A paid order of 1.00 USD, placed 2026-01-01, for unit tests to vary.
+    pub(crate) fn for_tests(id: &str, member: Option<&str>) -> Self {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        Self {
+            id: id.into(),
+            shop_id: "s".into(),
+            platform_order_id: id.into(),
+            member_id: member.map(Into::into),
+            name: None,
+            email: None,
+            financial_status: "paid".into(),
+            cancelled: false,
+            currency: "USD".into(),
+            subtotal_minor: 100,
+            total_minor: 100,
+            refunded_minor: 0,
+            snapshot: "{}".into(),
+            placed_at: at,
+            platform_updated_at: at,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+}

@@ -109,6 +109,11 @@ fn apply_batch(
         .filter_map(|(event, _, order)| Some((event.shop_id.clone(), order.clone()?)))
         .collect();
     batch::prefetch_orders(conn, &orders)?;
+    let customers: Vec<(String, String)> = claimed
+        .iter()
+        .filter_map(|(event, customer, _)| Some((event.shop_id.clone(), customer.clone()?)))
+        .collect();
+    batch::prefetch_members(conn, &customers)?;
     let events: Vec<InboxEvent> = claimed.into_iter().map(|(event, ..)| event).collect();
     let mut shops: HashMap<String, Shop> = HashMap::new();
     for event in &events {

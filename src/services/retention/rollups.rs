@@ -189,29 +189,7 @@ mod tests {
     use super::*;
 
     fn order(id: &str, member: Option<&str>) -> Order {
-        let at = NaiveDate::from_ymd_opt(2026, 1, 1)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap();
-        Order {
-            id: id.into(),
-            shop_id: "s".into(),
-            platform_order_id: id.into(),
-            member_id: member.map(Into::into),
-            name: None,
-            email: None,
-            financial_status: "paid".into(),
-            cancelled: false,
-            currency: "USD".into(),
-            subtotal_minor: 100,
-            total_minor: 100,
-            refunded_minor: 0,
-            snapshot: "{}".into(),
-            placed_at: at,
-            platform_updated_at: at,
-            created_at: at,
-            updated_at: at,
-        }
+        Order::for_tests(id, member)
     }
 
     fn pending() -> Vec<(String, Option<bool>, i64)> {
