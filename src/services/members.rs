@@ -221,8 +221,9 @@ pub fn merge_guest(
 ) -> QueryResult<()> {
     // What an open applier batch collected about either is written before they are merged,
     // and the orders it read are read again (the guest's now belong to the account).
-    crate::services::retention::rollups::flush(conn)?;
+    // Held orders first: the roll-ups may read orders.
     crate::services::ledger::write_held(conn)?;
+    crate::services::retention::rollups::flush(conn)?;
     batch::forget_orders();
     batch::forget_members();
     let guest = Member::lock(conn, shop_id, guest_id)?;

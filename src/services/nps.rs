@@ -58,6 +58,8 @@ fn counted_orders_query<'a>(shop_id: &'a str, member_id: &'a str) -> _ {
 
 /// A member's counted orders: paid at some point and not cancelled.
 pub fn counted_orders(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<u32> {
+    // Orders an applier batch holds are counted too.
+    crate::services::ledger::write_held(conn)?;
     let n: i64 = counted_orders_query(shop_id, member_id).get_result(conn)?;
     Ok(u32::try_from(n).unwrap_or(u32::MAX))
 }
@@ -80,7 +82,19 @@ fn last_survey_and_orders(
     // parsed again after every order.
     let (last, orders): (Option<NaiveDate>, Option<i64>) =
         reused(diesel::select((last, orders))).get_result(conn)?;
-    Ok((last, u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX)))
+    // With the new orders an applier batch holds (the member's second order in a batch is
+    // counted without writing what the batch holds first).
+    let held = crate::services::ledger::held_orders_counting(|o| {
+        o.shop_id == shop_id
+            && counts(
+                o.member_id.as_deref(),
+                o.cancelled,
+                &o.financial_status,
+                member_id,
+            )
+    });
+    let stored = u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX);
+    Ok((last, stored.saturating_add(held)))
 }
 
 /// A member's last survey day and counted orders.
@@ -111,9 +125,18 @@ impl SurveyFacts {
 
 /// Whether `order` is one of `member_id`'s counted orders, as [`counted_orders_query`] counts.
 fn counts_for(order: &Order, member_id: &str) -> bool {
-    order.member_id.as_deref() == Some(member_id)
-        && !order.cancelled
-        && PAID_STATUSES.contains(&order.financial_status.as_str())
+    counts(
+        order.member_id.as_deref(),
+        order.cancelled,
+        &order.financial_status,
+        member_id,
+    )
+}
+
+/// Whether an order of `owner`, `cancelled` or not, in `status`, is one of `member_id`'s
+/// counted orders.
+fn counts(owner: Option<&str>, cancelled: bool, status: &str, member_id: &str) -> bool {
+    owner == Some(member_id) && !cancelled && PAID_STATUSES.contains(&status)
 }
 
 /// The survey facts of the shop's `member_ids`, in two reads (an applier batch's members,

@@ -14,6 +14,7 @@ mod review;
 mod tags;
 
 pub use activity::{count_due, move_to, record_bonus};
+pub(crate) use activity::{upsert_held, NewActivity};
 pub use assess::{assess, state_of, today};
 pub use history::{empty_view, history, member_view, TierEventView, TierView};
 pub use review::{reevaluate_all, review_due, Pass, BATCH};

@@ -435,3 +435,187 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
         "{kept:#?}"
     );
 }
+
+/// A tier row the batch held as not counting yet that was stored counting (the return window
+/// grew since the row was first written): the batch fails at its end and its events are
+/// applied one at a time, where the rewrite keeps the row counting and assesses its member.
+#[tokio::test]
+async fn a_held_tier_row_stored_counting_already_sends_the_batch_event_by_event() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(BATCHED, "USD").await;
+    let put = |program: Value| {
+        let app = &app;
+        async move {
+            let resp = app
+                .client
+                .put(app.url("/api/admin/v1/program"))
+                .bearer_auth(session_token(BATCHED))
+                .json(&program)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+        }
+    };
+    let tiers = json!({"basis": "orders", "window": "lifetime", "grace_days": 0, "levels": [
+        {"id": "silver", "name": "Silver", "threshold": 1},
+        {"id": "gold", "name": "Gold", "threshold": 2}
+    ]});
+    put(json!({"earning": {"pending_days": 14}, "tiers": tiers})).await;
+    let ada = (7001, "ada@example.com");
+    // Placed 20 days ago: past its 14-day window, it counts when first written.
+    app.deliver(
+        BATCHED,
+        "orders/paid",
+        "d1",
+        &order(1, Some(ada), "30.00", 20),
+    )
+    .await;
+    crate::ingest::drained(&app).await;
+    put(json!({"earning": {"pending_days": 30}, "tiers": tiers})).await;
+    // A newer version of that order and another customer's new order, in one batch.
+    let mut updated = order(1, Some(ada), "30.00", 20);
+    updated["updated_at"] = json!(Utc::now().to_rfc3339());
+    let batch = vec![
+        ("orders/updated", "d2", updated),
+        (
+            "orders/paid",
+            "d3",
+            order(2, Some((7002, "bob@example.com")), "10.00", 0),
+        ),
+    ];
+    crate::ingest::store_pending(&app, &shop_id, batch).await;
+    crate::ingest::drained(&app).await;
+
+    let shop = shop_id.clone();
+    let (marked, rows, tier) = app
+        .with_db(move |c| {
+            let marked: Vec<(String, Option<chrono::NaiveDateTime>)> = inbox_events::table
+                .filter(inbox_events::shop_id.eq(&shop))
+                .filter(inbox_events::delivery_id.eq_any(["d2", "d3"]))
+                .filter(inbox_events::status.eq("applied"))
+                .select((inbox_events::delivery_id, inbox_events::processed_at))
+                .load(c)
+                .unwrap();
+            let rows: Vec<(String, bool, i64)> = tier_activity::table
+                .filter(tier_activity::shop_id.eq(&shop))
+                .select((
+                    tier_activity::source,
+                    tier_activity::counted,
+                    tier_activity::orders,
+                ))
+                .order(tier_activity::source)
+                .load(c)
+                .unwrap();
+            let tier: Option<String> = members::table
+                .filter(members::shop_id.eq(&shop))
+                .filter(members::platform_customer_id.eq("7001"))
+                .select(members::tier)
+                .first(c)
+                .unwrap();
+            (marked, rows, tier)
+        })
+        .await;
+    assert_eq!(marked.len(), 2, "{marked:?}");
+    if app.test_db.is_postgres() {
+        // Held on PostgreSQL, refused at the batch's end: each event marked at its own time.
+        assert_ne!(marked[0].1, marked[1].1, "{marked:?}");
+    }
+    assert_eq!(
+        rows,
+        vec![
+            ("order:1".to_owned(), true, 1),
+            ("order:2".to_owned(), false, 1)
+        ]
+    );
+    assert_eq!(tier.as_deref(), Some("silver"));
+}
+
+/// On PostgreSQL an applier batch holds a new order's row (with its award and tier row) to its
+/// end; the order stored meanwhile by another writer fails the batch, which keeps nothing (the
+/// applier then applies it event by event). On SQLite the row is written at once.
+#[tokio::test]
+async fn a_held_order_stored_meanwhile_fails_the_batch() {
+    use boomerang::db::models::{NewOrder, Order, Shop};
+    use boomerang::db::{new_id, now, write_transaction};
+    use boomerang::domain::event::Event;
+    use boomerang::domain::money::Currency;
+    use boomerang::services::batch::Batch;
+    use boomerang::services::ledger::LedgerError;
+
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(BATCHED, "USD").await;
+    let postgres = app.test_db.is_postgres();
+    let body = order(1, Some((7001, "ada@example.com")), "30.00", 0);
+    let mapped = boomerang::platform::shopify::payload::map_shopify(
+        "orders/paid",
+        &body,
+        &Currency::parse("USD").unwrap(),
+    )
+    .unwrap();
+    let Some(Event::Order(facts)) = mapped else {
+        panic!("{mapped:?}")
+    };
+    let shop = shop_id.clone();
+    let outcome = app
+        .with_db(move |c| {
+            let shop = Shop::find(c, &shop).unwrap();
+            write_transaction(c, |c| -> Result<(), LedgerError> {
+                let batch = Batch::begin();
+                boomerang::services::earn::apply_order(c, &shop, &facts, false, now())?;
+                let stored = Order::find_by_platform_id(c, &shop.id, "1")?;
+                assert_eq!(stored.is_none(), postgres, "held on PostgreSQL only");
+                if postgres {
+                    let t = now();
+                    let meanwhile = NewOrder {
+                        id: new_id(),
+                        shop_id: shop.id.clone(),
+                        platform_order_id: "1".into(),
+                        member_id: None,
+                        name: None,
+                        email: None,
+                        financial_status: "paid".into(),
+                        cancelled: false,
+                        currency: "USD".into(),
+                        subtotal_minor: 3000,
+                        total_minor: 3000,
+                        refunded_minor: 0,
+                        snapshot: "{}".into(),
+                        placed_at: t,
+                        platform_updated_at: t,
+                        created_at: t,
+                        updated_at: t,
+                    };
+                    assert!(meanwhile.insert_once(c)?);
+                }
+                batch.finish(c)?;
+                Ok(())
+            })
+        })
+        .await;
+    let kept = app
+        .with_db(move |c| {
+            let orders: i64 = boomerang::db::schema::orders::table
+                .filter(boomerang::db::schema::orders::shop_id.eq(&shop_id))
+                .count()
+                .get_result(c)
+                .unwrap();
+            let lines: i64 = ledger_entries::table
+                .filter(ledger_entries::shop_id.eq(&shop_id))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (orders, lines)
+        })
+        .await;
+    if postgres {
+        assert!(
+            matches!(&outcome, Err(LedgerError::Database(e)) if e.to_string().contains("stored meanwhile")),
+            "{outcome:?}"
+        );
+        assert_eq!(kept, (0, 0));
+    } else {
+        outcome.unwrap();
+        assert_eq!(kept, (1, 1));
+    }
+}

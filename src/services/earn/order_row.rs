@@ -52,7 +52,9 @@ pub(super) fn upsert_order(
             created_at: now,
             updated_at: now,
         };
-        if row.insert_once(conn)? {
+        // In an applier batch on PostgreSQL, inserted with the batch's other new orders at its
+        // end (`ledger::write_held`).
+        if crate::services::ledger::hold_order(conn, &row) || row.insert_once(conn)? {
             return Ok(Order::from(row));
         }
         // Another delivery of this order stored it first: update that row below.

@@ -7,11 +7,20 @@
 //! (`points.changed` subscribers, whose message carries the balance as it was), the award is
 //! posted at once by [`super::post_expecting_new`].
 //!
+//! An order's tier activity row that does not count yet is held the same way
+//! ([`hold_activity`]) and written in one multi-row upsert per batch: assessments read only
+//! rows that count, and the write fails the batch if a row was stored counting already.
+//!
+//! A new order's row is held too ([`hold_order`]) and inserted with the batch's others; the
+//! insert fails the batch if one of them was stored meanwhile.
+//!
 //! Nothing in the batch may read what is held, so it is written ([`write_held`]) before
-//! anything reads a balance or an order's lines:
+//! anything reads a balance, an order's row, lines or tier row:
 //! - any other posting ([`super::post`]: a reversal, a referral reward) and a guest merge;
-//! - an event about an order whose award is held ([`write_held_for_order`], before the event
-//!   reads its member);
+//! - a read of a member's orders: their survey count (`nps`), their purchase facts
+//!   (`retention::facts`), a referral's checks (`referrals`);
+//! - an event about an order whose award or tier row is held ([`write_held_for_order`], before
+//!   the event reads its member);
 //! - anything that is not an order or a refund, and the batch's end (`services::batch`).
 //!
 //! The member the event read does not see the moves held for its earlier orders in the batch:
@@ -28,14 +37,16 @@ use diesel::prelude::*;
 use diesel::PgConnection;
 
 use super::{line_posted, new_line, post_expecting_new, LedgerError, Moved, Posted, Posting};
-use crate::db::models::{Member, NewLedgerEntry};
-use crate::db::schema::ledger_entries;
+use crate::db::models::{Member, NewLedgerEntry, NewOrder};
+use crate::db::schema::{ledger_entries, orders};
 use crate::db::DbConnection;
 use crate::domain::outgoing::Topic;
 use crate::domain::points::{credit_fits, LedgerStatus, MAX_BALANCE};
 use crate::services::batch;
+use crate::services::tiers::NewActivity;
 
-/// Rows per multi-row insert: well inside both backends' limits on bound parameters (16 a line).
+/// Rows per multi-row insert: well inside PostgreSQL's limit on bound parameters (18 an order
+/// row, 16 a ledger line).
 const CHUNK: usize = 500;
 
 /// The awards an applier batch holds (part of its state, `services::batch`).
@@ -45,8 +56,72 @@ pub(crate) struct HeldAwards {
     /// The sum of each member's held moves, by (shop, member): written in this order, so two
     /// batches lock the members they share in the same order.
     moves: BTreeMap<(String, String), Moved>,
-    /// The orders whose award is held, by (shop, platform order id).
+    /// The orders whose award or tier row is held, by (shop, platform order id).
     orders: HashSet<(String, String)>,
+    /// Orders' tier activity rows that do not count yet (`tiers::activity`).
+    activity: Vec<NewActivity>,
+    /// New orders' rows (`earn`).
+    order_rows: Vec<NewOrder>,
+}
+
+impl HeldAwards {
+    fn is_empty(&self) -> bool {
+        self.lines.is_empty() && self.activity.is_empty() && self.order_rows.is_empty()
+    }
+}
+
+/// How many of the new orders the open batch holds pass `counts` (none outside a batch): a
+/// count of stored orders adds them instead of writing what is held first.
+pub(crate) fn held_orders_counting(counts: impl Fn(&NewOrder) -> bool) -> u32 {
+    batch::with_state(|s| {
+        s.map_or(0, |s| {
+            let n = s
+                .held_awards
+                .order_rows
+                .iter()
+                .filter(|o| counts(o))
+                .count();
+            u32::try_from(n).unwrap_or(u32::MAX)
+        })
+    })
+}
+
+/// Holds a new order's row to the batch's end; false (insert it now) outside a batch or on
+/// SQLite.
+pub(crate) fn hold_order(conn: &DbConnection, row: &NewOrder) -> bool {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return false;
+    }
+    batch::with_state(|s| {
+        s.map(|s| {
+            let held = &mut s.held_awards;
+            held.orders
+                .insert((row.shop_id.clone(), row.platform_order_id.clone()));
+            held.order_rows.push(row.clone());
+        })
+    })
+    .is_some()
+}
+
+/// Holds an order's tier activity row to the batch's end; false (write it now) outside a batch
+/// or on SQLite.
+pub(crate) fn hold_activity(
+    conn: &DbConnection,
+    platform_order_id: &str,
+    row: NewActivity,
+) -> bool {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return false;
+    }
+    batch::with_state(|s| {
+        s.map(|s| {
+            let held = &mut s.held_awards;
+            held.orders
+                .insert((row.shop_id.clone(), platform_order_id.to_owned()));
+            held.activity.push(row);
+        })
+    })
+    .is_some()
 }
 
 /// Posts a new order's award as [`post_expecting_new`] does; in an applier batch on PostgreSQL,
@@ -130,9 +205,19 @@ pub fn write_held(conn: &mut DbConnection) -> QueryResult<()> {
         return Ok(());
     };
     let held = batch::with_state(|s| s.map(|s| std::mem::take(&mut s.held_awards)));
-    let Some(held) = held.filter(|h| !h.lines.is_empty()) else {
+    let Some(held) = held.filter(|h| !h.is_empty()) else {
         return Ok(());
     };
+    let mut stored = 0;
+    for chunk in held.order_rows.chunks(CHUNK) {
+        stored += diesel::insert_into(orders::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    if stored != held.order_rows.len() {
+        return Err(refused("an order held as new was stored meanwhile"));
+    }
     let mut by_shop: BTreeMap<&str, Vec<(&str, Moved)>> = BTreeMap::new();
     for ((shop_id, member_id), moved) in &held.moves {
         by_shop
@@ -158,6 +243,9 @@ pub fn write_held(conn: &mut DbConnection) -> QueryResult<()> {
     }
     if inserted != held.lines.len() {
         return Err(refused("a held award's key is in the ledger already"));
+    }
+    if crate::services::tiers::upsert_held(conn, &held.activity)? {
+        return Err(refused("a held tier row was stored counting already"));
     }
     Ok(())
 }

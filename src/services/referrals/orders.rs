@@ -103,6 +103,9 @@ fn refer(
     let Some(attribution) = attribution else {
         return Ok(());
     };
+    // The referrer and the friend's and referrer's orders are read below, as they stand with
+    // what an applier batch holds.
+    crate::services::ledger::write_held(conn)?;
     let referrer: Option<Member> = members::table
         .filter(members::shop_id.eq(&shop.id))
         .filter(members::referral_code.eq(&attribution.code))

@@ -179,6 +179,8 @@ fn from_order_rows(
     if members.is_empty() {
         return Ok(Vec::new());
     }
+    // Orders an applier batch holds are read too.
+    crate::services::ledger::write_held(conn)?;
     let rows: Vec<Order> = orders::table
         .filter(orders::shop_id.eq(shop_id))
         .filter(orders::member_id.eq_any(members))

@@ -8,6 +8,7 @@
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::PgConnection;
 
 use crate::db::models::{Order, Shop};
 use crate::db::reused::reused;
@@ -19,8 +20,8 @@ use crate::domain::tiers::{Activity, Basis, Contribution};
 
 #[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = tier_activity)]
-struct NewActivity {
-    shop_id: String,
+pub(crate) struct NewActivity {
+    pub(crate) shop_id: String,
     source: String,
     member_id: String,
     occurred_on: NaiveDate,
@@ -111,8 +112,43 @@ pub fn record_order(
         counted: counts_from <= now,
         updated_at: now,
     };
+    // A row that does not count yet is nothing an assessment reads: in an applier batch on
+    // PostgreSQL it is written with the batch's others at its end (`ledger::write_held`, which
+    // also writes it before another event of the order reads it, and fails the batch if the
+    // row was stored counting already).
+    if eligible == Some(true)
+        && !row.counted
+        && crate::services::ledger::hold_activity(conn, &order.platform_order_id, row.clone())
+    {
+        return Ok(None);
+    }
     let counts = upsert(conn, &row)?;
     Ok(counts.then_some(member_id))
+}
+
+/// Writes rows an applier batch held, as [`upsert`] writes each; returns whether one of them
+/// counts (it was stored counting already, and an assessment was due).
+pub(crate) fn upsert_held(conn: &mut PgConnection, rows: &[NewActivity]) -> QueryResult<bool> {
+    use diesel::upsert::excluded;
+    let mut any_counts = false;
+    // 10 parameters a row: well inside PostgreSQL's limit.
+    for chunk in rows.chunks(500) {
+        let counted: Vec<bool> = diesel::insert_into(tier_activity::table)
+            .values(chunk)
+            .on_conflict((tier_activity::shop_id, tier_activity::source))
+            .do_update()
+            .set((
+                tier_activity::member_id.eq(excluded(tier_activity::member_id)),
+                tier_activity::points.eq(excluded(tier_activity::points)),
+                tier_activity::spent_minor.eq(excluded(tier_activity::spent_minor)),
+                tier_activity::orders.eq(excluded(tier_activity::orders)),
+                tier_activity::updated_at.eq(excluded(tier_activity::updated_at)),
+            ))
+            .returning(tier_activity::counted)
+            .get_results(conn)?;
+        any_counts |= counted.into_iter().any(|c| c);
+    }
+    Ok(any_counts)
 }
 
 /// What an order's earn and reversal lines sum to. An order has a handful of lines; summed here
