@@ -65,8 +65,8 @@ pub(crate) struct State {
     /// Messages queued for the batch's end, and their (shop, member, kind, occasion).
     emails: Vec<crate::services::mail::Queued>,
     email_occasions: HashSet<(String, String, String, String)>,
-    /// New orders' awards, written when the batch ends (`ledger::post_award`).
-    pub(crate) held_awards: crate::services::ledger::HeldAwards,
+    /// New orders' awards, rows and tier rows, written when the batch ends (`ledger::held`).
+    pub(crate) held: crate::services::ledger::HeldWrites,
 }
 
 /// An order's row as stored when the batch started (`None`: not stored yet), and its refunds.

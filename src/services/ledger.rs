@@ -20,7 +20,7 @@ mod held;
 pub use confirm::confirm_due;
 pub use credits::{post_credits, Credit, Credits};
 pub use expected_new::post_expecting_new;
-pub(crate) use held::HeldAwards;
+pub(crate) use held::HeldWrites;
 pub(crate) use held::{held_orders_counting, hold_activity, hold_order};
 pub use held::{post_award, write_held, write_held_for_order};
 

@@ -13,6 +13,7 @@
 //!   channel of their last answer.
 
 mod answers;
+mod survey_facts;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -30,6 +31,8 @@ use crate::domain::retention::{may_answer, may_survey, NpsCategory, NpsReport, N
 use crate::services::program::Program;
 
 pub use answers::{answer_by_link, answer_in_widget, comment_by_link, LinkAnswer, NpsError};
+use survey_facts::counts;
+pub use survey_facts::{survey_facts_of, SurveyFacts};
 
 /// Longest comment kept, in characters.
 pub const COMMENT_MAX_CHARS: usize = 1000;
@@ -95,91 +98,6 @@ fn last_survey_and_orders(
     });
     let stored = u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX);
     Ok((last, stored.saturating_add(held)))
-}
-
-/// A member's last survey day and counted orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SurveyFacts {
-    pub last_survey: Option<NaiveDate>,
-    pub counted_orders: u32,
-}
-
-impl SurveyFacts {
-    /// The facts once the row of one of the member's orders went from `before` to `after`
-    /// (an order may also pass from one member to another).
-    #[must_use]
-    pub fn after_change(self, member_id: &str, before: Option<&Order>, after: &Order) -> Self {
-        let was = before.is_some_and(|o| counts_for(o, member_id));
-        let is = counts_for(after, member_id);
-        let counted_orders = match (was, is) {
-            (false, true) => self.counted_orders.saturating_add(1),
-            (true, false) => self.counted_orders.saturating_sub(1),
-            _ => self.counted_orders,
-        };
-        Self {
-            counted_orders,
-            ..self
-        }
-    }
-}
-
-/// Whether `order` is one of `member_id`'s counted orders, as [`counted_orders_query`] counts.
-fn counts_for(order: &Order, member_id: &str) -> bool {
-    counts(
-        order.member_id.as_deref(),
-        order.cancelled,
-        &order.financial_status,
-        member_id,
-    )
-}
-
-/// Whether an order of `owner`, `cancelled` or not, in `status`, is one of `member_id`'s
-/// counted orders.
-fn counts(owner: Option<&str>, cancelled: bool, status: &str, member_id: &str) -> bool {
-    owner == Some(member_id) && !cancelled && PAID_STATUSES.contains(&status)
-}
-
-/// The survey facts of the shop's `member_ids`, in two reads (an applier batch's members,
-/// `services::batch`); a member with no survey and no counted order has the default.
-pub fn survey_facts_of(
-    conn: &mut DbConnection,
-    shop_id: &str,
-    member_ids: &[&str],
-) -> QueryResult<std::collections::HashMap<String, SurveyFacts>> {
-    use crate::db::schema::nps_surveys;
-    let mut facts: std::collections::HashMap<String, SurveyFacts> = member_ids
-        .iter()
-        .map(|id| ((*id).to_owned(), SurveyFacts::default()))
-        .collect();
-    let last: Vec<(String, Option<NaiveDate>)> = nps_surveys::table
-        .filter(nps_surveys::shop_id.eq(shop_id))
-        .filter(nps_surveys::member_id.eq_any(member_ids))
-        .group_by(nps_surveys::member_id)
-        .select((
-            nps_surveys::member_id,
-            diesel::dsl::max(nps_surveys::sent_on),
-        ))
-        .load(conn)?;
-    for (member_id, day) in last {
-        if let Some(f) = facts.get_mut(&member_id) {
-            f.last_survey = day;
-        }
-    }
-    let paid: [&'static str; 3] = PAID_STATUSES;
-    let counted: Vec<(Option<String>, i64)> = orders::table
-        .filter(orders::shop_id.eq(shop_id))
-        .filter(orders::member_id.eq_any(member_ids))
-        .filter(orders::cancelled.eq(false))
-        .filter(orders::financial_status.eq_any(paid))
-        .group_by(orders::member_id)
-        .select((orders::member_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    for (member_id, n) in counted {
-        if let Some(f) = member_id.and_then(|id| facts.get_mut(&id)) {
-            f.counted_orders = u32::try_from(n).unwrap_or(u32::MAX);
-        }
-    }
-    Ok(facts)
 }
 
 /// What the order path knows of a member's surveys and counted orders without reading them.
@@ -334,51 +252,6 @@ pub fn forget_members(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn order(member: Option<&str>, status: &str, cancelled: bool) -> Order {
-        Order {
-            financial_status: status.into(),
-            cancelled,
-            ..Order::for_tests("1", member)
-        }
-    }
-
-    /// Every change of one order row moves the member's count as a fresh count would.
-    #[test]
-    fn a_changed_order_moves_the_count_as_counting_again_would() {
-        let members = [None, Some("m"), Some("other")];
-        let statuses = ["pending", "paid", "refunded", "voided"];
-        let mut rows = Vec::new();
-        for member in members {
-            for status in statuses {
-                for cancelled in [false, true] {
-                    rows.push(order(member, status, cancelled));
-                }
-            }
-        }
-        // The member's other counted orders.
-        let others = 2;
-        let counted = |o: &Order| {
-            o.member_id.as_deref() == Some("m")
-                && !o.cancelled
-                && FinancialStatus::from(o.financial_status.as_str()).has_been_paid()
-        };
-        for before in std::iter::once(None).chain(rows.iter().map(Some)) {
-            let start = SurveyFacts {
-                last_survey: None,
-                counted_orders: others + u32::from(before.is_some_and(counted)),
-            };
-            for after in &rows {
-                let moved = start.after_change("m", before, after);
-                assert_eq!(
-                    moved.counted_orders,
-                    others + u32::from(counted(after)),
-                    "{before:?} -> {after:?}"
-                );
-                assert_eq!(moved.last_survey, None);
-            }
-        }
-    }
 
     #[test]
     fn the_counted_statuses_are_exactly_the_paid_ones() {

@@ -1,5 +1,5 @@
-//! A new order's award in an applier batch, held to the batch's end: the awards' lines go in
-//! one multi-row insert and their balance moves in one update for all the batch's members,
+//! What an applier batch on PostgreSQL holds to its end. First, a new order's award: the lines
+//! go in one multi-row insert and their balance moves in one update for all the batch's members,
 //! instead of a balance update and a line insert per order (two round trips each). Only on
 //! PostgreSQL: on SQLite a statement is a function call, and holding measured slower there
 //! (0.93 of the rate posting at once, `docs/PERFORMANCE.md`; the multi-row insert is prepared
@@ -19,8 +19,8 @@
 //! - any other posting ([`super::post`]: a reversal, a referral reward) and a guest merge;
 //! - a read of a member's orders: their survey count (`nps`), their purchase facts
 //!   (`retention::facts`), a referral's checks (`referrals`);
-//! - an event about an order whose award or tier row is held ([`write_held_for_order`], before
-//!   the event reads its member);
+//! - an event about an order whose row, award or tier row is held ([`write_held_for_order`],
+//!   before the event reads its member);
 //! - anything that is not an order or a refund, and the batch's end (`services::batch`).
 //!
 //! The member the event read does not see the moves held for its earlier orders in the batch:
@@ -45,18 +45,18 @@ use crate::domain::points::{credit_fits, LedgerStatus, MAX_BALANCE};
 use crate::services::batch;
 use crate::services::tiers::NewActivity;
 
-/// Rows per multi-row insert: well inside PostgreSQL's limit on bound parameters (18 an order
+/// Rows per multi-row insert: well inside PostgreSQL's limit on bound parameters (17 an order
 /// row, 16 a ledger line).
 const CHUNK: usize = 500;
 
-/// The awards an applier batch holds (part of its state, `services::batch`).
+/// What an applier batch holds (part of its state, `services::batch`).
 #[derive(Debug, Default)]
-pub(crate) struct HeldAwards {
+pub(crate) struct HeldWrites {
     lines: Vec<NewLedgerEntry>,
     /// The sum of each member's held moves, by (shop, member): written in this order, so two
     /// batches lock the members they share in the same order.
     moves: BTreeMap<(String, String), Moved>,
-    /// The orders whose award or tier row is held, by (shop, platform order id).
+    /// The orders whose row, award or tier row is held, by (shop, platform order id).
     orders: HashSet<(String, String)>,
     /// Orders' tier activity rows that do not count yet (`tiers::activity`).
     activity: Vec<NewActivity>,
@@ -64,7 +64,7 @@ pub(crate) struct HeldAwards {
     order_rows: Vec<NewOrder>,
 }
 
-impl HeldAwards {
+impl HeldWrites {
     fn is_empty(&self) -> bool {
         self.lines.is_empty() && self.activity.is_empty() && self.order_rows.is_empty()
     }
@@ -75,12 +75,7 @@ impl HeldAwards {
 pub(crate) fn held_orders_counting(counts: impl Fn(&NewOrder) -> bool) -> u32 {
     batch::with_state(|s| {
         s.map_or(0, |s| {
-            let n = s
-                .held_awards
-                .order_rows
-                .iter()
-                .filter(|o| counts(o))
-                .count();
+            let n = s.held.order_rows.iter().filter(|o| counts(o)).count();
             u32::try_from(n).unwrap_or(u32::MAX)
         })
     })
@@ -89,18 +84,9 @@ pub(crate) fn held_orders_counting(counts: impl Fn(&NewOrder) -> bool) -> u32 {
 /// Holds a new order's row to the batch's end; false (insert it now) outside a batch or on
 /// SQLite.
 pub(crate) fn hold_order(conn: &DbConnection, row: &NewOrder) -> bool {
-    if !matches!(conn, DbConnection::Postgresql(_)) {
-        return false;
-    }
-    batch::with_state(|s| {
-        s.map(|s| {
-            let held = &mut s.held_awards;
-            held.orders
-                .insert((row.shop_id.clone(), row.platform_order_id.clone()));
-            held.order_rows.push(row.clone());
-        })
+    hold(conn, &row.shop_id, &row.platform_order_id, |held| {
+        held.order_rows.push(row.clone());
     })
-    .is_some()
 }
 
 /// Holds an order's tier activity row to the batch's end; false (write it now) outside a batch
@@ -110,15 +96,28 @@ pub(crate) fn hold_activity(
     platform_order_id: &str,
     row: NewActivity,
 ) -> bool {
+    let shop_id = row.shop_id.clone();
+    hold(conn, &shop_id, platform_order_id, |held| {
+        held.activity.push(row)
+    })
+}
+
+/// Adds what `add` holds of the order to the open batch (PostgreSQL only); whether it did.
+fn hold(
+    conn: &DbConnection,
+    shop_id: &str,
+    platform_order_id: &str,
+    add: impl FnOnce(&mut HeldWrites),
+) -> bool {
     if !matches!(conn, DbConnection::Postgresql(_)) {
         return false;
     }
     batch::with_state(|s| {
         s.map(|s| {
-            let held = &mut s.held_awards;
-            held.orders
-                .insert((row.shop_id.clone(), platform_order_id.to_owned()));
-            held.activity.push(row);
+            s.held
+                .orders
+                .insert((shop_id.to_owned(), platform_order_id.to_owned()));
+            add(&mut s.held);
         })
     })
     .is_some()
@@ -140,7 +139,7 @@ pub fn post_award(
     let member_key = (p.shop_id.clone(), p.member_id.clone());
     // `None`: not holdable, or no batch is open.
     let earlier = holdable
-        .then(|| batch::with_state(|s| s.map(|s| s.held_awards.moves.get(&member_key).copied())))
+        .then(|| batch::with_state(|s| s.map(|s| s.held.moves.get(&member_key).copied())))
         .flatten();
     let Some(earlier) = earlier else {
         return post_expecting_new(conn, p, now);
@@ -161,7 +160,7 @@ pub fn post_award(
     let entry_id = line.id.clone();
     batch::with_state(|s| {
         if let Some(s) = s {
-            let held = &mut s.held_awards;
+            let held = &mut s.held;
             held.lines.push(line);
             held.orders.insert((p.shop_id.clone(), p.source_id.clone()));
             let sum = held.moves.entry(member_key).or_default();
@@ -176,8 +175,8 @@ pub fn post_award(
     })
 }
 
-/// Writes what the batch holds if the order's award is among it: an event about the order is
-/// about to read its member and its lines.
+/// Writes what the batch holds if the order's row, award or tier row is among it: an event
+/// about the order is about to read them.
 pub fn write_held_for_order(
     conn: &mut DbConnection,
     shop_id: &str,
@@ -185,7 +184,7 @@ pub fn write_held_for_order(
 ) -> QueryResult<()> {
     let held = batch::with_state(|s| {
         s.is_some_and(|s| {
-            s.held_awards
+            s.held
                 .orders
                 .contains(&(shop_id.to_owned(), platform_order_id.to_owned()))
         })
@@ -204,7 +203,7 @@ pub fn write_held(conn: &mut DbConnection) -> QueryResult<()> {
     let DbConnection::Postgresql(conn) = conn else {
         return Ok(());
     };
-    let held = batch::with_state(|s| s.map(|s| std::mem::take(&mut s.held_awards)));
+    let held = batch::with_state(|s| s.map(|s| std::mem::take(&mut s.held)));
     let Some(held) = held.filter(|h| !h.is_empty()) else {
         return Ok(());
     };
