@@ -61,10 +61,24 @@ fn counted_orders_query<'a>(shop_id: &'a str, member_id: &'a str) -> _ {
 
 /// A member's counted orders: paid at some point and not cancelled.
 pub fn counted_orders(conn: &mut DbConnection, shop_id: &str, member_id: &str) -> QueryResult<u32> {
-    // Orders an applier batch holds are counted too.
-    crate::services::ledger::write_held(conn)?;
     let n: i64 = counted_orders_query(shop_id, member_id).get_result(conn)?;
-    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    let stored = u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(stored.saturating_add(held_counted_orders(shop_id, member_id)))
+}
+
+/// The member's counted orders among the new orders an applier batch holds (none outside a
+/// batch): counts of stored orders add them rather than writing what is held first, since a
+/// member's second order in one batch is common under load.
+fn held_counted_orders(shop_id: &str, member_id: &str) -> u32 {
+    crate::services::ledger::held_orders_counting(|o| {
+        o.shop_id == shop_id
+            && counts(
+                o.member_id.as_deref(),
+                o.cancelled,
+                &o.financial_status,
+                member_id,
+            )
+    })
 }
 
 /// The member's last survey day and their counted orders, in one read: the order path asks
@@ -85,19 +99,11 @@ fn last_survey_and_orders(
     // parsed again after every order.
     let (last, orders): (Option<NaiveDate>, Option<i64>) =
         reused(diesel::select((last, orders))).get_result(conn)?;
-    // With the new orders an applier batch holds (the member's second order in a batch is
-    // counted without writing what the batch holds first).
-    let held = crate::services::ledger::held_orders_counting(|o| {
-        o.shop_id == shop_id
-            && counts(
-                o.member_id.as_deref(),
-                o.cancelled,
-                &o.financial_status,
-                member_id,
-            )
-    });
     let stored = u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX);
-    Ok((last, stored.saturating_add(held)))
+    Ok((
+        last,
+        stored.saturating_add(held_counted_orders(shop_id, member_id)),
+    ))
 }
 
 /// What the order path knows of a member's surveys and counted orders without reading them.

@@ -14,7 +14,7 @@ use boomerang::db::schema::{
     tier_activity,
 };
 
-use crate::helpers::{order_json, refund_json, session_token, TestApp};
+use crate::helpers::{order_json, refund_json, TestApp};
 
 const BATCHED: &str = "batched.myshopify.com";
 const ONE_BY_ONE: &str = "one-by-one.myshopify.com";
@@ -39,14 +39,7 @@ async fn with_tiers(app: &TestApp, shop: &str) {
             {"id": "gold", "name": "Gold", "threshold": 20000, "earn_multiplier_pct": 200}
         ]
     }});
-    let resp = app
-        .client
-        .put(app.url("/api/admin/v1/program"))
-        .bearer_auth(session_token(shop))
-        .json(&program)
-        .send()
-        .await
-        .unwrap();
+    let resp = crate::referrals::put_program(app, shop, program).await;
     assert_eq!(resp.status(), 200);
 }
 
@@ -443,19 +436,9 @@ async fn a_history_applied_in_one_batch_leaves_what_it_leaves_one_event_at_a_tim
 async fn a_held_tier_row_stored_counting_already_sends_the_batch_event_by_event() {
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(BATCHED, "USD").await;
-    let put = |program: Value| {
-        let app = &app;
-        async move {
-            let resp = app
-                .client
-                .put(app.url("/api/admin/v1/program"))
-                .bearer_auth(session_token(BATCHED))
-                .json(&program)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(resp.status(), 200);
-        }
+    let put = |program: Value| async {
+        let resp = crate::referrals::put_program(&app, BATCHED, program).await;
+        assert_eq!(resp.status(), 200);
     };
     let tiers = json!({"basis": "orders", "window": "lifetime", "grace_days": 0, "levels": [
         {"id": "silver", "name": "Silver", "threshold": 1},
