@@ -13,6 +13,7 @@ pub mod models;
 pub mod reused;
 pub mod schema;
 pub mod types;
+pub mod wal;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -153,10 +154,18 @@ pub enum DbError {
 /// writer is busy must wait for it rather than fail.
 // busy_timeout first: the other pragmas may already need the lock. A 4 MiB page cache per
 // connection (SQLite's default is 2) saves read syscalls on the hot tables; no mmap, which
-// would count the file once per connection in the process's memory.
-const SQLITE_INIT: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -4000; \
-     PRAGMA temp_store = MEMORY;";
+// would count the file once per connection in the process's memory. The log is checkpointed by
+// the app's checkpointer thread, not in a commit (`wal`).
+static SQLITE_INIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -4000; \
+         PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = {}; \
+         PRAGMA journal_size_limit = {};",
+        wal::AUTOCHECKPOINT_PAGES,
+        wal::JOURNAL_SIZE_LIMIT_BYTES
+    )
+});
 
 #[derive(Debug)]
 struct ConnectionInit;
@@ -164,7 +173,7 @@ struct ConnectionInit;
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionInit {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(SQLITE_INIT)
+            c.batch_execute(&SQLITE_INIT)
                 .map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
@@ -277,7 +286,7 @@ fn establish(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
             source,
         })?;
     if let DbConnection::Sqlite(c) = &mut conn {
-        c.batch_execute(SQLITE_INIT)?;
+        c.batch_execute(&SQLITE_INIT)?;
     }
     Ok(conn)
 }
@@ -323,13 +332,51 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    write_transaction_with(conn, Durability::Synced, f)
+}
+
+/// Whether a write transaction's commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk before the commit returns (SQLite `synchronous = FULL`, PostgreSQL's default):
+    /// for anything acknowledged to someone outside, a webhook above all.
+    Synced,
+    /// Written to the log but not waited for (SQLite `synchronous = NORMAL`, PostgreSQL
+    /// `synchronous_commit = off`). A power cut may lose the last such commits, never a part of
+    /// one and never one before a later synced commit (the log is synced in order). Only for
+    /// work whose input is already durable and is done again when its outcome is lost: an
+    /// applier batch, whose events stay pending until the batch's own commit marks them applied.
+    Replayable,
+}
+
+/// [`write_transaction`] with the commit's [`Durability`] chosen.
+pub fn write_transaction_with<T, E, F>(
+    conn: &mut DbConnection,
+    durability: Durability,
+    f: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     let DbConnection::Sqlite(sqlite) = conn else {
-        return conn.transaction(f);
+        return conn.transaction(|c| {
+            if durability == Durability::Replayable {
+                c.batch_execute("SET LOCAL synchronous_commit = off")?;
+            }
+            f(c)
+        });
     };
     // Writers queue here, in order, instead of in SQLite's busy handler, which sleep-polls and
     // under load lets some writers time out while others starve. One process-wide lock is right
     // for the common case of one SQLite file per process; tests with several files only queue.
     let _writer = SQLITE_WRITER.lock();
+    // Set by every write transaction, so a connection a replayable one used last cannot commit
+    // an acknowledgement unsynced.
+    sqlite.batch_execute(match durability {
+        Durability::Synced => "PRAGMA synchronous = FULL",
+        Durability::Replayable => "PRAGMA synchronous = NORMAL",
+    })?;
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
     let outcome = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else {

@@ -14,7 +14,9 @@
 //!
 //! On SQLite one applier is enough (there is one writer at a time anyway). On PostgreSQL
 //! several apply side by side (`INBOX_APPLIERS`), like appliers of other instances: each claims
-//! different events (`SKIP LOCKED`) and first locks the customers they are about.
+//! different events (`SKIP LOCKED`) and first locks the customers they are about. On SQLite a
+//! checkpointer thread also copies the committed log into the database file beside them
+//! ([`crate::db::wal`]), so no commit of theirs does.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -24,7 +26,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::models::Shop;
-use crate::db::{write_transaction, Backend, Db, DbConnection, DbError};
+use crate::db::{wal, write_transaction, Backend, Db, DbConnection, DbError};
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
@@ -142,6 +144,12 @@ impl Ingest {
                         applier(&applier_db, &wake, &applier_counters);
                     });
                 })?;
+        }
+        if db.backend() == Backend::Sqlite {
+            let (checkpoint_db, wake) = (db.clone(), wake.clone());
+            std::thread::Builder::new()
+                .name("wal-checkpoint".into())
+                .spawn(move || checkpointer(&checkpoint_db, &wake))?;
         }
         let writer_counters = counters.clone();
         let mut rx = rx;
@@ -316,6 +324,17 @@ fn store_batch(
         }
     }
     Ok(out)
+}
+
+/// Copies SQLite's committed log pages into the database file beside the writers, so no commit
+/// of an acknowledgement or an applier batch pays for it (see [`crate::db::wal`]). Stops with
+/// the writer.
+fn checkpointer(db: &Db, wake: &Wake) {
+    while !wake.closed_within(wal::CHECKPOINT_EVERY) {
+        if let Err(e) = wal::checkpoint(db) {
+            tracing::warn!(error = %e, "checkpointing the SQLite log failed; trying again shortly");
+        }
+    }
 }
 
 fn applier(db: &Db, wake: &Wake, counters: &Counters) {

@@ -658,3 +658,47 @@ fn nps_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::NaiveDateTime
         "scores stay within 0–10"
     );
 }
+
+/// An applier batch's commit does not wait for the disk (its events stay pending until it
+/// commits, so a batch a power cut loses is applied again); every other write transaction's
+/// does, also on a connection a replayable one used just before.
+#[tokio::test]
+async fn only_replayable_transactions_commit_without_waiting_for_the_disk() {
+    use boomerang::db::{write_transaction_with, Durability};
+    use diesel::sql_types::Text;
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = Text)]
+        setting: String,
+    }
+    fn setting(c: &mut DbConnection) -> QueryResult<String> {
+        let query = match c {
+            DbConnection::Postgresql(_) => {
+                "SELECT current_setting('synchronous_commit') AS setting"
+            }
+            DbConnection::Sqlite(_) => {
+                "SELECT CAST(synchronous AS TEXT) AS setting FROM pragma_synchronous"
+            }
+        };
+        Ok(diesel::sql_query(query).get_result::<Setting>(c)?.setting)
+    }
+
+    let app = TestApp::spawn().await;
+    let seen = app
+        .with_db(|c| {
+            let before = write_transaction(c, setting)?;
+            let replayable = write_transaction_with(c, Durability::Replayable, setting)?;
+            let after = write_transaction(c, setting)?;
+            QueryResult::Ok([before, replayable, after])
+        })
+        .await
+        .unwrap();
+    // SQLite: 2 is FULL, 1 is NORMAL.
+    let (synced, unsynced) = if app.is_postgres() {
+        ("on", "off")
+    } else {
+        ("2", "1")
+    };
+    assert_eq!(seen, [synced, unsynced, synced]);
+}

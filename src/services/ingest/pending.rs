@@ -10,7 +10,7 @@ use super::subject_locks::{lock_shops, try_lock_subjects};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
-use crate::db::{now, write_transaction, Db, DbConnection, DbError};
+use crate::db::{now, write_transaction_with, Db, DbConnection, DbError, Durability};
 use crate::services::apply::{apply_and_mark, apply_stored};
 use crate::services::batch;
 
@@ -48,18 +48,23 @@ pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
 /// makes one applier at a time. Of the events claimed, those about a customer or an order
 /// another applier is applying right now are left for a later batch rather than waited for.
 ///
+/// Its commit does not wait for the disk ([`Durability::Replayable`]): the events were stored
+/// durably when they were acknowledged, and a batch a power cut loses leaves them pending.
+///
 /// The batch is first applied without a savepoint per event (two statements fewer each). When
 /// one event fails, that transaction is rolled back whole and the batch applied again with a
 /// savepoint each, so the failure is recorded on its event and the others apply.
 pub(super) fn apply_pending_up_to(db: &Db, limit: usize) -> Result<usize, DbError> {
     let mut conn = db.get()?;
-    match write_transaction(&mut conn, |c| apply_batch(c, limit, Isolation::Together)) {
+    match write_transaction_with(&mut conn, Durability::Replayable, |c| {
+        apply_batch(c, limit, Isolation::Together)
+    }) {
         Err(BatchError::OneFailed) => {
             // A fresh connection: a panic caught inside nested transactions leaves diesel's
             // count of them off on this one (the pool discards such a connection).
             drop(conn);
             let mut conn = db.get()?;
-            write_transaction(&mut conn, |c| {
+            write_transaction_with(&mut conn, Durability::Replayable, |c| {
                 apply_batch(c, limit, Isolation::EachInSavepoint)
             })
         }

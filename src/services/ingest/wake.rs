@@ -64,6 +64,16 @@ impl Wake {
             Woken::Look
         }
     }
+
+    /// Waits up to `timeout` for the close; returns whether it came.
+    pub(super) fn closed_within(&self, timeout: Duration) -> bool {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let (state, _) = self
+            .changed
+            .wait_timeout_while(state, timeout, |s| !s.closed)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.closed
+    }
 }
 
 /// Closes the wake when the writer's loop ends, however it ends.
@@ -113,7 +123,14 @@ mod tests {
         let wake = Wake::default();
         let mut seen = wake.seen();
         assert_eq!(wake.wait(&mut seen, Duration::from_millis(10)), Woken::Look);
+        assert!(!wake.closed_within(Duration::from_millis(10)));
+        wake.signal();
+        assert!(
+            !wake.closed_within(Duration::from_millis(10)),
+            "a signal is not the close"
+        );
         drop(CloseOnDrop(&wake));
         assert_eq!(wake.wait(&mut seen, Duration::from_secs(30)), Woken::Closed);
+        assert!(wake.closed_within(Duration::from_secs(30)));
     }
 }
