@@ -665,23 +665,30 @@ fn nps_round_trip(c: &mut DbConnection, shop_id: &str, at: chrono::NaiveDateTime
 #[tokio::test]
 async fn only_replayable_transactions_commit_without_waiting_for_the_disk() {
     use boomerang::db::{write_transaction_with, Durability};
-    use diesel::sql_types::Text;
+    use diesel::sql_types::{Integer, Text};
 
     #[derive(QueryableByName)]
-    struct Setting {
+    struct Synchronous {
+        #[diesel(sql_type = Integer)]
+        synchronous: i32,
+    }
+    #[derive(QueryableByName)]
+    struct SynchronousCommit {
         #[diesel(sql_type = Text)]
-        setting: String,
+        synchronous_commit: String,
     }
     fn setting(c: &mut DbConnection) -> QueryResult<String> {
-        let query = match c {
-            DbConnection::Postgresql(_) => {
-                "SELECT current_setting('synchronous_commit') AS setting"
-            }
-            DbConnection::Sqlite(_) => {
-                "SELECT CAST(synchronous AS TEXT) AS setting FROM pragma_synchronous"
-            }
-        };
-        Ok(diesel::sql_query(query).get_result::<Setting>(c)?.setting)
+        match c {
+            DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
+                "SELECT current_setting('synchronous_commit') AS synchronous_commit",
+            )
+            .get_result::<SynchronousCommit>(pg)?
+            .synchronous_commit),
+            DbConnection::Sqlite(lite) => Ok(diesel::sql_query("PRAGMA synchronous")
+                .get_result::<Synchronous>(lite)?
+                .synchronous
+                .to_string()),
+        }
     }
 
     let app = TestApp::spawn().await;
@@ -695,7 +702,7 @@ async fn only_replayable_transactions_commit_without_waiting_for_the_disk() {
         .await
         .unwrap();
     // SQLite: 2 is FULL, 1 is NORMAL.
-    let (synced, unsynced) = if app.is_postgres() {
+    let (synced, unsynced) = if app.test_db.is_postgres() {
         ("on", "off")
     } else {
         ("2", "1")
