@@ -12,8 +12,11 @@
 pub mod models;
 pub mod reused;
 pub mod schema;
+mod shared_writer;
 pub mod types;
 pub mod wal;
+
+pub use shared_writer::WriteConnection;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -192,6 +195,8 @@ pub struct Db {
     /// requests in flight would otherwise park 48 threads on r2d2's condvar and pay a context
     /// switch each).
     permits: Arc<tokio::sync::Semaphore>,
+    /// SQLite only: the connection the busiest writers share ([`Db::write_connection`]).
+    shared_writer: Option<Arc<shared_writer::SharedWriter>>,
     url: DatabaseUrl,
 }
 
@@ -235,6 +240,8 @@ impl Db {
         Ok(Self {
             pool,
             permits: Arc::new(tokio::sync::Semaphore::new(pool_size.max(1) as usize)),
+            shared_writer: (url.backend() == Backend::Sqlite)
+                .then(|| Arc::new(shared_writer::SharedWriter::new(url.clone()))),
             url: url.clone(),
         })
     }
@@ -250,6 +257,17 @@ impl Db {
     /// A pooled connection for synchronous callers (CLI, jobs already on a blocking thread).
     pub fn get(&self) -> Result<PooledConnection<ConnectionManager<DbConnection>>, DbError> {
         Ok(self.pool.get()?)
+    }
+
+    /// A connection for a thread that writes all the time (the ingest writer, the inbox
+    /// appliers): on SQLite the one they share, waited for, whose page cache stays warm across
+    /// their turns (see `db/shared_writer.rs`); on PostgreSQL a pooled one. Hold it only for a
+    /// transaction: the others wait for it.
+    pub fn write_connection(&self) -> Result<WriteConnection<'_>, DbError> {
+        match &self.shared_writer {
+            Some(shared) => shared.lock(),
+            None => Ok(WriteConnection::Pooled(self.pool.get()?)),
+        }
     }
 
     /// Runs `f` on a pooled connection on the blocking thread pool.

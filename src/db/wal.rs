@@ -86,6 +86,13 @@ mod tests {
         .unwrap_or_else(|e| panic!("write: {e}"));
     }
 
+    /// One round on a SQLite database, which always reports what it found.
+    fn round(db: &Db) -> Checkpointed {
+        checkpoint(db)
+            .unwrap_or_else(|e| panic!("checkpoint: {e}"))
+            .unwrap_or_else(|| panic!("a SQLite database"))
+    }
+
     fn wal_len(dir: &tempfile::TempDir) -> u64 {
         std::fs::metadata(dir.path().join("wal.sqlite3-wal")).map_or(0, |m| m.len())
     }
@@ -96,10 +103,9 @@ mod tests {
         let db = db_in(&dir);
         // Past SQLite's default threshold of 1,000 pages: no commit checkpointed it.
         write_pages(&db, 1_500);
-        let round = checkpoint(&db).unwrap_or_else(|e| panic!("{e}"));
-        let round = round.unwrap_or_else(|| panic!("a SQLite database"));
-        assert!(round.frames > 1_000, "{round:?}");
-        assert_eq!(round.copied, round.frames, "nothing else was writing");
+        let copied = round(&db);
+        assert!(copied.frames > 1_000, "{copied:?}");
+        assert_eq!(copied.copied, copied.frames, "nothing else was writing");
     }
 
     #[test]
@@ -107,14 +113,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let db = db_in(&dir);
         write_pages(&db, 600);
-        let first = checkpoint(&db).unwrap_or_else(|e| panic!("{e}"));
-        let first = first.unwrap_or_else(|| panic!("a SQLite database"));
+        let first = round(&db);
         assert_eq!(first.copied, first.frames);
         let grown = wal_len(&dir);
         // The next writer starts the log over: the second round finds only its frames.
         write_pages(&db, 10);
-        let second = checkpoint(&db).unwrap_or_else(|e| panic!("{e}"));
-        let second = second.unwrap_or_else(|| panic!("a SQLite database"));
+        let second = round(&db);
         assert!(second.frames < 100, "{first:?} then {second:?}");
         assert!(wal_len(&dir) <= grown);
     }

@@ -16,7 +16,8 @@
 //! several apply side by side (`INBOX_APPLIERS`), like appliers of other instances: each claims
 //! different events (`SKIP LOCKED`) and first locks the customers they are about. On SQLite a
 //! checkpointer thread also copies the committed log into the database file beside them
-//! ([`crate::db::wal`]), so no commit of theirs does.
+//! ([`crate::db::wal`]), so no commit of theirs does, and the writer and the applier write
+//! through one shared connection ([`Db::write_connection`]) whose page cache stays warm.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -216,7 +217,7 @@ fn writer(
                 Some(n.saturating_sub(batch.len()))
             });
         let apply_now = batch.len() <= INLINE_APPLY_MAX && backlog.load(Ordering::Acquire) == 0;
-        let stored = db.get().and_then(|mut conn| {
+        let stored = db.write_connection().and_then(|mut conn| {
             write_transaction(&mut conn, |c| {
                 store_batch(c, &batch, apply_now, topic_is_used)
             })

@@ -55,15 +55,16 @@ pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
 /// one event fails, that transaction is rolled back whole and the batch applied again with a
 /// savepoint each, so the failure is recorded on its event and the others apply.
 pub(super) fn apply_pending_up_to(db: &Db, limit: usize) -> Result<usize, DbError> {
-    let mut conn = db.get()?;
+    let mut conn = db.write_connection()?;
     match write_transaction_with(&mut conn, Durability::Replayable, |c| {
         apply_batch(c, limit, Isolation::Together)
     }) {
         Err(BatchError::OneFailed) => {
             // A fresh connection: a panic caught inside nested transactions leaves diesel's
-            // count of them off on this one (the pool discards such a connection).
+            // count of them off on this one (the pool, like the shared writer, replaces such a
+            // connection).
             drop(conn);
-            let mut conn = db.get()?;
+            let mut conn = db.write_connection()?;
             write_transaction_with(&mut conn, Durability::Replayable, |c| {
                 apply_batch(c, limit, Isolation::EachInSavepoint)
             })
