@@ -110,7 +110,9 @@ fn an_unreachable_database_is_one_clear_error() {
 
 #[test]
 fn migrate_shop_add_demo_and_jobs_work_against_a_real_database() {
-    let (_db, url) = TestDb::create();
+    // Unmigrated: the other PostgreSQL tests start from a migrated template kept between runs,
+    // so this is where every run migrates an empty database.
+    let (_db, url) = TestDb::create_unmigrated();
     let dir = tempfile::tempdir().unwrap();
     boomerang(dir.path(), &url)
         .arg("migrate")

@@ -1,13 +1,16 @@
 //! `TestApp::spawn()`: a real server on port 0 against a real, empty database.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use boomerang::config::{Config, DEMO_SHOPIFY_API_SECRET};
-use boomerang::db::{Db, DbConnection};
+use boomerang::db::{DatabaseUrl, Db, DbConnection};
 use boomerang::platform::shopify::webhook::sign;
 use boomerang::startup::Application;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{Array, Bool, Text};
 
 pub const SECRET: &str = DEMO_SHOPIFY_API_SECRET;
 
@@ -26,14 +29,28 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    /// A fresh database: PostgreSQL if `TEST_DATABASE_URL` is set, SQLite otherwise.
+    /// A fresh database: PostgreSQL if `TEST_DATABASE_URL` is set, SQLite otherwise. On
+    /// PostgreSQL it is a copy of a migrated template (the app finds nothing to migrate).
     pub fn create() -> (Self, String) {
+        Self::create_from(true)
+    }
+
+    /// A fresh database with no tables at all, for the tests of migrating.
+    pub fn create_unmigrated() -> (Self, String) {
+        Self::create_from(false)
+    }
+
+    fn create_from(migrated: bool) -> (Self, String) {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
+                let template = if migrated {
+                    postgres_template(&admin_url)
+                } else {
+                    "template1"
+                };
                 let name = format!("boomerang_test_{}", uuid::Uuid::new_v4().simple());
-                let mut conn = DbConnection::establish(&admin_url)
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {admin_url} unreachable: {e}"));
-                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                admin_connection(&admin_url)
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .unwrap();
                 let url = database_url_with_name(&admin_url, &name);
                 (Self::Postgres { admin_url, name }, url)
@@ -51,6 +68,99 @@ impl TestDb {
     }
 }
 
+fn admin_connection(admin_url: &str) -> PgConnection {
+    PgConnection::establish(admin_url)
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL {admin_url} unreachable: {e}"))
+}
+
+/// The migrated database every PostgreSQL test database is copied from: running the migrations
+/// took seconds a test, copying their result takes a fraction of one. Named after a digest of
+/// the migrations, so a changed migration makes a new template, and kept between runs.
+fn postgres_template(admin_url: &str) -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("{TEMPLATE_PREFIX}{}", postgres_migrations_digest());
+        let mut admin = admin_connection(admin_url);
+        if !database_exists(&mut admin, &name) {
+            build_postgres_template(admin_url, &mut admin, &name);
+        }
+        name
+    })
+}
+
+const TEMPLATE_PREFIX: &str = "boomerang_template_";
+
+/// Migrates a database of its own, then renames it to `name`: a template that exists is
+/// complete, whatever a run stopped half-way left behind. Older templates are dropped.
+fn build_postgres_template(admin_url: &str, admin: &mut PgConnection, name: &str) {
+    let building = format!("boomerang_building_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .batch_execute(&format!("CREATE DATABASE {building}"))
+        .unwrap();
+    let url = DatabaseUrl::parse(&database_url_with_name(admin_url, &building)).unwrap();
+    boomerang::db::migrate(&url).expect("the template database migrates");
+    if admin
+        .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+        .is_err()
+    {
+        // Another test process made the same template first.
+        admin
+            .batch_execute(&format!("DROP DATABASE {building}"))
+            .unwrap();
+        return;
+    }
+    let stale: Vec<String> = diesel::select(diesel::dsl::sql::<Array<Text>>(&format!(
+        "ARRAY(SELECT datname::text FROM pg_database \
+         WHERE datname LIKE '{TEMPLATE_PREFIX}%' AND datname <> '{name}')"
+    )))
+    .get_result(admin)
+    .unwrap();
+    for old in stale {
+        // Best effort: a run of an older checkout may still be copying from it.
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {old}"));
+    }
+}
+
+fn database_exists(admin: &mut PgConnection, name: &str) -> bool {
+    diesel::select(diesel::dsl::sql::<Bool>(&format!(
+        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
+    )))
+    .get_result(admin)
+    .unwrap()
+}
+
+/// Hex digest of every file under `migrations/postgres`, names and contents, in order.
+fn postgres_migrations_digest() -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    let mut files: Vec<_> = walk(&root);
+    files.sort();
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(
+            file.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .as_bytes(),
+        );
+        hasher.update(std::fs::read(&file).unwrap());
+    }
+    hex::encode(&hasher.finalize()[..8])
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 fn database_url_with_name(admin_url: &str, name: &str) -> String {
     let mut url = url::Url::parse(admin_url).expect("TEST_DATABASE_URL is a URL");
     url.set_path(name);
@@ -60,7 +170,7 @@ fn database_url_with_name(admin_url: &str, name: &str) -> String {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Self::Postgres { admin_url, name } = self {
-            if let Ok(mut conn) = DbConnection::establish(admin_url) {
+            if let Ok(mut conn) = PgConnection::establish(admin_url) {
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
