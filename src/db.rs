@@ -553,6 +553,13 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// A SQLite database in `dir` with a pool of two, for the unit tests of `db`'s modules.
+#[cfg(test)]
+fn sqlite_db_in(dir: &tempfile::TempDir) -> Db {
+    let url = DatabaseUrl::Sqlite(dir.path().join("test.sqlite3"));
+    Db::connect(&url, 2).unwrap_or_else(|e| panic!("open: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -95,7 +95,7 @@ mod tests {
     use diesel::RunQueryDsl;
 
     use super::*;
-    use crate::db::Db;
+    use crate::db::sqlite_db_in;
 
     #[derive(diesel::QueryableByName)]
     struct Setting {
@@ -116,8 +116,7 @@ mod tests {
     #[test]
     fn sqlite_writers_share_one_connection_with_a_large_cache() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let url = DatabaseUrl::Sqlite(dir.path().join("shared.sqlite3"));
-        let db = Db::connect(&url, 2).unwrap_or_else(|e| panic!("open: {e}"));
+        let db = sqlite_db_in(&dir);
         let mut conn = db.write_connection().unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(conn, WriteConnection::Shared(_)));
         assert_eq!(cache_size(&mut conn), -(CACHE_KIB as i32));
@@ -128,8 +127,7 @@ mod tests {
     #[test]
     fn a_connection_left_inside_a_transaction_is_opened_again() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let url = DatabaseUrl::Sqlite(dir.path().join("broken.sqlite3"));
-        let db = Db::connect(&url, 2).unwrap_or_else(|e| panic!("open: {e}"));
+        let db = sqlite_db_in(&dir);
         {
             let mut conn = db.write_connection().unwrap_or_else(|e| panic!("{e}"));
             let DbConnection::Sqlite(sqlite) = &mut *conn else {

@@ -63,13 +63,8 @@ pub fn checkpoint(db: &Db) -> Result<Option<Checkpointed>, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::{write_transaction, DatabaseUrl};
+    use crate::db::{sqlite_db_in, write_transaction};
     use diesel::connection::SimpleConnection;
-
-    fn db_in(dir: &tempfile::TempDir) -> Db {
-        let url = DatabaseUrl::Sqlite(dir.path().join("wal.sqlite3"));
-        Db::connect(&url, 2).unwrap_or_else(|e| panic!("open: {e}"))
-    }
 
     fn write_pages(db: &Db, rows: usize) {
         let mut conn = db.get().unwrap_or_else(|e| panic!("checkout: {e}"));
@@ -100,7 +95,7 @@ mod tests {
     #[test]
     fn commits_leave_the_log_to_the_checkpointer_and_a_round_copies_all_of_it() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let db = db_in(&dir);
+        let db = sqlite_db_in(&dir);
         // Past SQLite's default threshold of 1,000 pages: no commit checkpointed it.
         write_pages(&db, 1_500);
         let copied = round(&db);
@@ -111,7 +106,7 @@ mod tests {
     #[test]
     fn after_a_whole_round_the_next_writer_starts_the_log_over() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let db = db_in(&dir);
+        let db = sqlite_db_in(&dir);
         write_pages(&db, 600);
         let first = round(&db);
         assert_eq!(first.copied, first.frames);
