@@ -9,6 +9,7 @@
 //! out of the pool and moves it into `spawn_blocking`, so a whole use case (ledger line, balance,
 //! outbox row) runs as one transaction in one hop.
 
+pub mod in_list;
 pub mod models;
 pub mod reused;
 pub mod schema;

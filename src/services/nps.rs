@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use rand::RngCore;
 use serde_json::json;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{Member, NpsResponse, NpsSurvey, Order, Shop};
 use crate::db::reused::reused;
 use crate::db::schema::{nps_responses, orders};
@@ -227,16 +228,15 @@ pub fn forget_members(
     use crate::db::schema::nps_surveys;
     let surveys: Vec<String> = nps_surveys::table
         .filter(nps_surveys::shop_id.eq(shop_id))
-        .filter(nps_surveys::member_id.eq_any(member_ids))
+        .filter(in_list(nps_surveys::member_id, member_ids))
         .select(nps_surveys::id)
         .load(conn)?;
     diesel::update(
         nps_responses::table
             .filter(nps_responses::shop_id.eq(shop_id))
             .filter(
-                nps_responses::member_id
-                    .eq_any(member_ids)
-                    .or(nps_responses::survey_id.eq_any(&surveys)),
+                in_list(nps_responses::member_id, member_ids)
+                    .or(in_list(nps_responses::survey_id, &surveys)),
             ),
     )
     .set((
@@ -249,7 +249,7 @@ pub fn forget_members(
     diesel::delete(
         nps_surveys::table
             .filter(nps_surveys::shop_id.eq(shop_id))
-            .filter(nps_surveys::id.eq_any(&surveys)),
+            .filter(in_list(nps_surveys::id, &surveys)),
     )
     .execute(conn)?;
     Ok(())

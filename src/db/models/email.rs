@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::schema::{email_suppressions, emails};
 use crate::db::DbConnection;
 
@@ -95,7 +96,7 @@ pub fn suppressed_among(
 ) -> QueryResult<std::collections::HashSet<String>> {
     let listed: Vec<String> = email_suppressions::table
         .filter(email_suppressions::shop_id.eq(shop_id))
-        .filter(email_suppressions::email.eq_any(emails))
+        .filter(in_list(email_suppressions::email, emails))
         .select(email_suppressions::email)
         .load(conn)?;
     Ok(listed.into_iter().collect())

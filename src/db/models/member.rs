@@ -4,6 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::schema::members;
 use crate::db::DbConnection;
 
@@ -199,7 +200,7 @@ impl Member {
     ) -> QueryResult<Vec<Member>> {
         members::table
             .filter(members::shop_id.eq(shop_id))
-            .filter(members::platform_customer_id.eq_any(customer_ids))
+            .filter(in_list(members::platform_customer_id, customer_ids))
             .select(Member::as_select())
             .load(conn)
     }
@@ -212,7 +213,7 @@ impl Member {
     ) -> QueryResult<Vec<Member>> {
         members::table
             .filter(members::shop_id.eq(shop_id))
-            .filter(members::email.eq_any(emails))
+            .filter(in_list(members::email, emails))
             .filter(members::platform_customer_id.is_null())
             .filter(members::merged_into.is_null())
             .select(Member::as_select())

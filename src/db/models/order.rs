@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::schema::orders;
 use crate::db::DbConnection;
 
@@ -86,7 +87,7 @@ impl Order {
     ) -> QueryResult<Vec<Order>> {
         crate::per_backend!(conn, |c| orders::table
             .filter(orders::shop_id.eq(shop_id))
-            .filter(orders::platform_order_id.eq_any(platform_order_ids))
+            .filter(in_list(orders::platform_order_id, platform_order_ids))
             .select(Order::as_select())
             .load(c))
     }

@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::schema::refunds;
 use crate::db::DbConnection;
 
@@ -57,7 +58,7 @@ impl Refund {
     ) -> QueryResult<Vec<Refund>> {
         crate::per_backend!(conn, |c| refunds::table
             .filter(refunds::shop_id.eq(shop_id))
-            .filter(refunds::platform_order_id.eq_any(platform_order_ids))
+            .filter(in_list(refunds::platform_order_id, platform_order_ids))
             .order((refunds::refunded_at.asc(), refunds::id.asc()))
             .select(Refund::as_select())
             .load(c))

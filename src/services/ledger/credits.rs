@@ -14,6 +14,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{bonus_counts_for_tiers, LedgerError, Posted, Posting, WhenShort};
+use crate::db::in_list::in_list;
 use crate::db::models::{Member, NewLedgerEntry};
 use crate::db::schema::{ledger_entries, members};
 use crate::db::{new_id, DbConnection};
@@ -180,7 +181,7 @@ fn existing_keys(
     for chunk in keys.chunks(CHUNK) {
         let rows: Vec<String> = ledger_entries::table
             .filter(ledger_entries::shop_id.eq(shop_id))
-            .filter(ledger_entries::idempotency_key.eq_any(chunk))
+            .filter(in_list(ledger_entries::idempotency_key, chunk))
             .select(ledger_entries::idempotency_key)
             .load(conn)?;
         found.extend(rows);
@@ -201,7 +202,7 @@ fn lock_members(
     for chunk in ids.chunks(CHUNK) {
         let query = members::table
             .filter(members::shop_id.eq(shop_id))
-            .filter(members::id.eq_any(chunk))
+            .filter(in_list(members::id, chunk))
             .order(members::id.asc());
         found.extend(match conn {
             DbConnection::Postgresql(c) => query

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::PAID_STATUSES;
+use crate::db::in_list::in_list;
 use crate::db::models::Order;
 use crate::db::schema::orders;
 use crate::db::DbConnection;
@@ -67,7 +68,7 @@ pub fn survey_facts_of(
         .collect();
     let last: Vec<(String, Option<NaiveDate>)> = nps_surveys::table
         .filter(nps_surveys::shop_id.eq(shop_id))
-        .filter(nps_surveys::member_id.eq_any(member_ids))
+        .filter(in_list(nps_surveys::member_id, member_ids))
         .group_by(nps_surveys::member_id)
         .select((
             nps_surveys::member_id,
@@ -82,9 +83,9 @@ pub fn survey_facts_of(
     let paid: [&'static str; 3] = PAID_STATUSES;
     let counted: Vec<(Option<String>, i64)> = orders::table
         .filter(orders::shop_id.eq(shop_id))
-        .filter(orders::member_id.eq_any(member_ids))
+        .filter(in_list(orders::member_id, member_ids))
         .filter(orders::cancelled.eq(false))
-        .filter(orders::financial_status.eq_any(paid))
+        .filter(in_list(orders::financial_status, paid))
         .group_by(orders::member_id)
         .select((orders::member_id, diesel::dsl::count_star()))
         .load(conn)?;

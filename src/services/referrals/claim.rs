@@ -14,6 +14,7 @@ use rand::rngs::OsRng;
 use super::codes::member_by_code;
 use super::ReferralError;
 use crate::crypto::Keys;
+use crate::db::in_list::in_list;
 use crate::db::models::{Member, ReferralClaim, Shop};
 use crate::db::schema::{orders, referral_claims};
 use crate::db::types::ClaimStatus;
@@ -205,7 +206,7 @@ fn check_friend(
     let spellings = [email.trim().to_lowercase(), friend_key.to_owned()];
     let known: Vec<String> = members::table
         .filter(members::shop_id.eq(&shop.id))
-        .filter(members::email.eq_any(&spellings))
+        .filter(in_list(members::email, &spellings))
         .select(members::id)
         .load(conn)?;
     if known.is_empty() {
@@ -213,7 +214,7 @@ fn check_friend(
     }
     let ordered: i64 = orders::table
         .filter(orders::shop_id.eq(&shop.id))
-        .filter(orders::member_id.eq_any(&known))
+        .filter(in_list(orders::member_id, &known))
         .count()
         .get_result(conn)?;
     if ordered > 0 {

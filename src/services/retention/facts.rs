@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::Deserialize;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{CustomerFact, Order};
 use crate::db::schema::{customer_facts, orders};
 use crate::db::DbConnection;
@@ -183,7 +184,7 @@ fn from_order_rows(
     crate::services::ledger::write_held(conn)?;
     let rows: Vec<Order> = orders::table
         .filter(orders::shop_id.eq(shop_id))
-        .filter(orders::member_id.eq_any(members))
+        .filter(in_list(orders::member_id, members))
         .select(Order::as_select())
         .load(conn)?;
     Ok(members
@@ -206,7 +207,7 @@ fn load_all(
 ) -> QueryResult<HashMap<String, (PurchaseFacts, CustomerFact)>> {
     let rows: Vec<CustomerFact> = customer_facts::table
         .filter(customer_facts::shop_id.eq(shop_id))
-        .filter(customer_facts::member_id.eq_any(members))
+        .filter(in_list(customer_facts::member_id, members))
         .select(CustomerFact::as_select())
         .load(conn)?;
     Ok(rows
@@ -266,7 +267,7 @@ fn save_all(
         diesel::delete(
             customer_facts::table
                 .filter(customer_facts::shop_id.eq(shop_id))
-                .filter(customer_facts::member_id.eq_any(&gone)),
+                .filter(in_list(customer_facts::member_id, &gone)),
         )
         .execute(conn)?;
     }
@@ -337,7 +338,7 @@ pub fn forget(conn: &mut DbConnection, shop_id: &str, member_ids: &[String]) -> 
     diesel::delete(
         customer_facts::table
             .filter(customer_facts::shop_id.eq(shop_id))
-            .filter(customer_facts::member_id.eq_any(member_ids)),
+            .filter(in_list(customer_facts::member_id, member_ids)),
     )
     .execute(conn)
 }

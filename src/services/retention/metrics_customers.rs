@@ -13,6 +13,7 @@ use diesel::prelude::*;
 
 use super::metrics::{record_days, MetricOrder};
 use super::rollups::Changed;
+use crate::db::in_list::in_list;
 use crate::db::models::Order;
 use crate::db::schema::{members, metric_orders, metric_spells};
 use crate::db::DbConnection;
@@ -40,7 +41,7 @@ fn orders_of_customers(
 ) -> QueryResult<BTreeMap<String, Vec<CustomerOrder>>> {
     let rows: Vec<(Option<String>, NaiveDate, String, i64, bool)> = metric_orders::table
         .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(metric_orders::customer_id.eq_any(customers))
+        .filter(in_list(metric_orders::customer_id, customers))
         .select((
             metric_orders::customer_id,
             metric_orders::ordered_on,
@@ -81,7 +82,7 @@ fn replace_spells_of(
     diesel::delete(
         metric_spells::table
             .filter(metric_spells::shop_id.eq(shop_id))
-            .filter(metric_spells::customer_id.eq_any(&ids)),
+            .filter(in_list(metric_spells::customer_id, &ids)),
     )
     .execute(conn)?;
     let rows: Vec<SpellRow> = customers
@@ -164,7 +165,7 @@ fn accounts(
     }
     let rows: Vec<String> = members::table
         .filter(members::shop_id.eq(shop_id))
-        .filter(members::id.eq_any(member_ids))
+        .filter(in_list(members::id, member_ids))
         .filter(members::platform_customer_id.is_not_null())
         .select(members::id)
         .load(conn)?;
@@ -190,7 +191,7 @@ pub fn orders_changed(
     let ids: Vec<&str> = changes.iter().map(|c| c.order.id.as_str()).collect();
     let stored: BTreeMap<String, MetricOrder> = metric_orders::table
         .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(metric_orders::order_id.eq_any(&ids))
+        .filter(in_list(metric_orders::order_id, &ids))
         .select(MetricOrder::as_select())
         .load(conn)?
         .into_iter()
@@ -248,7 +249,7 @@ pub fn orders_changed(
     diesel::delete(
         metric_orders::table
             .filter(metric_orders::shop_id.eq(shop_id))
-            .filter(metric_orders::order_id.eq_any(&moved_ids)),
+            .filter(in_list(metric_orders::order_id, &moved_ids)),
     )
     .execute(conn)?;
     let rows: Vec<MetricOrder> = moved.into_iter().filter_map(|(_, now)| now).collect();

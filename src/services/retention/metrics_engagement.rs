@@ -17,6 +17,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{count_star, max, min};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::models::Member;
 use crate::db::schema::{ledger_entries, members, metric_engagement};
 use crate::db::DbConnection;
@@ -102,7 +103,7 @@ pub(super) fn add_days(
     let members: Vec<&str> = days.keys().map(String::as_str).collect();
     let latest: HashMap<String, Option<NaiveDate>> = metric_engagement::table
         .filter(metric_engagement::shop_id.eq(shop_id))
-        .filter(metric_engagement::member_id.eq_any(&members))
+        .filter(in_list(metric_engagement::member_id, &members))
         .group_by(metric_engagement::member_id)
         .select((metric_engagement::member_id, max(metric_engagement::day)))
         .load::<(String, Option<NaiveDate>)>(conn)?
@@ -244,7 +245,10 @@ pub fn rebuild(
     let mut lines = ledger_entries::table
         .inner_join(members::table.on(members::id.eq(ledger_entries::member_id)))
         .filter(ledger_entries::shop_id.eq(shop_id))
-        .filter(ledger_entries::kind.eq_any(ENGAGING_KINDS.map(LedgerKind::as_str)))
+        .filter(in_list(
+            ledger_entries::kind,
+            &ENGAGING_KINDS.map(LedgerKind::as_str),
+        ))
         .filter(ledger_entries::status.ne(LedgerStatus::Void.as_str()))
         .filter(members::platform_customer_id.is_not_null())
         .filter(members::merged_into.is_null())

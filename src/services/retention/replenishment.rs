@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{Member, Shop};
 use crate::db::schema::product_purchases;
 use crate::db::DbConnection;
@@ -46,7 +47,7 @@ pub fn orders_changed(
     diesel::delete(
         product_purchases::table
             .filter(product_purchases::shop_id.eq(shop_id))
-            .filter(product_purchases::platform_order_id.eq_any(&ids)),
+            .filter(in_list(product_purchases::platform_order_id, &ids)),
     )
     .execute(conn)?;
     let mut rows = Vec::new();
@@ -101,7 +102,7 @@ pub fn forget(conn: &mut DbConnection, shop_id: &str, member_ids: &[String]) -> 
     diesel::delete(
         product_purchases::table
             .filter(product_purchases::shop_id.eq(shop_id))
-            .filter(product_purchases::member_id.eq_any(member_ids)),
+            .filter(in_list(product_purchases::member_id, member_ids)),
     )
     .execute(conn)
 }

@@ -7,6 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::models::win_back_entry::{end_reason, WinBackEntry};
 use crate::db::schema::{customer_facts, win_back_entries};
 use crate::db::{new_id, DbConnection};
@@ -103,7 +104,7 @@ pub fn end_on_orders(
     }
     let ids: Vec<&str> = members.iter().map(|(id, _)| *id).collect();
     let open: Vec<WinBackEntry> = win_back_entries::table
-        .filter(win_back_entries::member_id.eq_any(&ids))
+        .filter(in_list(win_back_entries::member_id, &ids))
         .filter(win_back_entries::ended_on.is_null())
         .select(WinBackEntry::as_select())
         .load(conn)?;

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::PgConnection;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{Order, Shop};
 use crate::db::reused::reused;
 use crate::db::schema::{ledger_entries, tier_activity, tier_grants};
@@ -162,9 +163,10 @@ fn order_net_points(
         .filter(ledger_entries::shop_id.eq(shop_id))
         .filter(ledger_entries::source.eq("order"))
         .filter(ledger_entries::source_id.eq(platform_order_id))
-        .filter(
-            ledger_entries::kind.eq_any([LedgerKind::Earn.as_str(), LedgerKind::Reversal.as_str()]),
-        )
+        .filter(in_list(
+            ledger_entries::kind,
+            &[LedgerKind::Earn.as_str(), LedgerKind::Reversal.as_str()],
+        ))
         .filter(ledger_entries::status.ne(LedgerStatus::Void.as_str()))
         .select(ledger_entries::delta)
         .load::<i64>(conn)?
@@ -222,7 +224,7 @@ pub fn count_due(
         diesel::update(
             tier_activity::table
                 .filter(tier_activity::shop_id.eq(shop_id))
-                .filter(tier_activity::source.eq_any(sources)),
+                .filter(in_list(tier_activity::source, sources)),
         )
         .set(tier_activity::counted.eq(true))
         .execute(conn)?;
@@ -242,7 +244,7 @@ pub fn of_members(
 ) -> QueryResult<std::collections::HashMap<String, Vec<Activity>>> {
     let rows: Vec<(String, NaiveDate, i64, i64, i64)> = tier_activity::table
         .filter(tier_activity::shop_id.eq(shop_id))
-        .filter(tier_activity::member_id.eq_any(member_ids))
+        .filter(in_list(tier_activity::member_id, member_ids))
         .filter(tier_activity::counted.eq(true))
         .select((
             tier_activity::member_id,

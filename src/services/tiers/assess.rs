@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{Member, Shop};
 use crate::db::schema::{members, tier_events};
 use crate::db::{new_id, DbConnection};
@@ -170,7 +171,7 @@ fn read_states(
 ) -> QueryResult<Vec<(String, TierState)>> {
     let query = members::table
         .filter(members::shop_id.eq(shop_id))
-        .filter(members::id.eq_any(ids))
+        .filter(in_list(members::id, ids))
         .filter(members::merged_into.is_null())
         .order(members::id.asc())
         .select((
@@ -246,7 +247,7 @@ fn store_states(
                 diesel::update(
                     members::table
                         .filter(members::shop_id.eq(shop_id))
-                        .filter(members::id.eq_any(&ids)),
+                        .filter(in_list(members::id, &ids)),
                 )
                 .set((
                     members::tier.eq(&state.tier),

@@ -5,6 +5,7 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::db::in_list::in_list;
 use crate::db::models::{Order, Refund, Shop};
 use crate::db::schema::tier_grants;
 use crate::db::{new_id, DbConnection};
@@ -119,7 +120,7 @@ pub fn of_members(
 ) -> QueryResult<std::collections::HashMap<String, Vec<Grant>>> {
     let rows: Vec<(String, String, NaiveDate, NaiveDate)> = tier_grants::table
         .filter(tier_grants::shop_id.eq(shop_id))
-        .filter(tier_grants::member_id.eq_any(member_ids))
+        .filter(in_list(tier_grants::member_id, member_ids))
         .filter(tier_grants::revoked_at.is_null())
         .select((
             tier_grants::member_id,
