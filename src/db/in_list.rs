@@ -7,8 +7,8 @@
 //!
 //! [`in_list`] binds the whole list as one parameter instead: a JSON array read by `json_each`
 //! on SQLite, an array compared with `= ANY` on PostgreSQL. The SQL no longer depends on the
-//! values, so diesel keeps the statement prepared under its text (see `db::reused`), and no list
-//! is too long for SQLite's limit on bound values.
+//! values, so diesel keeps the statement prepared (under its type, as it does a statement with
+//! no list), and no list is too long for SQLite's limit on bound values.
 
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
@@ -63,10 +63,12 @@ impl<C: ValidGrouping<GB>, GB> ValidGrouping<GB> for InList<C> {
     type IsAggregate = C::IsAggregate;
 }
 
-// Keyed by its SQL text, which never varies with the values: safe to keep prepared.
-impl<C> QueryId for InList<C> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+// Its SQL is fixed by its column's type, never by the values, so a statement with it can be
+// kept under its Rust type like any other diesel statement: found again without writing out
+// and comparing its SQL text at every run (which a statement keyed by text costs).
+impl<C: QueryId> QueryId for InList<C> {
+    type QueryId = InList<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
 }
 
 impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InList<C> {
