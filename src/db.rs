@@ -561,6 +561,24 @@ fn sqlite_db_in(dir: &tempfile::TempDir) -> Db {
     Db::connect(&url, 2).unwrap_or_else(|e| panic!("open: {e}"))
 }
 
+/// The SQL of every statement a connection prepared to keep, for the unit tests of `db`'s
+/// modules (`conn.set_instrumentation(kept.clone())`).
+#[cfg(test)]
+#[derive(Default, Clone)]
+struct KeptStatements(Arc<std::sync::Mutex<Vec<String>>>);
+
+#[cfg(test)]
+impl diesel::connection::Instrumentation for KeptStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::CacheQuery { sql, .. } = event {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| panic!("{e}"))
+                .push(sql.to_owned());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

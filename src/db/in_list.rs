@@ -102,13 +102,12 @@ where
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use diesel::sqlite::SqliteConnection;
 
     use super::in_list;
+    use crate::db::KeptStatements;
 
     diesel::table! {
         people (id) {
@@ -118,19 +117,7 @@ mod tests {
         }
     }
 
-    /// The SQL of every statement the connection prepared to keep.
-    #[derive(Default, Clone)]
-    struct Kept(Arc<Mutex<Vec<String>>>);
-
-    impl Instrumentation for Kept {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                self.0.lock().unwrap().push(sql.to_owned());
-            }
-        }
-    }
-
-    fn connection() -> (SqliteConnection, Kept) {
+    fn connection() -> (SqliteConnection, KeptStatements) {
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.batch_execute(
             "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT);
@@ -138,7 +125,7 @@ mod tests {
                  (3, 'cy''s', 'cy@x.test'), (4, 'dé \"q\"', NULL);",
         )
         .unwrap();
-        let kept = Kept::default();
+        let kept = KeptStatements::default();
         conn.set_instrumentation(kept.clone());
         (conn, kept)
     }
@@ -193,7 +180,7 @@ mod tests {
              INSERT INTO people VALUES (1, 'ada', NULL), (2, 'bo', NULL), (3, 'cy', NULL);",
         )
         .unwrap();
-        let kept = Kept::default();
+        let kept = KeptStatements::default();
         conn.set_instrumentation(kept.clone());
         for names in [&["ada"][..], &["ada", "bo"]] {
             let n: i64 = people::table

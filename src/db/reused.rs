@@ -62,13 +62,12 @@ impl<Q, Conn> RunQueryDsl<Conn> for Reused<Q> {}
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
+    use diesel::connection::SimpleConnection;
     use diesel::prelude::*;
     use diesel::sqlite::SqliteConnection;
 
     use super::reused;
+    use crate::db::KeptStatements;
 
     diesel::table! {
         counters (id) {
@@ -77,23 +76,11 @@ mod tests {
         }
     }
 
-    /// Counts the statements a connection prepares to keep.
-    #[derive(Default, Clone)]
-    struct CacheEvents(Arc<Mutex<Vec<String>>>);
-
-    impl Instrumentation for CacheEvents {
-        fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-            if let InstrumentationEvent::CacheQuery { sql, .. } = event {
-                self.0.lock().unwrap().push(sql.to_owned());
-            }
-        }
-    }
-
-    fn connection() -> (SqliteConnection, CacheEvents) {
+    fn connection() -> (SqliteConnection, KeptStatements) {
         let mut conn = SqliteConnection::establish(":memory:").unwrap();
         conn.batch_execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counters VALUES (1, 0), (2, 0);")
             .unwrap();
-        let events = CacheEvents::default();
+        let events = KeptStatements::default();
         conn.set_instrumentation(events.clone());
         (conn, events)
     }
@@ -150,7 +137,7 @@ mod tests {
         let mut conn = crate::db::DbConnection::establish(":memory:").unwrap();
         conn.batch_execute("CREATE TABLE counters (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); INSERT INTO counters VALUES (1, 0);")
             .unwrap();
-        let events = CacheEvents::default();
+        let events = KeptStatements::default();
         conn.set_instrumentation(events.clone());
         for _ in 0..3 {
             let _: i32 = reused(
