@@ -9,9 +9,9 @@
 //! out of the pool and moves it into `spawn_blocking`, so a whole use case (ledger line, balance,
 //! outbox row) runs as one transaction in one hop.
 
+pub mod fixed;
 pub mod in_list;
 pub mod models;
-pub mod reused;
 pub mod schema;
 mod shared_writer;
 pub mod types;

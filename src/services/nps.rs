@@ -22,7 +22,6 @@ use serde_json::json;
 
 use crate::db::in_list::in_list;
 use crate::db::models::{Member, NpsResponse, NpsSurvey, Order, Shop};
-use crate::db::reused::reused;
 use crate::db::schema::{nps_responses, orders};
 use crate::db::{new_id, DbConnection};
 use crate::domain::calendar;
@@ -96,10 +95,11 @@ fn last_survey_and_orders(
         .select(diesel::dsl::max(nps_surveys::sent_on))
         .single_value();
     let orders = counted_orders_query(shop_id, member_id).single_value();
-    // Kept prepared (`db::reused`): SQLite's `IN` list of paid statuses would otherwise be
+    // Kept prepared (`db::fixed`): SQLite's `IN` list of paid statuses would otherwise be
     // parsed again after every order.
     let (last, orders): (Option<NaiveDate>, Option<i64>) =
-        reused(diesel::select((last, orders))).get_result(conn)?;
+        crate::per_backend!(conn, |c| crate::fixed!(diesel::select((last, orders)))
+            .get_result(c))?;
     let stored = u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX);
     Ok((
         last,

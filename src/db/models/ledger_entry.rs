@@ -56,11 +56,14 @@ pub struct NewLedgerEntry {
 
 impl NewLedgerEntry {
     /// Inserts the line unless one with the same idempotency key exists; returns whether it was new.
+    /// Kept prepared (`db::fixed`): one runs for every award.
     pub fn insert_once(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        let inserted = crate::per_backend!(conn, |c| diesel::insert_into(ledger_entries::table)
-            .values(self.clone())
-            .on_conflict_do_nothing()
-            .execute(c))?;
+        let inserted = crate::per_backend!(conn, |c| crate::fixed!(diesel::insert_into(
+            ledger_entries::table
+        )
+        .values(self.clone())
+        .on_conflict_do_nothing())
+        .execute(c))?;
         Ok(inserted == 1)
     }
 }

@@ -122,10 +122,12 @@ impl NewOrder {
     /// Inserts unless the order is already stored; returns whether this call inserted it (two
     /// topics of one order may arrive at once).
     pub fn insert_once(&self, conn: &mut DbConnection) -> QueryResult<bool> {
-        let inserted = crate::per_backend!(&mut *conn, |c| diesel::insert_into(orders::table)
-            .values(self.clone())
-            .on_conflict_do_nothing()
-            .execute(c))?;
+        let inserted = crate::per_backend!(&mut *conn, |c| crate::fixed!(diesel::insert_into(
+            orders::table
+        )
+        .values(self.clone())
+        .on_conflict_do_nothing())
+        .execute(c))?;
         Ok(inserted == 1)
     }
 }

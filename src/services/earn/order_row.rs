@@ -4,7 +4,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::models::{Member, NewOrder, Order, Refund, Shop};
-use crate::db::reused::reused;
 use crate::db::schema::orders;
 use crate::db::{new_id, DbConnection};
 use crate::domain::event::OrderFacts;
@@ -77,23 +76,23 @@ pub(super) fn upsert_order(
             updated_at: now,
             ..order
         };
-        // Kept prepared (`db::reused`, hence the `RETURNING`): every later delivery of an
-        // order runs it.
-        let _: String = reused(
-            diesel::update(orders::table.find(&updated.id))
-                .set((
-                    orders::member_id.eq(&updated.member_id),
-                    orders::financial_status.eq(&updated.financial_status),
-                    orders::cancelled.eq(updated.cancelled),
-                    orders::subtotal_minor.eq(updated.subtotal_minor),
-                    orders::total_minor.eq(updated.total_minor),
-                    orders::snapshot.eq(&updated.snapshot),
-                    orders::platform_updated_at.eq(updated.platform_updated_at),
-                    orders::updated_at.eq(updated.updated_at),
-                ))
-                .returning(orders::id),
+        // Kept prepared (`db::fixed`, hence the `RETURNING`): every later delivery of an order
+        // runs it.
+        let _: String = crate::per_backend!(&mut *conn, |c| crate::fixed!(diesel::update(
+            orders::table.find(&updated.id)
         )
-        .get_result(conn)?;
+        .set((
+            orders::member_id.eq(&updated.member_id),
+            orders::financial_status.eq(&updated.financial_status),
+            orders::cancelled.eq(updated.cancelled),
+            orders::subtotal_minor.eq(updated.subtotal_minor),
+            orders::total_minor.eq(updated.total_minor),
+            orders::snapshot.eq(&updated.snapshot),
+            orders::platform_updated_at.eq(updated.platform_updated_at),
+            orders::updated_at.eq(updated.updated_at),
+        ))
+        .returning(orders::id))
+        .get_result(c))?;
         return Ok(updated);
     }
     if cancelled && !order.cancelled {

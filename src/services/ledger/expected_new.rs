@@ -14,7 +14,6 @@ use diesel::prelude::*;
 
 use super::{insert_line, line_posted, LedgerError, Moved, Posted, Posting};
 use crate::db::models::Member;
-use crate::db::reused::reused;
 use crate::db::schema::members;
 use crate::db::DbConnection;
 use crate::domain::points::{LedgerStatus, MAX_BALANCE};
@@ -68,17 +67,15 @@ fn credit_in_place(
     // `held + credit <= MAX` written so that nothing can overflow.
     let room = MAX_BALANCE - credit;
     let lifetime_room = if moved.lifetime > 0 { room } else { i64::MAX };
-    crate::per_backend!(conn, |c| reused(
-        diesel::update(
-            members::table
-                .filter(members::shop_id.eq(&p.shop_id))
-                .filter(members::id.eq(&p.member_id))
-                .filter((members::points_balance + members::pending_points).le(room))
-                .filter(members::lifetime_points.le(lifetime_room)),
-        )
-        .set(moved.changeset(now))
-        .returning(Member::as_returning())
+    crate::per_backend!(conn, |c| crate::fixed!(diesel::update(
+        members::table
+            .filter(members::shop_id.eq(&p.shop_id))
+            .filter(members::id.eq(&p.member_id))
+            .filter((members::points_balance + members::pending_points).le(room))
+            .filter(members::lifetime_points.le(lifetime_room)),
     )
+    .set(moved.changeset(now))
+    .returning(Member::as_returning()))
     .get_result(c)
     .optional())
 }

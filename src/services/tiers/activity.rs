@@ -12,7 +12,6 @@ use diesel::PgConnection;
 
 use crate::db::in_list::in_list;
 use crate::db::models::{Order, Shop};
-use crate::db::reused::reused;
 use crate::db::schema::{ledger_entries, tier_activity, tier_grants};
 use crate::db::DbConnection;
 use crate::domain::calendar;
@@ -38,21 +37,21 @@ pub(crate) struct NewActivity {
 /// later ones only change the amounts (and the member, after a guest merge). Returns whether
 /// the row counts: `row.counted` for a new row, the stored flag for one rewritten.
 fn upsert(conn: &mut DbConnection, row: &NewActivity) -> QueryResult<bool> {
-    // Kept prepared (`db::reused`): one runs for every order.
-    crate::per_backend!(&mut *conn, |c| reused(
-        diesel::insert_into(tier_activity::table)
-            .values(row.clone())
-            .on_conflict((tier_activity::shop_id, tier_activity::source))
-            .do_update()
-            .set((
-                tier_activity::member_id.eq(&row.member_id),
-                tier_activity::points.eq(row.points),
-                tier_activity::spent_minor.eq(row.spent_minor),
-                tier_activity::orders.eq(row.orders),
-                tier_activity::updated_at.eq(row.updated_at),
-            ))
-            .returning(tier_activity::counted)
+    // Kept prepared (`db::fixed`): one runs for every order.
+    crate::per_backend!(&mut *conn, |c| crate::fixed!(diesel::insert_into(
+        tier_activity::table
     )
+    .values(row.clone())
+    .on_conflict((tier_activity::shop_id, tier_activity::source))
+    .do_update()
+    .set((
+        tier_activity::member_id.eq(&row.member_id),
+        tier_activity::points.eq(row.points),
+        tier_activity::spent_minor.eq(row.spent_minor),
+        tier_activity::orders.eq(row.orders),
+        tier_activity::updated_at.eq(row.updated_at),
+    ))
+    .returning(tier_activity::counted))
     .get_result(c))
 }
 
