@@ -23,7 +23,6 @@
 //! whether it may be kept by walking the statement inside, which says no. Inserts say yes
 //! either way.
 
-use std::any::TypeId;
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
@@ -99,6 +98,7 @@ where
     DB::QueryBuilder: Default,
 {
     use diesel::query_builder::QueryBuilder;
+    use std::any::TypeId;
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
 

@@ -284,14 +284,15 @@ fn pending_lots(
     shop_id: &str,
     member_id: &str,
 ) -> QueryResult<Vec<PendingLot>> {
-    let rows: Vec<(Option<chrono::NaiveDateTime>, i64)> =
+    let mut rows: Vec<(Option<chrono::NaiveDateTime>, i64)> =
         crate::per_backend!(conn, |c| ledger_entries::table
             .filter(ledger_entries::shop_id.eq(shop_id))
             .filter(ledger_entries::member_id.eq(member_id))
             .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-            .order(ledger_entries::confirms_at.asc())
             .select((ledger_entries::confirms_at, ledger_entries::delta))
             .load(c))?;
+    // Sorted here: the read is served by the member's history index (see migration 000041).
+    rows.sort_unstable_by_key(|(at, _)| *at);
     let mut lots: Vec<(Option<chrono::NaiveDateTime>, i64)> = Vec::new();
     for (at, delta) in rows {
         let day = at.map(|t| t.date().and_time(chrono::NaiveTime::MIN));

@@ -205,3 +205,57 @@ async fn no_table_keeps_statistics_on_which_shops_it_holds() {
         "statistics on which shops are held: {names:?}"
     );
 }
+
+/// Stores a ledger line of `member` in `status`, confirming at `confirms`.
+fn line(c: &mut DbConnection, shop: &str, member: &str, n: usize, status: &str, confirms: &str) {
+    c.batch_execute(&format!(
+        "INSERT INTO ledger_entries (id, shop_id, member_id, delta, kind, status, source, \
+         source_id, action, idempotency_key, confirms_at, created_at, updated_at) VALUES \
+         ('{member}-{n}', '{shop}', '{member}', 10, 'earn', '{status}', 'order', '{member}-{n}', \
+         'earn', 'order:{member}-{n}:earn', '{confirms}', '2026-12-01 10:00:00', \
+         '2026-12-01 10:00:00')"
+    ))
+    .unwrap();
+}
+
+/// A member's pending points (the widget and the points mail) are read from the member's
+/// history index, not from the index of every shop's pending lines by date: the migration
+/// `pending_points_from_history` dropped the member's index of pending lines, one index fewer
+/// to write per ledger line.
+#[tokio::test]
+async fn a_members_pending_points_are_read_from_their_history() {
+    let app = TestApp::spawn().await;
+    let shop = app.add_shop("planner-pending.myshopify.com", "USD").await;
+    let postgres = app.test_db.is_postgres();
+    let pending = app
+        .with_db(move |c| {
+            let mut members = Vec::new();
+            for i in 0..200 {
+                let email = format!("p-{i}@example.com");
+                let m = insert_member(c, &shop, Some(&format!("p-{i}")), Some(&email));
+                for n in 0..5 {
+                    let status = if n % 2 == 0 { "pending" } else { "confirmed" };
+                    line(c, &shop, &m.id, n, status, "2026-12-15 10:00:00");
+                }
+                members.push(m.id);
+            }
+            c.batch_execute("ANALYZE").unwrap();
+            plan(
+                c,
+                &format!(
+                    "SELECT confirms_at, delta FROM ledger_entries WHERE shop_id = '{shop}' \
+                     AND member_id = '{}' AND status = 'pending'",
+                    members[7]
+                ),
+            )
+        })
+        .await;
+    let mentions = |needle: &str| pending.iter().any(|l| l.contains(needle));
+    assert!(mentions("ledger_entries_history"), "{pending:#?}");
+    if !postgres {
+        assert!(
+            mentions("(shop_id=? AND member_id=?)"),
+            "the member's lines only: {pending:#?}"
+        );
+    }
+}

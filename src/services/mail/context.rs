@@ -136,13 +136,14 @@ pub(super) fn build(
 
 /// Pending points by the day they become spendable, soonest first (at most five days).
 fn pending(conn: &mut DbConnection, member: &Member) -> QueryResult<Vec<PendingLine>> {
-    let rows: Vec<(Option<chrono::NaiveDateTime>, i64)> = ledger_entries::table
+    let mut rows: Vec<(Option<chrono::NaiveDateTime>, i64)> = ledger_entries::table
         .filter(ledger_entries::shop_id.eq(&member.shop_id))
         .filter(ledger_entries::member_id.eq(&member.id))
         .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-        .order(ledger_entries::confirms_at.asc())
         .select((ledger_entries::confirms_at, ledger_entries::delta))
         .load(conn)?;
+    // Sorted here: the read is served by the member's history index (see migration 000041).
+    rows.sort_unstable_by_key(|(at, _)| *at);
     let mut lines: Vec<PendingLine> = Vec::new();
     for (at, delta) in rows {
         let Some(date) = at.map(|a| a.date()) else {
