@@ -30,7 +30,8 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Keeps `$query` prepared under a key of its own (see the module documentation):
-/// `fixed!(diesel::update(…).set(…)).execute(conn)`.
+/// `fixed!(diesel::insert_into(…).values(…).on_conflict_do_nothing()).execute(conn)`,
+/// `fixed!(diesel::update(…).set(…).returning(…)).get_result(conn)`.
 #[macro_export]
 macro_rules! fixed {
     ($query:expr) => {{
