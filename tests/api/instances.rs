@@ -324,7 +324,6 @@ async fn two_instances_apply_every_order_once_run_every_job_once_and_survive_a_k
     // Every periodic job ran once per due time: both instances enqueued the periodic work at
     // start (and every few minutes), yet each (shop, kind, due time) has one row, done. The
     // test may straddle an hour or a day: each bucket of either end is checked.
-    let mut c = db.get().unwrap();
     let (from, to) = (started, boomerang::db::now());
     let buckets = |kind: JobKind, format: &str| -> (JobKind, Vec<String>) {
         let mut keys = vec![
@@ -334,7 +333,7 @@ async fn two_instances_apply_every_order_once_run_every_job_once_and_survive_a_k
         keys.dedup();
         (kind, keys)
     };
-    for (shop, (kind, keys)) in [
+    let periodic = [
         (
             &shop_id,
             buckets(JobKind::ConfirmPoints, "confirm:%Y-%m-%dT%H"),
@@ -352,7 +351,31 @@ async fn two_instances_apply_every_order_once_run_every_job_once_and_survive_a_k
             &slow_shop,
             buckets(JobKind::ReconcileOrders, "reconcile:%Y-%m-%dT%H"),
         ),
-    ] {
+    ];
+    // One of them may still be running: the killed process's (taken over once its lease
+    // lapses), or one of a due time that began during the test. What was queued settles
+    // first, then each due time is counted.
+    wait_until(
+        Duration::from_secs(30),
+        "the periodic jobs of the test's due times finish",
+        || {
+            let mut c = db.get().unwrap();
+            periodic.iter().all(|(shop, (kind, keys))| {
+                jobs::table
+                    .filter(jobs::shop_id.eq(*shop))
+                    .filter(jobs::kind.eq(kind.as_str()))
+                    .filter(jobs::dedupe_key.eq_any(keys))
+                    .filter(jobs::status.ne("done"))
+                    .count()
+                    .get_result::<i64>(&mut c)
+                    .unwrap()
+                    == 0
+            })
+        },
+    )
+    .await;
+    let mut c = db.get().unwrap();
+    for (shop, (kind, keys)) in periodic {
         let rows: Vec<(Option<String>, String)> = jobs::table
             .filter(jobs::shop_id.eq(shop))
             .filter(jobs::kind.eq(kind.as_str()))
