@@ -16,6 +16,7 @@ mod confirm;
 mod credits;
 mod expected_new;
 mod held;
+mod pending;
 
 pub use confirm::confirm_due;
 pub use credits::{post_credits, Credit, Credits};
@@ -23,6 +24,7 @@ pub use expected_new::post_expecting_new;
 pub(crate) use held::HeldWrites;
 pub(crate) use held::{held_orders_counting, hold_activity, hold_order};
 pub use held::{post_award, write_held, write_held_for_order};
+pub use pending::{pending_by_day, PendingDay};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -12,9 +12,7 @@ use parking_lot::Mutex;
 use serde_json::value::RawValue;
 
 use crate::db::models::{LedgerEntry, Member, Shop};
-use crate::db::schema::ledger_entries;
 use crate::db::DbConnection;
-use crate::domain::points::LedgerStatus;
 use crate::domain::rewards::RewardKind;
 use crate::domain::widget::{fill, Locale};
 use crate::services::program::Program;
@@ -284,29 +282,15 @@ fn pending_lots(
     shop_id: &str,
     member_id: &str,
 ) -> QueryResult<Vec<PendingLot>> {
-    let mut rows: Vec<(Option<chrono::NaiveDateTime>, i64)> =
-        crate::per_backend!(conn, |c| ledger_entries::table
-            .filter(ledger_entries::shop_id.eq(shop_id))
-            .filter(ledger_entries::member_id.eq(member_id))
-            .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-            .select((ledger_entries::confirms_at, ledger_entries::delta))
-            .load(c))?;
-    // Sorted here: the read is served by the member's history index (see migration 000041).
-    rows.sort_unstable_by_key(|(at, _)| *at);
-    let mut lots: Vec<(Option<chrono::NaiveDateTime>, i64)> = Vec::new();
-    for (at, delta) in rows {
-        let day = at.map(|t| t.date().and_time(chrono::NaiveTime::MIN));
-        match lots.last_mut() {
-            Some((d, points)) if *d == day => *points += delta,
-            _ => lots.push((day, delta)),
-        }
-    }
-    Ok(lots
-        .into_iter()
-        .filter(|(_, p)| *p > 0)
-        .map(|(at, points)| PendingLot {
-            points,
-            confirms_at: at.map(rfc3339),
-        })
-        .collect())
+    Ok(
+        crate::services::ledger::pending_by_day(conn, shop_id, member_id)?
+            .into_iter()
+            .map(|d| PendingLot {
+                points: d.points,
+                confirms_at: d
+                    .day
+                    .map(|day| rfc3339(day.and_time(chrono::NaiveTime::MIN))),
+            })
+            .collect(),
+    )
 }

@@ -6,10 +6,8 @@ use diesel::prelude::*;
 
 use crate::crypto::Keys;
 use crate::db::models::{Email, Member, Shop};
-use crate::db::schema::ledger_entries;
 use crate::db::DbConnection;
 use crate::domain::mail::Kind;
-use crate::domain::points::LedgerStatus;
 use crate::domain::tiers::Basis;
 use crate::domain::widget::{fill, Locale};
 use crate::mail::render::{Brand, MailContext, PendingLine};
@@ -134,30 +132,19 @@ pub(super) fn build(
     Ok(ctx)
 }
 
-/// Pending points by the day they become spendable, soonest first (at most five days).
+/// Pending points by the day they become spendable, soonest first (at most five days; lines
+/// held until an event rather than a date are not listed).
 fn pending(conn: &mut DbConnection, member: &Member) -> QueryResult<Vec<PendingLine>> {
-    let mut rows: Vec<(Option<chrono::NaiveDateTime>, i64)> = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(&member.shop_id))
-        .filter(ledger_entries::member_id.eq(&member.id))
-        .filter(ledger_entries::status.eq(LedgerStatus::Pending.as_str()))
-        .select((ledger_entries::confirms_at, ledger_entries::delta))
-        .load(conn)?;
-    // Sorted here: the read is served by the member's history index (see migration 000041).
-    rows.sort_unstable_by_key(|(at, _)| *at);
-    let mut lines: Vec<PendingLine> = Vec::new();
-    for (at, delta) in rows {
-        let Some(date) = at.map(|a| a.date()) else {
-            continue;
-        };
-        match lines.last_mut() {
-            Some(last) if last.date == date => last.points += delta,
-            _ => lines.push(PendingLine {
-                points: delta,
-                date,
-            }),
-        }
-    }
-    lines.retain(|l| l.points > 0);
-    lines.truncate(5);
-    Ok(lines)
+    Ok(
+        crate::services::ledger::pending_by_day(conn, &member.shop_id, &member.id)?
+            .into_iter()
+            .filter_map(|d| {
+                Some(PendingLine {
+                    points: d.points,
+                    date: d.day?,
+                })
+            })
+            .take(5)
+            .collect(),
+    )
 }
