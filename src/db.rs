@@ -14,6 +14,7 @@ pub mod in_list;
 pub mod models;
 pub mod schema;
 mod shared_writer;
+pub mod shop_keys;
 pub mod types;
 pub mod wal;
 

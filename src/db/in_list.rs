@@ -51,6 +51,13 @@ pub struct InList<C> {
     json: String,
 }
 
+impl<C> InList<C> {
+    /// The values, as bound on PostgreSQL.
+    pub(super) fn values(&self) -> &Vec<String> {
+        &self.values
+    }
+}
+
 impl<C: Expression> Expression for InList<C> {
     type SqlType = Bool;
 }

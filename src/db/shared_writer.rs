@@ -21,8 +21,15 @@ use super::{establish, DatabaseUrl, DbConnection, DbError};
 
 /// The shared connection's page cache: 64 MiB, against 4 MiB for each pooled connection. With
 /// it the applier spent ~12 % less CPU on a 20,000-order burst than with a pooled connection,
-/// with 4 MiB ~5 %: every commit walks the whole cache once (SQLite's `pcache1Truncate`, ~6 %
-/// of the applier's time at 64 MiB), which does not outweigh the pages no longer read again.
+/// with 4 MiB ~5 %, and 16 MiB measured the same as 64 (docs/PERFORMANCE.md, thirteenth
+/// session).
+///
+/// Its cost: a commit after a B-tree split walks every page in the cache. SQLite's
+/// `balance_nonroot` parks a page at the pending-byte page number (page 262,145 at 4 KiB) while
+/// it reorders siblings, so the cache's largest key lies past the end of the file, and
+/// `pcache1Truncate` at commit scans every hash slot instead of the few past the end, as long
+/// as the file is under ~1 GiB. That is ~3 % of the applier's time and ~20 % of the writer's
+/// (which commits far more often); a smaller cache walks less and reads more again.
 const CACHE_KIB: u32 = 64 * 1024;
 
 /// The one write connection to a SQLite file, opened on first use.

@@ -259,3 +259,84 @@ async fn a_members_pending_points_are_read_from_their_history() {
         );
     }
 }
+
+/// The plan of a statement diesel built (its SQL as written for the backend, its values bound
+/// in order: the shop and the ids for each use of them).
+fn plan_of_shop_keys(c: &mut DbConnection, shop: &str, ids: &[String]) -> Vec<String> {
+    use boomerang::db::schema::metric_orders;
+    use boomerang::db::shop_keys::shop_keys;
+    use diesel::sql_types::Array;
+    let delete = diesel::delete(metric_orders::table.filter(shop_keys(
+        metric_orders::shop_id,
+        shop,
+        metric_orders::order_id,
+        ids,
+    )));
+    match c {
+        DbConnection::Postgresql(pg) => {
+            let sql = diesel::debug_query::<diesel::pg::Pg, _>(&delete).to_string();
+            let sql = sql.split(" -- binds").next().unwrap_or_default().to_owned();
+            diesel::sql_query(format!("EXPLAIN {sql}"))
+                .bind::<Text, _>(shop)
+                .bind::<Array<Text>, _>(ids)
+                .bind::<Array<Text>, _>(ids)
+                .bind::<Text, _>(shop)
+                .load::<PlanLine>(pg)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.line)
+                .collect()
+        }
+        DbConnection::Sqlite(lite) => {
+            let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&delete).to_string();
+            let sql = sql.split(" -- binds").next().unwrap_or_default().to_owned();
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .bind::<Text, _>(shop)
+                .bind::<Text, _>(serde_json::to_string(ids).unwrap())
+                .load::<PlanStep>(lite)
+                .unwrap()
+                .into_iter()
+                .map(|s| s.detail)
+                .collect()
+        }
+    }
+}
+
+/// An applier batch's statement with a list of ids (`db::shop_keys`) finds each id through the
+/// index of (shop, id), on a young table that holds one shop's rows: PostgreSQL, which keeps no
+/// statistics on `shop_id`, otherwise takes the shop for 0.5 % of the table and reads all of its
+/// rows through any index that starts with `shop_id`, the ids as a filter.
+#[tokio::test]
+async fn a_batch_finds_its_ids_by_the_shops_key_on_a_young_table() {
+    let app = TestApp::spawn().await;
+    let shop = app.add_shop("planner-young.myshopify.com", "USD").await;
+    let postgres = app.test_db.is_postgres();
+    let plan = app
+        .with_db(move |c| {
+            let day = if matches!(c, DbConnection::Postgresql(_)) {
+                "DATE '2026-12-01'"
+            } else {
+                "'2026-12-01'"
+            };
+            c.batch_execute(&format!(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+                 INSERT INTO metric_orders (shop_id, order_id, customer_id, ordered_on, \
+                 net_minor, member) SELECT '{shop}', 'o-' || i, 'c-' || (i % 500), {day}, \
+                 1000, TRUE FROM n"
+            ))
+            .unwrap();
+            let ids: Vec<String> = (1..=128).map(|i| format!("o-{}", i * 37)).collect();
+            plan_of_shop_keys(c, &shop, &ids)
+        })
+        .await;
+    let mentions = |needle: &str| plan.iter().any(|l| l.contains(needle));
+    if postgres {
+        assert!(
+            mentions("metric_orders_pkey") && mentions("order_id = probe.key"),
+            "one probe of the key per id: {plan:#?}"
+        );
+        assert!(!mentions("metric_orders_by_customer"), "{plan:#?}");
+    } else {
+        assert!(mentions("(shop_id=? AND order_id=?)"), "{plan:#?}");
+    }
+}

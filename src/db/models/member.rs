@@ -4,8 +4,8 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::in_list::in_list;
 use crate::db::schema::members;
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -199,8 +199,12 @@ impl Member {
         customer_ids: &[&str],
     ) -> QueryResult<Vec<Member>> {
         members::table
-            .filter(members::shop_id.eq(shop_id))
-            .filter(in_list(members::platform_customer_id, customer_ids))
+            .filter(shop_keys(
+                members::shop_id,
+                shop_id,
+                members::platform_customer_id,
+                customer_ids,
+            ))
             .select(Member::as_select())
             .load(conn)
     }
@@ -212,8 +216,7 @@ impl Member {
         emails: &[&str],
     ) -> QueryResult<Vec<Member>> {
         members::table
-            .filter(members::shop_id.eq(shop_id))
-            .filter(in_list(members::email, emails))
+            .filter(shop_keys(members::shop_id, shop_id, members::email, emails))
             .filter(members::platform_customer_id.is_null())
             .filter(members::merged_into.is_null())
             .select(Member::as_select())

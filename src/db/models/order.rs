@@ -3,8 +3,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::in_list::in_list;
 use crate::db::schema::orders;
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -86,8 +86,12 @@ impl Order {
         platform_order_ids: &[&str],
     ) -> QueryResult<Vec<Order>> {
         crate::per_backend!(conn, |c| orders::table
-            .filter(orders::shop_id.eq(shop_id))
-            .filter(in_list(orders::platform_order_id, platform_order_ids))
+            .filter(shop_keys(
+                orders::shop_id,
+                shop_id,
+                orders::platform_order_id,
+                platform_order_ids
+            ))
             .select(Order::as_select())
             .load(c))
     }

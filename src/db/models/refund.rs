@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::in_list::in_list;
 use crate::db::schema::refunds;
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -57,8 +57,12 @@ impl Refund {
         platform_order_ids: &[&str],
     ) -> QueryResult<Vec<Refund>> {
         crate::per_backend!(conn, |c| refunds::table
-            .filter(refunds::shop_id.eq(shop_id))
-            .filter(in_list(refunds::platform_order_id, platform_order_ids))
+            .filter(shop_keys(
+                refunds::shop_id,
+                shop_id,
+                refunds::platform_order_id,
+                platform_order_ids
+            ))
             .order((refunds::refunded_at.asc(), refunds::id.asc()))
             .select(Refund::as_select())
             .load(c))

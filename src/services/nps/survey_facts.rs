@@ -10,6 +10,7 @@ use super::PAID_STATUSES;
 use crate::db::in_list::in_list;
 use crate::db::models::Order;
 use crate::db::schema::orders;
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 
 /// A member's last survey day and counted orders.
@@ -67,8 +68,12 @@ pub fn survey_facts_of(
         .map(|id| ((*id).to_owned(), SurveyFacts::default()))
         .collect();
     let last: Vec<(String, Option<NaiveDate>)> = nps_surveys::table
-        .filter(nps_surveys::shop_id.eq(shop_id))
-        .filter(in_list(nps_surveys::member_id, member_ids))
+        .filter(shop_keys(
+            nps_surveys::shop_id,
+            shop_id,
+            nps_surveys::member_id,
+            member_ids,
+        ))
         .group_by(nps_surveys::member_id)
         .select((
             nps_surveys::member_id,
@@ -82,8 +87,12 @@ pub fn survey_facts_of(
     }
     let paid: [&'static str; 3] = PAID_STATUSES;
     let counted: Vec<(Option<String>, i64)> = orders::table
-        .filter(orders::shop_id.eq(shop_id))
-        .filter(in_list(orders::member_id, member_ids))
+        .filter(shop_keys(
+            orders::shop_id,
+            shop_id,
+            orders::member_id,
+            member_ids,
+        ))
         .filter(orders::cancelled.eq(false))
         .filter(in_list(orders::financial_status, paid))
         .group_by(orders::member_id)

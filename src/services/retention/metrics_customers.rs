@@ -16,6 +16,7 @@ use super::rollups::Changed;
 use crate::db::in_list::in_list;
 use crate::db::models::Order;
 use crate::db::schema::{members, metric_orders, metric_spells};
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 use crate::domain::retention::{
     customer_deltas, merge, order_delta, spells, CustomerOrder, DayDeltas,
@@ -40,8 +41,12 @@ fn orders_of_customers(
     customers: &[&str],
 ) -> QueryResult<BTreeMap<String, Vec<CustomerOrder>>> {
     let rows: Vec<(Option<String>, NaiveDate, String, i64, bool)> = metric_orders::table
-        .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(in_list(metric_orders::customer_id, customers))
+        .filter(shop_keys(
+            metric_orders::shop_id,
+            shop_id,
+            metric_orders::customer_id,
+            customers,
+        ))
         .select((
             metric_orders::customer_id,
             metric_orders::ordered_on,
@@ -79,11 +84,12 @@ fn replace_spells_of(
         return Ok(());
     }
     let ids: Vec<&str> = customers.iter().map(|(id, _)| *id).collect();
-    diesel::delete(
-        metric_spells::table
-            .filter(metric_spells::shop_id.eq(shop_id))
-            .filter(in_list(metric_spells::customer_id, &ids)),
-    )
+    diesel::delete(metric_spells::table.filter(shop_keys(
+        metric_spells::shop_id,
+        shop_id,
+        metric_spells::customer_id,
+        &ids,
+    )))
     .execute(conn)?;
     let rows: Vec<SpellRow> = customers
         .iter()
@@ -164,8 +170,12 @@ fn accounts(
         return Ok(BTreeSet::new());
     }
     let rows: Vec<String> = members::table
-        .filter(members::shop_id.eq(shop_id))
-        .filter(in_list(members::id, member_ids))
+        .filter(shop_keys(
+            members::shop_id,
+            shop_id,
+            members::id,
+            member_ids,
+        ))
         .filter(members::platform_customer_id.is_not_null())
         .select(members::id)
         .load(conn)?;
@@ -190,8 +200,12 @@ pub fn orders_changed(
     }
     let ids: Vec<&str> = changes.iter().map(|c| c.order.id.as_str()).collect();
     let stored: BTreeMap<String, MetricOrder> = metric_orders::table
-        .filter(metric_orders::shop_id.eq(shop_id))
-        .filter(in_list(metric_orders::order_id, &ids))
+        .filter(shop_keys(
+            metric_orders::shop_id,
+            shop_id,
+            metric_orders::order_id,
+            &ids,
+        ))
         .select(MetricOrder::as_select())
         .load(conn)?
         .into_iter()
@@ -246,6 +260,8 @@ pub fn orders_changed(
                 .or(now.as_ref().map(|r| r.order_id.as_str()))
         })
         .collect();
+    // Not `shop_keys`: a row another customer's move rewrote meanwhile would be left (see
+    // `db::shop_keys`).
     diesel::delete(
         metric_orders::table
             .filter(metric_orders::shop_id.eq(shop_id))

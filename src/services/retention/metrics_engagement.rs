@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use crate::db::in_list::in_list;
 use crate::db::models::Member;
 use crate::db::schema::{ledger_entries, members, metric_engagement};
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 use crate::domain::calendar;
 use crate::domain::points::{LedgerKind, LedgerStatus};
@@ -102,8 +103,12 @@ pub(super) fn add_days(
     }
     let members: Vec<&str> = days.keys().map(String::as_str).collect();
     let latest: HashMap<String, Option<NaiveDate>> = metric_engagement::table
-        .filter(metric_engagement::shop_id.eq(shop_id))
-        .filter(in_list(metric_engagement::member_id, &members))
+        .filter(shop_keys(
+            metric_engagement::shop_id,
+            shop_id,
+            metric_engagement::member_id,
+            &members,
+        ))
         .group_by(metric_engagement::member_id)
         .select((metric_engagement::member_id, max(metric_engagement::day)))
         .load::<(String, Option<NaiveDate>)>(conn)?

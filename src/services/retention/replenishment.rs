@@ -15,6 +15,7 @@ use diesel::prelude::*;
 use crate::db::in_list::in_list;
 use crate::db::models::{Member, Shop};
 use crate::db::schema::product_purchases;
+use crate::db::shop_keys::shop_keys;
 use crate::db::DbConnection;
 use crate::domain::event::OrderFacts;
 use crate::domain::mail::Kind;
@@ -44,11 +45,12 @@ pub fn orders_changed(
         .iter()
         .map(|c| c.order.platform_order_id.as_str())
         .collect();
-    diesel::delete(
-        product_purchases::table
-            .filter(product_purchases::shop_id.eq(shop_id))
-            .filter(in_list(product_purchases::platform_order_id, &ids)),
-    )
+    diesel::delete(product_purchases::table.filter(shop_keys(
+        product_purchases::shop_id,
+        shop_id,
+        product_purchases::platform_order_id,
+        &ids,
+    )))
     .execute(conn)?;
     let mut rows = Vec::new();
     for change in changes {
