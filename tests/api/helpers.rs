@@ -408,6 +408,13 @@ impl TestApp {
     }
 }
 
+/// A platform timestamp `days` before now (RFC 3339): for an order that must still be inside
+/// (or already past) its return window whenever the suite runs. `order_json`'s own fixed date
+/// (2026-11-20) stays for tests that check dates derived from it.
+pub fn days_ago(days: i64) -> serde_json::Value {
+    serde_json::json!((chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339())
+}
+
 /// A Shopify order body in the REST webhook shape. `lines`: (line id, quantity, unit price).
 pub fn order_json(
     order_id: u64,
