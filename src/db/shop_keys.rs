@@ -13,13 +13,16 @@
 //!
 //! What it cannot cost away is a subquery planned on its own for each key: on PostgreSQL the
 //! rows are named by their `ctid`s, found by `unnest(keys) CROSS JOIN LATERAL (… OFFSET 0)`
-//! with the shop and one key, so each probe uses the index of (shop, key). The plain
-//! conditions stay in the statement too, so it says what it reads in any plan. SQLite plans
-//! these lists well by itself and gets the plain conditions only.
+//! with the shop and one key, so each probe uses the index of (shop, key), and the statement
+//! reads those rows by a TID scan. The plain conditions are *not* repeated beside the `ctid`s:
+//! given `shop_id = $1`, the planner, still taking the shop for a handful of rows, read the
+//! shop's rows through another index that starts with `shop_id` and used the `ctid`s as a
+//! filter, every row of the shop per batch again (fourteenth session). SQLite plans these lists
+//! well by itself and gets the plain conditions only.
 //!
 //! Every table read this way has an index that starts with (shop_id, key) (or with the key).
 //! Reads see the statement's snapshot, so the `ctid`s name exactly the rows the plain
-//! conditions do. A `DELETE` is another matter: a row another transaction updates meanwhile
+//! conditions would. A `DELETE` is another matter: a row another transaction updates meanwhile
 //! gets a new `ctid`, and PostgreSQL, rechecking the conditions on the new version, would leave
 //! it. So deletes use this only on tables whose rows are never updated, only inserted and
 //! deleted (`product_purchases`, `metric_spells`); the others keep [`super::in_list`].
@@ -118,20 +121,12 @@ where
     S: Column + QueryFragment<Pg>,
     K: Column + QueryFragment<Pg>,
     S::Table: QueryFragment<Pg>,
-    InList<K>: QueryFragment<Pg>,
 {
     fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        // Kept for every plan, and the statement says what it reads: ...
-        pass.push_sql("(");
-        self.shop_column.walk_ast(pass.reborrow())?;
-        pass.push_sql(" = ");
-        pass.push_bind_param::<Text, _>(&self.shop_id)?;
-        pass.push_sql(" AND ");
-        self.keys.walk_ast(pass.reborrow())?;
-        // ... and the rows named by one probe per key. Inside the subquery the table's name
-        // (which qualifies its columns) is the inner one.
+        // The rows named by one probe per key. Inside the subquery the table's name (which
+        // qualifies its columns) is the inner one.
         let table = &self.table;
-        pass.push_sql(" AND ");
+        pass.push_sql("(");
         table.walk_ast(pass.reborrow())?;
         pass.push_sql(".ctid = ANY(ARRAY(SELECT found.ctid FROM unnest(");
         pass.push_bind_param::<Array<Text>, _>(self.keys.values())?;
@@ -248,10 +243,10 @@ mod tests {
         .to_string();
         assert!(
             sql.contains(
-                "\"purchases\".ctid = ANY(ARRAY(SELECT found.ctid FROM unnest($3) AS probe(key) \
-                 CROSS JOIN LATERAL (SELECT \"purchases\".ctid FROM \"purchases\" WHERE \
-                 \"purchases\".\"shop_id\" = $4 AND \"purchases\".\"order_id\" = probe.key \
-                 OFFSET 0) AS found))"
+                "WHERE (\"purchases\".ctid = ANY(ARRAY(SELECT found.ctid FROM unnest($1) AS \
+                 probe(key) CROSS JOIN LATERAL (SELECT \"purchases\".ctid FROM \"purchases\" \
+                 WHERE \"purchases\".\"shop_id\" = $2 AND \"purchases\".\"order_id\" = \
+                 probe.key OFFSET 0) AS found)))"
             ),
             "{sql}"
         );
