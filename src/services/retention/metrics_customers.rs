@@ -252,26 +252,37 @@ pub fn orders_changed(
         respelled.push((customer, new));
     }
     replace_spells_of(conn, shop_id, &respelled)?;
-    let moved_ids: Vec<&str> = moved
+    // Orders that stop counting lose their row; the others are written over by their key.
+    // (Deleting every moved row and inserting them again read the shop's whole range of rows
+    // on PostgreSQL once per batch, and a `ctid` probe is no fit for a delete: see
+    // `db::shop_keys`.)
+    let gone: Vec<&str> = moved
         .iter()
-        .filter_map(|(before, now)| {
-            before
-                .map(|r| r.order_id.as_str())
-                .or(now.as_ref().map(|r| r.order_id.as_str()))
-        })
+        .filter(|(_, now)| now.is_none())
+        .filter_map(|(before, _)| before.map(|r| r.order_id.as_str()))
         .collect();
-    // Not `shop_keys`: a row another customer's move rewrote meanwhile would be left (see
-    // `db::shop_keys`).
-    diesel::delete(
-        metric_orders::table
-            .filter(metric_orders::shop_id.eq(shop_id))
-            .filter(in_list(metric_orders::order_id, &moved_ids)),
-    )
-    .execute(conn)?;
+    if !gone.is_empty() {
+        diesel::delete(
+            metric_orders::table
+                .filter(metric_orders::shop_id.eq(shop_id))
+                .filter(in_list(metric_orders::order_id, &gone)),
+        )
+        .execute(conn)?;
+    }
     let rows: Vec<MetricOrder> = moved.into_iter().filter_map(|(_, now)| now).collect();
     if !rows.is_empty() {
-        crate::per_backend!(&mut *conn, |c| diesel::insert_into(metric_orders::table)
+        use diesel::upsert::excluded;
+        use metric_orders as m;
+        crate::per_backend!(&mut *conn, |c| diesel::insert_into(m::table)
             .values(&rows)
+            .on_conflict((m::shop_id, m::order_id))
+            .do_update()
+            .set((
+                m::customer_id.eq(excluded(m::customer_id)),
+                m::ordered_on.eq(excluded(m::ordered_on)),
+                m::net_minor.eq(excluded(m::net_minor)),
+                m::member.eq(excluded(m::member)),
+            ))
             .execute(c))?;
     }
     record_days(conn, shop_id, &deltas)
