@@ -126,6 +126,22 @@ async fn a_full_page_moves_the_listing_on_from_its_newest_change() {
     // the next listing from its newest change holds one more order.
     let first = document(282, 0, 11, "Sat, 21 Nov 2026 10:00:00 +0000", &[]);
     let second = document(283, 0, 11, "Sun, 22 Nov 2026 08:00:00 +0000", &[]);
+    // A watermark before both, so the run starts there whatever the date: a first run reads
+    // from 60 days before now, which from 2027-01-20 on is past the first page's change and
+    // would leave nothing to move the listing on from.
+    let id = shop_id.clone();
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        use diesel::prelude::*;
+        let before = chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+            .and_then(|d| d.and_hms_opt(10, 0, 0))
+            .unwrap();
+        diesel::update(shops::table.find(&id))
+            .set(shops::reconciled_until.eq(Some(before)))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
     serve(&server, &first, None).await;
     serve(&server, &second, None).await;
     listing(
