@@ -45,7 +45,7 @@ pub use members::{
     forget_member, forget_members, guest_with_email, prefetch_members, take_account, touched,
 };
 pub use reads::{enabled_subscriptions, forget_orders, prefetch_orders, shop_timezone, take_order};
-pub use writes::{defer_email, mark_applied, wake};
+pub use writes::{defer_email, defer_survey, held_survey_day, mark_applied, wake, SurveyDeferral};
 use writes::{write_emails, write_outcomes};
 
 /// The open batch's state.
@@ -65,6 +65,8 @@ pub(crate) struct State {
     /// Messages queued for the batch's end, and their (shop, member, kind, occasion).
     emails: Vec<crate::services::mail::Queued>,
     email_occasions: HashSet<(String, String, String, String)>,
+    /// Surveys made with their mail, by the message's id: written if the message is.
+    surveys: Vec<(String, crate::db::models::NpsSurvey)>,
     /// New orders' awards, rows and tier rows, written when the batch ends (`ledger::held`).
     pub(crate) held: crate::services::ledger::HeldWrites,
 }

@@ -6,6 +6,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use crate::db::models::inbox_event::AboutRow;
 use crate::db::models::{InboxEvent, NewInboxEvent, Shop};
 use crate::db::types::{InboxStatus, InstallState, Platform};
 use crate::db::{new_id, now, write_transaction, DbConnection};
@@ -90,35 +91,12 @@ pub fn store(
     topic_is_used: impl Fn(&str) -> bool,
     apply_now: bool,
 ) -> Result<Received, diesel::result::Error> {
-    if !topic_is_used(&delivery.topic) {
-        return Ok(Received::IGNORED);
-    }
-    let Some(shop) = shop else {
-        return Ok(Received::IGNORED);
+    let shop = match admit(shop, delivery, &topic_is_used) {
+        Ok(shop) => shop,
+        Err(refused) => return Ok(refused),
     };
-    if shop.install_state == InstallState::Redacted {
-        return Ok(Received {
-            shop_id: Some(shop.id.clone()),
-            ..Received::IGNORED
-        });
-    }
-    let id = new_id();
-    let row = NewInboxEvent {
-        id: id.clone(),
-        shop_id: shop.id.clone(),
-        platform: delivery.platform,
-        topic: delivery.topic.clone(),
-        delivery_id: delivery.delivery_id.clone(),
-        event_id: delivery.event_id.clone(),
-        api_version: delivery.api_version.clone(),
-        triggered_at: delivery.triggered_at,
-        payload: delivery.payload.clone(),
-        status: InboxStatus::Pending,
-        error: None,
-        attempts: 0,
-        received_at: now(),
-        processed_at: None,
-    };
+    let row = pending_row(shop, delivery);
+    let id = row.id.clone();
     let stored = row.insert_once_about(
         conn,
         subject.customer_id.as_deref(),
@@ -137,4 +115,103 @@ pub fn store(
         shop_id: Some(shop.id.clone()),
         inbox_id: stored.then_some(id),
     })
+}
+
+/// A delivery the writer stores for the applier, with the shop it names (as read in the
+/// writer's transaction) and who and what it is about.
+pub struct ToStore<'a> {
+    pub shop: Option<&'a Shop>,
+    pub delivery: &'a Delivery,
+    pub subject: &'a Subject,
+}
+
+/// [`store`] without applying, for many deliveries at once: one insert for all the rows
+/// (`pending`, for the applier) instead of one per delivery, the answers in `items`' order
+/// and as storing them one by one would give (of equal deliveries the first is accepted).
+pub fn store_pending(
+    conn: &mut DbConnection,
+    items: &[ToStore<'_>],
+    topic_is_used: impl Fn(&str) -> bool,
+) -> Result<Vec<Received>, diesel::result::Error> {
+    let admitted: Vec<Result<(&Shop, NewInboxEvent), Received>> = items
+        .iter()
+        .map(|item| {
+            admit(item.shop, item.delivery, &topic_is_used)
+                .map(|shop| (shop, pending_row(shop, item.delivery)))
+        })
+        .collect();
+    let rows: Vec<AboutRow<'_>> = admitted
+        .iter()
+        .zip(items)
+        .filter_map(|(admitted, item)| {
+            admitted.as_ref().ok().map(|(_, row)| {
+                (
+                    row,
+                    item.subject.customer_id.as_deref(),
+                    item.subject.order_id.as_deref(),
+                )
+            })
+        })
+        .collect();
+    let stored = NewInboxEvent::insert_all_once_about(conn, &rows)?;
+    Ok(admitted
+        .into_iter()
+        .map(|admitted| match admitted {
+            Err(refused) => refused,
+            Ok((shop, row)) => {
+                let new = stored.contains(&row.id);
+                Received {
+                    receipt: if new {
+                        Receipt::Accepted
+                    } else {
+                        Receipt::Duplicate
+                    },
+                    shop_id: Some(shop.id.clone()),
+                    inbox_id: new.then_some(row.id),
+                }
+            }
+        })
+        .collect())
+}
+
+/// The shop a delivery is stored for, or the answer when it is not stored: a topic the app
+/// does not use, an unknown shop, a shop whose data was erased.
+fn admit<'a>(
+    shop: Option<&'a Shop>,
+    delivery: &Delivery,
+    topic_is_used: impl Fn(&str) -> bool,
+) -> Result<&'a Shop, Received> {
+    if !topic_is_used(&delivery.topic) {
+        return Err(Received::IGNORED);
+    }
+    let Some(shop) = shop else {
+        return Err(Received::IGNORED);
+    };
+    if shop.install_state == InstallState::Redacted {
+        return Err(Received {
+            shop_id: Some(shop.id.clone()),
+            ..Received::IGNORED
+        });
+    }
+    Ok(shop)
+}
+
+/// The inbox row of a delivery for `shop`, pending.
+fn pending_row(shop: &Shop, delivery: &Delivery) -> NewInboxEvent {
+    NewInboxEvent {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        platform: delivery.platform,
+        topic: delivery.topic.clone(),
+        delivery_id: delivery.delivery_id.clone(),
+        event_id: delivery.event_id.clone(),
+        api_version: delivery.api_version.clone(),
+        triggered_at: delivery.triggered_at,
+        payload: delivery.payload.clone(),
+        status: InboxStatus::Pending,
+        error: None,
+        attempts: 0,
+        received_at: now(),
+        processed_at: None,
+    }
 }

@@ -25,7 +25,8 @@ pub use deliver::{deliver_job, has_due_mail, MailSetup};
 pub use links::{open_token, read_open_token, read_unsubscribe_token, unsubscribe_token};
 pub use log::{check_filters, list, EmailView};
 pub use queue::{
-    queue, queue_deferred, queue_for_friend, queue_variant, record_held_out, write_queued, Queued,
+    prepare, queue, queue_deferred, queue_for_friend, queue_variant, record_held_out, write_queued,
+    Queued,
 };
 
 /// Where a message is (the API's `status`).

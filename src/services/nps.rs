@@ -28,6 +28,7 @@ use crate::domain::calendar;
 use crate::domain::event::FinancialStatus;
 use crate::domain::mail::Kind;
 use crate::domain::retention::{may_answer, may_survey, NpsCategory, NpsReport, NpsScore};
+use crate::services::batch::SurveyDeferral;
 use crate::services::program::Program;
 
 pub use answers::{answer_by_link, answer_in_widget, comment_by_link, LinkAnswer, NpsError};
@@ -101,6 +102,8 @@ fn last_survey_and_orders(
         crate::per_backend!(conn, |c| crate::fixed!(diesel::select((last, orders)))
             .get_result(c))?;
     let stored = u32::try_from(orders.unwrap_or(0)).unwrap_or(u32::MAX);
+    // Surveys an applier batch holds count as made.
+    let last = last.max(crate::services::batch::held_survey_day(shop_id, member_id));
     Ok((
         last,
         stored.saturating_add(held_counted_orders(shop_id, member_id)),
@@ -149,8 +152,7 @@ pub fn after_order(
     rand::thread_rng().fill_bytes(&mut bytes);
     let token = hex::encode(bytes);
     // A path: the deliverer puts the app's public URL in front (`mail::context`).
-    let queued = crate::services::mail::queue(
-        conn,
+    let Some(message) = crate::services::mail::prepare(
         shop,
         program,
         member,
@@ -158,20 +160,30 @@ pub fn after_order(
         &format!("order:{}", order.platform_order_id),
         json!({ "action_url": format!("/nps/{token}") }),
         now,
-    )?;
-    if queued {
-        diesel::insert_into(crate::db::schema::nps_surveys::table)
-            .values(NpsSurvey {
-                id: new_id(),
-                shop_id: shop.id.clone(),
-                member_id: member.id.clone(),
-                token,
-                sent_on: day,
-                created_at: now,
-            })
-            .execute(conn)?;
+    ) else {
+        return Ok(false);
+    };
+    let survey = NpsSurvey {
+        id: new_id(),
+        shop_id: shop.id.clone(),
+        member_id: member.id.clone(),
+        token,
+        sent_on: day,
+        created_at: now,
+    };
+    // In an applier batch both are written when it ends (one insert each for the batch).
+    match crate::services::batch::defer_survey(message, survey) {
+        SurveyDeferral::Held => Ok(true),
+        SurveyDeferral::Repeated => Ok(false),
+        SurveyDeferral::Now(now_written) => {
+            let (message, survey) = *now_written;
+            let queued = message.write(conn)?;
+            if queued {
+                NpsSurvey::insert_all(conn, &[survey])?;
+            }
+            Ok(queued)
+        }
     }
-    Ok(queued)
 }
 
 /// Whether the widget asks `member` the NPS question now: two counted orders and no answer in

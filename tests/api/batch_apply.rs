@@ -14,19 +14,17 @@ use boomerang::db::schema::{
     tier_activity,
 };
 
-use crate::helpers::{order_json, refund_json, TestApp};
+use crate::helpers::{order_json, placed_days_ago, refund_json, TestApp};
 
 const BATCHED: &str = "batched.myshopify.com";
 const ONE_BY_ONE: &str = "one-by-one.myshopify.com";
 
 /// A paid order of one line, dated `days` ago (its own date decides windows and tiers).
 fn order(id: u64, customer: Option<(u64, &str)>, amount: &str, days: i64) -> Value {
-    let mut body = order_json(id, customer, "paid", &[(id * 10, 1, amount)]);
-    let at = (Utc::now() - Duration::days(days)).to_rfc3339();
-    for field in ["created_at", "processed_at", "updated_at"] {
-        body[field] = json!(at);
-    }
-    body
+    placed_days_ago(
+        order_json(id, customer, "paid", &[(id * 10, 1, amount)]),
+        days,
+    )
 }
 
 /// Spend tiers whose Gold doubles the points, so a promotion in the middle of the batch changes

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{days_ago, fixture, order_json, refund_json, session_token, TestApp};
+use crate::helpers::{fixture, order_json, placed_days_ago, refund_json, session_token, TestApp};
 
 const SHOP: &str = "earn.myshopify.com";
 const ADA: (u64, &str) = (7001, "ada@example.com");
@@ -261,8 +261,8 @@ async fn points_confirm_after_the_return_window_and_spent_points_give_a_shortfal
 ) {
     let app = TestApp::spawn().await;
     let shop_id = app.add_shop(SHOP, "USD").await;
-    let mut placed = order_json(900, Some(ADA), "paid", &[(51, 1, "100.00")]);
-    placed["created_at"] = days_ago(1);
+    let placed = order_json(900, Some(ADA), "paid", &[(51, 1, "100.00")]);
+    let placed = placed_days_ago(placed, 1);
     app.deliver(SHOP, "orders/paid", "o", &placed).await;
     assert_eq!(app.confirm_after(&shop_id, 0).await, 0, "not due yet");
     assert_eq!(app.confirm_after(&shop_id, 30).await, 1);

@@ -408,11 +408,29 @@ impl TestApp {
     }
 }
 
-/// A platform timestamp `days` before now (RFC 3339): for an order that must still be inside
-/// (or already past) its return window whenever the suite runs. `order_json`'s own fixed date
-/// (2026-11-20) stays for tests that check dates derived from it.
-pub fn days_ago(days: i64) -> serde_json::Value {
-    serde_json::json!((chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339())
+/// `order` as placed `days` before now: created, processed and last updated then. For an order
+/// that must still be inside (or already past) its return window, tier window or lapse whenever
+/// the suite runs; `order_json`'s own fixed date (2026-11-20) stays for tests that check dates
+/// derived from it.
+pub fn placed_days_ago(mut order: serde_json::Value, days: i64) -> serde_json::Value {
+    let at = serde_json::json!((chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339());
+    for field in ["created_at", "processed_at", "updated_at"] {
+        order[field] = at.clone();
+    }
+    order
+}
+
+/// A paid order of `amount` (one line) placed `days` ago by `customer`.
+pub fn order_days_ago(
+    id: u64,
+    customer: (u64, &str),
+    days: i64,
+    amount: &str,
+) -> serde_json::Value {
+    placed_days_ago(
+        order_json(id, Some(customer), "paid", &[(id * 10, 1, amount)]),
+        days,
+    )
 }
 
 /// A Shopify order body in the REST webhook shape. `lines`: (line id, quantity, unit price).

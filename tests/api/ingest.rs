@@ -630,3 +630,97 @@ async fn an_apply_job_waits_for_whoever_holds_its_order() {
     run.await.unwrap().unwrap();
     assert_eq!(status().await, "applied");
 }
+
+/// The writer's one insert for a batch answers each delivery as storing them one by one would:
+/// the first of equal deliveries accepted and the rest duplicates (in the batch or stored
+/// before), unknown shops and unused topics ignored, and only the accepted ones stored.
+#[tokio::test]
+async fn a_batch_stored_in_one_insert_answers_each_delivery_as_one_by_one() {
+    use boomerang::db::models::Shop;
+    use boomerang::db::types::Platform;
+    use boomerang::services::compliance::Subject;
+    use boomerang::services::inbox::{store_pending, Delivery, Receipt, ToStore};
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    let answers = app
+        .with_db(|c| {
+            let shop = Shop::find_by_domain(c, Platform::Shopify, SHOP)
+                .unwrap()
+                .unwrap();
+            let delivery = |id: &str, topic: &str, order: u64| Delivery {
+                platform: Platform::Shopify,
+                shop_domain: SHOP.into(),
+                topic: topic.into(),
+                delivery_id: id.into(),
+                event_id: None,
+                api_version: None,
+                triggered_at: None,
+                payload: order_json(order, Some((9300, "one@example.com")), "paid", &[])
+                    .to_string(),
+            };
+            let used = |topic: &str| topic == "orders/paid";
+            let first = [delivery("a", "orders/paid", 1)];
+            let subjects: Vec<Subject> = first.iter().map(|d| Subject::of(&d.payload)).collect();
+            let items: Vec<ToStore> = first
+                .iter()
+                .zip(&subjects)
+                .map(|(delivery, subject)| ToStore {
+                    shop: Some(&shop),
+                    delivery,
+                    subject,
+                })
+                .collect();
+            let before = store_pending(c, &items, used).unwrap();
+            let batch = [
+                delivery("b", "orders/paid", 2),
+                delivery("a", "orders/paid", 1),
+                delivery("b", "orders/paid", 2),
+                delivery("c", "products/update", 3),
+                delivery("d", "orders/paid", 4),
+                delivery("e", "orders/paid", 5),
+            ];
+            let subjects: Vec<Subject> = batch.iter().map(|d| Subject::of(&d.payload)).collect();
+            let items: Vec<ToStore> = batch
+                .iter()
+                .zip(&subjects)
+                .enumerate()
+                .map(|(i, (delivery, subject))| ToStore {
+                    // The fifth names a shop that is not installed.
+                    shop: (i != 4).then_some(&shop),
+                    delivery,
+                    subject,
+                })
+                .collect();
+            let answers = store_pending(c, &items, used).unwrap();
+            (before, answers)
+        })
+        .await;
+    let (before, answers) = answers;
+    assert_eq!(before[0].receipt, Receipt::Accepted);
+    let receipts: Vec<Receipt> = answers.iter().map(|a| a.receipt).collect();
+    assert_eq!(
+        receipts,
+        [
+            Receipt::Accepted,
+            Receipt::Duplicate,
+            Receipt::Duplicate,
+            Receipt::Ignored,
+            Receipt::Ignored,
+            Receipt::Accepted,
+        ]
+    );
+    assert!(answers[0].inbox_id.is_some() && answers[5].inbox_id.is_some());
+    assert!(answers[1..5].iter().all(|a| a.inbox_id.is_none()));
+    // (The app's applier may have applied them since: their status is not looked at.)
+    let stored: Vec<(String, Option<String>)> = app
+        .with_db(|c| {
+            inbox_events::table
+                .select((inbox_events::delivery_id, inbox_events::order_id))
+                .order(inbox_events::delivery_id)
+                .load(c)
+                .unwrap()
+        })
+        .await;
+    let row = |id: &str, order: &str| (id.to_owned(), Some(order.to_owned()));
+    assert_eq!(stored, [row("a", "1"), row("b", "2"), row("e", "5")]);
+}

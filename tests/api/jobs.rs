@@ -6,7 +6,7 @@ use serde_json::json;
 
 use boomerang::jobs;
 
-use crate::helpers::{days_ago, job_context, order_json, session_token, TestApp};
+use crate::helpers::{job_context, order_json, placed_days_ago, session_token, TestApp};
 
 const SHOP: &str = "jobs.myshopify.com";
 
@@ -32,13 +32,13 @@ async fn the_confirm_job_makes_points_spendable_after_the_return_window() {
     );
     old["created_at"] = json!("2026-10-01T10:00:00Z");
     app.deliver(SHOP, "orders/paid", "old", &old).await;
-    let mut new = order_json(
+    let new = order_json(
         2,
         Some((5001, "old@example.com")),
         "paid",
         &[(2, 1, "30.00")],
     );
-    new["created_at"] = days_ago(1);
+    let new = placed_days_ago(new, 1);
     app.deliver(SHOP, "orders/paid", "new", &new).await;
     let report = run_jobs(&app).await;
     assert_eq!(report.failed, 0);
@@ -122,13 +122,13 @@ async fn overlapping_confirmation_runs_credit_each_line_once() {
     old["created_at"] = json!("2026-10-01T10:00:00Z");
     app.deliver(SHOP, "orders/paid", "old", &old).await;
     // Still in its return window: enough pending points that a double credit breaks no CHECK.
-    let mut recent = order_json(
+    let recent = order_json(
         2,
         Some((5001, "o@example.com")),
         "paid",
         &[(2, 1, "100.00")],
     );
-    recent["created_at"] = days_ago(1);
+    let recent = placed_days_ago(recent, 1);
     app.deliver(SHOP, "orders/paid", "recent", &recent).await;
     let at = boomerang::db::now();
     let run = |hold: Duration| {

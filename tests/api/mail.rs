@@ -10,7 +10,7 @@ mod unsubscribe;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::helpers::{order_json, session_token, TestApp};
+use crate::helpers::{session_token, TestApp};
 use crate::smtp::SmtpListener;
 
 pub(crate) const SHOP: &str = "glow.myshopify.com";
@@ -80,12 +80,7 @@ pub(crate) fn customer_json(id: u64, email: &str, first_name: &str) -> Value {
 
 /// A paid order placed `days_ago`.
 pub(crate) fn order(id: u64, customer: (u64, &str), amount: &str, days_ago: i64) -> Value {
-    let mut order = order_json(id, Some(customer), "paid", &[(id * 10, 1, amount)]);
-    let at = (Utc::now() - Duration::days(days_ago)).to_rfc3339();
-    order["created_at"] = json!(at);
-    order["processed_at"] = json!(at);
-    order["updated_at"] = json!(at);
-    order
+    crate::helpers::order_days_ago(id, customer, days_ago, amount)
 }
 
 /// Runs every job due by `later` from now with the app's own mail transport.

@@ -15,7 +15,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use boomerang::db::models::Shop;
 use boomerang::platform::shopify::app_proxy;
 
-use crate::helpers::{order_json, session_token, TestApp, SECRET};
+use crate::helpers::{session_token, TestApp, SECRET};
 
 pub(crate) const SHOP: &str = "glow.myshopify.com";
 pub(crate) const OTHER: &str = "other.myshopify.com";
@@ -72,15 +72,7 @@ pub(crate) async fn put_program(app: &TestApp, shop: &str, program: Value) -> re
         .unwrap()
 }
 
-/// A paid order of `amount` placed `days` ago by `customer`.
-pub(crate) fn order_days_ago(id: u64, customer: (u64, &str), days: i64, amount: &str) -> Value {
-    let mut order = order_json(id, Some(customer), "paid", &[(id * 10, 1, amount)]);
-    let at = (Utc::now() - Duration::days(days)).to_rfc3339();
-    order["created_at"] = json!(at);
-    order["processed_at"] = json!(at);
-    order["updated_at"] = json!(at);
-    order
-}
+pub(crate) use crate::helpers::order_days_ago;
 
 /// The referrer: customer 7001 (Ada), with one order of her own 100 days ago from her home.
 pub(crate) async fn referrer(app: &TestApp) -> String {

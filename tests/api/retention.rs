@@ -12,9 +12,7 @@ use boomerang::db::schema::{
 use boomerang::jobs;
 use boomerang::queue::{self, JobKind, JobSpec};
 
-use crate::helpers::{
-    days_ago, error_code, job_context, order_json, refund_json, session_token, TestApp,
-};
+use crate::helpers::{error_code, job_context, refund_json, session_token, TestApp};
 
 const SHOP: &str = "retention.myshopify.com";
 const OTHER_SHOP: &str = "retention-other.myshopify.com";
@@ -86,9 +84,7 @@ async fn backdate(app: &TestApp, delivery: &str, days: i64) {
 
 /// Placed yesterday: its points stay pending through the test.
 fn order(id: u64, customer: (u64, &str)) -> Value {
-    let mut order = order_json(id, Some(customer), "paid", &[(id * 10, 1, "50.00")]);
-    order["created_at"] = days_ago(1);
-    order
+    crate::helpers::order_days_ago(id, customer, 1, "50.00")
 }
 
 /// An `orders/paid` body the adapter cannot read: stored and kept as failed.

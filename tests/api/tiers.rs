@@ -13,22 +13,12 @@ use boomerang::db::{now, write_transaction};
 
 use boomerang::platform::shopify::app_proxy;
 
-use crate::helpers::{error_code, order_json, refund_json, session_token, TestApp, SECRET};
+use crate::helpers::{error_code, order_days_ago, refund_json, session_token, TestApp, SECRET};
 use crate::rewards::run_jobs_due_by;
 
 const SHOP: &str = "tiers.myshopify.com";
 const ADA: (u64, &str) = (7001, "ada@example.com");
 const BOB: (u64, &str) = (7002, "bob@example.com");
-
-/// An order `days` ago (its own date), paid.
-fn order_days_ago(id: u64, customer: (u64, &str), days: i64, amount: &str) -> Value {
-    let mut order = order_json(id, Some(customer), "paid", &[(id * 10, 1, amount)]);
-    let at = (Utc::now() - Duration::days(days)).to_rfc3339();
-    order["created_at"] = json!(at);
-    order["processed_at"] = json!(at);
-    order["updated_at"] = json!(at);
-    order
-}
 
 /// Spend-based tiers: Silver from 50.00, Gold from 200.00, lifetime, 30 days of grace.
 fn spend_tiers() -> Value {

@@ -8,12 +8,11 @@ mod replenishment;
 mod report;
 mod sequence;
 
-use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::{order_json, session_token, TestApp};
+use crate::helpers::{session_token, TestApp};
 use crate::smtp::SmtpListener;
 
 pub(crate) const SHOP: &str = "winback.myshopify.com";
@@ -82,17 +81,7 @@ pub(crate) async fn put_program(app: &TestApp, shop: &str, program: Value) -> re
 /// A paid order of `amount` by `customer` (`c{id}@example.com`) placed `days` ago.
 pub(crate) fn order(id: u64, customer: u64, amount: &str, days: i64) -> Value {
     let email = format!("c{customer}@example.com");
-    let mut order = order_json(
-        id,
-        Some((customer, &email)),
-        "paid",
-        &[(id * 10, 1, amount)],
-    );
-    let at = (Utc::now() - Duration::days(days)).to_rfc3339();
-    order["created_at"] = json!(at);
-    order["processed_at"] = json!(at);
-    order["updated_at"] = json!(at);
-    order
+    crate::helpers::order_days_ago(id, (customer, &email), days, amount)
 }
 
 pub(crate) async fn deliver(app: &TestApp, shop: &str, body: &Value) {

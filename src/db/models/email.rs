@@ -56,15 +56,21 @@ impl Email {
     }
 
     /// [`Email::insert_once`] for many, in as few statements as the bind limit allows; returns
-    /// how many rows were added.
-    pub fn insert_all_once(conn: &mut DbConnection, rows: &[Email]) -> QueryResult<usize> {
-        let mut added = 0;
+    /// the ids of the rows added.
+    pub fn insert_all_once(
+        conn: &mut DbConnection,
+        rows: &[Email],
+    ) -> QueryResult<std::collections::HashSet<String>> {
+        let mut added = std::collections::HashSet::with_capacity(rows.len());
         // 23 columns: well under SQLite's 32,766 bound values per statement.
         for chunk in rows.chunks(1_000) {
-            added += crate::per_backend!(&mut *conn, |c| diesel::insert_into(emails::table)
-                .values(chunk)
-                .on_conflict_do_nothing()
-                .execute(c))?;
+            let ids: Vec<String> =
+                crate::per_backend!(&mut *conn, |c| diesel::insert_into(emails::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .returning(emails::id)
+                    .get_results(c))?;
+            added.extend(ids);
         }
         Ok(added)
     }

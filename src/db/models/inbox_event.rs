@@ -88,6 +88,43 @@ impl NewInboxEvent {
     }
 }
 
+/// A row to store with who and what the delivery is about (platform customer id and order
+/// id), as [`NewInboxEvent::insert_once_about`] takes them.
+pub type AboutRow<'a> = (&'a NewInboxEvent, Option<&'a str>, Option<&'a str>);
+
+impl NewInboxEvent {
+    /// [`NewInboxEvent::insert_once_about`] for many rows, one statement per chunk: returns the
+    /// ids of the rows stored (the others were already stored, or repeat an earlier row of
+    /// `rows`: the first of equal deliveries is the one stored, as one by one).
+    pub fn insert_all_once_about(
+        conn: &mut DbConnection,
+        rows: &[AboutRow<'_>],
+    ) -> QueryResult<std::collections::HashSet<String>> {
+        let mut stored = std::collections::HashSet::with_capacity(rows.len());
+        // 16 columns: 512 rows stay well under SQLite's 32,766 bound values per statement.
+        for chunk in rows.chunks(512) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|(row, customer_id, order_id)| {
+                    (
+                        (*row).clone(),
+                        inbox_events::customer_id.eq(*customer_id),
+                        inbox_events::order_id.eq(*order_id),
+                    )
+                })
+                .collect();
+            let ids: Vec<String> =
+                crate::per_backend!(&mut *conn, |c| diesel::insert_into(inbox_events::table)
+                    .values(values)
+                    .on_conflict_do_nothing()
+                    .returning(inbox_events::id)
+                    .get_results(c))?;
+            stored.extend(ids);
+        }
+        Ok(stored)
+    }
+}
+
 impl InboxEvent {
     pub fn find(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<InboxEvent> {
         inbox_events::table

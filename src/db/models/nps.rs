@@ -20,6 +20,20 @@ pub struct NpsSurvey {
     pub created_at: NaiveDateTime,
 }
 
+impl NpsSurvey {
+    /// Stores the surveys an applier batch made (their tokens are new), in as few statements as
+    /// the bind limit allows.
+    pub fn insert_all(conn: &mut DbConnection, rows: &[NpsSurvey]) -> QueryResult<()> {
+        // 6 columns.
+        for chunk in rows.chunks(1_000) {
+            crate::per_backend!(&mut *conn, |c| diesel::insert_into(nps_surveys::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        Ok(())
+    }
+}
+
 /// One answer.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = nps_responses)]

@@ -1,11 +1,11 @@
 //! What an applier batch writes once, when it ends: the inbox rows' outcomes, the points mail
 //! of its orders and the deliverers' wake-up jobs.
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
 
 use super::with_state;
-use crate::db::models::InboxEvent;
+use crate::db::models::{InboxEvent, NpsSurvey};
 use crate::db::types::InboxStatus;
 use crate::db::DbConnection;
 use crate::queue::JobSpec;
@@ -83,17 +83,65 @@ pub fn defer_email(message: Queued) -> Option<Queued> {
     })
 }
 
-/// Writes the messages held (their wake-ups join the batch's).
+/// Where an NPS survey and its message went.
+pub enum SurveyDeferral {
+    /// Held for the batch's end: the survey row is written there if its message is new.
+    Held,
+    /// The batch already holds a message for the same member, kind and occasion: nothing.
+    Repeated,
+    /// Outside a batch: given back, to be written now.
+    Now(Box<(Queued, NpsSurvey)>),
+}
+
+/// Holds an NPS survey and its message for the batch's end. Later orders of the member in the
+/// batch see its day ([`held_survey_day`]), as they would see the row written at once.
+pub fn defer_survey(message: Queued, survey: NpsSurvey) -> SurveyDeferral {
+    with_state(|state| {
+        let Some(state) = state else {
+            return SurveyDeferral::Now(Box::new((message, survey)));
+        };
+        if !state.email_occasions.insert(message.occasion_key()) {
+            return SurveyDeferral::Repeated;
+        }
+        state.surveys.push((message.id().to_owned(), survey));
+        state.emails.push(message);
+        SurveyDeferral::Held
+    })
+}
+
+/// The latest day of the member's surveys the batch holds (none outside a batch).
+pub fn held_survey_day(shop_id: &str, member_id: &str) -> Option<NaiveDate> {
+    with_state(|state| {
+        state?
+            .surveys
+            .iter()
+            .filter(|(_, s)| s.shop_id == shop_id && s.member_id == member_id)
+            .map(|(_, s)| s.sent_on)
+            .max()
+    })
+}
+
+/// Writes the messages held (their wake-ups join the batch's), then the surveys of those that
+/// were new.
 pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
-    let messages = with_state(|s| {
+    let (messages, surveys) = with_state(|s| {
         s.map(|s| {
             s.email_occasions.clear();
-            std::mem::take(&mut s.emails)
+            (
+                std::mem::take(&mut s.emails),
+                std::mem::take(&mut s.surveys),
+            )
         })
         .unwrap_or_default()
     });
     if messages.is_empty() {
         return Ok(());
     }
-    crate::services::mail::write_queued(conn, messages)
+    let added = crate::services::mail::write_queued(conn, messages)?;
+    let surveys: Vec<NpsSurvey> = surveys
+        .into_iter()
+        .filter(|(message, _)| added.contains(message))
+        .map(|(_, survey)| survey)
+        .collect();
+    NpsSurvey::insert_all(conn, &surveys)
 }

@@ -80,6 +80,21 @@ pub fn queue_deferred(
     Ok(())
 }
 
+/// The message `kind` for `member` about `occasion`, made but not written (the NPS survey, which
+/// an applier batch writes with its survey row when it ends); `None` when [`queue`] would
+/// write nothing.
+pub fn prepare(
+    shop: &Shop,
+    program: &Program,
+    member: &Member,
+    kind: Kind,
+    occasion: &str,
+    context: serde_json::Value,
+    now: NaiveDateTime,
+) -> Option<Queued> {
+    Queued::new(shop, program, member, kind, occasion, context, None, now)
+}
+
 /// A message made for a member and not written yet.
 #[derive(Debug, Clone)]
 pub struct Queued {
@@ -121,6 +136,11 @@ impl Queued {
         })
     }
 
+    /// The row's id.
+    pub(crate) fn id(&self) -> &str {
+        &self.row.id
+    }
+
     /// The one row per (shop, member, kind, occasion).
     pub(crate) fn occasion_key(&self) -> (String, String, String, String) {
         let r = &self.row;
@@ -142,7 +162,7 @@ impl Queued {
     }
 
     /// Writes it now; returns whether a row was added.
-    fn write(self, conn: &mut DbConnection) -> QueryResult<bool> {
+    pub(crate) fn write(self, conn: &mut DbConnection) -> QueryResult<bool> {
         let suppressed = match &self.check_suppression {
             Some(address) => is_suppressed(conn, &self.row.shop_id, address)?,
             None => false,
@@ -164,8 +184,13 @@ impl Queued {
 /// Writes messages an applier batch queued, as [`Queued::write`] would one by one: per shop,
 /// one read of the suppression list for all their addresses and one insert of the messages to
 /// send (the deliverer woken if any was new), one of the suppressed ones. The batch holds one
-/// message per member, kind and occasion.
-pub fn write_queued(conn: &mut DbConnection, messages: Vec<Queued>) -> QueryResult<()> {
+/// message per member, kind and occasion. Returns the ids of the rows added (a message whose
+/// occasion already had one adds none).
+pub fn write_queued(
+    conn: &mut DbConnection,
+    messages: Vec<Queued>,
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut added = std::collections::HashSet::with_capacity(messages.len());
     let mut by_shop: std::collections::BTreeMap<String, Vec<Queued>> = Default::default();
     for message in messages {
         by_shop
@@ -192,14 +217,16 @@ pub fn write_queued(conn: &mut DbConnection, messages: Vec<Queued>) -> QueryResu
             });
         let to_send: Vec<Email> = to_send.into_iter().map(|m| m.row).collect();
         let suppressed: Vec<Email> = suppressed.into_iter().map(Queued::suppressed).collect();
-        if Email::insert_all_once(conn, &to_send)? > 0 {
+        let sent = Email::insert_all_once(conn, &to_send)?;
+        if !sent.is_empty() {
             if let Some(at) = at {
                 wake_deliverer(conn, &shop_id, at)?;
             }
         }
-        Email::insert_all_once(conn, &suppressed)?;
+        added.extend(sent);
+        added.extend(Email::insert_all_once(conn, &suppressed)?);
     }
-    Ok(())
+    Ok(added)
 }
 
 /// Records, without sending anything, the message a hold-out customer would have been sent:

@@ -50,6 +50,8 @@ async fn installed_now() -> (TestApp, MockServer, String, String) {
     (app, server, shop_id, token)
 }
 
+/// Starts a backfill, then moves its start back to 2026-11-01: it reads the 365 days before
+/// now, and the fixture's orders have fixed dates, so on a later day they would fall outside it.
 async fn start(app: &TestApp, token: &str, award_points: bool) -> Value {
     let resp = app
         .admin_post(
@@ -59,7 +61,21 @@ async fn start(app: &TestApp, token: &str, award_points: bool) -> Value {
         )
         .await;
     assert_eq!(resp.status(), 202);
-    resp.json().await.unwrap()
+    let started = resp.json().await.unwrap();
+    app.with_db(|c| {
+        use boomerang::db::schema::history_backfills;
+        use diesel::prelude::*;
+        let since = chrono::NaiveDate::from_ymd_opt(2026, 11, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        diesel::update(history_backfills::table)
+            .set(history_backfills::since.eq(since))
+            .execute(c)
+            .unwrap();
+    })
+    .await;
+    started
 }
 
 async fn status(app: &TestApp, token: &str) -> Value {
