@@ -266,72 +266,47 @@ fn store_batch(
     apply_now: bool,
     topic_is_used: fn(&str) -> bool,
 ) -> Result<Vec<Received>, diesel::result::Error> {
-    if apply_now {
-        plan_each_execution(conn)?;
-        // The shops' locks come first, so their ids are read here and the shops themselves
-        // after the locks (as a concurrent uninstall or redaction left them).
-        let mut ids: HashMap<(String, String), Option<String>> = HashMap::new();
-        let mut shop_locks: Vec<(String, bool)> = Vec::new();
-        for Submission { delivery, .. } in batch {
-            let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
-            if !ids.contains_key(&key) {
-                let shop = Shop::find_by_domain(conn, delivery.platform, &delivery.shop_domain)?;
-                ids.insert(key.clone(), shop.map(|s| s.id));
-            }
-            if let Some(Some(id)) = ids.get(&key) {
-                shop_locks.push((id.clone(), changes_the_shop(&delivery.topic)));
-            }
-        }
-        lock_shops(
-            conn,
-            shop_locks.iter().map(|(id, alone)| (id.as_str(), *alone)),
-        )?;
-        lock_subjects(
-            conn,
-            batch.iter().map(|s| {
-                (
-                    s.subject.customer_id.as_deref(),
-                    s.subject.order_id.as_deref(),
-                )
-            }),
-        )?;
-    }
-    let mut shops: HashMap<(String, String), Option<Shop>> = HashMap::new();
     if !apply_now {
         // Nothing applied: the batch's rows go in one insert (the acknowledgements' main cost
         // on PostgreSQL was a round trip and an execution per delivery).
-        for Submission { delivery, .. } in batch {
-            let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
-            if let std::collections::hash_map::Entry::Vacant(slot) = shops.entry(key) {
-                slot.insert(Shop::find_by_domain(
-                    conn,
-                    delivery.platform,
-                    &delivery.shop_domain,
-                )?);
-            }
-        }
+        let shops = shops_of(conn, batch)?;
         let items: Vec<inbox::ToStore<'_>> = batch
             .iter()
-            .map(
-                |Submission {
-                     delivery, subject, ..
-                 }| inbox::ToStore {
-                    shop: shops
-                        .get(&(delivery.platform.to_string(), delivery.shop_domain.clone()))
-                        .and_then(Option::as_ref),
-                    delivery,
-                    subject,
-                },
-            )
+            .map(|s| inbox::ToStore {
+                shop: shops.get(&shop_key(&s.delivery)).and_then(Option::as_ref),
+                delivery: &s.delivery,
+                subject: &s.subject,
+            })
             .collect();
         return inbox::store_pending(conn, &items, topic_is_used);
     }
+    plan_each_execution(conn)?;
+    // The shops' locks come first, so their ids are read here and the shops themselves after
+    // the locks (as a concurrent uninstall or redaction left them).
+    let before_locks = shops_of(conn, batch)?;
+    lock_shops(
+        conn,
+        batch.iter().filter_map(|s| {
+            let shop = before_locks.get(&shop_key(&s.delivery))?.as_ref()?;
+            Some((shop.id.as_str(), changes_the_shop(&s.delivery.topic)))
+        }),
+    )?;
+    lock_subjects(
+        conn,
+        batch.iter().map(|s| {
+            (
+                s.subject.customer_id.as_deref(),
+                s.subject.order_id.as_deref(),
+            )
+        }),
+    )?;
+    let mut shops: HashMap<ShopKey, Option<Shop>> = HashMap::new();
     let mut out = Vec::with_capacity(batch.len());
     for Submission {
         delivery, subject, ..
     } in batch
     {
-        let key = (delivery.platform.to_string(), delivery.shop_domain.clone());
+        let key = shop_key(delivery);
         let shop = match shops.get(&key) {
             Some(shop) => shop.clone(),
             None => {
@@ -346,14 +321,39 @@ fn store_batch(
             delivery,
             subject,
             topic_is_used,
-            apply_now,
+            true,
         )?);
-        if apply_now && changes_the_shop(&delivery.topic) {
+        if changes_the_shop(&delivery.topic) {
             // Later deliveries of the batch must see the shop as this one left it.
             shops.remove(&key);
         }
     }
     Ok(out)
+}
+
+/// A delivery's shop: (platform, domain).
+type ShopKey = (String, String);
+
+fn shop_key(delivery: &Delivery) -> ShopKey {
+    (delivery.platform.to_string(), delivery.shop_domain.clone())
+}
+
+/// The shops the batch's deliveries name, each read once (`None`: not installed).
+fn shops_of(
+    conn: &mut DbConnection,
+    batch: &[Submission],
+) -> diesel::QueryResult<HashMap<ShopKey, Option<Shop>>> {
+    let mut shops = HashMap::new();
+    for Submission { delivery, .. } in batch {
+        if let std::collections::hash_map::Entry::Vacant(slot) = shops.entry(shop_key(delivery)) {
+            slot.insert(Shop::find_by_domain(
+                conn,
+                delivery.platform,
+                &delivery.shop_domain,
+            )?);
+        }
+    }
+    Ok(shops)
 }
 
 /// Copies SQLite's committed log pages into the database file beside the writers, so no commit

@@ -70,8 +70,7 @@ pub fn queue_deferred(
     context: serde_json::Value,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let Some(message) = Queued::new(shop, program, member, kind, occasion, context, None, now)
-    else {
+    let Some(message) = prepare(shop, program, member, kind, occasion, context, now) else {
         return Ok(());
     };
     if let Some(message) = crate::services::batch::defer_email(message) {
