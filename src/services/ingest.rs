@@ -36,7 +36,6 @@ mod subject_locks;
 mod supervise;
 mod wake;
 pub use pending::apply_pending;
-use pending::plan_each_execution;
 use pending::{
     apply_pending_up_to, APPLY_BATCH, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
 };
@@ -280,7 +279,6 @@ fn store_batch(
             .collect();
         return inbox::store_pending(conn, &items, topic_is_used);
     }
-    plan_each_execution(conn)?;
     // The shops' locks come first, so their ids are read here and the shops themselves after
     // the locks (as a concurrent uninstall or redaction left them).
     let before_locks = shops_of(conn, batch)?;

@@ -14,7 +14,6 @@ mod members;
 use std::io::Read;
 
 use chrono::NaiveDateTime;
-use diesel::RunQueryDsl;
 use serde::ser::SerializeStruct;
 use serde::Serialize;
 
@@ -162,15 +161,10 @@ fn apply_batch(
     if batch.is_empty() {
         return Ok(());
     }
-    let outcomes = write_transaction(conn, |conn| {
-        if let DbConnection::Postgresql(pg) = conn {
-            // Plan each statement for the tables as they are now: an import grows them from
-            // nothing, and a plan cached while they were small (a sequential scan) stays cached
-            // until the next ANALYZE, making every later batch read the whole table.
-            diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(pg)?;
-        }
-        batch::apply(conn, shop, program, batch, now)
-    })?;
+    // An import grows the tables from nothing; its statements are planned for the tables as
+    // they are at each batch, never kept prepared with a plan made while they were small
+    // (`db::init_connection`).
+    let outcomes = write_transaction(conn, |conn| batch::apply(conn, shop, program, batch, now))?;
     for ((line, _), outcome) in batch.iter().zip(outcomes) {
         report.rows += 1;
         match outcome {

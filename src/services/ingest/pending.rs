@@ -185,7 +185,6 @@ fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>
             .load(lite)?,
     };
     if !claimed.is_empty() {
-        plan_each_execution(c)?;
         lock_shops(
             c,
             claimed
@@ -208,21 +207,3 @@ fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>
 
 /// A claimed event with the platform's customer and order ids it is about.
 type Claimed = (InboxEvent, Option<String>, Option<String>);
-
-/// On PostgreSQL, plans this transaction's statements for their actual values.
-///
-/// Diesel keeps prepared statements per connection, and PostgreSQL switches a prepared
-/// statement to a generic plan after a few runs. On a young database that plan is made while
-/// the tables are nearly empty, where a sequential scan is cheapest, and it stays until
-/// autovacuum analyses the table (a minute or more): a first burst of orders then scanned the
-/// whole ledger for every idempotency key (a 10,000-order burst took over two minutes to apply
-/// instead of under thirty seconds). Applying is write-heavy; planning is cheap next to it.
-pub(super) fn plan_each_execution(conn: &mut DbConnection) -> QueryResult<()> {
-    use diesel::connection::SimpleConnection;
-    match conn {
-        DbConnection::Postgresql(c) => {
-            c.batch_execute("SET LOCAL plan_cache_mode = force_custom_plan")
-        }
-        DbConnection::Sqlite(_) => Ok(()),
-    }
-}
