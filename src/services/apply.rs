@@ -11,16 +11,15 @@ use serde_json::Value;
 
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
-use crate::db::types::{InboxStatus, InstallState, Platform};
+use crate::db::types::InboxStatus;
 use crate::db::DbConnection;
 use crate::domain::event::{Event, MappingError};
-use crate::domain::money::Currency;
-use crate::platform::bigcommerce::payload::{map_bigcommerce, Mapped as BcMapped};
-use crate::platform::shopify::payload::map_shopify;
-use crate::platform::woocommerce::payload::map_woocommerce;
 use crate::queue::{self, Job, JobError, JobKind, JobSpec};
 use crate::services::ledger::LedgerError;
 use crate::services::{compliance, earn, members};
+
+mod read;
+pub use read::{read, read_catching_panics, Read};
 
 /// Why an event could not be applied.
 #[derive(Debug, thiserror::Error)]
@@ -67,38 +66,28 @@ pub fn apply(
     event: &InboxEvent,
     now: chrono::NaiveDateTime,
 ) -> Result<InboxStatus, ApplyError> {
-    if shop.install_state == InstallState::Redacted {
-        return Ok(InboxStatus::Ignored);
-    }
-    let body: Value = serde_json::from_str(&event.payload)
-        .map_err(|e| ApplyError::Permanent(format!("stored body is not JSON: {e}")))?;
-    if holds_nul(&body) {
-        // PostgreSQL cannot store U+0000 in text: applying would fail again at every retry.
-        return Err(ApplyError::Permanent(
-            "the body contains a NUL character (U+0000), which cannot be stored".into(),
-        ));
-    }
-    let currency = || {
-        Currency::parse(&shop.currency)
-            .map_err(|e| ApplyError::Permanent(format!("shop currency: {e}")))
-    };
-    let mapped = match event.platform {
-        Platform::Shopify => map_shopify(&event.topic, &body, &currency()?)?,
-        Platform::WooCommerce => map_woocommerce(&event.topic, &body, &currency()?)?,
-        Platform::BigCommerce => match map_bigcommerce(&event.topic, &body, &currency()?)? {
-            Some(BcMapped::Event(event)) => Some(*event),
+    let read = read(shop, event)?;
+    apply_read(conn, shop, event, read, now)
+}
+
+/// Applies what [`read`] made of an event of `shop`.
+fn apply_read(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    event: &InboxEvent,
+    read: Read,
+    now: chrono::NaiveDateTime,
+) -> Result<InboxStatus, ApplyError> {
+    let mapped = match read {
+        Read::Nothing => return Ok(InboxStatus::Ignored),
+        Read::FetchOrder(order_id) => {
             // A thin webhook: the order is read by a job, never inside this transaction.
-            Some(BcMapped::FetchOrder(order_id)) => {
-                crate::services::reconcile::bigcommerce::fetch::enqueue_fetch(
-                    conn, shop, &order_id, now,
-                )?;
-                return Ok(InboxStatus::Applied);
-            }
-            None => None,
-        },
-    };
-    let Some(mapped) = mapped else {
-        return Ok(InboxStatus::Ignored);
+            crate::services::reconcile::bigcommerce::fetch::enqueue_fetch(
+                conn, shop, &order_id, now,
+            )?;
+            return Ok(InboxStatus::Applied);
+        }
+        Read::Event(mapped) => *mapped,
     };
     if !matches!(
         mapped,
@@ -149,16 +138,6 @@ pub fn apply(
     Ok(InboxStatus::Applied)
 }
 
-/// True when a string or key anywhere in `value` contains U+0000.
-fn holds_nul(value: &Value) -> bool {
-    match value {
-        Value::String(s) => s.contains('\0'),
-        Value::Array(items) => items.iter().any(holds_nul),
-        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
-        Value::Null | Value::Bool(_) | Value::Number(_) => false,
-    }
-}
-
 /// [`apply`], with a panic turned into a permanent failure: one event that trips a bug is kept
 /// as failed (visible, replayable after a fix) instead of taking the ingest writer or the job
 /// runner down with it.
@@ -174,29 +153,32 @@ fn apply_catching_panics(
 fn catching_panics(
     f: impl FnOnce() -> Result<InboxStatus, ApplyError>,
 ) -> Result<InboxStatus, ApplyError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic".into());
-        Err(ApplyError::Permanent(format!(
-            "applying the event panicked: {what}"
-        )))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|panic| Err(ApplyError::Permanent(panic_message(&*panic))))
 }
 
-/// Applies a stored event and marks it with the outcome, without a savepoint of its own: for a
-/// batch whose transaction is rolled back whole when this returns an error (and then applied
-/// with [`apply_stored`], event by event). On error nothing is recorded. In an applier batch
-/// the mark is written with the batch's others (`services::batch`).
-pub fn apply_and_mark(
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".into());
+    format!("applying the event panicked: {what}")
+}
+
+/// Applies what [`read`] made of a stored event and marks the event with the outcome, without
+/// a savepoint of its own: for a batch whose transaction is rolled back whole when this returns
+/// an error (and then applied with [`apply_stored`], event by event). On error nothing is
+/// recorded. In an applier batch the mark is written with the batch's others
+/// (`services::batch`).
+pub fn apply_read_and_mark(
     conn: &mut DbConnection,
     shop: &Shop,
     event: &InboxEvent,
+    read: Read,
     now: chrono::NaiveDateTime,
 ) -> Result<InboxStatus, ApplyError> {
-    let status = apply_catching_panics(conn, shop, event, now)?;
+    let status = catching_panics(|| apply_read(conn, shop, event, read, now))?;
     crate::services::batch::mark_applied(conn, &shop.id, &event.id, status, now)?;
     Ok(status)
 }

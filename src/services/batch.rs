@@ -43,6 +43,7 @@ mod writes;
 
 pub use members::{
     forget_member, forget_members, guest_with_email, prefetch_members, take_account, touched,
+    Customer,
 };
 pub use reads::{enabled_subscriptions, forget_orders, prefetch_orders, shop_timezone, take_order};
 pub use writes::{defer_email, defer_survey, held_survey_day, mark_applied, wake, SurveyDeferral};

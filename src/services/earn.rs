@@ -260,6 +260,16 @@ pub fn apply_order(
 
 /// Whether the order proves its account owns the e-mail a guest earned on: the order itself
 /// was placed with that e-mail (its confirmation went there).
+/// The e-mail of the guest an order may claim for its account (`members::resolve`): `None` when
+/// the order names no account or may not claim.
+pub fn claimable_guest_email(facts: &OrderFacts) -> Option<String> {
+    facts.customer.as_ref()?.id.as_ref()?;
+    if guest_claim(facts) == GuestClaim::Refused {
+        return None;
+    }
+    members::email_of(facts.customer.as_ref(), facts.email.as_deref())
+}
+
 fn guest_claim(facts: &OrderFacts) -> GuestClaim {
     let account_email = facts.customer.as_ref().and_then(|c| c.email.as_deref());
     match (account_email, facts.email.as_deref()) {

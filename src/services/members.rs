@@ -35,6 +35,14 @@ pub struct Resolved {
     pub new: bool,
 }
 
+/// The e-mail [`resolve`] knows a customer by: the reference's own, else the event's, normalised.
+pub fn email_of(customer: Option<&CustomerRef>, fallback_email: Option<&str>) -> Option<String> {
+    customer
+        .and_then(|c| c.email.as_deref())
+        .or(fallback_email)
+        .and_then(normalise_email)
+}
+
 /// The member for a customer reference, creating it if needed; `None` when the event names
 /// neither a customer id nor an e-mail (nobody to credit). A guest with the account's e-mail is
 /// merged into the account only when `claim` allows it. Says whether the member is new.
@@ -48,10 +56,7 @@ pub fn resolve(
     locale: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Option<Resolved>> {
-    let email = customer
-        .and_then(|c| c.email.as_deref())
-        .or(fallback_email)
-        .and_then(normalise_email);
+    let email = email_of(customer, fallback_email);
     if let Some(id) = customer.and_then(|c| c.id.as_ref()) {
         // As an applier batch read them when it started, if this is the customer's first event
         // in it; else a guest who may be claimed is looked for in the same read as the account.
@@ -121,7 +126,7 @@ pub fn resolve(
         .optional()?;
     if let Some(account) = account {
         return Ok(Some(Resolved {
-            member: account,
+            member: serialised_with_own_events(conn, shop_id, account)?,
             new: false,
         }));
     }
@@ -140,6 +145,27 @@ pub fn resolve(
         )?,
     };
     Ok(Some(Resolved { member, new }))
+}
+
+/// An account a guest order's e-mail led to, once no other applier is applying the account's own
+/// events. This order's claim locked no customer (its delivery names none), so another applier
+/// may be applying an event of the account right now; deciding beside it on what each read
+/// before the other committed gave the account two surveys on one day. On PostgreSQL the
+/// account's customer lock is taken (waiting for that applier to commit) and the account read
+/// again as it then is; SQLite has one writer.
+fn serialised_with_own_events(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    account: Member,
+) -> QueryResult<Member> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return Ok(account);
+    }
+    crate::services::ingest::lock_subjects(
+        conn,
+        [(account.platform_customer_id.as_deref(), None)],
+    )?;
+    Member::find(conn, shop_id, &account.id)
 }
 
 /// The member a customer reference names, if the program knows them; never creates one.

@@ -1,6 +1,6 @@
 //! The members an applier batch's events are about, read together when it starts: the accounts
-//! of its customers, the guests with those accounts' e-mails (whom an order may claim), and each
-//! account's survey facts (`services::nps`). Four reads per shop instead of one or two per order.
+//! of its customers, the guests with those accounts' and orders' e-mails (whom an order may
+//! claim), and each account's survey facts (`services::nps`). Four reads per shop instead of one or two per order.
 //!
 //! What was read is right only until the batch changes it, so:
 //! - the first event that resolves a member takes what was read of them (`take_account`,
@@ -34,24 +34,34 @@ pub(super) struct Prefetched {
     customer_of: HashMap<(String, String), String>,
 }
 
-/// Reads the members of `customers`, `(shop id, platform customer id)`: four statements per
-/// shop. Nothing to do outside a batch.
-pub fn prefetch_members(
-    conn: &mut DbConnection,
-    customers: &[(String, String)],
-) -> QueryResult<()> {
+/// A customer an applier batch's event is about.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub shop_id: String,
+    /// The platform's customer id.
+    pub customer_id: String,
+    /// The e-mail of the guest the event may claim for the account (`earn::claimable_guest_email`).
+    pub email: Option<String>,
+}
+
+/// Reads the members of `customers` and the guests their accounts' e-mails and the events'
+/// may claim: four statements per shop. Nothing to do outside a batch.
+pub fn prefetch_members(conn: &mut DbConnection, customers: &[Customer]) -> QueryResult<()> {
     if with_state(|s| s.is_none()) {
         return Ok(());
     }
-    let mut by_shop: HashMap<&str, HashSet<&str>> = HashMap::new();
-    for (shop, customer) in customers {
-        by_shop.entry(shop).or_default().insert(customer);
+    let mut by_shop: HashMap<&str, (HashSet<&str>, HashSet<&str>)> = HashMap::new();
+    for customer in customers {
+        let (ids, emails) = by_shop.entry(&customer.shop_id).or_default();
+        ids.insert(&customer.customer_id);
+        emails.extend(customer.email.as_deref());
     }
     let mut read = Prefetched::default();
-    for (shop_id, ids) in by_shop {
+    for (shop_id, (ids, mut emails)) in by_shop {
         let ids: Vec<&str> = ids.into_iter().collect();
         let accounts = Member::find_by_customer_ids(conn, shop_id, &ids)?;
-        let emails: Vec<&str> = accounts.iter().filter_map(|m| m.email.as_deref()).collect();
+        emails.extend(accounts.iter().filter_map(|m| m.email.as_deref()));
+        let emails: Vec<&str> = emails.into_iter().collect();
         let guests = if emails.is_empty() {
             Vec::new()
         } else {

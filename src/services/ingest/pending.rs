@@ -1,7 +1,7 @@
 //! The appliers' side of ingestion: claiming pending events a batch at a time and applying
 //! them, on every instance, side by side with other appliers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -11,8 +11,10 @@ use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
 use crate::db::{now, write_transaction_with, Db, DbConnection, DbError, Durability};
-use crate::services::apply::{apply_and_mark, apply_stored};
+use crate::domain::event::Event;
+use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_panics, Read};
 use crate::services::batch;
+use crate::services::earn::claimable_guest_email;
 
 /// Deferred events applied per applier transaction while webhooks are being acknowledged:
 /// small enough that acknowledgements waiting for the SQLite write lock behind it are not held
@@ -106,56 +108,117 @@ fn apply_batch(
     isolation: Isolation,
 ) -> Result<usize, BatchError> {
     let claimed = claim_pending(conn, limit)?;
+    let events: Vec<InboxEvent> = claimed.iter().map(|(event, ..)| event.clone()).collect();
+    let mut shops = Shops::default();
+    if isolation == Isolation::EachInSavepoint {
+        // Each event read and applied in its own savepoint, its failure recorded on it; nothing
+        // is read ahead for the batch.
+        for event in &events {
+            let shop = shops.get(conn, &event.shop_id)?;
+            apply_stored(conn, &shop, event, now())?;
+            shops.after(event);
+        }
+        return Ok(events.len());
+    }
     // Applied together, the batch's orders move the roll-ups once at its end and read what is
     // the same for all of them once; event by event, each in a savepoint that may be rolled
     // back, they do it all as each is applied.
-    let together = (isolation == Isolation::Together).then(batch::Batch::begin);
+    let together = batch::Batch::begin();
+    // Every event is read first, so the members they are about (and the guests their e-mails
+    // may claim) are read together below. A failure is found again event by event.
+    let mut reads = Vec::with_capacity(events.len());
+    for event in &events {
+        let shop = shops.get(conn, &event.shop_id)?;
+        match read_catching_panics(&shop, event) {
+            Ok(read) => reads.push(read),
+            Err(e) => {
+                tracing::debug!(error = %e, "an event of the batch cannot be read; applying it event by event");
+                return Err(BatchError::OneFailed);
+            }
+        }
+    }
     let orders: Vec<(String, String)> = claimed
         .iter()
         .filter_map(|(event, _, order)| Some((event.shop_id.clone(), order.clone()?)))
         .collect();
     batch::prefetch_orders(conn, &orders)?;
-    let customers: Vec<(String, String)> = claimed
+    let customers: Vec<batch::Customer> = claimed
         .iter()
-        .filter_map(|(event, customer, _)| Some((event.shop_id.clone(), customer.clone()?)))
+        .zip(&reads)
+        .filter_map(|((event, customer, _), read)| {
+            Some(batch::Customer {
+                shop_id: event.shop_id.clone(),
+                customer_id: customer.clone()?,
+                email: match read {
+                    Read::Event(event) => match &**event {
+                        Event::Order(facts) | Event::OrderCancelled(facts) => {
+                            claimable_guest_email(facts)
+                        }
+                        _ => None,
+                    },
+                    _ => None,
+                },
+            })
+        })
         .collect();
     batch::prefetch_members(conn, &customers)?;
-    let events: Vec<InboxEvent> = claimed.into_iter().map(|(event, ..)| event).collect();
-    let mut shops: HashMap<String, Shop> = HashMap::new();
-    for event in &events {
-        let shop = match shops.get(&event.shop_id) {
-            Some(shop) => shop.clone(),
-            None => {
-                let shop = Shop::find(conn, &event.shop_id)?;
-                shops.insert(event.shop_id.clone(), shop.clone());
-                shop
+    for (event, read) in events.iter().zip(reads) {
+        let read = if shops.changed(&event.shop_id) {
+            // An earlier event of the batch changed the shop (an uninstall, a redaction, new
+            // settings): this one is read again as the shop now is.
+            let shop = shops.get(conn, &event.shop_id)?;
+            match read_catching_panics(&shop, event) {
+                Ok(read) => read,
+                Err(_) => return Err(BatchError::OneFailed),
             }
+        } else {
+            read
         };
-        match isolation {
-            Isolation::Together => {
-                if let Err(e) = apply_and_mark(conn, &shop, event, now()) {
-                    tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
-                    return Err(BatchError::OneFailed);
-                }
-            }
-            Isolation::EachInSavepoint => {
-                apply_stored(conn, &shop, event, now())?;
-            }
-        }
-        if changes_the_shop(&event.topic) {
-            // Later events of the batch must see the shop as this one left it: after a
-            // `shop/redact` they are ignored, not given members and personal data again.
-            shops.remove(&event.shop_id);
-        }
-    }
-    if let Some(together) = together {
-        // Whichever event's rows the database refuses, event by event finds it.
-        if let Err(e) = together.finish(conn) {
-            tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
+        let shop = shops.get(conn, &event.shop_id)?;
+        if let Err(e) = apply_read_and_mark(conn, &shop, event, read, now()) {
+            tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
             return Err(BatchError::OneFailed);
         }
+        shops.after(event);
+    }
+    // Whichever event's rows the database refuses, event by event finds it.
+    if let Err(e) = together.finish(conn) {
+        tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
+        return Err(BatchError::OneFailed);
     }
     Ok(events.len())
+}
+
+/// The shops of a batch's events, each read once until an event changes it.
+#[derive(Default)]
+struct Shops {
+    read: HashMap<String, Shop>,
+    changed: HashSet<String>,
+}
+
+impl Shops {
+    fn get(&mut self, conn: &mut DbConnection, shop_id: &str) -> QueryResult<Shop> {
+        if let Some(shop) = self.read.get(shop_id) {
+            return Ok(shop.clone());
+        }
+        let shop = Shop::find(conn, shop_id)?;
+        self.read.insert(shop_id.to_owned(), shop.clone());
+        Ok(shop)
+    }
+
+    /// After `event` was applied: later events must see the shop as it left it (after a
+    /// `shop/redact` they are ignored, not given members and personal data again).
+    fn after(&mut self, event: &InboxEvent) {
+        if changes_the_shop(&event.topic) {
+            self.read.remove(&event.shop_id);
+            self.changed.insert(event.shop_id.clone());
+        }
+    }
+
+    /// Whether an event of the batch changed the shop since its events were read.
+    fn changed(&self, shop_id: &str) -> bool {
+        self.changed.contains(shop_id)
+    }
 }
 
 /// Claims the oldest pending events no job owns and locks the customers and orders they are

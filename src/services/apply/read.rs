@@ -1,0 +1,71 @@
+//! Reading a stored webhook's body as what it asks of the app, before anything is applied.
+
+use serde_json::Value;
+
+use super::{panic_message, ApplyError};
+use crate::db::models::{InboxEvent, Shop};
+use crate::db::types::{InstallState, Platform};
+use crate::domain::event::Event;
+use crate::domain::money::Currency;
+use crate::platform::bigcommerce::payload::{map_bigcommerce, Mapped as BcMapped};
+use crate::platform::shopify::payload::map_shopify;
+use crate::platform::woocommerce::payload::map_woocommerce;
+
+/// A stored event read as what it asks of the app, before anything is applied: no I/O, so an
+/// applier batch reads all its events first and reads what they are about together
+/// (`ingest::pending`).
+#[derive(Debug)]
+pub enum Read {
+    /// Nothing to do (a topic or shape that asks nothing of us, or a redacted shop).
+    Nothing,
+    /// A BigCommerce thin webhook: the order it names is read by a job.
+    FetchOrder(crate::domain::event::PlatformId),
+    /// An event for the domain.
+    Event(Box<Event>),
+}
+
+/// Reads a stored event's body as the platform's shape for its topic. Depends only on the
+/// event and the shop as given (its state and currency).
+pub fn read(shop: &Shop, event: &InboxEvent) -> Result<Read, ApplyError> {
+    if shop.install_state == InstallState::Redacted {
+        return Ok(Read::Nothing);
+    }
+    let body: Value = serde_json::from_str(&event.payload)
+        .map_err(|e| ApplyError::Permanent(format!("stored body is not JSON: {e}")))?;
+    if holds_nul(&body) {
+        // PostgreSQL cannot store U+0000 in text: applying would fail again at every retry.
+        return Err(ApplyError::Permanent(
+            "the body contains a NUL character (U+0000), which cannot be stored".into(),
+        ));
+    }
+    let currency = || {
+        Currency::parse(&shop.currency)
+            .map_err(|e| ApplyError::Permanent(format!("shop currency: {e}")))
+    };
+    let mapped = match event.platform {
+        Platform::Shopify => map_shopify(&event.topic, &body, &currency()?)?,
+        Platform::WooCommerce => map_woocommerce(&event.topic, &body, &currency()?)?,
+        Platform::BigCommerce => match map_bigcommerce(&event.topic, &body, &currency()?)? {
+            Some(BcMapped::Event(event)) => Some(*event),
+            Some(BcMapped::FetchOrder(order_id)) => return Ok(Read::FetchOrder(order_id)),
+            None => None,
+        },
+    };
+    Ok(mapped.map_or(Read::Nothing, |event| Read::Event(Box::new(event))))
+}
+
+/// [`read`], with a panic turned into a permanent failure (see [`apply_catching_panics`]).
+pub fn read_catching_panics(shop: &Shop, event: &InboxEvent) -> Result<Read, ApplyError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(shop, event)))
+        .unwrap_or_else(|panic| Err(ApplyError::Permanent(panic_message(&*panic))))
+}
+
+/// True when a string or key anywhere in `value` contains U+0000.
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
