@@ -12,6 +12,10 @@
 //! written: finding it again costs a hash of a type id, where a key made of its SQL text would
 //! cost writing the SQL out and hashing and comparing it at every run (4 % of the applier).
 //!
+//! This matters on SQLite only: PostgreSQL connections keep no statement prepared (each is
+//! planned for its values, `db::init_connection`), so there a `fixed!` statement is sent as any
+//! other.
+//!
 //! Only for statements whose SQL does not depend on their values: changesets written as tuples
 //! of `.eq(…)` (an `Option` there binds `NULL`), insertables with
 //! `treat_none_as_default_value = false`, `IN` lists through [`super::in_list`] or over a fixed
