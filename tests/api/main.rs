@@ -14,6 +14,7 @@ mod admin_overview;
 mod admin_program;
 mod admin_reports;
 mod admin_ui;
+mod applier_locks;
 mod backends;
 mod batch_apply;
 mod bigcommerce;

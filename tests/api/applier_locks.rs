@@ -1,0 +1,92 @@
+//! Appliers side by side on PostgreSQL: an event whose claim could not name the customer it
+//! turns out to be about waits for the applier holding that customer.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use boomerang::db::models::Member;
+use boomerang::db::{now, write_transaction};
+use boomerang::domain::event::CustomerRef;
+use boomerang::services::members::{resolve, GuestClaim};
+
+use crate::helpers::{order_json, TestApp};
+
+const SHOP: &str = "locks.myshopify.com";
+
+/// A guest checkout with the verified e-mail of an account goes to the account. Its delivery
+/// names no customer, so its claim locked none: on PostgreSQL it takes the account's lock when
+/// its e-mail leads there, and waits while another applier applies one of the account's own
+/// events (both deciding on what they read before the other committed gave the account two
+/// surveys on one day). SQLite has one writer: it goes to the account at once.
+#[tokio::test]
+async fn a_guest_order_led_to_an_account_waits_for_the_applier_holding_the_account() {
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    // The account's own order with its e-mail proves the e-mail is theirs.
+    let proof = order_json(
+        1,
+        Some((7005, "erin@example.com")),
+        "paid",
+        &[(10, 1, "20.00")],
+    );
+    app.deliver(SHOP, "orders/paid", "d1", &proof).await;
+    crate::ingest::drained(&app).await;
+
+    let guest = CustomerRef {
+        id: None,
+        email: Some("erin@example.com".into()),
+    };
+    let (held_tx, held_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = app.test_db.is_postgres().then(|| {
+        // Another applier, applying an event of customer 7005.
+        let db = app.db.clone();
+        std::thread::spawn(move || {
+            let mut conn = db.write_connection().unwrap();
+            write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
+                boomerang::services::ingest::lock_subjects(c, [(Some("7005"), None)])?;
+                held_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+        })
+    });
+    if holder.is_some() {
+        held_rx.recv().unwrap();
+    }
+    let (done_tx, done_rx) = mpsc::channel::<Member>();
+    let db = app.db.clone();
+    let shop = shop_id.clone();
+    let resolver = std::thread::spawn(move || {
+        let mut conn = db.write_connection().unwrap();
+        let resolved = write_transaction(&mut conn, |c| {
+            resolve(
+                c,
+                &shop,
+                Some(&guest),
+                None,
+                GuestClaim::Allowed,
+                None,
+                now(),
+            )
+        })
+        .unwrap()
+        .expect("the guest order is someone's");
+        done_tx.send(resolved.member).unwrap();
+    });
+    if let Some(holder) = holder {
+        // Still waiting while the other applier holds the account (a resolve that did not wait
+        // answers in milliseconds; a slow machine can only make this pass, never fail).
+        assert!(
+            done_rx.recv_timeout(Duration::from_millis(300)).is_err(),
+            "the guest order was resolved beside the applier holding its account"
+        );
+        release_tx.send(()).unwrap();
+        holder.join().unwrap();
+    }
+    let member = done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    resolver.join().unwrap();
+    assert_eq!(member.platform_customer_id.as_deref(), Some("7005"));
+    assert!(member.email_verified);
+}
