@@ -108,12 +108,12 @@ fn apply_batch(
     isolation: Isolation,
 ) -> Result<usize, BatchError> {
     let claimed = claim_pending(conn, limit)?;
-    let events: Vec<InboxEvent> = claimed.iter().map(|(event, ..)| event.clone()).collect();
+    let events: Vec<&InboxEvent> = claimed.iter().map(|(event, ..)| event).collect();
     let mut shops = Shops::default();
     if isolation == Isolation::EachInSavepoint {
         // Each event read and applied in its own savepoint, its failure recorded on it; nothing
         // is read ahead for the batch.
-        for event in &events {
+        for &event in &events {
             let shop = shops.get(conn, &event.shop_id)?;
             apply_stored(conn, &shop, event, now())?;
             shops.after(event);
@@ -127,7 +127,7 @@ fn apply_batch(
     // Every event is read first, so the members they are about (and the guests their e-mails
     // may claim) are read together below. A failure is found again event by event.
     let mut reads = Vec::with_capacity(events.len());
-    for event in &events {
+    for &event in &events {
         let shop = shops.get(conn, &event.shop_id)?;
         match read_catching_panics(&shop, event) {
             Ok(read) => reads.push(read),
@@ -162,7 +162,7 @@ fn apply_batch(
         })
         .collect();
     batch::prefetch_members(conn, &customers)?;
-    for (event, read) in events.iter().zip(reads) {
+    for (&event, read) in events.iter().zip(reads) {
         let read = if shops.changed(&event.shop_id) {
             // An earlier event of the batch changed the shop (an uninstall, a redaction, new
             // settings): this one is read again as the shop now is.
