@@ -150,20 +150,17 @@ fn apply_catching_panics(
     catching_panics(|| apply(conn, shop, event, now))
 }
 
-fn catching_panics(
-    f: impl FnOnce() -> Result<InboxStatus, ApplyError>,
-) -> Result<InboxStatus, ApplyError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
-        .unwrap_or_else(|panic| Err(ApplyError::Permanent(panic_message(&*panic))))
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let what = panic
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".into());
-    format!("applying the event panicked: {what}")
+fn catching_panics<T>(f: impl FnOnce() -> Result<T, ApplyError>) -> Result<T, ApplyError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic".into());
+        Err(ApplyError::Permanent(format!(
+            "applying the event panicked: {what}"
+        )))
+    })
 }
 
 /// Applies what [`read`] made of a stored event and marks the event with the outcome, without

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{panic_message, ApplyError};
+use super::{catching_panics, ApplyError};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::types::{InstallState, Platform};
 use crate::domain::event::Event;
@@ -56,8 +56,7 @@ pub fn read(shop: &Shop, event: &InboxEvent) -> Result<Read, ApplyError> {
 
 /// [`read`], with a panic turned into a permanent failure (see [`apply_catching_panics`]).
 pub fn read_catching_panics(shop: &Shop, event: &InboxEvent) -> Result<Read, ApplyError> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(shop, event)))
-        .unwrap_or_else(|panic| Err(ApplyError::Permanent(panic_message(&*panic))))
+    catching_panics(|| read(shop, event))
 }
 
 /// True when a string or key anywhere in `value` contains U+0000.

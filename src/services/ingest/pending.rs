@@ -163,18 +163,14 @@ fn apply_batch(
         .collect();
     batch::prefetch_members(conn, &customers)?;
     for (&event, read) in events.iter().zip(reads) {
+        let shop = shops.get(conn, &event.shop_id)?;
         let read = if shops.changed(&event.shop_id) {
             // An earlier event of the batch changed the shop (an uninstall, a redaction, new
             // settings): this one is read again as the shop now is.
-            let shop = shops.get(conn, &event.shop_id)?;
-            match read_catching_panics(&shop, event) {
-                Ok(read) => read,
-                Err(_) => return Err(BatchError::OneFailed),
-            }
+            read_catching_panics(&shop, event).map_err(|_| BatchError::OneFailed)?
         } else {
             read
         };
-        let shop = shops.get(conn, &event.shop_id)?;
         if let Err(e) = apply_read_and_mark(conn, &shop, event, read, now()) {
             tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
             return Err(BatchError::OneFailed);
