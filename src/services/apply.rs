@@ -251,7 +251,14 @@ pub fn run_job(conn: &mut DbConnection, job: &Job) -> Result<(), JobError> {
         // refund side by side would each miss the other's uncommitted rows).
         let alone = crate::services::ingest::changes_the_shop(&event.topic);
         crate::services::ingest::lock_shops(c, [(job.shop_id.as_str(), alone)])?;
-        crate::services::ingest::lock_subjects(c, [(customer.as_deref(), order.as_deref())])?;
+        crate::services::ingest::lock_subjects(
+            c,
+            [crate::services::ingest::ShopSubject {
+                shop_id: &job.shop_id,
+                customer_id: customer.as_deref(),
+                order_id: order.as_deref(),
+            }],
+        )?;
         let shop = Shop::find(c, &job.shop_id)?;
         // In a savepoint, so a failure leaves nothing half-applied behind the `failed` mark.
         match c.transaction(|c| apply_catching_panics(c, &shop, &event, crate::db::now())) {

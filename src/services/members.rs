@@ -163,7 +163,11 @@ fn serialised_with_own_events(
     }
     crate::services::ingest::lock_subjects(
         conn,
-        [(account.platform_customer_id.as_deref(), None)],
+        [crate::services::ingest::ShopSubject {
+            shop_id,
+            customer_id: account.platform_customer_id.as_deref(),
+            order_id: None,
+        }],
     )?;
     Member::find(conn, shop_id, &account.id)
 }

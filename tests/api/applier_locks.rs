@@ -1,5 +1,6 @@
 //! Appliers side by side on PostgreSQL: an event whose claim could not name the customer it
-//! turns out to be about waits for the applier holding that customer.
+//! turns out to be about waits for the applier holding that customer; another shop's customer
+//! with the same id does not.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -41,10 +42,18 @@ async fn a_guest_order_led_to_an_account_waits_for_the_applier_holding_the_accou
     let holder = app.test_db.is_postgres().then(|| {
         // Another applier, applying an event of customer 7005.
         let db = app.db.clone();
+        let holder_shop = shop_id.clone();
         std::thread::spawn(move || {
             let mut conn = db.write_connection().unwrap();
             write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
-                boomerang::services::ingest::lock_subjects(c, [(Some("7005"), None)])?;
+                boomerang::services::ingest::lock_subjects(
+                    c,
+                    [boomerang::services::ingest::ShopSubject {
+                        shop_id: &holder_shop,
+                        customer_id: Some("7005"),
+                        order_id: None,
+                    }],
+                )?;
                 held_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
                 Ok(())
@@ -89,4 +98,66 @@ async fn a_guest_order_led_to_an_account_waits_for_the_applier_holding_the_accou
     resolver.join().unwrap();
     assert_eq!(member.platform_customer_id.as_deref(), Some("7005"));
     assert!(member.email_verified);
+}
+
+/// The appliers' locks are per shop: customer 7005 of one shop, held by an applier, holds up
+/// nothing of another shop's customer 7005 (WooCommerce numbers customers and orders per store,
+/// so such ids meet all the time on one database).
+#[tokio::test]
+async fn an_applier_holding_a_customer_of_one_shop_does_not_hold_up_the_same_id_in_another() {
+    const OTHER: &str = "other-locks.myshopify.com";
+    let app = TestApp::spawn().await;
+    let held_shop = app.add_shop(SHOP, "USD").await;
+    let other_shop = app.add_shop(OTHER, "USD").await;
+    let (held_tx, held_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let holder = app.test_db.is_postgres().then(|| {
+        let db = app.db.clone();
+        std::thread::spawn(move || {
+            let mut conn = db.write_connection().unwrap();
+            write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
+                boomerang::services::ingest::lock_subjects(
+                    c,
+                    [boomerang::services::ingest::ShopSubject {
+                        shop_id: &held_shop,
+                        customer_id: Some("7005"),
+                        order_id: Some("1"),
+                    }],
+                )?;
+                held_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+        })
+    });
+    if holder.is_some() {
+        held_rx.recv().unwrap();
+    }
+    // The same customer and order ids, in the other shop.
+    let order = order_json(
+        1,
+        Some((7005, "erin@example.com")),
+        "paid",
+        &[(10, 1, "20.00")],
+    );
+    let applied = tokio::time::timeout(Duration::from_secs(10), async {
+        app.deliver(OTHER, "orders/paid", "other-d1", &order).await;
+        crate::ingest::drained(&app).await;
+    })
+    .await;
+    if let Some(holder) = holder {
+        release_tx.send(()).unwrap();
+        holder.join().unwrap();
+    }
+    assert!(
+        applied.is_ok(),
+        "the other shop's order waited for the applier holding the first shop's customer"
+    );
+    let member = app
+        .with_db(move |c| Member::find_by_customer_id(c, &other_shop, "7005"))
+        .await
+        .unwrap()
+        .expect("the other shop's customer is a member");
+    assert!(member.pending_points + member.points_balance > 0);
 }

@@ -605,9 +605,12 @@ async fn an_apply_job_waits_for_whoever_holds_its_order() {
         .await;
     let status = || async { inbox_rows(&app, &shop_id).await[0].1.clone() };
 
+    // The appliers' lock key of order 84001 of this shop (`ingest::subject_locks`).
+    let order_lock = format!("apply:order:{shop_id}:84001");
     let holder = if app.test_db.is_postgres() {
         let mut c = app.db.get().unwrap();
-        diesel::sql_query("SELECT pg_advisory_lock(hashtextextended('apply:order:84001', 0))")
+        diesel::sql_query("SELECT pg_advisory_lock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(&order_lock)
             .execute(&mut *c)
             .unwrap();
         Some(c)
@@ -623,7 +626,8 @@ async fn an_apply_job_waits_for_whoever_holds_its_order() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!run.is_finished(), "the job waits for the order's lock");
         assert_eq!(status().await, "pending");
-        diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended('apply:order:84001', 0))")
+        diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended($1, 0))")
+            .bind::<diesel::sql_types::Text, _>(&order_lock)
             .execute(&mut *c)
             .unwrap();
     }

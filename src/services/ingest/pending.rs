@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use diesel::prelude::*;
 
 use super::changes_the_shop;
-use super::subject_locks::{lock_shops, try_lock_subjects};
+use super::subject_locks::{lock_shops, try_lock_subjects, ShopSubject};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
@@ -16,16 +16,16 @@ use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_pa
 use crate::services::batch;
 use crate::services::earn::claimable_guest_email;
 
-/// Deferred events applied per applier transaction while webhooks are being acknowledged:
-/// small enough that acknowledgements waiting for the SQLite write lock behind it are not held
-/// up long.
+/// Deferred events applied per applier transaction on SQLite while webhooks are being
+/// acknowledged: small enough that acknowledgements waiting for the write lock behind it are
+/// not held up long. (Also what [`apply_pending`] takes, on either engine.)
 pub(super) const APPLY_BATCH: usize = 16;
 
-/// Deferred events applied per applier transaction on PostgreSQL when nothing is being
-/// acknowledged (the rest of a burst): what a batch does once (claim, locks, reads of its
-/// orders, roll-ups, outcomes, mail, commit) is shared by eight times as many events. Larger
-/// claims gained nothing measurable there, and the appliers of every instance share the
-/// backlog: a larger claim holds more customers the others must skip.
+/// Deferred events applied per applier transaction on PostgreSQL, during a burst and after it
+/// (nothing the writer does waits for it there): what a batch does once (claim, locks, reads of
+/// its orders, roll-ups, outcomes, mail, commit) is shared by eight times as many events as 16.
+/// Larger claims gained nothing measurable once the burst was acknowledged, and the appliers of
+/// every instance share the backlog: a larger claim holds more customers the others must skip.
 pub(super) const APPLY_BATCH_UNCONTENDED: usize = 128;
 
 /// The same on SQLite, whose one applier has the backlog to itself and whose commit rewrites
@@ -252,9 +252,13 @@ fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>
                 .iter()
                 .map(|(event, ..)| (event.shop_id.as_str(), changes_the_shop(&event.topic))),
         )?;
-        let subjects: Vec<(Option<&str>, Option<&str>)> = claimed
+        let subjects: Vec<ShopSubject> = claimed
             .iter()
-            .map(|(_, customer, order)| (customer.as_deref(), order.as_deref()))
+            .map(|(event, customer, order)| ShopSubject {
+                shop_id: &event.shop_id,
+                customer_id: customer.as_deref(),
+                order_id: order.as_deref(),
+            })
             .collect();
         // Left pending for a later batch (ours, or the other applier's once it commits): the
         // events of customers and orders another applier holds, and with them every other event

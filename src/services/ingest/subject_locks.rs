@@ -9,7 +9,9 @@
 //! (seconds later, and never when the instance runs no jobs). So before applying, each takes a
 //! transaction-scoped advisory lock per customer and per order the batch is about, all in one
 //! statement and in one order (the lock's key): batches about the same customers or orders
-//! take turns, batches about others run side by side. SQLite has one
+//! take turns, batches about others run side by side. The keys name the shop: platform ids are
+//! unique only within a shop on WooCommerce (customer 5 of one store is not customer 5 of
+//! another), and one shop's burst must not hold up another's events. SQLite has one
 //! writer; nothing is needed there.
 
 use std::collections::HashSet;
@@ -19,11 +21,20 @@ use diesel::sql_types::Text;
 
 use crate::db::DbConnection;
 
-/// Takes the locks of `subjects` (each an event's customer id and order id), held until the
-/// transaction ends. Re-taking a lock the transaction holds is free.
+/// What an event is about, for the appliers' locks: its shop, and the customer and order its
+/// delivery names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopSubject<'a> {
+    pub shop_id: &'a str,
+    pub customer_id: Option<&'a str>,
+    pub order_id: Option<&'a str>,
+}
+
+/// Takes the locks of `subjects`, held until the transaction ends. Re-taking a lock the
+/// transaction holds is free.
 pub fn lock_subjects<'a>(
     conn: &mut DbConnection,
-    subjects: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
+    subjects: impl IntoIterator<Item = ShopSubject<'a>>,
 ) -> QueryResult<()> {
     crate::db::lock_keys(conn, subject_keys(subjects))
 }
@@ -36,7 +47,7 @@ pub fn lock_subjects<'a>(
 /// every subject is free there.
 pub fn try_lock_subjects(
     conn: &mut DbConnection,
-    subjects: &[(Option<&str>, Option<&str>)],
+    subjects: &[ShopSubject<'_>],
 ) -> QueryResult<Vec<bool>> {
     let DbConnection::Postgresql(pg) = conn else {
         return Ok(vec![true; subjects.len()]);
@@ -65,10 +76,7 @@ pub fn try_lock_subjects(
 /// Whether each subject's event may be applied now: none of its keys is held by another
 /// applier, and none is shared with an event left for later for that reason (the later event
 /// of a customer would otherwise overtake the earlier one of the same customer).
-fn free_now(
-    subjects: &[(Option<&str>, Option<&str>)],
-    held_elsewhere: &HashSet<String>,
-) -> Vec<bool> {
+fn free_now(subjects: &[ShopSubject<'_>], held_elsewhere: &HashSet<String>) -> Vec<bool> {
     let keys: Vec<Vec<String>> = subjects.iter().map(|s| subject_keys([*s])).collect();
     let left: HashSet<&String> = keys
         .iter()
@@ -112,20 +120,18 @@ fn shop_keys<'a>(shops: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<(Strin
     keys.into_iter().collect()
 }
 
-/// The lock keys of `subjects`: the customer's and the order's. Both, because the events of one
-/// order do not all name its customer (Shopify's `refunds/create` names only the order): an
-/// order and its refund applied side by side would each miss the other's uncommitted rows
-/// (the award not reversed). Platform ids are unique per platform's shop; two shops sharing
-/// one only share a turn.
-fn subject_keys<'a>(
-    subjects: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
-) -> Vec<String> {
+/// The lock keys of `subjects`: the customer's and the order's, each within its shop. Both,
+/// because the events of one order do not all name its customer (Shopify's `refunds/create`
+/// names only the order): an order and its refund applied side by side would each miss the
+/// other's uncommitted rows (the award not reversed).
+fn subject_keys<'a>(subjects: impl IntoIterator<Item = ShopSubject<'a>>) -> Vec<String> {
     let mut keys: Vec<String> = subjects
         .into_iter()
-        .flat_map(|(customer, order)| {
+        .flat_map(|s| {
             [
-                customer.map(|c| format!("apply:customer:{c}")),
-                order.map(|o| format!("apply:order:{o}")),
+                s.customer_id
+                    .map(|c| format!("apply:customer:{}:{c}", s.shop_id)),
+                s.order_id.map(|o| format!("apply:order:{}:{o}", s.shop_id)),
             ]
         })
         .flatten()
@@ -139,19 +145,31 @@ fn subject_keys<'a>(
 mod tests {
     use std::collections::HashSet;
 
-    use super::{free_now, shop_keys, subject_keys};
+    use super::{free_now, shop_keys, subject_keys, ShopSubject};
+
+    fn about<'a>(
+        shop_id: &'a str,
+        customer: Option<&'a str>,
+        order: Option<&'a str>,
+    ) -> ShopSubject<'a> {
+        ShopSubject {
+            shop_id,
+            customer_id: customer,
+            order_id: order,
+        }
+    }
 
     #[test]
     fn events_sharing_a_customer_or_order_with_one_held_elsewhere_wait_with_it() {
         let subjects = [
-            (Some("7"), Some("100")),
-            (None, Some("101")),
-            (Some("8"), Some("102")),
-            (None, None),
-            (Some("7"), Some("103")),
-            (None, Some("101")),
+            about("s", Some("7"), Some("100")),
+            about("s", None, Some("101")),
+            about("s", Some("8"), Some("102")),
+            about("s", None, None),
+            about("s", Some("7"), Some("103")),
+            about("s", None, Some("101")),
         ];
-        let held: HashSet<String> = ["apply:order:100", "apply:order:101"]
+        let held: HashSet<String> = ["apply:order:s:100", "apply:order:s:101"]
             .map(str::to_owned)
             .into();
         assert_eq!(
@@ -159,6 +177,18 @@ mod tests {
             [false, false, true, true, false, false]
         );
         assert_eq!(free_now(&subjects, &HashSet::new()), [true; 6]);
+    }
+
+    #[test]
+    fn the_same_ids_in_another_shop_are_another_subject() {
+        // WooCommerce numbers customers and orders per store: customer 7 and order 100 of
+        // store `b` have nothing to do with store `a`'s, held by another applier.
+        let subjects = [
+            about("a", Some("7"), Some("100")),
+            about("b", Some("7"), Some("100")),
+        ];
+        let held: HashSet<String> = ["apply:customer:a:7"].map(str::to_owned).into();
+        assert_eq!(free_now(&subjects, &held), [false, true]);
     }
 
     #[test]
@@ -176,20 +206,22 @@ mod tests {
     #[test]
     fn a_customer_is_locked_once_and_so_is_every_order() {
         let keys = subject_keys([
-            (Some("7"), Some("100")),
-            (Some("7"), Some("101")),
-            (None, Some("102")),
-            (None, None),
-            (Some("3"), None),
+            about("s", Some("7"), Some("100")),
+            about("s", Some("7"), Some("101")),
+            about("s", None, Some("102")),
+            about("s", None, None),
+            about("s", Some("3"), None),
+            about("t", Some("3"), None),
         ]);
         assert_eq!(
             keys,
             vec![
-                "apply:customer:3".to_owned(),
-                "apply:customer:7".to_owned(),
-                "apply:order:100".to_owned(),
-                "apply:order:101".to_owned(),
-                "apply:order:102".to_owned()
+                "apply:customer:s:3".to_owned(),
+                "apply:customer:s:7".to_owned(),
+                "apply:customer:t:3".to_owned(),
+                "apply:order:s:100".to_owned(),
+                "apply:order:s:101".to_owned(),
+                "apply:order:s:102".to_owned()
             ]
         );
     }
