@@ -318,9 +318,10 @@ fn store_batch(
                 shop
             }
         };
-        // Applied now only under the locks taken above: a shop installed since they were taken
-        // (its subjects not locked) gets its delivery stored for an applier.
-        let locked = before_locks.get(&key).is_some_and(Option::is_some);
+        // Applied now only under the locks taken above: a delivery whose shop is not the one
+        // they were taken for (installed since) is stored for an applier.
+        let locked_for = before_locks.get(&key).and_then(Option::as_ref);
+        let locked = matches!((locked_for, &shop), (Some(a), Some(b)) if a.id == b.id);
         let received = inbox::store(
             conn,
             shop.as_ref(),

@@ -37,33 +37,8 @@ async fn a_guest_order_led_to_an_account_waits_for_the_applier_holding_the_accou
         id: None,
         email: Some("erin@example.com".into()),
     };
-    let (held_tx, held_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let holder = app.test_db.is_postgres().then(|| {
-        // Another applier, applying an event of customer 7005.
-        let db = app.db.clone();
-        let holder_shop = shop_id.clone();
-        std::thread::spawn(move || {
-            let mut conn = db.write_connection().unwrap();
-            write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
-                boomerang::services::ingest::lock_subjects(
-                    c,
-                    [boomerang::services::ingest::ShopSubject {
-                        shop_id: &holder_shop,
-                        customer_id: Some("7005"),
-                        order_id: None,
-                    }],
-                )?;
-                held_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                Ok(())
-            })
-            .unwrap();
-        })
-    });
-    if holder.is_some() {
-        held_rx.recv().unwrap();
-    }
+    // Another applier, applying an event of customer 7005 (PostgreSQL).
+    let holder = Holder::of(&app, &shop_id, Some("7005"), None);
     let (done_tx, done_rx) = mpsc::channel::<Member>();
     let db = app.db.clone();
     let shop = shop_id.clone();
@@ -91,8 +66,7 @@ async fn a_guest_order_led_to_an_account_waits_for_the_applier_holding_the_accou
             done_rx.recv_timeout(Duration::from_millis(300)).is_err(),
             "the guest order was resolved beside the applier holding its account"
         );
-        release_tx.send(()).unwrap();
-        holder.join().unwrap();
+        holder.release();
     }
     let member = done_rx.recv_timeout(Duration::from_secs(10)).unwrap();
     resolver.join().unwrap();
@@ -109,31 +83,8 @@ async fn an_applier_holding_a_customer_of_one_shop_does_not_hold_up_the_same_id_
     let app = TestApp::spawn().await;
     let held_shop = app.add_shop(SHOP, "USD").await;
     let other_shop = app.add_shop(OTHER, "USD").await;
-    let (held_tx, held_rx) = mpsc::channel::<()>();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let holder = app.test_db.is_postgres().then(|| {
-        let db = app.db.clone();
-        std::thread::spawn(move || {
-            let mut conn = db.write_connection().unwrap();
-            write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
-                boomerang::services::ingest::lock_subjects(
-                    c,
-                    [boomerang::services::ingest::ShopSubject {
-                        shop_id: &held_shop,
-                        customer_id: Some("7005"),
-                        order_id: Some("1"),
-                    }],
-                )?;
-                held_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                Ok(())
-            })
-            .unwrap();
-        })
-    });
-    if holder.is_some() {
-        held_rx.recv().unwrap();
-    }
+    // An applier applying an event of customer 7005 and order 1 of the first shop (PostgreSQL).
+    let holder = Holder::of(&app, &held_shop, Some("7005"), Some("1"));
     // The same customer and order ids, in the other shop.
     let order = order_json(
         1,
@@ -147,8 +98,7 @@ async fn an_applier_holding_a_customer_of_one_shop_does_not_hold_up_the_same_id_
     })
     .await;
     if let Some(holder) = holder {
-        release_tx.send(()).unwrap();
-        holder.join().unwrap();
+        holder.release();
     }
     assert!(
         applied.is_ok(),
@@ -160,4 +110,58 @@ async fn an_applier_holding_a_customer_of_one_shop_does_not_hold_up_the_same_id_
         .unwrap()
         .expect("the other shop's customer is a member");
     assert!(member.pending_points + member.points_balance > 0);
+}
+
+/// Another applier's transaction holding the appliers' lock of a customer and order of a shop
+/// (PostgreSQL only: SQLite has one writer and no such locks) until released.
+struct Holder {
+    release: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Holder {
+    /// Holds the lock once this returns; `None` on SQLite.
+    fn of(
+        app: &TestApp,
+        shop_id: &str,
+        customer: Option<&str>,
+        order: Option<&str>,
+    ) -> Option<Self> {
+        if !app.test_db.is_postgres() {
+            return None;
+        }
+        let (held_tx, held_rx) = mpsc::channel::<()>();
+        let (release, release_rx) = mpsc::channel::<()>();
+        let db = app.db.clone();
+        let (shop_id, customer, order) = (
+            shop_id.to_owned(),
+            customer.map(str::to_owned),
+            order.map(str::to_owned),
+        );
+        let thread = std::thread::spawn(move || {
+            let mut conn = db.write_connection().unwrap();
+            write_transaction(&mut conn, |c| -> diesel::QueryResult<()> {
+                boomerang::services::ingest::lock_subjects(
+                    c,
+                    [boomerang::services::ingest::ShopSubject {
+                        shop_id: &shop_id,
+                        customer_id: customer.as_deref(),
+                        order_id: order.as_deref(),
+                    }],
+                )?;
+                held_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+        });
+        held_rx.recv().unwrap();
+        Some(Self { release, thread })
+    }
+
+    /// Commits the holder's transaction, letting go of the lock.
+    fn release(self) {
+        self.release.send(()).unwrap();
+        self.thread.join().unwrap();
+    }
 }
