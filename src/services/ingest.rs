@@ -295,11 +295,7 @@ fn store_batch(
         conn,
         batch.iter().filter_map(|s| {
             let shop = before_locks.get(&shop_key(&s.delivery))?.as_ref()?;
-            Some(ShopSubject {
-                shop_id: &shop.id,
-                customer_id: s.subject.customer_id.as_deref(),
-                order_id: s.subject.order_id.as_deref(),
-            })
+            Some(ShopSubject::of(&shop.id, &s.subject))
         }),
     )?;
     let mut shops: HashMap<ShopKey, Option<Shop>> = HashMap::new();

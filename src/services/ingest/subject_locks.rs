@@ -20,6 +20,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use crate::db::DbConnection;
+use crate::services::compliance::Subject;
 
 /// What an event is about, for the appliers' locks: its shop, and the customer and order its
 /// delivery names.
@@ -28,6 +29,17 @@ pub struct ShopSubject<'a> {
     pub shop_id: &'a str,
     pub customer_id: Option<&'a str>,
     pub order_id: Option<&'a str>,
+}
+
+impl<'a> ShopSubject<'a> {
+    /// The customer and order a delivery to `shop_id` names.
+    pub fn of(shop_id: &'a str, subject: &'a Subject) -> Self {
+        Self {
+            shop_id,
+            customer_id: subject.customer_id.as_deref(),
+            order_id: subject.order_id.as_deref(),
+        }
+    }
 }
 
 /// Takes the locks of `subjects`, held until the transaction ends. Re-taking a lock the

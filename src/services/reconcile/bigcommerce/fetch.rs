@@ -261,11 +261,7 @@ pub fn submit_all(conn: &mut DbConnection, shop: &Shop, documents: &[Value]) -> 
             c,
             deliveries
                 .iter()
-                .map(|(_, subject)| crate::services::ingest::ShopSubject {
-                    shop_id: &shop.id,
-                    customer_id: subject.customer_id.as_deref(),
-                    order_id: subject.order_id.as_deref(),
-                }),
+                .map(|(_, subject)| crate::services::ingest::ShopSubject::of(&shop.id, subject)),
         )?;
         let mut stored = 0;
         for (delivery, subject) in &deliveries {
