@@ -58,6 +58,7 @@ mod randomized;
 mod raw_http;
 mod reconcile;
 mod redemptions;
+mod references;
 mod referrals;
 mod reorder;
 mod retention;

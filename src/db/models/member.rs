@@ -158,9 +158,11 @@ impl Member {
 
     /// Reads the member and, on PostgreSQL, locks the row until the transaction ends, so two
     /// concurrent changes to one balance serialise. (SQLite writes already hold the database
-    /// write lock from `BEGIN IMMEDIATE`.) `FOR NO KEY UPDATE`, not `FOR UPDATE`: inserting an
-    /// order or ledger line takes a `KEY SHARE` lock on the member through its foreign key, and
-    /// `FOR UPDATE` would deadlock two orders of one customer against each other.
+    /// write lock from `BEGIN IMMEDIATE`.) `FOR NO KEY UPDATE`, not `FOR UPDATE`: inserting a
+    /// row that references the member (a redemption, a tier grant, a survey…) takes a `KEY
+    /// SHARE` lock on it through its foreign key, and `FOR UPDATE` would deadlock two such
+    /// writes for one customer against each other. (The rows written for every order carry no
+    /// foreign keys on PostgreSQL: `migrations/postgres/…_order_rows_without_foreign_keys`.)
     pub fn lock(conn: &mut DbConnection, shop_id: &str, id: &str) -> QueryResult<Member> {
         first_locked!(conn, shop_id, id, Member::as_select())
     }

@@ -1,0 +1,15 @@
+ALTER TABLE inbox_events ADD CONSTRAINT inbox_events_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
+ALTER TABLE orders ADD CONSTRAINT orders_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE orders ADD CONSTRAINT orders_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE SET NULL;
+ALTER TABLE tier_activity ADD CONSTRAINT tier_activity_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE tier_activity ADD CONSTRAINT tier_activity_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
+ALTER TABLE emails ADD CONSTRAINT emails_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE emails ADD CONSTRAINT emails_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
+ALTER TABLE product_purchases ADD CONSTRAINT product_purchases_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE product_purchases ADD CONSTRAINT product_purchases_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
+ALTER TABLE customer_facts ADD CONSTRAINT customer_facts_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE customer_facts ADD CONSTRAINT customer_facts_member_id_fkey FOREIGN KEY (member_id) REFERENCES members (id) ON DELETE CASCADE;
+ALTER TABLE metric_orders ADD CONSTRAINT metric_orders_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
+ALTER TABLE metric_spells ADD CONSTRAINT metric_spells_shop_id_fkey FOREIGN KEY (shop_id) REFERENCES shops (id) ON DELETE CASCADE;
