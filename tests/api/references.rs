@@ -79,6 +79,11 @@ async fn rows_of(app: &TestApp, shop_id: &str) -> Vec<(&'static str, i64)> {
     .await
 }
 
+/// A paid order of one line (line id `id * 10`).
+fn paid(id: u64, customer: (u64, &str), price: &str) -> Value {
+    order_json(id, Some(customer), "paid", &[(id * 10, 1, price)])
+}
+
 fn customers_redact(shop: &str, customer: (u64, &str), orders: &[u64]) -> Value {
     let mut body: Value = serde_json::from_str(&fixture("shopify/customers_redact.json")).unwrap();
     body["shop_domain"] = json!(shop);
@@ -95,43 +100,12 @@ async fn the_rows_of_orders_name_shops_and_members_that_exist_through_merges_and
     let gone = app.add_shop(GONE, "USD").await;
     for shop in [SHOP, GONE] {
         let deliveries = [
-            (
-                "o1",
-                order_json(
-                    101,
-                    Some((7001, "ada@example.com")),
-                    "paid",
-                    &[(1010, 2, "30.00")],
-                ),
-            ),
-            (
-                "o2",
-                order_json(
-                    102,
-                    Some((7001, "ada@example.com")),
-                    "paid",
-                    &[(1020, 1, "45.00")],
-                ),
-            ),
-            // A guest's order, then an account with the guest's address: the guest is merged.
-            (
-                "o3",
-                order_json(
-                    103,
-                    Some((0, "bo@example.com")),
-                    "paid",
-                    &[(1030, 1, "20.00")],
-                ),
-            ),
-            (
-                "o4",
-                order_json(
-                    104,
-                    Some((7002, "bo@example.com")),
-                    "paid",
-                    &[(1040, 1, "25.00")],
-                ),
-            ),
+            ("o1", paid(101, (7001, "ada@example.com"), "60.00")),
+            ("o2", paid(102, (7001, "ada@example.com"), "45.00")),
+            // A guest's order, then an account's order placed with the guest's address: the
+            // guest is merged into the account.
+            ("o3", paid(103, (0, "bo@example.com"), "20.00")),
+            ("o4", paid(104, (7002, "bo@example.com"), "25.00")),
             ("r1", refund_json(901, 102, &[(1020, 1, "45.00")], "45.00")),
         ];
         for (delivery, body) in deliveries {
@@ -154,6 +128,19 @@ async fn the_rows_of_orders_name_shops_and_members_that_exist_through_merges_and
         let n = before.iter().find(|(t, _)| *t == table).unwrap().1;
         assert!(n > 0, "no {table} rows to check: {before:?}");
     }
+    let kept_id = kept.clone();
+    let merged = app
+        .with_db(move |c| {
+            count(
+                c,
+                &format!(
+                    "SELECT COUNT(*) FROM members \
+                     WHERE shop_id = '{kept_id}' AND merged_into IS NOT NULL"
+                ),
+            )
+        })
+        .await;
+    assert_eq!(merged, 1, "the guest was merged into the account");
     assert_eq!(dangling(&app).await, Vec::<String>::new());
 
     let redact = customers_redact(SHOP, (7001, "ada@example.com"), &[101, 102]);
