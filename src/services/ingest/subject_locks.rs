@@ -64,7 +64,10 @@ pub fn try_lock_subjects(
     let DbConnection::Postgresql(pg) = conn else {
         return Ok(vec![true; subjects.len()]);
     };
-    let keys = subject_keys(subjects.iter().copied());
+    // Each subject's keys, formatted once: sorted and deduplicated to be taken, then used again
+    // to tell which events wait.
+    let each: Vec<Vec<String>> = subjects.iter().map(|s| keys_of(*s).collect()).collect();
+    let keys = sorted_unique(each.iter().flatten().cloned());
     if keys.is_empty() {
         return Ok(vec![true; subjects.len()]);
     }
@@ -80,7 +83,7 @@ pub fn try_lock_subjects(
     .bind::<diesel::sql_types::Array<Text>, _>(keys)
     .load(pg)?;
     Ok(free_now(
-        subjects,
+        &each,
         &held_elsewhere.into_iter().map(|h| h.key).collect(),
     ))
 }
@@ -88,8 +91,8 @@ pub fn try_lock_subjects(
 /// Whether each subject's event may be applied now: none of its keys is held by another
 /// applier, and none is shared with an event left for later for that reason (the later event
 /// of a customer would otherwise overtake the earlier one of the same customer).
-fn free_now(subjects: &[ShopSubject<'_>], held_elsewhere: &HashSet<String>) -> Vec<bool> {
-    let keys: Vec<Vec<String>> = subjects.iter().map(|s| subject_keys([*s])).collect();
+/// `keys` are each subject's ([`keys_of`]).
+fn free_now(keys: &[Vec<String>], held_elsewhere: &HashSet<String>) -> Vec<bool> {
     let left: HashSet<&String> = keys
         .iter()
         .filter(|keys| keys.iter().any(|k| held_elsewhere.contains(k)))
@@ -132,22 +135,28 @@ fn shop_keys<'a>(shops: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<(Strin
     keys.into_iter().collect()
 }
 
-/// The lock keys of `subjects`: the customer's and the order's, each within its shop. Both,
-/// because the events of one order do not all name its customer (Shopify's `refunds/create`
-/// names only the order): an order and its refund applied side by side would each miss the
-/// other's uncommitted rows (the award not reversed).
+/// The lock keys of `subjects`, sorted and each once ([`keys_of`]).
 fn subject_keys<'a>(subjects: impl IntoIterator<Item = ShopSubject<'a>>) -> Vec<String> {
-    let mut keys: Vec<String> = subjects
-        .into_iter()
-        .flat_map(|s| {
-            [
-                s.customer_id
-                    .map(|c| format!("apply:customer:{}:{c}", s.shop_id)),
-                s.order_id.map(|o| format!("apply:order:{}:{o}", s.shop_id)),
-            ]
-        })
-        .flatten()
-        .collect();
+    sorted_unique(subjects.into_iter().flat_map(keys_of))
+}
+
+/// A subject's lock keys: the customer's and the order's, each within its shop. Both, because
+/// the events of one order do not all name its customer (Shopify's `refunds/create` names only
+/// the order): an order and its refund applied side by side would each miss the other's
+/// uncommitted rows (the award not reversed).
+fn keys_of(s: ShopSubject<'_>) -> impl Iterator<Item = String> {
+    [
+        s.customer_id
+            .map(|c| format!("apply:customer:{}:{c}", s.shop_id)),
+        s.order_id.map(|o| format!("apply:order:{}:{o}", s.shop_id)),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Keys in one order (every applier takes its locks in the same order) and each once.
+fn sorted_unique(keys: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut keys: Vec<String> = keys.into_iter().collect();
     keys.sort_unstable();
     keys.dedup();
     keys
@@ -157,7 +166,12 @@ fn subject_keys<'a>(subjects: impl IntoIterator<Item = ShopSubject<'a>>) -> Vec<
 mod tests {
     use std::collections::HashSet;
 
-    use super::{free_now, shop_keys, subject_keys, ShopSubject};
+    use super::{free_now, keys_of, shop_keys, subject_keys, ShopSubject};
+
+    /// Each subject's keys, as `try_lock_subjects` hands them to `free_now`.
+    fn each(subjects: &[ShopSubject<'_>]) -> Vec<Vec<String>> {
+        subjects.iter().map(|s| keys_of(*s).collect()).collect()
+    }
 
     fn about<'a>(
         shop_id: &'a str,
@@ -185,10 +199,10 @@ mod tests {
             .map(str::to_owned)
             .into();
         assert_eq!(
-            free_now(&subjects, &held),
+            free_now(&each(&subjects), &held),
             [false, false, true, true, false, false]
         );
-        assert_eq!(free_now(&subjects, &HashSet::new()), [true; 6]);
+        assert_eq!(free_now(&each(&subjects), &HashSet::new()), [true; 6]);
     }
 
     #[test]
@@ -200,7 +214,7 @@ mod tests {
             about("b", Some("7"), Some("100")),
         ];
         let held: HashSet<String> = ["apply:customer:a:7"].map(str::to_owned).into();
-        assert_eq!(free_now(&subjects, &held), [false, true]);
+        assert_eq!(free_now(&each(&subjects), &held), [false, true]);
     }
 
     #[test]
