@@ -15,10 +15,11 @@ CREATE INDEX inbox_events_claim ON inbox_events (received_at, id)
 -- Stored bodies compressed with lz4 instead of pglz. A body is compressed once, by the
 -- acknowledging writer's insert, the one statement every webhook waits for; pglz was the
 -- single largest function in PostgreSQL's profile of a burst (~7 % of its CPU, `perf record`).
--- lz4 compressed the issue's load's 20,000 bodies in about two thirds of the time, for values
--- 12 % larger (docs/PERFORMANCE.md, nineteenth session); they are erased after
--- `WEBHOOK_RETENTION_DAYS` anyway. Only new values change. A server built without lz4 (or
--- older than PostgreSQL 14) keeps pglz: nothing else depends on it.
+-- Inserting the issue's load's 20,000 bodies took 0.91–1.10 s with lz4 instead of 1.32–1.79 s,
+-- for values 12 % larger; they are erased after `WEBHOOK_RETENTION_DAYS` anyway. With both
+-- changes acknowledgements were ×1.22–1.23 faster, p99 lower, in ten alternating pairs
+-- (docs/PERFORMANCE.md, nineteenth session). Only new values change. A server built without lz4
+-- (or older than PostgreSQL 14) keeps pglz: nothing else depends on it.
 DO $$
 BEGIN
     -- Run as text, so that an older server's parser meets it only here, inside the handler.
