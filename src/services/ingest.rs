@@ -37,7 +37,8 @@ mod supervise;
 mod wake;
 pub use pending::apply_pending;
 use pending::{
-    apply_pending_up_to, APPLY_BATCH, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
+    apply_pending_up_to, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
+    APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
 };
 pub use subject_locks::{lock_shops, lock_subjects, ShopSubject};
 use supervise::{supervise, Alive};
@@ -115,7 +116,7 @@ impl Counters {
 fn batch_size(queued: usize, writer_quiet_for: Duration, backend: Backend) -> usize {
     let writer_quiet = queued == 0 && writer_quiet_for >= WRITER_QUIET_FOR;
     match (writer_quiet, backend) {
-        (false, Backend::Sqlite) => APPLY_BATCH,
+        (false, Backend::Sqlite) => APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
         (true, Backend::Sqlite) => APPLY_BATCH_UNCONTENDED_SQLITE,
         (_, Backend::Postgres) => APPLY_BATCH_UNCONTENDED,
     }
@@ -457,13 +458,16 @@ mod tests {
         let sqlite = Backend::Sqlite;
         assert_eq!(
             batch_size(1, quiet * 10, sqlite),
-            APPLY_BATCH,
+            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
             "one is queued"
         );
-        assert_eq!(batch_size(0, just_stored, sqlite), APPLY_BATCH);
+        assert_eq!(
+            batch_size(0, just_stored, sqlite),
+            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE
+        );
         assert_eq!(
             batch_size(0, quiet - Duration::from_millis(1), sqlite),
-            APPLY_BATCH
+            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE
         );
         assert_eq!(batch_size(0, quiet, sqlite), APPLY_BATCH_UNCONTENDED_SQLITE);
     }

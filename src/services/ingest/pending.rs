@@ -16,10 +16,20 @@ use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_pa
 use crate::services::batch;
 use crate::services::earn::claimable_guest_email;
 
-/// Deferred events applied per applier transaction on SQLite while webhooks are being
-/// acknowledged: small enough that acknowledgements waiting for the write lock behind it are
-/// not held up long. (Also what [`apply_pending`] takes, on either engine.)
+/// Deferred events applied per transaction by [`apply_pending`] (the job runner's sweep after
+/// an instance starts), on either engine.
 pub(super) const APPLY_BATCH: usize = 16;
+
+/// Deferred events applied per applier transaction on SQLite while webhooks are being
+/// acknowledged. Every acknowledgement waits for the write lock such a batch holds, and a batch
+/// this small costs several times more per event than one taken once the burst is stored (its
+/// claim, reads, roll-ups and commit shared by two events instead of 1,024): each event applied
+/// while the burst arrives delays the acknowledgements and is applied dearly. So the applier
+/// takes as little as it can then, and the burst is stored sooner and applied in large batches
+/// sooner. Against 16 (docs/PERFORMANCE.md, twentieth session): acknowledgements ×1.7 with a
+/// lower p99, applied ×1.15. It still takes two at every turn the writer leaves it, so a steady
+/// stream that never lets the writer rest does not stop it.
+pub(super) const APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE: usize = 2;
 
 /// Deferred events applied per applier transaction on PostgreSQL, during a burst and after it
 /// (nothing the writer does waits for it there): what a batch does once (claim, locks, reads of
