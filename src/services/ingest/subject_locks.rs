@@ -1,8 +1,8 @@
 //! The appliers' locks on what the events they apply are about (PostgreSQL).
 //!
-//! Every instance applies events: its writer applies a small batch in the storing transaction,
-//! its applier thread applies pending events, and jobs apply the order documents they read
-//! and retry the events the others could not apply.
+//! Every instance applies events: its writer applies a delivery that arrives alone in the
+//! storing transaction, its applier threads apply pending events, and jobs apply the order
+//! documents they read and retry the events the others could not apply.
 //! Two of those applying events of the same customer at once lock that member's rows (and its
 //! metric roll-ups) in whatever order their events come, and two batches taking the same two
 //! customers crosswise deadlock: PostgreSQL aborts one event, which is then left to a job
