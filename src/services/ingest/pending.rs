@@ -16,8 +16,8 @@ use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_pa
 use crate::services::batch;
 use crate::services::earn::claimable_guest_email;
 
-/// Deferred events applied per transaction by [`apply_pending`] (the job runner's sweep after
-/// an instance starts), on either engine.
+/// Deferred events applied per transaction by [`apply_pending`] (the job runner's
+/// `run_pending`, for `jobs run-once` and the tests), on either engine.
 pub(super) const APPLY_BATCH: usize = 16;
 
 /// Deferred events applied per applier transaction on SQLite while webhooks are being
