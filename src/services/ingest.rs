@@ -5,8 +5,8 @@
 //! fsync for many deliveries. Only after that commit does each sender get its answer, so an
 //! acknowledged webhook is always durable.
 //!
-//! A small batch (the normal, unloaded case) is also applied in that transaction, so points
-//! show at once. A large batch means a burst: its events are stored `pending` and the applier
+//! A delivery that arrives alone (the normal, unloaded case) is also applied in that
+//! transaction, so its points show at once. More at a time means a burst: its events are stored `pending` and the applier
 //! threads apply them right after, in batches of their own, keeping acknowledgements fast. The
 //! appliers also sweep pending events on start and every second, so events stored before a
 //! crash are applied after the restart. Applying is idempotent, so nothing is counted twice
@@ -22,27 +22,25 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::models::Shop;
-use crate::db::{wal, write_transaction, Backend, Db, DbConnection, DbError};
+use crate::db::{write_transaction, Backend, Db, DbConnection, DbError};
 use crate::services::compliance::Subject;
 use crate::services::inbox::{self, Delivery, Received};
 
+mod applier;
 mod pending;
 mod subject_locks;
 mod supervise;
 mod wake;
+use applier::{applier, checkpointer};
 pub use pending::apply_pending;
-use pending::{
-    apply_pending_up_to, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
-    APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
-};
 pub use subject_locks::{lock_shops, lock_subjects, ShopSubject};
 use supervise::{supervise, Alive};
-use wake::{CloseOnDrop, Wake, Woken};
+use wake::{CloseOnDrop, Wake};
 
 /// The most deliveries stored in one transaction.
 pub const MAX_BATCH: usize = 256;
@@ -55,8 +53,6 @@ pub const MAX_BATCH: usize = 256;
 /// on SQLite, against ~1,300–4,700/s and ~1,300–6,600/s with 1 (docs/PERFORMANCE.md, twentieth
 /// session).
 pub const INLINE_APPLY_MAX: usize = 1;
-/// How often the applier looks for pending events without being woken.
-const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 type Reply = oneshot::Sender<Result<Received, DbError>>;
 
@@ -100,37 +96,6 @@ fn millis() -> u64 {
     let start = *START.get_or_init(Instant::now);
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
-
-/// How long the writer must have stored nothing before the appliers take large batches.
-const WRITER_QUIET_FOR: Duration = Duration::from_millis(50);
-
-impl Counters {
-    /// Events per applier batch now (see [`batch_size`]).
-    fn apply_batch_size(&self, backend: Backend) -> usize {
-        let quiet_since = self.last_stored.load(Ordering::Acquire);
-        let quiet_for = Duration::from_millis(millis().saturating_sub(quiet_since));
-        batch_size(self.queued.load(Ordering::Acquire), quiet_for, backend)
-    }
-}
-
-/// Events per applier batch. On SQLite an acknowledgement waits for the applier's batch to
-/// commit, so batches are small while webhooks are being acknowledged and large once none is
-/// queued and the writer has stored nothing for [`WRITER_QUIET_FOR`] (the rest of a burst).
-/// On PostgreSQL nothing the writer does waits for an applier's transaction, so batches are
-/// large throughout: a batch's own statements and commit are shared by eight times as many
-/// events while the burst is still arriving (applied ×1.09–1.12, PostgreSQL's CPU per run −10 %;
-/// acknowledgements share the two cores with more applying then, ~5,000/s instead of ~6,300/s).
-fn batch_size(queued: usize, writer_quiet_for: Duration, backend: Backend) -> usize {
-    let writer_quiet = queued == 0 && writer_quiet_for >= WRITER_QUIET_FOR;
-    match (writer_quiet, backend) {
-        (false, Backend::Sqlite) => APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
-        (true, Backend::Sqlite) => APPLY_BATCH_UNCONTENDED_SQLITE,
-        (_, Backend::Postgres) => APPLY_BATCH_UNCONTENDED,
-    }
-}
-
-/// How long the applier lets waiting acknowledgements go first before it takes its turn.
-const YIELD_TO_WRITER: Duration = Duration::from_millis(20);
 
 impl Ingest {
     /// Starts the writer and `appliers` applier threads (at least one) on `db`.
@@ -371,55 +336,10 @@ fn shops_of(
     Ok(shops)
 }
 
-/// Copies SQLite's committed log pages into the database file beside the writers, so no commit
-/// of an acknowledgement or an applier batch pays for it (see [`crate::db::wal`]). Stops with
-/// the writer.
-fn checkpointer(db: &Db, wake: &Wake) {
-    while !wake.closed_within(wal::CHECKPOINT_EVERY) {
-        if let Err(e) = wal::checkpoint(db) {
-            tracing::warn!(error = %e, "checkpointing the SQLite log failed; trying again shortly");
-        }
-    }
-}
-
-fn applier(db: &Db, wake: &Wake, counters: &Counters) {
-    let backlog = &counters.backlog;
-    let mut seen = wake.seen();
-    loop {
-        loop {
-            // Acknowledgements first: they are what the platform waits for (and times out on).
-            let since = Instant::now();
-            while counters.queued.load(Ordering::Acquire) > 0 && since.elapsed() < YIELD_TO_WRITER {
-                std::thread::sleep(Duration::from_micros(200));
-            }
-            let counted = backlog.load(Ordering::Acquire);
-            match apply_pending_up_to(db, counters.apply_batch_size(db.backend())) {
-                Ok(0) => {
-                    // Nothing pending: no backlog, whatever the count says (others may have
-                    // applied some), unless the writer deferred more meanwhile.
-                    let _ =
-                        backlog.compare_exchange(counted, 0, Ordering::AcqRel, Ordering::Acquire);
-                    break;
-                }
-                Ok(applied) => {
-                    let _ = backlog.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                        Some(n.saturating_sub(applied))
-                    });
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "applying pending webhooks failed; retrying shortly");
-                    break;
-                }
-            }
-        }
-        if wake.wait(&mut seen, SWEEP_EVERY) == Woken::Closed {
-            return;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use crate::db::types::Platform;
 
@@ -455,39 +375,6 @@ mod tests {
         assert_eq!(ingest.counters.queued.load(Ordering::Acquire), 1);
         assert!(rx.try_recv().is_ok(), "the first delivery was queued");
         assert!(rx.try_recv().is_err(), "the second never was");
-    }
-
-    #[test]
-    fn the_sqlite_applier_takes_small_batches_while_webhooks_are_acknowledged_and_large_ones_after()
-    {
-        let quiet = WRITER_QUIET_FOR;
-        let just_stored = Duration::ZERO;
-        let sqlite = Backend::Sqlite;
-        assert_eq!(
-            batch_size(1, quiet * 10, sqlite),
-            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
-            "one is queued"
-        );
-        assert_eq!(
-            batch_size(0, just_stored, sqlite),
-            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE
-        );
-        assert_eq!(
-            batch_size(0, quiet - Duration::from_millis(1), sqlite),
-            APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE
-        );
-        assert_eq!(batch_size(0, quiet, sqlite), APPLY_BATCH_UNCONTENDED_SQLITE);
-    }
-
-    #[test]
-    fn postgresql_appliers_take_large_batches_throughout() {
-        let quiet = WRITER_QUIET_FOR;
-        for (queued, quiet_for) in [(1, quiet * 10), (0, Duration::ZERO), (0, quiet)] {
-            assert_eq!(
-                batch_size(queued, quiet_for, Backend::Postgres),
-                APPLY_BATCH_UNCONTENDED
-            );
-        }
     }
 
     #[test]
