@@ -22,15 +22,15 @@ use super::{establish, DatabaseUrl, DbConnection, DbError};
 /// The shared connection's page cache: 16 MiB, against 4 MiB for each pooled connection. With
 /// a large cache the applier spent ~12 % less CPU on a 20,000-order burst than with a pooled
 /// connection, and 16 MiB applies as fast as 64 (docs/PERFORMANCE.md, thirteenth and
-/// twenty-first sessions: applied ×1.00 over five alternating pairs).
+/// twenty-first sessions: applied ×0.99 over eight alternating pairs, within the spread).
 ///
 /// Larger costs the acknowledgements: a commit after a B-tree split walks every page in the
 /// cache. SQLite's `balance_nonroot` parks a page at the pending-byte page number (page 262,145
 /// at 4 KiB) while it reorders siblings, so the cache's largest key lies past the end of the
 /// file, and `pcache1Truncate` at commit scans every hash slot instead of the few past the end,
 /// as long as the file is under ~1 GiB. The writer commits far more often than the applier, and
-/// with 64 MiB that walk was ~20 % of its time: 16 MiB acknowledged ×1.08 faster, and a burst's
-/// peak memory fell from ~205 to ~153 MB.
+/// with 64 MiB that walk was ~20 % of its time: 16 MiB acknowledged ×1.09 faster, and a burst's
+/// peak memory fell by ~22 % (179–206 MB → 129–158 MB).
 const CACHE_KIB: u32 = 16 * 1024;
 
 /// The one write connection to a SQLite file, opened on first use.

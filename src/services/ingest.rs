@@ -6,11 +6,11 @@
 //! acknowledged webhook is always durable.
 //!
 //! A delivery that arrives alone (the normal, unloaded case) is also applied in that
-//! transaction, so its points show at once. More at a time means a burst: its events are stored `pending` and the applier
-//! threads apply them right after, in batches of their own, keeping acknowledgements fast. The
-//! appliers also sweep pending events on start and every second, so events stored before a
-//! crash are applied after the restart. Applying is idempotent, so nothing is counted twice
-//! whoever gets there first.
+//! transaction, so its points show at once. More at a time means a burst: its events are stored
+//! `pending` and the applier threads (`ingest/applier.rs`) apply them right after, in batches of
+//! their own, keeping acknowledgements fast. The appliers also sweep pending events on start and
+//! every second, so events stored before a crash are applied after the restart. Applying is
+//! idempotent, so nothing is counted twice whoever gets there first.
 //!
 //! On SQLite one applier is enough (there is one writer at a time anyway). On PostgreSQL
 //! several apply side by side (`INBOX_APPLIERS`), like appliers of other instances: each claims
