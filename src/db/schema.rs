@@ -516,6 +516,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    rollup_backlog (id) {
+        id -> Text,
+        shop_id -> Text,
+        work -> Text,
+        orders -> Integer,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     metric_orders (shop_id, order_id) {
         shop_id -> Text,
         order_id -> Text,
@@ -673,12 +684,14 @@ diesel::joinable!(metric_days -> shops (shop_id));
 diesel::joinable!(metric_spells -> shops (shop_id));
 diesel::joinable!(metric_day_changes -> shops (shop_id));
 diesel::joinable!(metric_engagement -> shops (shop_id));
+diesel::joinable!(rollup_backlog -> shops (shop_id));
 diesel::joinable!(webhook_subscriptions -> shops (shop_id));
 diesel::joinable!(webhook_messages -> webhook_subscriptions (subscription_id));
 diesel::joinable!(webhook_attempts -> webhook_messages (message_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     app_settings,
+    rollup_backlog,
     shops,
     members,
     ledger_entries,

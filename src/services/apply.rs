@@ -96,7 +96,7 @@ fn apply_read(
         // Anything but an order or a refund may read or rewrite the roll-ups or change what the
         // batch read once (a claim, a redaction, new settings): what the batch collected so
         // far is written first, and what it read is read again.
-        crate::services::batch::before_other_event(conn)?;
+        crate::services::batch::before_other_event(conn, &shop.id)?;
     }
     match mapped {
         Event::Order(facts) => earn::apply_order(conn, shop, &facts, false, now)?,

@@ -5,7 +5,9 @@
 //! work is better done once per batch than once per order:
 //!
 //! - the roll-ups an order row moves (metrics, replenishment purchases): collected here and
-//!   written once when the batch ends (`retention::rollups`);
+//!   written once when the batch ends (`retention::rollups`), or, when its claim came back full
+//!   (more events wait), kept back for a batch that finds the inbox caught up
+//!   (`retention::backlog`);
 //! - reads that are the same for every order of the batch: the shop's outgoing-webhook
 //!   subscriptions (asked at every ledger line and new member) and its time zone (asked at
 //!   every ledger line), read once per shop;
@@ -20,8 +22,8 @@
 //!   kind, not one per message: the deliverer drains everything due anyway).
 //!
 //! Anything in a batch that is not an order or a refund (a claim, a redaction, new settings)
-//! calls [`before_other_event`]: collected roll-ups and mail are written and cached reads
-//! forgotten, so it and what follows see the database as it is. Outside a batch (a job, the
+//! calls [`before_other_event`]: collected roll-ups (and the shop's kept-back ones) and mail are
+//! written and cached reads forgotten, so it and what follows see the database as it is. Outside a batch (a job, the
 //! writer's inline apply, an admin request) nothing is kept: everything is written at once and
 //! every read is made.
 
@@ -109,18 +111,21 @@ impl Batch {
         }
     }
 
-    /// Writes what the batch collected (in the caller's transaction) and closes it.
-    pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
+    /// Writes what the batch collected (in the caller's transaction) and closes it. Its
+    /// roll-ups are written with some of the backlog when `catch_up` (the inbox is caught up, or
+    /// the backlog is due), else kept in the backlog (`retention::backlog`). Returns how many
+    /// backlog rows were written.
+    pub fn finish(self, conn: &mut DbConnection, catch_up: bool) -> QueryResult<usize> {
         crate::services::ledger::write_held(conn)?;
         // First: the messages' wake-ups join the others.
         write_emails(conn)?;
-        rollups::flush(conn)?;
+        let caught_up = rollups::finish_batch(conn, catch_up)?;
         write_outcomes(conn)?;
         let wakes = with_state(|s| s.map(|s| std::mem::take(&mut s.wakes)).unwrap_or_default());
         for spec in wakes.into_values() {
             crate::queue::enqueue(conn, spec)?;
         }
-        Ok(())
+        Ok(caught_up)
         // Dropping `self` closes the batch.
     }
 }
@@ -136,14 +141,14 @@ pub(crate) fn with_state<R>(f: impl FnOnce(Option<&mut State>) -> R) -> R {
     STATE.with(|s| f(s.borrow_mut().as_mut()))
 }
 
-/// Before an event that is not an order or a refund: writes the collected roll-ups and forgets
-/// the cached reads. Nothing to do outside a batch.
-pub fn before_other_event(conn: &mut DbConnection) -> QueryResult<()> {
+/// Before an event that is not an order or a refund: writes the collected roll-ups (and the
+/// shop's backlog of them) and forgets the cached reads.
+pub fn before_other_event(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Balances and lines as they are, for whatever the event reads.
     crate::services::ledger::write_held(conn)?;
     // A redaction erases the member's mail: the messages held are written first.
     write_emails(conn)?;
-    rollups::flush(conn)?;
+    rollups::flush(conn, shop_id)?;
     // A redaction or an uninstall may look at the inbox rows' states.
     write_outcomes(conn)?;
     with_state(|state| {

@@ -36,8 +36,8 @@ use crate::db::schema::{
     fulfilments, inbox_events, jobs, ledger_entries, members, metric_day_changes, metric_days,
     metric_engagement, metric_orders, metric_spells, nps_responses, nps_surveys, orders,
     point_reminders, product_collections, product_purchases, redemptions, referral_claims,
-    referral_clicks, referrals, refunds, tier_activity, tier_events, tier_grants, webhook_attempts,
-    webhook_messages, webhook_subscriptions, win_back_entries,
+    referral_clicks, referrals, refunds, rollup_backlog, tier_activity, tier_events, tier_grants,
+    webhook_attempts, webhook_messages, webhook_subscriptions, win_back_entries,
 };
 use crate::db::types::{InboxStatus, InstallState, JobStatus};
 use crate::db::{write_transaction, DbConnection};
@@ -264,6 +264,8 @@ fn delete_shop_rows(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     delete_in_chunks!(conn, tier_grants, shop_id);
     delete_in_chunks!(conn, tier_activity, shop_id, source);
     delete_in_chunks!(conn, win_back_entries, shop_id);
+    // The roll-ups kept back name members and orders: gone before them.
+    delete_in_chunks!(conn, rollup_backlog, shop_id);
     delete_in_chunks!(conn, product_purchases, shop_id, platform_order_id);
     delete_in_chunks!(conn, customer_facts, shop_id, member_id);
     delete_in_chunks!(conn, metric_orders, shop_id, order_id);

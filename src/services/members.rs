@@ -253,7 +253,7 @@ pub fn merge_guest(
     // and the orders it read are read again (the guest's now belong to the account).
     // Held orders first: the roll-ups may read orders.
     crate::services::ledger::write_held(conn)?;
-    crate::services::retention::rollups::flush(conn)?;
+    crate::services::retention::rollups::flush(conn, shop_id)?;
     batch::forget_orders();
     batch::forget_members();
     let guest = Member::lock(conn, shop_id, guest_id)?;

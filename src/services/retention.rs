@@ -7,6 +7,7 @@
 //! The rules are pure, in `domain::retention`; this keeps the records.
 
 pub mod backfill;
+pub mod backlog;
 pub mod facts;
 pub mod metrics;
 pub mod metrics_build;

@@ -569,7 +569,7 @@ async fn a_held_order_stored_meanwhile_fails_the_batch() {
                     };
                     assert!(meanwhile.insert_once(c)?);
                 }
-                batch.finish(c)?;
+                batch.finish(c, true)?;
                 Ok(())
             })
         })

@@ -51,7 +51,12 @@ pub(crate) fn customer_json(id: u64, email: &str, first_name: &str) -> Value {
 }
 
 /// A `customers/redact` or `customers/data_request` body in the fixture's shape.
-fn redact_json(shop: &str, customer: (u64, &str), orders_key: &str, orders: &[u64]) -> Value {
+pub(crate) fn redact_json(
+    shop: &str,
+    customer: (u64, &str),
+    orders_key: &str,
+    orders: &[u64],
+) -> Value {
     let mut body: Value = serde_json::from_str(&fixture("shopify/customers_redact.json")).unwrap();
     body["shop_domain"] = json!(shop);
     body["customer"]["id"] = json!(customer.0);

@@ -26,10 +26,23 @@ async fn pending_events(app: &TestApp) -> i64 {
     .await
 }
 
-/// Waits until the applier has applied everything (bounded).
+/// Retention roll-ups kept back by applier batches and not written yet (`retention::backlog`).
+pub(crate) async fn rollups_kept_back(app: &TestApp) -> i64 {
+    use boomerang::db::schema::rollup_backlog;
+    app.with_db(|c| {
+        rollup_backlog::table
+            .filter(rollup_backlog::error.is_null())
+            .count()
+            .get_result(c)
+            .unwrap()
+    })
+    .await
+}
+
+/// Waits until the applier has applied everything, the retention roll-ups included (bounded).
 pub(crate) async fn drained(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while pending_events(app).await > 0 {
+    while pending_events(app).await > 0 || rollups_kept_back(app).await > 0 {
         if Instant::now() > deadline {
             let stuck: Vec<(i32, Option<String>)> = app
                 .with_db(|c| {
@@ -231,38 +244,45 @@ pub(crate) async fn store_pending(
         .into_iter()
         .map(|(t, d, b)| (t.to_owned(), d.to_owned(), b.to_string()))
         .collect();
-    app.with_db(move |c| {
-        boomerang::db::write_transaction(c, |c| {
-            let t0 = boomerang::db::now();
-            for (i, (topic, delivery_id, payload)) in events.into_iter().enumerate() {
-                let about = boomerang::services::compliance::Subject::of(&payload);
-                boomerang::db::models::NewInboxEvent {
-                    id: boomerang::db::new_id(),
-                    shop_id: shop_id.clone(),
-                    platform: boomerang::db::types::Platform::Shopify,
-                    topic,
-                    delivery_id,
-                    event_id: None,
-                    api_version: None,
-                    triggered_at: None,
-                    payload,
-                    status: boomerang::db::types::InboxStatus::Pending,
-                    error: None,
-                    attempts: 0,
-                    received_at: t0 + chrono::Duration::milliseconds(i as i64),
-                    processed_at: None,
-                }
-                .insert_once_about(
-                    c,
-                    about.customer_id.as_deref(),
-                    about.order_id.as_deref(),
-                )?;
+    app.with_db(move |c| store_pending_in(c, &shop_id, events))
+        .await;
+}
+
+/// [`store_pending`] on a connection of the test's own.
+pub(crate) fn store_pending_in(
+    c: &mut boomerang::db::DbConnection,
+    shop_id: &str,
+    events: Vec<(String, String, String)>,
+) {
+    boomerang::db::write_transaction(c, |c| {
+        let t0 = boomerang::db::now();
+        for (i, (topic, delivery_id, payload)) in events.into_iter().enumerate() {
+            let about = boomerang::services::compliance::Subject::of(&payload);
+            boomerang::db::models::NewInboxEvent {
+                id: boomerang::db::new_id(),
+                shop_id: shop_id.to_owned(),
+                platform: boomerang::db::types::Platform::Shopify,
+                topic,
+                delivery_id,
+                event_id: None,
+                api_version: None,
+                triggered_at: None,
+                payload,
+                status: boomerang::db::types::InboxStatus::Pending,
+                error: None,
+                attempts: 0,
+                received_at: t0 + chrono::Duration::milliseconds(i as i64),
+                processed_at: None,
             }
-            Ok::<_, diesel::result::Error>(())
-        })
-        .unwrap();
+            .insert_once_about(
+                c,
+                about.customer_id.as_deref(),
+                about.order_id.as_deref(),
+            )?;
+        }
+        Ok::<_, diesel::result::Error>(())
     })
-    .await;
+    .unwrap();
 }
 
 /// The inbox rows of the shop as (delivery id, status, error).

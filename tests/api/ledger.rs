@@ -84,7 +84,7 @@ fn apply_awards_as_batch(
             post_award(c, &p, &read, t0)?;
             made.push(p);
         }
-        batch.finish(c)?;
+        batch.finish(c, true)?;
         Ok(made)
     });
     match together {
@@ -405,7 +405,7 @@ async fn a_held_award_whose_key_was_posted_or_whose_member_moved_past_the_limit_
                 let read = Member::find(c, &shop, &member)?;
                 post_award(c, &award(&shop, &member, 1, 100, t0), &read, t0)?;
                 assert_eq!(Member::find(c, &shop, &member)?.pending_points, 100);
-                batch.finish(c)?;
+                batch.finish(c, true)?;
                 Ok(())
             })
             .unwrap();
@@ -423,7 +423,7 @@ async fn a_held_award_whose_key_was_posted_or_whose_member_moved_past_the_limit_
                 assert_eq!(Member::find(c, &shop, &member)?.pending_points, read.pending_points);
                 meanwhile(c);
                 write_held(c)?;
-                batch.finish(c)?;
+                batch.finish(c, true)?;
                 Ok(())
             })
         };

@@ -64,6 +64,7 @@ mod reorder;
 mod retention;
 mod retention_mail;
 mod rewards;
+mod rollup_backlog;
 mod secrets;
 mod segments;
 mod shopify_api;

@@ -31,7 +31,7 @@ pub const KEPT_ORDERS: usize = 64;
 
 /// What one order counts for: its date (`processed_at`, else `created_at`, in the shop's time
 /// zone) and its net amount after refunds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CountedOrder {
     pub date: NaiveDate,
     pub net_minor: i64,

@@ -5,12 +5,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::pending::{
-    apply_pending_up_to, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
+    apply_pending_up_to, Applied, APPLY_BATCH_UNCONTENDED, APPLY_BATCH_UNCONTENDED_SQLITE,
     APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE,
 };
 use super::wake::{Wake, Woken};
 use super::{millis, Counters};
 use crate::db::{wal, Backend, Db};
+use crate::services::retention::backlog::CATCH_UP_AT_LEAST_EVERY;
 
 /// How often the applier looks for pending events without being woken.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
@@ -60,6 +61,10 @@ pub(super) fn checkpointer(db: &Db, wake: &Wake) {
 pub(super) fn applier(db: &Db, wake: &Wake, counters: &Counters) {
     let backlog = &counters.backlog;
     let mut seen = wake.seen();
+    // Since when the retention roll-ups' backlog may have rows this applier has not written:
+    // once that is longer than CATCH_UP_AT_LEAST_EVERY, every batch writes some until none is
+    // left, however busy the inbox.
+    let mut rollups_current_at = Instant::now();
     loop {
         loop {
             // Acknowledgements first: they are what the platform waits for (and times out on).
@@ -68,17 +73,26 @@ pub(super) fn applier(db: &Db, wake: &Wake, counters: &Counters) {
                 std::thread::sleep(Duration::from_micros(200));
             }
             let counted = backlog.load(Ordering::Acquire);
-            match apply_pending_up_to(db, counters.apply_batch_size(db.backend())) {
-                Ok(0) => {
+            let rollups_due = rollups_current_at.elapsed() >= CATCH_UP_AT_LEAST_EVERY;
+            match apply_pending_up_to(db, counters.apply_batch_size(db.backend()), rollups_due) {
+                Ok(Applied {
+                    events: 0,
+                    rollup_rows: 0,
+                    ..
+                }) => {
                     // Nothing pending: no backlog, whatever the count says (others may have
                     // applied some), unless the writer deferred more meanwhile.
                     let _ =
                         backlog.compare_exchange(counted, 0, Ordering::AcqRel, Ordering::Acquire);
+                    rollups_current_at = Instant::now();
                     break;
                 }
                 Ok(applied) => {
+                    if applied.caught_up && applied.rollup_rows == 0 {
+                        rollups_current_at = Instant::now();
+                    }
                     let _ = backlog.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                        Some(n.saturating_sub(applied))
+                        Some(n.saturating_sub(applied.events))
                     });
                 }
                 Err(e) => {

@@ -48,13 +48,30 @@ pub(super) const APPLY_BATCH_UNCONTENDED: usize = 128;
 pub(super) const APPLY_BATCH_UNCONTENDED_SQLITE: usize = 1024;
 
 /// Applies up to [`APPLY_BATCH`] pending events that no job owns yet (never attempted), oldest
-/// first, in one transaction; returns how many.
+/// first, in one transaction (with some of the roll-ups' backlog once none is left); returns
+/// how many events and backlog rows it wrote (0: nothing was waiting).
 pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
-    apply_pending_up_to(db, APPLY_BATCH)
+    apply_pending_up_to(db, APPLY_BATCH, false).map(|done| done.events + done.rollup_rows)
+}
+
+/// What one applier transaction did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Applied {
+    /// Events applied.
+    pub events: usize,
+    /// Backlog rows written as roll-ups (`retention::backlog`).
+    pub rollup_rows: usize,
+    /// Whether the roll-ups were written rather than kept in the backlog: the claim came back
+    /// short (the inbox is caught up) or the backlog was due.
+    pub caught_up: bool,
 }
 
 /// Applies up to `limit` pending events that no job owns yet (never attempted), oldest first,
-/// in one transaction; returns how many.
+/// in one transaction.
+///
+/// The batch's retention roll-ups are kept in the backlog while its claim comes back full (more
+/// is waiting); a batch whose claim comes back short, or any batch when `rollups_due`, writes
+/// them with the oldest of the backlog instead (`retention::backlog`).
 ///
 /// Every instance runs an applier. On PostgreSQL each claims its events `FOR UPDATE SKIP
 /// LOCKED`, so two instances apply different events side by side instead of both applying
@@ -68,10 +85,14 @@ pub fn apply_pending(db: &Db) -> Result<usize, DbError> {
 /// The batch is first applied without a savepoint per event (two statements fewer each). When
 /// one event fails, that transaction is rolled back whole and the batch applied again with a
 /// savepoint each, so the failure is recorded on its event and the others apply.
-pub(super) fn apply_pending_up_to(db: &Db, limit: usize) -> Result<usize, DbError> {
+pub(super) fn apply_pending_up_to(
+    db: &Db,
+    limit: usize,
+    rollups_due: bool,
+) -> Result<Applied, DbError> {
     let mut conn = db.write_connection()?;
     match write_transaction_with(&mut conn, Durability::Replayable, |c| {
-        apply_batch(c, limit, Isolation::Together)
+        apply_batch(c, limit, rollups_due, Isolation::Together)
     }) {
         Err(BatchError::OneFailed) => {
             // A fresh connection: a panic caught inside nested transactions leaves diesel's
@@ -80,7 +101,7 @@ pub(super) fn apply_pending_up_to(db: &Db, limit: usize) -> Result<usize, DbErro
             drop(conn);
             let mut conn = db.write_connection()?;
             write_transaction_with(&mut conn, Durability::Replayable, |c| {
-                apply_batch(c, limit, Isolation::EachInSavepoint)
+                apply_batch(c, limit, rollups_due, Isolation::EachInSavepoint)
             })
         }
         outcome => outcome,
@@ -117,20 +138,31 @@ impl From<diesel::result::Error> for BatchError {
 fn apply_batch(
     conn: &mut DbConnection,
     limit: usize,
+    rollups_due: bool,
     isolation: Isolation,
-) -> Result<usize, BatchError> {
-    let claimed = claim_pending(conn, limit)?;
+) -> Result<Applied, BatchError> {
+    let (claimed, more_waiting) = claim_pending(conn, limit)?;
+    let caught_up = !more_waiting || rollups_due;
     let events: Vec<&InboxEvent> = claimed.iter().map(|(event, ..)| event).collect();
     let mut shops = Shops::default();
     if isolation == Isolation::EachInSavepoint {
         // Each event read and applied in its own savepoint, its failure recorded on it; nothing
-        // is read ahead for the batch.
+        // is read ahead for the batch, and its roll-ups are written as each is applied.
         for &event in &events {
             let shop = shops.get(conn, &event.shop_id)?;
             apply_stored(conn, &shop, event, now())?;
             shops.after(event);
         }
-        return Ok(events.len());
+        let rollup_rows = if caught_up {
+            crate::services::retention::backlog::catch_up(conn)?
+        } else {
+            0
+        };
+        return Ok(Applied {
+            events: events.len(),
+            rollup_rows,
+            caught_up,
+        });
     }
     // Applied together, the batch's orders move the roll-ups once at its end and read what is
     // the same for all of them once; event by event, each in a savepoint that may be rolled
@@ -190,11 +222,17 @@ fn apply_batch(
         shops.after(event);
     }
     // Whichever event's rows the database refuses, event by event finds it.
-    if let Err(e) = together.finish(conn) {
-        tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
-        return Err(BatchError::OneFailed);
+    match together.finish(conn, caught_up) {
+        Ok(rollup_rows) => Ok(Applied {
+            events: events.len(),
+            rollup_rows,
+            caught_up,
+        }),
+        Err(e) => {
+            tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
+            Err(BatchError::OneFailed)
+        }
     }
-    Ok(events.len())
 }
 
 /// The shops of a batch's events, each read once until an event changes it.
@@ -230,8 +268,9 @@ impl Shops {
 }
 
 /// Claims the oldest pending events no job owns and locks the customers and orders they are
-/// about; returns each with its customer and order ids.
-fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>> {
+/// about; returns each with its customer and order ids, and whether more were waiting (the
+/// claim came back full).
+fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<(Vec<Claimed>, bool)> {
     let oldest = inbox_events::table
         .filter(inbox_events::status.eq(InboxStatus::Pending.as_str()))
         .filter(inbox_events::attempts.eq(0))
@@ -255,6 +294,7 @@ fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>
             ))
             .load(lite)?,
     };
+    let more_waiting = claimed.len() >= limit;
     if !claimed.is_empty() {
         lock_shops(
             c,
@@ -277,7 +317,7 @@ fn claim_pending(c: &mut DbConnection, limit: usize) -> QueryResult<Vec<Claimed>
         let mut free = try_lock_subjects(c, &subjects)?.into_iter();
         claimed.retain(|_| free.next().unwrap_or(false));
     }
-    Ok(claimed)
+    Ok((claimed, more_waiting))
 }
 
 /// A claimed event with the platform's customer and order ids it is about.

@@ -108,7 +108,7 @@ type Segment = Option<(String, chrono::NaiveDate)>;
 
 /// One member's purchase facts moving for one order: from what the order counted for before
 /// to what it counts for now (`None`: nothing).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FactChange {
     pub member_id: String,
     pub key: u64,
@@ -318,7 +318,7 @@ pub fn rebuild(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     // Built from the rows as they are: changes an open batch collected must not apply again.
-    super::rollups::flush(conn)?;
+    super::rollups::flush(conn, shop_id)?;
     let timezone: String = crate::db::schema::shops::table
         .find(shop_id)
         .select(crate::db::schema::shops::timezone)
@@ -345,7 +345,7 @@ fn rebuild_in(
 /// Forgets the facts of these members (customer redact).
 pub fn forget(conn: &mut DbConnection, shop_id: &str, member_ids: &[String]) -> QueryResult<usize> {
     // Changes an open batch collected must not bring the facts back after this.
-    super::rollups::flush(conn)?;
+    super::rollups::flush(conn, shop_id)?;
     diesel::delete(
         customer_facts::table
             .filter(customer_facts::shop_id.eq(shop_id))

@@ -380,7 +380,7 @@ pub fn customer_moved(
     to: &str,
 ) -> QueryResult<()> {
     // The guest's orders collected by an open batch are written before they are moved.
-    super::rollups::flush(conn)?;
+    super::rollups::flush(conn, shop_id)?;
     recount(conn, shop_id, &[from, to], DayDeltas::new(), |c| {
         diesel::update(
             metric_orders::table

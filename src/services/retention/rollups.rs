@@ -12,6 +12,9 @@
 //! these tables, so writing them at the end of the same transaction changes no outcome; what
 //! does read or rewrite them (a guest claimed by an account, a redaction, any event that is not
 //! an order or a refund) calls [`flush`] first. The batch itself is `services::batch`.
+//!
+//! A batch still working through a backlog of deliveries does not write them at all: it keeps
+//! them in `rollup_backlog` for a batch that finds the inbox caught up (`backlog`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,18 +65,25 @@ fn is_account(order_member: Option<&str>, in_hand: Option<(&str, bool)>) -> Opti
 pub(crate) struct Pending {
     /// By (shop, order id): the last row of an order wins, since its roll-ups follow from the
     /// row alone.
-    orders: BTreeMap<(String, String), Changed>,
+    pub(super) orders: BTreeMap<(String, String), Changed>,
     /// Purchase facts moves by shop, in the order they were made (each moves from the last).
-    facts: BTreeMap<String, ShopFacts>,
+    pub(super) facts: BTreeMap<String, ShopFacts>,
     /// The engagement roll-up's days, by shop and member (`metrics_engagement`).
-    engaged: BTreeMap<String, BTreeMap<String, BTreeSet<NaiveDate>>>,
+    pub(super) engaged: BTreeMap<String, BTreeMap<String, BTreeSet<NaiveDate>>>,
+}
+
+impl Pending {
+    /// Keeps an order's latest row (see [`keep`]).
+    pub(super) fn keep_order(&mut self, shop_id: &str, change: Changed) {
+        keep(&mut self.orders, shop_id, change);
+    }
 }
 
 #[derive(Debug)]
-struct ShopFacts {
-    zone: Tz,
-    changes: Vec<FactChange>,
-    now: NaiveDateTime,
+pub(super) struct ShopFacts {
+    pub(super) zone: Tz,
+    pub(super) changes: Vec<FactChange>,
+    pub(super) now: NaiveDateTime,
 }
 
 /// An order row was written: its roll-ups follow, now or at the end of the open batch.
@@ -105,13 +115,34 @@ fn keep(pending: &mut BTreeMap<(String, String), Changed>, shop_id: &str, change
     pending.insert(key, change);
 }
 
-/// Writes the open batch's collected changes now (before something reads or rewrites the
-/// roll-ups); the batch stays open. Nothing to do outside a batch.
-pub fn flush(conn: &mut DbConnection) -> QueryResult<()> {
+/// Brings the shop's roll-ups up to date before something reads or rewrites them: its backlog
+/// rows, then what the open batch collected (for every shop); the batch stays open.
+pub fn flush(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
+    super::backlog::catch_up_shop(conn, shop_id)?;
     let pending = batch::with_state(|state| state.map(|s| std::mem::take(&mut s.rollups)));
-    let Some(pending) = pending else {
-        return Ok(());
-    };
+    match pending {
+        Some(pending) => write_pending(conn, pending),
+        None => Ok(()),
+    }
+}
+
+/// At the end of an applier batch: what it collected is written now with some of the backlog
+/// (`catch_up`: the inbox is caught up, or the backlog is due), or kept as backlog rows.
+/// Returns how many backlog rows were written.
+pub(crate) fn finish_batch(conn: &mut DbConnection, catch_up: bool) -> QueryResult<usize> {
+    let pending = batch::with_state(|state| state.map(|s| std::mem::take(&mut s.rollups)))
+        .unwrap_or_default();
+    if !catch_up {
+        super::backlog::defer(conn, pending)?;
+        return Ok(0);
+    }
+    let caught_up = super::backlog::catch_up(conn)?;
+    write_pending(conn, pending)?;
+    Ok(caught_up)
+}
+
+/// Writes collected changes.
+pub(super) fn write_pending(conn: &mut DbConnection, pending: Pending) -> QueryResult<()> {
     let mut by_shop: BTreeMap<String, Vec<Changed>> = BTreeMap::new();
     for ((shop_id, _), change) in pending.orders {
         by_shop.entry(shop_id).or_default().push(change);

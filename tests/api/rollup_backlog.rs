@@ -1,0 +1,316 @@
+//! The retention roll-ups an applier batch keeps back while more deliveries wait
+//! (`services::retention::backlog`): the points are applied at once, the roll-ups written when
+//! a batch finds the inbox caught up, and what they say then is what applying the same history
+//! one event at a time says. Driven through the applier's own entry point on a database of the
+//! test's own, with no serving app whose applier would take the events first.
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde_json::{json, Value};
+
+use boomerang::db::schema::{inbox_events, ledger_entries, metric_orders, rollup_backlog};
+use boomerang::db::{DatabaseUrl, Db, DbConnection};
+use boomerang::services::ingest::apply_pending;
+
+use crate::helpers::{backdate_install, order_json, placed_days_ago, refund_json, TestDb};
+use crate::ingest::store_pending_in;
+
+const KEPT_BACK: &str = "kept-back.myshopify.com";
+const ONE_AT_A_TIME: &str = "one-at-a-time.myshopify.com";
+
+fn database() -> (TestDb, Db) {
+    let (test_db, url) = TestDb::create();
+    let db = Db::connect(&DatabaseUrl::parse(&url).unwrap(), 2).unwrap();
+    db.migrate().unwrap();
+    (test_db, db)
+}
+
+fn add_shop(c: &mut DbConnection, domain: &str) -> String {
+    let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
+    let spec = boomerang::services::shops::ShopSpec {
+        platform: Some(boomerang::db::types::Platform::Shopify),
+        domain: domain.to_owned(),
+        currency: Some("USD".to_owned()),
+        ..Default::default()
+    };
+    let id = boomerang::services::shops::add_shop(c, &keys, &spec)
+        .unwrap()
+        .shop
+        .id;
+    backdate_install(c, &id);
+    id
+}
+
+fn order(id: u64, customer: Option<(u64, &str)>, amount: &str, days: i64) -> Value {
+    placed_days_ago(
+        order_json(id, customer, "paid", &[(id * 10, 1, amount)]),
+        days,
+    )
+}
+
+/// Forty events over several customers and days: repeat buyers, a refund, a cancellation, a
+/// guest whose account later claims the guest's orders (a merge in the middle of a batch, which
+/// writes the shop's kept-back roll-ups first), an anonymous order.
+fn history() -> Vec<(String, String, String)> {
+    let mut events: Vec<(&str, Value)> = Vec::new();
+    let customers = [
+        (8001, "a@example.com"),
+        (8002, "b@example.com"),
+        (8003, "c@example.com"),
+        (8004, "d@example.com"),
+        (8005, "e@example.com"),
+    ];
+    for i in 0..30u64 {
+        let customer = customers[(i % 5) as usize];
+        let days = 200 - i64::try_from(i).unwrap() * 6;
+        events.push((
+            "orders/paid",
+            order(i + 1, Some(customer), &format!("{}.00", 20 + i), days),
+        ));
+    }
+    events.push((
+        "refunds/create",
+        refund_json(901, 3, &[(30, 1, "22.00")], "22.00"),
+    ));
+    let mut cancelled = order(4, Some(customers[3]), "23.00", 182);
+    cancelled["cancelled_at"] = json!("2026-06-01T10:00:00Z");
+    cancelled["updated_at"] = cancelled["cancelled_at"].clone();
+    events.push(("orders/cancelled", cancelled));
+    events.push((
+        "orders/paid",
+        order(40, Some((0, "guest@example.com")), "15.00", 20),
+    ));
+    events.push((
+        "orders/paid",
+        order(41, Some((0, "guest@example.com")), "16.00", 10),
+    ));
+    events.push(("orders/paid", order(42, None, "17.00", 9)));
+    events.push((
+        "orders/paid",
+        order(43, Some((8009, "guest@example.com")), "18.00", 2),
+    ));
+    for i in 0..4u64 {
+        events.push((
+            "orders/paid",
+            order(50 + i, Some(customers[(i % 5) as usize]), "30.00", 1),
+        ));
+    }
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (topic, body))| (topic.to_owned(), format!("d{i}"), body.to_string()))
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+/// The shop's roll-ups, with members named by customer id or e-mail and orders by the
+/// platform's id (the rows' own ids differ between shops), each table sorted.
+fn rollups(c: &mut DbConnection, shop_id: &str) -> Vec<Vec<String>> {
+    let member = "COALESCE(m.platform_customer_id, m.email, '-')";
+    let queries = [
+        format!(
+            "SELECT {member} || ' ' || COALESCE(CAST(f.first_order_on AS TEXT), '-') || ' ' || \
+             COALESCE(CAST(f.last_order_on AS TEXT), '-') || ' ' || CAST(f.order_count AS TEXT) \
+             || ' ' || CAST(f.net_spend_minor AS TEXT) AS v \
+             FROM customer_facts f JOIN members m ON m.id = f.member_id WHERE f.shop_id = '{shop_id}'"
+        ),
+        format!(
+            "SELECT o.platform_order_id || ' ' || COALESCE(m.platform_customer_id, m.email, \
+             mo.customer_id, '-') || ' ' || CAST(mo.ordered_on AS TEXT) || ' ' || \
+             CAST(mo.net_minor AS TEXT) || ' ' || CASE WHEN mo.member THEN 'member' ELSE 'guest' END AS v \
+             FROM metric_orders mo JOIN orders o ON o.id = mo.order_id \
+             LEFT JOIN members m ON m.id = mo.customer_id WHERE mo.shop_id = '{shop_id}'"
+        ),
+        format!(
+            "SELECT COALESCE(m.platform_customer_id, m.email, s.customer_id) || ' ' || \
+             CAST(s.started_on AS TEXT) || ' ' || CAST(s.last_order_on AS TEXT) || ' ' || \
+             CAST(s.ended_on AS TEXT) AS v \
+             FROM metric_spells s LEFT JOIN members m ON m.id = s.customer_id WHERE s.shop_id = '{shop_id}'"
+        ),
+        format!(
+            "SELECT p.platform_order_id || ' ' || p.product_id || ' ' || {member} || ' ' || \
+             CAST(p.purchased_on AS TEXT) AS v \
+             FROM product_purchases p JOIN members m ON m.id = p.member_id WHERE p.shop_id = '{shop_id}'"
+        ),
+        format!(
+            "SELECT {member} || ' ' || CAST(e.day AS TEXT) || ' ' || \
+             COALESCE(CAST(e.previous_day AS TEXT), '-') AS v \
+             FROM metric_engagement e JOIN members m ON m.id = e.member_id WHERE e.shop_id = '{shop_id}'"
+        ),
+        format!(
+            "SELECT CAST(day AS TEXT) || ' ' || CAST(SUM(orders) AS TEXT) || ' ' || \
+             CAST(SUM(revenue_minor) AS TEXT) || ' ' || CAST(SUM(member_orders) AS TEXT) || ' ' || \
+             CAST(SUM(new_customers) AS TEXT) AS v \
+             FROM metric_day_changes WHERE shop_id = '{shop_id}' GROUP BY day \
+             HAVING SUM(orders) <> 0 OR SUM(revenue_minor) <> 0 OR SUM(new_customers) <> 0"
+        ),
+    ];
+    queries
+        .iter()
+        .map(|sql| {
+            let mut lines: Vec<String> = diesel::sql_query(sql)
+                .load::<Line>(c)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.v)
+                .collect();
+            lines.sort();
+            lines
+        })
+        .collect()
+}
+
+fn kept_back_rows(c: &mut DbConnection, shop_id: &str) -> i64 {
+    rollup_backlog::table
+        .filter(rollup_backlog::shop_id.eq(shop_id))
+        .count()
+        .get_result(c)
+        .unwrap()
+}
+
+fn pending(c: &mut DbConnection) -> i64 {
+    inbox_events::table
+        .filter(inbox_events::status.eq("pending"))
+        .count()
+        .get_result(c)
+        .unwrap()
+}
+
+#[test]
+fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_at_a_time() {
+    let (_test_db, db) = database();
+    let mut c = db.get().unwrap();
+    let kept_back = add_shop(&mut c, KEPT_BACK);
+    let one_at_a_time = add_shop(&mut c, ONE_AT_A_TIME);
+    let history = history();
+    assert!(history.len() > 32, "more than two full batches of 16");
+
+    // The reference: each event stored and applied before the next (every claim comes back
+    // short, so every batch writes its roll-ups itself).
+    for event in &history {
+        store_pending_in(&mut c, &one_at_a_time, vec![event.clone()]);
+        while apply_pending(&db).unwrap() > 0 {}
+    }
+    assert_eq!(kept_back_rows(&mut c, &one_at_a_time), 0);
+
+    // The whole history waiting at once: the first two batches come back full and keep their
+    // roll-ups back; their points are applied all the same.
+    store_pending_in(&mut c, &kept_back, history.clone());
+    assert_eq!(apply_pending(&db).unwrap(), 16);
+    assert_eq!(kept_back_rows(&mut c, &kept_back), 1);
+    let awarded: i64 = ledger_entries::table
+        .filter(ledger_entries::shop_id.eq(&kept_back))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert!(awarded >= 16, "the batch's orders earned: {awarded}");
+    let counted: i64 = metric_orders::table
+        .filter(metric_orders::shop_id.eq(&kept_back))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(counted, 0, "the roll-ups wait");
+    assert_eq!(apply_pending(&db).unwrap(), 16);
+    assert_eq!(kept_back_rows(&mut c, &kept_back), 2);
+
+    // The rest comes back short: the backlog is written with it.
+    while apply_pending(&db).unwrap() > 0 {}
+    assert_eq!(pending(&mut c), 0);
+    assert_eq!(kept_back_rows(&mut c, &kept_back), 0);
+    let written = rollups(&mut c, &kept_back);
+    assert!(
+        written.iter().all(|table| !table.is_empty()),
+        "{written:#?}"
+    );
+    assert_eq!(written, rollups(&mut c, &one_at_a_time));
+}
+
+#[test]
+fn a_kept_back_row_that_cannot_be_written_is_set_aside_and_blocks_nothing() {
+    let (_test_db, db) = database();
+    let mut c = db.get().unwrap();
+    let shop_id = add_shop(&mut c, KEPT_BACK);
+    diesel::insert_into(rollup_backlog::table)
+        .values((
+            rollup_backlog::id.eq(boomerang::db::new_id()),
+            rollup_backlog::shop_id.eq(&shop_id),
+            rollup_backlog::work.eq("{not json"),
+            rollup_backlog::orders.eq(1),
+            rollup_backlog::created_at.eq(boomerang::db::now()),
+        ))
+        .execute(&mut c)
+        .unwrap();
+    store_pending_in(
+        &mut c,
+        &shop_id,
+        vec![(
+            "orders/paid".into(),
+            "lone".into(),
+            order(1, Some((8101, "lone@example.com")), "25.00", 1).to_string(),
+        )],
+    );
+    while apply_pending(&db).unwrap() > 0 {}
+    assert_eq!(pending(&mut c), 0, "the order is applied");
+    let rows: Vec<Option<String>> = rollup_backlog::table
+        .filter(rollup_backlog::shop_id.eq(&shop_id))
+        .select(rollup_backlog::error)
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(rows.len(), 1, "kept for the operator");
+    assert!(
+        rows[0]
+            .as_deref()
+            .is_some_and(|e| e.starts_with("unreadable")),
+        "{rows:?}"
+    );
+    let counted: i64 = metric_orders::table
+        .filter(metric_orders::shop_id.eq(&shop_id))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(counted, 1, "the order's own roll-ups are written");
+}
+
+#[test]
+fn a_redaction_behind_kept_back_roll_ups_leaves_no_purchase_facts_of_the_customer() {
+    use boomerang::db::schema::customer_facts;
+    let (_test_db, db) = database();
+    let mut c = db.get().unwrap();
+    let shop_id = add_shop(&mut c, KEPT_BACK);
+    let ada = (8201, "ada@example.com");
+    let mut events: Vec<(String, String, String)> = (0..20i64)
+        .map(|i| {
+            let id = u64::try_from(i).unwrap() + 1;
+            (
+                "orders/paid".to_owned(),
+                format!("o{i}"),
+                order(id, Some(ada), "20.00", 60 - i * 2).to_string(),
+            )
+        })
+        .collect();
+    events.push((
+        "customers/redact".to_owned(),
+        "redact".to_owned(),
+        crate::compliance::redact_json(KEPT_BACK, ada, "orders_to_redact", &[]).to_string(),
+    ));
+    store_pending_in(&mut c, &shop_id, events);
+    // Sixteen of Ada's orders applied, their facts kept back.
+    assert_eq!(apply_pending(&db).unwrap(), 16);
+    assert_eq!(kept_back_rows(&mut c, &shop_id), 1);
+    // The redaction, in the next batch, writes them first and then erases them: nothing kept
+    // back brings them back after it.
+    while apply_pending(&db).unwrap() > 0 {}
+    assert_eq!(pending(&mut c), 0);
+    assert_eq!(kept_back_rows(&mut c, &shop_id), 0);
+    let facts: i64 = customer_facts::table
+        .filter(customer_facts::shop_id.eq(&shop_id))
+        .count()
+        .get_result(&mut c)
+        .unwrap();
+    assert_eq!(facts, 0, "a redacted customer's purchase facts stay erased");
+}
