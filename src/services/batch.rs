@@ -23,9 +23,9 @@
 //!
 //! Anything in a batch that is not an order or a refund (a claim, a redaction, new settings)
 //! calls [`before_other_event`]: collected roll-ups (and the shop's kept-back ones) and mail are
-//! written and cached reads forgotten, so it and what follows see the database as it is. Outside a batch (a job, the
-//! writer's inline apply, an admin request) nothing is kept: everything is written at once and
-//! every read is made.
+//! written and cached reads forgotten, so it and what follows see the database as it is.
+//! Outside a batch (a job, the writer's inline apply, an admin request) nothing is kept:
+//! everything is written at once and every read is made.
 
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
