@@ -494,22 +494,8 @@ impl TestApp {
     /// Adds a Shopify shop with the given currency; returns its id.
     pub async fn add_shop(&self, domain: &str, currency: &str) -> String {
         let (domain, currency) = (domain.to_owned(), currency.to_owned());
-        self.with_db(move |c| {
-            let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
-            let spec = boomerang::services::shops::ShopSpec {
-                platform: Some(boomerang::db::types::Platform::Shopify),
-                domain,
-                currency: Some(currency),
-                ..Default::default()
-            };
-            let id = boomerang::services::shops::add_shop(c, &keys, &spec)
-                .unwrap()
-                .shop
-                .id;
-            backdate_install(c, &id);
-            id
-        })
-        .await
+        self.with_db(move |c| add_shop_in(c, &domain, &currency))
+            .await
     }
 
     /// Sends a JSON value as a signed webhook and returns the `status` of the answer.
@@ -596,20 +582,39 @@ impl TestApp {
                 currency: Some("USD".into()),
                 ..Default::default()
             };
-            let id = boomerang::services::shops::add_shop(c, &keys, &spec)
-                .unwrap()
-                .shop
-                .id;
-            backdate_install(c, &id);
-            id
+            add_shop_with(c, &keys, &spec)
         })
         .await
     }
 }
 
-/// Dates a test shop's install before every fixture and test order (2021–2026), so their
-/// orders are not history and earn. The helpers that add shops do this; a test of history
-/// sets `installed_at` itself.
+/// [`TestApp::add_shop`] on a connection of the test's own: a Shopify shop in `currency`,
+/// installed long ago. Returns its id.
+pub fn add_shop_in(c: &mut DbConnection, domain: &str, currency: &str) -> String {
+    let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
+    let spec = boomerang::services::shops::ShopSpec {
+        platform: Some(boomerang::db::types::Platform::Shopify),
+        domain: domain.to_owned(),
+        currency: Some(currency.to_owned()),
+        ..Default::default()
+    };
+    add_shop_with(c, &keys, &spec)
+}
+
+/// Adds the shop as `spec` says, its secrets sealed with `keys`, installed long ago.
+fn add_shop_with(
+    c: &mut DbConnection,
+    keys: &boomerang::crypto::Keys,
+    spec: &boomerang::services::shops::ShopSpec,
+) -> String {
+    let id = boomerang::services::shops::add_shop(c, keys, spec)
+        .unwrap()
+        .shop
+        .id;
+    backdate_install(c, &id);
+    id
+}
+
 /// Adds a plain member to `shop_id`: the platform's customer `customer` with `email`, as a test
 /// set-up needs it (no name, birthday, consent or referral code).
 pub fn insert_member(
@@ -638,6 +643,9 @@ pub fn insert_member(
     .unwrap()
 }
 
+/// Dates a test shop's install before every fixture and test order (2021–2026), so their
+/// orders are not history and earn. The helpers that add shops do this; a test of history
+/// sets `installed_at` itself.
 pub fn backdate_install(c: &mut DbConnection, shop_id: &str) {
     use boomerang::db::schema::shops;
     use diesel::prelude::*;

@@ -8,11 +8,11 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::{json, Value};
 
-use boomerang::db::schema::{inbox_events, ledger_entries, metric_orders, rollup_backlog};
+use boomerang::db::schema::{inbox_events, rollup_backlog};
 use boomerang::db::{DatabaseUrl, Db, DbConnection};
 use boomerang::services::ingest::apply_pending;
 
-use crate::helpers::{backdate_install, order_json, placed_days_ago, refund_json, TestDb};
+use crate::helpers::{add_shop_in, order_json, placed_days_ago, refund_json, TestDb};
 use crate::ingest::store_pending_in;
 
 const KEPT_BACK: &str = "kept-back.myshopify.com";
@@ -26,19 +26,7 @@ fn database() -> (TestDb, Db) {
 }
 
 fn add_shop(c: &mut DbConnection, domain: &str) -> String {
-    let keys = boomerang::crypto::Keys::derive(&"x".repeat(32).into());
-    let spec = boomerang::services::shops::ShopSpec {
-        platform: Some(boomerang::db::types::Platform::Shopify),
-        domain: domain.to_owned(),
-        currency: Some("USD".to_owned()),
-        ..Default::default()
-    };
-    let id = boomerang::services::shops::add_shop(c, &keys, &spec)
-        .unwrap()
-        .shop
-        .id;
-    backdate_install(c, &id);
-    id
+    add_shop_in(c, domain, "USD")
 }
 
 fn order(id: u64, customer: Option<(u64, &str)>, amount: &str, days: i64) -> Value {
@@ -165,12 +153,23 @@ fn rollups(c: &mut DbConnection, shop_id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The shop's rows in a table with a `shop_id` column.
+fn shop_rows(c: &mut DbConnection, table: &str, shop_id: &str) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM {table} WHERE shop_id = '{shop_id}'"
+    ))
+    .get_result::<Count>(c)
+    .unwrap()
+    .n
+}
+
 fn kept_back_rows(c: &mut DbConnection, shop_id: &str) -> i64 {
-    rollup_backlog::table
-        .filter(rollup_backlog::shop_id.eq(shop_id))
-        .count()
-        .get_result(c)
-        .unwrap()
+    shop_rows(c, "rollup_backlog", shop_id)
 }
 
 fn pending(c: &mut DbConnection) -> i64 {
@@ -203,17 +202,9 @@ fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_a
     store_pending_in(&mut c, &kept_back, history.clone());
     assert_eq!(apply_pending(&db).unwrap(), 16);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 1);
-    let awarded: i64 = ledger_entries::table
-        .filter(ledger_entries::shop_id.eq(&kept_back))
-        .count()
-        .get_result(&mut c)
-        .unwrap();
+    let awarded = shop_rows(&mut c, "ledger_entries", &kept_back);
     assert!(awarded >= 16, "the batch's orders earned: {awarded}");
-    let counted: i64 = metric_orders::table
-        .filter(metric_orders::shop_id.eq(&kept_back))
-        .count()
-        .get_result(&mut c)
-        .unwrap();
+    let counted = shop_rows(&mut c, "metric_orders", &kept_back);
     assert_eq!(counted, 0, "the roll-ups wait");
     assert_eq!(apply_pending(&db).unwrap(), 16);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 2);
@@ -268,17 +259,12 @@ fn a_kept_back_row_that_cannot_be_written_is_set_aside_and_blocks_nothing() {
             .is_some_and(|e| e.starts_with("unreadable")),
         "{rows:?}"
     );
-    let counted: i64 = metric_orders::table
-        .filter(metric_orders::shop_id.eq(&shop_id))
-        .count()
-        .get_result(&mut c)
-        .unwrap();
+    let counted = shop_rows(&mut c, "metric_orders", &shop_id);
     assert_eq!(counted, 1, "the order's own roll-ups are written");
 }
 
 #[test]
 fn a_redaction_behind_kept_back_roll_ups_leaves_no_purchase_facts_of_the_customer() {
-    use boomerang::db::schema::customer_facts;
     let (_test_db, db) = database();
     let mut c = db.get().unwrap();
     let shop_id = add_shop(&mut c, KEPT_BACK);
@@ -307,10 +293,6 @@ fn a_redaction_behind_kept_back_roll_ups_leaves_no_purchase_facts_of_the_custome
     while apply_pending(&db).unwrap() > 0 {}
     assert_eq!(pending(&mut c), 0);
     assert_eq!(kept_back_rows(&mut c, &shop_id), 0);
-    let facts: i64 = customer_facts::table
-        .filter(customer_facts::shop_id.eq(&shop_id))
-        .count()
-        .get_result(&mut c)
-        .unwrap();
+    let facts = shop_rows(&mut c, "customer_facts", &shop_id);
     assert_eq!(facts, 0, "a redacted customer's purchase facts stay erased");
 }
