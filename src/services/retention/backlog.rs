@@ -158,7 +158,10 @@ fn catch_up_some(
     for (id, shop_id, json) in rows {
         match serde_json::from_str::<Work>(&json) {
             Ok(work) => readable.push((id, shop_id, work)),
-            Err(e) => set_aside(conn, &[id], &format!("unreadable: {e}"))?,
+            Err(e) => {
+                tracing::error!(error = %e, row = %id, "a retention roll-up backlog row is unreadable; it is set aside");
+                set_aside(conn, &[id], &format!("unreadable: {e}"))?;
+            }
         }
     }
     let ids: Vec<String> = readable.iter().map(|(id, ..)| id.clone()).collect();
