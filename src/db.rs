@@ -15,6 +15,7 @@ pub mod models;
 pub mod schema;
 mod shared_writer;
 pub mod shop_keys;
+pub mod stored_body;
 mod transactions;
 pub mod types;
 pub mod wal;

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use boomerang::db::schema::{inbox_events, ledger_entries, members, orders, refunds, shops};
+use boomerang::db::stored_body::StoredBody;
 
 use crate::helpers::{fixture, order_json, refund_json, session_token, TestApp};
 
@@ -144,8 +145,11 @@ async fn stored_payloads(app: &TestApp, shop_id: &str) -> Vec<(String, String)> 
         inbox_events::table
             .filter(inbox_events::shop_id.eq(&shop_id))
             .select((inbox_events::delivery_id, inbox_events::payload))
-            .load(c)
+            .load::<(String, StoredBody)>(c)
             .unwrap()
+            .into_iter()
+            .map(|(delivery, body)| (delivery, body.0))
+            .collect()
     })
     .await
 }

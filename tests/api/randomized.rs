@@ -28,6 +28,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use boomerang::db::models::Shop;
 use boomerang::db::schema::{inbox_events, ledger_entries, members, orders, redemptions, refunds};
+use boomerang::db::stored_body::StoredBody;
 use boomerang::db::{write_transaction, Db, DbConnection};
 use boomerang::domain::points::LedgerKind;
 use boomerang::platform::shopify::app_proxy;
@@ -1435,11 +1436,16 @@ impl Run {
                     .select(members::email)
                     .load(c)
                     .unwrap();
+                // As the app reads them (compressed on SQLite): an e-mail is looked for in
+                // the text, not in its stored bytes.
                 let bodies = inbox_events::table
                     .filter(inbox_events::shop_id.eq(&shop_id))
                     .select(inbox_events::payload)
-                    .load(c)
-                    .unwrap();
+                    .load::<StoredBody>(c)
+                    .unwrap()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
                 (emails, bodies)
             })
             .await;

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use boomerang::db::schema::{
     inbox_events, jobs as job_rows, ledger_entries, members, orders, refunds,
 };
+use boomerang::db::stored_body::StoredBody;
 use boomerang::jobs;
 use boomerang::queue::{self, JobKind, JobSpec};
 
@@ -52,7 +53,8 @@ async fn stored(app: &TestApp, delivery: &str) -> (String, String, Option<NaiveD
                 inbox_events::payload,
                 inbox_events::body_erased_at,
             ))
-            .first(c)
+            .first::<(String, StoredBody, Option<NaiveDateTime>)>(c)
+            .map(|(status, body, erased_at)| (status, body.0, erased_at))
             .unwrap()
     })
     .await
@@ -406,8 +408,11 @@ async fn inbox_of(
                 inbox_events::order_id,
                 inbox_events::body_erased_at.is_not_null(),
             ))
-            .load(c)
+            .load::<(StoredBody, Option<String>, Option<String>, bool)>(c)
             .unwrap()
+            .into_iter()
+            .map(|(body, customer, order, erased)| (body.0, customer, order, erased))
+            .collect()
     })
     .await
 }

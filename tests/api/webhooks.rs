@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use boomerang::db::schema::inbox_events;
+use boomerang::db::stored_body::StoredBody;
 use boomerang::services::demo::DEMO_SHOP_DOMAIN;
 
 use crate::helpers::{error_code, fixture, TestApp, SECRET};
@@ -39,14 +40,34 @@ async fn a_signed_delivery_is_stored_once() {
         .with_db(|c| {
             inbox_events::table
                 .select(inbox_events::payload)
-                .first::<String>(c)
+                .first::<StoredBody>(c)
                 .unwrap()
         })
         .await;
     assert_eq!(
-        stored_body, body,
+        stored_body.0, body,
         "the raw signed body is kept byte for byte"
     );
+    if !app.test_db.is_postgres() {
+        // Compressed by the app on SQLite (`db::stored_body`): an lz4 block, well under the text.
+        let (kind, bytes) = app
+            .with_db(|c| {
+                inbox_events::table
+                    .select((
+                        diesel::dsl::sql::<diesel::sql_types::Text>("typeof(payload)"),
+                        diesel::dsl::sql::<diesel::sql_types::BigInt>("length(payload)"),
+                    ))
+                    .first::<(String, i64)>(c)
+                    .unwrap()
+            })
+            .await;
+        assert_eq!(kind, "blob");
+        assert!(
+            usize::try_from(bytes).unwrap() < body.len() / 2,
+            "{bytes} bytes stored for a body of {}",
+            body.len()
+        );
+    }
     if app.test_db.is_postgres() {
         // Compressed by the acknowledging insert with lz4, the cheaper method (migration
         // `…_inbox_claim_of_open_events_and_lz4_bodies`); this server is built with it.

@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::inbox_events;
+use crate::db::stored_body::StoredBody;
 use crate::db::types::{InboxStatus, Platform};
 use crate::db::DbConnection;
 
@@ -22,7 +23,8 @@ pub struct InboxEvent {
     pub event_id: Option<String>,
     pub api_version: Option<String>,
     pub triggered_at: Option<NaiveDateTime>,
-    /// The raw body exactly as signed.
+    /// The raw body exactly as signed (compressed in the database on SQLite: `db::stored_body`).
+    #[diesel(deserialize_as = StoredBody)]
     pub payload: String,
     #[diesel(deserialize_as = String)]
     pub status: InboxStatus,
@@ -49,6 +51,7 @@ pub struct NewInboxEvent {
     pub event_id: Option<String>,
     pub api_version: Option<String>,
     pub triggered_at: Option<NaiveDateTime>,
+    #[diesel(serialize_as = StoredBody)]
     pub payload: String,
     #[diesel(serialize_as = String)]
     pub status: InboxStatus,
