@@ -19,10 +19,10 @@ async fn bodies(app: &crate::helpers::TestApp) -> Vec<(Option<String>, bool)> {
             .filter(inbox_events::platform.eq("bigcommerce"))
             .order(inbox_events::received_at)
             .select((inbox_events::order_id, inbox_events::payload))
-            .load::<(Option<String>, String)>(c)
+            .load::<(Option<String>, boomerang::db::stored_body::StoredBody)>(c)
             .unwrap()
             .into_iter()
-            .map(|(order, payload)| (order, payload == r#"{"redacted":true}"#))
+            .map(|(order, payload)| (order, payload.0 == r#"{"redacted":true}"#))
             .collect()
     })
     .await
