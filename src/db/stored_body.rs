@@ -167,7 +167,84 @@ impl QueryFragment<MultiBackend> for BodyValue {
 
 #[cfg(test)]
 mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sqlite::SqliteConnection;
+
     use super::*;
+
+    diesel::table! {
+        bodies (id) {
+            id -> Integer,
+            payload -> Text,
+        }
+    }
+
+    #[derive(Insertable)]
+    #[diesel(table_name = bodies)]
+    struct NewBody {
+        id: i32,
+        #[diesel(serialize_as = StoredBody)]
+        payload: String,
+    }
+
+    /// (SQLite's type of the stored value, the text read back) for each body stored through
+    /// diesel, as the inbox stores and reads them, in one multi-row insert.
+    fn stored_and_read(texts: &[String]) -> Vec<(String, String)> {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute("CREATE TABLE bodies (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            .unwrap();
+        let rows: Vec<NewBody> = (0..)
+            .zip(texts)
+            .map(|(id, text)| NewBody {
+                id,
+                payload: text.clone(),
+            })
+            .collect();
+        diesel::insert_into(bodies::table)
+            .values(rows)
+            .execute(&mut conn)
+            .unwrap();
+        bodies::table
+            .order(bodies::id)
+            .select((diesel::dsl::sql::<Text>("typeof(payload)"), bodies::payload))
+            .load::<(String, StoredBody)>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|(kind, body)| (kind, body.0))
+            .collect()
+    }
+
+    #[test]
+    fn sqlite_stores_a_long_body_as_a_blob_and_a_short_one_as_text_and_reads_both_back() {
+        let texts = [
+            order_body(),
+            r#"{"redacted":true}"#.to_owned(),
+            String::new(),
+        ];
+        let read = stored_and_read(&texts);
+        let kinds: Vec<&str> = read.iter().map(|(kind, _)| kind.as_str()).collect();
+        assert_eq!(kinds, ["blob", "text", "text"]);
+        let back: Vec<String> = read.into_iter().map(|(_, text)| text).collect();
+        assert_eq!(back, texts);
+    }
+
+    #[test]
+    fn a_row_stored_as_text_before_compression_reads_back_as_it_is() {
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute("CREATE TABLE bodies (id INTEGER PRIMARY KEY, payload TEXT NOT NULL)")
+            .unwrap();
+        let old = order_body();
+        diesel::sql_query("INSERT INTO bodies (id, payload) VALUES (1, ?)")
+            .bind::<Text, _>(&old)
+            .execute(&mut conn)
+            .unwrap();
+        let read: StoredBody = bodies::table
+            .select(bodies::payload)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(read.0, old);
+    }
 
     fn order_body() -> String {
         let line = r#"{"id":1,"title":"Tea","price":"12.50","quantity":2,"sku":"TEA-1"}"#;
