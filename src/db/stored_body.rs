@@ -72,11 +72,11 @@ fn compressed(text: &str) -> Option<Vec<u8>> {
 fn decompressed(blob: &[u8]) -> String {
     let text = lz4_flex::block::uncompressed_size(blob)
         .map_err(|e| e.to_string())
-        .and_then(|(size, _)| {
+        .and_then(|(size, block)| {
             if size > MAX_DECOMPRESSED_BYTES {
                 Err(format!("it claims {size} bytes"))
             } else {
-                lz4_flex::decompress_size_prepended(blob).map_err(|e| e.to_string())
+                lz4_flex::decompress(block, size).map_err(|e| e.to_string())
             }
         })
         .and_then(|bytes| String::from_utf8(bytes).map_err(|e| e.to_string()));
