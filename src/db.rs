@@ -9,6 +9,7 @@
 //! out of the pool and moves it into `spawn_blocking`, so a whole use case (ledger line, balance,
 //! outbox row) runs as one transaction in one hop.
 
+pub mod arrivals;
 pub mod fixed;
 pub mod in_list;
 pub mod models;
@@ -179,11 +180,11 @@ static SQLITE_INIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
 });
 
 #[derive(Debug)]
-struct ConnectionInit;
+struct ConnectionInit(DatabaseUrl);
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionInit {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        init_connection(conn).map_err(diesel::r2d2::Error::QueryError)
+        init_connection(conn, &self.0).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -199,9 +200,18 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionInit {
 /// runs for every inserted row (one per reference): a third of all its planning, a sixth of
 /// its CPU under a burst. Statements sent unprepared are planned for their values, while the
 /// foreign-key checks keep their own plans.
-fn init_connection(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+///
+/// A SQLite connection also attaches the file acknowledged deliveries wait in
+/// ([`arrivals`]).
+fn init_connection(conn: &mut DbConnection, url: &DatabaseUrl) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(c) => c.batch_execute(&SQLITE_INIT),
+        DbConnection::Sqlite(c) => {
+            c.batch_execute(&SQLITE_INIT)?;
+            match url {
+                DatabaseUrl::Sqlite(path) => arrivals::attach(c, path),
+                DatabaseUrl::Postgres(_) => Ok(()),
+            }
+        }
         DbConnection::Postgresql(c) => {
             c.set_prepared_statement_cache_size(CacheSize::Disabled);
             Ok(())
@@ -257,7 +267,7 @@ impl Db {
             // (server restart, idle timeout), so there the check stays.
             .test_on_check_out(url.backend() == Backend::Postgres)
             .connection_timeout(CHECKOUT_TIMEOUT)
-            .connection_customizer(Box::new(ConnectionInit))
+            .connection_customizer(Box::new(ConnectionInit(url.clone())))
             .build(manager)
             .map_err(|source| DbError::Pool {
                 url: url.redacted(),
@@ -285,8 +295,8 @@ impl Db {
         Ok(self.pool.get()?)
     }
 
-    /// A connection for a thread that writes all the time (the ingest writer, the inbox
-    /// appliers): on SQLite the one they share, waited for, whose page cache stays warm across
+    /// A connection for a thread that writes all the time (the inbox appliers, the ingest
+    /// writer applying a lone delivery): on SQLite the one they share, waited for, whose page cache stays warm across
     /// their turns (see `db/shared_writer.rs`); on PostgreSQL a pooled one. Hold it only for a
     /// transaction: the others wait for it.
     pub fn write_connection(&self) -> Result<WriteConnection<'_>, DbError> {
@@ -294,6 +304,12 @@ impl Db {
             Some(shared) => shared.lock(),
             None => Ok(WriteConnection::Pooled(self.pool.get()?)),
         }
+    }
+
+    /// A connection of its own, outside the pool, for the thread that stores acknowledged
+    /// deliveries in SQLite's arrivals file ([`arrivals`]) beside the main file's writers.
+    pub fn own_connection(&self) -> Result<DbConnection, DbError> {
+        establish(&self.url)
     }
 
     /// Runs `f` on a pooled connection on the blocking thread pool.
@@ -329,7 +345,7 @@ fn establish(url: &DatabaseUrl) -> Result<DbConnection, DbError> {
             url: url.redacted(),
             source,
         })?;
-    init_connection(&mut conn)?;
+    init_connection(&mut conn, url)?;
     Ok(conn)
 }
 

@@ -1,5 +1,7 @@
-//! SQLite's shared write connection: the ingest writer and the inbox appliers write through one
-//! connection instead of a pooled connection each.
+//! SQLite's shared write connection: the inbox applier (and the ingest writer when it applies a
+//! lone delivery as it stores it) write through one connection instead of a pooled connection
+//! each. (Deliveries the writer leaves for the applier go to the arrivals file through a
+//! connection of the writer's own: `db::arrivals`.)
 //!
 //! Each SQLite connection keeps its own page cache and drops all of it when it finds that
 //! another connection has written since its last transaction. Under load the writer and the
@@ -36,7 +38,7 @@ const CACHE_KIB: u32 = 16 * 1024;
 /// The one write connection to a SQLite file, opened on first use.
 pub(super) struct SharedWriter {
     url: DatabaseUrl,
-    // Fair: the writer (acknowledgements) and the applier alternate rather than one of them
+    // Fair: the writer (a lone delivery) and the applier alternate rather than one of them
     // taking the connection again while the other waits.
     conn: FairMutex<Option<DbConnection>>,
 }

@@ -15,8 +15,9 @@ static SQLITE_WRITER: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex
 /// Runs `f` in a transaction that holds the write lock from its first statement.
 ///
 /// SQLite allows one writer. A deferred transaction that reads first and writes later fails
-/// with `SQLITE_BUSY` when it tries to upgrade, so writes use `BEGIN IMMEDIATE`: a second writer
-/// then waits at `BEGIN` (up to `busy_timeout`). On PostgreSQL this is an ordinary transaction;
+/// with `SQLITE_BUSY` when it tries to upgrade, so a write transaction takes the main file's
+/// lock with its first statement (`BEGIN IMMEDIATE` would, but would take the attached
+/// arrivals file's too): a second writer then waits there (up to `busy_timeout`). On PostgreSQL this is an ordinary transaction;
 /// code that must not interleave locks the rows it changes (`SELECT … FOR UPDATE`).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
@@ -68,7 +69,12 @@ where
         Durability::Synced => "PRAGMA synchronous = FULL",
         Durability::Replayable => "PRAGMA synchronous = NORMAL",
     })?;
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    // The main file's write lock alone, at once (`super::arrivals::LOCK_MAIN`).
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN")?;
+    if let Err(e) = sqlite.batch_execute(super::arrivals::LOCK_MAIN) {
+        let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+        return Err(e.into());
+    }
     let outcome = f(conn);
     let DbConnection::Sqlite(sqlite) = conn else {
         // `f` cannot change which backend the connection is.

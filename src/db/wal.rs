@@ -55,9 +55,11 @@ pub fn checkpoint(db: &Db) -> Result<Option<Checkpointed>, DbError> {
     let DbConnection::Sqlite(sqlite) = &mut *conn else {
         return Ok(None);
     };
-    Ok(Some(
-        diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(sqlite)?,
-    ))
+    // Each file by name: unnamed, SQLite checkpoints every attached file and reports the last.
+    let main = diesel::sql_query("PRAGMA main.wal_checkpoint(PASSIVE)").get_result(sqlite)?;
+    diesel::sql_query("PRAGMA arrivals.wal_checkpoint(PASSIVE)")
+        .get_result::<Checkpointed>(sqlite)?;
+    Ok(Some(main))
 }
 
 #[cfg(test)]

@@ -97,11 +97,20 @@ pub fn store(
     };
     let row = pending_row(shop, delivery);
     let id = row.id.clone();
-    let stored = row.insert_once_about(
+    // On SQLite the same delivery may still wait in the arrivals file (`db::arrivals`).
+    let waiting = crate::db::arrivals::holds(
         conn,
-        subject.customer_id.as_deref(),
-        subject.order_id.as_deref(),
+        &shop.id,
+        row.platform,
+        &row.delivery_id,
+        row.event_id.as_deref(),
     )?;
+    let stored = !waiting
+        && row.insert_once_about(
+            conn,
+            subject.customer_id.as_deref(),
+            subject.order_id.as_deref(),
+        )?;
     if stored && apply_now {
         // The fast path: apply in the same transaction (its failure isolated in a savepoint).
         crate::services::apply::apply_stored(conn, shop, &InboxEvent::from(row), now())?;
@@ -126,7 +135,8 @@ pub struct ToStore<'a> {
 }
 
 /// [`store`] without applying, for many deliveries at once: one insert for all the rows
-/// (`pending`, for the applier) instead of one per delivery, the answers in `items`' order
+/// (`pending`, for the applier) instead of one per delivery; on SQLite into the arrivals file,
+/// inside `db::arrivals::arrivals_transaction`, the answers in `items`' order
 /// and as storing them one by one would give (of equal deliveries the first is accepted).
 pub fn store_pending(
     conn: &mut DbConnection,
@@ -153,7 +163,11 @@ pub fn store_pending(
             })
         })
         .collect();
-    let stored = NewInboxEvent::insert_all_once_about(conn, &rows)?;
+    // On SQLite into the arrivals file, which the appliers move into the inbox (`db::arrivals`).
+    let stored = match conn {
+        DbConnection::Sqlite(_) => crate::db::arrivals::insert_all_once_about(conn, &rows)?,
+        DbConnection::Postgresql(_) => NewInboxEvent::insert_all_once_about(conn, &rows)?,
+    };
     Ok(admitted
         .into_iter()
         .map(|admitted| match admitted {

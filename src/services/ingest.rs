@@ -16,16 +16,20 @@
 //! several apply side by side (`INBOX_APPLIERS`), like appliers of other instances: each claims
 //! different events (`SKIP LOCKED`) and first locks the customers they are about. On SQLite a
 //! checkpointer thread also copies the committed log into the database file beside them
-//! ([`crate::db::wal`]), so no commit of theirs does, and the writer and the applier write
-//! through one shared connection ([`Db::write_connection`]) whose page cache stays warm.
+//! ([`crate::db::wal`]), so no commit of theirs does. There the writer stores what it leaves
+//! for the applier in a file of its own ([`crate::db::arrivals`]), through a connection of its
+//! own, under that file's write lock alone, while the applier applies under the main file's
+//! (through the shared connection, [`Db::write_connection`]): each moment one of them held
+//! SQLite's single lock used to be a moment the other waited. The applier moves the arrivals
+//! into the inbox before each batch.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::db::arrivals::arrivals_transaction;
 use crate::db::models::Shop;
 use crate::db::{write_transaction, Backend, Db, DbConnection, DbError};
 use crate::services::compliance::Subject;
@@ -85,16 +89,6 @@ struct Counters {
     writer_alive: AtomicBool,
     /// Whether the applier threads are running.
     applier_alive: AtomicBool,
-    /// When the writer last stored a batch, in [`millis`].
-    last_stored: AtomicU64,
-}
-
-/// Milliseconds since the first call in this process: a clock the threads can share through
-/// an atomic.
-fn millis() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    let start = *START.get_or_init(Instant::now);
-    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl Ingest {
@@ -179,6 +173,8 @@ fn writer(
     topic_is_used: fn(&str) -> bool,
 ) {
     let backlog = &counters.backlog;
+    // SQLite: the writer's own connection, for the arrivals file (opened on first use).
+    let mut own: Option<DbConnection> = None;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -193,13 +189,16 @@ fn writer(
                 Some(n.saturating_sub(batch.len()))
             });
         let apply_now = batch.len() <= INLINE_APPLY_MAX && backlog.load(Ordering::Acquire) == 0;
-        let stored = db.write_connection().and_then(|mut conn| {
-            write_transaction(&mut conn, |c| {
-                store_batch(c, &batch, apply_now, topic_is_used)
+        let stored = if apply_now || db.backend() == Backend::Postgres {
+            db.write_connection().and_then(|mut conn| {
+                write_transaction(&mut conn, |c| {
+                    store_batch(c, &batch, apply_now, topic_is_used)
+                })
+                .map_err(DbError::from)
             })
-            .map_err(DbError::from)
-        });
-        counters.last_stored.store(millis(), Ordering::Release);
+        } else {
+            store_arriving(db, &mut own, &batch, topic_is_used)
+        };
         match stored {
             Ok((received, deferred)) => {
                 backlog.fetch_add(deferred, Ordering::AcqRel);
@@ -220,6 +219,27 @@ fn writer(
             }
         }
     }
+}
+
+/// SQLite: stores a batch left for the appliers in the arrivals file, through the writer's own
+/// connection, holding that file's write lock alone (`db::arrivals`): the appliers apply under
+/// the main file's lock meanwhile. A connection that failed is opened again for the next batch.
+fn store_arriving(
+    db: &Db,
+    own: &mut Option<DbConnection>,
+    batch: &[Submission],
+    topic_is_used: fn(&str) -> bool,
+) -> Result<(Vec<Received>, usize), DbError> {
+    let conn = match own {
+        Some(conn) => conn,
+        None => own.insert(db.own_connection()?),
+    };
+    let stored = arrivals_transaction(conn, |c| store_batch(c, batch, false, topic_is_used))
+        .map_err(DbError::from);
+    if stored.is_err() {
+        *own = None;
+    }
+    stored
 }
 
 /// Topics whose application changes the shop row itself.

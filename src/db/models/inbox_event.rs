@@ -220,13 +220,20 @@ impl InboxEvent {
         status: InboxStatus,
         limit: i64,
     ) -> QueryResult<Vec<InboxEvent>> {
-        inbox_events::table
+        let mut events: Vec<InboxEvent> = inbox_events::table
             .filter(inbox_events::shop_id.eq(shop_id))
             .filter(inbox_events::status.eq(status.as_str()))
             .order(inbox_events::received_at.asc())
             .limit(limit)
             .select(InboxEvent::as_select())
-            .load(conn)
+            .load(conn)?;
+        // On SQLite, deliveries acknowledged and not yet moved into the inbox are pending too,
+        // and younger than any pending there (`db::arrivals`).
+        let room = limit - i64::try_from(events.len()).unwrap_or(limit);
+        if status == InboxStatus::Pending && room > 0 {
+            events.extend(crate::db::arrivals::waiting_for_shop(conn, shop_id, room)?);
+        }
+        Ok(events)
     }
 
     pub fn count_for_shop(conn: &mut DbConnection, shop_id: &str) -> QueryResult<i64> {

@@ -10,7 +10,7 @@ use super::subject_locks::{lock_shops, try_lock_subjects, ShopSubject};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
-use crate::db::{now, write_transaction_with, Db, DbConnection, DbError, Durability};
+use crate::db::{arrivals, now, write_transaction_with, Db, DbConnection, DbError, Durability};
 use crate::domain::event::Event;
 use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_panics, Read};
 use crate::services::batch;
@@ -19,17 +19,6 @@ use crate::services::earn::claimable_guest_email;
 /// Deferred events applied per transaction by [`apply_pending`] (the job runner's
 /// `run_pending`, for `jobs run-once` and the tests), on either engine.
 pub(super) const APPLY_BATCH: usize = 16;
-
-/// Deferred events applied per applier transaction on SQLite while webhooks are being
-/// acknowledged. Every acknowledgement waits for the write lock such a batch holds, and a batch
-/// this small costs several times more per event than one taken once the burst is stored (its
-/// claim, reads, roll-ups and commit shared by two events instead of 1,024): each event applied
-/// while the burst arrives delays the acknowledgements and is applied dearly. So the applier
-/// takes as little as it can then, and the burst is stored sooner and applied in large batches
-/// sooner. Against 16 (docs/PERFORMANCE.md, twentieth session): acknowledgements ×1.7 with a
-/// lower p99, applied ×1.15. It still takes two at every turn the writer leaves it, so a steady
-/// stream that never lets the writer rest does not stop it.
-pub(super) const APPLY_BATCH_WHILE_ACKNOWLEDGING_SQLITE: usize = 2;
 
 /// Deferred events applied per applier transaction on PostgreSQL, during a burst and after it
 /// (nothing the writer does waits for it there): what a batch does once (claim, locks, reads of
@@ -41,11 +30,16 @@ pub(super) const APPLY_BATCH_UNCONTENDED: usize = 128;
 /// The same on SQLite, whose one applier has the backlog to itself and whose commit rewrites
 /// every page the batch touched: an index leaf that several of the batch's events land on is
 /// written to the log once. 1,024 applied ~×1.10 faster than 256 (applier CPU −12 %, log
-/// checkpointing −25 %; 256 was ~×1.12 faster than 128 and ~×1.35 than 16). While the writer is
-/// quiet nothing waits for the lock such a batch holds (~0.25 s on the CI machine); the first
-/// webhook of a new burst waits at most that long (0.1–0.3 s measured), well inside the
-/// platforms' delivery timeouts, and the batches shrink again as soon as one is queued.
+/// checkpointing −25 %; 256 was ~×1.12 faster than 128 and ~×1.35 than 16). Taken throughout:
+/// the acknowledging writer stores in the arrivals file (`db::arrivals`), under a lock such a
+/// batch does not hold; only a delivery that arrives alone, applied as it is stored, waits for
+/// the main file's lock (at most one batch, ~0.1–0.25 s on the CI machine, well inside the
+/// platforms' delivery timeouts).
 pub(super) const APPLY_BATCH_UNCONTENDED_SQLITE: usize = 1024;
+
+/// Arrivals moved into the inbox at most before each applier batch on SQLite (`db::arrivals`):
+/// a few batches' worth, so the inbox keeps up with the writer and the arrivals file stays small.
+const MOVE_AT_MOST: i64 = 4096;
 
 /// Applies up to [`APPLY_BATCH`] pending events that no job owns yet (never attempted), oldest
 /// first, in one transaction (with some of the roll-ups' backlog once none is left); returns
@@ -91,6 +85,8 @@ pub(super) fn apply_pending_up_to(
     rollups_due: bool,
 ) -> Result<Applied, DbError> {
     let mut conn = db.write_connection()?;
+    // SQLite: what the writer acknowledged since comes into the inbox first (`db::arrivals`).
+    arrivals::move_to_inbox(&mut conn, MOVE_AT_MOST)?;
     match write_transaction_with(&mut conn, Durability::Replayable, |c| {
         apply_batch(c, limit, rollups_due, Isolation::Together)
     }) {
