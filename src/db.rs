@@ -296,9 +296,9 @@ impl Db {
     }
 
     /// A connection for a thread that writes all the time (the inbox appliers, the ingest
-    /// writer applying a lone delivery): on SQLite the one they share, waited for, whose page cache stays warm across
-    /// their turns (see `db/shared_writer.rs`); on PostgreSQL a pooled one. Hold it only for a
-    /// transaction: the others wait for it.
+    /// writer applying a lone delivery): on SQLite the one they share, waited for, whose page
+    /// cache stays warm across their turns (see `db/shared_writer.rs`); on PostgreSQL a pooled
+    /// one. Hold it only for a transaction: the others wait for it.
     pub fn write_connection(&self) -> Result<WriteConnection<'_>, DbError> {
         match &self.shared_writer {
             Some(shared) => shared.lock(),

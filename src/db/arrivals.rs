@@ -28,6 +28,9 @@
 //! always found in one or the other. Arrivals of a shop that is gone or whose data was erased
 //! (`shop/redact`) are dropped when moved, as the writer would have refused them by then.
 //!
+//! A build older than this module does not know the file: deliveries waiting in it when one is
+//! started again would not be applied (as with `stored_body`, no downgrade across this change).
+//!
 //! PostgreSQL has no such file: its writers do not wait for each other's tables, and the inbox
 //! is written directly (`services::inbox`).
 

@@ -17,8 +17,9 @@ static SQLITE_WRITER: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex
 /// SQLite allows one writer. A deferred transaction that reads first and writes later fails
 /// with `SQLITE_BUSY` when it tries to upgrade, so a write transaction takes the main file's
 /// lock with its first statement (`BEGIN IMMEDIATE` would, but would take the attached
-/// arrivals file's too): a second writer then waits there (up to `busy_timeout`). On PostgreSQL this is an ordinary transaction;
-/// code that must not interleave locks the rows it changes (`SELECT … FOR UPDATE`).
+/// arrivals file's too): a second writer then waits there (up to `busy_timeout`). On
+/// PostgreSQL this is an ordinary transaction; code that must not interleave locks the rows it
+/// changes (`SELECT … FOR UPDATE`).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,

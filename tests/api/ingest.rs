@@ -756,3 +756,75 @@ async fn a_batch_stored_in_one_insert_answers_each_delivery_as_one_by_one() {
     let row = |id: &str, order: &str| (id.to_owned(), Some(order.to_owned()));
     assert_eq!(stored, [row("a", "1"), row("b", "2"), row("e", "5")]);
 }
+
+/// What the writer leaves for the applier under load (on SQLite in the arrivals file, moved
+/// into the inbox before each applier batch: `db::arrivals`), and a crash may leave unapplied,
+/// is applied once by the running app's sweep, unasked; a redelivery, before or after that, is
+/// a duplicate that changes nothing.
+#[tokio::test]
+async fn deliveries_left_for_the_applier_are_applied_once_by_its_sweep_and_redeliveries_are_duplicates(
+) {
+    use boomerang::db::models::Shop;
+    use boomerang::db::types::Platform;
+    use boomerang::services::compliance::Subject;
+    use boomerang::services::inbox::{store_pending, Delivery, Receipt, ToStore};
+
+    let app = TestApp::spawn().await;
+    app.add_shop(SHOP, "USD").await;
+    let body = order_json(
+        80_101,
+        Some((9110, "arrival@example.com")),
+        "paid",
+        &[(1, 1, "17.00")],
+    );
+    let payload = body.to_string();
+    let answers = app
+        .with_db(move |c| {
+            let shop = Shop::find_by_domain(c, Platform::Shopify, SHOP)
+                .unwrap()
+                .unwrap();
+            let delivery = |id: &str| Delivery {
+                platform: Platform::Shopify,
+                shop_domain: SHOP.into(),
+                topic: "orders/paid".into(),
+                delivery_id: id.into(),
+                event_id: None,
+                api_version: None,
+                triggered_at: None,
+                payload: payload.clone(),
+            };
+            let (first, again) = (delivery("left-for-applier"), delivery("left-for-applier"));
+            let subject = Subject::of(&payload);
+            let store = |c: &mut boomerang::db::DbConnection, d: &Delivery| {
+                let items = [ToStore {
+                    shop: Some(&shop),
+                    delivery: d,
+                    subject: &subject,
+                }];
+                store_pending(c, &items, |t| t == "orders/paid").unwrap()[0].receipt
+            };
+            // Nothing wakes the applier for these: its sweep finds them.
+            [store(c, &first), store(c, &again)]
+        })
+        .await;
+    assert_eq!(answers, [Receipt::Accepted, Receipt::Duplicate]);
+    drained(&app).await;
+    assert_eq!(app.customer(SHOP, "9110").await["pending_points"], 17);
+    assert_eq!(
+        app.deliver(SHOP, "orders/paid", "left-for-applier", &body)
+            .await,
+        "duplicate"
+    );
+    assert_eq!(app.customer(SHOP, "9110").await["pending_points"], 17);
+    let (rows, waiting): (i64, i64) = app
+        .with_db(|c| {
+            let rows = inbox_events::table
+                .filter(inbox_events::delivery_id.eq("left-for-applier"))
+                .count()
+                .get_result(c)
+                .unwrap();
+            (rows, boomerang::db::arrivals::waiting(c).unwrap())
+        })
+        .await;
+    assert_eq!((rows, waiting), (1, 0), "moved into the inbox once");
+}
