@@ -171,7 +171,6 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let DbConnection::Sqlite(sqlite) = conn else {
         return Err(diesel::result::Error::QueryBuilderError(
             "the arrivals file is SQLite's alone".into(),
@@ -180,28 +179,7 @@ where
     };
     let _writer = ARRIVALS_WRITER.lock();
     sqlite.batch_execute("PRAGMA arrivals.synchronous = FULL")?;
-    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN")?;
-    if let Err(e) = sqlite.batch_execute(LOCK_ARRIVALS) {
-        let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-        return Err(e.into());
-    }
-    let outcome = f(conn);
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return outcome;
-    };
-    match outcome {
-        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
-            Ok(()) => Ok(value),
-            Err(e) => {
-                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
-                Err(e.into())
-            }
-        },
-        Err(e) => {
-            AnsiTransactionManager::rollback_transaction(sqlite)?;
-            Err(e)
-        }
-    }
+    super::transactions::sqlite_transaction(conn, LOCK_ARRIVALS, f)
 }
 
 /// What a move did.

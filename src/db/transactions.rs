@@ -71,8 +71,24 @@ where
         Durability::Replayable => "PRAGMA synchronous = NORMAL",
     })?;
     // The main file's write lock alone, at once (`super::arrivals::LOCK_MAIN`).
+    sqlite_transaction(conn, super::arrivals::LOCK_MAIN, f)
+}
+
+/// Runs `f` in a SQLite transaction whose first statement is `lock` (one that takes a file's
+/// write lock and writes nothing), committed when `f` succeeds and rolled back otherwise.
+pub(super) fn sqlite_transaction<T, E, F>(conn: &mut DbConnection, lock: &str, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return Err(diesel::result::Error::QueryBuilderError(
+            "a SQLite transaction on another engine".into(),
+        )
+        .into());
+    };
     AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN")?;
-    if let Err(e) = sqlite.batch_execute(super::arrivals::LOCK_MAIN) {
+    if let Err(e) = sqlite.batch_execute(lock) {
         let _ = AnsiTransactionManager::rollback_transaction(sqlite);
         return Err(e.into());
     }
