@@ -123,6 +123,15 @@ struct FileId {
     id: String,
 }
 
+/// The next arrivals to move: the last of them and how many.
+#[derive(QueryableByName)]
+struct Next {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    seq: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    rows: i64,
+}
+
 #[derive(QueryableByName)]
 struct Seq {
     #[diesel(sql_type = Nullable<BigInt>)]
@@ -206,22 +215,23 @@ pub fn move_to_inbox(conn: &mut DbConnection, at_most: i64) -> QueryResult<Moved
             return Ok((Moved::default(), 0));
         };
         let from = moved_upto(sqlite, &file)?;
-        let top = diesel::sql_query(
-            "SELECT max(seq) AS seq FROM \
+        let next = diesel::sql_query(
+            "SELECT max(seq) AS seq, count(*) AS rows FROM \
              (SELECT seq FROM arrivals.arrivals WHERE seq > ? ORDER BY seq LIMIT ?)",
         )
         .bind::<BigInt, _>(from)
         .bind::<BigInt, _>(at_most.max(1))
-        .get_result::<Seq>(sqlite)?
-        .seq;
-        let Some(top) = top else {
-            return Ok((Moved::default(), from));
+        .get_result::<Next>(sqlite)?;
+        let Some(top) = next.seq else {
+            // Nothing new. Rows a crash left behind after their move (at or below the mark)
+            // are deleted below, and only then: no lock is taken for nothing.
+            let left_behind = diesel::select(diesel::dsl::exists(
+                arrivals::table.filter(arrivals::seq.le(from)),
+            ))
+            .get_result::<bool>(sqlite)?;
+            return Ok((Moved::default(), if left_behind { from } else { 0 }));
         };
-        let taken: i64 = arrivals::table
-            .filter(arrivals::seq.gt(from))
-            .filter(arrivals::seq.le(top))
-            .count()
-            .get_result(sqlite)?;
+        let taken = next.rows;
         // The shop as it is now: arrivals of a shop gone or erased since are not moved.
         let into_inbox = diesel::sql_query(
             "INSERT INTO main.inbox_events (id, shop_id, platform, topic, delivery_id, event_id, \
@@ -255,7 +265,6 @@ pub fn move_to_inbox(conn: &mut DbConnection, at_most: i64) -> QueryResult<Moved
             top,
         ))
     })?;
-    // Also when nothing was moved: rows a crash left behind after their move go now.
     if upto > 0 {
         forget_moved(conn, upto)?;
     }
