@@ -97,6 +97,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     web::post().to(admin::webhooks::dismiss),
                 )
                 .route("/alerts", web::get().to(admin::alerts::list))
+                .route(
+                    "/reporting/retry",
+                    web::post().to(admin::alerts::retry_reporting),
+                )
                 .route("/jobs", web::get().to(admin::jobs::list))
                 .route("/jobs/{id}/retry", web::post().to(admin::jobs::retry))
                 .route("/jobs/{id}/dismiss", web::post().to(admin::jobs::dismiss))

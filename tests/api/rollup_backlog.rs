@@ -2,7 +2,8 @@
 //! (`services::retention::backlog`): the points are applied at once, the roll-ups written when
 //! a batch finds the inbox caught up, and what they say then is what applying the same history
 //! one event at a time says. Driven through the applier's own entry point on a database of the
-//! test's own, with no serving app whose applier would take the events first.
+//! test's own, with no serving app whose applier would take the events first; rows that could
+//! not be written are shown to the owner and retried through the serving app's admin API.
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -12,7 +13,9 @@ use boomerang::db::schema::{inbox_events, rollup_backlog};
 use boomerang::db::{DatabaseUrl, Db, DbConnection};
 use boomerang::services::ingest::apply_pending;
 
-use crate::helpers::{add_shop_in, order_json, placed_days_ago, refund_json, TestDb};
+use crate::helpers::{
+    add_shop_in, order_json, placed_days_ago, refund_json, session_token, TestApp, TestDb,
+};
 use crate::ingest::store_pending_in;
 
 const KEPT_BACK: &str = "kept-back.myshopify.com";
@@ -295,4 +298,120 @@ fn a_redaction_behind_kept_back_roll_ups_leaves_no_purchase_facts_of_the_custome
     assert_eq!(kept_back_rows(&mut c, &shop_id), 0);
     let facts = shop_rows(&mut c, "customer_facts", &shop_id);
     assert_eq!(facts, 0, "a redacted customer's purchase facts stay erased");
+}
+
+/// Adds a backlog row of `shop_id` holding `work`, set aside with `error` as the catch-up
+/// leaves a row it could not write.
+fn set_aside_row(c: &mut DbConnection, shop_id: &str, work: &str, error: &str) -> String {
+    let id = boomerang::db::new_id();
+    diesel::insert_into(rollup_backlog::table)
+        .values((
+            rollup_backlog::id.eq(&id),
+            rollup_backlog::shop_id.eq(shop_id),
+            rollup_backlog::work.eq(work),
+            rollup_backlog::orders.eq(0),
+            rollup_backlog::error.eq(error),
+            rollup_backlog::created_at.eq(boomerang::db::now()),
+        ))
+        .execute(c)
+        .unwrap();
+    id
+}
+
+/// A set-aside row's error (`None`: waiting in line), or whether it is gone (written).
+fn backlog_row(c: &mut DbConnection, id: &str) -> Option<Option<String>> {
+    rollup_backlog::table
+        .find(id)
+        .select(rollup_backlog::error)
+        .first(c)
+        .optional()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn set_aside_reporting_rows_are_counted_in_the_alerts_and_retried_for_their_shop_alone() {
+    const SHOP: &str = "set-aside.myshopify.com";
+    const OTHER: &str = "set-aside-other.myshopify.com";
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let other_id = app.add_shop(OTHER, "USD").await;
+    let token = session_token(SHOP);
+    let (fixed, broken, others) = {
+        let (shop_id, other_id) = (shop_id.clone(), other_id.clone());
+        app.with_db(move |c| {
+            (
+                // What refused it is fixed now: it writes.
+                set_aside_row(c, &shop_id, "{}", "a constraint refused it"),
+                // Still unreadable: set aside again.
+                set_aside_row(c, &shop_id, "{not json", "unreadable"),
+                set_aside_row(c, &other_id, "{}", "a constraint refused it"),
+            )
+        })
+        .await
+    };
+    let alerts = |token: String| {
+        let app = &app;
+        async move {
+            let resp = app.admin_get(&token, "/api/admin/v1/alerts").await;
+            assert_eq!(resp.status(), reqwest::StatusCode::OK);
+            resp.json::<Value>().await.unwrap()["reporting_rows_set_aside"].clone()
+        }
+    };
+    assert_eq!(alerts(token.clone()).await, 2, "the shop's own rows");
+
+    let resp = app
+        .admin_post(&token, "/api/admin/v1/reporting/retry", json!({}))
+        .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    assert_eq!(resp.json::<Value>().await.unwrap(), json!({ "retried": 2 }));
+    assert_eq!(alerts(token.clone()).await, 0, "back in line");
+
+    // The applier's catch-up (driven here; the serving app's own may come first) writes the
+    // fixed row and sets the unreadable one aside again; the other shop's row is untouched.
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || while apply_pending(&db).unwrap() > 0 {})
+        .await
+        .unwrap();
+    let (fixed_row, broken_row, others_row) = app
+        .with_db(move |c| {
+            (
+                backlog_row(c, &fixed),
+                backlog_row(c, &broken),
+                backlog_row(c, &others),
+            )
+        })
+        .await;
+    assert_eq!(fixed_row, None, "written and gone");
+    assert!(
+        broken_row
+            .as_ref()
+            .and_then(|e| e.as_deref())
+            .is_some_and(|e| e.starts_with("unreadable")),
+        "{broken_row:?}"
+    );
+    assert_eq!(others_row, Some(Some("a constraint refused it".to_owned())));
+    assert_eq!(alerts(token.clone()).await, 1);
+    assert_eq!(alerts(session_token(OTHER)).await, 1);
+
+    // Without a session: refused, nothing changed. The other shop's retry takes its own row
+    // alone; once nothing is set aside, nothing is retried.
+    let resp = app
+        .admin_post("not-a-token", "/api/admin/v1/reporting/retry", json!({}))
+        .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(alerts(session_token(OTHER)).await, 1);
+    for retried in [1, 0] {
+        let resp = app
+            .admin_post(
+                &session_token(OTHER),
+                "/api/admin/v1/reporting/retry",
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            resp.json::<Value>().await.unwrap(),
+            json!({ "retried": retried })
+        );
+    }
+    assert_eq!(alerts(token).await, 1, "this shop's row stays set aside");
 }

@@ -204,6 +204,30 @@ fn claim_heads(conn: &mut DbConnection, shop: Option<&str>) -> QueryResult<Vec<(
     }
 }
 
+/// How many of the shop's backlog rows are set aside (could not be written): orders missing
+/// from the owner's figures until they are retried (`GET /api/admin/v1/alerts`).
+pub fn set_aside_count(conn: &mut DbConnection, shop_id: &str) -> QueryResult<i64> {
+    rollup_backlog::table
+        .filter(rollup_backlog::shop_id.eq(shop_id))
+        .filter(rollup_backlog::error.is_not_null())
+        .count()
+        .get_result(conn)
+}
+
+/// Puts the shop's set-aside backlog rows back in line, their errors cleared, once what refused
+/// them is fixed: the applier writes them with the rest of the backlog at its next catch-up (at
+/// the latest its next sweep while the inbox is idle). A row that fails again is set aside
+/// again. Returns how many rows were put back.
+pub fn retry_set_aside(conn: &mut DbConnection, shop_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        rollup_backlog::table
+            .filter(rollup_backlog::shop_id.eq(shop_id))
+            .filter(rollup_backlog::error.is_not_null()),
+    )
+    .set(rollup_backlog::error.eq(None::<String>))
+    .execute(conn)
+}
+
 fn set_aside(conn: &mut DbConnection, ids: &[String], error: &str) -> QueryResult<()> {
     diesel::update(rollup_backlog::table.filter(in_list(rollup_backlog::id, ids)))
         .set(rollup_backlog::error.eq(error))
