@@ -22,7 +22,9 @@
 //! days are a set. On PostgreSQL the rows are claimed `FOR UPDATE SKIP LOCKED`, so two instances
 //! write different ones; the roll-ups take their own per-customer locks as they did in a batch.
 //! A row that cannot be written (its JSON unreadable, a constraint refusing it) keeps its error
-//! and is skipped, so it never blocks the inbox; transient errors roll the batch back whole.
+//! and is skipped, so it never blocks the inbox; transient errors roll the batch back whole. The
+//! owner sees how many of the shop's rows are set aside in the alerts and puts them back in
+//! line once the cause is fixed ([`set_aside_count`], [`retry_set_aside`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
