@@ -185,6 +185,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     app::session::frame_ancestors,
                 ))
                 .route("", web::get().to(app::overview::entry))
+                .route(
+                    "/reporting/retry",
+                    web::post().to(app::overview::retry_reporting),
+                )
                 .route("/login", web::get().to(app::login::confirm))
                 .route("/login", web::post().to(app::login::sign_in))
                 .route("/logout", web::post().to(app::login::sign_out))

@@ -249,11 +249,11 @@ mod tests {
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone(), failed_jobs_alert => "2 background tasks failed" },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone(), failed_jobs_alert => "2 background tasks failed", reporting_alert => "Batches of orders missing from your figures (they could not be written): 1" },
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "0.00 EUR", outstanding_points => 0, segments => Vec::<()>::new(), period => refused.clone(), period_action => "/app", groups => Vec::<()>::new(), charts => Vec::<()>::new(), failed_jobs_alert => () },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "0.00 EUR", outstanding_points => 0, segments => Vec::<()>::new(), period => refused.clone(), period_action => "/app", groups => Vec::<()>::new(), charts => Vec::<()>::new(), failed_jobs_alert => (), reporting_alert => () },
                 ),
                 (
                     "app_reports.html",

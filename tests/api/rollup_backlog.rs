@@ -415,3 +415,78 @@ async fn set_aside_reporting_rows_are_counted_in_the_alerts_and_retried_for_thei
     }
     assert_eq!(alerts(token).await, 1, "this shop's row stays set aside");
 }
+
+#[tokio::test]
+async fn the_owner_sees_orders_missing_from_the_figures_and_retries_them_from_the_overview() {
+    use crate::admin_ui::{get, post, sign_in};
+    const SHOP: &str = "set-aside-ui.myshopify.com";
+    const OTHER: &str = "set-aside-ui-other.myshopify.com";
+    let app = TestApp::spawn().await;
+    let shop_id = app.add_shop(SHOP, "USD").await;
+    let other_id = app.add_shop(OTHER, "USD").await;
+    let (cookie, csrf) = sign_in(&app, &shop_id).await;
+    assert!(!get(&app, &cookie, "/app")
+        .await
+        .contains("id=\"reporting-set-aside\""));
+    let (row, others) = {
+        let (shop_id, other_id) = (shop_id.clone(), other_id.clone());
+        app.with_db(move |c| {
+            (
+                set_aside_row(c, &shop_id, "{not json", "unreadable"),
+                set_aside_row(c, &other_id, "{not json", "unreadable"),
+            )
+        })
+        .await
+    };
+    let overview = get(&app, &cookie, "/app").await;
+    assert!(
+        overview
+            .contains("Batches of orders missing from your figures (they could not be written): 1"),
+        "{overview}"
+    );
+    assert!(overview.contains("action=\"/app/reporting/retry\""));
+
+    // Without the session's CSRF token: refused, nothing changed.
+    let resp = post(&app, &cookie, "/app/reporting/retry", &[("csrf", "forged")]).await;
+    assert_eq!(resp.status(), reqwest::StatusCode::FORBIDDEN);
+    let error_of = |id: String| app.with_db(move |c| backlog_row(c, &id));
+    assert_eq!(error_of(row.clone()).await, Some(Some("unreadable".into())));
+
+    let resp = post(
+        &app,
+        &cookie,
+        "/app/reporting/retry",
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(resp.status(), reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()["location"], "/app");
+    // Back in line (the serving app's applier may already have set it aside again, as it
+    // still cannot be read); the other shop's row untouched.
+    assert!(error_of(row.clone())
+        .await
+        .is_some_and(|e| e.is_none_or(|e| e.starts_with("unreadable:"))));
+    assert_eq!(error_of(others).await, Some(Some("unreadable".into())));
+
+    // In Arabic.
+    let id = shop_id.clone();
+    app.with_db(move |c| {
+        use boomerang::db::schema::shops;
+        diesel::update(shops::table.find(&id))
+            .set(shops::locale.eq("ar"))
+            .execute(c)
+            .unwrap()
+    })
+    .await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || while apply_pending(&db).unwrap() > 0 {})
+        .await
+        .unwrap();
+    let (cookie, _) = sign_in(&app, &shop_id).await;
+    let overview = get(&app, &cookie, "/app").await;
+    assert!(
+        overview.contains("دفعات طلبات غير محسوبة في أرقامك (تعذّرت كتابتها): 1"),
+        "{overview}"
+    );
+    assert!(overview.contains("أعد كتابتها"));
+}

@@ -1,6 +1,7 @@
 //! `GET /app`: the shop at a glance, and the way in from Shopify's admin. Besides the members,
 //! points and segments, it shows the retention metrics of a period the owner picks (the same
-//! figures as `GET /api/admin/v1/metrics`) and charts of their daily series.
+//! figures as `GET /api/admin/v1/metrics`) and charts of their daily series, with alerts for
+//! failed background tasks and for orders missing from the figures (`POST /app/reporting/retry`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
@@ -13,7 +14,7 @@ use crate::error::AppError;
 use crate::http::app::charts::{overview_charts, Chart};
 use crate::http::app::figures::{self, Group};
 use crate::http::app::period::{self, Chosen, PeriodQuery};
-use crate::http::app::session::{embedded_session_cookie, Layout, Owner};
+use crate::http::app::session::{check_csrf, embedded_session_cookie, Layout, Owner};
 use crate::platform::shopify::session_token;
 use crate::services::admin_sessions;
 use crate::services::retention::{metrics_build, metrics_report};
@@ -91,7 +92,7 @@ pub async fn show(
         Chosen::Days { from, to, .. } => Some((*from, *to)),
         Chosen::Refused(_) => None,
     };
-    let (members_count, outstanding, segments, metrics, failed_jobs) = state
+    let (members_count, outstanding, segments, metrics, failed_jobs, reporting_set_aside) = state
         .db
         .run(move |c| {
             let count: i64 = members::table
@@ -118,7 +119,15 @@ pub async fn show(
                 None => None,
             };
             let failed_jobs = crate::queue::dead_letters::count_failed(c, &shop.id)?;
-            Ok::<_, AppError>((count, report.outstanding, segments, metrics, failed_jobs))
+            let reporting_set_aside = retention::backlog::set_aside_count(c, &shop.id)?;
+            Ok::<_, AppError>((
+                count,
+                report.outstanding,
+                segments,
+                metrics,
+                failed_jobs,
+                reporting_set_aside,
+            ))
         })
         .await?;
     let currency = figures::currency_of(&session.shop.currency);
@@ -140,11 +149,19 @@ pub async fn show(
             &[("count", failed_jobs.to_string())],
         )
     });
+    let reporting_alert = (reporting_set_aside > 0).then(|| {
+        crate::http::app::texts::say(
+            layout.lang,
+            "reporting_alert",
+            &[("count", reporting_set_aside.to_string())],
+        )
+    });
     let mut page = state.pages.render(
         "app_overview.html",
         minijinja::context! {
             layout => layout,
             failed_jobs_alert => failed_jobs_alert,
+            reporting_alert => reporting_alert,
             currency => session.shop.currency,
             timezone => session.shop.timezone,
             locale => session.shop.locale,
@@ -160,4 +177,32 @@ pub async fn show(
     )?;
     *page.status_mut() = status;
     Ok(page)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct RetryForm {
+    csrf: String,
+}
+
+/// `POST /app/reporting/retry`: the shop's reporting roll-ups that could not be written back in
+/// line (as `POST /api/admin/v1/reporting/retry`), then the overview again. The applier writes
+/// them within its next sweep; one that fails again is set aside and alerted again.
+pub async fn retry_reporting(
+    req: HttpRequest,
+    owner: Owner,
+    form: web::Form<RetryForm>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &owner.0, &form.csrf)?;
+    let shop_id = owner.0.shop.id.clone();
+    state
+        .db
+        .run(move |c| {
+            crate::db::write_transaction(c, |c| retention::backlog::retry_set_aside(c, &shop_id))
+                .map_err(AppError::from)
+        })
+        .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/app"))
+        .finish())
 }

@@ -428,6 +428,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("jobs_intro", "These tasks stopped after using up their automatic retries. Retry one once its cause is fixed (it runs again within seconds), or dismiss it.", "توقفت هذه المهام بعد استنفاد محاولاتها التلقائية. أعد تشغيل المهمة بعد إصلاح سببها (تعمل مجددًا خلال ثوانٍ)، أو تجاهلها."),
     ("jobs_alert", "{count} background tasks failed", "فشلت {count} من المهام الخلفية"),
     ("jobs_alert_link", "See them", "اعرضها"),
+    (
+        "reporting_alert",
+        "Batches of orders missing from your figures (they could not be written): {count}",
+        "دفعات طلبات غير محسوبة في أرقامك (تعذّرت كتابتها): {count}",
+    ),
+    ("reporting_retry", "Write them again", "أعد كتابتها"),
     ("jobs_task", "Task", "المهمة"),
     ("jobs_last_error", "Last error", "آخر خطأ"),
     ("jobs_failed_at", "Failed at", "وقت الفشل"),
