@@ -49,7 +49,7 @@ pub use members::{
 };
 pub use reads::{enabled_subscriptions, forget_orders, prefetch_orders, shop_timezone, take_order};
 pub use writes::{defer_email, defer_survey, held_survey_day, mark_applied, wake, SurveyDeferral};
-use writes::{write_emails, write_outcomes};
+use writes::{keep_back_emails, write_emails, write_outcomes};
 
 /// The open batch's state.
 #[derive(Default)]
@@ -117,9 +117,18 @@ impl Batch {
     /// backlog rows were written.
     pub fn finish(self, conn: &mut DbConnection, catch_up: bool) -> QueryResult<usize> {
         crate::services::ledger::write_held(conn)?;
-        // First: the messages' wake-ups join the others.
-        write_emails(conn)?;
-        let caught_up = rollups::finish_batch(conn, catch_up)?;
+        // The messages' wake-ups join the others, enqueued below.
+        let caught_up = if catch_up {
+            // The backlog first: the messages kept back in it are older than the batch's.
+            let caught_up = rollups::finish_batch(conn, None)?;
+            write_emails(conn)?;
+            caught_up
+        } else {
+            // Mail, like the roll-ups, is nothing a shopper's points wait for: kept back with
+            // them (all but survey mail, whose rows later orders read).
+            let kept = keep_back_emails(conn)?;
+            rollups::finish_batch(conn, Some(kept))?
+        };
         write_outcomes(conn)?;
         let wakes = with_state(|s| s.map(|s| std::mem::take(&mut s.wakes)).unwrap_or_default());
         for spec in wakes.into_values() {
@@ -146,9 +155,10 @@ pub(crate) fn with_state<R>(f: impl FnOnce(Option<&mut State>) -> R) -> R {
 pub fn before_other_event(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     // Balances and lines as they are, for whatever the event reads.
     crate::services::ledger::write_held(conn)?;
-    // A redaction erases the member's mail: the messages held are written first.
-    write_emails(conn)?;
+    // A redaction erases the member's mail: the messages kept back in the shop's backlog and
+    // those the batch holds are written first, the older first.
     rollups::flush(conn, shop_id)?;
+    write_emails(conn)?;
     // A redaction or an uninstall may look at the inbox rows' states.
     write_outcomes(conn)?;
     with_state(|state| {

@@ -156,6 +156,24 @@ fn rollups(c: &mut DbConnection, shop_id: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// The shop's messages, with members named by customer id or e-mail (and surveys' links, made
+/// of random tokens, left out), sorted.
+fn messages(c: &mut DbConnection, shop_id: &str) -> Vec<String> {
+    let mut lines: Vec<String> = diesel::sql_query(format!(
+        "SELECT COALESCE(m.platform_customer_id, m.email, '-') || ' ' || e.kind || ' ' || \
+         e.occasion || ' ' || e.status || ' ' || CASE WHEN e.kind = 'nps_survey' AND \
+         e.context <> '{{}}' THEN 'survey' ELSE e.context END AS v \
+         FROM emails e JOIN members m ON m.id = e.member_id WHERE e.shop_id = '{shop_id}'"
+    ))
+    .load::<Line>(c)
+    .unwrap()
+    .into_iter()
+    .map(|l| l.v)
+    .collect();
+    lines.sort();
+    lines
+}
+
 /// The shop's rows in a table with a `shop_id` column.
 fn shop_rows(c: &mut DbConnection, table: &str, shop_id: &str) -> i64 {
     #[derive(QueryableByName)]
@@ -209,6 +227,15 @@ fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_a
     assert!(awarded >= 16, "the batch's orders earned: {awarded}");
     let counted = shop_rows(&mut c, "metric_orders", &kept_back);
     assert_eq!(counted, 0, "the roll-ups wait");
+    let written_now: Vec<String> = messages(&mut c, &kept_back)
+        .into_iter()
+        .filter(|m| !m.contains(" nps_survey "))
+        .collect();
+    assert_eq!(
+        written_now,
+        Vec::<String>::new(),
+        "the mail waits with them (but survey mail, whose rows later orders read)"
+    );
     assert_eq!(apply_pending(&db).unwrap(), 16);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 2);
 
@@ -222,6 +249,13 @@ fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_a
         "{written:#?}"
     );
     assert_eq!(written, rollups(&mut c, &one_at_a_time));
+    let mail = messages(&mut c, &kept_back);
+    assert!(mail.len() >= 16, "{mail:#?}");
+    assert_eq!(
+        mail,
+        messages(&mut c, &one_at_a_time),
+        "the same mail, once each"
+    );
 }
 
 #[test]
@@ -298,6 +332,13 @@ fn a_redaction_behind_kept_back_roll_ups_leaves_no_purchase_facts_of_the_custome
     assert_eq!(kept_back_rows(&mut c, &shop_id), 0);
     let facts = shop_rows(&mut c, "customer_facts", &shop_id);
     assert_eq!(facts, 0, "a redacted customer's purchase facts stay erased");
+    // Her points mail, kept back with them, was written before the redaction, which erased it.
+    assert!(shop_rows(&mut c, "emails", &shop_id) > 0);
+    let kept_her_facts: Vec<String> = messages(&mut c, &shop_id)
+        .into_iter()
+        .filter(|m| !m.ends_with(" {}"))
+        .collect();
+    assert_eq!(kept_her_facts, Vec::<String>::new());
 }
 
 /// Adds a backlog row of `shop_id` holding `work`, set aside with `error` as the catch-up
@@ -364,7 +405,8 @@ async fn set_aside_reporting_rows_are_counted_in_the_alerts_and_retried_for_thei
         .await;
     assert_eq!(resp.status(), reqwest::StatusCode::OK);
     assert_eq!(resp.json::<Value>().await.unwrap(), json!({ "retried": 2 }));
-    assert_eq!(alerts(token.clone()).await, 0, "back in line");
+    // Back in line now: the serving app's applier may take them at its next sweep, so what is
+    // checked is where they end up.
 
     // The applier's catch-up (driven here; the serving app's own may come first) writes the
     // fixed row and sets the unreadable one aside again; the other shop's row is untouched.

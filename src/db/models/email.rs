@@ -8,7 +8,19 @@ use crate::db::schema::{email_suppressions, emails};
 use crate::db::DbConnection;
 
 /// One message: queued by the event that causes it, sent (at most once) by the deliver job.
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+/// Serialisable: an applier batch working through a backlog keeps its messages back with its
+/// roll-ups (`services::retention::backlog`).
+#[derive(
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Queryable,
+    Selectable,
+    Insertable,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[diesel(table_name = emails)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct Email {

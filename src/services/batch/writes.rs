@@ -1,5 +1,8 @@
 //! What an applier batch writes once, when it ends: the inbox rows' outcomes, the points mail
-//! of its orders and the deliverers' wake-up jobs.
+//! of its orders (or keeps it back with the roll-ups while a backlog is worked through) and the
+//! deliverers' wake-up jobs.
+
+use std::collections::HashSet;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::QueryResult;
@@ -121,6 +124,28 @@ pub fn held_survey_day(shop_id: &str, member_id: &str) -> Option<NaiveDate> {
     })
 }
 
+/// At the end of a batch that keeps its roll-ups back: writes the messages held with an NPS
+/// survey, and their surveys (later orders read the survey rows to space surveys out), and
+/// returns the others, to be kept back with the roll-ups and written when they are.
+pub(super) fn keep_back_emails(conn: &mut DbConnection) -> QueryResult<Vec<Queued>> {
+    let (messages, surveys) = with_state(|s| {
+        s.map(|s| {
+            s.email_occasions.clear();
+            (
+                std::mem::take(&mut s.emails),
+                std::mem::take(&mut s.surveys),
+            )
+        })
+        .unwrap_or_default()
+    });
+    let with_survey: HashSet<&str> = surveys.iter().map(|(id, _)| id.as_str()).collect();
+    let (now, kept): (Vec<Queued>, Vec<Queued>) = messages
+        .into_iter()
+        .partition(|m| with_survey.contains(m.id()));
+    write_with_surveys(conn, now, surveys)?;
+    Ok(kept)
+}
+
 /// Writes the messages held (their wake-ups join the batch's), then the surveys of those that
 /// were new.
 pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
@@ -134,6 +159,14 @@ pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
         })
         .unwrap_or_default()
     });
+    write_with_surveys(conn, messages, surveys)
+}
+
+fn write_with_surveys(
+    conn: &mut DbConnection,
+    messages: Vec<Queued>,
+    surveys: Vec<(String, NpsSurvey)>,
+) -> QueryResult<()> {
     if messages.is_empty() {
         return Ok(());
     }

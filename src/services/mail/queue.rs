@@ -94,8 +94,9 @@ pub fn prepare(
     Queued::new(shop, program, member, kind, occasion, context, None, now)
 }
 
-/// A message made for a member and not written yet.
-#[derive(Debug, Clone)]
+/// A message made for a member and not written yet (kept as JSON in a backlog row while an
+/// applier batch works through a backlog, `services::retention::backlog`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Queued {
     row: Email,
     /// The address, when it is to be checked against the suppression list (marketing mail).
@@ -138,6 +139,10 @@ impl Queued {
     /// The row's id.
     pub(crate) fn id(&self) -> &str {
         &self.row.id
+    }
+
+    pub(crate) fn shop_id(&self) -> &str {
+        &self.row.shop_id
     }
 
     /// The one row per (shop, member, kind, occasion).

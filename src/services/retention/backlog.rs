@@ -6,7 +6,11 @@
 //! event (docs/PERFORMANCE.md, twenty-second session). So an applier batch that is still
 //! working through a backlog of deliveries (its claim came back full) writes one row per shop
 //! instead: the ids of the orders whose rows changed, the members' fact changes in the order they
-//! were made, the engaged days. Points, orders, tiers and mail are applied as before.
+//! were made, the engaged days. Points, orders and tiers are applied as before. The batch's
+//! messages (points and tier mail and the like) are kept in the same row and written with its
+//! roll-ups, oldest first: they were a tenth of the applier's time per event while a burst is
+//! applied (docs/PERFORMANCE.md, twenty-fifth session), and nothing a shopper's points wait
+//! for. Survey mail is written with the batch, as later orders read the survey rows.
 //!
 //! The rows are written as roll-ups ([`catch_up`]) by the first batch whose claim comes back
 //! short (the inbox is caught up: at the end of a burst, or at once when deliveries arrive one
@@ -40,6 +44,7 @@ use crate::db::models::Order;
 use crate::db::schema::{orders, rollup_backlog, shops};
 use crate::db::{is_transient, new_id, now, DbConnection};
 use crate::domain::calendar;
+use crate::services::mail::Queued;
 
 /// However busy the inbox, the applier writes the backlog at least this often: the owner's
 /// figures are never further behind than this under a load that never lets the inbox catch up.
@@ -71,17 +76,35 @@ struct Work {
     /// Engaged days by member.
     #[serde(default)]
     engaged: BTreeMap<String, BTreeSet<NaiveDate>>,
+    /// The batch's messages (points mail and the like, not survey mail), written with the
+    /// roll-ups: nothing a shopper's points wait for.
+    #[serde(default)]
+    messages: Vec<Queued>,
 }
 
 impl Work {
     fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.facts.is_empty() && self.engaged.is_empty()
+        self.orders.is_empty()
+            && self.facts.is_empty()
+            && self.engaged.is_empty()
+            && self.messages.is_empty()
     }
 }
 
-/// Keeps what a batch collected as backlog rows, one per shop, in the batch's transaction.
-pub(super) fn defer(conn: &mut DbConnection, pending: Pending) -> QueryResult<()> {
+/// Keeps what a batch collected, and the messages it keeps back, as backlog rows, one per shop,
+/// in the batch's transaction.
+pub(super) fn defer(
+    conn: &mut DbConnection,
+    pending: Pending,
+    messages: Vec<Queued>,
+) -> QueryResult<()> {
     let mut work: BTreeMap<String, Work> = BTreeMap::new();
+    for message in messages {
+        work.entry(message.shop_id().to_owned())
+            .or_default()
+            .messages
+            .push(message);
+    }
     for ((shop_id, order_id), change) in pending.orders {
         work.entry(shop_id)
             .or_default()
@@ -98,7 +121,8 @@ pub(super) fn defer(conn: &mut DbConnection, pending: Pending) -> QueryResult<()
     }
     let created_at = now();
     for (shop_id, work) in work.into_iter().filter(|(_, w)| !w.is_empty()) {
-        let orders = i32::try_from(work.orders.len()).unwrap_or(i32::MAX);
+        // What bounds a catch-up: about one message per order.
+        let orders = i32::try_from(work.orders.len().max(work.messages.len())).unwrap_or(i32::MAX);
         let json = serde_json::to_string(&work)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         diesel::insert_into(rollup_backlog::table)
@@ -169,8 +193,11 @@ fn catch_up_some(
     let ids: Vec<String> = readable.iter().map(|(id, ..)| id.clone()).collect();
     // In a savepoint: a row the database refuses is set aside, not retried forever.
     let written = conn.transaction(|c| {
+        let messages = messages_of(c, &mut readable)?;
         let pending = pending_of(c, readable)?;
         super::rollups::write_pending(c, pending)?;
+        // Oldest first, as they were queued: of two messages for one occasion the first stays.
+        crate::services::mail::write_queued(c, messages)?;
         diesel::delete(rollup_backlog::table.filter(in_list(rollup_backlog::id, &ids))).execute(c)
     });
     match written {
@@ -235,6 +262,33 @@ fn set_aside(conn: &mut DbConnection, ids: &[String], error: &str) -> QueryResul
         .set(rollup_backlog::error.eq(error))
         .execute(conn)
         .map(|_| ())
+}
+
+/// The messages the rows kept back, taken out of them, oldest row first; those of a shop gone
+/// since are dropped with it.
+fn messages_of(
+    conn: &mut DbConnection,
+    rows: &mut [(String, String, Work)],
+) -> QueryResult<Vec<Queued>> {
+    let shop_ids: BTreeSet<&str> = rows
+        .iter()
+        .filter(|(_, _, work)| !work.messages.is_empty())
+        .map(|(_, shop, _)| shop.as_str())
+        .collect();
+    if shop_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let existing: BTreeSet<String> = shops::table
+        .filter(in_list(shops::id, &shop_ids))
+        .select(shops::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .iter_mut()
+        .filter(|(_, shop, _)| existing.contains(shop))
+        .flat_map(|(_, _, work)| std::mem::take(&mut work.messages))
+        .collect())
 }
 
 /// The rows' work as the roll-ups take it: each order's row as it is now (an order erased
@@ -327,9 +381,44 @@ mod tests {
             }],
             facts_at: day.and_hms_opt(10, 0, 0),
             engaged: BTreeMap::from([("m1".into(), BTreeSet::from([day]))]),
+            messages: vec![message(day)],
         };
         let json = serde_json::to_string(&work).expect("serialises");
         assert_eq!(serde_json::from_str::<Work>(&json).expect("reads"), work);
+    }
+
+    /// A points message as a batch keeps it back (its JSON as `Queued` writes it).
+    fn message(day: NaiveDate) -> Queued {
+        let at = day.and_hms_opt(10, 0, 0).expect("a time");
+        let row = crate::db::models::Email {
+            id: "e1".into(),
+            shop_id: "s1".into(),
+            member_id: "m1".into(),
+            kind: "points_earned".into(),
+            occasion: "order:o1".into(),
+            locale: "ar".into(),
+            context: r##"{"order_name":"#1001","points":46}"##.into(),
+            to_address: None,
+            subject: None,
+            text_body: None,
+            html_body: None,
+            status: "queued".into(),
+            variant: None,
+            send_after: at,
+            attempts: 0,
+            lease_until: None,
+            digest_id: None,
+            error: None,
+            sent_at: None,
+            opened_at: None,
+            created_at: at,
+            updated_at: at,
+            body_erased_at: None,
+        };
+        serde_json::from_value(
+            serde_json::json!({ "row": row, "check_suppression": "m1@example.com" }),
+        )
+        .expect("a message")
     }
 
     #[test]

@@ -26,6 +26,7 @@ use super::facts::FactChange;
 use crate::db::models::{Member, Order};
 use crate::db::DbConnection;
 use crate::services::batch;
+use crate::services::mail::Queued;
 
 /// One order row as written, with what the caller knew of its member.
 #[derive(Debug, Clone)]
@@ -127,13 +128,16 @@ pub fn flush(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
 }
 
 /// At the end of an applier batch: what it collected is written now with some of the backlog
-/// (`catch_up`: the inbox is caught up, or the backlog is due), or kept as backlog rows.
-/// Returns how many backlog rows were written.
-pub(crate) fn finish_batch(conn: &mut DbConnection, catch_up: bool) -> QueryResult<usize> {
+/// (`keep_back` is `None`: the inbox is caught up, or the backlog is due), or kept as a backlog
+/// row with the messages `keep_back` holds. Returns how many backlog rows were written.
+pub(crate) fn finish_batch(
+    conn: &mut DbConnection,
+    keep_back: Option<Vec<Queued>>,
+) -> QueryResult<usize> {
     let pending = batch::with_state(|state| state.map(|s| std::mem::take(&mut s.rollups)))
         .unwrap_or_default();
-    if !catch_up {
-        super::backlog::defer(conn, pending)?;
+    if let Some(messages) = keep_back {
+        super::backlog::defer(conn, pending, messages)?;
         return Ok(0);
     }
     let caught_up = super::backlog::catch_up(conn)?;
