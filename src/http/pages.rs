@@ -249,7 +249,7 @@ mod tests {
                 ),
                 (
                     "app_overview.html",
-                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone(), failed_jobs_alert => "2 background tasks failed", reporting_alert => "Batches of orders missing from your figures (they could not be written): 1" },
+                    context! { layout => layout.clone(), currency => "EUR", timezone => "Europe/Paris", locale => lang, members => 3, outstanding => "12.34 EUR", outstanding_points => 10, segments => vec![context! { key => "seg_new", count => 1 }], period => period.clone(), period_action => "/app", groups => groups.clone(), charts => charts.clone(), failed_jobs_alert => "2 background tasks failed", reporting_alert => "Batches of orders whose figures and mail could not be written: 1" },
                 ),
                 (
                     "app_overview.html",

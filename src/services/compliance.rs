@@ -176,7 +176,9 @@ fn forget_mail(
         emails::updated_at.eq(now),
     ))
     .execute(conn)?;
-    Ok(())
+    // Mail a burst's batch kept back and that could not be written since (the rest of the
+    // shop's kept-back mail was written before this event, and is erased above).
+    crate::services::retention::backlog::forget_set_aside_messages(conn, &shop.id, member_ids)
 }
 
 /// Erases a redacted customer's e-mail from the referrals they were the friend in (the

@@ -482,8 +482,7 @@ async fn the_owner_sees_orders_missing_from_the_figures_and_retries_them_from_th
     };
     let overview = get(&app, &cookie, "/app").await;
     assert!(
-        overview
-            .contains("Batches of orders missing from your figures (they could not be written): 1"),
+        overview.contains("Batches of orders whose figures and mail could not be written: 1"),
         "{overview}"
     );
     assert!(overview.contains("action=\"/app/reporting/retry\""));
@@ -527,8 +526,117 @@ async fn the_owner_sees_orders_missing_from_the_figures_and_retries_them_from_th
     let (cookie, _) = sign_in(&app, &shop_id).await;
     let overview = get(&app, &cookie, "/app").await;
     assert!(
-        overview.contains("دفعات طلبات غير محسوبة في أرقامك (تعذّرت كتابتها): 1"),
+        overview.contains("دفعات طلبات تعذّرت كتابة أرقامها ورسائلها: 1"),
         "{overview}"
     );
     assert!(overview.contains("أعد كتابتها"));
+}
+
+/// A kept-back message as a batch stores it, for `member_id` of `shop_id`.
+fn kept_message(shop_id: &str, member_id: &str, address: &str) -> Value {
+    let at = boomerang::db::now();
+    let row = boomerang::db::models::Email {
+        id: boomerang::db::new_id(),
+        shop_id: shop_id.into(),
+        member_id: member_id.into(),
+        kind: "points_earned".into(),
+        occasion: format!("order:{member_id}"),
+        locale: "en".into(),
+        context: r##"{"order_name":"#1","points":20}"##.into(),
+        to_address: None,
+        subject: None,
+        text_body: None,
+        html_body: None,
+        status: "queued".into(),
+        variant: None,
+        send_after: at,
+        attempts: 0,
+        lease_until: None,
+        digest_id: None,
+        error: None,
+        sent_at: None,
+        opened_at: None,
+        created_at: at,
+        updated_at: at,
+        body_erased_at: None,
+    };
+    json!({ "row": row, "check_suppression": address })
+}
+
+#[test]
+fn a_redaction_drops_the_customers_mail_from_set_aside_rows_and_keeps_the_rest() {
+    let (_test_db, db) = database();
+    let mut c = db.get().unwrap();
+    let shop_id = add_shop(&mut c, KEPT_BACK);
+    let (ada, bob) = ((8301, "ada@example.com"), (8302, "bob@example.com"));
+    let orders = [(1, ada), (2, bob)]
+        .into_iter()
+        .map(|(id, who)| {
+            (
+                "orders/paid".to_owned(),
+                format!("o{id}"),
+                order(id, Some(who), "20.00", 1).to_string(),
+            )
+        })
+        .collect();
+    store_pending_in(&mut c, &shop_id, orders);
+    while apply_pending(&db).unwrap() > 0 {}
+    let member = |c: &mut DbConnection, customer: u64| -> String {
+        boomerang::db::schema::members::table
+            .filter(boomerang::db::schema::members::shop_id.eq(&shop_id))
+            .filter(boomerang::db::schema::members::platform_customer_id.eq(customer.to_string()))
+            .select(boomerang::db::schema::members::id)
+            .first(c)
+            .unwrap()
+    };
+    let (ada_id, bob_id) = (member(&mut c, ada.0), member(&mut c, bob.0));
+    // Two rows a catch-up could not write: one that reads, holding both customers' mail, and
+    // one that does not read and names Ada.
+    let readable = json!({
+        "messages": [kept_message(&shop_id, &ada_id, ada.1), kept_message(&shop_id, &bob_id, bob.1)],
+    })
+    .to_string();
+    let rows = [
+        set_aside_row(&mut c, &shop_id, &readable, "a constraint refused it"),
+        set_aside_row(
+            &mut c,
+            &shop_id,
+            &format!("{{\"messages\":[\"{ada_id}\""),
+            "unreadable",
+        ),
+    ];
+
+    store_pending_in(
+        &mut c,
+        &shop_id,
+        vec![(
+            "customers/redact".to_owned(),
+            "redact-ada".to_owned(),
+            crate::compliance::redact_json(KEPT_BACK, ada, "orders_to_redact", &[]).to_string(),
+        )],
+    );
+    while apply_pending(&db).unwrap() > 0 {}
+    assert_eq!(pending(&mut c), 0);
+    let work: Vec<(String, Option<String>)> = rollup_backlog::table
+        .filter(rollup_backlog::shop_id.eq(&shop_id))
+        .select((rollup_backlog::work, rollup_backlog::error))
+        .load(&mut c)
+        .unwrap();
+    assert_eq!(
+        work.len(),
+        1,
+        "the unreadable row naming Ada is gone: {work:?}"
+    );
+    assert!(backlog_row(&mut c, &rows[1]).is_none());
+    let (kept, error) = &work[0];
+    assert_eq!(
+        error.as_deref(),
+        Some("a constraint refused it"),
+        "still set aside"
+    );
+    assert!(!kept.contains(&ada_id) && !kept.contains(ada.1), "{kept}");
+    assert!(
+        kept.contains(&bob_id) && kept.contains(bob.1),
+        "Bob's mail stays: {kept}"
+    );
 }

@@ -1,7 +1,8 @@
 //! `GET /app`: the shop at a glance, and the way in from Shopify's admin. Besides the members,
 //! points and segments, it shows the retention metrics of a period the owner picks (the same
 //! figures as `GET /api/admin/v1/metrics`) and charts of their daily series, with alerts for
-//! failed background tasks and for orders missing from the figures (`POST /app/reporting/retry`).
+//! failed background tasks and for batches whose figures and mail could not be written
+//! (`POST /app/reporting/retry`).
 
 use actix_web::http::StatusCode;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};

@@ -430,8 +430,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("jobs_alert_link", "See them", "اعرضها"),
     (
         "reporting_alert",
-        "Batches of orders missing from your figures (they could not be written): {count}",
-        "دفعات طلبات غير محسوبة في أرقامك (تعذّرت كتابتها): {count}",
+        "Batches of orders whose figures and mail could not be written: {count}",
+        "دفعات طلبات تعذّرت كتابة أرقامها ورسائلها: {count}",
     ),
     ("reporting_retry", "Write them again", "أعد كتابتها"),
     ("jobs_task", "Task", "المهمة"),

@@ -145,6 +145,10 @@ impl Queued {
         &self.row.shop_id
     }
 
+    pub(crate) fn member_id(&self) -> &str {
+        &self.row.member_id
+    }
+
     /// The one row per (shop, member, kind, occasion).
     pub(crate) fn occasion_key(&self) -> (String, String, String, String) {
         let r = &self.row;

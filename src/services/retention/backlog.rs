@@ -89,6 +89,11 @@ impl Work {
             && self.engaged.is_empty()
             && self.messages.is_empty()
     }
+
+    /// What bounds a catch-up (the row's `orders`): about one message per order.
+    fn units(&self) -> i32 {
+        i32::try_from(self.orders.len().max(self.messages.len())).unwrap_or(i32::MAX)
+    }
 }
 
 /// Keeps what a batch collected, and the messages it keeps back, as backlog rows, one per shop,
@@ -121,8 +126,7 @@ pub(super) fn defer(
     }
     let created_at = now();
     for (shop_id, work) in work.into_iter().filter(|(_, w)| !w.is_empty()) {
-        // What bounds a catch-up: about one message per order.
-        let orders = i32::try_from(work.orders.len().max(work.messages.len())).unwrap_or(i32::MAX);
+        let orders = work.units();
         let json = serde_json::to_string(&work)
             .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         diesel::insert_into(rollup_backlog::table)
@@ -255,6 +259,48 @@ pub fn retry_set_aside(conn: &mut DbConnection, shop_id: &str) -> QueryResult<us
     )
     .set(rollup_backlog::error.eq(None::<String>))
     .execute(conn)
+}
+
+/// A redaction: drops the messages for `member_ids` from the shop's set-aside rows, which no
+/// catch-up writes (and so no erasure of the outbox reaches); their roll-ups stay. A set-aside
+/// row that cannot be read and names one of the members is deleted: it could never be written,
+/// and it may hold their mail.
+pub fn forget_set_aside_messages(
+    conn: &mut DbConnection,
+    shop_id: &str,
+    member_ids: &[String],
+) -> QueryResult<()> {
+    if member_ids.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(String, String)> = rollup_backlog::table
+        .filter(rollup_backlog::shop_id.eq(shop_id))
+        .filter(rollup_backlog::error.is_not_null())
+        .select((rollup_backlog::id, rollup_backlog::work))
+        .load(conn)?;
+    for (id, json) in rows {
+        let Ok(mut work) = serde_json::from_str::<Work>(&json) else {
+            if member_ids.iter().any(|m| json.contains(m.as_str())) {
+                diesel::delete(rollup_backlog::table.find(&id)).execute(conn)?;
+            }
+            continue;
+        };
+        let before = work.messages.len();
+        work.messages
+            .retain(|m| !member_ids.iter().any(|id| id == m.member_id()));
+        if work.messages.len() == before {
+            continue;
+        }
+        let json = serde_json::to_string(&work)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        diesel::update(rollup_backlog::table.find(&id))
+            .set((
+                rollup_backlog::work.eq(json),
+                rollup_backlog::orders.eq(work.units()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn set_aside(conn: &mut DbConnection, ids: &[String], error: &str) -> QueryResult<()> {
