@@ -128,16 +128,7 @@ pub fn held_survey_day(shop_id: &str, member_id: &str) -> Option<NaiveDate> {
 /// survey, and their surveys (later orders read the survey rows to space surveys out), and
 /// returns the others, to be kept back with the roll-ups and written when they are.
 pub(super) fn keep_back_emails(conn: &mut DbConnection) -> QueryResult<Vec<Queued>> {
-    let (messages, surveys) = with_state(|s| {
-        s.map(|s| {
-            s.email_occasions.clear();
-            (
-                std::mem::take(&mut s.emails),
-                std::mem::take(&mut s.surveys),
-            )
-        })
-        .unwrap_or_default()
-    });
+    let (messages, surveys) = take_held();
     let with_survey: HashSet<&str> = surveys.iter().map(|(id, _)| id.as_str()).collect();
     let (now, kept): (Vec<Queued>, Vec<Queued>) = messages
         .into_iter()
@@ -149,7 +140,13 @@ pub(super) fn keep_back_emails(conn: &mut DbConnection) -> QueryResult<Vec<Queue
 /// Writes the messages held (their wake-ups join the batch's), then the surveys of those that
 /// were new.
 pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
-    let (messages, surveys) = with_state(|s| {
+    let (messages, surveys) = take_held();
+    write_with_surveys(conn, messages, surveys)
+}
+
+/// The messages and surveys the batch holds, taken out of it.
+fn take_held() -> (Vec<Queued>, Vec<(String, NpsSurvey)>) {
+    with_state(|s| {
         s.map(|s| {
             s.email_occasions.clear();
             (
@@ -158,8 +155,7 @@ pub(super) fn write_emails(conn: &mut DbConnection) -> QueryResult<()> {
             )
         })
         .unwrap_or_default()
-    });
-    write_with_surveys(conn, messages, surveys)
+    })
 }
 
 fn write_with_surveys(
