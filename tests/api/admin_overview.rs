@@ -312,14 +312,7 @@ async fn bad_periods_are_shown_next_to_the_dates_and_the_default_is_the_shops_la
 async fn an_arabic_shops_overview_and_reports_are_right_to_left() {
     let app = TestApp::spawn().await;
     let shop_id = history(&app).await;
-    let id = shop_id.clone();
-    app.with_db(move |c| {
-        diesel::update(shops::table.find(id))
-            .set(shops::locale.eq("ar"))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.set_shop_locale(&shop_id, "ar").await;
     let (cookie, _) = sign_in(&app, &shop_id).await;
     let (status, html) = page(&app, &cookie, "/app").await;
     assert_eq!(status, StatusCode::OK);

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use boomerang::db::schema::{ledger_entries, members, shops, tier_grants};
+use boomerang::db::schema::{ledger_entries, members, tier_grants};
 use boomerang::db::DbConnection;
 
 use crate::admin_ui::{client, sign_in};
@@ -242,14 +242,7 @@ async fn upload(app: &TestApp, cookie: &str, csrf: &str, csv: &str) -> (StatusCo
 #[tokio::test]
 async fn the_page_words_refused_rows_and_files_in_the_owners_language() {
     let (app, shop_id) = setup().await;
-    let id = shop_id.clone();
-    app.with_db(move |c| {
-        diesel::update(shops::table.find(id))
-            .set(shops::locale.eq("ar"))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.set_shop_locale(&shop_id, "ar").await;
     let (cookie, csrf) = sign_in(&app, &shop_id).await;
     let (status, html) = upload(
         &app,

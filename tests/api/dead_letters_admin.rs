@@ -66,15 +66,7 @@ async fn the_owner_sees_an_alert_and_retries_from_the_admin_in_english_and_arabi
 
     // In Arabic.
     let second = job_in(&app, &shop_id, JobKind::TierReview, "failed", None).await;
-    let id = shop_id.clone();
-    app.with_db(move |c| {
-        use boomerang::db::schema::shops;
-        diesel::update(shops::table.find(&id))
-            .set(shops::locale.eq("ar"))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.set_shop_locale(&shop_id, "ar").await;
     let (cookie, csrf) = sign_in(&app, &shop_id).await;
     assert!(get(&app, &cookie, "/app")
         .await

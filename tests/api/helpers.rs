@@ -296,6 +296,19 @@ impl TestApp {
             .await
     }
 
+    /// Sets the shop's language (`en`, `ar`), as the owner's settings do.
+    pub async fn set_shop_locale(&self, shop_id: &str, locale: &'static str) {
+        let id = shop_id.to_owned();
+        self.with_db(move |c| {
+            use boomerang::db::schema::shops;
+            diesel::update(shops::table.find(&id))
+                .set(shops::locale.eq(locale))
+                .execute(c)
+                .unwrap()
+        })
+        .await;
+    }
+
     /// Runs `f` with a database connection on a blocking thread.
     pub async fn with_db<T: Send + 'static>(
         &self,

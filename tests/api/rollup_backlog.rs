@@ -510,15 +510,7 @@ async fn the_owner_sees_orders_missing_from_the_figures_and_retries_them_from_th
     assert_eq!(error_of(others).await, Some(Some("unreadable".into())));
 
     // In Arabic.
-    let id = shop_id.clone();
-    app.with_db(move |c| {
-        use boomerang::db::schema::shops;
-        diesel::update(shops::table.find(&id))
-            .set(shops::locale.eq("ar"))
-            .execute(c)
-            .unwrap()
-    })
-    .await;
+    app.set_shop_locale(&shop_id, "ar").await;
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || while apply_pending(&db).unwrap() > 0 {})
         .await

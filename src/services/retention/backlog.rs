@@ -197,8 +197,10 @@ fn catch_up_some(
     let ids: Vec<String> = readable.iter().map(|(id, ..)| id.clone()).collect();
     // In a savepoint: a row the database refuses is set aside, not retried forever.
     let written = conn.transaction(|c| {
-        let messages = messages_of(c, &mut readable)?;
-        let pending = pending_of(c, readable)?;
+        // The shops as they are now, read once for the roll-ups and the mail.
+        let zones = zones_of(c, &readable)?;
+        let messages = messages_of(&mut readable, &zones);
+        let pending = pending_of(c, readable, &zones)?;
         super::rollups::write_pending(c, pending)?;
         // Oldest first, as they were queued: of two messages for one occasion the first stays.
         crate::services::mail::write_queued(c, messages)?;
@@ -310,43 +312,35 @@ fn set_aside(conn: &mut DbConnection, ids: &[String], error: &str) -> QueryResul
         .map(|_| ())
 }
 
-/// The messages the rows kept back, taken out of them, oldest row first; those of a shop gone
-/// since are dropped with it.
-fn messages_of(
-    conn: &mut DbConnection,
-    rows: &mut [(String, String, Work)],
-) -> QueryResult<Vec<Queued>> {
-    let shop_ids: BTreeSet<&str> = rows
-        .iter()
-        .filter(|(_, _, work)| !work.messages.is_empty())
-        .map(|(_, shop, _)| shop.as_str())
-        .collect();
-    if shop_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let existing: BTreeSet<String> = shops::table
-        .filter(in_list(shops::id, &shop_ids))
-        .select(shops::id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
-    Ok(rows
-        .iter_mut()
-        .filter(|(_, shop, _)| existing.contains(shop))
-        .flat_map(|(_, _, work)| std::mem::take(&mut work.messages))
-        .collect())
-}
+/// The time zones of the rows' shops that still exist, by shop id.
+type Zones = HashMap<String, String>;
 
-/// The rows' work as the roll-ups take it: each order's row as it is now (an order erased
-/// since has nothing to count), the shop's time zone as it is now.
-fn pending_of(conn: &mut DbConnection, rows: Vec<(String, String, Work)>) -> QueryResult<Pending> {
+fn zones_of(conn: &mut DbConnection, rows: &[(String, String, Work)]) -> QueryResult<Zones> {
     let shop_ids: BTreeSet<&str> = rows.iter().map(|(_, shop, _)| shop.as_str()).collect();
-    let zones: HashMap<String, String> = shops::table
+    Ok(shops::table
         .filter(in_list(shops::id, &shop_ids))
         .select((shops::id, shops::timezone))
         .load::<(String, String)>(conn)?
         .into_iter()
-        .collect();
+        .collect())
+}
+
+/// The messages the rows kept back, taken out of them, oldest row first; those of a shop gone
+/// since (not in `zones`) are dropped with it.
+fn messages_of(rows: &mut [(String, String, Work)], zones: &Zones) -> Vec<Queued> {
+    rows.iter_mut()
+        .filter(|(_, shop, _)| zones.contains_key(shop))
+        .flat_map(|(_, _, work)| std::mem::take(&mut work.messages))
+        .collect()
+}
+
+/// The rows' work as the roll-ups take it: each order's row as it is now (an order erased
+/// since has nothing to count), the shop's time zone as it is now.
+fn pending_of(
+    conn: &mut DbConnection,
+    rows: Vec<(String, String, Work)>,
+    zones: &Zones,
+) -> QueryResult<Pending> {
     let order_ids: BTreeSet<&str> = rows
         .iter()
         .flat_map(|(_, _, work)| work.orders.iter().map(|(id, _)| id.as_str()))
