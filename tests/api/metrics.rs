@@ -391,7 +391,7 @@ async fn the_roll_ups_rebuilt_from_orders_equal_the_kept_ones() {
 /// shops show the same figures, and the same as the roll-ups rebuilt from the orders.
 #[tokio::test]
 async fn orders_applied_in_one_batch_roll_up_as_orders_applied_one_at_a_time() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(crate::batch_apply::ONE_APPLIER).await;
     let batched = app.add_shop(SHOP, "USD").await;
     installed_today(&app, batched.clone()).await;
     let one_by_one = app.add_shop(OTHER, "USD").await;
