@@ -52,6 +52,38 @@ pub struct Program {
     pub replenishment: Option<ReplenishmentProgram>,
 }
 
+/// Programs remembered per thread by [`Program::of`].
+const RECENT_PROGRAMS: usize = 4;
+
+thread_local! {
+    /// The programs last read on this thread, most recent first, with what each was read from:
+    /// an applier batch asks for its shop's program at every order, and parsing it was ~3 % of
+    /// the applier's time in a burst (docs/PERFORMANCE.md, twenty-sixth session). Keyed by the
+    /// whole input, so a changed program (or currency, or domain) is read again.
+    static RECENT: std::cell::RefCell<Vec<(ReadFrom, Program)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// What [`Program::of`] reads a program from.
+struct ReadFrom {
+    program: String,
+    currency: String,
+    domain: String,
+}
+
+impl ReadFrom {
+    fn of(shop: &Shop) -> Self {
+        Self {
+            program: shop.program.clone(),
+            currency: shop.currency.clone(),
+            domain: shop.domain.clone(),
+        }
+    }
+
+    fn is_of(&self, shop: &Shop) -> bool {
+        self.program == shop.program && self.currency == shop.currency && self.domain == shop.domain
+    }
+}
+
 /// What is wrong with a program an owner sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ProgramError {
@@ -92,6 +124,24 @@ impl Program {
     /// The shop's program with every default filled in; a stored value that no longer parses
     /// falls back to the defaults (and says so in the logs) rather than stopping the shop.
     pub fn of(shop: &Shop) -> Program {
+        RECENT.with(|recent| {
+            let mut recent = recent.borrow_mut();
+            if let Some(at) = recent.iter().position(|(read, _)| read.is_of(shop)) {
+                // Most recent first, so a batch of one shop's orders finds it at once.
+                let hit = recent.remove(at);
+                let program = hit.1.clone();
+                recent.insert(0, hit);
+                return program;
+            }
+            let program = Self::read(shop);
+            recent.truncate(RECENT_PROGRAMS - 1);
+            recent.insert(0, (ReadFrom::of(shop), program.clone()));
+            program
+        })
+    }
+
+    /// [`Program::of`], read from the shop's stored JSON.
+    fn read(shop: &Shop) -> Program {
         let mut program: Program = match serde_json::from_str(&shop.program) {
             Ok(program) => program,
             Err(e) => {
@@ -242,6 +292,77 @@ impl Program {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shop(program: &str, currency: &str, domain: &str) -> Shop {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 5)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap();
+        Shop {
+            id: "shop".into(),
+            platform: Platform::Shopify,
+            domain: domain.into(),
+            access_token_enc: None,
+            webhook_secret_enc: None,
+            api_key_hash: None,
+            api_base: None,
+            currency: currency.into(),
+            timezone: "UTC".into(),
+            locale: "en".into(),
+            install_state: crate::db::types::InstallState::Installed,
+            program: program.into(),
+            is_demo: false,
+            installed_at: at,
+            uninstalled_at: None,
+            created_at: at,
+            updated_at: at,
+            reconciled_until: None,
+            award_history: false,
+            consumer_key_enc: None,
+            consumer_secret_enc: None,
+            dkim_domain: None,
+            dkim_selector: None,
+            dkim_private_key_enc: None,
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+        }
+    }
+
+    #[test]
+    fn a_remembered_program_is_read_again_when_what_it_was_read_from_changes() {
+        let five = r#"{"earning":{"points_per_unit":5}}"#;
+        let a = shop(five, "USD", "a.myshopify.com");
+        assert_eq!(Program::of(&a), Program::read(&a));
+        assert_eq!(Program::of(&a).earning.points_per_unit, 5);
+        // Each input is part of the key: the program, the currency (the default catalog's
+        // values) and the domain (the default code prefix).
+        let seven = shop(
+            r#"{"earning":{"points_per_unit":7}}"#,
+            "USD",
+            "a.myshopify.com",
+        );
+        assert_eq!(Program::of(&seven).earning.points_per_unit, 7);
+        let yen = shop(five, "JPY", "a.myshopify.com");
+        assert_eq!(Program::of(&yen), Program::read(&yen));
+        assert_ne!(Program::of(&yen).rewards, Program::of(&a).rewards);
+        let b = shop(five, "USD", "b.myshopify.com");
+        assert_ne!(Program::of(&b).code_prefix, Program::of(&a).code_prefix);
+        // More shops than are remembered: each still gets its own.
+        let many: Vec<Shop> = (0..=RECENT_PROGRAMS)
+            .map(|i| {
+                shop(
+                    &format!(r#"{{"earning":{{"points_per_unit":{}}}}}"#, i + 1),
+                    "USD",
+                    "a.myshopify.com",
+                )
+            })
+            .collect();
+        for _ in 0..2 {
+            for (i, s) in many.iter().enumerate() {
+                assert_eq!(Program::of(s).earning.points_per_unit, i as u32 + 1);
+            }
+        }
+        assert_eq!(Program::of(&a), Program::read(&a));
+    }
 
     #[test]
     fn an_empty_program_is_the_default_program() {
