@@ -6,8 +6,8 @@
 //!
 //! - the roll-ups an order row moves (metrics, replenishment purchases): collected here and
 //!   written once when the batch ends (`retention::rollups`), or, when its claim came back full
-//!   (more events wait), kept back for a batch that finds the inbox caught up
-//!   (`retention::backlog`);
+//!   (more events wait) or short while kept-back rows wait, kept back for the transaction that
+//!   finds the inbox caught up (`retention::backlog`);
 //! - reads that are the same for every order of the batch: the shop's outgoing-webhook
 //!   subscriptions (asked at every ledger line and new member) and its time zone (asked at
 //!   every ledger line), read once per shop;

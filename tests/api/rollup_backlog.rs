@@ -239,8 +239,16 @@ fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_a
     assert_eq!(apply_pending(&db).unwrap(), 16);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 2);
 
-    // The rest comes back short: the backlog is written with it.
-    while apply_pending(&db).unwrap() > 0 {}
+    // The rest comes back short while the backlog waits: its events are applied at once, its
+    // roll-ups and mail kept back too (the account claiming the guest among them wrote the two
+    // earlier rows first); the next transaction, with nothing left to claim, writes the backlog.
+    let rest = history.len() - 32;
+    assert!(rest < 16, "the rest is one short claim");
+    assert_eq!(apply_pending(&db).unwrap(), rest);
+    assert_eq!(pending(&mut c), 0);
+    assert_eq!(kept_back_rows(&mut c, &kept_back), 1);
+    assert_eq!(apply_pending(&db).unwrap(), 1, "the backlog's row, nothing claimed");
+    assert_eq!(apply_pending(&db).unwrap(), 0);
     assert_eq!(pending(&mut c), 0);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 0);
     let written = rollups(&mut c, &kept_back);

@@ -50,6 +50,9 @@ pub(super) fn applier(db: &Db, wake: &Wake, counters: &Counters) {
     // once that is longer than CATCH_UP_AT_LEAST_EVERY, every batch writes some until none is
     // left, however busy the inbox.
     let mut rollups_current_at = Instant::now();
+    // The last batch kept its roll-ups back although its claim came back short: the next one
+    // writes the backlog.
+    let mut catch_up_next = false;
     loop {
         loop {
             // On PostgreSQL acknowledgements first: they are what the platform waits for (and
@@ -62,7 +65,9 @@ pub(super) fn applier(db: &Db, wake: &Wake, counters: &Counters) {
                 std::thread::sleep(Duration::from_micros(200));
             }
             let counted = backlog.load(Ordering::Acquire);
-            let rollups_due = rollups_current_at.elapsed() >= CATCH_UP_AT_LEAST_EVERY;
+            let rollups_due =
+                catch_up_next || rollups_current_at.elapsed() >= CATCH_UP_AT_LEAST_EVERY;
+            catch_up_next = false;
             match apply_pending_up_to(db, batch_size(db.backend()), rollups_due) {
                 Ok(Applied {
                     events: 0,
@@ -77,6 +82,7 @@ pub(super) fn applier(db: &Db, wake: &Wake, counters: &Counters) {
                     break;
                 }
                 Ok(applied) => {
+                    catch_up_next = applied.catch_up_next;
                     if applied.caught_up && applied.rollup_rows == 0 {
                         rollups_current_at = Instant::now();
                     }

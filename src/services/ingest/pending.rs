@@ -58,6 +58,9 @@ pub(super) struct Applied {
     /// Whether the roll-ups were written rather than kept in the backlog: the claim came back
     /// short (the inbox is caught up) or the backlog was due.
     pub caught_up: bool,
+    /// The claim came back short while backlog rows waited: the batch kept its roll-ups back
+    /// too, and the next transaction should write the backlog (`rollups_due`).
+    pub catch_up_next: bool,
 }
 
 /// Applies up to `limit` pending events that no job owns yet (never attempted), oldest first,
@@ -65,7 +68,9 @@ pub(super) struct Applied {
 ///
 /// The batch's retention roll-ups are kept in the backlog while its claim comes back full (more
 /// is waiting); a batch whose claim comes back short, or any batch when `rollups_due`, writes
-/// them with the oldest of the backlog instead (`retention::backlog`).
+/// them with the oldest of the backlog instead (`retention::backlog`). A short claim while backlog
+/// rows wait keeps its own back as well and asks for the catch-up next
+/// ([`Applied::catch_up_next`]): its events are applied without waiting for the backlog.
 ///
 /// Every instance runs an applier. On PostgreSQL each claims its events `FOR UPDATE SKIP
 /// LOCKED`, so two instances apply different events side by side instead of both applying
@@ -138,7 +143,14 @@ fn apply_batch(
     isolation: Isolation,
 ) -> Result<Applied, BatchError> {
     let (claimed, more_waiting) = claim_pending(conn, limit)?;
-    let caught_up = !more_waiting || rollups_due;
+    // A short claim writes the roll-ups, unless backlog rows wait: then its events are committed
+    // first and the backlog is written by the next transaction (with nothing claimed, at the end
+    // of a burst), which also writes whatever that one claims.
+    let catch_up_next = !rollups_due
+        && !more_waiting
+        && !claimed.is_empty()
+        && crate::services::retention::backlog::waiting(conn)?;
+    let caught_up = rollups_due || (!more_waiting && !catch_up_next);
     let events: Vec<&InboxEvent> = claimed.iter().map(|(event, ..)| event).collect();
     let mut shops = Shops::default();
     if isolation == Isolation::EachInSavepoint {
@@ -158,6 +170,7 @@ fn apply_batch(
             events: events.len(),
             rollup_rows,
             caught_up,
+            catch_up_next,
         });
     }
     // Applied together, the batch's orders move the roll-ups once at its end and read what is
@@ -223,6 +236,7 @@ fn apply_batch(
             events: events.len(),
             rollup_rows,
             caught_up,
+            catch_up_next,
         }),
         Err(e) => {
             tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
