@@ -247,7 +247,11 @@ fn roll_ups_kept_back_during_a_backlog_are_written_once_it_is_caught_up_as_one_a
     assert_eq!(apply_pending(&db).unwrap(), rest);
     assert_eq!(pending(&mut c), 0);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 1);
-    assert_eq!(apply_pending(&db).unwrap(), 1, "the backlog's row, nothing claimed");
+    assert_eq!(
+        apply_pending(&db).unwrap(),
+        1,
+        "the backlog's row, nothing claimed"
+    );
     assert_eq!(apply_pending(&db).unwrap(), 0);
     assert_eq!(pending(&mut c), 0);
     assert_eq!(kept_back_rows(&mut c, &kept_back), 0);
