@@ -20,6 +20,8 @@ mod links;
 mod log;
 mod prepare;
 mod queue;
+#[cfg(test)]
+pub(crate) use queue::blank;
 
 pub use deliver::{deliver_job, has_due_mail, MailSetup};
 pub use links::{open_token, read_open_token, read_unsubscribe_token, unsubscribe_token};

@@ -141,37 +141,33 @@ fn rollups(c: &mut DbConnection, shop_id: &str) -> Vec<Vec<String>> {
              HAVING SUM(orders) <> 0 OR SUM(revenue_minor) <> 0 OR SUM(new_customers) <> 0"
         ),
     ];
-    queries
-        .iter()
-        .map(|sql| {
-            let mut lines: Vec<String> = diesel::sql_query(sql)
-                .load::<Line>(c)
-                .unwrap()
-                .into_iter()
-                .map(|l| l.v)
-                .collect();
-            lines.sort();
-            lines
-        })
-        .collect()
+    queries.iter().map(|sql| sorted_lines(c, sql)).collect()
+}
+
+/// The `v` column of every row the query returns, sorted.
+fn sorted_lines(c: &mut DbConnection, sql: &str) -> Vec<String> {
+    let mut lines: Vec<String> = diesel::sql_query(sql)
+        .load::<Line>(c)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.v)
+        .collect();
+    lines.sort();
+    lines
 }
 
 /// The shop's messages, with members named by customer id or e-mail (and surveys' links, made
 /// of random tokens, left out), sorted.
 fn messages(c: &mut DbConnection, shop_id: &str) -> Vec<String> {
-    let mut lines: Vec<String> = diesel::sql_query(format!(
-        "SELECT COALESCE(m.platform_customer_id, m.email, '-') || ' ' || e.kind || ' ' || \
-         e.occasion || ' ' || e.status || ' ' || CASE WHEN e.kind = 'nps_survey' AND \
-         e.context <> '{{}}' THEN 'survey' ELSE e.context END AS v \
-         FROM emails e JOIN members m ON m.id = e.member_id WHERE e.shop_id = '{shop_id}'"
-    ))
-    .load::<Line>(c)
-    .unwrap()
-    .into_iter()
-    .map(|l| l.v)
-    .collect();
-    lines.sort();
-    lines
+    sorted_lines(
+        c,
+        &format!(
+            "SELECT COALESCE(m.platform_customer_id, m.email, '-') || ' ' || e.kind || ' ' || \
+             e.occasion || ' ' || e.status || ' ' || CASE WHEN e.kind = 'nps_survey' AND \
+             e.context <> '{{}}' THEN 'survey' ELSE e.context END AS v \
+             FROM emails e JOIN members m ON m.id = e.member_id WHERE e.shop_id = '{shop_id}'"
+        ),
+    )
 }
 
 /// The shop's rows in a table with a `shop_id` column.

@@ -291,7 +291,7 @@ pub fn queue_for_friend(
 
 /// A queued message of `kind` about `occasion`, made at `now` to be sent from then, with no
 /// facts (`context` `{}`) and nothing rendered or sent yet; callers set what differs.
-pub(super) fn blank(
+pub(crate) fn blank(
     shop_id: &str,
     member_id: &str,
     kind: Kind,

@@ -443,28 +443,15 @@ mod tests {
         let at = day.and_hms_opt(10, 0, 0).expect("a time");
         let row = crate::db::models::Email {
             id: "e1".into(),
-            shop_id: "s1".into(),
-            member_id: "m1".into(),
-            kind: "points_earned".into(),
-            occasion: "order:o1".into(),
-            locale: "ar".into(),
             context: r##"{"order_name":"#1001","points":46}"##.into(),
-            to_address: None,
-            subject: None,
-            text_body: None,
-            html_body: None,
-            status: "queued".into(),
-            variant: None,
-            send_after: at,
-            attempts: 0,
-            lease_until: None,
-            digest_id: None,
-            error: None,
-            sent_at: None,
-            opened_at: None,
-            created_at: at,
-            updated_at: at,
-            body_erased_at: None,
+            ..crate::services::mail::blank(
+                "s1",
+                "m1",
+                crate::domain::mail::Kind::PointsEarned,
+                "order:o1",
+                "ar",
+                at,
+            )
         };
         serde_json::from_value(
             serde_json::json!({ "row": row, "check_suppression": "m1@example.com" }),
