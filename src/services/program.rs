@@ -128,8 +128,10 @@ impl Program {
             let mut recent = recent.borrow_mut();
             if let Some(at) = recent.iter().position(|(read, _)| read.is_of(shop)) {
                 // Most recent first, so a batch of one shop's orders finds it at once.
-                recent[..=at].rotate_right(1);
-                return recent[0].1.clone();
+                let hit = recent.remove(at);
+                let program = hit.1.clone();
+                recent.insert(0, hit);
+                return program;
             }
             let program = Self::read(shop);
             recent.truncate(RECENT_PROGRAMS - 1);
