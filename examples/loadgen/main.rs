@@ -38,6 +38,11 @@ use platform::Target;
 struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
+    /// More instances of the app on the same database: webhooks and state reads are spread
+    /// over `--url` and these in turn, as a load balancer would (a redelivery goes to the next
+    /// instance); the admin calls go to `--url`.
+    #[arg(long)]
+    also_url: Vec<String>,
     #[arg(long, default_value = "boomerang-demo.myshopify.com")]
     shop: String,
     #[arg(
@@ -335,20 +340,29 @@ async fn main() -> anyhow::Result<()> {
     let customers: Vec<u64> = (0..args.customers).map(|i| run + i).collect();
     let mut expected = std::collections::HashMap::<u64, i64>::new();
     let mut deliveries: Vec<Prepared> = Vec::with_capacity(args.orders * 2);
+    let instances: Vec<&str> = std::iter::once(args.url.as_str())
+        .chain(args.also_url.iter().map(String::as_str))
+        .collect();
+    let instance = |n: u64| {
+        let n = usize::try_from(n).unwrap_or(0) % instances.len();
+        instances.get(n).copied().unwrap_or(args.url.as_str())
+    };
     for i in 0..args.orders as u64 {
         let customer = *customers.choose(&mut rng).unwrap_or(&run);
         let units = rng.gen_range(5..500);
         *expected.entry(customer).or_default() += i64::try_from(units)?;
         // Signed once: a redelivery is the same bytes under the same delivery id.
         let delivery = target.delivery(
-            &args.url,
+            instance(i),
             run + i,
             customer,
             units,
             &format!("lg-{run}-{i}"),
         );
         if rng.gen_bool(args.duplicate_rate.clamp(0.0, 1.0)) {
-            deliveries.push(delivery.clone());
+            let mut again = delivery.clone();
+            again.url = again.url.replacen(instance(i), instance(i + 1), 1);
+            deliveries.push(again);
         }
         deliveries.push(delivery);
     }
@@ -408,7 +422,7 @@ async fn main() -> anyhow::Result<()> {
                     .get(i % customers.len().max(1))
                     .copied()
                     .unwrap_or(run);
-                target.state_read(&args.url, customer)
+                target.state_read(instance(u64::try_from(i).unwrap_or(0)), customer)
             })
             .collect();
         measure("state", &client, reads, args.concurrency)

@@ -188,10 +188,40 @@ pub fn apply_stored(
     event: &InboxEvent,
     now: chrono::NaiveDateTime,
 ) -> Result<InboxStatus, diesel::result::Error> {
+    apply_stored_with(conn, shop, event, now, OnConflict::LeaveToJob)
+}
+
+/// What [`apply_stored_with`] does when PostgreSQL aborts the event's savepoint to break a
+/// deadlock (or a serialization conflict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Like any transient failure: the event stays pending, counted as an attempt, for the
+    /// `apply_inbox_event` job.
+    LeaveToJob,
+    /// The error is returned, so the caller rolls its whole transaction back and runs it again:
+    /// an applier batch, whose events wait for no job (its sweep takes only events never
+    /// attempted), and whose other events' locks were the other half of the deadlock.
+    FailTheTransaction,
+}
+
+/// [`apply_stored`], choosing what a lost deadlock does.
+pub fn apply_stored_with(
+    conn: &mut DbConnection,
+    shop: &Shop,
+    event: &InboxEvent,
+    now: chrono::NaiveDateTime,
+    on_conflict: OnConflict,
+) -> Result<InboxStatus, diesel::result::Error> {
     // The panic is caught inside the savepoint, so it is rolled back like any failure.
     let outcome = conn.transaction(|c| apply_catching_panics(c, shop, event, now));
     let (status, error) = match outcome {
         Ok(status) => (status, None),
+        Err(ApplyError::Transient(e))
+            if on_conflict == OnConflict::FailTheTransaction
+                && crate::db::is_retryable_conflict(&e) =>
+        {
+            return Err(e);
+        }
         Err(ApplyError::Permanent(msg)) => {
             tracing::warn!(shop = %shop.domain, topic = %event.topic, error = %msg, "webhook kept as failed");
             (InboxStatus::Failed, Some(msg))

@@ -1,8 +1,7 @@
 //! What an applier batch keeps for the length of its transaction, on the thread applying it.
 //!
-//! An applier applies up to 128 events in one transaction on PostgreSQL; on SQLite two while
-//! webhooks are being acknowledged and up to 1,024 once they are not (`ingest::batch_size`). Some
-//! work is better done once per batch than once per order:
+//! An applier applies up to 128 events in one transaction on PostgreSQL and up to 1,024 on
+//! SQLite (`ingest::pending`). Some work is better done once per batch than once per order:
 //!
 //! - the roll-ups an order row moves (metrics, replenishment purchases): collected here and
 //!   written once when the batch ends (`retention::rollups`), or, when its claim came back full

@@ -10,9 +10,14 @@ use super::subject_locks::{lock_shops, try_lock_subjects, ShopSubject};
 use crate::db::models::{InboxEvent, Shop};
 use crate::db::schema::inbox_events;
 use crate::db::types::InboxStatus;
-use crate::db::{arrivals, now, write_transaction_with, Db, DbConnection, DbError, Durability};
+use crate::db::{
+    arrivals, is_retryable_conflict, now, retry_conflicts, write_transaction_with, Db,
+    DbConnection, DbError, Durability,
+};
 use crate::domain::event::Event;
-use crate::services::apply::{apply_read_and_mark, apply_stored, read_catching_panics, Read};
+use crate::services::apply::{
+    apply_read_and_mark, apply_stored_with, read_catching_panics, ApplyError, OnConflict, Read,
+};
 use crate::services::batch;
 use crate::services::earn::claimable_guest_email;
 
@@ -84,31 +89,47 @@ pub(super) struct Applied {
 /// The batch is first applied without a savepoint per event (two statements fewer each). When
 /// one event fails, that transaction is rolled back whole and the batch applied again with a
 /// savepoint each, so the failure is recorded on its event and the others apply.
+///
+/// A deadlock or serialization conflict PostgreSQL breaks by aborting the batch is no event's
+/// failure: the batch is rolled back whole and run again (up to three times, then left to the
+/// next sweep), never recorded on an event, which would leave it to a job.
 pub(super) fn apply_pending_up_to(
     db: &Db,
     limit: usize,
     rollups_due: bool,
 ) -> Result<Applied, DbError> {
-    let mut conn = db.write_connection()?;
-    // SQLite: what the writer acknowledged since comes into the inbox first (`db::arrivals`).
-    arrivals::move_to_inbox(&mut conn, MOVE_AT_MOST)?;
-    match write_transaction_with(&mut conn, Durability::Replayable, |c| {
-        apply_batch(c, limit, rollups_due, Isolation::Together)
-    }) {
-        Err(BatchError::OneFailed) => {
-            // A fresh connection: a panic caught inside nested transactions leaves diesel's
-            // count of them off on this one (the pool, like the shared writer, replaces such a
-            // connection).
-            drop(conn);
-            let mut conn = db.write_connection()?;
-            write_transaction_with(&mut conn, Durability::Replayable, |c| {
-                apply_batch(c, limit, rollups_due, Isolation::EachInSavepoint)
-            })
-        }
-        outcome => outcome,
+    let mut conn = Some(db.write_connection()?);
+    if let Some(conn) = conn.as_mut() {
+        // SQLite: what the writer acknowledged since comes into the inbox first (`db::arrivals`).
+        arrivals::move_to_inbox(conn, MOVE_AT_MOST)?;
     }
+    let lost_a_deadlock =
+        |e: &BatchError| matches!(e, BatchError::Database(e) if is_retryable_conflict(e));
+    retry_conflicts(lost_a_deadlock, || {
+        let together = match conn.as_mut() {
+            Some(c) => write_transaction_with(c, Durability::Replayable, |c| {
+                apply_batch(c, limit, rollups_due, Isolation::Together)
+            }),
+            // Only after a failed reconnect below, which is not retried: never reached.
+            None => Err(BatchError::OneFailed),
+        };
+        match together {
+            Err(BatchError::OneFailed) => {
+                // A fresh connection: a panic caught inside nested transactions leaves diesel's
+                // count of them off on this one (the pool, like the shared writer, replaces such
+                // a connection). The old one goes first: SQLite's writer is one connection.
+                conn = None;
+                let c = conn.insert(db.write_connection().map_err(BatchError::Connection)?);
+                write_transaction_with(c, Durability::Replayable, |c| {
+                    apply_batch(c, limit, rollups_due, Isolation::EachInSavepoint)
+                })
+            }
+            outcome => outcome,
+        }
+    })
     .map_err(|e| match e {
         BatchError::Database(e) => DbError::from(e),
+        BatchError::Connection(e) => e,
         // Never returned with savepoints: each failure is recorded on its event.
         BatchError::OneFailed => DbError::TaskAborted,
     })
@@ -126,6 +147,8 @@ enum Isolation {
 #[derive(Debug)]
 enum BatchError {
     Database(diesel::result::Error),
+    /// No connection for the batch's second run, event by event.
+    Connection(DbError),
     /// An event of a batch applied [`Isolation::Together`] failed.
     OneFailed,
 }
@@ -158,7 +181,7 @@ fn apply_batch(
         // is read ahead for the batch, and its roll-ups are written as each is applied.
         for &event in &events {
             let shop = shops.get(conn, &event.shop_id)?;
-            apply_stored(conn, &shop, event, now())?;
+            apply_stored_with(conn, &shop, event, now(), OnConflict::FailTheTransaction)?;
             shops.after(event);
         }
         let rollup_rows = if caught_up {
@@ -224,9 +247,14 @@ fn apply_batch(
         } else {
             read
         };
-        if let Err(e) = apply_read_and_mark(conn, &shop, event, read, now()) {
-            tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
-            return Err(BatchError::OneFailed);
+        match apply_read_and_mark(conn, &shop, event, read, now()) {
+            Ok(_) => {}
+            // The whole batch lost a deadlock: run again as it is, not event by event.
+            Err(ApplyError::Transient(e)) if is_retryable_conflict(&e) => return Err(e.into()),
+            Err(e) => {
+                tracing::debug!(error = %e, "an event of the batch failed; applying it event by event");
+                return Err(BatchError::OneFailed);
+            }
         }
         shops.after(event);
     }
@@ -238,6 +266,7 @@ fn apply_batch(
             caught_up,
             catch_up_next,
         }),
+        Err(e) if is_retryable_conflict(&e) => Err(e.into()),
         Err(e) => {
             tracing::debug!(error = %e, "the batch's roll-ups failed; applying it event by event");
             Err(BatchError::OneFailed)

@@ -156,13 +156,19 @@ pub fn waiting(conn: &mut DbConnection) -> QueryResult<bool> {
 /// Writes the oldest backlog rows of every shop as roll-ups, up to about [`CATCH_UP_ORDERS`]
 /// orders, in the caller's transaction; returns how many rows it took (0: nothing waiting).
 pub fn catch_up(conn: &mut DbConnection) -> QueryResult<usize> {
-    catch_up_some(conn, None, CATCH_UP_ORDERS)
+    catch_up_some(conn, None, CATCH_UP_ORDERS, None)
+}
+
+/// [`catch_up`] ahead of writing `also` (an applier batch's own roll-ups) in the same
+/// transaction: the customers of both are locked together (`rollups::lock_customers_of`).
+pub(super) fn catch_up_with(conn: &mut DbConnection, also: &Pending) -> QueryResult<usize> {
+    catch_up_some(conn, None, CATCH_UP_ORDERS, Some(also))
 }
 
 /// Writes every backlog row of the shop as roll-ups, in the caller's transaction: before
 /// something reads or rewrites its roll-ups.
 pub fn catch_up_shop(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
-    while catch_up_some(conn, Some(shop_id), usize::MAX)? > 0 {}
+    while catch_up_some(conn, Some(shop_id), usize::MAX, None)? > 0 {}
     Ok(())
 }
 
@@ -170,6 +176,7 @@ fn catch_up_some(
     conn: &mut DbConnection,
     shop: Option<&str>,
     max_orders: usize,
+    also: Option<&Pending>,
 ) -> QueryResult<usize> {
     let heads = claim_heads(conn, shop)?;
     // The oldest rows up to the bound, and always the first.
@@ -212,6 +219,9 @@ fn catch_up_some(
         let zones = zones_of(c, &readable)?;
         let messages = messages_of(&mut readable, &zones);
         let pending = pending_of(c, readable, &zones)?;
+        let mut customers_of = vec![&pending];
+        customers_of.extend(also);
+        super::rollups::lock_customers_of(c, &customers_of)?;
         super::rollups::write_pending(c, pending)?;
         // Oldest first, as they were queued: of two messages for one occasion the first stays.
         crate::services::mail::write_queued(c, messages)?;

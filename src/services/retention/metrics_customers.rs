@@ -127,9 +127,15 @@ fn lock_customers(conn: &mut DbConnection, shop_id: &str, customers: &[&str]) ->
         conn,
         customers
             .iter()
-            .map(|customer| format!("metrics:{shop_id}:{customer}"))
+            .map(|customer| customer_lock_key(shop_id, customer))
             .collect(),
     )
+}
+
+/// The advisory lock key of a customer's roll-ups (`lock_customers`); `rollups` takes all of a
+/// transaction's at once ahead of the writes, whose own takes are then free.
+pub(super) fn customer_lock_key(shop_id: &str, customer: &str) -> String {
+    format!("metrics:{shop_id}:{customer}")
 }
 
 /// Applies `change` to `metric_orders` and moves the roll-ups of the customers it touches from

@@ -140,13 +140,41 @@ pub(crate) fn finish_batch(
         super::backlog::defer(conn, pending, messages)?;
         return Ok(0);
     }
-    let caught_up = super::backlog::catch_up(conn)?;
+    // The backlog's customers and the batch's are locked together (see `lock_customers_of`).
+    let caught_up = super::backlog::catch_up_with(conn, &pending)?;
     write_pending(conn, pending)?;
     Ok(caught_up)
 }
 
+/// On PostgreSQL, takes the roll-up locks of every customer the changes are about, in one
+/// statement (`db::lock_keys`, in the locks' own order), before any is written.
+///
+/// Each shop's write locks its customers again (free once held), but a transaction that
+/// locked shop by shop, or the backlog's customers and then its batch's, held some locks while
+/// it waited for others: two appliers doing that crosswise deadlocked (seen with two
+/// instances on one database, docs/PERFORMANCE.md, twenty-seventh session). Taken all at once,
+/// they wait only before holding any. An order that moved to another customer since its
+/// stored roll-up row was written still has that customer locked on its own, later.
+pub(super) fn lock_customers_of(conn: &mut DbConnection, changes: &[&Pending]) -> QueryResult<()> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return Ok(());
+    }
+    let keys: BTreeSet<String> = changes
+        .iter()
+        .flat_map(|pending| pending.orders.iter())
+        .filter_map(|((shop_id, _), change)| {
+            let customer = change.order.member_id.as_deref()?;
+            Some(super::metrics_customers::customer_lock_key(
+                shop_id, customer,
+            ))
+        })
+        .collect();
+    crate::db::lock_keys(conn, keys.into_iter().collect())
+}
+
 /// Writes collected changes.
 pub(super) fn write_pending(conn: &mut DbConnection, pending: Pending) -> QueryResult<()> {
+    lock_customers_of(conn, &[&pending])?;
     let mut by_shop: BTreeMap<String, Vec<Changed>> = BTreeMap::new();
     for ((shop_id, _), change) in pending.orders {
         by_shop.entry(shop_id).or_default().push(change);
