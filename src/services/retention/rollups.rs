@@ -152,9 +152,11 @@ pub(crate) fn finish_batch(
 /// Each shop's write locks its customers again (free once held), but a transaction that
 /// locked shop by shop, or the backlog's customers and then its batch's, held some locks while
 /// it waited for others: two appliers doing that crosswise deadlocked (seen with two
-/// instances on one database, docs/PERFORMANCE.md, twenty-seventh session). Taken all at once,
-/// they wait only before holding any. An order that moved to another customer since its
-/// stored roll-up row was written still has that customer locked on its own, later.
+/// instances on one database, docs/PERFORMANCE.md, twenty-seventh session). Taken in one
+/// statement, in the locks' own order, no two transactions can each hold one the other waits
+/// for. An order that moved to another customer since its stored roll-up row was written
+/// still has that customer locked on its own, later (a deadlock there is retried whole by the
+/// applier, `ingest::pending`).
 pub(super) fn lock_customers_of(conn: &mut DbConnection, changes: &[&Pending]) -> QueryResult<()> {
     if !matches!(conn, DbConnection::Postgresql(_)) {
         return Ok(());
