@@ -106,14 +106,13 @@ pub(super) fn apply_pending_up_to(
     let lost_a_deadlock =
         |e: &BatchError| matches!(e, BatchError::Database(e) if is_retryable_conflict(e));
     retry_conflicts(lost_a_deadlock, || {
-        let together = match conn.as_mut() {
-            Some(c) => write_transaction_with(c, Durability::Replayable, |c| {
-                apply_batch(c, limit, rollups_due, Isolation::Together)
-            }),
-            // Only after a failed reconnect below, which is not retried: never reached.
-            None => Err(BatchError::OneFailed),
+        let c = match conn.as_mut() {
+            Some(c) => c,
+            None => conn.insert(db.write_connection().map_err(BatchError::Connection)?),
         };
-        match together {
+        match write_transaction_with(c, Durability::Replayable, |c| {
+            apply_batch(c, limit, rollups_due, Isolation::Together)
+        }) {
             Err(BatchError::OneFailed) => {
                 // A fresh connection: a panic caught inside nested transactions leaves diesel's
                 // count of them off on this one (the pool, like the shared writer, replaces such

@@ -160,7 +160,7 @@ pub fn catch_up(conn: &mut DbConnection) -> QueryResult<usize> {
 }
 
 /// [`catch_up`] ahead of writing `also` (an applier batch's own roll-ups) in the same
-/// transaction: the customers of both are locked together (`rollups::lock_customers_of`).
+/// transaction: the customers of both are locked together (`rollups::write_pending`).
 pub(super) fn catch_up_with(conn: &mut DbConnection, also: &Pending) -> QueryResult<usize> {
     catch_up_some(conn, None, CATCH_UP_ORDERS, Some(also))
 }
@@ -219,10 +219,7 @@ fn catch_up_some(
         let zones = zones_of(c, &readable)?;
         let messages = messages_of(&mut readable, &zones);
         let pending = pending_of(c, readable, &zones)?;
-        let mut customers_of = vec![&pending];
-        customers_of.extend(also);
-        super::rollups::lock_customers_of(c, &customers_of)?;
-        super::rollups::write_pending(c, pending)?;
+        super::rollups::write_pending(c, pending, also)?;
         // Oldest first, as they were queued: of two messages for one occasion the first stays.
         crate::services::mail::write_queued(c, messages)?;
         diesel::delete(rollup_backlog::table.filter(in_list(rollup_backlog::id, &ids))).execute(c)

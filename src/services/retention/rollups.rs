@@ -122,7 +122,7 @@ pub fn flush(conn: &mut DbConnection, shop_id: &str) -> QueryResult<()> {
     super::backlog::catch_up_shop(conn, shop_id)?;
     let pending = batch::with_state(|state| state.map(|s| std::mem::take(&mut s.rollups)));
     match pending {
-        Some(pending) => write_pending(conn, pending),
+        Some(pending) => write_pending(conn, pending, None),
         None => Ok(()),
     }
 }
@@ -142,7 +142,7 @@ pub(crate) fn finish_batch(
     }
     // The backlog's customers and the batch's are locked together (see `lock_customers_of`).
     let caught_up = super::backlog::catch_up_with(conn, &pending)?;
-    write_pending(conn, pending)?;
+    write_pending(conn, pending, None)?;
     Ok(caught_up)
 }
 
@@ -157,7 +157,7 @@ pub(crate) fn finish_batch(
 /// for. An order that moved to another customer since its stored roll-up row was written
 /// still has that customer locked on its own, later (a deadlock there is retried whole by the
 /// applier, `ingest::pending`).
-pub(super) fn lock_customers_of(conn: &mut DbConnection, changes: &[&Pending]) -> QueryResult<()> {
+fn lock_customers_of(conn: &mut DbConnection, changes: &[&Pending]) -> QueryResult<()> {
     if !matches!(conn, DbConnection::Postgresql(_)) {
         return Ok(());
     }
@@ -174,9 +174,16 @@ pub(super) fn lock_customers_of(conn: &mut DbConnection, changes: &[&Pending]) -
     crate::db::lock_keys(conn, keys.into_iter().collect())
 }
 
-/// Writes collected changes.
-pub(super) fn write_pending(conn: &mut DbConnection, pending: Pending) -> QueryResult<()> {
-    lock_customers_of(conn, &[&pending])?;
+/// Writes collected changes, having locked their customers' roll-ups and those of `also` (what
+/// the same transaction writes next) in one go (see [`lock_customers_of`]).
+pub(super) fn write_pending(
+    conn: &mut DbConnection,
+    pending: Pending,
+    also: Option<&Pending>,
+) -> QueryResult<()> {
+    let mut customers_of = vec![&pending];
+    customers_of.extend(also);
+    lock_customers_of(conn, &customers_of)?;
     let mut by_shop: BTreeMap<String, Vec<Changed>> = BTreeMap::new();
     for ((shop_id, _), change) in pending.orders {
         by_shop.entry(shop_id).or_default().push(change);
